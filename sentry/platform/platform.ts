@@ -1,0 +1,74 @@
+/**
+ * The platform boundary: how the Sentry runs application code and touches
+ * its memory. Kernel, mm and vfs code import only these interfaces; the
+ * ptrace implementation lives in ./ptrace and all FFI in ./host.
+ */
+import { REG, USER_REGS_WORDS } from '../abi/linux/ptrace';
+
+/** Reads and writes application memory. Failures throw LinuxError(EFAULT). */
+export interface MemoryIO {
+  read(addr: number, len: number): Buffer;
+  readInto(addr: number, dst: Uint8Array): void;
+  write(addr: number, src: Uint8Array): void;
+}
+
+/**
+ * Changes the host address space that backs the application. Only the
+ * Sentry's own arguments reach the host (the mm layer validates app input).
+ */
+export interface AddressSpace {
+  /** MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS of [addr, addr+len) with prot. */
+  mapAnonymous(addr: number, len: number, prot: number): void;
+  unmap(addr: number, len: number): void;
+  protect(addr: number, len: number, prot: number): void;
+  /** Moves/resizes a mapping to newAddr (MREMAP_MAYMOVE|MREMAP_FIXED). */
+  remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void;
+}
+
+/** Why the application stopped running. */
+export type StopEvent =
+  | { kind: 'syscall' }
+  /** A signal was about to be delivered to the app (a fault, or one sent from outside). */
+  | { kind: 'signal'; signo: number; siginfo: Buffer }
+  /** The host thread is gone (killed from outside the Sentry). */
+  | { kind: 'gone'; status: number };
+
+/** The application's register file (x86_64 user_regs_struct) as 64-bit words. */
+export class Registers {
+  readonly words = new BigUint64Array(USER_REGS_WORDS);
+  /** Set when anything other than rax changed since the last sync. */
+  dirtyAll = false;
+  dirtyRax = false;
+
+  get(reg: number): bigint {
+    return this.words[reg];
+  }
+
+  set(reg: number, value: bigint): void {
+    this.words[reg] = BigInt.asUintN(64, value);
+    if (reg === REG.rax) this.dirtyRax = true;
+    else this.dirtyAll = true;
+  }
+
+  copyFrom(other: Registers): void {
+    this.words.set(other.words);
+    this.dirtyAll = true;
+  }
+}
+
+/** One application thread running on the platform. */
+export interface Context {
+  readonly regs: Registers;
+  readonly mem: MemoryIO;
+  readonly as: AddressSpace;
+  /** Writes back changed registers, runs the app until its next stop. */
+  switchTo(): StopEvent;
+  /** Kills the host process/thread and reaps it. Idempotent. */
+  kill(): void;
+}
+
+export interface Platform {
+  readonly name: string;
+  /** Starts a fresh, empty address space with one thread in it. */
+  newContext(): Context;
+}

@@ -1,0 +1,210 @@
+/**
+ * The ptrace platform. Each application address space is a stub process
+ * (see stub.ts) spawned with posix_spawn (never fork from Node) and seized
+ * with PTRACE_O_EXITKILL, so it dies with the Sentry. The app runs under
+ * PTRACE_SYSEMU: every syscall stops here and is never executed by the host.
+ * Host syscalls the Sentry needs in the stub (mmap, munmap, mprotect,
+ * mremap) are injected at the stub's `syscall; int3` site with arguments
+ * the Sentry chose.
+ */
+import { raw, errno, HostError, check } from '../host/libc';
+import { PTRACE, PTRACE_O, PTRACE_EVENT_STOP, REG } from '../../abi/linux/ptrace';
+import { SIG } from '../../abi/linux/signal';
+import { SYS } from '../../abi/linux/syscalls';
+import { Errno } from '../../abi/linux/errno';
+import { LinuxError } from '../../errors/linuxerr';
+import { AddressSpace, Context, MemoryIO, Platform, Registers, StopEvent } from '../platform';
+import { buildStubElf, STUB_BASE, STUB_SIZE, STUB_SYSCALL_DONE, STUB_SYSCALL_SITE } from './stub';
+import { Tracee, pinToCurrentCpu } from './host';
+
+/** Linux's TASK_SIZE on x86_64 (47-bit user address space). */
+const HOST_TASK_SIZE = 0x7fff_ffff_f000;
+const MAP_PRIVATE = 0x02;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const MREMAP_MAYMOVE = 1;
+const MREMAP_FIXED = 2;
+const POSIX_SPAWN_SETSID = 0x80;
+const NO_SYSCALL = BigInt.asUintN(64, -1n);
+
+export class PtracePlatform implements Platform {
+  readonly name = 'ptrace';
+  readonly cpu: number;
+  private readonly stubPath: string;
+
+  constructor() {
+    // Tracer and tracees on one CPU: every stop is then a same-CPU wake-up.
+    this.cpu = pinToCurrentCpu();
+    const fd = check('memfd_create', raw.memfdCreate('tsvisor-stub', 0) as number);
+    const elf = buildStubElf();
+    if ((raw.write(fd, elf, elf.length) as number) !== elf.length) throw new HostError('write stub', errno());
+    this.stubPath = `/proc/${process.pid}/fd/${fd}`;
+  }
+
+  newContext(): PtraceContext {
+    const pid = spawnStub(this.stubPath);
+    const t = new Tracee(pid);
+    try {
+      t.ptrace(PTRACE.SEIZE, 0, PTRACE_O.EXITKILL | PTRACE_O.TRACESYSGOOD, 'PTRACE_SEIZE');
+      t.ptrace(PTRACE.INTERRUPT, 0, 0, 'PTRACE_INTERRUPT');
+      const st = t.wait();
+      if (!st.stopped || st.event !== PTRACE_EVENT_STOP) throw new Error(`stub did not stop (status ${st.raw})`);
+      const ctx = new PtraceContext(t);
+      ctx.regs.set(REG.rip, BigInt(STUB_SYSCALL_SITE));
+      // Leave only the stub page: no host stack, vDSO or vvar for the app to find.
+      ctx.injectChecked(SYS.munmap, 0, STUB_BASE);
+      ctx.injectChecked(SYS.munmap, STUB_BASE + STUB_SIZE, HOST_TASK_SIZE - STUB_BASE - STUB_SIZE);
+      ctx.injectChecked(SYS.close_range, 0, 0xffffffff, 0);
+      return ctx;
+    } catch (e) {
+      t.kill(SIG.SIGKILL);
+      t.wait();
+      throw e;
+    }
+  }
+}
+
+function spawnStub(path: string): number {
+  const attr = Buffer.alloc(512);
+  check('posix_spawnattr_init', raw.spawnAttrInit(attr) as number);
+  // Own session: terminal signals for the Sentry never reach the app's host process.
+  raw.spawnAttrSetflags(attr, POSIX_SPAWN_SETSID);
+  const pidOut = [0];
+  const rc = raw.posixSpawn(pidOut, path, null, attr, ['tsvisor-stub', null], [null]) as number;
+  raw.spawnAttrDestroy(attr);
+  if (rc !== 0) throw new HostError('posix_spawn stub', rc);
+  return pidOut[0];
+}
+
+export class PtraceContext implements Context, MemoryIO, AddressSpace {
+  readonly regs = new Registers();
+  private readonly scratch = new BigUint64Array(27);
+  private dead = false;
+  /** Signal to deliver on the next resume (0: none). */
+  private resumeSignal = 0;
+  readonly mem: MemoryIO = this;
+  readonly as: AddressSpace = this;
+
+  constructor(private readonly t: Tracee) {
+    t.getRegs(this.regs.words);
+  }
+
+  get hostPid(): number {
+    return this.t.pid;
+  }
+
+  /** Writes back registers the kernel changed, then runs the app until it stops. */
+  switchTo(): StopEvent {
+    this.flushRegs();
+    for (;;) {
+      const sig = this.resumeSignal;
+      this.resumeSignal = 0;
+      this.t.ptrace(PTRACE.SYSEMU, 0, sig, 'PTRACE_SYSEMU');
+      const st = this.t.wait();
+      if (!st.stopped) {
+        this.dead = true;
+        return { kind: 'gone', status: st.raw };
+      }
+      this.t.getRegs(this.regs.words);
+      if (st.code === (SIG.SIGTRAP | 0x80)) return { kind: 'syscall' };
+      if (st.event !== 0) continue; // group-stop / event stops: just resume.
+      return { kind: 'signal', signo: st.code, siginfo: this.t.getSiginfo() };
+    }
+  }
+
+  /** Lets the host deliver `signo` on the next resume (default action). */
+  deliverOnResume(signo: number): void {
+    this.resumeSignal = signo;
+  }
+
+  private flushRegs(): void {
+    if (this.regs.dirtyAll) {
+      // The Sentry implements syscall restarts itself; orig_rax = -1 keeps the
+      // host from rewinding rip for a stale -ERESTART* value in rax.
+      this.regs.words[REG.orig_rax] = NO_SYSCALL;
+      this.t.setRegs(this.regs.words);
+    } else if (this.regs.dirtyRax) {
+      this.t.ptrace(PTRACE.POKEUSER, REG.rax * 8, this.regs.words[REG.rax], 'PTRACE_POKEUSER');
+    }
+    this.regs.dirtyAll = false;
+    this.regs.dirtyRax = false;
+  }
+
+  /**
+   * Runs one host syscall in the stub with arguments chosen by the Sentry and
+   * returns its raw result (negative errno on failure). The app's registers
+   * are restored on the next switchTo().
+   */
+  inject(nr: number, ...args: number[]): number {
+    this.flushRegs();
+    const s = this.scratch;
+    s.set(this.regs.words);
+    s[REG.rax] = BigInt(nr);
+    s[REG.orig_rax] = NO_SYSCALL;
+    s[REG.rip] = BigInt(STUB_SYSCALL_SITE);
+    const argRegs = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9];
+    for (let i = 0; i < argRegs.length; i++) s[argRegs[i]] = BigInt.asUintN(64, BigInt(args[i] ?? 0));
+    this.t.setRegs(s);
+    for (;;) {
+      this.t.ptrace(PTRACE.CONT, 0, 0, 'PTRACE_CONT');
+      const st = this.t.wait();
+      if (!st.stopped) {
+        this.dead = true;
+        throw new HostError('stub died during injected syscall', 0);
+      }
+      if (st.code === SIG.SIGTRAP && st.event === 0) {
+        this.t.getRegs(s);
+        if (Number(s[REG.rip]) === STUB_SYSCALL_DONE) break;
+      } else if (st.event === 0 && st.code !== SIG.SIGTRAP) {
+        // A host signal arrived meanwhile; keep it for the app's next resume.
+        this.resumeSignal = st.code;
+      }
+    }
+    this.regs.dirtyAll = true; // restore the app's registers before it runs again
+    return Number(BigInt.asIntN(64, s[REG.rax]));
+  }
+
+  /** inject() that turns a host failure into a LinuxError with the same errno. */
+  injectChecked(nr: number, ...args: number[]): number {
+    const r = this.inject(nr, ...args);
+    if (r < 0 && r > -4096) throw new LinuxError(-r, `injected syscall ${nr}`);
+    return r;
+  }
+
+  // AddressSpace
+  mapAnonymous(addr: number, len: number, prot: number): void {
+    this.injectChecked(SYS.mmap, addr, len, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+  }
+  unmap(addr: number, len: number): void {
+    this.injectChecked(SYS.munmap, addr, len);
+  }
+  protect(addr: number, len: number, prot: number): void {
+    this.injectChecked(SYS.mprotect, addr, len, prot);
+  }
+  remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void {
+    this.injectChecked(SYS.mremap, oldAddr, oldLen, newLen, MREMAP_MAYMOVE | MREMAP_FIXED, newAddr);
+  }
+
+  // MemoryIO
+  read(addr: number, len: number): Buffer {
+    const b = Buffer.allocUnsafe(len);
+    this.readInto(addr, b);
+    return b;
+  }
+  readInto(addr: number, dst: Uint8Array): void {
+    if (this.t.readv(addr, dst) !== dst.length) throw new LinuxError(Errno.EFAULT, `read ${dst.length}@${addr.toString(16)}`);
+  }
+  write(addr: number, src: Uint8Array): void {
+    if (this.t.writev(addr, src) !== src.length) throw new LinuxError(Errno.EFAULT, `write ${src.length}@${addr.toString(16)}`);
+  }
+
+  kill(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.t.kill(SIG.SIGKILL);
+    for (;;) {
+      const st = this.t.wait();
+      if (!st.stopped) return;
+    }
+  }
+}
