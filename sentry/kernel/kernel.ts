@@ -1,0 +1,59 @@
+import { Platform } from '../platform/platform';
+import { Vfs } from '../vfs/vfs';
+import { Process, Task } from './task';
+
+export interface KernelOptions {
+  hostname: string;
+  /** Print every syscall with decoded arguments (--strace) to this sink. */
+  strace?: (line: string) => void;
+  /** Debug log sink (--debug-log). */
+  debug?: (line: string) => void;
+}
+
+/**
+ * The per-sandbox kernel: task/pid bookkeeping, identity (uname, boot
+ * time), the VFS, and the record of unsupported syscalls.
+ */
+export class Kernel {
+  readonly bootTimeNs = process.hrtime.bigint();
+  readonly bootRealtimeMs = Date.now();
+  readonly processes = new Map<number, Process>();
+  readonly tasks = new Map<number, Task>();
+  /** Unsupported syscall name -> count, reported in the debug log at exit. */
+  readonly unsupported = new Map<string, number>();
+  private nextTid = 1;
+
+  constructor(
+    readonly platform: Platform,
+    readonly vfs: Vfs,
+    readonly opts: KernelOptions,
+  ) {}
+
+  get hostname(): string {
+    return this.opts.hostname;
+  }
+
+  allocTid(): number {
+    return this.nextTid++;
+  }
+
+  /** Nanoseconds since the sandbox booted (CLOCK_MONOTONIC, /proc/uptime). */
+  uptimeNs(): bigint {
+    return process.hrtime.bigint() - this.bootTimeNs;
+  }
+
+  recordUnsupported(name: string): void {
+    this.unsupported.set(name, (this.unsupported.get(name) ?? 0) + 1);
+  }
+
+  debug(line: string): void {
+    this.opts.debug?.(line);
+  }
+
+  /** The summary written to the debug log when the sandbox exits. */
+  unsupportedReport(): string[] {
+    return [...this.unsupported.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `unsupported syscall ${name}: ${n}`);
+  }
+}

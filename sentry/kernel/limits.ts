@@ -1,0 +1,29 @@
+/** Resource limits (getrlimit(2)); RLIM_INFINITY is 2^64-1. */
+export const RLIM_INFINITY = (1n << 64n) - 1n;
+
+export const RLIMIT = {
+  CPU: 0, FSIZE: 1, DATA: 2, STACK: 3, CORE: 4, RSS: 5, NPROC: 6, NOFILE: 7,
+  MEMLOCK: 8, AS: 9, LOCKS: 10, SIGPENDING: 11, MSGQUEUE: 12, NICE: 13, RTPRIO: 14, RTTIME: 15,
+} as const;
+export const RLIM_NLIMITS = 16;
+
+export interface Rlimit {
+  cur: bigint;
+  max: bigint;
+}
+
+/** Linux's defaults for a container's first process. */
+export function defaultLimits(): Rlimit[] {
+  const inf = { cur: RLIM_INFINITY, max: RLIM_INFINITY };
+  const l: Rlimit[] = Array.from({ length: RLIM_NLIMITS }, () => ({ ...inf }));
+  l[RLIMIT.STACK] = { cur: 8n << 20n, max: RLIM_INFINITY };
+  l[RLIMIT.CORE] = { cur: 0n, max: RLIM_INFINITY };
+  l[RLIMIT.NOFILE] = { cur: 1048576n, max: 1048576n };
+  l[RLIMIT.MEMLOCK] = { cur: 8n << 20n, max: 8n << 20n };
+  l[RLIMIT.NPROC] = { cur: 63457n, max: 63457n };
+  l[RLIMIT.SIGPENDING] = { cur: 63457n, max: 63457n };
+  l[RLIMIT.MSGQUEUE] = { cur: 819200n, max: 819200n };
+  l[RLIMIT.NICE] = { cur: 0n, max: 0n };
+  l[RLIMIT.RTPRIO] = { cur: 0n, max: 0n };
+  return l;
+}

@@ -1,0 +1,2 @@
+/** The sandbox's mount table and path resolution. (Owned by the vfs work.) */
+export class Vfs {}
