@@ -1,16 +1,102 @@
 import { fail } from '../errors/linuxerr';
 import { FileDescription } from './file';
 
+interface FdEntry {
+  file: FileDescription;
+  cloexec: boolean;
+}
+
+/** Where install() may put a descriptor. */
+export interface InstallOptions {
+  cloexec?: boolean;
+  /** Lowest acceptable fd (F_DUPFD's argument). */
+  min?: number;
+  /** RLIMIT_NOFILE: fds must be below it (EMFILE otherwise). */
+  limit?: number;
+}
+
+/** Default RLIMIT_NOFILE when the caller does not pass one. */
+const DEFAULT_LIMIT = 1 << 20;
+
 /**
- * A process's file descriptor table. (Owned by the vfs work: this is the
- * shape exec and mmap rely on.)
+ * A process's file descriptor table. Each entry holds one reference on its
+ * FileDescription; install() takes over the caller's reference.
  */
 export class FdTable {
+  private readonly fds = new Map<number, FdEntry>();
+
   /** The description behind `fd`; throws EBADF. */
   get(fd: number): FileDescription {
-    return fail('EBADF', `fd ${fd}`);
+    return this.entry(fd).file;
+  }
+
+  private entry(fd: number): FdEntry {
+    return this.fds.get(fd) ?? fail('EBADF', `fd ${fd}`);
+  }
+
+  /** Puts `file` at the lowest free fd >= min; EMFILE when none is below the limit. */
+  install(file: FileDescription, opts: InstallOptions = {}): number {
+    const limit = opts.limit ?? DEFAULT_LIMIT;
+    let fd = opts.min ?? 0;
+    while (this.fds.has(fd)) fd++;
+    if (fd >= limit) fail('EMFILE', `fd ${fd} >= ${limit}`);
+    this.fds.set(fd, { file, cloexec: opts.cloexec ?? false });
+    return fd;
+  }
+
+  /** dup2/dup3: puts `file` at exactly `fd`, closing what was there. EBADF beyond the limit. */
+  installAt(fd: number, file: FileDescription, cloexec: boolean, limit = DEFAULT_LIMIT): void {
+    if (fd < 0 || fd >= limit) fail('EBADF', `fd ${fd} outside [0, ${limit})`);
+    const old = this.fds.get(fd);
+    this.fds.set(fd, { file, cloexec });
+    old?.file.decRef();
+  }
+
+  close(fd: number): void {
+    const e = this.entry(fd);
+    this.fds.delete(fd);
+    e.file.decRef();
+  }
+
+  /** close_range(2) over [first, last]; with `cloexecOnly`, marks instead of closing. */
+  closeRange(first: number, last: number, cloexecOnly: boolean): void {
+    for (const [fd, e] of [...this.fds]) {
+      if (fd < first || fd > last) continue;
+      if (cloexecOnly) e.cloexec = true;
+      else this.close(fd);
+    }
+  }
+
+  getCloexec(fd: number): boolean {
+    return this.entry(fd).cloexec;
+  }
+
+  setCloexec(fd: number, cloexec: boolean): void {
+    this.entry(fd).cloexec = cloexec;
   }
 
   /** execve(2): closes every descriptor marked FD_CLOEXEC. */
-  closeOnExec(): void {}
+  closeOnExec(): void {
+    for (const [fd, e] of [...this.fds]) if (e.cloexec) this.close(fd);
+  }
+
+  /** fork(2): a copy sharing every description (each gains a reference). */
+  clone(): FdTable {
+    const t = new FdTable();
+    for (const [fd, e] of this.fds) {
+      e.file.incRef();
+      t.fds.set(fd, { ...e });
+    }
+    return t;
+  }
+
+  /** Process exit: drops every descriptor. */
+  closeAll(): void {
+    for (const fd of [...this.fds.keys()]) this.close(fd);
+  }
+
+  /** Open fds in ascending order (for /proc/[pid]/fd). */
+  list(): [number, FileDescription][] {
+    return [...this.fds].sort((a, b) => a[0] - b[0]).map(([fd, e]) => [fd, e.file]);
+  }
 }

@@ -4,6 +4,7 @@
  * description": shared by dup'ed fds and across fork, it owns the offset
  * and status flags.
  */
+import type { MemoryIO } from '../platform/platform';
 
 export interface Timespec {
   sec: number;
@@ -27,7 +28,7 @@ export interface Stat {
   ctime: Timespec;
 }
 
-export interface FileDescription {
+export interface FileDescription extends FileDescriptionHooks {
   /** Absolute path inside the sandbox (for /proc/self/fd, maps, --strace). */
   readonly path: string;
   /** O_* access mode and status flags (O_APPEND, O_NONBLOCK, …). */
@@ -45,4 +46,44 @@ export interface FileDescription {
   incRef(): void;
   /** Drops a reference; the last one releases the description. */
   decRef(): void;
+}
+
+/**
+ * Optional FileDescription hooks (added by the vfs work). Descriptions that
+ * lack one get Linux's answer for files without that capability.
+ */
+export interface FileDescriptionHooks {
+  /** ioctl(2) beyond the generic FIOCLEX/FIONCLEX/FIONBIO; ENOTTY when absent. */
+  ioctl?(mem: MemoryIO, cmd: number, arg: number): number;
+}
+
+/**
+ * Reference counting shared by description implementations; `release()`
+ * runs once, when the last reference is dropped.
+ */
+export abstract class FileDescriptionBase implements FileDescription {
+  private refs = 1;
+
+  constructor(
+    readonly path: string,
+    public flags: number,
+  ) {}
+
+  abstract read(dst: Buffer): number;
+  abstract pread(dst: Buffer, offset: number): number;
+  abstract write(src: Buffer): number;
+  abstract pwrite(src: Buffer, offset: number): number;
+  abstract seek(offset: number, whence: number): number;
+  abstract stat(): Stat;
+
+  incRef(): void {
+    this.refs++;
+  }
+
+  decRef(): void {
+    if (--this.refs === 0) this.release();
+  }
+
+  /** Frees resources held by the description (host fds, gofer handles). */
+  protected release(): void {}
 }

@@ -1,14 +1,414 @@
+import {
+  AT,
+  AT_FDCWD,
+  MAXSYMLINKS,
+  makedev,
+  NAME_MAX,
+  O,
+  PATH_MAX,
+  R_OK,
+  RENAME,
+  S_IFMT,
+  S_ISGID,
+  W_OK,
+  X_OK,
+} from '../abi/linux/fs';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
-import { FileDescription } from './file';
+import { FileDescription, Stat } from './file';
+import { Filesystem, Inode, isDir, isRegular, isSymlink, Owner, SetAttr } from './inode';
+import { InodeFile } from './inodefile';
+import { checkAccess, isOwnerOrRoot, mayAccess } from './perm';
 
-/** The sandbox's mount table and path resolution. (Owned by the vfs work.) */
+/** A resolved file: its inode and canonical absolute sandbox path. */
+export interface Loc {
+  inode: Inode;
+  path: string;
+}
+
+/** /proc/[pid]/fd/N style links that jump straight to an open file. */
+export interface MagicLink {
+  resolveMagic(t: Task): Loc;
+}
+
+function isMagic(i: Inode): i is Inode & MagicLink {
+  return typeof (i as Partial<MagicLink>).resolveMagic === 'function';
+}
+
+export interface MountInfo {
+  path: string;
+  fs: Filesystem;
+  source: string;
+}
+
+interface ParentLoc {
+  dir: Loc;
+  name: string;
+  trailingSlash: boolean;
+}
+
+/** open(2) flags that only matter while opening (not kept by the description). */
+const OPEN_ONLY_FLAGS = O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC;
+
+function childPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((c) => c !== '');
+}
+
+/** The sandbox's mount table, path resolution and the path-based operations. */
 export class Vfs {
+  private readonly mounts = new Map<string, MountInfo & { root: Inode }>();
+  private nextMinor = 1;
+
+  /** A fresh anonymous device number (major 0) for a new filesystem. */
+  allocDev(): number {
+    return makedev(0, this.nextMinor++);
+  }
+
+  /** Mounts `root` at the canonical absolute `path` (which need not exist below). */
+  mount(path: string, root: Inode, source: string): void {
+    this.mounts.set(path, { path, fs: root.fs, source, root });
+  }
+
+  /** Mounts in mount order, for /proc/mounts. */
+  mountList(): MountInfo[] {
+    return [...this.mounts.values()].map(({ path, fs, source }) => ({ path, fs, source }));
+  }
+
+  private rootLoc(): Loc {
+    const m = this.mounts.get('/') ?? fail('ENOENT', 'no root mount');
+    return { inode: m.root, path: '/' };
+  }
+
+  /** One lookup step, crossing onto a filesystem mounted at the child. */
+  private step(dir: Loc, name: string): Loc | undefined {
+    const path = childPath(dir.path, name);
+    const m = this.mounts.get(path);
+    if (m) return { inode: m.root, path };
+    const inode = dir.inode.lookup(name);
+    return inode && { inode, path };
+  }
+
+  /** The ancestry of a canonical path (no symlinks, no ".."), root first. */
+  private walkCanonical(path: string): Loc[] {
+    const stack = [this.rootLoc()];
+    for (const name of splitPath(path)) {
+      stack.push(this.step(stack[stack.length - 1], name) ?? fail('ENOENT', `stale path ${path}`));
+    }
+    return stack;
+  }
+
+  /** The starting directory stack for `path` relative to `dirfd`. */
+  private start(t: Task, dirfd: number, path: string): Loc[] {
+    if (path.startsWith('/')) return [this.rootLoc()];
+    if (dirfd === AT_FDCWD) return this.walkCanonical(t.process.fs.cwd);
+    const f = t.process.fds.get(dirfd);
+    if (!(f instanceof InodeFile) || !isDir(f.inode.mode)) fail('ENOTDIR', `dirfd ${dirfd}`);
+    return this.walkCanonical(f.path);
+  }
+
+  /**
+   * Walks `parts` from `stack`, following symlinks (the last component
+   * only when `followLast`), with the 40-link ELOOP limit and search
+   * permission checks on every directory crossed.
+   */
+  private walk(t: Task, stack: Loc[], parts: string[], followLast: boolean): Loc {
+    const creds = t.process.creds;
+    let links = 0;
+    const todo = [...parts];
+    while (todo.length > 0) {
+      const name = todo.shift() as string;
+      const dir = stack[stack.length - 1];
+      if (!isDir(dir.inode.mode)) fail('ENOTDIR', dir.path);
+      checkAccess(creds, dir.inode.stat(), X_OK, `search ${dir.path}`);
+      if (name === '.') continue;
+      if (name === '..') {
+        if (stack.length > 1) stack.pop();
+        continue;
+      }
+      if (name.length > NAME_MAX) fail('ENAMETOOLONG', name);
+      const child = this.step(dir, name) ?? fail('ENOENT', childPath(dir.path, name));
+      const mode = child.inode.mode;
+      if (isSymlink(mode) && (todo.length > 0 || followLast)) {
+        if (++links > MAXSYMLINKS) fail('ELOOP', child.path);
+        if (isMagic(child.inode)) {
+          stack.splice(0, stack.length, this.rootLoc(), child.inode.resolveMagic(t));
+          continue;
+        }
+        const target = child.inode.readlink(t);
+        if (target === '') fail('ENOENT', `empty link ${child.path}`);
+        if (target.startsWith('/')) stack.splice(0, stack.length, this.rootLoc());
+        todo.unshift(...splitPath(target));
+        continue;
+      }
+      stack.push(child);
+    }
+    return stack[stack.length - 1];
+  }
+
+  private checkPath(path: string): void {
+    if (path.length >= PATH_MAX) fail('ENAMETOOLONG');
+    if (path === '') fail('ENOENT', 'empty path');
+  }
+
+  /** Resolves `path` against `dirfd` (AT_FDCWD: the cwd), following a final symlink when `follow`. */
+  resolve(t: Task, dirfd: number, path: string, follow: boolean): Loc {
+    this.checkPath(path);
+    const loc = this.walk(t, this.start(t, dirfd, path), splitPath(path), follow || path.endsWith('/'));
+    if (path.endsWith('/') && !isDir(loc.inode.mode)) fail('ENOTDIR', path);
+    return loc;
+  }
+
+  /** Resolves all but the last component (for create/unlink/rename). */
+  private resolveParent(t: Task, dirfd: number, path: string): ParentLoc {
+    this.checkPath(path);
+    const parts = splitPath(path);
+    const name = parts.pop() ?? '.';
+    const dir = this.walk(t, this.start(t, dirfd, path), parts, true);
+    if (!isDir(dir.inode.mode)) fail('ENOTDIR', dir.path);
+    if (name.length > NAME_MAX) fail('ENAMETOOLONG', name);
+    return { dir, name, trailingSlash: path.endsWith('/') };
+  }
+
+  /** dirfd + AT_EMPTY_PATH: the file itself; otherwise path resolution. */
+  private resolveAt(t: Task, dirfd: number, path: string, flags: number): Loc | FileDescription {
+    if (path === '' && flags & AT.EMPTY_PATH) {
+      if (dirfd === AT_FDCWD) return this.resolve(t, dirfd, '.', true);
+      return t.process.fds.get(dirfd);
+    }
+    return this.resolve(t, dirfd, path, !(flags & AT.SYMLINK_NOFOLLOW));
+  }
+
+  /** Write+search permission on a directory, on a writable filesystem. */
+  private checkDirWritable(t: Task, dir: Loc): void {
+    checkAccess(t.process.creds, dir.inode.stat(), W_OK | X_OK, `write ${dir.path}`);
+    if (dir.inode.fs.readOnly) fail('EROFS', dir.path);
+  }
+
+  private owner(t: Task, dir: Inode): Owner {
+    const c = t.process.creds;
+    const st = dir.stat();
+    return { uid: c.euid, gid: st.mode & S_ISGID ? st.gid : c.egid };
+  }
+
+  private newMode(t: Task, mode: number): number {
+    return mode & 0o7777 & ~t.process.fs.umask;
+  }
+
+  /** A parent and a name that must not exist yet (mkdir, symlink, link, mknod). */
+  private createTarget(t: Task, dirfd: number, path: string): ParentLoc {
+    const p = this.resolveParent(t, dirfd, path);
+    if (p.name === '.' || p.name === '..' || this.step(p.dir, p.name)) fail('EEXIST', path);
+    this.checkDirWritable(t, p.dir);
+    return p;
+  }
+
   /**
    * Resolves `path` relative to the task's cwd/root (following symlinks)
    * and opens it with O_* `flags` (and `mode` for O_CREAT).
    */
   openPath(t: Task, path: string, flags: number, mode = 0): FileDescription {
-    return fail('ENOENT', `${path} ${flags} ${mode} ${t.tid}`);
+    return this.openAt(t, AT_FDCWD, path, flags, mode);
+  }
+
+  /** openat(2). */
+  openAt(t: Task, dirfd: number, path: string, flags: number, mode = 0): FileDescription {
+    if ((flags & O.TMPFILE) === O.TMPFILE) fail('EOPNOTSUPP', 'O_TMPFILE');
+    const follow = !(flags & O.NOFOLLOW);
+    let loc: Loc;
+    let created = false;
+    if (flags & O.CREAT) {
+      const p = this.resolveParent(t, dirfd, path);
+      if (p.trailingSlash || p.name === '.' || p.name === '..') fail('EISDIR', path);
+      const existing = this.step(p.dir, p.name);
+      if (existing && flags & O.EXCL) fail('EEXIST', path);
+      if (existing) {
+        loc = isSymlink(existing.inode.mode) && follow ? this.resolve(t, dirfd, path, true) : existing;
+      } else {
+        this.checkDirWritable(t, p.dir);
+        const inode = p.dir.inode.create(p.name, this.newMode(t, mode), this.owner(t, p.dir.inode));
+        loc = { inode, path: childPath(p.dir.path, p.name) };
+        created = true;
+      }
+    } else {
+      loc = this.resolve(t, dirfd, path, follow);
+    }
+    return this.openLoc(t, loc, flags, created);
+  }
+
+  private openLoc(t: Task, loc: Loc, flags: number, created: boolean): FileDescription {
+    const st = loc.inode.stat();
+    const acc = flags & O.ACCMODE;
+    const kept = (flags & ~OPEN_ONLY_FLAGS) | O.LARGEFILE;
+    if (flags & O.PATH) {
+      if (flags & O.DIRECTORY && !isDir(st.mode)) fail('ENOTDIR', loc.path);
+      return new InodeFile(loc.inode, kept & (O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC | O.LARGEFILE), loc.path);
+    }
+    if (isSymlink(st.mode)) fail('ELOOP', loc.path);
+    if (flags & O.DIRECTORY && !isDir(st.mode)) fail('ENOTDIR', loc.path);
+    const writing = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
+    if (isDir(st.mode) && (acc !== O.RDONLY || flags & O.CREAT)) fail('EISDIR', loc.path);
+    if (!created) {
+      const want = (acc === O.RDONLY || acc === O.RDWR ? R_OK : 0) | (writing ? W_OK : 0);
+      checkAccess(t.process.creds, st, want, `open ${loc.path}`);
+    }
+    if (writing && loc.inode.fs.readOnly && (isRegular(st.mode) || isDir(st.mode))) fail('EROFS', loc.path);
+    if (flags & O.TRUNC && isRegular(st.mode) && !created && st.size !== 0) loc.inode.setattr({ size: 0 });
+    return loc.inode.open(t, kept, loc.path);
+  }
+
+  /** stat/lstat/fstatat (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH). */
+  statAt(t: Task, dirfd: number, path: string, flags: number): Stat {
+    const x = this.resolveAt(t, dirfd, path, flags);
+    return 'stat' in x ? x.stat() : x.inode.stat();
+  }
+
+  /** The inode behind a path-or-fd target; non-filesystem files (pipes, sockets) fail EINVAL. */
+  private inodeOf(x: Loc | FileDescription): Loc {
+    if (!('stat' in x)) return x;
+    if (x instanceof InodeFile) return { inode: x.inode, path: x.path };
+    return fail('EINVAL', `not a filesystem file: ${x.path}`);
+  }
+
+  mkdirAt(t: Task, dirfd: number, path: string, mode: number): void {
+    const p = this.createTarget(t, dirfd, path);
+    const parentMode = p.dir.inode.mode;
+    p.dir.inode.mkdir(p.name, this.newMode(t, mode) | (parentMode & S_ISGID), this.owner(t, p.dir.inode));
+  }
+
+  /** mknod(2) of regular files only; devices, FIFOs and sockets are EPERM. */
+  mknodAt(t: Task, dirfd: number, path: string, mode: number): void {
+    const type = mode & S_IFMT;
+    if (type !== 0 && !isRegular(type)) fail('EPERM', `mknod type ${type.toString(8)}`);
+    const p = this.createTarget(t, dirfd, path);
+    p.dir.inode.create(p.name, this.newMode(t, mode), this.owner(t, p.dir.inode));
+  }
+
+  symlinkAt(t: Task, target: string, dirfd: number, path: string): void {
+    if (target === '') fail('ENOENT', 'empty target');
+    if (target.length >= PATH_MAX) fail('ENAMETOOLONG');
+    const p = this.createTarget(t, dirfd, path);
+    p.dir.inode.symlink(p.name, target, this.owner(t, p.dir.inode));
+  }
+
+  /** linkat(2); AT_SYMLINK_FOLLOW follows a final symlink in the old path, AT_EMPTY_PATH links an fd. */
+  linkAt(t: Task, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void {
+    const src = this.inodeOf(this.resolveAt(t, olddirfd, oldpath, (flags & AT.SYMLINK_FOLLOW ? 0 : AT.SYMLINK_NOFOLLOW) | (flags & AT.EMPTY_PATH)));
+    if (isDir(src.inode.mode)) fail('EPERM', 'link to a directory');
+    const p = this.resolveParent(t, newdirfd, newpath);
+    if (p.name === '.' || p.name === '..' || this.step(p.dir, p.name)) fail('EEXIST', newpath);
+    if (p.dir.inode.fs !== src.inode.fs) fail('EXDEV', newpath);
+    this.checkDirWritable(t, p.dir);
+    p.dir.inode.link(p.name, src.inode);
+  }
+
+  /** unlink(2), or rmdir(2) with AT_REMOVEDIR. No sticky-bit check. */
+  unlinkAt(t: Task, dirfd: number, path: string, flags: number): void {
+    const rmdir = (flags & AT.REMOVEDIR) !== 0;
+    const p = this.resolveParent(t, dirfd, path);
+    if (rmdir && p.name === '.') fail('EINVAL', path);
+    if (rmdir && p.name === '..') fail('ENOTEMPTY', path);
+    if (p.name === '.' || p.name === '..') fail('EISDIR', path);
+    const child = this.step(p.dir, p.name) ?? fail('ENOENT', path);
+    if (this.mounts.has(child.path)) fail('EBUSY', path);
+    const dir = isDir(child.inode.mode);
+    if (rmdir && !dir) fail('ENOTDIR', path);
+    if (!rmdir && dir) fail('EISDIR', path);
+    if (!rmdir && p.trailingSlash) fail('ENOTDIR', path);
+    this.checkDirWritable(t, p.dir);
+    if (rmdir) p.dir.inode.rmdir(p.name);
+    else p.dir.inode.unlink(p.name);
+  }
+
+  /** renameat2(2) with flags 0 or RENAME_NOREPLACE. */
+  renameAt(t: Task, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void {
+    if (flags & ~RENAME.NOREPLACE) fail('EINVAL', `rename flags ${flags}`);
+    const from = this.resolveParent(t, olddirfd, oldpath);
+    const to = this.resolveParent(t, newdirfd, newpath);
+    for (const n of [from.name, to.name]) if (n === '.' || n === '..') fail('EBUSY', n);
+    const src = this.step(from.dir, from.name) ?? fail('ENOENT', oldpath);
+    const srcDir = isDir(src.inode.mode);
+    if ((from.trailingSlash || to.trailingSlash) && !srcDir) fail('ENOTDIR', oldpath);
+    if (from.dir.inode.fs !== to.dir.inode.fs || this.mounts.has(src.path)) fail('EXDEV', newpath);
+    const dst = this.step(to.dir, to.name);
+    const dstPath = childPath(to.dir.path, to.name);
+    if (srcDir && (dstPath + '/').startsWith(src.path + '/') && dstPath !== src.path) fail('EINVAL', 'into itself');
+    if (dst) {
+      if (flags & RENAME.NOREPLACE) fail('EEXIST', newpath);
+      if (dst.inode === src.inode) return;
+      if (this.mounts.has(dst.path)) fail('EBUSY', newpath);
+      const dstDir = isDir(dst.inode.mode);
+      if (srcDir && !dstDir) fail('ENOTDIR', newpath);
+      if (!srcDir && dstDir) fail('EISDIR', newpath);
+    }
+    this.checkDirWritable(t, from.dir);
+    this.checkDirWritable(t, to.dir);
+    from.dir.inode.rename(from.name, to.dir.inode, to.name);
+  }
+
+  readlinkAt(t: Task, dirfd: number, path: string): string {
+    const x = this.resolveAt(t, dirfd, path, AT.SYMLINK_NOFOLLOW | (path === '' ? AT.EMPTY_PATH : 0));
+    const loc = this.inodeOf(x);
+    if (!isSymlink(loc.inode.mode)) fail('EINVAL', `${loc.path} is not a symlink`);
+    if (isMagic(loc.inode)) return loc.inode.resolveMagic(t).path;
+    return loc.inode.readlink(t);
+  }
+
+  /** faccessat2(2): `mode` is F_OK or R_OK|W_OK|X_OK; AT_EACCESS uses the effective ids. */
+  accessAt(t: Task, dirfd: number, path: string, mode: number, flags: number): void {
+    if (mode & ~7) fail('EINVAL', `mode ${mode}`);
+    const loc = this.inodeOf(this.resolveAt(t, dirfd, path, flags & (AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)));
+    const st = loc.inode.stat();
+    if (!mayAccess(t.process.creds, st, mode, !(flags & AT.EACCESS))) fail('EACCES', loc.path);
+    if (mode & W_OK && loc.inode.fs.readOnly && (isRegular(st.mode) || isDir(st.mode))) fail('EROFS', loc.path);
+  }
+
+  /** The Loc of a path-or-fd target (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW honoured). */
+  locAt(t: Task, dirfd: number, path: string, flags: number): Loc {
+    return this.inodeOf(this.resolveAt(t, dirfd, path, flags));
+  }
+
+  /** The Loc behind an open file (fchmod, fchdir, fstatfs); EINVAL for non-filesystem files. */
+  locOf(f: FileDescription): Loc {
+    return this.inodeOf(f);
+  }
+
+  /**
+   * chmod/chown/truncate/utimes on a resolved file, with Linux's permission
+   * rules: mode and explicit times need ownership, chown needs root (or an
+   * owner changing the group to one of its groups), truncate and
+   * times-to-now need write permission.
+   */
+  setattr(t: Task, loc: Loc, attr: SetAttr): void {
+    const c = t.process.creds;
+    const st = loc.inode.stat();
+    if (loc.inode.fs.readOnly) fail('EROFS', loc.path);
+    if (attr.mode !== undefined && !isOwnerOrRoot(c, st)) fail('EPERM', `chmod ${loc.path}`);
+    if (attr.uid !== undefined && attr.uid !== st.uid && c.euid !== 0) fail('EPERM', `chown ${loc.path}`);
+    if (attr.gid !== undefined && attr.gid !== st.gid && c.euid !== 0) {
+      if (c.euid !== st.uid || !(c.egid === attr.gid || c.groups.includes(attr.gid))) fail('EPERM', `chgrp ${loc.path}`);
+    }
+    if (attr.size !== undefined) {
+      if (isDir(st.mode)) fail('EISDIR', loc.path);
+      if (!isRegular(st.mode)) fail('EINVAL', loc.path);
+      checkAccess(c, st, W_OK, `truncate ${loc.path}`);
+    }
+    const explicitTime = (x: SetAttr['atime']): boolean => x !== undefined && x !== 'now';
+    if (explicitTime(attr.atime) || explicitTime(attr.mtime)) {
+      if (!isOwnerOrRoot(c, st)) fail('EPERM', `utimes ${loc.path}`);
+    } else if ((attr.atime || attr.mtime) && !isOwnerOrRoot(c, st) && !mayAccess(c, st, W_OK)) {
+      fail('EACCES', `utimes ${loc.path}`);
+    }
+    loc.inode.setattr(attr);
+  }
+
+  /** chdir(2)/fchdir(2): the new canonical cwd. */
+  chdir(t: Task, loc: Loc): void {
+    if (!isDir(loc.inode.mode)) fail('ENOTDIR', loc.path);
+    checkAccess(t.process.creds, loc.inode.stat(), X_OK, `chdir ${loc.path}`);
+    t.process.fs.cwd = loc.path;
   }
 }

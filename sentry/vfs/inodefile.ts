@@ -1,0 +1,119 @@
+import { DT, O, SEEK } from '../abi/linux/fs';
+import { fail } from '../errors/linuxerr';
+import { FileDescriptionBase, Stat } from './file';
+import { DirEntry, Inode, isDir } from './inode';
+
+/**
+ * The open file description of an Inode: the shared offset, the access
+ * mode checks, and directory iteration for getdents.
+ */
+export class InodeFile extends FileDescriptionBase {
+  private pos = 0;
+  /** Directory listing snapshot, taken at the first getdents after open or rewind. */
+  private listing: DirEntry[] | undefined;
+
+  constructor(
+    readonly inode: Inode,
+    flags: number,
+    path: string,
+  ) {
+    super(path, flags);
+  }
+
+  private get isPath(): boolean {
+    return (this.flags & O.PATH) !== 0;
+  }
+
+  private checkReadable(): void {
+    if (this.isPath || (this.flags & O.ACCMODE) === O.WRONLY) fail('EBADF', 'not open for reading');
+    if (isDir(this.inode.mode)) fail('EISDIR');
+  }
+
+  private checkWritable(): void {
+    if (this.isPath || (this.flags & O.ACCMODE) === O.RDONLY) fail('EBADF', 'not open for writing');
+  }
+
+  read(dst: Buffer): number {
+    this.checkReadable();
+    const n = this.inode.read(dst, this.pos);
+    if (this.inode.seekable) this.pos += n;
+    return n;
+  }
+
+  pread(dst: Buffer, offset: number): number {
+    this.checkReadable();
+    if (!this.inode.seekable) fail('ESPIPE');
+    if (offset < 0) fail('EINVAL', 'negative offset');
+    return this.inode.read(dst, offset);
+  }
+
+  write(src: Buffer): number {
+    this.checkWritable();
+    if (this.flags & O.APPEND) this.pos = this.inode.stat().size;
+    const n = this.inode.write(src, this.pos);
+    if (this.inode.seekable) this.pos += n;
+    return n;
+  }
+
+  /** Like Linux, pwrite on an O_APPEND file appends (pwrite(2) BUGS). */
+  pwrite(src: Buffer, offset: number): number {
+    this.checkWritable();
+    if (!this.inode.seekable) fail('ESPIPE');
+    if (offset < 0) fail('EINVAL', 'negative offset');
+    return this.inode.write(src, this.flags & O.APPEND ? this.inode.stat().size : offset);
+  }
+
+  seek(offset: number, whence: number): number {
+    if (this.isPath) fail('EBADF', 'O_PATH');
+    if (!this.inode.seekable) fail('ESPIPE');
+    const size = this.inode.stat().size;
+    let next: number;
+    switch (whence) {
+      case SEEK.SET:
+        next = offset;
+        break;
+      case SEEK.CUR:
+        next = this.pos + offset;
+        break;
+      case SEEK.END:
+        next = size + offset;
+        break;
+      case SEEK.DATA:
+        if (offset < 0 || offset >= size) fail('ENXIO');
+        next = offset;
+        break;
+      case SEEK.HOLE:
+        if (offset < 0 || offset >= size) fail('ENXIO');
+        next = size;
+        break;
+      default:
+        return fail('EINVAL', `whence ${whence}`);
+    }
+    if (next < 0) fail('EINVAL', 'negative position');
+    if (isDir(this.inode.mode) && next === 0) this.listing = undefined;
+    this.pos = next;
+    return next;
+  }
+
+  stat(): Stat {
+    return this.inode.stat();
+  }
+
+  /**
+   * Directory entries (with "." and "..") from the current position; the
+   * caller consumes some and calls advanceDir. d_off of entry i is i + 1.
+   */
+  dirEntries(): { entries: DirEntry[]; start: number } {
+    if (this.isPath) fail('EBADF', 'O_PATH');
+    if (!isDir(this.inode.mode)) fail('ENOTDIR');
+    if (!this.listing) {
+      const ino = this.inode.stat().ino;
+      this.listing = [{ name: '.', ino, type: DT.DIR }, { name: '..', ino, type: DT.DIR }, ...this.inode.readdir()];
+    }
+    return { entries: this.listing, start: this.pos };
+  }
+
+  advanceDir(count: number): void {
+    this.pos += count;
+  }
+}
