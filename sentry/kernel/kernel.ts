@@ -21,13 +21,17 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** Unsupported syscall name -> count, reported in the debug log at exit. */
   readonly unsupported = new Map<string, number>();
+  readonly vfs: Vfs;
   private nextTid = 1;
 
+  /** `makeVfs` builds the mount table; it gets the kernel because /proc reads it. */
   constructor(
     readonly platform: Platform,
-    readonly vfs: Vfs,
+    makeVfs: (k: Kernel) => Vfs,
     readonly opts: KernelOptions,
-  ) {}
+  ) {
+    this.vfs = makeVfs(this);
+  }
 
   get hostname(): string {
     return this.opts.hostname;

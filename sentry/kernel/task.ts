@@ -4,6 +4,7 @@ import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import { Credentials } from './creds';
 import { Rlimit } from './limits';
+import { SignalActions, SignalMask } from './signals';
 import type { Kernel } from './kernel';
 
 /** A thread group: what Linux calls a process. Pids are virtual (the first is 1). */
@@ -15,9 +16,16 @@ export class Process {
   exe = '';
   /** comm (PR_SET_NAME, /proc/[pid]/comm): basename of exe, 15 bytes at most. */
   comm = '';
+  pgid: number;
+  sid: number;
   /** Set once the whole group has exited: wait status in Linux's encoding. */
   exitStatus: number | undefined;
   readonly tasks = new Set<Task>();
+  readonly sigactions = new SignalActions();
+  /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS / PR_SET_PDEATHSIG state. */
+  dumpable = 1;
+  noNewPrivs = 0;
+  pdeathSignal = 0;
 
   constructor(
     readonly kernel: Kernel,
@@ -28,13 +36,32 @@ export class Process {
     public fs: FsContext,
     public creds: Credentials,
     public limits: Rlimit[],
-  ) {}
+  ) {
+    this.pgid = pid;
+    this.sid = pid;
+  }
+
+  /**
+   * Ends every task of the group with wait status `status` (exit code << 8,
+   * or the terminating signal | 0x80 for a core dump) and kills their host
+   * threads.
+   */
+  exit(status: number): void {
+    if (this.exitStatus !== undefined) return;
+    this.exitStatus = status;
+    for (const t of this.tasks) t.ctx.kill();
+  }
 }
 
 /** One application thread, running on a platform Context. */
 export class Task {
   /** set_tid_address(2): cleared and futex-woken at exit. */
   clearChildTid = 0;
+  /** set_robust_list(2) head. */
+  robustList = 0;
+  sigmask: SignalMask = 0n;
+  /** sigaltstack(2): ss_sp, ss_flags, ss_size. */
+  altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
 
   constructor(
     readonly kernel: Kernel,

@@ -63,6 +63,8 @@ export interface Context {
   readonly as: AddressSpace;
   /** Writes back changed registers, runs the app until its next stop. */
   switchTo(): StopEvent;
+  /** CPU time the app's host thread has used, in nanoseconds. */
+  cpuTimeNs(): bigint;
   /** Kills the host process/thread and reaps it. Idempotent. */
   kill(): void;
 }

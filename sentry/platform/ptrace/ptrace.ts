@@ -16,6 +16,7 @@ import { LinuxError } from '../../errors/linuxerr';
 import { AddressSpace, Context, MemoryIO, Platform, Registers, StopEvent } from '../platform';
 import { buildStubElf, STUB_BASE, STUB_SIZE, STUB_SYSCALL_DONE, STUB_SYSCALL_SITE } from './stub';
 import { Tracee, pinToCurrentCpu } from './host';
+import { hostClockNs, processCpuClock } from '../host/clock';
 
 /** Linux's TASK_SIZE on x86_64 (47-bit user address space). */
 const HOST_TASK_SIZE = 0x7fff_ffff_f000;
@@ -196,6 +197,10 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   }
   write(addr: number, src: Uint8Array): void {
     if (this.t.writev(addr, src) !== src.length) throw new LinuxError(Errno.EFAULT, `write ${src.length}@${addr.toString(16)}`);
+  }
+
+  cpuTimeNs(): bigint {
+    return this.dead ? 0n : (hostClockNs(processCpuClock(this.t.pid)) ?? 0n);
   }
 
   kill(): void {

@@ -1,0 +1,86 @@
+/**
+ * `tsvisor do`: runs one command in a fresh sandbox, like `runsc do`.
+ * This process becomes the Sentry: it validates the flags, starts the
+ * Gofer for the root filesystem, then hands over to the sandbox runner,
+ * which installs the seccomp filter before the app's first instruction.
+ */
+import { statSync, openSync, writeSync } from 'node:fs';
+import { parseFlags, UsageError } from './flags';
+import { startGofer } from '../gofer/launch';
+import { runSandbox, SandboxExit } from '../sentry/sandbox';
+
+export const DO_USAGE = `usage: tsvisor do [flags] [--] CMD [ARGS...]
+
+flags:
+  --rootfs DIR            root filesystem (default: the host's /)
+  --overlay=memory|none   memory: the rootfs is read-only and writes stay in the sandbox (default);
+                          none: writes go through to DIR (less safe)
+  --hostname NAME         the sandbox's hostname (default: tsvisor)
+  --strace                print every syscall with decoded arguments to stderr
+  --debug-log FILE        append the Sentry's debug log (incl. unsupported syscalls) to FILE
+`;
+
+const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
+
+export interface DoOptions {
+  rootfs: string;
+  overlay: 'memory' | 'none';
+  hostname: string;
+  strace: boolean;
+  debugLog?: string;
+  argv: string[];
+}
+
+export function parseDoArgs(args: string[]): DoOptions {
+  const { flags, rest } = parseFlags(args, {
+    boolean: new Set(['strace', 'help']),
+    valued: new Set(['rootfs', 'overlay', 'hostname', 'debug-log']),
+  });
+  if (flags.has('help')) throw new UsageError(DO_USAGE);
+  if (rest.length === 0) throw new UsageError('do: missing command');
+  const rootfs = String(flags.get('rootfs') ?? '/');
+  let isDir = false;
+  try {
+    isDir = statSync(rootfs).isDirectory();
+  } catch {
+    /* reported below */
+  }
+  if (!isDir) throw new UsageError(`--rootfs ${rootfs}: not a directory`);
+  const overlay = String(flags.get('overlay') ?? 'memory');
+  if (overlay !== 'memory' && overlay !== 'none') throw new UsageError(`--overlay must be memory or none, not ${overlay}`);
+  const hostname = String(flags.get('hostname') ?? 'tsvisor');
+  if (!HOSTNAME_RE.test(hostname)) throw new UsageError(`--hostname ${hostname}: not a valid hostname`);
+  const debugLog = flags.get('debug-log');
+  return {
+    rootfs,
+    overlay,
+    hostname,
+    strace: flags.has('strace'),
+    debugLog: typeof debugLog === 'string' ? debugLog : undefined,
+    argv: rest,
+  };
+}
+
+/** The `do` exit code: the app's exit code, or 128+n for death by signal n. */
+export function exitCodeOf(e: SandboxExit): number {
+  return e.signal !== undefined ? 128 + e.signal : e.code;
+}
+
+export function doCommand(args: string[]): void {
+  const o = parseDoArgs(args);
+  const logFd = o.debugLog !== undefined ? openSync(o.debugLog, 'a') : undefined;
+  const debug = logFd === undefined ? undefined : (line: string) => writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
+  const gofer = startGofer({ root: o.rootfs, readOnly: o.overlay === 'memory' });
+  const result = runSandbox({
+    goferFd: gofer.fd,
+    overlay: o.overlay,
+    hostname: o.hostname,
+    argv: o.argv,
+    envp: Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`),
+    cwd: o.rootfs === '/' ? process.cwd() : '/',
+    strace: o.strace ? (line) => writeSync(2, `${line}\n`) : undefined,
+    debug,
+  });
+  if (result.message) process.stderr.write(`tsvisor: ${result.message}\n`);
+  process.exitCode = exitCodeOf(result);
+}

@@ -1,0 +1,86 @@
+import { SIG, NSIG, CORE_SIGNALS } from '../abi/linux/signal';
+
+/** A signal set as a 64-bit mask: bit (signo-1). */
+export type SignalMask = bigint;
+
+export const SIG_DFL = 0n;
+export const SIG_IGN = 1n;
+
+/** struct k_sigaction as rt_sigaction(2) passes it on x86_64: handler, flags, restorer, mask. */
+export interface SigAction {
+  handler: bigint;
+  flags: bigint;
+  restorer: bigint;
+  mask: SignalMask;
+}
+
+export const SIGACTION_SIZE = 32;
+
+export function decodeSigAction(b: Buffer): SigAction {
+  return {
+    handler: b.readBigUInt64LE(0),
+    flags: b.readBigUInt64LE(8),
+    restorer: b.readBigUInt64LE(16),
+    mask: b.readBigUInt64LE(24),
+  };
+}
+
+export function encodeSigAction(a: SigAction): Buffer {
+  const b = Buffer.alloc(SIGACTION_SIZE);
+  b.writeBigUInt64LE(a.handler, 0);
+  b.writeBigUInt64LE(a.flags, 8);
+  b.writeBigUInt64LE(a.restorer, 16);
+  b.writeBigUInt64LE(a.mask, 24);
+  return b;
+}
+
+/** Signals whose default action is to do nothing (signal(7)). */
+const IGNORED_BY_DEFAULT: ReadonlySet<number> = new Set([SIG.SIGCHLD, SIG.SIGURG, SIG.SIGWINCH, SIG.SIGCONT]);
+const STOP_SIGNALS: ReadonlySet<number> = new Set([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
+
+export type DefaultAction = 'ignore' | 'stop' | 'terminate' | 'core';
+
+export function defaultAction(signo: number): DefaultAction {
+  if (IGNORED_BY_DEFAULT.has(signo)) return 'ignore';
+  if (STOP_SIGNALS.has(signo)) return 'stop';
+  return CORE_SIGNALS.has(signo) ? 'core' : 'terminate';
+}
+
+/** Wait status of a process killed by `signo` (with the core-dump bit where Linux sets it). */
+export function killedStatus(signo: number): number {
+  return signo | (CORE_SIGNALS.has(signo) ? 0x80 : 0);
+}
+
+export function validSignal(signo: number): boolean {
+  return signo >= 1 && signo <= NSIG;
+}
+
+/** A process's signal dispositions (shared by its threads). */
+export class SignalActions {
+  private readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({
+    handler: SIG_DFL,
+    flags: 0n,
+    restorer: 0n,
+    mask: 0n,
+  }));
+
+  get(signo: number): SigAction {
+    return this.actions[signo];
+  }
+
+  set(signo: number, a: SigAction): void {
+    this.actions[signo] = a;
+  }
+
+  /** execve(2): handled signals revert to SIG_DFL, ignored ones stay ignored. */
+  resetForExec(): void {
+    for (const a of this.actions) {
+      if (a.handler !== SIG_IGN) {
+        a.handler = SIG_DFL;
+        a.flags = 0n;
+        a.restorer = 0n;
+        a.mask = 0n;
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The Sentry's own seccomp-bpf filter, installed on every Node thread
+ * (TSYNC) once start-up is done. It denies the host operations the Sentry
+ * must never need: opening files or sockets, changing the host file tree,
+ * mounts, namespaces, modules and exec. Denials return EPERM rather than
+ * killing, because glibc and V8 probe some files at run time and cope with
+ * the error. A syscall from another ABI kills the process.
+ */
+import koffi from 'koffi';
+import { SYS, SyscallName } from '../../abi/linux/syscalls';
+import {
+  AUDIT_ARCH_X86_64, BPF, PR_SET_NO_NEW_PRIVS, SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_FILTER_FLAG_TSYNC,
+  SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_SET_MODE_FILTER, X32_SYSCALL_BIT,
+} from '../../abi/linux/seccomp';
+import { Errno } from '../../abi/linux/errno';
+import { raw, errno, HostError } from './libc';
+
+export const SENTRY_DENIED: readonly SyscallName[] = [
+  'open', 'openat', 'openat2', 'creat', 'open_by_handle_at', 'name_to_handle_at',
+  'socket', 'socketpair', 'connect', 'bind', 'listen', 'accept', 'accept4',
+  'mknod', 'mknodat', 'mkdir', 'mkdirat', 'rmdir', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2',
+  'link', 'linkat', 'symlink', 'symlinkat', 'chmod', 'fchmodat', 'chown', 'lchown', 'fchownat', 'truncate',
+  'mount', 'umount2', 'pivot_root', 'chroot', 'unshare', 'setns', 'execve', 'execveat',
+  'init_module', 'finit_module', 'delete_module', 'kexec_load', 'kexec_file_load', 'reboot',
+  'bpf', 'perf_event_open', 'keyctl', 'add_key', 'request_key', 'userfaultfd', 'uselib',
+  'swapon', 'swapoff', 'acct', 'settimeofday', 'clock_settime', 'adjtimex', 'iopl', 'ioperm', 'quotactl',
+];
+
+type Insn = [code: number, jt: number, jf: number, k: number];
+
+/** Builds the classic-BPF program: arch check, x32 check, deny list, allow. */
+export function buildSentryFilter(denied: readonly SyscallName[] = SENTRY_DENIED): Buffer {
+  const prog: Insn[] = [
+    [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARCH],
+    [BPF.JEQ_K, 1, 0, AUDIT_ARCH_X86_64],
+    [BPF.RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS],
+    [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_NR],
+    [BPF.JGE_K, denied.length + 1, 0, X32_SYSCALL_BIT],
+  ];
+  denied.forEach((name, i) => prog.push([BPF.JEQ_K, denied.length - i, 0, SYS[name]]));
+  prog.push([BPF.RET_K, 0, 0, SECCOMP_RET_ALLOW]);
+  prog.push([BPF.RET_K, 0, 0, SECCOMP_RET_ERRNO | Errno.EPERM]);
+  const b = Buffer.alloc(prog.length * 8);
+  prog.forEach(([code, jt, jf, k], i) => {
+    b.writeUInt16LE(code, i * 8);
+    b.writeUInt8(jt, i * 8 + 2);
+    b.writeUInt8(jf, i * 8 + 3);
+    b.writeUInt32LE(k >>> 0, i * 8 + 4);
+  });
+  return b;
+}
+
+/** Installs the filter on all threads of this process. Irreversible. */
+export function installSentryFilter(): void {
+  const filter = buildSentryFilter();
+  const fprog = Buffer.alloc(16);
+  fprog.writeUInt16LE(filter.length / 8, 0);
+  fprog.writeBigUInt64LE(koffi.address(filter) as bigint, 8);
+  if ((raw.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number) !== 0) throw new HostError('PR_SET_NO_NEW_PRIVS', errno());
+  const r = raw.syscall3(SYS.seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, fprog) as number;
+  if (r !== 0) throw new HostError('seccomp(SET_MODE_FILTER)', errno());
+}

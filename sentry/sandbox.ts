@@ -1,0 +1,131 @@
+/**
+ * Starts a sandbox: the ptrace platform, the kernel with its VFS over the
+ * Gofer, the seccomp filter on the Sentry itself, then the first process.
+ * Runs until that process exits and reports how it ended.
+ */
+import { PtracePlatform } from './platform/ptrace/ptrace';
+import { STUB_BASE } from './platform/ptrace/stub';
+import { installSentryFilter } from './platform/host/seccomp';
+import { Kernel } from './kernel/kernel';
+import { Process, Task } from './kernel/task';
+import { Credentials } from './kernel/creds';
+import { defaultLimits } from './kernel/limits';
+import { runTask } from './kernel/run';
+import { MemoryManager } from './mm/mm';
+import { FdTable } from './vfs/fdtable';
+import { FsContext } from './vfs/fscontext';
+import { buildRootVfs } from './vfs/mounts';
+import { stdioFiles } from './fsimpl/host/stdio';
+import { P9Client } from './fsimpl/gofer/client';
+import { execImage } from './loader/exec';
+import { LinuxError } from './errors/linuxerr';
+import { Errno } from './abi/linux/errno';
+
+export interface SandboxOptions {
+  goferFd: number;
+  overlay: 'memory' | 'none';
+  hostname: string;
+  argv: string[];
+  envp: string[];
+  /** Initial working directory inside the sandbox (falls back to /). */
+  cwd: string;
+  strace?: (line: string) => void;
+  debug?: (line: string) => void;
+}
+
+/** How the sandbox's first process ended. */
+export interface SandboxExit {
+  code: number;
+  signal?: number;
+  /** A one-line explanation when the command could not start. */
+  message?: string;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function runSandbox(o: SandboxOptions): SandboxExit {
+  const gofer = P9Client.connect(o.goferFd);
+  const platform = new PtracePlatform();
+  const kernel = new Kernel(platform, (k) => buildRootVfs({ gofer, overlay: o.overlay, kernel: k }), {
+    hostname: o.hostname,
+    strace: o.strace,
+    debug: o.debug,
+  });
+  const ctx = platform.newContext();
+  // Everything is loaded and spawned: from here on the Sentry cannot open files or sockets.
+  installSentryFilter();
+  kernel.debug('seccomp filter installed');
+
+  const fds = new FdTable();
+  stdioFiles().forEach((f, fd) => fds.installAt(fd, f, false));
+  const proc = new Process(
+    kernel, kernel.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, STUB_BASE), fds,
+    new FsContext('/'), new Credentials(), defaultLimits(),
+  );
+  const task = new Task(kernel, proc.pid, proc, ctx);
+  kernel.processes.set(proc.pid, proc);
+  kernel.tasks.set(task.tid, task);
+  setInitialCwd(task, o.cwd);
+  try {
+    const started = startFirst(task, o.argv, o.envp);
+    if (started) return started;
+    const status = runTask(task);
+    return (status & 0x7f) === 0 ? { code: (status >> 8) & 0xff } : { code: 128 + (status & 0x7f), signal: status & 0x7f };
+  } finally {
+    ctx.kill();
+    for (const line of kernel.unsupportedReport()) kernel.debug(line);
+    gofer.close();
+  }
+}
+
+function setInitialCwd(t: Task, cwd: string): void {
+  try {
+    t.kernel.vfs.openPath(t, cwd, 0o200000 /* O_DIRECTORY */).decRef();
+    t.process.fs.cwd = cwd;
+  } catch {
+    t.process.fs.cwd = '/';
+  }
+}
+
+/**
+ * Execs the command (searching PATH like execvp when it has no slash).
+ * Returns an exit for a command that cannot start: 127 when not found,
+ * 126 when found but not executable, as shells report.
+ */
+function startFirst(t: Task, argv: string[], envp: string[]): SandboxExit | undefined {
+  const cmd = argv[0];
+  const path = envp.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  const candidates = cmd.includes('/') ? [cmd] : path.split(':').map((d) => `${d || '.'}/${cmd}`);
+  let denied: LinuxError | undefined;
+  for (const c of candidates) {
+    try {
+      execImage(t, c, argv, envp);
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof LinuxError)) throw e;
+      if (e.errno === Errno.ENOENT || e.errno === Errno.ENOTDIR) continue;
+      if (e.errno === Errno.EACCES && !cmd.includes('/')) {
+        denied = e;
+        continue;
+      }
+      return { code: 126, message: `${cmd}: ${describe(e)}` };
+    }
+  }
+  if (denied) return { code: 126, message: `${cmd}: ${describe(denied)}` };
+  return { code: 127, message: `${cmd}: command not found` };
+}
+
+function describe(e: LinuxError): string {
+  switch (e.errno) {
+    case Errno.EACCES:
+      return 'permission denied';
+    case Errno.ENOEXEC:
+      return 'exec format error';
+    case Errno.E2BIG:
+      return 'argument list too long';
+    case Errno.ENOMEM:
+      return 'cannot allocate memory';
+    default:
+      return e.message;
+  }
+}

@@ -1,0 +1,43 @@
+import { REG } from '../abi/linux/ptrace';
+import { Errno } from '../abi/linux/errno';
+import { SYSCALL_NAMES } from '../abi/linux/syscalls';
+import { LinuxError } from '../errors/linuxerr';
+import { Task } from '../kernel/task';
+import { SyscallArgs } from './args';
+import { SYSCALL_TABLE } from './table';
+import { SyscallControl, SyscallResult } from './types';
+import { formatCall, formatResult } from '../strace/format';
+
+/**
+ * Runs the syscall the task stopped at and writes the result to rax.
+ * Returns false when the task is gone. This is the only place a
+ * LinuxError becomes -errno. A handler bug (any other exception) is logged
+ * and answered with EIO rather than taking down the sandbox.
+ */
+export function dispatch(t: Task): boolean {
+  const args = new SyscallArgs(t.regs);
+  const nr = args.nr;
+  const row = SYSCALL_TABLE.get(nr);
+  const strace = t.kernel.opts.strace;
+  const entry = strace ? formatCall(t, nr, args) : '';
+  let result: SyscallResult;
+  if (!row) {
+    t.kernel.recordUnsupported(SYSCALL_NAMES.get(nr) ?? `syscall_${nr}`);
+    result = -Errno.ENOSYS;
+  } else {
+    try {
+      result = row.handler(t, args);
+    } catch (e) {
+      if (e instanceof LinuxError) {
+        result = -e.errno;
+      } else {
+        t.kernel.debug(`BUG in ${row.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        result = -Errno.EIO;
+      }
+    }
+  }
+  if (strace) strace(`[${t.tid}] ${entry} = ${formatResult(t, nr, args, result)}`);
+  if (result === SyscallControl.TASK_EXITED) return false;
+  if (result !== SyscallControl.REGS_SET) t.regs.set(REG.rax, BigInt(result));
+  return true;
+}

@@ -1,0 +1,97 @@
+/** prctl(2) and personality(2): per-process knobs the sandbox models. */
+import { fail } from '../errors/linuxerr';
+import { Task } from '../kernel/task';
+import { readCString } from '../kernel/usermem';
+import { validSignal } from '../kernel/signals';
+import { SyscallArgs } from './args';
+import { FamilyRows, partial } from './rows';
+
+const PR = {
+  SET_PDEATHSIG: 1, GET_PDEATHSIG: 2, GET_DUMPABLE: 3, SET_DUMPABLE: 4, GET_KEEPCAPS: 7, SET_KEEPCAPS: 8,
+  SET_NAME: 15, GET_NAME: 16, GET_SECCOMP: 21, CAPBSET_READ: 23, CAPBSET_DROP: 24,
+  GET_TIMERSLACK: 30, SET_TIMERSLACK: 29, SET_CHILD_SUBREAPER: 36, GET_CHILD_SUBREAPER: 37,
+  SET_NO_NEW_PRIVS: 38, GET_NO_NEW_PRIVS: 39, GET_TID_ADDRESS: 40, SET_THP_DISABLE: 41, GET_THP_DISABLE: 42,
+};
+/** CAP_LAST_CAP of the emulated kernel (4.4: CAP_AUDIT_READ). */
+const CAP_LAST_CAP = 37;
+const TASK_COMM_LEN = 16;
+
+function writeInt(t: Task, addr: number, v: number): void {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  t.mem.write(addr, b);
+}
+
+/**
+ * prctl(2) for the options programs use at start-up: names, death
+ * signal, dumpable, no_new_privs, capability bounding set queries,
+ * subreaper, timer slack. Other options are EINVAL, as Linux answers
+ * for options it does not know.
+ */
+function prctl(t: Task, a: SyscallArgs): number {
+  const p = t.process;
+  switch (a.int(0)) {
+    case PR.SET_NAME:
+      p.comm = readCString(t.mem, a.ptr(1), TASK_COMM_LEN).slice(0, TASK_COMM_LEN - 1);
+      return 0;
+    case PR.GET_NAME: {
+      const b = Buffer.alloc(TASK_COMM_LEN);
+      b.write(p.comm.slice(0, TASK_COMM_LEN - 1));
+      t.mem.write(a.ptr(1), b);
+      return 0;
+    }
+    case PR.SET_PDEATHSIG:
+      if (a.int(1) !== 0 && !validSignal(a.int(1))) fail('EINVAL');
+      p.pdeathSignal = a.int(1);
+      return 0;
+    case PR.GET_PDEATHSIG:
+      writeInt(t, a.ptr(1), p.pdeathSignal);
+      return 0;
+    case PR.GET_DUMPABLE:
+      return p.dumpable;
+    case PR.SET_DUMPABLE:
+      if (a.int(1) !== 0 && a.int(1) !== 1) fail('EINVAL');
+      p.dumpable = a.int(1);
+      return 0;
+    case PR.SET_NO_NEW_PRIVS:
+      if (a.int(1) !== 1 || a.u64(2) | a.u64(3) | a.u64(4)) fail('EINVAL');
+      p.noNewPrivs = 1;
+      return 0;
+    case PR.GET_NO_NEW_PRIVS:
+      return p.noNewPrivs;
+    case PR.CAPBSET_READ:
+      if (a.int(1) < 0 || a.int(1) > CAP_LAST_CAP) fail('EINVAL');
+      return 1;
+    case PR.GET_SECCOMP:
+      return 0;
+    case PR.GET_KEEPCAPS:
+    case PR.GET_CHILD_SUBREAPER:
+    case PR.GET_THP_DISABLE:
+      return 0;
+    case PR.GET_TIMERSLACK:
+      return 50000;
+    case PR.GET_TID_ADDRESS: {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(BigInt(t.clearChildTid));
+      t.mem.write(a.ptr(1), b);
+      return 0;
+    }
+    default:
+      return fail('EINVAL', `prctl option ${a.int(0)}`);
+  }
+}
+
+const PER_LINUX = 0;
+const PERSONALITY_QUERY = 0xffffffff;
+
+/** personality(2): only PER_LINUX exists in the sandbox; the query form returns it. */
+function personality(t: Task, a: SyscallArgs): number {
+  const v = a.uint(0);
+  if (v !== PERSONALITY_QUERY && v !== PER_LINUX) fail('EINVAL', `personality ${v.toString(16)}`);
+  return PER_LINUX;
+}
+
+export const prctlSyscalls: FamilyRows = {
+  prctl: partial(prctl, 'capability dropping, seccomp, PR_SET_MM and newer options are EINVAL'),
+  personality: partial(personality, 'only PER_LINUX'),
+};

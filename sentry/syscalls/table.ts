@@ -1,0 +1,44 @@
+/**
+ * The syscall table: number -> row (handler, support level, note), merged
+ * from the per-family files. Anything not here is unimplemented: the
+ * dispatcher returns ENOSYS and records it for the exit report.
+ */
+import { SYS, SyscallName } from '../abi/linux/syscalls';
+import { SyscallRow } from './types';
+import { FamilyRows } from './rows';
+import { timeSyscalls } from './time';
+import { identitySyscalls } from './identity';
+import { resourceSyscalls } from './resources';
+import { threadSyscalls } from './thread';
+import { signalSyscalls } from './signal';
+import { prctlSyscalls } from './prctl';
+import { privilegedSyscalls } from './privileged';
+
+export interface TableEntry extends SyscallRow {
+  readonly nr: number;
+  readonly name: SyscallName;
+}
+
+const FAMILIES: FamilyRows[] = [
+  timeSyscalls,
+  identitySyscalls,
+  resourceSyscalls,
+  threadSyscalls,
+  signalSyscalls,
+  prctlSyscalls,
+  privilegedSyscalls,
+];
+
+function build(): Map<number, TableEntry> {
+  const table = new Map<number, TableEntry>();
+  for (const family of FAMILIES) {
+    for (const [name, row] of Object.entries(family) as [SyscallName, SyscallRow][]) {
+      const nr = SYS[name];
+      if (table.has(nr)) throw new Error(`syscall ${name} is defined by two families`);
+      table.set(nr, { ...row, nr, name });
+    }
+  }
+  return table;
+}
+
+export const SYSCALL_TABLE: ReadonlyMap<number, TableEntry> = build();

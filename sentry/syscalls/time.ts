@@ -1,0 +1,91 @@
+/**
+ * Time syscalls. Clocks come from the host's; CPU-time clocks report the
+ * app's host thread CPU time. Sleeps block the Sentry thread (one task per
+ * sandbox until the process-model work parks blocked tasks).
+ */
+import { CLOCK, TIMER_ABSTIME, TIMESPEC_SIZE, encodeTimespec, encodeTimeval, decodeTimespec } from '../abi/linux/time';
+import { fail } from '../errors/linuxerr';
+import { hostClockNs, sleepNs } from '../platform/host/clock';
+import { Task } from '../kernel/task';
+import { writeOptional } from '../kernel/usermem';
+import { SyscallArgs } from './args';
+import { FamilyRows, supported, partial } from './rows';
+
+/** Current value of `clk` in ns, or EINVAL for clocks the sandbox does not have. */
+export function clockNs(t: Task, clk: number): bigint {
+  switch (clk) {
+    case CLOCK.PROCESS_CPUTIME_ID:
+    case CLOCK.THREAD_CPUTIME_ID:
+      return t.ctx.cpuTimeNs();
+    case CLOCK.REALTIME:
+    case CLOCK.MONOTONIC:
+    case CLOCK.MONOTONIC_RAW:
+    case CLOCK.REALTIME_COARSE:
+    case CLOCK.MONOTONIC_COARSE:
+    case CLOCK.BOOTTIME:
+    case CLOCK.TAI:
+      return hostClockNs(clk) ?? fail('EINVAL');
+    default:
+      return fail('EINVAL', `clock ${clk}`);
+  }
+}
+
+/** clock_gettime(2). Per-process CPU clocks of other pids (negative ids) are EINVAL. */
+function clockGettime(t: Task, a: SyscallArgs): number {
+  t.mem.write(a.ptr(1), encodeTimespec(clockNs(t, a.int(0))));
+  return 0;
+}
+
+/** clock_getres(2): 1 ns for the fine clocks, 4 ms (one jiffy at HZ=250) for the coarse ones. */
+function clockGetres(t: Task, a: SyscallArgs): number {
+  const clk = a.int(0);
+  clockNs(t, clk);
+  const coarse = clk === CLOCK.REALTIME_COARSE || clk === CLOCK.MONOTONIC_COARSE;
+  writeOptional(t.mem, a.ptr(1), encodeTimespec(coarse ? 4_000_000n : 1n));
+  return 0;
+}
+
+/** gettimeofday(2); the obsolete timezone argument is filled with zeros (UTC). */
+function gettimeofday(t: Task, a: SyscallArgs): number {
+  writeOptional(t.mem, a.ptr(0), encodeTimeval(clockNs(t, CLOCK.REALTIME)));
+  writeOptional(t.mem, a.ptr(1), Buffer.alloc(8));
+  return 0;
+}
+
+/** time(2). */
+function time(t: Task, a: SyscallArgs): bigint {
+  const sec = clockNs(t, CLOCK.REALTIME) / 1_000_000_000n;
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(sec);
+  writeOptional(t.mem, a.ptr(0), b);
+  return sec;
+}
+
+function readTimespec(t: Task, addr: number): bigint {
+  return decodeTimespec(t.mem.read(addr, TIMESPEC_SIZE)) ?? fail('EINVAL', 'timespec');
+}
+
+/** nanosleep(2). Not interruptible by signals yet, so `rem` is never written. */
+function nanosleep(t: Task, a: SyscallArgs): number {
+  sleepNs(readTimespec(t, a.ptr(0)));
+  return 0;
+}
+
+/** clock_nanosleep(2), relative or TIMER_ABSTIME, on the clocks clock_gettime knows. */
+function clockNanosleep(t: Task, a: SyscallArgs): number {
+  const clk = a.int(0);
+  if (clk === CLOCK.THREAD_CPUTIME_ID) fail('EINVAL');
+  const now = clockNs(t, clk);
+  const req = readTimespec(t, a.ptr(2));
+  sleepNs(a.int(1) & TIMER_ABSTIME ? req - now : req);
+  return 0;
+}
+
+export const timeSyscalls: FamilyRows = {
+  clock_gettime: supported(clockGettime),
+  clock_getres: supported(clockGetres),
+  gettimeofday: supported(gettimeofday),
+  time: supported(time),
+  nanosleep: partial(nanosleep, 'not interrupted by signals until the process model lands'),
+  clock_nanosleep: partial(clockNanosleep, 'not interrupted by signals until the process model lands'),
+};
