@@ -118,9 +118,9 @@ export abstract class Inode {
     return this.dirOp(`rename ${oldName} ${newDir.mode} ${newName}`);
   }
 
-  /** The symlink target; `t` is the caller (for /proc/self). */
-  readlink(t: Task): string {
-    return fail('EINVAL', `readlink of a non-link by ${t.tid}`);
+  /** The symlink target; `t` is the caller (for /proc/self; absent during overlay copy-up). */
+  readlink(t?: Task): string {
+    return fail('EINVAL', `readlink of a non-link by ${t?.tid}`);
   }
 
   /**

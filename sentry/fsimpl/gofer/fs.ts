@@ -1,0 +1,226 @@
+/**
+ * The container rootfs served by the Gofer over 9P. Each inode keeps a
+ * walked (never opened) fid; reads and writes use per-inode shared open
+ * fids, opened lazily. Attributes, children and directory listings are
+ * cached and dropped when this Sentry changes them; the host tree is
+ * assumed not to change under a running sandbox.
+ */
+import { DT, FS_MAGIC, O } from '../../abi/linux/fs';
+import { fail, isLinuxError } from '../../errors/linuxerr';
+import type { Stat } from '../../vfs/file';
+import { DirEntry, Filesystem, Inode, isDir, Owner, SetAttr, StatFs } from '../../vfs/inode';
+import { GoferClient, P9Attr } from './api';
+
+/** Largest single 9P read/write request. */
+const IO_CHUNK = 1 << 20;
+const READDIR_COUNT = 64 * 1024;
+const AT_REMOVEDIR = 0x200;
+
+export class GoferFs implements Filesystem {
+  readonly type = '9p';
+  readonly root: GoferInode;
+
+  constructor(
+    readonly client: GoferClient,
+    readonly dev: number,
+    readonly readOnly: boolean,
+    aname = '/',
+  ) {
+    const fid = client.attach(aname);
+    this.root = new GoferInode(this, fid);
+  }
+
+  statfs(): StatFs {
+    const s = this.client.statfs(this.root.fid);
+    return { ...s, type: FS_MAGIC.V9FS };
+  }
+}
+
+export class GoferInode extends Inode {
+  private attr: P9Attr | undefined;
+  private readonly children = new Map<string, GoferInode>();
+  private listing: DirEntry[] | undefined;
+  private target: string | undefined;
+  private readFid: number | undefined;
+  private writeFid: number | undefined;
+
+  constructor(
+    readonly fs: GoferFs,
+    readonly fid: number,
+  ) {
+    super();
+  }
+
+  private get client(): GoferClient {
+    return this.fs.client;
+  }
+
+  private attrs(): P9Attr {
+    return (this.attr ??= this.client.getattr(this.fid));
+  }
+
+  stat(): Stat {
+    const a = this.attrs();
+    return {
+      dev: this.fs.dev, ino: Number(a.qid.path), mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid,
+      rdev: a.rdev, size: a.size, blksize: a.blksize, blocks: a.blocks,
+      atime: { sec: a.atimeSec, nsec: a.atimeNsec },
+      mtime: { sec: a.mtimeSec, nsec: a.mtimeNsec },
+      ctime: { sec: a.ctimeSec, nsec: a.ctimeNsec },
+    };
+  }
+
+  /** Drops cached state that a change made through this Sentry invalidates. */
+  private changed(): void {
+    this.attr = undefined;
+    this.listing = undefined;
+  }
+
+  override lookup(name: string): Inode | undefined {
+    if (!isDir(this.mode)) fail('ENOTDIR', name);
+    const cached = this.children.get(name);
+    if (cached) return cached;
+    let fid: number;
+    try {
+      fid = this.client.walk(this.fid, [name]).fid;
+    } catch (e) {
+      if (isLinuxError(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+    const child = new GoferInode(this.fs, fid);
+    this.children.set(name, child);
+    return child;
+  }
+
+  override readdir(): DirEntry[] {
+    if (!isDir(this.mode)) fail('ENOTDIR');
+    if (this.listing) return this.listing;
+    const fid = this.client.walk(this.fid, []).fid;
+    const out: DirEntry[] = [];
+    try {
+      this.client.lopen(fid, O.RDONLY | O.DIRECTORY);
+      let offset = 0n;
+      for (;;) {
+        const batch = this.client.readdir(fid, offset, READDIR_COUNT);
+        if (batch.length === 0) break;
+        for (const d of batch) {
+          if (d.name !== '.' && d.name !== '..') out.push({ name: d.name, ino: Number(d.qid.path), type: d.type || DT.UNKNOWN });
+        }
+        offset = batch[batch.length - 1].offset;
+      }
+    } finally {
+      this.client.clunk(fid);
+    }
+    return (this.listing = out);
+  }
+
+  /** A fid cloned from ours and opened with `flags`. */
+  private openFid(flags: number): number {
+    const fid = this.client.walk(this.fid, []).fid;
+    try {
+      this.client.lopen(fid, flags);
+    } catch (e) {
+      this.client.clunk(fid);
+      throw e;
+    }
+    return fid;
+  }
+
+  override read(dst: Buffer, offset: number): number {
+    const fid = (this.readFid ??= this.writeFid ?? this.openFid(O.RDONLY));
+    let done = 0;
+    while (done < dst.length) {
+      const data = this.client.read(fid, offset + done, Math.min(IO_CHUNK, dst.length - done));
+      if (data.length === 0) break;
+      data.copy(dst, done);
+      done += data.length;
+    }
+    return done;
+  }
+
+  override write(src: Buffer, offset: number): number {
+    this.writeFid ??= this.openFid(O.RDWR);
+    let done = 0;
+    while (done < src.length) {
+      const n = this.client.write(this.writeFid, offset + done, src.subarray(done, done + IO_CHUNK));
+      if (n === 0) break;
+      done += n;
+    }
+    this.attr = undefined;
+    return done;
+  }
+
+  override readlink(): string {
+    return (this.target ??= this.client.readlink(this.fid));
+  }
+
+  override setattr(attr: SetAttr): void {
+    this.client.setattr(this.fid, attr);
+    this.attr = undefined;
+  }
+
+  override fsync(): void {
+    if (this.writeFid !== undefined) this.client.fsync(this.writeFid);
+  }
+
+  /** Walks to a child this Sentry just created, caching it. */
+  private adopt(name: string, openFid?: number): GoferInode {
+    this.changed();
+    const child = new GoferInode(this.fs, this.client.walk(this.fid, [name]).fid);
+    if (openFid !== undefined) child.writeFid = openFid;
+    this.children.set(name, child);
+    return child;
+  }
+
+  override create(name: string, mode: number, owner: Owner): Inode {
+    const fid = this.client.walk(this.fid, []).fid;
+    try {
+      this.client.lcreate(fid, name, O.RDWR, mode, owner.gid);
+    } catch (e) {
+      this.client.clunk(fid);
+      throw e;
+    }
+    return this.adopt(name, fid);
+  }
+
+  override mkdir(name: string, mode: number, owner: Owner): Inode {
+    this.client.mkdir(this.fid, name, mode, owner.gid);
+    return this.adopt(name);
+  }
+
+  override symlink(name: string, target: string, owner: Owner): Inode {
+    this.client.symlink(this.fid, name, target, owner.gid);
+    return this.adopt(name);
+  }
+
+  override link(name: string, target: Inode): void {
+    if (!(target instanceof GoferInode) || target.fs !== this.fs) fail('EXDEV', name);
+    this.client.link(this.fid, target.fid, name);
+    target.attr = undefined;
+    this.adopt(name);
+  }
+
+  private forget(name: string): void {
+    // Open descriptions may still use the removed inode, so its fids stay.
+    this.children.delete(name);
+    this.changed();
+  }
+
+  override unlink(name: string): void {
+    this.client.unlinkat(this.fid, name, 0);
+    this.forget(name);
+  }
+
+  override rmdir(name: string): void {
+    this.client.unlinkat(this.fid, name, AT_REMOVEDIR);
+    this.forget(name);
+  }
+
+  override rename(oldName: string, newDir: Inode, newName: string): void {
+    if (!(newDir instanceof GoferInode) || newDir.fs !== this.fs) fail('EXDEV', newName);
+    this.client.renameat(this.fid, oldName, newDir.fid, newName);
+    this.children.delete(oldName);
+    newDir.forget(newName);
+    this.changed();
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * tmpfs: a filesystem held entirely in Sentry memory. Used for /tmp,
+ * /dev/shm, the overlay's upper layer and as the skeleton of devfs.
+ */
+import { DT, dtype, FS_MAGIC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../abi/linux/fs';
+import { fail } from '../../errors/linuxerr';
+import type { Stat, Timespec } from '../../vfs/file';
+import { DirEntry, Filesystem, Inode, isDir, nowTimespec, Owner, SetAttr, StatFs } from '../../vfs/inode';
+
+const PAGE = 4096;
+
+export class Tmpfs implements Filesystem {
+  readonly type = 'tmpfs';
+  readonly readOnly = false;
+  readonly root: TmpfsDir;
+  private nextIno = 1;
+
+  constructor(
+    readonly dev: number,
+    rootMode = 0o1777,
+  ) {
+    this.root = new TmpfsDir(this, rootMode, { uid: 0, gid: 0 });
+  }
+
+  allocIno(): number {
+    return this.nextIno++;
+  }
+
+  statfs(): StatFs {
+    return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255 };
+  }
+}
+
+/** Attributes shared by every tmpfs inode. */
+export abstract class TmpfsNode extends Inode {
+  readonly ino: number;
+  /** File type and permission bits (st_mode). */
+  private modeBits: number;
+  uid: number;
+  gid: number;
+  nlink = 1;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+
+  constructor(
+    readonly fs: Tmpfs,
+    mode: number,
+    owner: Owner,
+  ) {
+    super();
+    this.ino = fs.allocIno();
+    this.modeBits = mode;
+    this.uid = owner.uid;
+    this.gid = owner.gid;
+    this.atime = this.mtime = this.ctime = nowTimespec();
+  }
+
+  override get mode(): number {
+    return this.modeBits;
+  }
+
+  /** Content size (st_size). */
+  abstract get size(): number;
+  /** Device number for st_rdev (device nodes). */
+  get rdev(): number {
+    return 0;
+  }
+
+  stat(): Stat {
+    return {
+      dev: this.fs.dev, ino: this.ino, mode: this.modeBits, nlink: this.nlink, uid: this.uid, gid: this.gid,
+      rdev: this.rdev, size: this.size, blksize: PAGE, blocks: Math.ceil(this.size / PAGE) * (PAGE / 512),
+      atime: this.atime, mtime: this.mtime, ctime: this.ctime,
+    };
+  }
+
+  protected touch(): void {
+    this.mtime = this.ctime = nowTimespec();
+  }
+
+  override setattr(attr: SetAttr): void {
+    if (attr.mode !== undefined) this.modeBits = (this.modeBits & S_IFMT) | (attr.mode & 0o7777);
+    if (attr.uid !== undefined) this.uid = attr.uid;
+    if (attr.gid !== undefined) this.gid = attr.gid;
+    if (attr.size !== undefined) this.truncate(attr.size);
+    if (attr.atime !== undefined) this.atime = attr.atime === 'now' ? nowTimespec() : attr.atime;
+    if (attr.mtime !== undefined) this.mtime = attr.mtime === 'now' ? nowTimespec() : attr.mtime;
+    this.ctime = nowTimespec();
+  }
+
+  protected truncate(size: number): void {
+    fail('EINVAL', `truncate to ${size}`);
+  }
+}
+
+export class TmpfsFile extends TmpfsNode {
+  private data = Buffer.alloc(0);
+  private length = 0;
+
+  constructor(fs: Tmpfs, mode: number, owner: Owner) {
+    super(fs, S_IFREG | (mode & 0o7777), owner);
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  override read(dst: Buffer, offset: number): number {
+    if (offset >= this.length) return 0;
+    return this.data.copy(dst, 0, offset, Math.min(this.length, offset + dst.length));
+  }
+
+  override write(src: Buffer, offset: number): number {
+    this.reserve(offset + src.length);
+    src.copy(this.data, offset);
+    this.length = Math.max(this.length, offset + src.length);
+    this.touch();
+    return src.length;
+  }
+
+  protected override truncate(size: number): void {
+    if (size < 0) fail('EINVAL', 'negative size');
+    this.reserve(size);
+    if (size > this.length) this.data.fill(0, this.length, size);
+    this.length = size;
+    this.touch();
+  }
+
+  /** Grows the backing buffer (zero-filled) to hold `n` bytes. */
+  private reserve(n: number): void {
+    if (n <= this.data.length) return;
+    const grown = Buffer.alloc(Math.max(n, Math.min(this.data.length * 2, n + (64 << 20))));
+    this.data.copy(grown, 0, 0, this.length);
+    this.data = grown;
+  }
+}
+
+export class TmpfsSymlink extends TmpfsNode {
+  constructor(
+    fs: Tmpfs,
+    readonly target: string,
+    owner: Owner,
+  ) {
+    super(fs, S_IFLNK | 0o777, owner);
+  }
+
+  get size(): number {
+    return Buffer.byteLength(this.target);
+  }
+
+  override readlink(): string {
+    return this.target;
+  }
+}
+
+export class TmpfsDir extends TmpfsNode {
+  private readonly children = new Map<string, Inode>();
+
+  constructor(fs: Tmpfs, mode: number, owner: Owner) {
+    super(fs, S_IFDIR | (mode & 0o7777), owner);
+    this.nlink = 2;
+  }
+
+  get size(): number {
+    return PAGE;
+  }
+
+  override lookup(name: string): Inode | undefined {
+    return this.children.get(name);
+  }
+
+  override readdir(): DirEntry[] {
+    return [...this.children].map(([name, i]) => {
+      const st = i.stat();
+      return { name, ino: st.ino, type: dtype(st.mode) || DT.UNKNOWN };
+    });
+  }
+
+  /** Adds a prepared inode (devfs device nodes, copy-up); EEXIST if taken. */
+  insert(name: string, inode: Inode): void {
+    if (this.children.has(name)) fail('EEXIST', name);
+    this.children.set(name, inode);
+    if (isDir(inode.mode)) this.nlink++;
+    this.touch();
+  }
+
+  private take(name: string): Inode {
+    const i = this.children.get(name) ?? fail('ENOENT', name);
+    this.children.delete(name);
+    if (isDir(i.mode)) this.nlink--;
+    this.touch();
+    return i;
+  }
+
+  override create(name: string, mode: number, owner: Owner): Inode {
+    const f = new TmpfsFile(this.fs, mode, owner);
+    this.insert(name, f);
+    return f;
+  }
+
+  override mkdir(name: string, mode: number, owner: Owner): Inode {
+    const d = new TmpfsDir(this.fs, mode, owner);
+    this.insert(name, d);
+    return d;
+  }
+
+  override symlink(name: string, target: string, owner: Owner): Inode {
+    const l = new TmpfsSymlink(this.fs, target, owner);
+    this.insert(name, l);
+    return l;
+  }
+
+  override link(name: string, target: Inode): void {
+    if (!(target instanceof TmpfsNode) || target.fs !== this.fs) fail('EXDEV', name);
+    this.insert(name, target);
+    target.nlink++;
+    target.ctime = nowTimespec();
+  }
+
+  override unlink(name: string): void {
+    const i = this.lookup(name) ?? fail('ENOENT', name);
+    if (isDir(i.mode)) fail('EISDIR', name);
+    this.take(name);
+    if (i instanceof TmpfsNode) i.nlink--;
+  }
+
+  override rmdir(name: string): void {
+    const i = this.lookup(name) ?? fail('ENOENT', name);
+    if (!(i instanceof TmpfsDir)) fail('ENOTDIR', name);
+    if (i.children.size > 0) fail('ENOTEMPTY', name);
+    this.take(name);
+    i.nlink = 0;
+  }
+
+  override rename(oldName: string, newDir: Inode, newName: string): void {
+    if (!(newDir instanceof TmpfsDir) || newDir.fs !== this.fs) fail('EXDEV', newName);
+    const src = this.lookup(oldName) ?? fail('ENOENT', oldName);
+    const dst = newDir.lookup(newName);
+    if (dst) {
+      if (dst instanceof TmpfsDir) newDir.rmdir(newName);
+      else newDir.unlink(newName);
+    }
+    this.take(oldName);
+    newDir.insert(newName, src);
+  }
+
+  get isEmpty(): boolean {
+    return this.children.size === 0;
+  }
+}
