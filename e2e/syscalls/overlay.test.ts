@@ -1,0 +1,43 @@
+/** The default memory overlay keeps writes inside the sandbox; --overlay=none lets them land. */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { assertOutput } from './compare';
+import { FIXED_MTIME, tinyRootfs } from './fixtures';
+import { checkNoLeaks, describeRun, freshDir, sandboxed } from './harness';
+
+describe('e2e: root file system overlay', function () {
+  checkNoLeaks();
+
+  it('writes to a host file stay in the memory overlay (default)', () => {
+    const victim = path.join(freshDir('overlay'), 'victim.txt');
+    fs.writeFileSync(victim, 'original\n');
+    fs.utimesSync(victim, FIXED_MTIME, FIXED_MTIME);
+    const script = `echo changed > ${victim} && echo new > ${victim}.new && cat ${victim} ${victim}.new`;
+    assertOutput(sandboxed(['/bin/sh', '-c', script]), 'changed\nnew\n');
+    assert.strictEqual(fs.readFileSync(victim, 'utf8'), 'original\n');
+    assert.strictEqual(fs.statSync(victim).mtime.getTime(), FIXED_MTIME.getTime());
+    assert.ok(!fs.existsSync(`${victim}.new`), 'a file created in the sandbox appeared on the host');
+  });
+
+  it('removal of a host file stays in the overlay', () => {
+    const victim = path.join(freshDir('overlay'), 'keep.txt');
+    fs.writeFileSync(victim, 'keep\n');
+    const r = sandboxed(['/bin/sh', '-c', `rm ${victim} && test ! -e ${victim} && echo gone`]);
+    assertOutput(r, 'gone\n');
+    assert.strictEqual(fs.readFileSync(victim, 'utf8'), 'keep\n');
+  });
+
+  it('with --rootfs and the default overlay, the rootfs is untouched', () => {
+    const root = tinyRootfs();
+    assertOutput(sandboxed(['/bin/busybox', 'sh', '-c', 'echo landed > /data/out && cat /data/out'], { rootfs: root }), 'landed\n');
+    assert.ok(!fs.existsSync(path.join(root, 'data', 'out')), 'write escaped the overlay');
+  });
+
+  it('with --overlay=none, writes land in the rootfs', () => {
+    const root = tinyRootfs();
+    const r = sandboxed(['/bin/busybox', 'sh', '-c', 'echo landed > /data/out'], { rootfs: root, overlay: 'none' });
+    assert.strictEqual(r.code, 0, describeRun(r));
+    assert.strictEqual(fs.readFileSync(path.join(root, 'data', 'out'), 'utf8'), 'landed\n');
+  });
+});
