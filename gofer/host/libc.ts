@@ -1,0 +1,127 @@
+/**
+ * The Gofer's libc calls that node:fs lacks (chroot, mknod, utimensat with
+ * UTIME_OMIT, getdents64 cookies, statfs f_namelen). The only koffi use in
+ * the Gofer. Structs are passed as Buffers with x86_64 layouts.
+ */
+import koffi from 'koffi';
+import { AT, AT_FDCWD, DIRENT64_HEADER, SEEK, STATFS_SIZE } from '../../sentry/abi/linux/fs';
+
+const libc = koffi.load('libc.so.6');
+
+const fn = {
+  chroot: libc.func('int chroot(const char *path)'),
+  chdir: libc.func('int chdir(const char *path)'),
+  mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  utimensat: libc.func('int utimensat(int dirfd, const char *path, void *times, int flags)'),
+  getdents64: libc.func('intptr_t getdents64(int fd, void *buf, size_t count)'),
+  lseek: libc.func('int64_t lseek(int fd, int64_t offset, int whence)'),
+  statfs: libc.func('int statfs(const char *path, void *buf)'),
+  fstatfs: libc.func('int fstatfs(int fd, void *buf)'),
+};
+
+/** A failed host call, with the host errno. */
+export class SysError extends Error {
+  override name = 'SysError';
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
+    super(`${call}: errno ${errno}`);
+  }
+}
+
+function check(call: string, ret: number | bigint): number {
+  if (Number(ret) < 0) throw new SysError(call, koffi.errno());
+  return Number(ret);
+}
+
+export function chroot(path: string): void {
+  check('chroot', fn.chroot(path));
+}
+
+export function chdir(path: string): void {
+  check('chdir', fn.chdir(path));
+}
+
+export function mknod(path: string, mode: number, dev: bigint): void {
+  check('mknod', fn.mknod(path, mode, dev));
+}
+
+
+export interface TimeSpec {
+  sec: number;
+  nsec: number;
+}
+
+/** utimensat(AT_FDCWD, path, [atime, mtime], AT_SYMLINK_NOFOLLOW); nsec may be UTIME_NOW/UTIME_OMIT. */
+export function lutimens(path: string, atime: TimeSpec, mtime: TimeSpec): void {
+  const ts = Buffer.alloc(32);
+  ts.writeBigInt64LE(BigInt(atime.sec), 0);
+  ts.writeBigInt64LE(BigInt(atime.nsec), 8);
+  ts.writeBigInt64LE(BigInt(mtime.sec), 16);
+  ts.writeBigInt64LE(BigInt(mtime.nsec), 24);
+  check('utimensat', fn.utimensat(AT_FDCWD, path, ts, AT.SYMLINK_NOFOLLOW));
+}
+
+/** One linux_dirent64 (include/linux/dirent.h): d_ino, d_off, d_reclen, d_type, d_name. */
+export interface HostDirent {
+  ino: bigint;
+  off: bigint;
+  type: number;
+  name: string;
+}
+
+/** Positions directory fd at cookie `off` and reads up to `bufSize` bytes of entries. */
+export function getdents(fd: number, off: bigint, bufSize: number): HostDirent[] {
+  check('lseek', fn.lseek(fd, off, SEEK.SET));
+  const buf = Buffer.allocUnsafe(bufSize);
+  const n = check('getdents64', fn.getdents64(fd, buf, bufSize));
+  const out: HostDirent[] = [];
+  for (let at = 0; at < n; ) {
+    const reclen = buf.readUInt16LE(at + 16);
+    const nameEnd = buf.indexOf(0, at + DIRENT64_HEADER);
+    out.push({
+      ino: buf.readBigUInt64LE(at),
+      off: buf.readBigInt64LE(at + 8),
+      type: buf[at + 18],
+      name: buf.toString('utf8', at + DIRENT64_HEADER, nameEnd),
+    });
+    at += reclen;
+  }
+  return out;
+}
+
+/** struct statfs (x86_64, include/uapi/asm-generic/statfs.h with 64-bit longs). */
+export interface HostStatFs {
+  type: bigint;
+  bsize: bigint;
+  blocks: bigint;
+  bfree: bigint;
+  bavail: bigint;
+  files: bigint;
+  ffree: bigint;
+  fsid: bigint;
+  namelen: bigint;
+}
+
+function parseStatFs(b: Buffer): HostStatFs {
+  const f = (i: number): bigint => b.readBigUInt64LE(i * 8);
+  return {
+    type: f(0),
+    bsize: f(1),
+    blocks: f(2),
+    bfree: f(3),
+    bavail: f(4),
+    files: f(5),
+    ffree: f(6),
+    fsid: f(7),
+    namelen: f(8),
+  };
+}
+
+export function statfs(target: string | number): HostStatFs {
+  const b = Buffer.alloc(STATFS_SIZE);
+  if (typeof target === 'number') check('fstatfs', fn.fstatfs(target, b));
+  else check('statfs', fn.statfs(target, b));
+  return parseStatFs(b);
+}

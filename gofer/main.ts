@@ -1,0 +1,33 @@
+/**
+ * Gofer process entry: `node main.js --root DIR --fd N [--ro]`. Serves
+ * 9P2000.L on the inherited, connected unix socket fd N. Once every module
+ * is loaded it chroots into DIR, so even a path-check bug cannot reach host
+ * files; it exits when the socket closes.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chdir, chroot } from './host/libc';
+import { serve } from './serve';
+import { GoferServer } from './server';
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      root: { type: 'string' },
+      fd: { type: 'string' },
+      ro: { type: 'boolean', default: false },
+    },
+  });
+  const fd = Number(values.fd);
+  if (!values.root || !Number.isInteger(fd) || fd < 0) {
+    process.stderr.write('usage: gofer --root DIR --fd N [--ro]\n');
+    process.exit(2);
+  }
+  chroot(path.resolve(values.root));
+  chdir('/');
+  // The Sentry applies the application's umask; modes arrive final.
+  process.umask(0);
+  serve(fd, new GoferServer({ root: '/', readOnly: values.ro === true }), () => process.exit(0));
+}
+
+main();
