@@ -28,18 +28,24 @@ export const SENTRY_DENIED: readonly SyscallName[] = [
 
 type Insn = [code: number, jt: number, jf: number, k: number];
 
-/** Builds the classic-BPF program: arch check, x32 check, deny list, allow. */
-export function buildSentryFilter(denied: readonly SyscallName[] = SENTRY_DENIED): Buffer {
+const DENY_EPERM = SECCOMP_RET_ERRNO | Errno.EPERM;
+
+/**
+ * Builds a classic-BPF program: kill on a foreign arch or the x32 ABI,
+ * `listed` for the named syscalls, `other` for the rest.
+ */
+export function buildFilter(names: readonly SyscallName[], listed: number, other: number): Buffer {
   const prog: Insn[] = [
     [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARCH],
     [BPF.JEQ_K, 1, 0, AUDIT_ARCH_X86_64],
     [BPF.RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS],
     [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_NR],
-    [BPF.JGE_K, denied.length + 1, 0, X32_SYSCALL_BIT],
+    [BPF.JGE_K, 0, 1, X32_SYSCALL_BIT],
+    [BPF.RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS],
   ];
-  denied.forEach((name, i) => prog.push([BPF.JEQ_K, denied.length - i, 0, SYS[name]]));
-  prog.push([BPF.RET_K, 0, 0, SECCOMP_RET_ALLOW]);
-  prog.push([BPF.RET_K, 0, 0, SECCOMP_RET_ERRNO | Errno.EPERM]);
+  names.forEach((name, i) => prog.push([BPF.JEQ_K, names.length - i, 0, SYS[name]]));
+  prog.push([BPF.RET_K, 0, 0, other]);
+  prog.push([BPF.RET_K, 0, 0, listed]);
   const b = Buffer.alloc(prog.length * 8);
   prog.forEach(([code, jt, jf, k], i) => {
     b.writeUInt16LE(code, i * 8);
@@ -50,12 +56,33 @@ export function buildSentryFilter(denied: readonly SyscallName[] = SENTRY_DENIED
   return b;
 }
 
+export function buildSentryFilter(): Buffer {
+  return buildFilter(SENTRY_DENIED, DENY_EPERM, SECCOMP_RET_ALLOW);
+}
+
+/**
+ * The stub's filter: only the syscalls the Sentry injects. App syscalls
+ * never reach it (PTRACE_SYSEMU stops and skips them before seccomp runs),
+ * so it only matters if the stub ever ran on its own: then it dies.
+ */
+export const STUB_ALLOWED: readonly SyscallName[] = ['mmap', 'munmap', 'mprotect', 'mremap', 'madvise', 'exit', 'exit_group'];
+
+export function buildStubFilter(): Buffer {
+  return buildFilter(STUB_ALLOWED, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);
+}
+
+/** struct sock_fprog pointing at `filter` (which must stay alive while it is used). */
+export function sockFprog(filter: Buffer, filterAddress: bigint): Buffer {
+  const fprog = Buffer.alloc(16);
+  fprog.writeUInt16LE(filter.length / 8, 0);
+  fprog.writeBigUInt64LE(filterAddress, 8);
+  return fprog;
+}
+
 /** Installs the filter on all threads of this process. Irreversible. */
 export function installSentryFilter(): void {
   const filter = buildSentryFilter();
-  const fprog = Buffer.alloc(16);
-  fprog.writeUInt16LE(filter.length / 8, 0);
-  fprog.writeBigUInt64LE(koffi.address(filter) as bigint, 8);
+  const fprog = sockFprog(filter, koffi.address(filter) as bigint);
   if ((raw.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number) !== 0) throw new HostError('PR_SET_NO_NEW_PRIVS', errno());
   const r = raw.syscall3(SYS.seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, fprog) as number;
   if (r !== 0) throw new HostError('seccomp(SET_MODE_FILTER)', errno());

@@ -17,6 +17,7 @@ import { AddressSpace, Context, MemoryIO, Platform, Registers, StopEvent } from 
 import { buildStubElf, STUB_BASE, STUB_SIZE, STUB_SYSCALL_DONE, STUB_SYSCALL_SITE } from './stub';
 import { Tracee, pinToCurrentCpu } from './host';
 import { hostClockNs, processCpuClock } from '../host/clock';
+import { buildStubFilter, sockFprog } from '../host/seccomp';
 
 /** Linux's TASK_SIZE on x86_64 (47-bit user address space). */
 const HOST_TASK_SIZE = 0x7fff_ffff_f000;
@@ -56,6 +57,7 @@ export class PtracePlatform implements Platform {
       ctx.injectChecked(SYS.munmap, 0, STUB_BASE);
       ctx.injectChecked(SYS.munmap, STUB_BASE + STUB_SIZE, HOST_TASK_SIZE - STUB_BASE - STUB_SIZE);
       ctx.injectChecked(SYS.close_range, 0, 0xffffffff, 0);
+      harden(ctx);
       return ctx;
     } catch (e) {
       t.kill(SIG.SIGKILL);
@@ -63,6 +65,32 @@ export class PtracePlatform implements Platform {
       throw e;
     }
   }
+}
+
+const PAGE = 0x1000;
+const PROT_RW = 3;
+const PR_SET_NO_NEW_PRIVS = 38;
+const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+const SECCOMP_SET_MODE_FILTER = 1;
+
+/**
+ * Defense in depth for the stub: no capabilities, no_new_privs, and a
+ * seccomp filter that allows only the syscalls the Sentry injects. Uses a
+ * scratch page above the app's address space for the structs.
+ */
+function harden(ctx: PtraceContext): void {
+  const scratch = STUB_BASE + STUB_SIZE;
+  const filter = buildStubFilter();
+  const capHeader = Buffer.alloc(8);
+  capHeader.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0); // pid 0: the stub itself
+  ctx.mapAnonymous(scratch, PAGE, PROT_RW);
+  ctx.write(scratch, capHeader); // cap data (3 x u32 x 2) at +16 stays zero: drop everything
+  ctx.write(scratch + 64, sockFprog(filter, BigInt(scratch + 128)));
+  ctx.write(scratch + 128, filter);
+  ctx.injectChecked(SYS.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  ctx.injectChecked(SYS.capset, scratch, scratch + 16);
+  ctx.injectChecked(SYS.seccomp, SECCOMP_SET_MODE_FILTER, 0, scratch + 64);
+  ctx.unmap(scratch, PAGE);
 }
 
 function spawnStub(path: string): number {

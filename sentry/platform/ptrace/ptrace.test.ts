@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { PtracePlatform, PtraceContext } from './ptrace';
+import { STUB_BASE } from './stub';
+import { REG } from '../../abi/linux/ptrace';
+import { SIG } from '../../abi/linux/signal';
+import { LinuxError } from '../../errors/linuxerr';
+
+const CODE = 0x400000;
+const PROT_RWX = 7;
+
+/** For each nr: mov edi, eax (the previous result); mov eax, nr; syscall. Then an infinite loop. */
+function program(...nrs: number[]): Buffer {
+  const parts = nrs.map((nr) => Buffer.from([0x89, 0xc7, 0xb8, nr & 0xff, nr >> 8, 0, 0, 0x0f, 0x05]));
+  return Buffer.concat([...parts, Buffer.from([0xeb, 0xfe])]);
+}
+
+describe('ptrace platform', function () {
+  let platform: PtracePlatform;
+  let ctx: PtraceContext | undefined;
+  before(() => (platform = new PtracePlatform()));
+  afterEach(() => ctx?.kill());
+
+  it('starts a stub whose only host mapping is the stub page (no stack, vDSO or vvar)', () => {
+    ctx = platform.newContext();
+    const maps = readFileSync(`/proc/${ctx.hostPid}/maps`, 'utf8').trim().split('\n');
+    const mapped = maps.filter((l) => !l.includes('[vsyscall]'));
+    assert.equal(mapped.length, 1);
+    assert.ok(mapped[0].startsWith(`${STUB_BASE.toString(16)}-`));
+    assert.equal(readFileSync(`/proc/${ctx.hostPid}/status`, 'utf8').match(/^NoNewPrivs:\s+(\d)/m)?.[1], '1');
+    assert.equal(readFileSync(`/proc/${ctx.hostPid}/status`, 'utf8').match(/^CapEff:\s+(\w+)/m)?.[1], '0000000000000000');
+  });
+
+  it('stops at every app syscall without executing it (SYSEMU) and returns the emulated value', () => {
+    ctx = platform.newContext();
+    ctx.mapAnonymous(CODE, 0x1000, PROT_RWX);
+    // getpid, then exit(0): if either ran on the host, the stub would report its host pid or exit.
+    ctx.write(CODE, program(39, 60));
+    ctx.regs.set(REG.rip, BigInt(CODE));
+    assert.deepEqual(ctx.switchTo(), { kind: 'syscall' });
+    assert.equal(ctx.regs.get(REG.orig_rax), 39n);
+    ctx.regs.set(REG.rax, 4242n);
+    assert.deepEqual(ctx.switchTo(), { kind: 'syscall' });
+    assert.equal(ctx.regs.get(REG.orig_rax), 60n);
+    assert.equal(ctx.regs.get(REG.rdi), 4242n, 'the app saw the emulated getpid result');
+    assert.ok(existsSync(`/proc/${ctx.hostPid}`), 'exit was emulated, not executed');
+  });
+
+  it('reports a fault as a signal stop with the faulting address', () => {
+    ctx = platform.newContext();
+    ctx.mapAnonymous(CODE, 0x1000, PROT_RWX);
+    ctx.write(CODE, Buffer.from([0x48, 0x8b, 0x04, 0x25, 0x10, 0, 0, 0])); // mov rax, [0x10]
+    ctx.regs.set(REG.rip, BigInt(CODE));
+    const ev = ctx.switchTo();
+    assert.equal(ev.kind, 'signal');
+    assert.ok(ev.kind === 'signal' && ev.signo === SIG.SIGSEGV && ev.siginfo.readBigUInt64LE(16) === 0x10n);
+  });
+
+  it('memory outside mappings is EFAULT; kill reaps the stub', () => {
+    ctx = platform.newContext();
+    assert.throws(() => ctx!.read(CODE, 8), LinuxError);
+    const pid = ctx.hostPid;
+    ctx.kill();
+    assert.equal(existsSync(`/proc/${pid}`), false);
+  });
+});
