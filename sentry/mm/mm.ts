@@ -1,13 +1,422 @@
+import { MADV, MAP, MAP_SHARED_VALIDATE_KNOWN, MCL, MLOCK_ONFAULT, MMAP_MIN_ADDR, MREMAP, MS, PAGE_SIZE, PROT, PROT_RWX } from '../abi/linux/mm';
+import { O, S_IFMT, S_IFREG } from '../abi/linux/fs';
+import { fail } from '../errors/linuxerr';
 import { AddressSpace, MemoryIO } from '../platform/platform';
+import { FileDescription } from '../vfs/file';
+import { isPageAligned, pageDown, pageUp, stackAndMmapLayout } from './layout';
+import { formatMapsLine } from './procmaps';
+import { Backing, Vma, VmaSet } from './vma';
+
+export interface MmapRequest {
+  addr: number;
+  len: number;
+  prot: number;
+  flags: number;
+  /** The mapped file; absent for MAP_ANONYMOUS. */
+  file?: FileDescription;
+  /** The offset argument as the app passed it (64 bits). */
+  offset: bigint;
+}
+
+/** mm_struct addresses that /proc/[pid]/stat, cmdline and environ report. */
+export interface ImageLayout {
+  startCode: number;
+  endCode: number;
+  startData: number;
+  endData: number;
+  startStack: number;
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
+}
+
+/** Byte counts behind /proc/[pid]/status VmSize, VmRSS, VmData, VmStk and VmExe. */
+export interface MemoryUsage {
+  size: number;
+  /** Approximation: every accessible (non-PROT_NONE) mapped byte. */
+  rss: number;
+  data: number;
+  stack: number;
+  exe: number;
+}
+
+/** Largest off_t a regular file mapping may reach (MAX_LFS_FILESIZE). */
+const MAX_FILE_OFFSET = (1n << 63n) - 1n;
+/** MAP_32BIT allocates in [1 GiB, 2 GiB) like x86_64 Linux. */
+const MAP_32BIT_LOW = 0x4000_0000;
+const MAP_32BIT_HIGH = 0x8000_0000;
+const COPY_CHUNK = 1 << 20;
+const KNOWN_ADVICE: ReadonlySet<number> = new Set(Object.values(MADV));
 
 /**
- * The application's memory: the VMA model, brk, mmap layout, and the
- * AddressSpace it drives. (Owned by the mm work; this is the shape the
- * kernel relies on.)
+ * The application's memory: the VMA model, brk and the mmap layout, kept in
+ * step with the host AddressSpace it drives. Every address and length from
+ * the application is validated here with Linux's errnos before anything
+ * reaches the host. File mappings are private copies read through the
+ * FileDescription (the Sentry never maps host files).
  */
 export class MemoryManager {
+  readonly vmas = new VmaSet();
+  /** Top of the mapped main stack; the mmap area grows down from mmapBase. */
+  readonly stackTop: number;
+  readonly stackSize: number;
+  readonly mmapBase: number;
+  startBrk = 0;
+  brkEnd = 0;
+  layout: ImageLayout = { startCode: 0, endCode: 0, startData: 0, endData: 0, startStack: 0, argStart: 0, argEnd: 0, envStart: 0, envEnd: 0 };
+  /** The auxiliary vector given to the current image (/proc/[pid]/auxv). */
+  auxv: ReadonlyArray<readonly [number, number]> = [];
+
+  /**
+   * @param taskSize first address the application may not use (Linux's
+   *   TASK_SIZE; the platform's reserved area starts there).
+   * @param stackRlimit RLIMIT_STACK soft limit, which sizes the stack/mmap gap.
+   */
   constructor(
     readonly as: AddressSpace,
     readonly io: MemoryIO,
-  ) {}
+    readonly taskSize: number,
+    stackRlimit = 8n << 20n,
+  ) {
+    const l = stackAndMmapLayout(taskSize, stackRlimit);
+    this.stackTop = taskSize;
+    this.stackSize = l.stackSize;
+    this.mmapBase = l.mmapBase;
+  }
+
+  /** mmap(2). Returns the mapped address. */
+  mmap(r: MmapRequest): number {
+    if (r.offset % BigInt(PAGE_SIZE) !== 0n) fail('EINVAL', 'mmap offset not page aligned');
+    const type = r.flags & MAP.TYPE;
+    if (type === MAP.SHARED_VALIDATE && (r.flags & ~MAP_SHARED_VALIDATE_KNOWN) !== 0) fail('EOPNOTSUPP', 'unknown mmap flags');
+    if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) fail('EINVAL', 'mmap type');
+    if (r.len === 0) fail('EINVAL', 'mmap length 0');
+    if (r.len > this.taskSize) fail('ENOMEM', 'mmap length');
+    if ((r.flags & MAP.SYNC) !== 0 && type === MAP.SHARED_VALIDATE) fail('EOPNOTSUPP', 'MAP_SYNC needs DAX');
+    if ((r.flags & MAP.HUGETLB) !== 0) fail('ENOMEM', 'no huge pages reserved');
+    const size = pageUp(r.len);
+    const shared = type !== MAP.PRIVATE;
+    const anon = (r.flags & MAP.ANONYMOUS) !== 0;
+    const file = anon ? undefined : this.checkFileMapping(r, size, shared);
+    const addr = this.place(r.addr, size, r.flags);
+    const v: Vma = {
+      start: addr,
+      end: addr + size,
+      prot: r.prot & PROT_RWX,
+      maxProt: file !== undefined && shared ? PROT.READ | PROT.EXEC : PROT_RWX,
+      shared,
+      growsDown: (r.flags & MAP.GROWSDOWN) !== 0,
+      backing: file === undefined ? { kind: 'anon' } : file.backing,
+    };
+    this.mapArea(v, file === undefined ? undefined : () => this.copyFromFile(file.fd, Number(r.offset), addr, size));
+    return addr;
+  }
+
+  /**
+   * Linux's file checks for mmap: a readable fd, a regular file, offsets
+   * within MAX_LFS_FILESIZE. MAP_SHARED of a file is a private copy: allowed
+   * only without PROT_WRITE, and the mapping can never become writable
+   * (writes could not reach the file). A writable MAP_SHARED mapping of a
+   * file opened for writing fails with ENODEV, as for a file system without
+   * shared mmap support.
+   */
+  private checkFileMapping(r: MmapRequest, size: number, shared: boolean): { fd: FileDescription; backing: Backing } {
+    const fd = r.file ?? fail('EBADF', 'mmap without a file');
+    const acc = fd.flags & O.ACCMODE;
+    if (shared && (r.prot & PROT.WRITE) !== 0) {
+      if (acc !== O.RDWR || (fd.flags & O.APPEND) !== 0) fail('EACCES', 'shared writable mapping of a read-only fd');
+      fail('ENODEV', 'writable MAP_SHARED file mappings are not supported');
+    }
+    if (acc === O.WRONLY) fail('EACCES', 'mmap of a write-only fd');
+    const st = fd.stat();
+    if ((st.mode & S_IFMT) !== S_IFREG) fail('ENODEV', 'only regular files can be mapped');
+    if (r.offset + BigInt(size) > MAX_FILE_OFFSET) fail('EOVERFLOW', 'mmap offset');
+    return { fd, backing: { kind: 'file', path: fd.path, offset: Number(r.offset), dev: st.dev, ino: st.ino } };
+  }
+
+  /** Where a new mapping of `size` bytes goes (get_unmapped_area + MAP_FIXED rules). */
+  private place(hint: number, size: number, flags: number): number {
+    if ((flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) !== 0) {
+      if (!isPageAligned(hint)) fail('EINVAL', 'MAP_FIXED address not page aligned');
+      if (hint > this.taskSize - size) fail('ENOMEM', 'MAP_FIXED beyond the address space');
+      if (hint < MMAP_MIN_ADDR) fail('EPERM', 'MAP_FIXED below mmap_min_addr');
+      if ((flags & MAP.FIXED) === 0 && !this.vmas.isFree(hint, hint + size)) fail('EEXIST', 'MAP_FIXED_NOREPLACE over a mapping');
+      return hint;
+    }
+    if (hint !== 0) {
+      const h = pageUp(Math.max(pageDown(hint), MMAP_MIN_ADDR));
+      if (h <= this.taskSize - size && this.vmas.isFree(h, h + size)) return h;
+    }
+    if ((flags & MAP.BIT32) !== 0) return this.vmas.gapTopDown(size, MAP_32BIT_LOW, MAP_32BIT_HIGH) ?? fail('ENOMEM', 'MAP_32BIT');
+    return this.findFree(size);
+  }
+
+  /** A free range below the mmap base, else anywhere below the limit (top-down). */
+  findFree(size: number): number {
+    return (
+      this.vmas.gapTopDown(size, MMAP_MIN_ADDR, this.mmapBase) ??
+      this.vmas.gapTopDown(size, MMAP_MIN_ADDR, this.taskSize) ??
+      fail('ENOMEM', `no room for ${size} bytes`)
+    );
+  }
+
+  /**
+   * Maps `v` fresh (replacing whatever was there, like MAP_FIXED). With
+   * `fill`, the memory is first mapped writable, filled, then given its
+   * protection, since MemoryIO honours page protections.
+   */
+  mapArea(v: Vma, fill?: () => void): void {
+    const len = v.end - v.start;
+    this.vmas.remove(v.start, v.end);
+    const writable = fill !== undefined ? PROT.READ | PROT.WRITE : v.prot;
+    this.as.mapAnonymous(v.start, len, writable);
+    this.vmas.insert(v);
+    if (fill === undefined) return;
+    try {
+      fill();
+    } catch (e) {
+      this.unmapRange(v.start, v.end);
+      throw e;
+    }
+    if (v.prot !== writable) this.as.protect(v.start, len, v.prot);
+  }
+
+  /** Copies file bytes [offset, offset+len) to addr; bytes past EOF stay zero. */
+  copyFromFile(fd: FileDescription, offset: number, addr: number, len: number): void {
+    const buf = Buffer.allocUnsafe(Math.min(len, COPY_CHUNK));
+    for (let done = 0; done < len; ) {
+      const want = buf.subarray(0, Math.min(buf.length, len - done));
+      const n = fd.pread(want, offset + done);
+      if (n <= 0) return;
+      this.io.write(addr + done, want.subarray(0, n));
+      done += n;
+    }
+  }
+
+  private unmapRange(start: number, end: number): void {
+    if (this.vmas.remove(start, end).length > 0) this.as.unmap(start, end - start);
+  }
+
+  /** Unmaps the whole application range (execve). */
+  unmapAll(): void {
+    this.vmas.remove(0, this.taskSize);
+    this.as.unmap(0, this.taskSize);
+  }
+
+  /** munmap(2). Unmapping unmapped pages succeeds. */
+  munmap(addr: number, len: number): void {
+    if (!isPageAligned(addr) || addr > this.taskSize || len > this.taskSize - addr) fail('EINVAL', 'munmap range');
+    if (len === 0) fail('EINVAL', 'munmap length 0');
+    this.unmapRange(addr, addr + pageUp(len));
+  }
+
+  /**
+   * mprotect(2). PROT_GROWSDOWN extends the change to the start of a
+   * MAP_GROWSDOWN area; PROT_GROWSUP is EINVAL (x86 has no grows-up areas).
+   * Unlike Linux, a range with a hole fails with ENOMEM before changing anything.
+   */
+  mprotect(addr: number, len: number, prot: number): void {
+    if ((prot & PROT.GROWSDOWN) !== 0 && (prot & PROT.GROWSUP) !== 0) fail('EINVAL', 'both GROWSDOWN and GROWSUP');
+    if (!isPageAligned(addr)) fail('EINVAL', 'mprotect address not page aligned');
+    if ((prot & ~(PROT_RWX | PROT.SEM | PROT.GROWSDOWN | PROT.GROWSUP)) !== 0) fail('EINVAL', 'unknown prot bits');
+    if (len === 0) return;
+    if (len > this.taskSize - addr) fail('ENOMEM', 'mprotect range');
+    let start = addr;
+    const end = addr + pageUp(len);
+    if ((prot & PROT.GROWSUP) !== 0) fail('EINVAL', 'PROT_GROWSUP');
+    if ((prot & PROT.GROWSDOWN) !== 0) {
+      const v = this.vmas.find(start) ?? fail('ENOMEM', 'mprotect unmapped');
+      if (!v.growsDown) fail('EINVAL', 'PROT_GROWSDOWN on a non-growsdown mapping');
+      start = v.start;
+    }
+    if (!this.vmas.isCovered(start, end)) fail('ENOMEM', 'mprotect over unmapped pages');
+    const newProt = prot & PROT_RWX;
+    for (const v of this.vmas.overlapping(start, end)) {
+      if ((newProt & ~v.maxProt) !== 0) fail('EACCES', 'protection exceeds what the mapping allows');
+    }
+    this.as.protect(start, end - start, newProt);
+    this.vmas.update(start, end, (p) => ({ ...p, prot: newProt }));
+  }
+
+  /**
+   * mremap(2): shrink in place, grow in place when the pages after the area
+   * are free, else move (MREMAP_MAYMOVE) with the host's mremap, or to a
+   * chosen address (MREMAP_FIXED). MREMAP_DONTUNMAP leaves the old range
+   * mapped with fresh zero pages (private anonymous semantics). Not supported:
+   * old_len 0 (duplicating shared mappings; EINVAL as for private mappings)
+   * and growing a file-backed mapping (ENOMEM: the copy has no file behind it).
+   */
+  mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
+    if ((flags & ~(MREMAP.MAYMOVE | MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0) fail('EINVAL', 'mremap flags');
+    const mayMove = (flags & MREMAP.MAYMOVE) !== 0;
+    if ((flags & MREMAP.FIXED) !== 0 && !mayMove) fail('EINVAL', 'MREMAP_FIXED without MREMAP_MAYMOVE');
+    const dontUnmap = (flags & MREMAP.DONTUNMAP) !== 0;
+    if (dontUnmap && (!mayMove || oldLen !== newLen)) fail('EINVAL', 'MREMAP_DONTUNMAP');
+    if (!isPageAligned(oldAddr)) fail('EINVAL', 'mremap address not page aligned');
+    if (newLen === 0) fail('EINVAL', 'mremap new length 0');
+    if (oldLen === 0) fail('EINVAL', 'mremap old_len 0 (no shared mappings)');
+    if (oldLen > this.taskSize) fail('EFAULT', 'mremap old length beyond the address space');
+    if (newLen > this.taskSize) fail((flags & MREMAP.FIXED) !== 0 ? 'EINVAL' : 'ENOMEM', 'mremap new length');
+    const oldSize = pageUp(oldLen);
+    const newSize = pageUp(newLen);
+    if ((flags & MREMAP.FIXED) !== 0) return this.moveTo(oldAddr, oldSize, newSize, this.checkFixedTarget(oldAddr, oldSize, newSize, newAddr), dontUnmap);
+    if (dontUnmap) {
+      const v = this.resizable(oldAddr, oldSize, newSize);
+      return this.moveTo(oldAddr, oldSize, newSize, this.findFree(newSize), dontUnmap, v);
+    }
+    if (oldSize >= newSize) {
+      this.unmapRange(oldAddr + newSize, oldAddr + oldSize);
+      return oldAddr;
+    }
+    const v = this.resizable(oldAddr, oldSize, newSize);
+    const oldEnd = oldAddr + oldSize;
+    const newEnd = oldAddr + newSize;
+    if (oldEnd === v.end && newEnd <= this.taskSize && this.vmas.isFree(oldEnd, newEnd)) {
+      this.as.mapAnonymous(oldEnd, newEnd - oldEnd, v.prot);
+      this.vmas.insert({ ...v, start: oldEnd, end: newEnd });
+      return oldAddr;
+    }
+    if (!mayMove) fail('ENOMEM', 'mremap cannot grow in place');
+    return this.moveTo(oldAddr, oldSize, newSize, this.findFree(newSize), false, v);
+  }
+
+  private checkFixedTarget(oldAddr: number, oldSize: number, newSize: number, newAddr: number): number {
+    if (!isPageAligned(newAddr)) fail('EINVAL', 'mremap new address not page aligned');
+    if (newSize > this.taskSize || newAddr > this.taskSize - newSize) fail('EINVAL', 'mremap target beyond the address space');
+    if (newAddr < oldAddr + oldSize && oldAddr < newAddr + newSize) fail('EINVAL', 'mremap ranges overlap');
+    if (newAddr < MMAP_MIN_ADDR) fail('EPERM', 'mremap target below mmap_min_addr');
+    return newAddr;
+  }
+
+  /** The area holding [addr, addr+oldSize), checked the way vma_to_resize does. */
+  private resizable(addr: number, oldSize: number, newSize: number): Vma {
+    const v = this.vmas.find(addr) ?? fail('EFAULT', 'mremap of unmapped memory');
+    if (oldSize > v.end - addr) fail('EFAULT', 'mremap range spans areas');
+    if (newSize > oldSize && v.backing.kind === 'file') fail('ENOMEM', 'growing a file-backed mapping is not supported');
+    return v;
+  }
+
+  private moveTo(oldAddr: number, oldSize: number, newSize: number, target: number, dontUnmap: boolean, checked?: Vma): number {
+    const v = checked ?? this.resizable(oldAddr, Math.min(oldSize, newSize), newSize);
+    if (oldSize > newSize) {
+      this.unmapRange(oldAddr + newSize, oldAddr + oldSize);
+      oldSize = newSize;
+    }
+    const [piece] = this.vmas.remove(oldAddr, oldAddr + oldSize);
+    this.vmas.remove(target, target + newSize);
+    this.as.remap(oldAddr, oldSize, newSize, target);
+    this.vmas.insert({ ...piece, start: target, end: target + newSize });
+    if (dontUnmap) {
+      this.as.mapAnonymous(oldAddr, oldSize, v.prot);
+      this.vmas.insert(piece);
+    }
+    return target;
+  }
+
+  /** Sets where the heap starts (just after the loaded image). */
+  setBrkStart(addr: number): void {
+    this.startBrk = addr;
+    this.brkEnd = addr;
+  }
+
+  /**
+   * brk(2): returns the new break, or the current one when the request is
+   * below the heap start or the pages (plus a guard page) are not free.
+   */
+  brk(addr: number): number {
+    if (addr < this.startBrk || addr > this.taskSize) return this.brkEnd;
+    const oldTop = pageUp(this.brkEnd);
+    const newTop = pageUp(addr);
+    if (newTop < oldTop) this.unmapRange(newTop, oldTop);
+    else if (newTop > oldTop) {
+      if (newTop + PAGE_SIZE > this.taskSize || !this.vmas.isFree(oldTop, newTop + PAGE_SIZE)) return this.brkEnd;
+      this.mapArea({ start: oldTop, end: newTop, prot: PROT.READ | PROT.WRITE, maxProt: PROT_RWX, shared: false, growsDown: false, backing: { kind: 'heap' } });
+    }
+    this.brkEnd = addr;
+    return addr;
+  }
+
+  /** Checks a [addr, addr+len) range argument as madvise/msync/mincore do; returns the page-rounded end. */
+  private rangeEnd(addr: number, len: number, overflow: 'EINVAL' | 'ENOMEM'): number {
+    if (!isPageAligned(addr)) fail('EINVAL', 'address not page aligned');
+    if (len > this.taskSize) fail(overflow, 'length');
+    return addr + pageUp(len);
+  }
+
+  /**
+   * madvise(2). MADV_DONTNEED (and MADV_REMOVE on MAP_SHARED anonymous
+   * memory) re-zeroes anonymous pages. Not supported: dropping the private
+   * copy of a file mapping (its contents are kept). Other known advice is a
+   * hint and accepted; a hole in the range gives ENOMEM as in Linux.
+   */
+  madvise(addr: number, len: number, advice: number): void {
+    if (!isPageAligned(addr)) fail('EINVAL', 'madvise address not page aligned');
+    if (!KNOWN_ADVICE.has(advice)) fail('EINVAL', `madvise advice ${advice}`);
+    if (advice === MADV.HWPOISON || advice === MADV.SOFT_OFFLINE) fail('EPERM', 'memory poisoning');
+    const end = this.rangeEnd(addr, len, 'EINVAL');
+    if (end === addr) return;
+    const areas = this.vmas.overlapping(addr, end);
+    if (advice === MADV.REMOVE && areas.some((v) => !v.shared || v.backing.kind === 'file')) fail('EINVAL', 'MADV_REMOVE needs shared memory');
+    if (advice === MADV.FREE && areas.some((v) => v.backing.kind === 'file' || v.shared)) fail('EINVAL', 'MADV_FREE needs private anonymous memory');
+    if (advice === MADV.DONTNEED || advice === MADV.DONTNEED_LOCKED || advice === MADV.REMOVE) {
+      for (const v of areas) {
+        if (v.backing.kind === 'file') continue;
+        const s = Math.max(v.start, addr);
+        const e = Math.min(v.end, end);
+        this.as.mapAnonymous(s, e - s, v.prot);
+      }
+    }
+    if (!this.vmas.isCovered(addr, end)) fail('ENOMEM', 'madvise over unmapped pages');
+  }
+
+  /** msync(2): file mappings are private copies, so there is nothing to write back. */
+  msync(addr: number, len: number, flags: number): void {
+    if ((flags & ~(MS.ASYNC | MS.INVALIDATE | MS.SYNC)) !== 0) fail('EINVAL', 'msync flags');
+    if (!isPageAligned(addr)) fail('EINVAL', 'msync address not page aligned');
+    if ((flags & MS.ASYNC) !== 0 && (flags & MS.SYNC) !== 0) fail('EINVAL', 'MS_ASYNC and MS_SYNC');
+    const end = this.rangeEnd(addr, len, 'ENOMEM');
+    if (!this.vmas.isCovered(addr, end)) fail('ENOMEM', 'msync over unmapped pages');
+  }
+
+  /** mincore(2): one byte per page; every mapped page is reported resident. */
+  mincore(addr: number, len: number): Uint8Array {
+    const end = this.rangeEnd(addr, len, 'ENOMEM');
+    if (end > this.taskSize || !this.vmas.isCovered(addr, end)) fail('ENOMEM', 'mincore over unmapped pages');
+    return new Uint8Array((end - addr) / PAGE_SIZE).fill(1);
+  }
+
+  /**
+   * mlock(2)/munlock(2)/mlock2(2): succeed on mapped ranges (the host keeps
+   * the memory; RLIMIT_MEMLOCK is not accounted).
+   */
+  mlock(addr: number, len: number, flags = 0): void {
+    if ((flags & ~MLOCK_ONFAULT) !== 0) fail('EINVAL', 'mlock2 flags');
+    const start = pageDown(addr);
+    if (start > this.taskSize || len > this.taskSize - start) fail('ENOMEM', 'mlock range');
+    const end = start + pageUp(len + (addr - start));
+    if (!this.vmas.isCovered(start, end)) fail('ENOMEM', 'mlock over unmapped pages');
+  }
+
+  /** mlockall(2): validates flags; locking is not accounted. */
+  mlockall(flags: number): void {
+    if (flags === 0 || (flags & ~(MCL.CURRENT | MCL.FUTURE | MCL.ONFAULT)) !== 0 || flags === MCL.ONFAULT) fail('EINVAL', 'mlockall flags');
+  }
+
+  /** /proc/[pid]/maps text. */
+  procMaps(): string {
+    return this.vmas.all().map(formatMapsLine).join('');
+  }
+
+  usage(): MemoryUsage {
+    const u: MemoryUsage = { size: 0, rss: 0, data: 0, stack: 0, exe: this.layout.endCode - this.layout.startCode };
+    for (const v of this.vmas.all()) {
+      const len = v.end - v.start;
+      u.size += len;
+      if (v.prot !== PROT.NONE) u.rss += len;
+      if (v.backing.kind === 'stack' || v.growsDown) u.stack += len;
+      else if ((v.prot & PROT.WRITE) !== 0 && !v.shared) u.data += len;
+    }
+    return u;
+  }
 }

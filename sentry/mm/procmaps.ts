@@ -1,0 +1,51 @@
+import { PROT } from '../abi/linux/mm';
+import { Vma } from './vma';
+
+/** Width Linux pads a maps line's prefix to before the name (fs/proc/task_mmu.c). */
+const NAME_COLUMN = 25 + 8 * 6 - 1;
+
+function hex(n: number, width: number): string {
+  return n.toString(16).padStart(width, '0');
+}
+
+/** Major and minor of a userspace dev_t (glibc's gnu_dev_major/minor encoding). */
+export function devMajorMinor(dev: number): [number, number] {
+  const d = BigInt(dev);
+  const major = Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+  const minor = Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+  return [major, minor];
+}
+
+function mapsName(v: Vma): string {
+  switch (v.backing.kind) {
+    case 'file':
+      return v.backing.path;
+    case 'heap':
+      return '[heap]';
+    case 'stack':
+      return '[stack]';
+    case 'named':
+      return v.backing.name;
+    case 'anon':
+      return '';
+  }
+}
+
+/**
+ * One /proc/[pid]/maps line:
+ * `%08lx-%08lx %c%c%c%c %08lx %02x:%02x %lu `, padded to column 72 and
+ * followed by a space and the name when there is one.
+ */
+export function formatMapsLine(v: Vma): string {
+  const file = v.backing.kind === 'file' ? v.backing : undefined;
+  const [major, minor] = file ? devMajorMinor(file.dev) : [0, 0];
+  const perms =
+    ((v.prot & PROT.READ) !== 0 ? 'r' : '-') +
+    ((v.prot & PROT.WRITE) !== 0 ? 'w' : '-') +
+    ((v.prot & PROT.EXEC) !== 0 ? 'x' : '-') +
+    (v.shared ? 's' : 'p');
+  const prefix = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(file?.offset ?? 0, 8)} ${hex(major, 2)}:${hex(minor, 2)} ${file?.ino ?? 0} `;
+  const name = mapsName(v);
+  if (name === '') return `${prefix}\n`;
+  return `${prefix.padEnd(NAME_COLUMN)} ${name}\n`;
+}
