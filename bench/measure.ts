@@ -1,0 +1,92 @@
+/**
+ * Measurement of one command run: wall time, and the peak memory of its whole
+ * process tree, sampled from /proc while it runs.
+ */
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export interface Sample {
+  ok: boolean;
+  wallMs: number;
+  stdout: string;
+  /** First stderr line of a failed run. */
+  error: string;
+  /** Highest sum of PSS over the tree seen while sampling, in KiB. */
+  peakTreePssKiB: number;
+}
+
+function childrenByParent(): Map<number, number[]> {
+  const byParent = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return byParent;
+}
+
+function pssKiB(pid: number): number {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m);
+    return m === null ? 0 : Number(m[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Sum of PSS (proportional set size, so shared pages count once) of pid and its descendants. */
+function treePssKiB(root: number): number {
+  const byParent = childrenByParent();
+  let total = 0;
+  for (const stack = [root]; stack.length > 0; ) {
+    const pid = stack.pop() as number;
+    total += pssKiB(pid);
+    stack.push(...(byParent.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** Runs argv once, sampling the tree's memory every `everyMs` milliseconds. */
+export function measure(argv: string[], timeoutMs: number, everyMs = 10): Promise<Sample> {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    let peak = 0;
+    const timer = setInterval(() => {
+      if (child.pid !== undefined) peak = Math.max(peak, treePssKiB(child.pid));
+    }, everyMs);
+    child.on('close', (code, signal) => {
+      clearInterval(timer);
+      const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const stderr = Buffer.concat(err).toString('utf8');
+      const ok = code === 0 && signal === null;
+      const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+      const error = ok ? '' : `${signal ?? `exit ${code}`}: ${lines.find((l) => /error/i.test(l)) ?? lines[0] ?? ''}`;
+      resolve({ ok, wallMs, stdout: Buffer.concat(out).toString('utf8'), error, peakTreePssKiB: peak });
+    });
+  });
+}
+
+/**
+ * Max RSS in KiB of the largest single process of the tree, as GNU time
+ * reports it. The report goes to a file: runsc kills time with SIGPIPE when
+ * the report shares a pipe with it.
+ */
+export function gnuTimeMaxRssKiB(argv: string[], timeoutMs: number): number {
+  const report = path.join(os.tmpdir(), `tsvisor-bench-time-${process.pid}`);
+  const r = spawnSync('/usr/bin/time', ['-o', report, '-f', 'MAXRSS %M', ...argv], { stdio: 'ignore', timeout: timeoutMs });
+  const m = fs.existsSync(report) ? fs.readFileSync(report, 'utf8').match(/^MAXRSS (\d+)$/m) : null;
+  fs.rmSync(report, { force: true });
+  return r.status === 0 && m !== null ? Number(m[1]) : NaN;
+}

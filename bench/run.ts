@@ -1,0 +1,116 @@
+/**
+ * `npm run bench`: tsvisor side by side with native Linux and gVisor's runsc
+ * (ptrace platform) in one run, on the same inputs. Every series gets one
+ * warm-up run and then several measured runs; the table shows medians and the
+ * raw numbers are printed too. Exits 1 if any run failed.
+ */
+import { compileC, runnerArgv, RunnerKind } from '../e2e/syscalls/harness';
+import { bigFile } from '../e2e/syscalls/fixtures';
+import { gnuTimeMaxRssKiB, measure, Sample } from './measure';
+import { fmt, median, table } from './stats';
+
+const RUNNERS: RunnerKind[] = ['native', 'tsvisor', 'runsc'];
+const GETPPID_N = 100_000;
+const RUNS = 5;
+const SHA_MB = 200;
+const SHA_RUNS = 3;
+const TIMEOUT_MS = 300_000;
+
+interface Series {
+  kind: RunnerKind;
+  samples: Sample[];
+  failure?: string;
+}
+
+/** One warm-up and `runs` measured runs of argv under kind; stops at the first failure. */
+async function series(kind: RunnerKind, argv: string[], runs: number, check: (s: Sample) => string | undefined): Promise<Series> {
+  const full = runnerArgv(kind, argv);
+  const samples: Sample[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const s = await measure(full, TIMEOUT_MS);
+    const problem = s.ok ? check(s) : s.error;
+    if (problem !== undefined) return { kind, samples, failure: problem };
+    if (i > 0) samples.push(s);
+  }
+  return { kind, samples };
+}
+
+function raw(label: string, all: Series[], value: (s: Sample) => number, digits: number): void {
+  for (const s of all) {
+    const values = s.samples.map((x) => fmt(value(x), digits)).join(' ');
+    console.log(`  raw ${label} ${s.kind}: ${s.failure !== undefined ? `FAILED (${s.failure})` : values}`);
+  }
+}
+
+function med(s: Series, value: (x: Sample) => number): number {
+  return s.failure === undefined ? median(s.samples.map(value)) : NaN;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'PASS' : 'FAIL';
+}
+
+async function syscallCost(): Promise<Series[]> {
+  const prog = compileC('getppid_loop');
+  const perCall = (s: Sample): number => Number(/ns (\d+)/.exec(s.stdout)?.[1]) / GETPPID_N / 1000;
+  const all: Series[] = [];
+  for (const kind of RUNNERS) {
+    all.push(await series(kind, [prog, String(GETPPID_N)], RUNS, (s) => (Number.isFinite(perCall(s)) ? undefined : `bad output ${JSON.stringify(s.stdout)}`)));
+  }
+  console.log(`\n(a) getppid loop, N=${GETPPID_N}, ${RUNS} runs after a warm-up: microseconds per syscall`);
+  raw('us/syscall', all, perCall, 3);
+  const m = all.map((s) => med(s, perCall));
+  console.log(table([['runner', 'us/syscall (median)', 'x native'], ...all.map((s, i) => [s.kind, fmt(m[i], 3), fmt(m[i] / m[0], 1)])]));
+  console.log(`  target tsvisor <= 13 us: ${verdict(m[1] <= 13)}; tsvisor faster than runsc: ${verdict(m[1] < m[2])}`);
+  return all;
+}
+
+async function startup(): Promise<Series[]> {
+  const all: Series[] = [];
+  for (const kind of RUNNERS) all.push(await series(kind, ['/bin/true'], RUNS, () => undefined));
+  const maxRss = RUNNERS.map((kind) => median([1, 2, 3].map(() => gnuTimeMaxRssKiB(runnerArgv(kind, ['/bin/true']), TIMEOUT_MS))));
+  console.log(`\n(b) do /bin/true, ${RUNS} runs after a warm-up`);
+  raw('wall-ms', all, (s) => s.wallMs, 1);
+  raw('tree-PSS-MiB', all, (s) => s.peakTreePssKiB / 1024, 1);
+  const wall = all.map((s) => med(s, (x) => x.wallMs));
+  // 0 means the run ended before the first sample (native /bin/true does).
+  const pss = all.map((s) => med(s, (x) => x.peakTreePssKiB / 1024) || NaN);
+  console.log(
+    table([
+      ['runner', 'wall ms (median)', 'peak tree PSS MiB (sampled 10 ms)', 'max RSS MiB of largest process (GNU time)'],
+      ...all.map((s, i) => [s.kind, fmt(wall[i], 1), fmt(pss[i], 1), fmt(maxRss[i] / 1024, 1)]),
+    ]),
+  );
+  console.log(`  tsvisor/runsc: wall ${fmt(wall[1] / wall[2])}x, tree PSS ${fmt(pss[1] / pss[2])}x`);
+  return all;
+}
+
+async function sha256(): Promise<Series[]> {
+  const big = bigFile(SHA_MB);
+  const want = `${big.sha256}  ${big.file}\n`;
+  const all: Series[] = [];
+  for (const kind of RUNNERS) {
+    all.push(await series(kind, ['/usr/bin/sha256sum', big.file], SHA_RUNS, (s) => (s.stdout === want ? undefined : `wrong digest ${JSON.stringify(s.stdout)}`)));
+  }
+  console.log(`\n(c) sha256sum of a ${SHA_MB} MB file (page cache warm), ${SHA_RUNS} runs after a warm-up; wall time includes sandbox start-up`);
+  raw('wall-ms', all, (s) => s.wallMs, 1);
+  const wall = all.map((s) => med(s, (x) => x.wallMs));
+  console.log(table([['runner', 'wall ms (median)', 'x native'], ...all.map((s, i) => [s.kind, fmt(wall[i], 1), fmt(wall[i] / wall[0])])]));
+  console.log(`  target tsvisor <= 1.5x native: ${verdict(wall[1] <= 1.5 * wall[0])}`);
+  return all;
+}
+
+async function main(): Promise<void> {
+  console.log(`tsvisor benchmark: native vs tsvisor vs runsc (${runnerArgv('runsc', []).join(' ')})`);
+  const all = [...(await syscallCost()), ...(await startup()), ...(await sha256())];
+  const failed = all.filter((s) => s.failure !== undefined);
+  if (failed.length > 0) {
+    console.log(`\n${failed.length} series failed: ${failed.map((s) => s.kind).join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 1;
+});
