@@ -5,7 +5,9 @@
  */
 import { PtracePlatform } from './platform/ptrace/ptrace';
 import { STUB_BASE } from './platform/ptrace/stub';
+import { closeSync, openSync } from 'node:fs';
 import { installSentryFilter } from './platform/host/seccomp';
+import { dropPrivileges } from './platform/host/privileges';
 import { Kernel } from './kernel/kernel';
 import { Process, Task } from './kernel/task';
 import { Credentials } from './kernel/creds';
@@ -52,9 +54,11 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
     debug: o.debug,
   });
   const ctx = platform.newContext();
-  // Everything is loaded and spawned: from here on the Sentry cannot open files or sockets.
+  // Everything is loaded and spawned: drop to an unprivileged uid, then make
+  // sure the Sentry can never open a file or socket again.
+  dropPrivileges();
   installSentryFilter();
-  kernel.debug('seccomp filter installed');
+  kernel.debug(`seccomp filter installed; self-check: ${seccompSelfCheck()}`);
 
   const fds = new FdTable();
   stdioFiles().forEach((f, fd) => fds.installAt(fd, f, false));
@@ -75,6 +79,16 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
     ctx.kill();
     for (const line of kernel.unsupportedReport()) kernel.debug(line);
     gofer.close();
+  }
+}
+
+/** Tries a host file open, which the filter must refuse. */
+function seccompSelfCheck(): string {
+  try {
+    closeSync(openSync('/proc/self/status', 'r'));
+    return 'FAILED: open(/proc/self/status) succeeded';
+  } catch (e) {
+    return `open(/proc/self/status) denied with ${(e as NodeJS.ErrnoException).code}`;
   }
 }
 

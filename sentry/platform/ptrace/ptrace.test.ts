@@ -28,7 +28,10 @@ describe('ptrace platform', function () {
     assert.equal(mapped.length, 1);
     assert.ok(mapped[0].startsWith(`${STUB_BASE.toString(16)}-`));
     assert.equal(readFileSync(`/proc/${ctx.hostPid}/status`, 'utf8').match(/^NoNewPrivs:\s+(\d)/m)?.[1], '1');
-    assert.equal(readFileSync(`/proc/${ctx.hostPid}/status`, 'utf8').match(/^CapEff:\s+(\w+)/m)?.[1], '0000000000000000');
+    const status = readFileSync(`/proc/${ctx.hostPid}/status`, 'utf8');
+    assert.equal(status.match(/^CapEff:\s+(\w+)/m)?.[1], '0000000000000000');
+    assert.equal(status.match(/^CapPrm:\s+(\w+)/m)?.[1], '0000000000000000');
+    assert.equal(status.match(/^Seccomp:\s+(\d)/m)?.[1], '2');
   });
 
   it('stops at every app syscall without executing it (SYSEMU) and returns the emulated value', () => {

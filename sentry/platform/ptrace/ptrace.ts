@@ -18,6 +18,7 @@ import { buildStubElf, STUB_BASE, STUB_SIZE, STUB_SYSCALL_DONE, STUB_SYSCALL_SIT
 import { Tracee, pinToCurrentCpu } from './host';
 import { hostClockNs, processCpuClock } from '../host/clock';
 import { buildStubFilter, sockFprog } from '../host/seccomp';
+import { isRoot, SANDBOX_GID, SANDBOX_UID } from '../host/privileges';
 
 /** Linux's TASK_SIZE on x86_64 (47-bit user address space). */
 const HOST_TASK_SIZE = 0x7fff_ffff_f000;
@@ -40,7 +41,8 @@ export class PtracePlatform implements Platform {
     const fd = check('memfd_create', raw.memfdCreate('tsvisor-stub', 0) as number);
     const elf = buildStubElf();
     if ((raw.write(fd, elf, elf.length) as number) !== elf.length) throw new HostError('write stub', errno());
-    this.stubPath = `/proc/${process.pid}/fd/${fd}`;
+    // /proc/self: correct in the spawned child whatever PID namespace we are in.
+    this.stubPath = `/proc/self/fd/${fd}`;
   }
 
   newContext(): PtraceContext {
@@ -69,27 +71,31 @@ export class PtracePlatform implements Platform {
 
 const PAGE = 0x1000;
 const PROT_RW = 3;
+const PR_SET_DUMPABLE = 4;
 const PR_SET_NO_NEW_PRIVS = 38;
-const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 const SECCOMP_SET_MODE_FILTER = 1;
 
 /**
- * Defense in depth for the stub: no capabilities, no_new_privs, and a
- * seccomp filter that allows only the syscalls the Sentry injects. Uses a
- * scratch page above the app's address space for the structs.
+ * Defense in depth for the stub: the Sentry's unprivileged uid (which
+ * clears every capability), no_new_privs, and a seccomp filter that allows
+ * only the syscalls the Sentry injects. Dumpable is set back after the uid
+ * change so the (equally unprivileged) Sentry keeps ptrace and
+ * process_vm access. Uses a scratch page above the app's address space.
  */
 function harden(ctx: PtraceContext): void {
   const scratch = STUB_BASE + STUB_SIZE;
   const filter = buildStubFilter();
-  const capHeader = Buffer.alloc(8);
-  capHeader.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0); // pid 0: the stub itself
   ctx.mapAnonymous(scratch, PAGE, PROT_RW);
-  ctx.write(scratch, capHeader); // cap data (3 x u32 x 2) at +16 stays zero: drop everything
-  ctx.write(scratch + 64, sockFprog(filter, BigInt(scratch + 128)));
-  ctx.write(scratch + 128, filter);
+  ctx.write(scratch, sockFprog(filter, BigInt(scratch + 64)));
+  ctx.write(scratch + 64, filter);
+  if (isRoot()) {
+    ctx.injectChecked(SYS.setgroups, 0, 0);
+    ctx.injectChecked(SYS.setresgid, SANDBOX_GID, SANDBOX_GID, SANDBOX_GID);
+    ctx.injectChecked(SYS.setresuid, SANDBOX_UID, SANDBOX_UID, SANDBOX_UID);
+  }
+  ctx.injectChecked(SYS.prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
   ctx.injectChecked(SYS.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  ctx.injectChecked(SYS.capset, scratch, scratch + 16);
-  ctx.injectChecked(SYS.seccomp, SECCOMP_SET_MODE_FILTER, 0, scratch + 64);
+  ctx.injectChecked(SYS.seccomp, SECCOMP_SET_MODE_FILTER, 0, scratch);
   ctx.unmap(scratch, PAGE);
 }
 
