@@ -1,0 +1,129 @@
+/**
+ * The sandbox's stdio: descriptions backed by the Sentry's own host fds
+ * 0..2. I/O blocks the Sentry (the kernel loop is synchronous); tty
+ * ioctls are passed to the host when it is a terminal.
+ */
+import {
+  FIONREAD, KERNEL_TERMIOS_SIZE, O, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK, TCGETS, TCSETS, TCSETSF, TCSETSW,
+  TIOCGWINSZ, TIOCSWINSZ, WINSIZE_SIZE,
+} from '../../abi/linux/fs';
+import { fail, LinuxError } from '../../errors/linuxerr';
+import type { MemoryIO } from '../../platform/platform';
+import { HostError } from '../../platform/host/libc';
+import {
+  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPread, hostPwrite, hostRead, hostStatusFlags, hostWrite,
+} from '../../platform/host/hostfd';
+import { FileDescriptionBase, Stat } from '../../vfs/file';
+import { decodeStat } from '../../vfs/structs';
+
+/** Runs a host call, turning its HostError into the same LinuxError. */
+function host<T>(op: () => T): T {
+  try {
+    return op();
+  } catch (e) {
+    if (e instanceof HostError) throw new LinuxError(e.errno, `host ${e.call}`);
+    throw e;
+  }
+}
+
+/** The /proc/[pid]/fd name of a host file, by type. */
+function describe(st: Stat, fd: number): string {
+  switch (st.mode & S_IFMT) {
+    case S_IFIFO:
+      return `pipe:[${st.ino}]`;
+    case S_IFSOCK:
+      return `socket:[${st.ino}]`;
+    case S_IFCHR:
+      return '/dev/pts/0';
+    default:
+      return `host:[${fd}]`;
+  }
+}
+
+export class HostFile extends FileDescriptionBase {
+  private readonly tty: boolean;
+
+  constructor(
+    readonly hostFd: number,
+    flags: number,
+  ) {
+    const st = host(() => decodeStat(hostFstat(hostFd)));
+    super(describe(st, hostFd), flags);
+    this.tty = hostIsatty(hostFd);
+  }
+
+  private checkAccess(write: boolean): void {
+    const acc = this.flags & O.ACCMODE;
+    if (write ? acc === O.RDONLY : acc === O.WRONLY) fail('EBADF', `host fd ${this.hostFd}`);
+  }
+
+  read(dst: Buffer): number {
+    this.checkAccess(false);
+    return host(() => hostRead(this.hostFd, dst));
+  }
+
+  pread(dst: Buffer, offset: number): number {
+    this.checkAccess(false);
+    return host(() => hostPread(this.hostFd, dst, offset));
+  }
+
+  write(src: Buffer): number {
+    this.checkAccess(true);
+    return host(() => hostWrite(this.hostFd, src));
+  }
+
+  pwrite(src: Buffer, offset: number): number {
+    this.checkAccess(true);
+    return host(() => hostPwrite(this.hostFd, src, offset));
+  }
+
+  seek(offset: number, whence: number): number {
+    return host(() => hostLseek(this.hostFd, offset, whence));
+  }
+
+  stat(): Stat {
+    return host(() => decodeStat(hostFstat(this.hostFd)));
+  }
+
+  /**
+   * TCGETS/TCSETS*, TIOCGWINSZ/TIOCSWINSZ on a terminal and FIONREAD are
+   * passed through; anything else is ENOTTY.
+   */
+  ioctl(mem: MemoryIO, cmd: number, arg: number): number {
+    const pass = (size: number, fromApp: boolean): number => {
+      const buf = Buffer.alloc(64);
+      if (fromApp) mem.readInto(arg, buf.subarray(0, size));
+      host(() => hostIoctl(this.hostFd, cmd, buf));
+      if (!fromApp) mem.write(arg, buf.subarray(0, size));
+      return 0;
+    };
+    if (cmd === FIONREAD) return pass(4, false);
+    if (!this.tty) return fail('ENOTTY', `host fd ${this.hostFd} is not a terminal`);
+    switch (cmd) {
+      case TCGETS:
+        return pass(KERNEL_TERMIOS_SIZE, false);
+      case TCSETS:
+      case TCSETSW:
+      case TCSETSF:
+        return pass(KERNEL_TERMIOS_SIZE, true);
+      case TIOCGWINSZ:
+        return pass(WINSIZE_SIZE, false);
+      case TIOCSWINSZ:
+        return pass(WINSIZE_SIZE, true);
+      default:
+        return fail('ENOTTY', `ioctl ${cmd.toString(16)}`);
+    }
+  }
+}
+
+/**
+ * Descriptions for fds 0..2 of the first process: the Sentry's host stdio,
+ * with the host's access mode and O_APPEND. The host fds are never closed
+ * by the sandbox (the Sentry keeps its own stdio).
+ */
+export function stdioFiles(): HostFile[] {
+  return [0, 1, 2].map((fd) => {
+    const hostFlags = host(() => hostStatusFlags(fd));
+    return new HostFile(fd, (hostFlags & (O.ACCMODE | O.APPEND)) | O.LARGEFILE);
+  });
+}

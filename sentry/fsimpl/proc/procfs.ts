@@ -1,0 +1,160 @@
+/**
+ * /proc generated from the Kernel: only sandbox processes are listed, and
+ * identity files describe the emulated kernel (Linux 4.4.0), not the host.
+ */
+import { fail } from '../../errors/linuxerr';
+import type { Kernel } from '../../kernel/kernel';
+import type { Process, Task } from '../../kernel/task';
+import { Owner } from '../../vfs/inode';
+import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
+
+export const LINUX_VERSION = 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016';
+export const LINUX_RELEASE = '4.4.0';
+
+/** Host facts captured once at start-up (before the Sentry's seccomp filter). */
+export interface HostInfo {
+  cpuinfo: string;
+  memTotalKb: number;
+}
+
+type Entries = [string, ProcChild][];
+
+/** Builds procfs for `kernel`, returning its root directory. */
+export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDir {
+  const fs = new ProcFs(dev);
+  const file = (gen: () => string): ProcChild => (key) => new ProcFile(fs, key, ROOT_OWNER, gen);
+  const dir = (entries: () => Entries, owner: Owner = ROOT_OWNER): ProcChild => (key) =>
+    new ProcDir(fs, key, owner, () => new Map(entries()));
+  const text = (s: string): ProcChild => file(() => `${s}\n`);
+
+  const liveProcess = (pid: number): Process => {
+    const p = kernel.processes.get(pid);
+    return p ?? fail('ESRCH', `pid ${pid}`);
+  };
+  const ownerOf = (p: Process): Owner => ({ uid: p.creds.euid, gid: p.creds.egid });
+  const mounts = (): string =>
+    kernel.vfs
+      .mountList()
+      .map((m) => `${m.source} ${m.path} ${m.fs.type} ${m.fs.readOnly ? 'ro' : 'rw'},relatime 0 0\n`)
+      .join('');
+
+  const pidEntries = (pid: number): Entries => {
+    const p = liveProcess(pid);
+    const o = ownerOf(p);
+    const pf = (gen: (p: Process) => string, mode = 0o444): ProcChild => (key) =>
+      new ProcFile(fs, key, o, () => gen(liveProcess(pid)), mode);
+    const link = (target: (p: Process) => string): ProcChild => (key) =>
+      new ProcSymlink(fs, key, o, () => target(liveProcess(pid)));
+    const fds = (): Entries =>
+      p.fds.list().map(([fd, f]): [string, ProcChild] => [String(fd), (key) => new ProcFdLink(fs, key, o, () => f)]);
+    return [
+      ['cmdline', pf((p) => p.argv.map((a) => `${a}\0`).join(''))],
+      ['comm', pf((p) => `${p.comm}\n`)],
+      ['environ', pf((p) => p.envp.map((e) => `${e}\0`).join(''), 0o400)],
+      ['exe', link((p) => p.exe)],
+      ['cwd', link((p) => p.fs.cwd)],
+      ['root', link(() => '/')],
+      ['fd', dir(fds, o)],
+      ['maps', pf(procMaps)],
+      ['status', pf(status)],
+      ['stat', pf(stat)],
+      ['mounts', pf(mounts)],
+      ['task', dir(() => [...p.tasks].map((t): [string, ProcChild] => [String(t.tid), dir(() => pidEntries(pid), o)]), o)],
+    ];
+  };
+
+  const pidDir = (pid: number): ProcChild => (key) => new ProcDir(fs, key, ownerOf(liveProcess(pid)), () => new Map(pidEntries(pid)));
+
+  const sys: Entries = [
+    ['kernel', dir(() => [
+      ['hostname', file(() => `${kernel.hostname}\n`)],
+      ['osrelease', text(LINUX_RELEASE)],
+      ['ostype', text('Linux')],
+      ['version', text('#1 SMP Sun Jan 10 15:06:54 PST 2016')],
+      ['pid_max', text('4194304')],
+      ['ngroups_max', text('65536')],
+      ['cap_last_cap', text('40')],
+    ])],
+    ['vm', dir(() => [
+      ['overcommit_memory', text('0')],
+      ['max_map_count', text('65530')],
+      ['mmap_min_addr', text('65536')],
+    ])],
+    ['fs', dir(() => [['nr_open', text('1048576')]])],
+  ];
+
+  const rootTable: ProcTable = () => {
+    const m = new Map<string, ProcChild>([
+      ['self', (key) => new ProcSymlink(fs, key, ROOT_OWNER, (t) => String(caller(t).process.pid))],
+      ['thread-self', (key) => new ProcSymlink(fs, key, ROOT_OWNER, (t) => `${caller(t).process.pid}/task/${caller(t).tid}`)],
+      ['mounts', (key) => new ProcSymlink(fs, key, ROOT_OWNER, () => 'self/mounts')],
+      ['cpuinfo', text(host.cpuinfo.trimEnd() + '\n')],
+      ['meminfo', file(() => meminfo(host.memTotalKb))],
+      ['uptime', file(() => uptime(kernel))],
+      ['loadavg', file(() => `0.00 0.00 0.00 ${kernel.tasks.size}/${kernel.tasks.size} ${lastPid(kernel)}\n`)],
+      ['version', text(LINUX_VERSION)],
+      ['filesystems', text(['nodev\ttmpfs', 'nodev\tproc', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
+      ['sys', dir(() => sys)],
+    ]);
+    for (const pid of kernel.processes.keys()) m.set(String(pid), pidDir(pid));
+    return m;
+  };
+  return new ProcDir(fs, '', ROOT_OWNER, rootTable);
+}
+
+function caller(t: Task | undefined): Task {
+  return t ?? fail('ENOENT', '/proc/self without a calling task');
+}
+
+function lastPid(kernel: Kernel): number {
+  return Math.max(0, ...kernel.processes.keys());
+}
+
+function uptime(kernel: Kernel): string {
+  const s = Number(kernel.uptimeNs()) / 1e9;
+  return `${s.toFixed(2)} ${s.toFixed(2)}\n`;
+}
+
+function meminfo(totalKb: number): string {
+  const free = Math.floor(totalKb / 2);
+  const rows: [string, number][] = [
+    ['MemTotal', totalKb], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0],
+    ['SwapCached', 0], ['Active', 0], ['Inactive', 0], ['SwapTotal', 0], ['SwapFree', 0],
+    ['Dirty', 0], ['Writeback', 0], ['AnonPages', 0], ['Mapped', 0], ['Shmem', 0],
+  ];
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${String(v).padStart(8)} kB\n`).join('');
+}
+
+/** /proc/[pid]/maps from the memory manager (empty until it provides procMaps). */
+function procMaps(p: Process): string {
+  const mm: object = p.mm;
+  return 'procMaps' in mm && typeof mm.procMaps === 'function' ? String(mm.procMaps()) : '';
+}
+
+function processState(p: Process): string {
+  return p.exitStatus === undefined ? 'R (running)' : 'Z (zombie)';
+}
+
+function status(p: Process): string {
+  const c = p.creds;
+  const rows: [string, string | number][] = [
+    ['Name', p.comm], ['Umask', p.fs.umask.toString(8).padStart(4, '0')], ['State', processState(p)],
+    ['Tgid', p.pid], ['Ngid', 0], ['Pid', p.pid], ['PPid', p.ppid], ['TracerPid', 0],
+    ['Uid', `${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`], ['Gid', `${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`],
+    ['FDSize', 64], ['Groups', c.groups.join(' ')], ['Threads', p.tasks.size],
+    ['SigQ', '0/63457'], ['Seccomp', 0], ['Cpus_allowed_list', '0'], ['voluntary_ctxt_switches', 0],
+    ['nonvoluntary_ctxt_switches', 0],
+  ];
+  return rows.map(([k, v]) => `${k}:\t${v}\n`).join('');
+}
+
+/** The 52 fields of proc(5)'s /proc/[pid]/stat; counters we do not track are 0. */
+function stat(p: Process): string {
+  const state = p.exitStatus === undefined ? 'R' : 'Z';
+  const f: (string | number)[] = [p.pid, `(${p.comm})`, state, p.ppid, p.pid, p.pid, 0, -1, 0x400000];
+  f.push(0, 0, 0, 0, 0, 0, 0, 0, 20, 0, p.tasks.size, 0, 0, 0, 0, '18446744073709551615');
+  while (f.length < 37) f.push(0);
+  f.push(17, 0, 0, 0, 0, 0, 0);
+  while (f.length < 52) f.push(0);
+  return `${f.join(' ')}\n`;
+}

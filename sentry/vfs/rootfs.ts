@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { buildDevfs } from '../fsimpl/dev/devfs';
+import { GoferClient } from '../fsimpl/gofer/api';
+import { GoferFs } from '../fsimpl/gofer/fs';
+import { OverlayFs } from '../fsimpl/overlay/overlay';
+import { buildProcfs, HostInfo } from '../fsimpl/proc/procfs';
+import { Tmpfs } from '../fsimpl/tmpfs/tmpfs';
+import type { Kernel } from '../kernel/kernel';
+import { Vfs } from './vfs';
+
+export interface RootVfsOptions {
+  gofer: GoferClient;
+  /** 'memory': the gofer tree is a read-only lower layer under a tmpfs; 'none': writes go to the host. */
+  overlay: 'memory' | 'none';
+  kernel: Kernel;
+  /** Host facts for /proc; read from the host now when omitted (call before the seccomp filter). */
+  host?: HostInfo;
+}
+
+/** Reads the host facts procfs shows; must run before the Sentry's seccomp filter. */
+export function readHostInfo(): HostInfo {
+  return { cpuinfo: readFileSync('/proc/cpuinfo', 'utf8'), memTotalKb: Math.floor(totalmem() / 1024) };
+}
+
+/**
+ * Mounts the sandbox's tree into `kernel.vfs` and returns it: / (gofer,
+ * overlaid), /proc, /dev, /dev/shm and /tmp (tmpfs, so the host's /tmp is
+ * never visible or written).
+ */
+export function buildRootVfs(opts: RootVfsOptions): Vfs {
+  const vfs = opts.kernel.vfs;
+  const overlaid = opts.overlay === 'memory';
+  const gofer = new GoferFs(opts.gofer, vfs.allocDev(), overlaid);
+  const root = overlaid ? new OverlayFs(vfs.allocDev(), new Tmpfs(vfs.allocDev(), 0o755), gofer.root).root : gofer.root;
+  vfs.mount('/', root, overlaid ? 'overlay' : 'rootfs');
+  vfs.mount('/proc', buildProcfs(vfs.allocDev(), opts.kernel, opts.host ?? readHostInfo()), 'proc');
+  vfs.mount('/dev', buildDevfs(vfs.allocDev()).root, 'devtmpfs');
+  vfs.mount('/dev/shm', new Tmpfs(vfs.allocDev()).root, 'shm');
+  vfs.mount('/tmp', new Tmpfs(vfs.allocDev()).root, 'tmpfs');
+  return vfs;
+}
