@@ -100,7 +100,11 @@ export function compileC(name: string): string {
 
 /** The host argv that runs `argv` under `kind` with the given options. */
 export function runnerArgv(kind: RunnerKind, argv: string[], o: RunOptions = {}): string[] {
-  if (kind === 'native') return argv;
+  if (kind === 'native') {
+    // Never run a sandbox test's writes against the host's own root.
+    if (o.rootfs !== undefined || o.overlay !== undefined) throw new Error('the native runner has no rootfs or overlay');
+    return argv;
+  }
   const flags: string[] = [];
   if (kind === 'tsvisor') {
     if (o.rootfs !== undefined) flags.push('--rootfs', o.rootfs);
