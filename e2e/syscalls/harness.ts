@@ -126,7 +126,7 @@ const leaksSinceCheck: string[] = [];
 
 /** Runs `argv` under `kind` via the reaper and collects the result. */
 export function run(kind: RunnerKind, argv: string[], o: RunOptions = {}): RunResult {
-  const timeoutSec = o.timeoutSec ?? 120;
+  const timeoutSec = o.timeoutSec ?? 90;
   const report = path.join(scratchDir(), `report-${process.pid}-${runCounter++}`);
   const full = runnerArgv(kind, argv, o);
   const r = spawnSync(compileC('reaper'), [report, String(timeoutSec), ...full], {
