@@ -1,7 +1,8 @@
-import { DT, O, SEEK } from '../abi/linux/fs';
+import { DT, FIONREAD, O, SEEK } from '../abi/linux/fs';
+import type { MemoryIO } from '../platform/platform';
 import { fail } from '../errors/linuxerr';
 import { FileDescriptionBase, Stat } from './file';
-import { DirEntry, Inode, isDir } from './inode';
+import { DirEntry, Inode, isDir, isRegular } from './inode';
 
 /**
  * The open file description of an Inode: the shared offset, the access
@@ -115,5 +116,14 @@ export class InodeFile extends FileDescriptionBase {
 
   advanceDir(count: number): void {
     this.pos += count;
+  }
+
+  /** FIONREAD on a regular file: bytes between the position and the end; ENOTTY otherwise. */
+  ioctl(mem: MemoryIO, cmd: number, arg: number): number {
+    if (cmd !== FIONREAD || !isRegular(this.inode.mode)) return fail('ENOTTY', `ioctl ${cmd.toString(16)}`);
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(Math.max(0, Math.min(0x7fffffff, this.inode.stat().size - this.pos)));
+    mem.write(arg, b);
+    return 0;
   }
 }

@@ -1,0 +1,195 @@
+/** Data transfer syscalls: read/write and their positioned, vectored and in-kernel-copy forms. */
+import { O, SEEK } from '../abi/linux/fs';
+import { fail } from '../errors/linuxerr';
+import type { Task } from '../kernel/task';
+import type { FileDescription } from '../vfs/file';
+import { InodeFile } from '../vfs/inodefile';
+import { isRegular } from '../vfs/inode';
+import type { SyscallArgs } from './args';
+import { CHUNK, Iovec, readIovecs, readToUser, writeFromUser } from './fs-mem';
+import { FamilyRows, partial, supported } from './rows';
+
+/** preadv2/pwritev2 flags accepted as no-ops: RWF_HIPRI, RWF_DSYNC, RWF_SYNC (we are always synchronous). */
+const RWF_NOOP = 0x7;
+
+function file(t: Task, fd: number): FileDescription {
+  return t.process.fds.get(fd);
+}
+
+function checkOffset(off: number): number {
+  if (off < 0) fail('EINVAL', 'negative offset');
+  return off;
+}
+
+/** read(2): up to count bytes at the file position. */
+function read(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  return readToUser(t.mem, f, a.ptr(1), a.size(2), (b) => f.read(b));
+}
+
+/** write(2): count bytes at the file position (at the end with O_APPEND). */
+function write(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  return writeFromUser(t.mem, a.ptr(1), a.size(2), (b) => f.write(b));
+}
+
+/** pread64(2): reads at an offset without moving the position; ESPIPE for pipes. */
+function pread64(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  const off = checkOffset(a.long(3));
+  return readToUser(t.mem, f, a.ptr(1), a.size(2), (b, done) => f.pread(b, off + done));
+}
+
+/** pwrite64(2). */
+function pwrite64(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  const off = checkOffset(a.long(3));
+  return writeFromUser(t.mem, a.ptr(1), a.size(2), (b, done) => f.pwrite(b, off + done));
+}
+
+/** Reads into each iovec in turn; a short read ends the transfer. `off` undefined: at the position. */
+function readv(t: Task, f: FileDescription, iov: Iovec[], off: number | undefined): number {
+  let total = 0;
+  for (const v of iov) {
+    const base = total;
+    const n = readToUser(t.mem, f, v.base, v.len, (b, done) => (off === undefined ? f.read(b) : f.pread(b, off + base + done)));
+    total += n;
+    if (n < v.len) break;
+  }
+  return total;
+}
+
+function writev(t: Task, f: FileDescription, iov: Iovec[], off: number | undefined): number {
+  let total = 0;
+  for (const v of iov) {
+    const base = total;
+    const n = writeFromUser(t.mem, v.base, v.len, (b, done) => (off === undefined ? f.write(b) : f.pwrite(b, off + base + done)));
+    total += n;
+    if (n < v.len) break;
+  }
+  return total;
+}
+
+/** readv(2). */
+function readvSys(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  return readv(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), undefined);
+}
+
+/** writev(2). */
+function writevSys(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  return writev(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), undefined);
+}
+
+/** preadv(2): offset in the 4th argument (x86_64 passes it whole in pos_l). */
+function preadv(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  return readv(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), checkOffset(a.long(3)));
+}
+
+function pwritev(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  return writev(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), checkOffset(a.long(3)));
+}
+
+/** The offset of preadv2/pwritev2: -1 means the file position. */
+function v2Offset(a: SyscallArgs): number | undefined {
+  if (a.int(5) & ~RWF_NOOP) fail('EOPNOTSUPP', `RWF flags ${a.int(5)}`);
+  const off = a.long(3);
+  return off === -1 ? undefined : checkOffset(off);
+}
+
+/** preadv2(2): flags RWF_HIPRI/DSYNC/SYNC are no-ops; RWF_NOWAIT and RWF_APPEND are EOPNOTSUPP. */
+function preadv2(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  return readv(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), v2Offset(a));
+}
+
+/** pwritev2(2): as preadv2. */
+function pwritev2(t: Task, a: SyscallArgs): number {
+  const f = file(t, a.int(0));
+  return writev(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), v2Offset(a));
+}
+
+/** lseek(2): SEEK_SET/CUR/END/DATA/HOLE; ESPIPE on pipes and sockets. */
+function lseek(t: Task, a: SyscallArgs): number {
+  const whence = a.int(2);
+  if (whence < SEEK.SET || whence > SEEK.HOLE) fail('EINVAL', `whence ${whence}`);
+  return file(t, a.int(0)).seek(a.long(1), whence);
+}
+
+/**
+ * Copies up to `count` bytes from `src` to `dst` through a bounded buffer.
+ * `srcOff`/`dstOff` undefined: the files' positions.
+ */
+function copyBetween(src: FileDescription, srcOff: number | undefined, dst: FileDescription, dstOff: number | undefined, count: number): number {
+  let done = 0;
+  while (done < count) {
+    const buf = Buffer.alloc(Math.min(CHUNK, count - done));
+    const n = srcOff === undefined ? src.read(buf) : src.pread(buf, srcOff + done);
+    if (n === 0) break;
+    const data = buf.subarray(0, n);
+    const w = dstOff === undefined ? dst.write(data) : dst.pwrite(data, dstOff + done);
+    done += w;
+    if (w < n || n < buf.length) break;
+  }
+  return done;
+}
+
+function readOffsetPtr(t: Task, addr: number): number | undefined {
+  return addr === 0 ? undefined : checkOffset(Number(t.mem.read(addr, 8).readBigInt64LE(0)));
+}
+
+function writeOffsetPtr(t: Task, addr: number, value: number): void {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(BigInt(value));
+  t.mem.write(addr, b);
+}
+
+/** sendfile(2): in_fd must be readable, out_fd must not be O_APPEND (EINVAL). */
+function sendfile(t: Task, a: SyscallArgs): number {
+  const out = file(t, a.int(0));
+  const input = file(t, a.int(1));
+  if (out.flags & O.APPEND) fail('EINVAL', 'sendfile to O_APPEND');
+  const offPtr = a.ptr(2);
+  const off = readOffsetPtr(t, offPtr);
+  const n = copyBetween(input, off, out, undefined, a.size(3));
+  if (off !== undefined) writeOffsetPtr(t, offPtr, off + n);
+  return n;
+}
+
+/** copy_file_range(2) between regular files; flags must be 0. */
+function copyFileRange(t: Task, a: SyscallArgs): number {
+  if (a.uint(5) !== 0) fail('EINVAL', 'copy_file_range flags');
+  const input = file(t, a.int(0));
+  const out = file(t, a.int(2));
+  for (const f of [input, out]) {
+    if (!(f instanceof InodeFile) || !isRegular(f.inode.mode)) fail('EINVAL', 'not a regular file');
+  }
+  if (out.flags & O.APPEND) fail('EBADF', 'copy_file_range to O_APPEND');
+  const inPtr = a.ptr(1);
+  const outPtr = a.ptr(3);
+  const inOff = readOffsetPtr(t, inPtr);
+  const outOff = readOffsetPtr(t, outPtr);
+  const n = copyBetween(input, inOff, out, outOff, a.size(4));
+  if (inOff !== undefined) writeOffsetPtr(t, inPtr, inOff + n);
+  if (outOff !== undefined) writeOffsetPtr(t, outPtr, outOff + n);
+  return n;
+}
+
+export const fsIoRows: FamilyRows = {
+  read: supported(read),
+  write: supported(write),
+  pread64: supported(pread64),
+  pwrite64: supported(pwrite64),
+  readv: supported(readvSys),
+  writev: supported(writevSys),
+  preadv: supported(preadv),
+  pwritev: supported(pwritev),
+  preadv2: partial(preadv2, 'RWF_NOWAIT and RWF_APPEND are EOPNOTSUPP'),
+  pwritev2: partial(pwritev2, 'RWF_NOWAIT and RWF_APPEND are EOPNOTSUPP'),
+  lseek: supported(lseek),
+  sendfile: supported(sendfile),
+  copy_file_range: partial(copyFileRange, 'regular files only (EINVAL otherwise)'),
+};
