@@ -1,0 +1,71 @@
+/**
+ * execve for the kernel: the syscall and the start of the first process
+ * both come through execImage/execFile.
+ */
+import { O } from '../abi/linux/fs';
+import { RLIMIT } from '../kernel/limits';
+import type { Task } from '../kernel/task';
+import { MemoryManager } from '../mm/mm';
+import { FileDescription } from '../vfs/file';
+import { commitExec, ExecEnv, prepareExec, releasePlan } from './image';
+
+/** TASK_COMM_LEN - 1. */
+const COMM_MAX = 15;
+
+/**
+ * Thrown when exec fails after the point of no return (the old image is
+ * gone). The kernel must kill the process with SIGSEGV, as Linux does.
+ */
+export class ImageLostError extends Error {
+  constructor(readonly reason: unknown) {
+    super(`exec failed after the point of no return: ${reason instanceof Error ? reason.message : String(reason)}`);
+    this.name = 'ImageLostError';
+  }
+}
+
+/** comm for a new image: the basename of the exec'd path, truncated to 15 bytes. */
+export function commFor(filename: string): string {
+  const base = Buffer.from(filename.slice(filename.lastIndexOf('/') + 1), 'utf8');
+  return base.subarray(0, COMM_MAX).toString('utf8');
+}
+
+/**
+ * Replaces the calling process's image with `path` (resolved and opened
+ * through the VFS). Throws LinuxError with the old image intact, or
+ * ImageLostError. Does not reset signal handlers or kill other threads:
+ * the caller does that for the syscall.
+ */
+export function execImage(t: Task, path: string, argv: string[], envp: string[]): void {
+  execFile(t, t.kernel.vfs.openPath(t, path, O.RDONLY), path, argv, envp);
+}
+
+/**
+ * execImage for an already-open file (execveat): takes ownership of `file`;
+ * `filename` becomes AT_EXECFN, `comm` the new comm.
+ */
+export function execFile(t: Task, file: FileDescription, filename: string, argv: string[], envp: string[], comm = commFor(filename)): void {
+  const p = t.process;
+  const env: ExecEnv = {
+    open: (path) => t.kernel.vfs.openPath(t, path, O.RDONLY),
+    creds: p.creds,
+    stackRlimit: p.limits[RLIMIT.STACK].cur,
+    taskSize: p.mm.taskSize,
+  };
+  const plan = prepareExec(env, file, filename, argv, envp);
+  // Point of no return.
+  try {
+    const old = p.mm;
+    old.unmapAll();
+    p.mm = new MemoryManager(old.as, old.io, old.taskSize, env.stackRlimit);
+    commitExec(plan, p.mm, p.creds, t.regs);
+  } catch (e) {
+    throw new ImageLostError(e);
+  } finally {
+    releasePlan(plan);
+  }
+  p.argv = plan.argv;
+  p.envp = plan.envp;
+  p.exe = plan.main.file.path;
+  p.comm = comm;
+  p.fds.closeOnExec();
+}
