@@ -11,13 +11,13 @@ import { fail, LinuxError } from '../../errors/linuxerr';
 import type { MemoryIO } from '../../platform/platform';
 import { HostError } from '../../platform/host/libc';
 import {
-  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPread, hostPwrite, hostRead, hostStatusFlags, hostWrite,
+  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPread, hostPwrite, hostRead, hostWrite,
 } from '../../platform/host/hostfd';
 import { FileDescriptionBase, Stat } from '../../vfs/file';
 import { decodeStat } from '../../vfs/structs';
 
 /** Runs a host call, turning its HostError into the same LinuxError. */
-function host<T>(op: () => T): T {
+export function host<T>(op: () => T): T {
   try {
     return op();
   } catch (e) {
@@ -114,16 +114,4 @@ export class HostFile extends FileDescriptionBase {
         return fail('ENOTTY', `ioctl ${cmd.toString(16)}`);
     }
   }
-}
-
-/**
- * Descriptions for fds 0..2 of the first process: the Sentry's host stdio,
- * with the host's access mode and O_APPEND. The host fds are never closed
- * by the sandbox (the Sentry keeps its own stdio).
- */
-export function stdioFiles(): HostFile[] {
-  return [0, 1, 2].map((fd) => {
-    const hostFlags = host(() => hostStatusFlags(fd));
-    return new HostFile(fd, (hostFlags & (O.ACCMODE | O.APPEND)) | O.LARGEFILE);
-  });
 }

@@ -125,10 +125,9 @@ function meminfo(totalKb: number): string {
   return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${String(v).padStart(8)} kB\n`).join('');
 }
 
-/** /proc/[pid]/maps from the memory manager (empty until it provides procMaps). */
+/** /proc/[pid]/maps, from the memory manager. */
 function procMaps(p: Process): string {
-  const mm: object = p.mm;
-  return 'procMaps' in mm && typeof mm.procMaps === 'function' ? String(mm.procMaps()) : '';
+  return p.mm.procMaps();
 }
 
 function processState(p: Process): string {
@@ -151,7 +150,7 @@ function status(p: Process): string {
 /** The 52 fields of proc(5)'s /proc/[pid]/stat; counters we do not track are 0. */
 function stat(p: Process): string {
   const state = p.exitStatus === undefined ? 'R' : 'Z';
-  const f: (string | number)[] = [p.pid, `(${p.comm})`, state, p.ppid, p.pid, p.pid, 0, -1, 0x400000];
+  const f: (string | number)[] = [p.pid, `(${p.comm})`, state, p.ppid, p.pgid, p.sid, 0, -1, 0x400000];
   f.push(0, 0, 0, 0, 0, 0, 0, 0, 20, 0, p.tasks.size, 0, 0, 0, 0, '18446744073709551615');
   while (f.length < 37) f.push(0);
   f.push(17, 0, 0, 0, 0, 0, 0);

@@ -24,12 +24,12 @@ export function readHostInfo(): HostInfo {
 }
 
 /**
- * Mounts the sandbox's tree into `kernel.vfs` and returns it: / (gofer,
- * overlaid), /proc, /dev, /dev/shm and /tmp (tmpfs, so the host's /tmp is
- * never visible or written).
+ * The sandbox's mount tree: / (gofer, overlaid), /proc, /dev, /dev/shm and
+ * /tmp (tmpfs, so the host's /tmp is never visible or written). Meant as
+ * the Kernel's makeVfs: procfs reads `kernel.vfs` only when generating.
  */
 export function buildRootVfs(opts: RootVfsOptions): Vfs {
-  const vfs = opts.kernel.vfs;
+  const vfs = new Vfs();
   const overlaid = opts.overlay === 'memory';
   const gofer = new GoferFs(opts.gofer, vfs.allocDev(), overlaid);
   const root = overlaid ? new OverlayFs(vfs.allocDev(), new Tmpfs(vfs.allocDev(), 0o755), gofer.root).root : gofer.root;

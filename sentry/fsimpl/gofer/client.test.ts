@@ -1,0 +1,107 @@
+/**
+ * P9Client against canned replies queued on a socketpair (no Gofer): what
+ * it sends, how it maps errors, partial walks and a broken connection, and
+ * how it allocates fids.
+ */
+import { strict as assert } from 'node:assert';
+import { Errno } from '../../abi/linux/errno';
+import { LinuxError } from '../../errors/linuxerr';
+import { closeFd, readFull, socketPair, writeAll } from '../../platform/host/fdio';
+import { decode, encode, FrameParser } from '../../../gofer/p9/codec';
+import { Message } from '../../../gofer/p9/schema';
+import { MsgType, NOTAG, QT } from '../../../gofer/p9/types';
+import { P9Client } from './client';
+
+const DIR = { type: QT.DIR, version: 0, path: 1n };
+const FILE = { type: QT.FILE, version: 0, path: 2n };
+
+function errnoOf(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof LinuxError, String(e));
+    return e.errno;
+  }
+  return assert.fail('did not throw');
+}
+
+describe('P9Client (canned replies)', () => {
+  let ours: number;
+  let peer: number;
+  let client: P9Client;
+  const queue = (tag: number, ...msgs: Message[]): void => {
+    for (const m of msgs) writeAll(peer, encode(tag, m));
+  };
+  /** Every T-message the client has sent so far. */
+  const sent = (): Message[] => {
+    const buf = Buffer.alloc(1 << 16);
+    const n = readFull(peer, buf.subarray(0, pending()));
+    return new FrameParser(1 << 20).push(buf.subarray(0, n)).map(decode);
+  };
+  let written = 0;
+  let consumed = 0;
+  const pending = (): number => written - consumed;
+
+  beforeEach(() => {
+    [ours, peer] = socketPair();
+    queue(NOTAG, { type: MsgType.Rversion, msize: 65536, version: '9P2000.L' });
+    client = P9Client.connect(ours, 1 << 20);
+  });
+  afterEach(() => {
+    client.close();
+    closeFd(peer);
+  });
+
+  it('sends Tversion with its msize and adopts the smaller one', () => {
+    written = encode(NOTAG, { type: MsgType.Tversion, msize: 1 << 20, version: '9P2000.L' }).length;
+    consumed = 0;
+    assert.deepEqual(sent(), [{ type: MsgType.Tversion, msize: 1 << 20, version: '9P2000.L' }]);
+    assert.equal(client.msize, 65536);
+  });
+
+  it('turns Rlerror into LinuxError with that errno', () => {
+    queue(1, { type: MsgType.Rlerror, ecode: Errno.EACCES });
+    assert.equal(errnoOf(() => client.getattr(0)), Errno.EACCES);
+  });
+
+  it('maps partial walks to ENOENT after a directory, ENOTDIR after a file', () => {
+    queue(1, { type: MsgType.Rwalk, qids: [DIR] });
+    assert.equal(errnoOf(() => client.walk(0, ['d', 'missing'])), Errno.ENOENT);
+    queue(1, { type: MsgType.Rwalk, qids: [DIR, FILE] });
+    assert.equal(errnoOf(() => client.walk(0, ['d', 'f', 'x'])), Errno.ENOTDIR);
+  });
+
+  it('allocates fids from 0 and reuses freed ones first', () => {
+    queue(1, { type: MsgType.Rattach, qid: DIR }, { type: MsgType.Rwalk, qids: [FILE] });
+    assert.equal(client.attach('/'), 0);
+    assert.equal(client.walk(0, ['f']).fid, 1);
+    queue(1, { type: MsgType.Rlerror, ecode: Errno.ENOENT });
+    errnoOf(() => client.walk(0, ['x'])); // fid 2 tried, then freed
+    queue(1, { type: MsgType.Rclunk }, { type: MsgType.Rwalk, qids: [] }, { type: MsgType.Rwalk, qids: [] });
+    client.clunk(1);
+    assert.equal(client.walk(0, []).fid, 1);
+    assert.equal(client.walk(0, []).fid, 2);
+  });
+
+  it('reports EIO for unexpected reply types, wrong tags and a closed peer', () => {
+    queue(1, { type: MsgType.Rclunk });
+    assert.equal(errnoOf(() => client.getattr(0)), Errno.EIO);
+    queue(7, { type: MsgType.Rclunk });
+    assert.equal(errnoOf(() => client.clunk(0)), Errno.EIO);
+    closeFd(peer);
+    [peer] = socketPair(); // keep afterEach's close balanced
+    assert.equal(errnoOf(() => client.statfs(0)), Errno.EIO);
+    client.close();
+    assert.equal(errnoOf(() => client.statfs(0)), Errno.EIO);
+  });
+
+  it('refuses a server that does not speak 9P2000.L or inflates msize', () => {
+    const [a, b] = socketPair();
+    writeAll(b, encode(NOTAG, { type: MsgType.Rversion, msize: 8192, version: 'unknown' }));
+    assert.equal(errnoOf(() => P9Client.connect(a)), Errno.EPROTONOSUPPORT);
+    writeAll(b, encode(NOTAG, { type: MsgType.Rversion, msize: 1 << 21, version: '9P2000.L' }));
+    assert.equal(errnoOf(() => P9Client.connect(a, 1 << 20)), Errno.EPROTO);
+    closeFd(a);
+    closeFd(b);
+  });
+});
