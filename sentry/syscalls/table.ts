@@ -13,6 +13,8 @@ import { threadSyscalls } from './thread';
 import { signalSyscalls } from './signal';
 import { prctlSyscalls } from './prctl';
 import { privilegedSyscalls } from './privileged';
+import { mmSyscalls } from './mm';
+import { execSyscalls } from './exec';
 
 export interface TableEntry extends SyscallRow {
   readonly nr: number;
@@ -27,6 +29,8 @@ const FAMILIES: FamilyRows[] = [
   signalSyscalls,
   prctlSyscalls,
   privilegedSyscalls,
+  mmSyscalls,
+  execSyscalls,
 ];
 
 function build(): Map<number, TableEntry> {
