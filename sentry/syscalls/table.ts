@@ -15,6 +15,8 @@ import { prctlSyscalls } from './prctl';
 import { privilegedSyscalls } from './privileged';
 import { mmSyscalls } from './mm';
 import { execSyscalls } from './exec';
+import { fsRows } from './fs';
+import { futexSyscalls } from './futex';
 
 export interface TableEntry extends SyscallRow {
   readonly nr: number;
@@ -31,6 +33,8 @@ const FAMILIES: FamilyRows[] = [
   privilegedSyscalls,
   mmSyscalls,
   execSyscalls,
+  fsRows,
+  futexSyscalls,
 ];
 
 function build(): Map<number, TableEntry> {
