@@ -14,6 +14,8 @@ export interface RootVfsOptions {
   /** 'memory': the gofer tree is a read-only lower layer under a tmpfs; 'none': writes go to the host. */
   overlay: 'memory' | 'none';
   kernel: Kernel;
+  /** Mount a tmpfs over /tmp (default true); false shows the root's own /tmp (through the overlay). */
+  tmpfsAtTmp?: boolean;
   /** Host facts for /proc; read from the host now when omitted (call before the seccomp filter). */
   host?: HostInfo;
 }
@@ -37,6 +39,6 @@ export function buildRootVfs(opts: RootVfsOptions): Vfs {
   vfs.mount('/proc', buildProcfs(vfs.allocDev(), opts.kernel, opts.host ?? readHostInfo()), 'proc');
   vfs.mount('/dev', buildDevfs(vfs.allocDev()).root, 'devtmpfs');
   vfs.mount('/dev/shm', new Tmpfs(vfs.allocDev()).root, 'shm');
-  vfs.mount('/tmp', new Tmpfs(vfs.allocDev()).root, 'tmpfs');
+  if (opts.tmpfsAtTmp ?? true) vfs.mount('/tmp', new Tmpfs(vfs.allocDev()).root, 'tmpfs');
   return vfs;
 }
