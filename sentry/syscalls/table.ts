@@ -17,6 +17,7 @@ import { mmSyscalls } from './mm';
 import { execSyscalls } from './exec';
 import { fsRows } from './fs';
 import { futexSyscalls } from './futex';
+import { xattrSyscalls } from './xattr';
 
 export interface TableEntry extends SyscallRow {
   readonly nr: number;
@@ -35,6 +36,7 @@ const FAMILIES: FamilyRows[] = [
   execSyscalls,
   fsRows,
   futexSyscalls,
+  xattrSyscalls,
 ];
 
 function build(): Map<number, TableEntry> {
