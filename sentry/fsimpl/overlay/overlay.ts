@@ -28,6 +28,9 @@ export class OverlayFs implements Filesystem {
     readonly upper: Tmpfs,
     lowerRoot: Inode,
   ) {
+    // The upper root stands for the image's root: give it the lower root's attributes.
+    const st = lowerRoot.stat();
+    upper.root.setattr({ mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, atime: st.atime, mtime: st.mtime });
     this.root = new OverlayInode(this, undefined, '', upper.root, lowerRoot);
   }
 
@@ -61,6 +64,14 @@ export class OverlayInode extends Inode {
 
   stat(): Stat {
     const st = this.top.stat();
+    if (this.upper && this.mergesLower) {
+      // A merged directory the app has not modified looks exactly like the lower one
+      // (link count, size, ctime), with the upper's permissions and owner.
+      const lo = (this.lower as Inode).stat();
+      if (st.mtime.sec === lo.mtime.sec && st.mtime.nsec === lo.mtime.nsec) {
+        return { ...lo, mode: st.mode, uid: st.uid, gid: st.gid, atime: st.atime, dev: this.fs.dev };
+      }
+    }
     const ino = this.lower ? this.lower.stat().ino : st.ino + UPPER_INO_BASE;
     return { ...st, dev: this.fs.dev, ino };
   }
