@@ -11,7 +11,6 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 
 export type RunnerKind = 'native' | 'tsvisor' | 'runsc';
@@ -67,12 +66,18 @@ function findRepoRoot(start: string): string {
 /** How runsc must be invoked here (root, ptrace platform, no network). */
 export const RUNSC_PREFIX = ['/usr/bin/runsc', '--platform=ptrace', '--network=none'];
 
+/**
+ * Where fixtures live: the sandbox (like runsc) mounts a private tmpfs on
+ * /tmp, so host files under /tmp are invisible inside it.
+ */
+const SCRATCH_BASE = '/var/tmp';
+
 let workDir: string | undefined;
 
 /** A per-process scratch folder, removed when the process exits. */
 export function scratchDir(): string {
   if (workDir === undefined) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-e2e-'));
+    const dir = fs.mkdtempSync(path.join(SCRATCH_BASE, 'tsvisor-e2e-'));
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     workDir = dir;
   }
