@@ -18,7 +18,7 @@ import { getdents, lutimens, mknod, statfs, TimeSpec } from './host/libc';
 import { decode, encode, P9FormatError, RawFrame } from './p9/codec';
 import { encodeDirents } from './p9/dirent';
 import { Message, MessageOf } from './p9/schema';
-import { DEFAULT_MSIZE, MAXWELEM, MsgType, NOFID, NONUNAME, Qid, QT, SETATTR, VERSION_9P2000L } from './p9/types';
+import { DEFAULT_MSIZE, IOHDRSZ, MAXWELEM, MsgType, NOFID, NONUNAME, Qid, QT, SETATTR, VERSION_9P2000L } from './p9/types';
 import { checkName, child, hostPath, isWithin, parent } from './paths';
 
 /** Open flags a client may ask for; everything else is decided here. */
@@ -55,8 +55,6 @@ export interface ServerOptions {
   readOnly: boolean;
 }
 
-type Reply = Message;
-
 export class GoferServer {
   private readonly fids = new Map<number, Fid>();
   private uid = NONUNAME;
@@ -67,7 +65,7 @@ export class GoferServer {
 
   /** Answers one frame. Never throws: malformed bodies get Rlerror(EINVAL). */
   handle(frame: RawFrame): Buffer {
-    let reply: Reply;
+    let reply: Message;
     try {
       reply = this.dispatch(decode(frame));
     } catch (e) {
@@ -90,7 +88,7 @@ export class GoferServer {
     return Errno.EIO;
   }
 
-  private dispatch(m: Message): Reply {
+  private dispatch(m: Message): Message {
     if (this.opts.readOnly && (MUTATING.has(m.type) || (m.type === MsgType.Tlopen && writes(m.flags)))) {
       fail('EROFS');
     }
@@ -176,14 +174,14 @@ export class GoferServer {
     return f;
   }
 
-  private version(m: MessageOf<MsgType.Tversion>): Reply {
+  private version(m: MessageOf<MsgType.Tversion>): Message {
     this.reset();
     this.msize = Math.min(m.msize, DEFAULT_MSIZE);
     const version = m.version.startsWith(VERSION_9P2000L) ? VERSION_9P2000L : 'unknown';
     return { type: MsgType.Rversion, msize: this.msize, version };
   }
 
-  private attach(m: MessageOf<MsgType.Tattach>): Reply {
+  private attach(m: MessageOf<MsgType.Tattach>): Message {
     if (m.afid !== NOFID) fail('EINVAL', 'authentication is not supported');
     this.freeFid(m.fid);
     const names = m.aname.split('/').filter((n) => n !== '');
@@ -224,7 +222,7 @@ export class GoferServer {
     return { qids, path };
   }
 
-  private walk(m: MessageOf<MsgType.Twalk>): Reply {
+  private walk(m: MessageOf<MsgType.Twalk>): Message {
     const from = this.fid(m.fid);
     if (m.newfid !== m.fid) this.freeFid(m.newfid);
     if (m.names.length > MAXWELEM) fail('EINVAL', 'too many walk names');
@@ -269,7 +267,7 @@ export class GoferServer {
     }
   }
 
-  private lopen(m: MessageOf<MsgType.Tlopen>): Reply {
+  private lopen(m: MessageOf<MsgType.Tlopen>): Message {
     const f = this.fid(m.fid);
     if (f.fd !== undefined) fail('EBADF', 'fid already open');
     const st = fs.lstatSync(this.host(f.path), { bigint: true });
@@ -282,10 +280,10 @@ export class GoferServer {
   }
 
   private iounit(): number {
-    return this.msize - 24;
+    return this.msize - IOHDRSZ;
   }
 
-  private lcreate(m: MessageOf<MsgType.Tlcreate>): Reply {
+  private lcreate(m: MessageOf<MsgType.Tlcreate>): Message {
     const d = this.dir(m.fid);
     if (d.fd !== undefined) fail('EBADF', 'fid already open');
     checkName(m.name);
@@ -318,14 +316,14 @@ export class GoferServer {
     return qidOf(fs.lstatSync(this.host(path), { bigint: true }));
   }
 
-  private read(m: MessageOf<MsgType.Tread>): Reply {
+  private read(m: MessageOf<MsgType.Tread>): Message {
     const fd = this.openFd(m.fid);
     const buf = Buffer.allocUnsafe(Math.min(m.count, this.msize - RDATA_HDR));
     const n = fs.readSync(fd, buf, 0, buf.length, Number(m.offset));
     return { type: MsgType.Rread, data: buf.subarray(0, n) };
   }
 
-  private readdir(m: MessageOf<MsgType.Treaddir>): Reply {
+  private readdir(m: MessageOf<MsgType.Treaddir>): Message {
     const fd = this.openFd(m.fid);
     const budget = Math.min(m.count, this.msize - RDATA_HDR);
     let offset = m.offset;
@@ -345,7 +343,7 @@ export class GoferServer {
     }
   }
 
-  private mknod(m: MessageOf<MsgType.Tmknod>): Reply {
+  private mknod(m: MessageOf<MsgType.Tmknod>): Message {
     const type = m.mode & S_IFMT;
     // Device nodes would hand the container host devices: refuse like an unprivileged mknod.
     if (type !== 0 && type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK) fail('EPERM');
@@ -380,7 +378,7 @@ export class GoferServer {
     }
   }
 
-  private statfs(m: MessageOf<MsgType.Tstatfs>): Reply {
+  private statfs(m: MessageOf<MsgType.Tstatfs>): Message {
     const f = this.fid(m.fid);
     const s = statfs(f.fd ?? this.host(f.path));
     return {

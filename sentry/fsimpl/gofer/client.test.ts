@@ -32,15 +32,15 @@ describe('P9Client (canned replies)', () => {
   const queue = (tag: number, ...msgs: Message[]): void => {
     for (const m of msgs) writeAll(peer, encode(tag, m));
   };
-  /** Every T-message the client has sent so far. */
-  const sent = (): Message[] => {
-    const buf = Buffer.alloc(1 << 16);
-    const n = readFull(peer, buf.subarray(0, pending()));
-    return new FrameParser(1 << 20).push(buf.subarray(0, n)).map(decode);
+  /** The next T-message the client sent (it must already be in the socket). */
+  const nextRequest = (): Message => {
+    const head = Buffer.alloc(4);
+    readFull(peer, head);
+    const frame = Buffer.alloc(head.readUInt32LE(0));
+    head.copy(frame);
+    readFull(peer, frame.subarray(4));
+    return decode(new FrameParser(1 << 20).push(frame)[0]);
   };
-  let written = 0;
-  let consumed = 0;
-  const pending = (): number => written - consumed;
 
   beforeEach(() => {
     [ours, peer] = socketPair();
@@ -53,15 +53,15 @@ describe('P9Client (canned replies)', () => {
   });
 
   it('sends Tversion with its msize and adopts the smaller one', () => {
-    written = encode(NOTAG, { type: MsgType.Tversion, msize: 1 << 20, version: '9P2000.L' }).length;
-    consumed = 0;
-    assert.deepEqual(sent(), [{ type: MsgType.Tversion, msize: 1 << 20, version: '9P2000.L' }]);
+    assert.deepEqual(nextRequest(), { type: MsgType.Tversion, msize: 1 << 20, version: '9P2000.L' });
     assert.equal(client.msize, 65536);
   });
 
   it('turns Rlerror into LinuxError with that errno', () => {
     queue(1, { type: MsgType.Rlerror, ecode: Errno.EACCES });
-    assert.equal(errnoOf(() => client.getattr(0)), Errno.EACCES);
+    assert.equal(errnoOf(() => client.getattr(3)), Errno.EACCES);
+    nextRequest();
+    assert.deepEqual(nextRequest(), { type: MsgType.Tgetattr, fid: 3, requestMask: 0x7ffn });
   });
 
   it('maps partial walks to ENOENT after a directory, ENOTDIR after a file', () => {
@@ -69,6 +69,15 @@ describe('P9Client (canned replies)', () => {
     assert.equal(errnoOf(() => client.walk(0, ['d', 'missing'])), Errno.ENOENT);
     queue(1, { type: MsgType.Rwalk, qids: [DIR, FILE] });
     assert.equal(errnoOf(() => client.walk(0, ['d', 'f', 'x'])), Errno.ENOTDIR);
+  });
+
+  it('clunks the new fid when a later Twalk of a long walk fails', () => {
+    nextRequest(); // Tversion
+    queue(1, { type: MsgType.Rwalk, qids: Array(16).fill(DIR) }, { type: MsgType.Rlerror, ecode: Errno.ENOENT }, { type: MsgType.Rclunk });
+    assert.equal(errnoOf(() => client.walk(5, Array<string>(17).fill('d'))), Errno.ENOENT);
+    assert.deepEqual(nextRequest(), { type: MsgType.Twalk, fid: 5, newfid: 0, names: Array(16).fill('d') });
+    assert.deepEqual(nextRequest(), { type: MsgType.Twalk, fid: 0, newfid: 0, names: ['d'] });
+    assert.deepEqual(nextRequest(), { type: MsgType.Tclunk, fid: 0 });
   });
 
   it('allocates fids from 0 and reuses freed ones first', () => {
@@ -89,7 +98,9 @@ describe('P9Client (canned replies)', () => {
     queue(7, { type: MsgType.Rclunk });
     assert.equal(errnoOf(() => client.clunk(0)), Errno.EIO);
     closeFd(peer);
-    [peer] = socketPair(); // keep afterEach's close balanced
+    const [spare, spareEnd] = socketPair(); // keeps afterEach's close balanced
+    closeFd(spareEnd);
+    peer = spare;
     assert.equal(errnoOf(() => client.statfs(0)), Errno.EIO);
     client.close();
     assert.equal(errnoOf(() => client.statfs(0)), Errno.EIO);

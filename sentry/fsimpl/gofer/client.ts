@@ -73,22 +73,22 @@ export class P9Client implements GoferClient {
   walk(fid: number, names: string[]): { fid: number; qids: Qid[] } {
     const newfid = this.allocFid();
     const qids: Qid[] = [];
-    let from = fid;
+    // newfid exists on the Gofer once the first Twalk has fully succeeded.
+    let created = false;
     try {
       do {
         const chunk = names.slice(qids.length, qids.length + MAXWELEM);
-        const r = this.rpc({ type: MsgType.Twalk, fid: from, newfid, names: chunk }, MsgType.Rwalk);
+        const r = this.rpc({ type: MsgType.Twalk, fid: created ? newfid : fid, newfid, names: chunk }, MsgType.Rwalk);
         qids.push(...r.qids);
         if (r.qids.length < chunk.length) {
           const last = qids[qids.length - 1];
           throw new LinuxError(last.type === QT.DIR ? Errno.ENOENT : Errno.ENOTDIR);
         }
-        from = newfid;
+        created = true;
       } while (qids.length < names.length);
       return { fid: newfid, qids };
     } catch (e) {
-      // newfid exists only once a whole chunk has been walked into it.
-      if (from === newfid) this.clunk(newfid);
+      if (created) this.clunk(newfid);
       else this.freeFids.push(newfid);
       throw e;
     }
