@@ -7,7 +7,7 @@
 import { statSync, openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
 import { startGofer } from '../gofer/launch';
-import { runSandbox, SandboxExit } from '../sentry/sandbox';
+import type { SandboxExit } from '../sentry/sandbox';
 
 export const DO_USAGE = `usage: tsvisor do [flags] [--] CMD [ARGS...]
 
@@ -71,6 +71,8 @@ export function doCommand(args: string[]): void {
   const logFd = o.debugLog !== undefined ? openSync(o.debugLog, 'a') : undefined;
   const debug = logFd === undefined ? undefined : (line: string) => writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
   const gofer = startGofer({ root: o.rootfs, readOnly: o.overlay === 'memory' });
+  // The Sentry's modules load while the Gofer's Node starts on the other CPU.
+  const { runSandbox } = require('../sentry/sandbox') as typeof import('../sentry/sandbox');
   const result = runSandbox({
     goferFd: gofer.fd,
     overlay: o.overlay,

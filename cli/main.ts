@@ -2,32 +2,34 @@
  * The tsvisor command line: a thin dispatcher to one file per verb.
  */
 import { UsageError } from './flags';
-import { doCommand, DO_USAGE } from './do';
-import { syscallsCommand } from './syscalls';
 
-const USAGE = `usage: tsvisor <command> [flags]
+// Verbs are loaded on demand: `do` starts its Gofer before the Sentry's modules load.
+const loadDo = () => require('./do') as typeof import('./do');
+const loadSyscalls = () => require('./syscalls') as typeof import('./syscalls');
+
+const usage = () => `usage: tsvisor <command> [flags]
 
 commands:
   do        run a command in a new sandbox (like runsc do)
   syscalls  print the Sentry's syscall table (--json for JSON)
 
-${DO_USAGE}`;
+${loadDo().DO_USAGE}`;
 
 export function main(argv: string[]): void {
   const [verb, ...rest] = argv;
   try {
     switch (verb) {
       case 'do':
-        doCommand(rest);
+        loadDo().doCommand(rest);
         return;
       case 'syscalls':
-        syscallsCommand(rest);
+        loadSyscalls().syscallsCommand(rest);
         return;
       case undefined:
       case '--help':
       case '-h':
       case 'help':
-        process.stdout.write(USAGE);
+        process.stdout.write(usage());
         return;
       default:
         throw new UsageError(`unknown command: ${verb}`);
