@@ -10,6 +10,7 @@ import { fail, isLinuxError } from '../../errors/linuxerr';
 import type { Stat } from '../../vfs/file';
 import { DirEntry, Filesystem, Inode, isDir, Owner, SetAttr, StatFs } from '../../vfs/inode';
 import { GoferClient, P9Attr } from './api';
+import { ReadaheadCache, WINDOW } from './readahead';
 
 /** Largest single 9P read/write request. */
 const IO_CHUNK = 1 << 20;
@@ -19,6 +20,7 @@ const AT_REMOVEDIR = 0x200;
 export class GoferFs implements Filesystem {
   readonly type = '9p';
   readonly root: GoferInode;
+  readonly readahead = new ReadaheadCache<GoferInode>();
 
   constructor(
     readonly client: GoferClient,
@@ -128,6 +130,16 @@ export class GoferInode extends Inode {
 
   override read(dst: Buffer, offset: number): number {
     const fid = (this.readFid ??= this.writeFid ?? this.openFid(O.RDONLY));
+    if (dst.length < WINDOW) {
+      return this.fs.readahead.read(this, dst, offset, (off, n) => {
+        const b = Buffer.alloc(n);
+        return b.subarray(0, this.readDirect(fid, b, off));
+      });
+    }
+    return this.readDirect(fid, dst, offset);
+  }
+
+  private readDirect(fid: number, dst: Buffer, offset: number): number {
     let done = 0;
     while (done < dst.length) {
       const data = this.client.read(fid, offset + done, Math.min(IO_CHUNK, dst.length - done));
@@ -147,6 +159,7 @@ export class GoferInode extends Inode {
       done += n;
     }
     this.attr = undefined;
+    this.fs.readahead.drop(this);
     return done;
   }
 
@@ -157,6 +170,7 @@ export class GoferInode extends Inode {
   override setattr(attr: SetAttr): void {
     this.client.setattr(this.fid, attr);
     this.attr = undefined;
+    this.fs.readahead.drop(this);
   }
 
   override fsync(): void {
