@@ -1,41 +1,22 @@
 /**
- * Moving file-syscall data between application memory and files: C
- * strings, iovec arrays, and bounded-chunk copies so a huge count never
+ * Moving file-syscall data between application memory and files: path
+ * arguments, iovec arrays, and bounded-chunk copies so a huge count never
  * allocates a huge buffer.
  */
-import { PATH_MAX } from '../abi/linux/fs';
 import { fail } from '../errors/linuxerr';
 import { RLIMIT } from '../kernel/limits';
 import type { Task } from '../kernel/task';
 import type { MemoryIO } from '../platform/platform';
+import { readCString } from '../kernel/usermem';
 import type { FileDescription } from '../vfs/file';
 import { InodeFile } from '../vfs/inodefile';
 import { isRegular } from '../vfs/inode';
 
 export const CHUNK = 1 << 20;
-const PAGE = 4096;
 /** UIO_MAXIOV. */
 const IOV_MAX = 1024;
 /** MAX_RW_COUNT: Linux caps one transfer at 2 GiB minus a page. */
 export const MAX_RW_COUNT = 0x7ffff000;
-
-/** A NUL-terminated string of at most `max` bytes (ENAMETOOLONG beyond), read page by page. */
-export function readCString(mem: MemoryIO, addr: number, max = PATH_MAX): string {
-  const parts: Buffer[] = [];
-  let total = 0;
-  while (total < max) {
-    const n = Math.min(PAGE - ((addr + total) % PAGE), max - total);
-    const chunk = mem.read(addr + total, n);
-    const nul = chunk.indexOf(0);
-    if (nul >= 0) {
-      parts.push(chunk.subarray(0, nul));
-      return Buffer.concat(parts).toString();
-    }
-    parts.push(chunk);
-    total += n;
-  }
-  return fail('ENAMETOOLONG', 'path');
-}
 
 /** A path argument (empty strings are returned as-is; resolution rejects them with ENOENT). */
 export function readPath(t: Task, addr: number): string {
