@@ -126,7 +126,7 @@ function startFirst(t: Task, argv: string[], envp: string[]): SandboxExit | unde
     }
   }
   if (denied) return { code: 126, message: `${cmd}: ${describe(denied)}` };
-  return { code: 127, message: `${cmd}: command not found` };
+  return { code: 127, message: `${cmd}: ${cmd.includes('/') ? 'no such file or directory' : 'command not found'}` };
 }
 
 function describe(e: LinuxError): string {
