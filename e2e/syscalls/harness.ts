@@ -74,10 +74,21 @@ const SCRATCH_BASE = '/var/tmp';
 
 let workDir: string | undefined;
 
+/** Removes scratch folders of test processes that died without cleaning up (killed by a signal). */
+function removeStaleScratch(): void {
+  for (const name of fs.readdirSync(SCRATCH_BASE)) {
+    const owner = /^tsvisor-e2e-(\d+)-/.exec(name)?.[1];
+    if (owner !== undefined && !fs.existsSync(`/proc/${owner}`)) {
+      fs.rmSync(path.join(SCRATCH_BASE, name), { recursive: true, force: true });
+    }
+  }
+}
+
 /** A per-process scratch folder, removed when the process exits. */
 export function scratchDir(): string {
   if (workDir === undefined) {
-    const dir = fs.mkdtempSync(path.join(SCRATCH_BASE, 'tsvisor-e2e-'));
+    removeStaleScratch();
+    const dir = fs.mkdtempSync(path.join(SCRATCH_BASE, `tsvisor-e2e-${process.pid}-`));
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     workDir = dir;
   }
