@@ -7,6 +7,11 @@
  * Walks go one component at a time with lstat and never follow symlinks
  * (the Sentry resolves them with readlink). Files are opened with
  * O_NOFOLLOW. Host errors become Rlerror with the host errno.
+ *
+ * Tgetfd (our extension, see MsgType.Tgetfd) hands the client the host
+ * descriptor of a file opened read-only, so it can pread it instead of
+ * sending every byte through this process; the Gofer stays the only
+ * component that opens files.
  */
 import fs from 'node:fs';
 import { Errno } from '../sentry/abi/linux/errno';
@@ -47,6 +52,14 @@ interface Fid {
   qid: Qid;
   /** Host fd once opened (Tlopen/Tlcreate). */
   fd?: number;
+  /** The open flags fd was opened with. */
+  flags?: number;
+}
+
+/** One answer: the frame, and for Rgetfd the descriptor to attach to it (still owned by the server). */
+export interface Reply {
+  frame: Buffer;
+  fd?: number;
 }
 
 export interface ServerOptions {
@@ -64,14 +77,15 @@ export class GoferServer {
   constructor(private readonly opts: ServerOptions) {}
 
   /** Answers one frame. Never throws: malformed bodies get Rlerror(EINVAL). */
-  handle(frame: RawFrame): Buffer {
-    let reply: Message;
+  handle(frame: RawFrame): Reply {
     try {
-      reply = this.dispatch(decode(frame));
+      const m = decode(frame);
+      // The only reply with a descriptor: the transport must send the two together.
+      if (m.type === MsgType.Tgetfd) return { frame: encode(frame.tag, { type: MsgType.Rgetfd }), fd: this.donatable(m.fid) };
+      return { frame: encode(frame.tag, this.dispatch(m)) };
     } catch (e) {
-      reply = { type: MsgType.Rlerror, ecode: this.errnoFor(e) };
+      return { frame: encode(frame.tag, { type: MsgType.Rlerror, ecode: this.errnoFor(e) }) };
     }
-    return encode(frame.tag, reply);
   }
 
   /** Closes every open host fd (connection gone). */
@@ -143,6 +157,7 @@ export class GoferServer {
         this.clunk(m.fid);
         return { type: MsgType.Rclunk };
       default:
+        // R-messages, and Tgetfd, which handle() answers.
         return fail('EINVAL', `unexpected message type ${m.type}`);
     }
   }
@@ -274,7 +289,8 @@ export class GoferServer {
     if (st.isSymbolicLink()) fail('ELOOP');
     // Only files and directories are served; FIFOs, sockets and devices belong to the Sentry.
     if (!st.isFile() && !st.isDirectory()) fail('ENXIO');
-    f.fd = fs.openSync(this.host(f.path), (m.flags & OPEN_ALLOWED) | OPEN_FORCED);
+    f.flags = (m.flags & OPEN_ALLOWED) | OPEN_FORCED;
+    f.fd = fs.openSync(this.host(f.path), f.flags);
     f.qid = qidOf(fs.fstatSync(f.fd, { bigint: true }));
     return { type: MsgType.Rlopen, qid: f.qid, iounit: this.iounit() };
   }
@@ -293,7 +309,7 @@ export class GoferServer {
     try {
       this.own(path, m.gid);
       const qid = qidOf(fs.fstatSync(fd, { bigint: true }));
-      Object.assign(d, { path, qid, fd });
+      Object.assign(d, { path, qid, fd, flags });
       return { type: MsgType.Rlcreate, qid, iounit: this.iounit() };
     } catch (e) {
       fs.closeSync(fd);
@@ -321,6 +337,15 @@ export class GoferServer {
     const buf = Buffer.allocUnsafe(Math.min(m.count, this.msize - RDATA_HDR));
     const n = fs.readSync(fd, buf, 0, buf.length, Number(m.offset));
     return { type: MsgType.Rread, data: buf.subarray(0, n) };
+  }
+
+  /** The host fd Tgetfd may give away: a regular file opened read-only (a writable fd would bypass EROFS). */
+  private donatable(n: number): number {
+    const f = this.fid(n);
+    if (f.fd === undefined || f.flags === undefined) return fail('EINVAL', `fid ${n} is not open`);
+    if (!fs.fstatSync(f.fd).isFile()) fail('EINVAL', 'not a regular file');
+    if (writes(f.flags)) fail('EACCES', 'opened for writing');
+    return f.fd;
   }
 
   private readdir(m: MessageOf<MsgType.Treaddir>): Message {

@@ -1,10 +1,12 @@
 /**
  * The Gofer's libc calls that node:fs lacks (chroot, mknod, utimensat with
- * UTIME_OMIT, getdents64 cookies, statfs f_namelen). The only koffi use in
- * the Gofer. Structs are passed as Buffers with x86_64 layouts.
+ * UTIME_OMIT, getdents64 cookies, statfs f_namelen, sendmsg with
+ * SCM_RIGHTS). The only koffi use in the Gofer. Structs are passed as
+ * Buffers with x86_64 layouts.
  */
 import koffi from 'koffi';
 import { AT, AT_FDCWD, DIRENT64_HEADER, SEEK, STATFS_SIZE } from '../../sentry/abi/linux/fs';
+import { CMSGHDR, cmsgLen, cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../../sentry/abi/linux/scm';
 
 const libc = koffi.load('libc.so.6');
 
@@ -17,6 +19,7 @@ const fn = {
   lseek: libc.func('int64_t lseek(int fd, int64_t offset, int whence)'),
   statfs: libc.func('int statfs(const char *path, void *buf)'),
   fstatfs: libc.func('int fstatfs(int fd, void *buf)'),
+  sendmsg: libc.func('intptr_t sendmsg(int fd, void *msg, int flags)'),
 };
 
 /** A failed host call, with the host errno. */
@@ -47,6 +50,28 @@ export function mknod(path: string, mode: number, dev: bigint): void {
   check('mknod', fn.mknod(path, mode, dev));
 }
 
+/**
+ * One non-blocking sendmsg of `data` on stream socket `sock` with `fd`
+ * attached (SCM_RIGHTS): the receiver gets its own descriptor for the same
+ * open file. Returns the bytes sent, which may be fewer than data.length;
+ * throws SysError (EAGAIN when the socket buffer is full).
+ */
+export function sendWithFd(sock: number, data: Buffer, fd: number): number {
+  const iov = Buffer.alloc(IOVEC_SIZE);
+  iov.writeBigUInt64LE(koffi.address(data) as bigint, 0);
+  iov.writeBigUInt64LE(BigInt(data.length), 8);
+  const control = Buffer.alloc(cmsgSpace(4));
+  control.writeBigUInt64LE(BigInt(cmsgLen(4)), CMSGHDR.LEN);
+  control.writeInt32LE(SOL_SOCKET, CMSGHDR.LEVEL);
+  control.writeInt32LE(SCM_RIGHTS, CMSGHDR.TYPE);
+  control.writeInt32LE(fd, CMSGHDR.DATA);
+  const msg = Buffer.alloc(MSGHDR.SIZE);
+  msg.writeBigUInt64LE(koffi.address(iov) as bigint, MSGHDR.IOV);
+  msg.writeBigUInt64LE(1n, MSGHDR.IOVLEN);
+  msg.writeBigUInt64LE(koffi.address(control) as bigint, MSGHDR.CONTROL);
+  msg.writeBigUInt64LE(BigInt(control.length), MSGHDR.CONTROLLEN);
+  return check('sendmsg', fn.sendmsg(sock, msg, MSG.DONTWAIT | MSG.NOSIGNAL));
+}
 
 export interface TimeSpec {
   sec: number;

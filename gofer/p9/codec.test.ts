@@ -42,6 +42,13 @@ describe('9P codec', () => {
     );
   });
 
+  it('encodes the Tgetfd/Rgetfd extension (types 128/129) byte-exactly', () => {
+    assert.deepEqual([...encode(5, { type: MsgType.Tgetfd, fid: 0x01020304 })], [11, 0, 0, 0, 128, 5, 0, 4, 3, 2, 1]);
+    assert.deepEqual([...encode(5, { type: MsgType.Rgetfd })], [7, 0, 0, 0, 129, 5, 0]);
+    assert.deepEqual(decode(frameOf(Buffer.from([11, 0, 0, 0, 128, 5, 0, 4, 3, 2, 1]))), { type: MsgType.Tgetfd, fid: 0x01020304 });
+    assert.throws(() => decode({ type: MsgType.Rgetfd, tag: 1, body: Buffer.alloc(1) }), /1 trailing bytes/);
+  });
+
   it('has the fixed Rgetattr (160 bytes) and Rlerror (11 bytes) sizes', () => {
     const [getattr] = everyMessage().filter((m) => m.type === MsgType.Rgetattr);
     assert.equal(encode(1, getattr).length, 160);
@@ -50,7 +57,7 @@ describe('9P codec', () => {
 
   it('round-trips every message type', () => {
     const all = everyMessage();
-    assert.equal(all.length, 43); // Rlerror + 21 T/R pairs
+    assert.equal(all.length, 45); // Rlerror + 21 9P2000.L T/R pairs + our Tgetfd/Rgetfd
     for (const [i, msg] of all.entries()) {
       const frame = frameOf(encode(i, msg));
       assert.equal(frame.tag, i);

@@ -190,6 +190,9 @@ export const LAYOUTS = {
   [MsgType.Rwrite]: [['count', 'u32']],
   [MsgType.Tclunk]: [['fid', 'u32']],
   [MsgType.Rclunk]: [],
+  [MsgType.Tgetfd]: [['fid', 'u32']],
+  /** Empty: the descriptor is ancillary data (see MsgType.Tgetfd). */
+  [MsgType.Rgetfd]: [],
 } as const satisfies Record<MsgType, Layout>;
 
 type Layouts = typeof LAYOUTS;

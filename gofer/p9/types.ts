@@ -49,6 +49,16 @@ export const enum MsgType {
   Rwrite = 119,
   Tclunk = 120,
   Rclunk = 121,
+  /**
+   * tsvisor extension (9P2000.L leaves types >= 128 unused): `Tgetfd fid[4]`
+   * asks for the host descriptor of the regular file that fid has open
+   * read-only (Tlopen O_RDONLY). `Rgetfd` has an empty body; the descriptor
+   * travels as SCM_RIGHTS ancillary data on the reply's bytes, so only a
+   * unix-socket transport can carry it. Other fids get Rlerror: EINVAL when
+   * not open or not a regular file, EACCES when opened for writing.
+   */
+  Tgetfd = 128,
+  Rgetfd = 129,
 }
 
 export const VERSION_9P2000L = '9P2000.L';

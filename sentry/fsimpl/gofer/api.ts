@@ -85,6 +85,14 @@ export interface GoferClient {
   fsync(fid: number): void;
   statfs(fid: number): P9StatFs;
   clunk(fid: number): void;
+  /**
+   * Tgetfd (tsvisor extension): a host descriptor for the regular file that
+   * `fid` has open read-only, owned by the caller from now on, so reads can
+   * skip 9P with pread. The Gofer still opened it: the Sentry never opens
+   * host files. Fails (EINVAL, EACCES, or whatever an older Gofer answers)
+   * for other fids; clients that cannot pass descriptors leave it out.
+   */
+  getfd?(fid: number): number;
   /** Closes the connection (the Gofer exits when the Sentry's end closes). */
   close(): void;
 }

@@ -4,9 +4,11 @@
  * how it allocates fids.
  */
 import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
 import { Errno } from '../../abi/linux/errno';
 import { LinuxError } from '../../errors/linuxerr';
-import { closeFd, readFull, socketPair, writeAll } from '../../platform/host/fdio';
+import { closeFd, preadFd, readFull, socketPair, writeAll } from '../../platform/host/fdio';
+import { sendWithFd } from '../../../gofer/host/libc';
 import { decode, encode, FrameParser } from '../../../gofer/p9/codec';
 import { Message } from '../../../gofer/p9/schema';
 import { MsgType, NOTAG, QT } from '../../../gofer/p9/types';
@@ -104,6 +106,47 @@ describe('P9Client (canned replies)', () => {
     assert.equal(errnoOf(() => client.statfs(0)), Errno.EIO);
     client.close();
     assert.equal(errnoOf(() => client.statfs(0)), Errno.EIO);
+  });
+
+  describe('Tgetfd', () => {
+    const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
+    let file: number;
+    beforeEach(() => {
+      nextRequest(); // Tversion
+      file = fs.openSync(__filename, 'r');
+    });
+    afterEach(() => fs.closeSync(file));
+
+    it('returns the descriptor passed with Rgetfd: a new one for the same open file', () => {
+      sendWithFd(peer, encode(1, { type: MsgType.Rgetfd }), file);
+      const fd = client.getfd(9);
+      assert.deepEqual(nextRequest(), { type: MsgType.Tgetfd, fid: 9 });
+      assert.notEqual(fd, file);
+      const b = Buffer.alloc(64);
+      assert.equal(b.subarray(0, preadFd(fd, b, 0)).toString(), fs.readFileSync(__filename).subarray(0, 64).toString());
+      closeFd(fd);
+    });
+
+    it('closes descriptors that come with any other reply, or with an error', () => {
+      const base = openFds();
+      sendWithFd(peer, encode(1, { type: MsgType.Rclunk }), file);
+      client.clunk(4);
+      sendWithFd(peer, encode(1, { type: MsgType.Rlerror, ecode: Errno.EACCES }), file);
+      assert.equal(errnoOf(() => client.getfd(4)), Errno.EACCES);
+      // Reply bytes split across recvmsg calls: the descriptor rides on the second piece.
+      const frame = encode(1, { type: MsgType.Rgetattr, valid: 0n, qid: FILE, mode: 0, uid: 0, gid: 0, nlink: 1n, rdev: 0n, size: 0n,
+        blksize: 0n, blocks: 0n, atimeSec: 0n, atimeNsec: 0n, mtimeSec: 0n, mtimeNsec: 0n, ctimeSec: 0n, ctimeNsec: 0n,
+        btimeSec: 0n, btimeNsec: 0n, gen: 0n, dataVersion: 0n });
+      writeAll(peer, frame.subarray(0, 2));
+      sendWithFd(peer, frame.subarray(2), file);
+      assert.equal(client.getattr(4).nlink, 1);
+      assert.equal(openFds(), base);
+    });
+
+    it('reports EIO for an Rgetfd without a descriptor', () => {
+      queue(1, { type: MsgType.Rgetfd });
+      assert.equal(errnoOf(() => client.getfd(1)), Errno.EIO);
+    });
   });
 
   it('refuses a server that does not speak 9P2000.L or inflates msize', () => {

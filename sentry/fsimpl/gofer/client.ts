@@ -1,12 +1,14 @@
 /**
  * The Sentry's synchronous 9P2000.L client. Each call writes one T-message
- * with blocking write(2) and reads its reply with blocking read(2): the
+ * with blocking write(2) and reads its reply with blocking reads: the
  * kernel loop is synchronous, so exactly one request is ever in flight and
- * a fixed tag suffices.
+ * a fixed tag suffices. A reply's first bytes are read with recvmsg(2)
+ * because Rgetfd carries a descriptor (SCM_RIGHTS), which read(2) would
+ * silently drop; descriptors arriving with any other reply are closed.
  */
 import { Errno } from '../../abi/linux/errno';
 import { LinuxError } from '../../errors/linuxerr';
-import { closeFd, readFull, writeAll } from '../../platform/host/fdio';
+import { closeFd, FdReceiver, readFull, writeAll } from '../../platform/host/fdio';
 import { decode, encode } from '../../../gofer/p9/codec';
 import { decodeDirents } from '../../../gofer/p9/dirent';
 import { Message, MessageOf } from '../../../gofer/p9/schema';
@@ -34,6 +36,7 @@ export class P9Client implements GoferClient {
   private nextFid = 0;
   private readonly freeFids: number[] = [];
   private readonly header = Buffer.alloc(4);
+  private readonly receiver = new FdReceiver();
 
   private constructor(
     fd: number,
@@ -238,6 +241,16 @@ export class P9Client implements GoferClient {
     };
   }
 
+  /** Tgetfd (tsvisor extension): a host descriptor of the Gofer's read-only open file behind `fid`, now owned by the caller. */
+  getfd(fid: number): number {
+    const fds: number[] = [];
+    this.rpc({ type: MsgType.Tgetfd, fid }, MsgType.Rgetfd, TAG, fds);
+    const [fd, ...extra] = fds;
+    closeAll(extra);
+    if (fd === undefined) throw new LinuxError(Errno.EIO, 'Rgetfd carried no descriptor');
+    return fd;
+  }
+
   /** Releases `fid`; it is free for reuse even if the Gofer reports an error (9P clunk semantics). */
   clunk(fid: number): void {
     try {
@@ -257,19 +270,30 @@ export class P9Client implements GoferClient {
     return this.freeFids.pop() ?? this.nextFid++;
   }
 
-  /** One round trip. Rlerror becomes LinuxError(ecode); a broken connection becomes EIO. */
-  private rpc<R extends MsgType>(msg: Message, reply: R, tag = TAG): MessageOf<R> {
+  /**
+   * One round trip. Rlerror becomes LinuxError(ecode); a broken connection
+   * becomes EIO. Descriptors that came with a successful reply move to
+   * `keep` when given; all others are closed.
+   */
+  private rpc<R extends MsgType>(msg: Message, reply: R, tag = TAG, keep?: number[]): MessageOf<R> {
     if (this.fd < 0) throw new LinuxError(Errno.EIO, 'gofer connection closed');
-    const r = this.roundTrip(encode(tag, msg), tag);
-    if (r.type === MsgType.Rlerror) throw new LinuxError(r.ecode);
-    if (r.type !== reply) throw new LinuxError(Errno.EIO, `gofer answered type ${r.type} to ${msg.type}`);
-    return r as MessageOf<R>;
+    const fds: number[] = [];
+    try {
+      const r = this.roundTrip(encode(tag, msg), tag, fds);
+      if (r.type === MsgType.Rlerror) throw new LinuxError(r.ecode);
+      if (r.type !== reply) throw new LinuxError(Errno.EIO, `gofer answered type ${r.type} to ${msg.type}`);
+      if (keep) keep.push(...fds.splice(0));
+      return r as MessageOf<R>;
+    } finally {
+      closeAll(fds);
+    }
   }
 
-  private roundTrip(request: Buffer, tag: number): Message {
+  private roundTrip(request: Buffer, tag: number, fds: number[]): Message {
     try {
       writeAll(this.fd, request);
-      if (readFull(this.fd, this.header) < 4) throw new LinuxError(Errno.EIO, 'gofer closed the connection');
+      // A passed descriptor rides on the reply's first byte: only the header needs recvmsg.
+      if (this.receiver.readFull(this.fd, this.header, fds) < 4) throw new LinuxError(Errno.EIO, 'gofer closed the connection');
       const size = this.header.readUInt32LE(0);
       if (size < HEADER_SIZE || size > this.msize) throw new LinuxError(Errno.EIO, `bad reply size ${size}`);
       const frame = Buffer.allocUnsafe(size);
@@ -283,4 +307,8 @@ export class P9Client implements GoferClient {
       throw new LinuxError(Errno.EIO, `gofer connection: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+}
+
+function closeAll(fds: number[]): void {
+  for (const fd of fds) closeFd(fd);
 }

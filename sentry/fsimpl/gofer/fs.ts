@@ -4,12 +4,21 @@
  * fids, opened lazily. Attributes, children and directory listings are
  * cached and dropped when this Sentry changes them; the host tree is
  * assumed not to change under a running sandbox.
+ *
+ * A regular file read through a read-only fid is read with pread on a
+ * descriptor the Gofer donates for that fid (Tgetfd): no bytes cross the
+ * 9P socket. Writes still go through 9P to the same host file, so those
+ * preads see them. Without a donation (an older Gofer, a fid also open for
+ * writing) reads use Tread with read-ahead.
  */
 import { DT, FS_MAGIC, O } from '../../abi/linux/fs';
-import { fail, isLinuxError } from '../../errors/linuxerr';
+import { fail, isLinuxError, LinuxError } from '../../errors/linuxerr';
+import { preadFd } from '../../platform/host/fdio';
+import { HostError } from '../../platform/host/libc';
 import type { Stat } from '../../vfs/file';
-import { DirEntry, Filesystem, Inode, isDir, Owner, SetAttr, StatFs } from '../../vfs/inode';
+import { DirEntry, Filesystem, Inode, isDir, isRegular, Owner, SetAttr, StatFs } from '../../vfs/inode';
 import { GoferClient, P9Attr } from './api';
+import { HostFdCache } from './hostfds';
 import { ReadaheadCache, WINDOW } from './readahead';
 
 /** Largest single 9P read/write request. */
@@ -21,6 +30,7 @@ export class GoferFs implements Filesystem {
   readonly type = '9p';
   readonly root: GoferInode;
   readonly readahead = new ReadaheadCache<GoferInode>();
+  readonly hostFds = new HostFdCache<GoferInode>();
 
   constructor(
     readonly client: GoferClient,
@@ -45,6 +55,8 @@ export class GoferInode extends Inode {
   private target: string | undefined;
   private readFid: number | undefined;
   private writeFid: number | undefined;
+  /** Set once the Gofer refused to donate a descriptor for readFid: do not ask again. */
+  private undonatable = false;
 
   constructor(
     readonly fs: GoferFs,
@@ -130,6 +142,8 @@ export class GoferInode extends Inode {
 
   override read(dst: Buffer, offset: number): number {
     const fid = (this.readFid ??= this.writeFid ?? this.openFid(O.RDONLY));
+    const hostFd = this.hostFd(fid);
+    if (hostFd !== undefined) return preadAll(hostFd, dst, offset);
     if (dst.length < WINDOW) {
       return this.fs.readahead.read(this, dst, offset, (off, n) => {
         const b = Buffer.alloc(n);
@@ -137,6 +151,28 @@ export class GoferInode extends Inode {
       });
     }
     return this.readDirect(fid, dst, offset);
+  }
+
+  /** The donated descriptor for `fid`, asking the Gofer when none is cached; undefined when it will not donate. */
+  private hostFd(fid: number): number | undefined {
+    if (this.undonatable) return undefined;
+    const cached = this.fs.hostFds.get(this);
+    if (cached !== undefined) return cached;
+    if (!this.client.getfd || !isRegular(this.mode)) {
+      this.undonatable = true;
+      return undefined;
+    }
+    let fd: number;
+    try {
+      fd = this.client.getfd(fid);
+    } catch (e) {
+      if (!(e instanceof LinuxError)) throw e;
+      // EAGAIN is transient (the Gofer's write queue was busy); anything else is final.
+      if (e.code !== 'EAGAIN') this.undonatable = true;
+      return undefined;
+    }
+    this.fs.hostFds.add(this, fd);
+    return fd;
   }
 
   private readDirect(fid: number, dst: Buffer, offset: number): number {
@@ -237,4 +273,20 @@ export class GoferInode extends Inode {
     newDir.forget(newName);
     this.changed();
   }
+}
+
+/** Fills `dst` from host descriptor `fd` at `offset`; short only at end of file. */
+function preadAll(fd: number, dst: Buffer, offset: number): number {
+  let done = 0;
+  try {
+    while (done < dst.length) {
+      const n = preadFd(fd, done === 0 ? dst : dst.subarray(done), offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+  } catch (e) {
+    if (e instanceof HostError) throw new LinuxError(e.errno, 'pread of a donated descriptor');
+    throw e;
+  }
+  return done;
 }

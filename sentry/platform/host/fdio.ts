@@ -1,21 +1,23 @@
 /**
  * Blocking byte I/O on host fds for the Sentry's synchronous Gofer
- * connection, and the socketpair that connection runs on. Reuses the
- * koffi bindings in libc.ts (plus setsockopt); data moves through Buffers only.
+ * connection (including descriptors the Gofer passes with SCM_RIGHTS),
+ * pread on descriptors it donated, and the socketpair the connection runs
+ * on. Reuses the koffi bindings in libc.ts (plus setsockopt and recvmsg);
+ * data and msghdrs move through Buffers only.
  */
 import koffi from 'koffi';
-import { raw, errno, check, HostError } from './libc';
+import { CMSGHDR, cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../../abi/linux/scm';
+import { raw, errno, check, HostError, addressOf } from './libc';
 
-const setsockopt = koffi
-  .load('libc.so.6')
-  .func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)');
+const libc = koffi.load('libc.so.6');
+const setsockopt = libc.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)');
+const recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
 
 const EINTR = 4;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
 // include/uapi/asm-generic/socket.h
-const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
 const SO_SNDBUFFORCE = 32;
@@ -71,5 +73,69 @@ export function writeAll(fd: number, buf: Buffer): void {
       throw new HostError('write', errno());
     }
     done += n;
+  }
+}
+
+/** Reads up to buf.length bytes at `offset` with pread(2), retrying EINTR; 0 at end of file. */
+export function preadFd(fd: number, buf: Buffer, offset: number): number {
+  for (;;) {
+    const n = Number(raw.pread(fd, buf, buf.length, offset));
+    if (n >= 0) return n;
+    if (errno() !== EINTR) throw new HostError('pread', errno());
+  }
+}
+
+/** Descriptors one recvmsg accepts; a peer sending more loses the rest (the kernel closes them). */
+const MAX_FDS = 8;
+
+/**
+ * readFull over recvmsg(2): also collects descriptors passed with the
+ * bytes (SCM_RIGHTS), received close-on-exec so no stub inherits them. The
+ * msghdr, iovec and control buffers are allocated once and reused.
+ */
+export class FdReceiver {
+  private readonly msg = Buffer.alloc(MSGHDR.SIZE);
+  private readonly iov = Buffer.alloc(IOVEC_SIZE);
+  private readonly control = Buffer.alloc(cmsgSpace(4 * MAX_FDS));
+
+  constructor() {
+    this.msg.writeBigUInt64LE(addressOf(this.iov), MSGHDR.IOV);
+    this.msg.writeBigUInt64LE(1n, MSGHDR.IOVLEN);
+    this.msg.writeBigUInt64LE(addressOf(this.control), MSGHDR.CONTROL);
+  }
+
+  /** Reads until `buf` is full or end of file, appending received descriptors to `fds`; returns the bytes read. */
+  readFull(fd: number, buf: Buffer, fds: number[]): number {
+    let done = 0;
+    while (done < buf.length) {
+      const rest = buf.subarray(done);
+      this.iov.writeBigUInt64LE(addressOf(rest), 0);
+      this.iov.writeBigUInt64LE(BigInt(rest.length), 8);
+      // The kernel rewrites controllen and flags: reset them every call.
+      this.msg.writeBigUInt64LE(BigInt(this.control.length), MSGHDR.CONTROLLEN);
+      this.msg.writeInt32LE(0, MSGHDR.FLAGS);
+      const n = Number(recvmsg(fd, this.msg, MSG.CMSG_CLOEXEC));
+      if (n < 0) {
+        if (errno() === EINTR) continue;
+        throw new HostError('recvmsg', errno());
+      }
+      this.collect(fds);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  /** Appends the SCM_RIGHTS descriptors of the last recvmsg to `fds`. */
+  private collect(fds: number[]): void {
+    const len = Number(this.msg.readBigUInt64LE(MSGHDR.CONTROLLEN));
+    for (let at = 0; at + CMSGHDR.DATA <= len; ) {
+      const cmsgLen = Number(this.control.readBigUInt64LE(at + CMSGHDR.LEN));
+      if (cmsgLen < CMSGHDR.DATA || at + cmsgLen > len) break;
+      if (this.control.readInt32LE(at + CMSGHDR.LEVEL) === SOL_SOCKET && this.control.readInt32LE(at + CMSGHDR.TYPE) === SCM_RIGHTS) {
+        for (let p = at + CMSGHDR.DATA; p + 4 <= at + cmsgLen; p += 4) fds.push(this.control.readInt32LE(p));
+      }
+      at += cmsgSpace(cmsgLen - CMSGHDR.DATA);
+    }
   }
 }
