@@ -2,7 +2,8 @@
  * 9P2000.L constants. Message numbers and field layouts follow the public
  * 9P2000.L protocol description (diod's protocol.md and the Linux v9fs
  * include/net/9p/9p.h): every frame is size[4] type[1] tag[2] body,
- * little-endian; a T-message's reply is its number + 1.
+ * little-endian; a T-message's reply is its number + 1. Types 128 and up
+ * are tsvisor's own extensions (see Tgetfd).
  */
 
 export const enum MsgType {
