@@ -13,9 +13,10 @@ import { join } from 'node:path';
 
 const TSVISOR = join(__dirname, '..', '..', '..', 'bin', 'tsvisor');
 
+/** The command line, or the comm of a process whose argv is gone (the stub unmaps its stack). */
 function cmdline(pid: string): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return '';
   }

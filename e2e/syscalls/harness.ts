@@ -193,7 +193,9 @@ function sandboxProcesses(): Map<number, string> {
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const cmd = fs.readFileSync(`/proc/${name}/cmdline`).toString('utf8').replace(/\0/g, ' ').trim();
+      // A stub's argv is unmapped with its stack: it is known by its comm.
+      const comm = fs.readFileSync(`/proc/${name}/comm`, 'utf8').trim();
+      const cmd = fs.readFileSync(`/proc/${name}/cmdline`).toString('utf8').replace(/\0/g, ' ').trim() || comm;
       if (STUB_OR_GOFER.test(cmd)) found.set(Number(name), cmd);
     } catch {
       // The process exited while we looked.

@@ -32,6 +32,7 @@ describe('ptrace platform', function () {
     assert.equal(status.match(/^CapEff:\s+(\w+)/m)?.[1], '0000000000000000');
     assert.equal(status.match(/^CapPrm:\s+(\w+)/m)?.[1], '0000000000000000');
     assert.equal(status.match(/^Seccomp:\s+(\d)/m)?.[1], '2');
+    assert.equal(readFileSync(`/proc/${ctx.hostPid}/comm`, 'utf8'), 'tsvisor-stub\n');
   });
 
   it('stops at every app syscall without executing it (SYSEMU) and returns the emulated value', () => {

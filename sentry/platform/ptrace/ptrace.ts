@@ -72,13 +72,16 @@ export class PtracePlatform implements Platform {
 const PAGE = 0x1000;
 const PROT_RW = 3;
 const PR_SET_DUMPABLE = 4;
+const PR_SET_NAME = 15;
+/** The stub's name on the host (`ps`, /proc/PID/comm); its argv is unmapped with its stack. */
+export const STUB_COMM = 'tsvisor-stub';
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
 
 /**
  * Defense in depth for the stub: the Sentry's unprivileged uid (which
  * clears every capability), no_new_privs, and a seccomp filter that allows
- * only the syscalls the Sentry injects. Dumpable is set back after the uid
+ * only the syscalls the Sentry injects; and a recognisable name. Dumpable is set back after the uid
  * change so the (equally unprivileged) Sentry keeps ptrace and
  * process_vm access. Uses a scratch page above the app's address space.
  */
@@ -88,6 +91,8 @@ function harden(ctx: PtraceContext): void {
   ctx.mapAnonymous(scratch, PAGE, PROT_RW);
   ctx.write(scratch, sockFprog(filter, BigInt(scratch + 64)));
   ctx.write(scratch + 64, filter);
+  ctx.write(scratch + 32, Buffer.from(`${STUB_COMM}\0`));
+  ctx.injectChecked(SYS.prctl, PR_SET_NAME, scratch + 32, 0, 0, 0);
   if (isRoot()) {
     ctx.injectChecked(SYS.setgroups, 0, 0);
     ctx.injectChecked(SYS.setresgid, SANDBOX_GID, SANDBOX_GID, SANDBOX_GID);
