@@ -13,6 +13,7 @@ import { InodeFile } from '../vfs/inodefile';
 import { isRegular } from '../vfs/inode';
 
 export const CHUNK = 1 << 20;
+const scratch = Buffer.allocUnsafe(CHUNK);
 /** UIO_MAXIOV. */
 const IOV_MAX = 1024;
 /** MAX_RW_COUNT: Linux caps one transfer at 2 GiB minus a page. */
@@ -58,7 +59,9 @@ export function readToUser(mem: MemoryIO, f: FileDescription, addr: number, coun
   let done = 0;
   const limit = Math.min(count, MAX_RW_COUNT);
   do {
-    const buf = Buffer.alloc(Math.min(CHUNK, limit - done));
+    // One scratch buffer for all reads: the kernel loop is single-threaded and
+    // only the bytes a read reports are copied out.
+    const buf = scratch.subarray(0, Math.min(CHUNK, limit - done));
     const n = readAt(buf, done);
     if (n > 0) mem.write(addr + done, buf.subarray(0, n));
     done += n;
