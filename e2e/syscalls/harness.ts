@@ -127,7 +127,8 @@ export function runnerArgv(kind: RunnerKind, argv: string[], o: RunOptions = {})
     if (o.overlay !== undefined) flags.push(`--overlay=${o.overlay}`);
     if (o.hostname !== undefined) flags.push('--hostname', o.hostname);
     if (o.strace === true) flags.push('--strace');
-    return [process.execPath, path.join(REPO_ROOT, 'bin', 'tsvisor.js'), 'do', ...flags, ...(o.rawFlags ?? []), '--', ...argv];
+    // The user's entry point (it adds the Sentry's PID and mount namespaces).
+    return [path.join(REPO_ROOT, 'bin', 'tsvisor'), 'do', ...flags, ...(o.rawFlags ?? []), '--', ...argv];
   }
   const global: string[] = [];
   if (o.strace === true) global.push('--strace');
