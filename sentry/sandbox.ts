@@ -6,6 +6,7 @@
 import { PtracePlatform } from './platform/ptrace/ptrace';
 import { STUB_BASE } from './platform/ptrace/stub';
 import { closeSync, openSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { installSentryFilter } from './platform/host/seccomp';
 import { dropPrivileges } from './platform/host/privileges';
 import { Kernel } from './kernel/kernel';
@@ -16,7 +17,7 @@ import { runTask } from './kernel/run';
 import { MemoryManager } from './mm/mm';
 import { FdTable } from './vfs/fdtable';
 import { FsContext } from './vfs/fscontext';
-import { buildRootVfs } from './vfs/mounts';
+import { buildRootVfs, readHostInfo } from './vfs/mounts';
 import { stdioFiles } from './fsimpl/host/stdio';
 import { P9Client } from './fsimpl/gofer/client';
 import { execImage } from './loader/exec';
@@ -46,14 +47,18 @@ export interface SandboxExit {
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function runSandbox(o: SandboxOptions): SandboxExit {
-  const gofer = P9Client.connect(o.goferFd);
+  const loaded = performance.now();
+  // The stub and the host facts for /proc need no Gofer: get them while it starts.
   const platform = new PtracePlatform();
-  const kernel = new Kernel(platform, (k) => buildRootVfs({ gofer, overlay: o.overlay, kernel: k }), {
+  const ctx = platform.newContext();
+  const host = readHostInfo();
+  const gofer = P9Client.connect(o.goferFd);
+  const connected = performance.now();
+  const kernel = new Kernel(platform, (k) => buildRootVfs({ gofer, overlay: o.overlay, kernel: k, host }), {
     hostname: o.hostname,
     strace: o.strace,
     debug: o.debug,
   });
-  const ctx = platform.newContext();
   // Everything is loaded and spawned: drop to an unprivileged uid, then make
   // sure the Sentry can never open a file or socket again.
   dropPrivileges();
@@ -72,6 +77,8 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   setInitialCwd(task, o.cwd);
   try {
     const started = startFirst(task, o.argv, o.envp);
+    // Start-up timeline, in ms since this process started.
+    kernel.debug(`startup: modules ${loaded.toFixed(1)}, gofer ${connected.toFixed(1)}, exec ${performance.now().toFixed(1)}`);
     if (started) return started;
     const status = runTask(task);
     return (status & 0x7f) === 0 ? { code: (status >> 8) & 0xff } : { code: 128 + (status & 0x7f), signal: status & 0x7f };
