@@ -1,6 +1,15 @@
 import { Platform } from '../platform/platform';
 import { Vfs } from '../vfs/vfs';
 import { Process, Task } from './task';
+import { Timers } from './timers';
+
+/** What syscalls and files need from the scheduler (sentry/kernel/scheduler.ts). */
+export interface TaskControl {
+  /** Makes a parked task run its syscall again (WaitQueue wakers call this). */
+  wake(t: Task): void;
+  /** A signal became pending for `t`: a parked task stops waiting as its Block says. */
+  interrupt(t: Task): void;
+}
 
 export interface KernelOptions {
   hostname: string;
@@ -21,6 +30,9 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** Unsupported syscall name -> count, reported in the debug log at exit. */
   readonly unsupported = new Map<string, number>();
+  readonly timers = new Timers();
+  /** Set by the scheduler that runs this kernel's tasks. */
+  sched: TaskControl = { wake: () => undefined, interrupt: () => undefined };
   readonly vfs: Vfs;
   private nextTid = 1;
 

@@ -84,3 +84,42 @@ export class SignalActions {
     }
   }
 }
+
+/** siginfo_t is 128 bytes on x86_64. */
+export const SIGINFO_SIZE = 128;
+
+/**
+ * Pending signals of a task (thread-directed) or a process (shared):
+ * standard signals coalesce, real-time ones (>= 32) queue, each with its
+ * siginfo.
+ */
+export class SignalQueue {
+  private readonly queued: { signo: number; info: Buffer }[] = [];
+
+  get mask(): SignalMask {
+    let m = 0n;
+    for (const q of this.queued) m |= 1n << BigInt(q.signo - 1);
+    return m;
+  }
+
+  /** Queues `signo`; a standard signal already pending is not queued twice. Returns whether it was added. */
+  enqueue(signo: number, info: Buffer): boolean {
+    if (signo < 32 && this.queued.some((q) => q.signo === signo)) return false;
+    this.queued.push({ signo, info });
+    return true;
+  }
+
+  /** Takes the lowest-numbered pending signal not in `blocked` (Linux delivers low numbers first). */
+  dequeue(blocked: SignalMask): { signo: number; info: Buffer } | undefined {
+    let best = -1;
+    this.queued.forEach((q, i) => {
+      if (!(blocked & (1n << BigInt(q.signo - 1))) && (best < 0 || q.signo < this.queued[best].signo)) best = i;
+    });
+    return best < 0 ? undefined : this.queued.splice(best, 1)[0];
+  }
+
+  /** Drops every pending instance of `signo` (e.g. SIGCONT discards stop signals). */
+  discard(signo: number): void {
+    for (let i = this.queued.length - 1; i >= 0; i--) if (this.queued[i].signo === signo) this.queued.splice(i, 1);
+  }
+}

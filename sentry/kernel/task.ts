@@ -4,7 +4,9 @@ import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import { Credentials } from './creds';
 import { Rlimit } from './limits';
-import { SignalActions, SignalMask } from './signals';
+import { SignalActions, SignalMask, SignalQueue } from './signals';
+import { Block, WaitQueue } from './wait';
+import { monotonicNs } from './timers';
 import type { Kernel } from './kernel';
 
 /** A thread group: what Linux calls a process. Pids are virtual (the first is 1). */
@@ -22,6 +24,15 @@ export class Process {
   exitStatus: number | undefined;
   readonly tasks = new Set<Task>();
   readonly sigactions = new SignalActions();
+  /** Process-directed pending signals. */
+  readonly sigPending = new SignalQueue();
+  /** The parent (undefined for the sandbox's init) and the children not yet reaped. */
+  parent: Process | undefined;
+  readonly children = new Set<Process>();
+  /** Notified when a child exits, stops or continues (wait4/waitid wait here). */
+  readonly childEvents = new WaitQueue();
+  /** Signal sent to the parent at exit (SIGCHLD unless clone() said otherwise; 0: none). */
+  exitSignal = 17;
   /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS / PR_SET_PDEATHSIG state. */
   dumpable = 1;
   noNewPrivs = 0;
@@ -62,6 +73,12 @@ export class Task {
   sigmask: SignalMask = 0n;
   /** sigaltstack(2): ss_sp, ss_flags, ss_size. */
   altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  /** Thread-directed pending signals. */
+  readonly sigPending = new SignalQueue();
+  /** Set while the task is parked in a syscall (see kernel/wait.ts). */
+  blocked: Block | undefined;
+  /** The deadline the current syscall chose on its first run (kept across re-runs). */
+  private syscallDeadline: bigint | undefined;
 
   constructor(
     readonly kernel: Kernel,
@@ -70,6 +87,20 @@ export class Task {
     readonly ctx: Context,
   ) {
     process.tasks.add(this);
+  }
+
+  /**
+   * Absolute deadline for a syscall that waits at most `relativeNs`: fixed
+   * on the syscall's first run, so re-runs after wake-ups keep it.
+   */
+  deadline(relativeNs: bigint): bigint {
+    return (this.syscallDeadline ??= monotonicNs() + relativeNs);
+  }
+
+  /** Called by the dispatcher when a syscall completes (not when it blocks). */
+  syscallDone(): void {
+    this.syscallDeadline = undefined;
+    this.blocked = undefined;
   }
 
   get mem(): MemoryIO {

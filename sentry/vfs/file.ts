@@ -4,6 +4,7 @@
  * description": shared by dup'ed fds and across fork, it owns the offset
  * and status flags.
  */
+import type { WaitQueue } from '../kernel/wait';
 import type { MemoryIO } from '../platform/platform';
 
 export interface Timespec {
@@ -55,6 +56,13 @@ export interface FileDescription extends FileDescriptionHooks {
 export interface FileDescriptionHooks {
   /** ioctl(2) beyond the generic FIOCLEX/FIONCLEX/FIONBIO; ENOTTY when absent. */
   ioctl?(mem: MemoryIO, cmd: number, arg: number): number;
+  /**
+   * poll(2) events that hold now (POLLIN, POLLOUT, POLLHUP, POLLERR…).
+   * Absent: the file never blocks (POLLIN|POLLOUT), like regular files.
+   */
+  readiness?(): number;
+  /** Notified whenever readiness may have changed (absent: never changes). */
+  readonly waitQueue?: WaitQueue;
 }
 
 /**
