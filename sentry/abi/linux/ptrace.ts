@@ -23,6 +23,7 @@ export const PTRACE = {
 
 export const PTRACE_O = {
   TRACESYSGOOD: 1,
+  TRACEFORK: 1 << 1,
   TRACECLONE: 1 << 3,
   TRACEEXEC: 1 << 4,
   EXITKILL: 1 << 20,

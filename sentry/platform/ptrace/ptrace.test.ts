@@ -68,3 +68,50 @@ describe('ptrace platform', function () {
     assert.equal(existsSync(`/proc/${pid}`), false);
   });
 });
+
+describe('ptrace platform: many stubs', function () {
+  let platform: PtracePlatform;
+  const live: PtraceContext[] = [];
+  before(() => (platform = new PtracePlatform()));
+  afterEach(() => live.splice(0).forEach((c) => c.kill()));
+
+  it('fork() copies the address space into a new stub; writes stay private to each side', () => {
+    const parent = platform.newContext();
+    live.push(parent);
+    parent.mapAnonymous(CODE, 0x1000, PROT_RWX);
+    parent.write(CODE, Buffer.from('parent'));
+    const child = parent.fork();
+    live.push(child);
+    assert.notEqual(child.hostPid, parent.hostPid);
+    assert.equal(child.read(CODE, 6).toString(), 'parent');
+    child.write(CODE, Buffer.from('child!'));
+    assert.equal(parent.read(CODE, 6).toString(), 'parent');
+    assert.equal(readFileSync(`/proc/${child.hostPid}/status`, 'utf8').match(/^PPid:\s+(\d+)/m)?.[1], String(process.pid));
+  });
+
+  it('newThread() shares memory, and waitAny() routes each stop to its context', () => {
+    const main = platform.newContext();
+    live.push(main);
+    main.mapAnonymous(CODE, 0x1000, PROT_RWX);
+    main.write(CODE, program(39));
+    const thread = main.newThread();
+    live.push(thread);
+    assert.equal(thread.read(CODE, 2).toString('hex'), '89c7');
+    for (const c of [main, thread]) {
+      c.regs.set(REG.rip, BigInt(CODE));
+      c.resume();
+    }
+    const seen = new Set<number>();
+    while (seen.size < 2) {
+      const stop = platform.waitAny();
+      if (stop) {
+        assert.equal(stop.event.kind, 'syscall');
+        seen.add(stop.ctx.hostPid);
+      }
+    }
+    assert.deepEqual([...seen].sort(), [main.hostPid, thread.hostPid].sort());
+    thread.exitThread();
+    live.splice(live.indexOf(thread), 1);
+    assert.equal(main.read(CODE, 2).toString('hex'), '89c7', 'the address space outlives the thread');
+  });
+});

@@ -8,14 +8,14 @@
  * the Sentry chose.
  */
 import { raw, errno, HostError, check } from '../host/libc';
-import { PTRACE, PTRACE_O, PTRACE_EVENT_STOP, REG } from '../../abi/linux/ptrace';
+import { PTRACE, PTRACE_O, PTRACE_EVENT_STOP, REG, WALL } from '../../abi/linux/ptrace';
 import { SIG } from '../../abi/linux/signal';
 import { SYS } from '../../abi/linux/syscalls';
 import { Errno } from '../../abi/linux/errno';
 import { LinuxError } from '../../errors/linuxerr';
 import { AddressSpace, Context, MemoryIO, Platform, Registers, StopEvent } from '../platform';
 import { buildStubElf, STUB_BASE, STUB_SIZE, STUB_SYSCALL_DONE, STUB_SYSCALL_SITE } from './stub';
-import { Tracee, pinToCurrentCpu } from './host';
+import { Tracee, pinToCurrentCpu, decodeWaitStatus, WaitStatus } from './host';
 import { hostClockNs, processCpuClock } from '../host/clock';
 import { buildStubFilter, sockFprog } from '../host/seccomp';
 import { isRoot, SANDBOX_GID, SANDBOX_UID } from '../host/privileges';
@@ -29,11 +29,21 @@ const MREMAP_MAYMOVE = 1;
 const MREMAP_FIXED = 2;
 const POSIX_SPAWN_SETSID = 0x80;
 const NO_SYSCALL = BigInt.asUintN(64, -1n);
+const EINTR = 4;
+/** Injected clones (fork, threads) are auto-attached with these same options. */
+const TRACE_OPTIONS = PTRACE_O.EXITKILL | PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACECLONE | PTRACE_O.TRACEFORK;
+/** A new stub process: a sibling of its parent stub (so the Sentry is its parent), exit signal 0. */
+const CLONE_STUB_PROCESS = 0x00008000; // CLONE_PARENT
+/** A new host thread in the same stub (CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM). */
+const CLONE_STUB_THREAD = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000;
 
 export class PtracePlatform implements Platform {
   readonly name = 'ptrace';
   readonly cpu: number;
   private readonly stubPath: string;
+  /** Every live context by host tid, for routing waitpid(-1) results. */
+  readonly contexts = new Map<number, PtraceContext>();
+  private readonly status = new Int32Array(1);
 
   constructor() {
     // Tracer and tracees on one CPU: every stop is then a same-CPU wake-up.
@@ -45,15 +55,34 @@ export class PtracePlatform implements Platform {
     this.stubPath = `/proc/self/fd/${fd}`;
   }
 
+  /**
+   * Blocks until any tracee stops (waitpid(-1, __WALL)): the Sentry is the
+   * parent of every stub, and its only other child is its Gofer. Returns
+   * undefined for a status that needs nothing from the kernel (an event
+   * stop, resumed here, or a child that is not a stub).
+   */
+  waitAny(): PlatformStop | undefined {
+    const pid = raw.waitpid(-1, this.status, WALL) as number;
+    if (pid < 0) {
+      if (errno() === EINTR) return undefined;
+      throw new HostError('waitpid(-1)', errno());
+    }
+    const ctx = this.contexts.get(pid);
+    if (!ctx) return undefined;
+    const event = ctx.interpret(decodeWaitStatus(this.status[0]));
+    if (event === undefined) ctx.resume();
+    return event && { ctx, event };
+  }
+
   newContext(): PtraceContext {
     const pid = spawnStub(this.stubPath);
     const t = new Tracee(pid);
     try {
-      t.ptrace(PTRACE.SEIZE, 0, PTRACE_O.EXITKILL | PTRACE_O.TRACESYSGOOD, 'PTRACE_SEIZE');
+      t.ptrace(PTRACE.SEIZE, 0, TRACE_OPTIONS, 'PTRACE_SEIZE');
       t.ptrace(PTRACE.INTERRUPT, 0, 0, 'PTRACE_INTERRUPT');
       const st = t.wait();
       if (!st.stopped || st.event !== PTRACE_EVENT_STOP) throw new Error(`stub did not stop (status ${st.raw})`);
-      const ctx = new PtraceContext(t);
+      const ctx = new PtraceContext(this, t);
       ctx.regs.set(REG.rip, BigInt(STUB_SYSCALL_SITE));
       // Leave only the stub page: no host stack, vDSO or vvar for the app to find.
       ctx.injectChecked(SYS.munmap, 0, STUB_BASE);
@@ -104,6 +133,11 @@ function harden(ctx: PtraceContext): void {
   ctx.unmap(scratch, PAGE);
 }
 
+export interface PlatformStop {
+  ctx: PtraceContext;
+  event: StopEvent;
+}
+
 function spawnStub(path: string): number {
   const attr = Buffer.alloc(512);
   check('posix_spawnattr_init', raw.spawnAttrInit(attr) as number);
@@ -125,31 +159,84 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   readonly mem: MemoryIO = this;
   readonly as: AddressSpace = this;
 
-  constructor(private readonly t: Tracee) {
+  constructor(
+    private readonly platform: PtracePlatform,
+    private readonly t: Tracee,
+  ) {
     t.getRegs(this.regs.words);
+    platform.contexts.set(t.pid, this);
   }
 
   get hostPid(): number {
     return this.t.pid;
   }
 
-  /** Writes back registers the kernel changed, then runs the app until it stops. */
-  switchTo(): StopEvent {
+  /** Writes back registers the kernel changed and lets the app run (returns at once). */
+  resume(): void {
     this.flushRegs();
-    for (;;) {
-      const sig = this.resumeSignal;
-      this.resumeSignal = 0;
-      this.t.ptrace(PTRACE.SYSEMU, 0, sig, 'PTRACE_SYSEMU');
-      const st = this.t.wait();
-      if (!st.stopped) {
-        this.dead = true;
-        return { kind: 'gone', status: st.raw };
-      }
-      this.t.getRegs(this.regs.words);
-      if (st.code === (SIG.SIGTRAP | 0x80)) return { kind: 'syscall' };
-      if (st.event !== 0) continue; // group-stop / event stops: just resume.
-      return { kind: 'signal', signo: st.code, siginfo: this.t.getSiginfo() };
+    const sig = this.resumeSignal;
+    this.resumeSignal = 0;
+    this.t.ptrace(PTRACE.SYSEMU, 0, sig, 'PTRACE_SYSEMU');
+  }
+
+  /** What a wait status of this tracee means; undefined for stops that only need a resume. */
+  interpret(st: WaitStatus): StopEvent | undefined {
+    if (!st.stopped) {
+      this.forget();
+      return { kind: 'gone', status: st.raw };
     }
+    this.t.getRegs(this.regs.words);
+    if (st.code === (SIG.SIGTRAP | 0x80)) return { kind: 'syscall' };
+    if (st.event !== 0) return undefined; // group-stop / event stops
+    return { kind: 'signal', signo: st.code, siginfo: this.t.getSiginfo() };
+  }
+
+  /** Runs the app until its next stop, waiting for this tracee only. */
+  switchTo(): StopEvent {
+    for (;;) {
+      this.resume();
+      const ev = this.interpret(this.t.wait());
+      if (ev) return ev;
+    }
+  }
+
+  /** A copy of this address space in a new stub process (fork: the host copies on write). */
+  fork(): PtraceContext {
+    return this.cloneStub(CLONE_STUB_PROCESS);
+  }
+
+  /** A new host thread in this stub, for a new app thread sharing the address space. */
+  newThread(): PtraceContext {
+    return this.cloneStub(CLONE_STUB_THREAD);
+  }
+
+  private cloneStub(flags: number): PtraceContext {
+    const tid = this.injectChecked(SYS.clone, flags, 0, 0, 0, 0);
+    const child = new Tracee(tid);
+    // Auto-attached (PTRACE_O_TRACECLONE/FORK): it starts in a ptrace stop.
+    const st = child.wait();
+    if (!st.stopped) throw new HostError(`new stub ${tid} did not stop (status ${st.raw})`, 0);
+    return new PtraceContext(this.platform, child);
+  }
+
+  /** Ends just this host thread (the app thread exited; others keep the address space). */
+  exitThread(): void {
+    if (this.dead) return;
+    const s = this.scratch;
+    s.set(this.regs.words);
+    s[REG.rax] = BigInt(SYS.exit);
+    s[REG.orig_rax] = NO_SYSCALL;
+    s[REG.rip] = BigInt(STUB_SYSCALL_SITE);
+    s[REG.rdi] = 0n;
+    this.t.setRegs(s);
+    this.t.ptrace(PTRACE.CONT, 0, 0, 'PTRACE_CONT');
+    while (this.t.wait().stopped) this.t.ptrace(PTRACE.CONT, 0, 0, 'PTRACE_CONT');
+    this.forget();
+  }
+
+  private forget(): void {
+    this.dead = true;
+    this.platform.contexts.delete(this.t.pid);
   }
 
   /** Lets the host deliver `signo` on the next resume (default action). */
@@ -189,7 +276,7 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
       this.t.ptrace(PTRACE.CONT, 0, 0, 'PTRACE_CONT');
       const st = this.t.wait();
       if (!st.stopped) {
-        this.dead = true;
+        this.forget();
         throw new HostError('stub died during injected syscall', 0);
       }
       if (st.code === SIG.SIGTRAP && st.event === 0) {
@@ -244,7 +331,7 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
 
   kill(): void {
     if (this.dead) return;
-    this.dead = true;
+    this.forget();
     this.t.kill(SIG.SIGKILL);
     for (;;) {
       const st = this.t.wait();
