@@ -63,6 +63,14 @@ export interface Context {
   readonly as: AddressSpace;
   /** Writes back changed registers, runs the app until its next stop. */
   switchTo(): StopEvent;
+  /** Writes back changed registers and lets the app run; its stop comes from Platform.waitAny(). */
+  resume(): void;
+  /** A copy-on-write copy of this address space with one thread (fork). */
+  fork(): Context;
+  /** Another thread in this address space (clone with CLONE_VM|CLONE_THREAD). */
+  newThread(): Context;
+  /** Ends only this thread; the address space stays for the others. */
+  exitThread(): void;
   /** CPU time the app's host thread has used, in nanoseconds. */
   cpuTimeNs(): bigint;
   /** Kills the host process/thread and reaps it. Idempotent. */
@@ -73,4 +81,6 @@ export interface Platform {
   readonly name: string;
   /** Starts a fresh, empty address space with one thread in it. */
   newContext(): Context;
+  /** Blocks until a resumed context stops; undefined for host events that need nothing. */
+  waitAny(): { ctx: Context; event: StopEvent } | undefined;
 }

@@ -20,15 +20,25 @@ import { SYSCALL_ARG_REGS } from '../abi/linux/ptrace';
 export class FakeContext implements Context {
   readonly regs = new Registers();
   killed = false;
-  constructor(readonly memory = new FakeMemory()) {}
-  get mem(): MemoryIO {
-    return this.memory;
-  }
-  get as(): AddressSpace {
-    return this.memory;
-  }
+  constructor(
+    readonly memory = new FakeMemory(),
+    readonly mem: MemoryIO = memory,
+    readonly as: AddressSpace = memory,
+  ) {}
   switchTo(): StopEvent {
     throw new Error('FakeContext cannot run code');
+  }
+  resume(): void {
+    throw new Error('FakeContext cannot run code');
+  }
+  fork(): FakeContext {
+    return new FakeContext();
+  }
+  newThread(): FakeContext {
+    return new FakeContext(this.memory);
+  }
+  exitThread(): void {
+    this.killed = true;
   }
   cpuTimeNs(): bigint {
     return 1_500_000_000n;
@@ -38,10 +48,13 @@ export class FakeContext implements Context {
   }
 }
 
-class FakePlatform implements Platform {
+export class FakePlatform implements Platform {
   readonly name = 'fake';
   newContext(): FakeContext {
     return new FakeContext();
+  }
+  waitAny(): undefined {
+    throw new Error('FakePlatform runs no code');
   }
 }
 

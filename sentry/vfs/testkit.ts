@@ -11,7 +11,8 @@ import { Kernel } from '../kernel/kernel';
 import { defaultLimits } from '../kernel/limits';
 import { Process, Task } from '../kernel/task';
 import { MemoryManager } from '../mm/mm';
-import { AddressSpace, Context, MemoryIO, Platform, Registers } from '../platform/platform';
+import { AddressSpace, MemoryIO, Registers } from '../platform/platform';
+import { FakeContext, FakePlatform } from '../testing/fakes';
 import { SyscallArgs } from '../syscalls/args';
 import { FdTable } from './fdtable';
 import { FsContext } from './fscontext';
@@ -67,15 +68,14 @@ const noAs: AddressSpace = { mapAnonymous() {}, unmap() {}, protect() {}, remap(
 /** A Kernel and one task (pid 1) over the Vfs `makeVfs` builds, with fake memory. */
 export function makeTask(makeVfs: (k: Kernel) => Vfs, creds = new Credentials()): { kernel: Kernel; task: Task; mem: FakeMemory } {
   const mem = new FakeMemory();
-  const platform: Platform = { name: 'fake', newContext: () => fail('ENOSYS') };
-  const kernel = new Kernel(platform, makeVfs, { hostname: 'sandbox' });
+  const kernel = new Kernel(new FakePlatform(), makeVfs, { hostname: 'sandbox' });
   const proc = new Process(kernel, 1, 0, new MemoryManager(noAs, mem, 0x7ffffffff000), new FdTable(), new FsContext(), creds, defaultLimits());
   proc.argv = ['/bin/app', 'x'];
   proc.envp = ['A=1'];
   proc.exe = '/bin/app';
   proc.comm = 'app';
   kernel.processes.set(1, proc);
-  const ctx: Context = { regs: new Registers(), mem, as: noAs, switchTo: () => ({ kind: 'syscall' }), cpuTimeNs: () => 0n, kill() {} };
+  const ctx = new FakeContext(undefined, mem, noAs);
   const task = new Task(kernel, 1, proc, ctx);
   kernel.tasks.set(1, task);
   return { kernel, task, mem };
