@@ -13,7 +13,7 @@ import { Kernel } from './kernel/kernel';
 import { Process, Task } from './kernel/task';
 import { Credentials } from './kernel/creds';
 import { defaultLimits } from './kernel/limits';
-import { runTask } from './kernel/run';
+import { Scheduler } from './kernel/scheduler';
 import { MemoryManager } from './mm/mm';
 import { FdTable } from './vfs/fdtable';
 import { FsContext } from './vfs/fscontext';
@@ -80,7 +80,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
     // Start-up timeline, in ms since this process started.
     kernel.debug(`startup: modules ${loaded.toFixed(1)}, gofer ${connected.toFixed(1)}, exec ${performance.now().toFixed(1)}`);
     if (started) return started;
-    const status = runTask(task);
+    const status = new Scheduler(kernel).run(task);
     return (status & 0x7f) === 0 ? { code: (status >> 8) & 0xff } : { code: 128 + (status & 0x7f), signal: status & 0x7f };
   } finally {
     ctx.kill();

@@ -2,9 +2,15 @@ import { Platform } from '../platform/platform';
 import { Vfs } from '../vfs/vfs';
 import { Process, Task } from './task';
 import { Timers } from './timers';
+import { SIG_IGN } from './signals';
+
+const SIGCHLD = 17;
+const SA_NOCLDWAIT = 2n;
 
 /** What syscalls and files need from the scheduler (sentry/kernel/scheduler.ts). */
 export interface TaskControl {
+  /** Takes a new task (a fork/clone child) and runs it from its current registers. */
+  adopt(t: Task): void;
   /** Makes a parked task run its syscall again (WaitQueue wakers call this). */
   wake(t: Task): void;
   /** A signal became pending for `t`: a parked task stops waiting as its Block says. */
@@ -32,7 +38,7 @@ export class Kernel {
   readonly unsupported = new Map<string, number>();
   readonly timers = new Timers();
   /** Set by the scheduler that runs this kernel's tasks. */
-  sched: TaskControl = { wake: () => undefined, interrupt: () => undefined };
+  sched: TaskControl = { adopt: () => undefined, wake: () => undefined, interrupt: () => undefined };
   readonly vfs: Vfs;
   private nextTid = 1;
 
@@ -57,6 +63,37 @@ export class Kernel {
   uptimeNs(): bigint {
     return process.hrtime.bigint() - this.bootTimeNs;
   }
+
+  /**
+   * After `p` exited: its children go to init (pid 1), its parent is told
+   * (wait4 wakes), and a parent that ignores SIGCHLD or set SA_NOCLDWAIT
+   * never sees a zombie.
+   */
+  orphan(p: Process): void {
+    const init = this.processes.get(1);
+    for (const c of p.children) {
+      c.parent = init;
+      c.ppid = init ? 1 : 0;
+      init?.children.add(c);
+    }
+    p.children.clear();
+    if (init && [...init.children].some((c) => c.exitStatus !== undefined)) init.childEvents.notify();
+    const parent = p.parent;
+    if (!parent) return;
+    const act = parent.sigactions.get(SIGCHLD);
+    if (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0n) this.reap(p);
+    this.onChildExit(p);
+    parent.childEvents.notify();
+  }
+
+  /** Removes a dead process for good (wait4 collected it). */
+  reap(p: Process): void {
+    p.parent?.children.delete(p);
+    this.processes.delete(p.pid);
+  }
+
+  /** Sends SIGCHLD to the parent of an exited process (set by the signal module). */
+  onChildExit: (p: Process) => void = () => undefined;
 
   recordUnsupported(name: string): void {
     this.unsupported.set(name, (this.unsupported.get(name) ?? 0) + 1);

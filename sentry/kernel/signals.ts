@@ -72,6 +72,11 @@ export class SignalActions {
     this.actions[signo] = a;
   }
 
+  /** fork(2): the child starts with a copy of the parent's dispositions. */
+  copyFrom(other: SignalActions): void {
+    other.actions.forEach((a, i) => (this.actions[i] = { ...a }));
+  }
+
   /** execve(2): handled signals revert to SIG_DFL, ignored ones stay ignored. */
   resetForExec(): void {
     for (const a of this.actions) {

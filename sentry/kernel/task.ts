@@ -60,7 +60,13 @@ export class Process {
   exit(status: number): void {
     if (this.exitStatus !== undefined) return;
     this.exitStatus = status;
-    for (const t of this.tasks) t.ctx.kill();
+    for (const t of this.tasks) {
+      t.ctx.kill();
+      this.kernel.tasks.delete(t.tid);
+    }
+    this.tasks.clear();
+    this.fds.closeAll();
+    this.kernel.orphan(this);
   }
 }
 
@@ -101,6 +107,20 @@ export class Task {
   syscallDone(): void {
     this.syscallDeadline = undefined;
     this.blocked = undefined;
+  }
+
+  /**
+   * Ends this thread alone (exit(2) of one thread): its host thread goes,
+   * the address space stays. The last thread's exit ends the process.
+   */
+  exitThread(status: number): void {
+    if (this.process.tasks.size === 1) {
+      this.process.exit(status);
+      return;
+    }
+    this.ctx.exitThread();
+    this.process.tasks.delete(this);
+    this.kernel.tasks.delete(this.tid);
   }
 
   get mem(): MemoryIO {

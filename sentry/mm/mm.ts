@@ -77,12 +77,27 @@ export class MemoryManager {
     readonly as: AddressSpace,
     readonly io: MemoryIO,
     readonly taskSize: number,
-    stackRlimit = 8n << 20n,
+    private readonly stackRlimit = 8n << 20n,
   ) {
     const l = stackAndMmapLayout(taskSize, stackRlimit);
     this.stackTop = taskSize;
     this.stackSize = l.stackSize;
     this.mmapBase = l.mmapBase;
+  }
+
+  /**
+   * fork(2): the same areas, heap and layout over the child's address space,
+   * which the platform has already copied (copy-on-write) on the host.
+   * Vmas are immutable values, so the child's set can share them.
+   */
+  fork(as: AddressSpace, io: MemoryIO): MemoryManager {
+    const child = new MemoryManager(as, io, this.taskSize, this.stackRlimit);
+    for (const v of this.vmas.all()) child.vmas.insert(v);
+    child.startBrk = this.startBrk;
+    child.brkEnd = this.brkEnd;
+    child.layout = { ...this.layout };
+    child.auxv = this.auxv;
+    return child;
   }
 
   /** mmap(2). Returns the mapped address. */

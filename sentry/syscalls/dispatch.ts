@@ -3,18 +3,23 @@ import { Errno } from '../abi/linux/errno';
 import { SYSCALL_NAMES } from '../abi/linux/syscalls';
 import { LinuxError } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
+import { Block } from '../kernel/wait';
 import { SyscallArgs } from './args';
 import { SYSCALL_TABLE } from './table';
 import { SyscallControl, SyscallResult } from './types';
 import { formatCall, formatResult } from '../strace/format';
 
+/** How a syscall ended: its result is in rax, the task is gone, or it must wait. */
+export type DispatchOutcome = 'done' | 'exited' | Block;
+
 /**
- * Runs the syscall the task stopped at and writes the result to rax.
- * Returns false when the task is gone. This is the only place a
- * LinuxError becomes -errno. A handler bug (any other exception) is logged
- * and answered with EIO rather than taking down the sandbox.
+ * Runs the syscall the task stopped at and writes the result to rax. This
+ * is the only place a LinuxError becomes -errno. A handler that throws
+ * Block is parked by the scheduler and re-run later. A handler bug (any
+ * other exception) is logged and answered with EIO rather than taking
+ * down the sandbox.
  */
-export function dispatch(t: Task): boolean {
+export function dispatch(t: Task): DispatchOutcome {
   const args = new SyscallArgs(t.regs);
   const nr = args.nr;
   const row = SYSCALL_TABLE.get(nr);
@@ -28,6 +33,7 @@ export function dispatch(t: Task): boolean {
     try {
       result = row.handler(t, args);
     } catch (e) {
+      if (e instanceof Block) return e;
       if (e instanceof LinuxError) {
         result = -e.errno;
       } else {
@@ -37,7 +43,8 @@ export function dispatch(t: Task): boolean {
     }
   }
   if (strace) strace(`[${t.tid}] ${entry} = ${formatResult(t, nr, args, result)}`);
-  if (result === SyscallControl.TASK_EXITED) return false;
+  t.syscallDone();
+  if (result === SyscallControl.TASK_EXITED) return 'exited';
   if (result !== SyscallControl.REGS_SET) t.regs.set(REG.rax, BigInt(result));
-  return true;
+  return 'done';
 }

@@ -18,6 +18,7 @@ import { execSyscalls } from './exec';
 import { fsRows } from './fs';
 import { futexSyscalls } from './futex';
 import { xattrSyscalls } from './xattr';
+import { processSyscalls } from './process';
 
 export interface TableEntry extends SyscallRow {
   readonly nr: number;
@@ -37,6 +38,7 @@ const FAMILIES: FamilyRows[] = [
   fsRows,
   futexSyscalls,
   xattrSyscalls,
+  processSyscalls,
 ];
 
 function build(): Map<number, TableEntry> {

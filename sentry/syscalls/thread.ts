@@ -74,7 +74,8 @@ function exitGroup(t: Task, a: SyscallArgs): SyscallControl {
 
 /** exit(2): ends the calling thread; the last thread's exit ends the process. */
 function exit(t: Task, a: SyscallArgs): SyscallControl {
-  return exitGroup(t, a);
+  t.exitThread((a.int(0) & 0xff) << 8);
+  return SyscallControl.TASK_EXITED;
 }
 
 export const threadSyscalls: FamilyRows = {
@@ -83,6 +84,6 @@ export const threadSyscalls: FamilyRows = {
   set_robust_list: supported(setRobustList),
   get_robust_list: partial(getRobustList, 'only for tasks of this sandbox'),
   rseq: error('ENOSYS', 'restartable sequences are not supported; glibc falls back'),
-  exit: partial(exit, 'single-threaded processes only until the process model lands'),
+  exit: partial(exit, 'clear_child_tid is not written or woken yet'),
   exit_group: supported(exitGroup),
 };

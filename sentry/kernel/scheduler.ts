@@ -1,0 +1,198 @@
+/**
+ * The Sentry's scheduler: one loop on the tracer thread drives every task.
+ *
+ *   ready ──resume()──▶ running (app code in its stub)
+ *     ▲                    │ waitAny(): a syscall or signal stop
+ *     │                    ▼
+ *     ├──── done ──── dispatch ──── Block ───▶ parked
+ *     │                                          │ queue notified → re-run the syscall
+ *     └────── timeout (onTimeout) / interrupt ◀──┘
+ *
+ * Only this loop resumes stubs and waits for them (ptrace requests must
+ * come from the thread that attached). While any task runs, the loop
+ * blocks in waitpid(-1); when every task is parked it sleeps until the
+ * next kernel timer. Blocking syscalls never block the loop itself: they
+ * throw Block and are re-run when woken (see wait.ts).
+ */
+import { Errno } from '../abi/linux/errno';
+import { REG } from '../abi/linux/ptrace';
+import { isLinuxError } from '../errors/linuxerr';
+import { sleepNs } from '../platform/host/clock';
+import { Context, StopEvent } from '../platform/platform';
+import { dispatch } from '../syscalls/dispatch';
+import { deliverSignal } from './deliver';
+import { Kernel, TaskControl } from './kernel';
+import { killedStatus } from './signals';
+import { Process, Task } from './task';
+import { monotonicNs, TimerHandle } from './timers';
+import { Block, Waker } from './wait';
+
+/** The longest the loop sleeps when every task is parked and no timer is due. */
+const IDLE_NS = 1_000_000_000n;
+
+interface Parked {
+  block: Block;
+  waker: Waker;
+  timer?: TimerHandle;
+}
+
+export class Scheduler implements TaskControl {
+  /** Tasks to handle next: re-run their syscall, or just resume them. */
+  private readonly ready = new Map<Task, 'syscall' | 'resume'>();
+  private readonly running = new Set<Task>();
+  private readonly parked = new Map<Task, Parked>();
+  private readonly byContext = new Map<Context, Task>();
+
+  constructor(private readonly kernel: Kernel) {
+    kernel.sched = this;
+  }
+
+  /** Takes a new task (the first one, or a fork/clone child ready to return to user mode). */
+  adopt(t: Task): void {
+    this.byContext.set(t.ctx, t);
+    this.ready.set(t, 'resume');
+  }
+
+  /** Runs every task until `init`'s process exits; then ends the rest. Returns init's wait status. */
+  run(init: Task): number {
+    this.adopt(init);
+    const p = init.process;
+    while (p.exitStatus === undefined) {
+      this.kernel.timers.fire();
+      const next = this.ready.entries().next();
+      if (!next.done) {
+        const [t, what] = next.value;
+        this.ready.delete(t);
+        if (this.alive(t)) what === 'syscall' ? this.runSyscall(t) : this.resume(t);
+      } else if (this.running.size > 0) {
+        this.waitStop();
+      } else {
+        this.idle();
+      }
+    }
+    this.endAll();
+    return p.exitStatus;
+  }
+
+  private alive(t: Task): boolean {
+    return this.kernel.tasks.get(t.tid) === t;
+  }
+
+  private runSyscall(t: Task): void {
+    const outcome = dispatch(t);
+    if (outcome instanceof Block) this.park(t, outcome);
+    else if (outcome === 'done' && this.alive(t)) this.resume(t);
+  }
+
+  private resume(t: Task): void {
+    t.ctx.resume();
+    this.running.add(t);
+  }
+
+  private waitStop(): void {
+    const stop = this.kernel.platform.waitAny();
+    if (!stop) return;
+    const t = this.byContext.get(stop.ctx);
+    if (!t) return;
+    this.running.delete(t);
+    this.handle(t, stop.event);
+  }
+
+  private handle(t: Task, ev: StopEvent): void {
+    switch (ev.kind) {
+      case 'syscall':
+        this.runSyscall(t);
+        return;
+      case 'signal':
+        this.fault(t.process, ev.signo);
+        if (this.alive(t)) this.resume(t);
+        return;
+      case 'gone':
+        // Killed from outside the Sentry: the process ends with what the host said.
+        this.forget(t);
+        t.process.exit(ev.status & 0x7f ? ev.status & 0xff : ev.status);
+        return;
+    }
+  }
+
+  /** A fault or host signal: the app's disposition decides (handlers arrive with signal frames). */
+  private fault(p: Process, signo: number): void {
+    try {
+      deliverSignal(p, signo);
+    } catch (e) {
+      if (!isLinuxError(e)) throw e;
+      this.kernel.debug(`signal ${signo}: handler delivery not supported yet, terminating`);
+      p.exit(killedStatus(signo));
+    }
+  }
+
+  /** Every task is parked: sleep until the next timer (or a while, if none). */
+  private idle(): void {
+    const next = this.kernel.timers.next();
+    const now = monotonicNs();
+    sleepNs(next === undefined ? IDLE_NS : next > now ? next - now : 0n);
+  }
+
+  private park(t: Task, block: Block): void {
+    t.blocked = block;
+    const waker = () => this.wake(t);
+    for (const q of block.queues) q.add(waker);
+    const timer = block.deadlineNs === undefined ? undefined : this.kernel.timers.schedule(block.deadlineNs, () => this.timeout(t));
+    this.parked.set(t, { block, waker, timer });
+  }
+
+  private unpark(t: Task): Parked | undefined {
+    const p = this.parked.get(t);
+    if (!p) return undefined;
+    this.parked.delete(t);
+    for (const q of p.block.queues) q.remove(p.waker);
+    if (p.timer) this.kernel.timers.cancel(p.timer);
+    t.blocked = undefined;
+    return p;
+  }
+
+  /** A queue the task waits on was notified: run its syscall again. */
+  wake(t: Task): void {
+    if (this.unpark(t)) this.ready.set(t, 'syscall');
+  }
+
+  private timeout(t: Task): void {
+    const p = this.unpark(t);
+    if (!p) return;
+    const r = p.block.onTimeout;
+    this.finish(t, typeof r === 'number' ? BigInt(r) : BigInt(-r.errno));
+  }
+
+  /**
+   * A signal is pending for `t`. A parked task that may be interrupted
+   * fails its syscall with EINTR (restarting after SA_RESTART handlers
+   * comes with signal delivery).
+   */
+  interrupt(t: Task): void {
+    const p = this.parked.get(t);
+    if (!p || p.block.interrupt === 'never') return;
+    this.unpark(t);
+    this.finish(t, BigInt(-Errno.EINTR));
+  }
+
+  private finish(t: Task, rax: bigint): void {
+    t.regs.set(REG.rax, rax);
+    t.syscallDone();
+    this.ready.set(t, 'resume');
+  }
+
+  private forget(t: Task): void {
+    this.unpark(t);
+    this.ready.delete(t);
+    this.running.delete(t);
+    this.byContext.delete(t.ctx);
+  }
+
+  /** init is gone: like a PID namespace whose init died, every other process is killed. */
+  private endAll(): void {
+    for (const p of this.kernel.processes.values()) {
+      if (p.exitStatus === undefined) p.exit(killedStatus(9));
+    }
+    for (const t of [...this.byContext.values()]) this.forget(t);
+  }
+}

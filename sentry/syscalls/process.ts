@@ -1,0 +1,191 @@
+/**
+ * Process and thread creation and reaping: fork, vfork, clone, clone3,
+ * wait4, waitid. A new process gets a copy-on-write copy of its parent's
+ * stub (the platform's fork); a new thread is a host thread in the same
+ * stub, sharing the address space.
+ */
+import { REG } from '../abi/linux/ptrace';
+import { CLONE, CLONE_ARGS_SIZE_VER0, CLONE_NEW_MASK, CLD, CSIGNAL, P_ALL, P_PGID, P_PID, WAIT } from '../abi/linux/sched';
+import { fail } from '../errors/linuxerr';
+import { Process, Task } from '../kernel/task';
+import { Block } from '../kernel/wait';
+import { SyscallArgs } from './args';
+import { FamilyRows, partial } from './rows';
+
+interface CloneRequest {
+  flags: number;
+  exitSignal: number;
+  stack: number;
+  parentTid: number;
+  childTid: number;
+  tls: bigint;
+}
+
+function putInt(t: Task, addr: number, v: number): void {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  t.mem.write(addr, b);
+}
+
+/** Linux's flag-combination rules for clone (EINVAL), and namespaces (EPERM in the sandbox). */
+function checkFlags(f: number): void {
+  if (f & CLONE.THREAD && !(f & CLONE.SIGHAND)) fail('EINVAL', 'CLONE_THREAD needs CLONE_SIGHAND');
+  if (f & CLONE.SIGHAND && !(f & CLONE.VM)) fail('EINVAL', 'CLONE_SIGHAND needs CLONE_VM');
+  if (f & CLONE.FS && f & CLONE.NEWNS) fail('EINVAL');
+  if (f & CLONE_NEW_MASK) fail('EPERM', 'namespaces inside the sandbox are not supported');
+}
+
+/** The new task's registers: the parent's, returning 0, on the requested stack and TLS. */
+function childRegs(parent: Task, child: Task, r: CloneRequest): void {
+  child.regs.copyFrom(parent.regs);
+  child.regs.set(REG.rax, 0n);
+  if (r.stack !== 0) child.regs.set(REG.rsp, BigInt(r.stack));
+  if (r.flags & CLONE.SETTLS) child.regs.set(REG.fs_base, r.tls);
+  child.sigmask = parent.sigmask;
+}
+
+function newProcess(t: Task, r: CloneRequest): Task {
+  const k = t.kernel;
+  const parent = t.process;
+  const ctx = t.ctx.fork();
+  const pid = k.allocTid();
+  const p = new Process(
+    k, pid, parent.pid, parent.mm.fork(ctx.as, ctx.mem),
+    r.flags & CLONE.FILES ? parent.fds : parent.fds.clone(),
+    r.flags & CLONE.FS ? parent.fs : parent.fs.clone(),
+    parent.creds.clone(), parent.limits.map((l) => ({ ...l })),
+  );
+  p.argv = parent.argv;
+  p.envp = parent.envp;
+  p.exe = parent.exe;
+  p.comm = parent.comm;
+  p.pgid = parent.pgid;
+  p.sid = parent.sid;
+  p.exitSignal = r.exitSignal;
+  p.sigactions.copyFrom(parent.sigactions);
+  p.parent = parent;
+  parent.children.add(p);
+  k.processes.set(pid, p);
+  return new Task(k, pid, p, ctx);
+}
+
+function newThread(t: Task): Task {
+  return new Task(t.kernel, t.kernel.allocTid(), t.process, t.ctx.newThread());
+}
+
+/**
+ * The common clone path. CLONE_VM without CLONE_THREAD (vfork,
+ * posix_spawn) gets a copy of the address space rather than a shared one,
+ * and the parent is not suspended until the child execs: children that
+ * only exec or exit behave the same.
+ */
+function doClone(t: Task, r: CloneRequest): number {
+  checkFlags(r.flags);
+  const child = r.flags & CLONE.THREAD ? newThread(t) : newProcess(t, r);
+  childRegs(t, child, r);
+  t.kernel.tasks.set(child.tid, child);
+  if (r.flags & CLONE.PARENT_SETTID) putInt(t, r.parentTid, child.tid);
+  if (r.flags & CLONE.CHILD_SETTID) putInt(child, r.childTid, child.tid);
+  if (r.flags & CLONE.CHILD_CLEARTID) child.clearChildTid = r.childTid;
+  t.kernel.sched.adopt(child);
+  return child.tid;
+}
+
+/** fork(2). */
+function fork(t: Task): number {
+  return doClone(t, { flags: 0, exitSignal: 17, stack: 0, parentTid: 0, childTid: 0, tls: 0n });
+}
+
+/** clone(2): x86_64 argument order is flags, stack, parent_tid, child_tid, tls. */
+function clone(t: Task, a: SyscallArgs): number {
+  const f = a.uint(0);
+  return doClone(t, { flags: f & ~CSIGNAL, exitSignal: f & CSIGNAL, stack: a.ptr(1), parentTid: a.ptr(2), childTid: a.ptr(3), tls: a.u64(4) });
+}
+
+/** clone3(2): struct clone_args; the stack is [stack, stack + stack_size). */
+function clone3(t: Task, a: SyscallArgs): number {
+  const size = a.size(1);
+  if (size < CLONE_ARGS_SIZE_VER0 || size > 4096) fail('EINVAL', 'clone_args size');
+  const b = t.mem.read(a.ptr(0), CLONE_ARGS_SIZE_VER0);
+  const u = (i: number) => b.readBigUInt64LE(i * 8);
+  const flags = u(0);
+  if (flags > 0xffffffffn || u(4) > 64n) fail('EINVAL');
+  if (Number(flags) & CLONE.PIDFD) fail('EINVAL', 'CLONE_PIDFD is not supported');
+  const stack = u(5) === 0n ? 0 : Number(u(5) + u(6));
+  return doClone(t, { flags: Number(flags), exitSignal: Number(u(4)), stack, parentTid: Number(u(3)), childTid: Number(u(2)), tls: u(7) });
+}
+
+/** Which children a wait matches: pid > 0 that one, -1 any, 0 the caller's group, < -1 group -pid. */
+function matches(parent: Process, c: Process, pid: number, options: number): boolean {
+  if (pid > 0 && c.pid !== pid) return false;
+  if (pid === 0 && c.pgid !== parent.pgid) return false;
+  if (pid < -1 && c.pgid !== -pid) return false;
+  if (options & WAIT.ALL) return true;
+  // Without __WALL, __WCLONE selects exactly the children whose exit signal is not SIGCHLD.
+  return Boolean(options & WAIT.CLONE) === (c.exitSignal !== 17);
+}
+
+/** A dead child to report, ECHILD when nothing can ever match, or undefined to wait. */
+function findZombie(t: Task, pid: number, options: number): Process | undefined {
+  const kids = [...t.process.children].filter((c) => matches(t.process, c, pid, options));
+  if (kids.length === 0) fail('ECHILD');
+  return kids.find((c) => c.exitStatus !== undefined);
+}
+
+/** wait4(2) for exited children. WUNTRACED/WCONTINUED report nothing until job control lands. */
+function wait4(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  const options = a.int(2);
+  if (options & ~(WAIT.NOHANG | WAIT.UNTRACED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) fail('EINVAL');
+  const z = findZombie(t, pid, options);
+  if (!z) {
+    if (options & WAIT.NOHANG) return 0;
+    throw new Block([t.process.childEvents]);
+  }
+  if (a.ptr(1) !== 0) putInt(t, a.ptr(1), z.exitStatus as number);
+  if (a.ptr(3) !== 0) t.mem.write(a.ptr(3), Buffer.alloc(144));
+  t.kernel.reap(z);
+  return z.pid;
+}
+
+/** waitid(2) for exited children (WEXITED), filling the SIGCHLD siginfo; WNOWAIT leaves the zombie. */
+function waitid(t: Task, a: SyscallArgs): number {
+  const idtype = a.int(0);
+  const id = a.int(1);
+  const options = a.int(3);
+  if (options & ~(WAIT.NOHANG | WAIT.STOPPED | WAIT.EXITED | WAIT.CONTINUED | WAIT.NOWAIT | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) fail('EINVAL');
+  if (!(options & (WAIT.EXITED | WAIT.STOPPED | WAIT.CONTINUED))) fail('EINVAL');
+  let pid: number;
+  if (idtype === P_ALL) pid = -1;
+  else if (idtype === P_PID && id > 0) pid = id;
+  else if (idtype === P_PGID && id >= 0) pid = id === 0 ? 0 : -id;
+  else return fail('EINVAL', `idtype ${idtype}`);
+  const z = options & WAIT.EXITED ? findZombie(t, pid, options) : undefined;
+  const info = Buffer.alloc(128);
+  if (!z) {
+    if (!(options & WAIT.NOHANG)) throw new Block([t.process.childEvents]);
+  } else {
+    const status = z.exitStatus as number;
+    const signo = status & 0x7f;
+    info.writeInt32LE(17, 0); // si_signo = SIGCHLD
+    info.writeInt32LE(signo === 0 ? CLD.EXITED : status & 0x80 ? CLD.DUMPED : CLD.KILLED, 8);
+    info.writeInt32LE(z.pid, 16);
+    info.writeInt32LE(z.creds.uid, 20);
+    info.writeInt32LE(signo === 0 ? (status >> 8) & 0xff : signo, 24);
+    if (!(options & WAIT.NOWAIT)) t.kernel.reap(z);
+  }
+  if (a.ptr(2) !== 0) t.mem.write(a.ptr(2), info);
+  if (a.ptr(4) !== 0) t.mem.write(a.ptr(4), Buffer.alloc(144));
+  return 0;
+}
+
+const COPY_NOTE = 'CLONE_VM without CLONE_THREAD copies the address space instead of sharing it; vfork does not suspend the parent';
+
+export const processSyscalls: FamilyRows = {
+  fork: partial(fork, COPY_NOTE),
+  vfork: partial((t) => doClone(t, { flags: CLONE.VM | CLONE.VFORK, exitSignal: 17, stack: 0, parentTid: 0, childTid: 0, tls: 0n }), COPY_NOTE),
+  clone: partial(clone, COPY_NOTE),
+  clone3: partial(clone3, `${COPY_NOTE}; no CLONE_PIDFD, set_tid or cgroup`),
+  wait4: partial(wait4, 'stopped and continued children are not reported yet; rusage is zero'),
+  waitid: partial(waitid, 'exited children only; rusage is zero'),
+};
