@@ -2,6 +2,7 @@ import { Platform } from '../platform/platform';
 import { Vfs } from '../vfs/vfs';
 import { Process, Task } from './task';
 import { Timers } from './timers';
+import { Futexes } from './futex';
 import { SIG_IGN } from './signals';
 
 const SIGCHLD = 17;
@@ -37,6 +38,7 @@ export class Kernel {
   /** Unsupported syscall name -> count, reported in the debug log at exit. */
   readonly unsupported = new Map<string, number>();
   readonly timers = new Timers();
+  readonly futexes = new Futexes();
   /** Set by the scheduler that runs this kernel's tasks. */
   sched: TaskControl = { adopt: () => undefined, wake: () => undefined, interrupt: () => undefined };
   readonly vfs: Vfs;

@@ -159,6 +159,7 @@ export class Scheduler implements TaskControl {
   private timeout(t: Task): void {
     const p = this.unpark(t);
     if (!p) return;
+    p.block.cancel?.();
     const r = p.block.onTimeout;
     this.finish(t, typeof r === 'number' ? BigInt(r) : BigInt(-r.errno));
   }
@@ -172,6 +173,7 @@ export class Scheduler implements TaskControl {
     const p = this.parked.get(t);
     if (!p || p.block.interrupt === 'never') return;
     this.unpark(t);
+    p.block.cancel?.();
     this.finish(t, BigInt(-Errno.EINTR));
   }
 
@@ -182,7 +184,7 @@ export class Scheduler implements TaskControl {
   }
 
   private forget(t: Task): void {
-    this.unpark(t);
+    this.unpark(t)?.block.cancel?.();
     this.ready.delete(t);
     this.running.delete(t);
     this.byContext.delete(t.ctx);

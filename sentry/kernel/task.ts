@@ -7,6 +7,7 @@ import { Rlimit } from './limits';
 import { SignalActions, SignalMask, SignalQueue } from './signals';
 import { Block, WaitQueue } from './wait';
 import { monotonicNs } from './timers';
+import { clearChildTid } from './futex';
 import type { Kernel } from './kernel';
 
 /** A thread group: what Linux calls a process. Pids are virtual (the first is 1). */
@@ -118,6 +119,7 @@ export class Task {
       this.process.exit(status);
       return;
     }
+    clearChildTid(this);
     this.ctx.exitThread();
     this.process.tasks.delete(this);
     this.kernel.tasks.delete(this.tid);

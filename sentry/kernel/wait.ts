@@ -54,5 +54,7 @@ export class Block {
      * signals (fatal ones still end the task).
      */
     readonly interrupt: 'eintr' | 'restart' | 'never' = 'restart',
+    /** Undoes the handler's registration (e.g. on a futex list) when the wait ends by timeout or signal. */
+    readonly cancel?: () => void,
   ) {}
 }

@@ -74,8 +74,8 @@ export class MemoryManager {
    * @param stackRlimit RLIMIT_STACK soft limit, which sizes the stack/mmap gap.
    */
   constructor(
-    readonly as: AddressSpace,
-    readonly io: MemoryIO,
+    public as: AddressSpace,
+    public io: MemoryIO,
     readonly taskSize: number,
     private readonly stackRlimit = 8n << 20n,
   ) {
@@ -83,6 +83,16 @@ export class MemoryManager {
     this.stackTop = taskSize;
     this.stackSize = l.stackSize;
     this.mmapBase = l.mmapBase;
+  }
+
+  /**
+   * Host changes to a shared address space must be injected through a
+   * stopped thread: the dispatcher points the mm at the calling task's
+   * context before each syscall.
+   */
+  useContext(ctx: { as: AddressSpace; mem: MemoryIO }): void {
+    this.as = ctx.as;
+    this.io = ctx.mem;
   }
 
   /**

@@ -31,6 +31,7 @@ export function dispatch(t: Task): DispatchOutcome {
     result = -Errno.ENOSYS;
   } else {
     try {
+      t.process.mm.useContext(t.ctx);
       result = row.handler(t, args);
     } catch (e) {
       if (e instanceof Block) return e;

@@ -1,60 +1,130 @@
 /**
- * futex(2) for a sandbox whose processes have one thread each: no other
- * task can ever wake a waiter, so WAKE finds nobody, a WAIT whose value
- * still matches can only end by its timeout, and a WAIT without a timeout
- * would block forever. The process-model work adds wait queues shared by
- * threads.
+ * futex(2) for threads of one address space (private futexes; the
+ * PRIVATE flag changes nothing since shared futexes across processes are
+ * not supported yet). Waits park the task (kernel/wait.ts); wakes use the
+ * kernel's wait lists (kernel/futex.ts).
  */
 import { FUTEX, FUTEX_CMD_MASK, FUTEX_CLOCK_REALTIME } from '../abi/linux/futex';
 import { CLOCK, TIMESPEC_SIZE, decodeTimespec } from '../abi/linux/time';
 import { fail } from '../errors/linuxerr';
-import { sleepNs } from '../platform/host/clock';
 import { Task } from '../kernel/task';
+import { Block, ETIMEDOUT } from '../kernel/wait';
+import { monotonicNs } from '../kernel/timers';
 import { SyscallArgs } from './args';
 import { clockNs } from './time';
 import { FamilyRows, partial } from './rows';
 
-function checkAligned(addr: number): void {
+function word(t: Task, addr: number): number {
   if (addr % 4 !== 0) fail('EINVAL', 'unaligned futex');
+  return t.mem.read(addr, 4).readUInt32LE(0);
 }
 
-/** FUTEX_WAIT(_BITSET): EAGAIN if *uaddr != val; otherwise waits out the timeout (ETIMEDOUT). */
-function wait(t: Task, a: SyscallArgs, bitset: boolean): number {
-  const addr = a.ptr(0);
-  checkAligned(addr);
-  if (bitset && a.uint(5) === 0) fail('EINVAL', 'empty bitset');
-  if (t.mem.read(addr, 4).readUInt32LE(0) !== a.uint(2)) fail('EAGAIN');
-  const tsAddr = a.ptr(3);
-  if (tsAddr === 0) fail('EDEADLK', 'single-threaded wait without a timeout would never be woken');
-  const ts = decodeTimespec(t.mem.read(tsAddr, TIMESPEC_SIZE)) ?? fail('EINVAL', 'timeout');
-  // FUTEX_WAIT takes a relative timeout; WAIT_BITSET an absolute one on the chosen clock.
+function key(t: Task, addr: number): string {
+  return t.kernel.futexes.key(t.process.mm, addr);
+}
+
+/**
+ * The wait's deadline: FUTEX_WAIT takes a relative timeout, WAIT_BITSET an
+ * absolute one on CLOCK_MONOTONIC or (FUTEX_CLOCK_REALTIME) CLOCK_REALTIME.
+ */
+function deadline(t: Task, a: SyscallArgs, absolute: boolean): bigint | undefined {
+  if (a.ptr(3) === 0) return undefined;
+  const ts = decodeTimespec(t.mem.read(a.ptr(3), TIMESPEC_SIZE)) ?? fail('EINVAL', 'timeout');
+  if (!absolute) return t.deadline(ts);
   const clock = a.int(1) & FUTEX_CLOCK_REALTIME ? CLOCK.REALTIME : CLOCK.MONOTONIC;
-  sleepNs(bitset ? ts - clockNs(t, clock) : ts);
-  return fail('ETIMEDOUT');
+  return monotonicNs() + (ts - clockNs(t, clock));
 }
 
-/** FUTEX_WAKE(_BITSET): nobody else can be waiting, so zero tasks are woken. */
-function wake(t: Task, a: SyscallArgs, bitset: boolean): number {
-  checkAligned(a.ptr(0));
-  if (bitset && a.uint(5) === 0) fail('EINVAL', 'empty bitset');
-  return 0;
+/** FUTEX_WAIT(_BITSET): EAGAIN if *uaddr != val, else sleep until woken (0), timed out or interrupted (EINTR). */
+function wait(t: Task, a: SyscallArgs, bitset: number, absolute: boolean): number {
+  const addr = a.ptr(0);
+  const k = key(t, addr);
+  const futexes = t.kernel.futexes;
+  if (futexes.takeWoken(t)) return 0;
+  if (bitset === 0) fail('EINVAL', 'empty bitset');
+  if (!futexes.isWaiting(k, t)) {
+    if (word(t, addr) !== a.uint(2)) fail('EAGAIN');
+    futexes.enqueue(k, t, bitset);
+  }
+  throw new Block([], deadline(t, a, absolute), ETIMEDOUT, 'eintr', () => futexes.remove(k, t));
 }
+
+function wake(t: Task, a: SyscallArgs, bitset: number): number {
+  if (a.ptr(0) % 4 !== 0) fail('EINVAL', 'unaligned futex');
+  if (bitset === 0) fail('EINVAL', 'empty bitset');
+  return t.kernel.futexes.wake(key(t, a.ptr(0)), a.int(2), bitset);
+}
+
+/** FUTEX_(CMP_)REQUEUE: the count to move is in the timeout argument's register. */
+function requeue(t: Task, a: SyscallArgs, compare: boolean): number {
+  if (compare && word(t, a.ptr(0)) !== a.uint(5)) fail('EAGAIN');
+  const nMove = Number(a.u64(3) & 0x7fffffffn);
+  return t.kernel.futexes.requeue(key(t, a.ptr(0)), key(t, a.ptr(4)), a.int(2), nMove);
+}
+
+const OPS: Record<number, (old: number, arg: number) => number> = {
+  0: (_, arg) => arg, // SET
+  1: (old, arg) => old + arg, // ADD
+  2: (old, arg) => old | arg, // OR
+  3: (old, arg) => old & ~arg, // ANDN
+  4: (old, arg) => old ^ arg, // XOR
+};
+const CMPS: Record<number, (old: number, arg: number) => boolean> = {
+  0: (o, c) => o === c,
+  1: (o, c) => o !== c,
+  2: (o, c) => o < c,
+  3: (o, c) => o <= c,
+  4: (o, c) => o > c,
+  5: (o, c) => o >= c,
+};
+
+/**
+ * FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg); wake val waiters on uaddr,
+ * and if cmp(old *uaddr2, cmparg) also val2 waiters on uaddr2.
+ */
+function wakeOp(t: Task, a: SyscallArgs): number {
+  const enc = a.uint(5);
+  const opcode = (enc >>> 28) & 0x7;
+  const shift = (enc >>> 28) & 0x8;
+  const cmp = (enc >>> 24) & 0xf;
+  let oparg = (enc << 8) >> 20; // sign-extended 12 bits
+  const cmparg = (enc << 20) >> 20;
+  if (shift) oparg = 1 << (oparg & 31);
+  const op = OPS[opcode] ?? fail('ENOSYS', `wake_op op ${opcode}`);
+  const test = CMPS[cmp] ?? fail('ENOSYS', `wake_op cmp ${cmp}`);
+  const addr2 = a.ptr(4);
+  const old = word(t, addr2) | 0;
+  const next = Buffer.alloc(4);
+  next.writeInt32LE(op(old, oparg) | 0);
+  t.mem.write(addr2, next);
+  let n = t.kernel.futexes.wake(key(t, a.ptr(0)), a.int(2));
+  if (test(old, cmparg)) n += t.kernel.futexes.wake(key(t, addr2), Number(a.u64(3) & 0x7fffffffn));
+  return n;
+}
+
+const ANY = 0xffffffff;
 
 function futex(t: Task, a: SyscallArgs): number {
   switch (a.int(1) & FUTEX_CMD_MASK) {
     case FUTEX.WAIT:
-      return wait(t, a, false);
+      return wait(t, a, ANY, false);
     case FUTEX.WAIT_BITSET:
-      return wait(t, a, true);
+      return wait(t, a, a.uint(5), true);
     case FUTEX.WAKE:
-      return wake(t, a, false);
+      return wake(t, a, ANY);
     case FUTEX.WAKE_BITSET:
-      return wake(t, a, true);
+      return wake(t, a, a.uint(5));
+    case FUTEX.REQUEUE:
+      return requeue(t, a, false);
+    case FUTEX.CMP_REQUEUE:
+      return requeue(t, a, true);
+    case FUTEX.WAKE_OP:
+      return wakeOp(t, a);
     default:
-      return fail('ENOSYS', `futex op ${a.int(1)}`);
+      return fail('ENOSYS', `futex op ${a.int(1)} (priority-inheritance futexes are not supported)`);
   }
 }
 
 export const futexSyscalls: FamilyRows = {
-  futex: partial(futex, 'single-threaded: WAIT/WAKE(_BITSET) only; an untimed wait that could never be woken is EDEADLK'),
+  futex: partial(futex, 'private futexes only (no sharing across processes), no priority inheritance'),
 };

@@ -84,6 +84,6 @@ export const threadSyscalls: FamilyRows = {
   set_robust_list: supported(setRobustList),
   get_robust_list: partial(getRobustList, 'only for tasks of this sandbox'),
   rseq: error('ENOSYS', 'restartable sequences are not supported; glibc falls back'),
-  exit: partial(exit, 'clear_child_tid is not written or woken yet'),
+  exit: supported(exit),
   exit_group: supported(exitGroup),
 };

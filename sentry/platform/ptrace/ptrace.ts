@@ -248,8 +248,11 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
     if (this.regs.dirtyAll) {
       // The Sentry implements syscall restarts itself; orig_rax = -1 keeps the
       // host from rewinding rip for a stale -ERESTART* value in rax.
+      // The cached orig_rax keeps the syscall number for re-runs of a parked syscall.
+      const nr = this.regs.words[REG.orig_rax];
       this.regs.words[REG.orig_rax] = NO_SYSCALL;
       this.t.setRegs(this.regs.words);
+      this.regs.words[REG.orig_rax] = nr;
     } else if (this.regs.dirtyRax) {
       this.t.ptrace(PTRACE.POKEUSER, REG.rax * 8, this.regs.words[REG.rax], 'PTRACE_POKEUSER');
     }
