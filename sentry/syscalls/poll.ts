@@ -46,10 +46,13 @@ export function readTimeout(t: Task, addr: number): bigint | undefined {
   return decodeTimespec(t.mem.read(addr, TIMESPEC_SIZE)) ?? fail('EINVAL', 'timeout');
 }
 
-/** Linux rewrites a non-zero timeout with the time left (select, pselect6, ppoll). */
-function rewriteTimeout(t: Task, addr: number, timeoutNs: bigint | undefined, encode: (ns: bigint) => Buffer): void {
+/**
+ * Linux rewrites a non-zero timeout with the time left (select, pselect6,
+ * ppoll); `ready` 0 means the wait timed out, so nothing is left.
+ */
+function rewriteTimeout(t: Task, addr: number, timeoutNs: bigint | undefined, ready: number, encode: (ns: bigint) => Buffer): void {
   if (addr === 0 || timeoutNs === undefined || timeoutNs === 0n) return;
-  t.mem.write(addr, encode(remainingNs(t, timeoutNs)));
+  t.mem.write(addr, encode(ready === 0 ? 0n : remainingNs(t, timeoutNs)));
 }
 
 /**
@@ -88,7 +91,7 @@ function ppoll(t: Task, a: SyscallArgs): number {
   const timeout = readTimeout(t, a.ptr(2));
   const mask = readSigmask(t, a.ptr(3), a.size(4));
   const n = withSigmask(t, mask, () => doPoll(t, a.ptr(0), a.uint(1), timeout));
-  rewriteTimeout(t, a.ptr(2), timeout, encodeTimespec);
+  rewriteTimeout(t, a.ptr(2), timeout, n, encodeTimespec);
   return n;
 }
 
@@ -152,7 +155,7 @@ function select(t: Task, a: SyscallArgs): number {
     timeout = sec * NSEC_PER_SEC + usec * 1000n;
   }
   const n = doSelect(t, a.int(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeout);
-  rewriteTimeout(t, tvAddr, timeout, encodeTimeval);
+  rewriteTimeout(t, tvAddr, timeout, n, encodeTimeval);
   return n;
 }
 
@@ -165,7 +168,7 @@ function pselect6(t: Task, a: SyscallArgs): number {
     mask = readSigmask(t, Number(arg.readBigUInt64LE(0)), Number(arg.readBigUInt64LE(8)));
   }
   const n = withSigmask(t, mask, () => doSelect(t, a.int(0), [a.ptr(1), a.ptr(2), a.ptr(3)], timeout));
-  rewriteTimeout(t, a.ptr(4), timeout, encodeTimespec);
+  rewriteTimeout(t, a.ptr(4), timeout, n, encodeTimespec);
   return n;
 }
 
