@@ -1,32 +1,59 @@
 /**
- * Signal dispositions, masks, alternate stacks and sending signals within
- * the sandbox. Dispositions and masks are recorded with Linux's rules;
- * delivery to app handlers comes with the process-model work.
+ * Signal syscalls: dispositions, masks, alternate stacks, sending signals
+ * to any sandbox process, thread or process group, waiting for signals
+ * (rt_sigsuspend, pause, rt_sigtimedwait, signalfd) and rt_sigreturn.
+ * Delivery itself (handler frames, default actions) is in kernel/signal/.
  */
+import { Errno } from '../abi/linux/errno';
+import { REG } from '../abi/linux/ptrace';
+import { SI, SIGINFO, SFD } from '../abi/linux/sigframe';
 import { SIG } from '../abi/linux/signal';
+import { decodeTimespec, TIMESPEC_SIZE } from '../abi/linux/time';
 import { fail } from '../errors/linuxerr';
-import { Task } from '../kernel/task';
-import { decodeSigAction, encodeSigAction, SIGACTION_SIZE, validSignal } from '../kernel/signals';
-import { deliverSignal } from '../kernel/deliver';
+import { Process, Task } from '../kernel/task';
+import { Block } from '../kernel/wait';
+import { decodeSigAction, encodeSigAction, SIGACTION_SIZE, SIGINFO_SIZE, validSignal } from '../kernel/signals';
+import { AltStack, onAltStack, popFrame } from '../kernel/signal/frame';
+import { dequeueSignal, fpRegsOf, suspendMask } from '../kernel/signal/deliver';
+import { UNBLOCKABLE, discardPending, forceSignal, isIgnored, pendingMask, queueSignal, sigBit } from '../kernel/signal/send';
+import { senderInfo } from '../kernel/signal/siginfo';
+import { SignalFd } from '../kernel/signal/signalfd';
+import { signalArrivals } from '../kernel/signal/state';
 import { writeOptional } from '../kernel/usermem';
 import { SyscallArgs } from './args';
+import { installNew } from './eventfd';
 import { SyscallControl, SyscallResult } from './types';
 import { FamilyRows, supported, partial } from './rows';
 
 const SIGSET_SIZE = 8;
-const UNBLOCKABLE = (1n << BigInt(SIG.SIGKILL - 1)) | (1n << BigInt(SIG.SIGSTOP - 1));
 
-/** rt_sigaction(2): SIGKILL/SIGSTOP cannot be changed (EINVAL); sigsetsize must be 8. */
+function readSigset(t: Task, addr: number): bigint {
+  return t.mem.read(addr, SIGSET_SIZE).readBigUInt64LE(0);
+}
+
+function writeSigset(t: Task, addr: number, set: bigint, len = SIGSET_SIZE): void {
+  const b = Buffer.alloc(SIGSET_SIZE);
+  b.writeBigUInt64LE(set);
+  t.mem.write(addr, b.subarray(0, len));
+}
+
+/**
+ * rt_sigaction(2): SIGKILL/SIGSTOP cannot be changed (EINVAL); sigsetsize
+ * must be 8. An action that ignores the signal discards its pending
+ * instances (POSIX 3.3.1.3).
+ */
 function rtSigaction(t: Task, a: SyscallArgs): number {
   const signo = a.int(0);
   if (!validSignal(signo) || a.size(3) !== SIGSET_SIZE) fail('EINVAL');
-  const old = t.process.sigactions.get(signo);
+  const p = t.process;
+  const old = p.sigactions.get(signo);
   if (a.ptr(1) !== 0) {
     if (signo === SIG.SIGKILL || signo === SIG.SIGSTOP) fail('EINVAL');
     const next = decodeSigAction(t.mem.read(a.ptr(1), SIGACTION_SIZE));
     next.mask &= ~UNBLOCKABLE;
     writeOptional(t.mem, a.ptr(2), encodeSigAction(old));
-    t.process.sigactions.set(signo, next);
+    p.sigactions.set(signo, next);
+    if (isIgnored(p, signo)) discardPending(p, sigBit(signo));
   } else {
     writeOptional(t.mem, a.ptr(2), encodeSigAction(old));
   }
@@ -43,87 +70,271 @@ function rtSigprocmask(t: Task, a: SyscallArgs): number {
   const how = a.int(0);
   const old = t.sigmask;
   if (a.ptr(1) !== 0) {
-    const set = t.mem.read(a.ptr(1), 8).readBigUInt64LE(0);
+    const set = readSigset(t, a.ptr(1));
     if (how === SIG_BLOCK) t.sigmask = old | set;
     else if (how === SIG_UNBLOCK) t.sigmask = old & ~set;
     else if (how === SIG_SETMASK) t.sigmask = set;
     else fail('EINVAL');
     t.sigmask &= ~UNBLOCKABLE;
   }
-  if (a.ptr(2) !== 0) {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(old);
-    t.mem.write(a.ptr(2), b);
-  }
+  if (a.ptr(2) !== 0) writeSigset(t, a.ptr(2), old);
+  return 0;
+}
+
+/** rt_sigpending(2): pending signals that are blocked; sigsetsize up to 8 bytes are written. */
+function rtSigpending(t: Task, a: SyscallArgs): number {
+  if (a.size(1) > SIGSET_SIZE) fail('EINVAL');
+  writeSigset(t, a.ptr(0), pendingMask(t) & t.sigmask, a.size(1));
   return 0;
 }
 
 const SS_ONSTACK = 1;
 const SS_DISABLE = 2;
+const SS_AUTODISARM = 1 << 31;
 const MINSIGSTKSZ = 2048;
 
-/** sigaltstack(2): stack_t is { ss_sp, ss_flags (int, padded), ss_size }. */
+/**
+ * sigaltstack(2): stack_t is { ss_sp, ss_flags (int, padded), ss_size }.
+ * EPERM while running on the alternate stack; SS_AUTODISARM is accepted
+ * but not honoured (the stack stays armed inside handlers).
+ */
 function sigaltstack(t: Task, a: SyscallArgs): number {
   const cur = t.altStack;
+  const onStack = onAltStack(cur, t.regs.get(REG.rsp));
   if (a.ptr(0) !== 0) {
     const b = t.mem.read(a.ptr(0), 24);
     const flags = b.readInt32LE(8);
-    if (flags & ~(SS_DISABLE | (1 << 31))) fail('EINVAL');
+    const mode = flags & ~SS_AUTODISARM;
+    if (mode !== 0 && mode !== SS_DISABLE && mode !== SS_ONSTACK) fail('EINVAL');
+    if (onStack) fail('EPERM', 'on the alternate stack');
     const size = Number(b.readBigUInt64LE(16));
-    if (!(flags & SS_DISABLE) && size < MINSIGSTKSZ) fail('ENOMEM');
-    const next = { sp: Number(b.readBigUInt64LE(0)), flags: flags & SS_DISABLE, size };
-    writeOptional(t.mem, a.ptr(1), encodeStack(cur));
-    t.altStack = next;
+    if (mode !== SS_DISABLE && size < MINSIGSTKSZ) fail('ENOMEM');
+    writeOptional(t.mem, a.ptr(1), encodeStack(cur, onStack));
+    t.altStack = mode === SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp: Number(b.readBigUInt64LE(0)), flags: 0, size };
   } else {
-    writeOptional(t.mem, a.ptr(1), encodeStack(cur));
+    writeOptional(t.mem, a.ptr(1), encodeStack(cur, onStack));
   }
   return 0;
 }
 
-function encodeStack(s: { sp: number; flags: number; size: number }): Buffer {
+function encodeStack(s: AltStack, onStack: boolean): Buffer {
   const b = Buffer.alloc(24);
   b.writeBigUInt64LE(BigInt(s.sp), 0);
-  b.writeInt32LE(s.flags & ~SS_ONSTACK, 8);
+  b.writeInt32LE(s.flags & SS_DISABLE ? SS_DISABLE : onStack ? SS_ONSTACK : 0, 8);
   b.writeBigUInt64LE(BigInt(s.size), 16);
   return b;
 }
 
-/** Sends `signo` to the caller's own process; signal 0 only checks existence. */
-function signalSelf(t: Task, signo: number): SyscallResult {
-  if (signo === 0) return 0;
-  if (!validSignal(signo)) fail('EINVAL');
-  return deliverSignal(t.process, signo) === 'terminated' ? SyscallControl.TASK_EXITED : 0;
+/** The result of a syscall that signalled: TASK_EXITED if that ended the caller's own process. */
+function afterSend(t: Task): SyscallResult {
+  return t.process.exitStatus !== undefined ? SyscallControl.TASK_EXITED : 0;
 }
 
-/** kill(2): pid > 0 a process, 0 the caller's group, -1 every process it may signal, < -1 a group. */
+function checkSignal(signo: number): void {
+  if (signo !== 0 && !validSignal(signo)) fail('EINVAL', `signal ${signo}`);
+}
+
+/** Live-or-zombie processes kill(2)'s pid argument names (ESRCH when none). */
+function killTargets(t: Task, pid: number): Process[] {
+  const all = [...t.kernel.processes.values()];
+  let found: Process[];
+  if (pid > 0) found = all.filter((p) => p.pid === pid);
+  else if (pid === -1) found = all.filter((p) => p.pid > 1 && p !== t.process);
+  else if (pid === -0x80000000) found = [];
+  else {
+    const pgid = pid === 0 ? t.process.pgid : -pid;
+    found = all.filter((p) => p.pgid === pgid);
+  }
+  if (found.length === 0) fail('ESRCH', `pid ${pid}`);
+  return found;
+}
+
+/**
+ * kill(2): pid > 0 a process, 0 the caller's group, -1 every process but
+ * init and the caller, < -1 the group -pid. Signal 0 checks existence.
+ * No permission checks inside the sandbox; init is not protected from its
+ * own signals (Linux ignores SIG_DFL signals sent to a PID-namespace init).
+ */
 function kill(t: Task, a: SyscallArgs): SyscallResult {
-  const pid = a.int(0);
-  const own = pid === t.process.pid || pid === 0 || pid === -1 || -pid === t.process.pgid;
-  if (!own) fail('ESRCH', `pid ${pid}`);
-  return signalSelf(t, a.int(1));
+  const signo = a.int(1);
+  checkSignal(signo);
+  const targets = killTargets(t, a.int(0));
+  if (signo === 0) return 0;
+  const info = senderInfo(signo, SI.USER, t);
+  for (const p of targets) queueSignal(p, signo, Buffer.from(info));
+  return afterSend(t);
 }
 
-/** tgkill(2) for threads of the caller's process. */
+/** The live thread `tid` (of thread group `tgid` if given); ESRCH otherwise. */
+function findThread(t: Task, tid: number, tgid?: number): Task {
+  const target = t.kernel.tasks.get(tid);
+  if (!target || (tgid !== undefined && target.process.pid !== tgid)) fail('ESRCH', `tid ${tid}`);
+  return target;
+}
+
+/** tgkill(2): a thread of thread group tgid (SI_TKILL). */
 function tgkill(t: Task, a: SyscallArgs): SyscallResult {
   if (a.int(0) <= 0 || a.int(1) <= 0) fail('EINVAL');
-  if (a.int(0) !== t.process.pid || !t.kernel.tasks.has(a.int(1))) fail('ESRCH');
-  return signalSelf(t, a.int(2));
+  checkSignal(a.int(2));
+  const target = findThread(t, a.int(1), a.int(0));
+  return a.int(2) === 0 ? 0 : threadSend(t, target, a.int(2));
 }
 
-/** tkill(2) for threads of the caller's process. */
+/** tkill(2): any thread by tid (SI_TKILL). */
 function tkill(t: Task, a: SyscallArgs): SyscallResult {
   if (a.int(0) <= 0) fail('EINVAL');
-  if (!t.kernel.tasks.has(a.int(0))) fail('ESRCH');
-  return signalSelf(t, a.int(1));
+  checkSignal(a.int(1));
+  const target = findThread(t, a.int(0));
+  return a.int(1) === 0 ? 0 : threadSend(t, target, a.int(1));
 }
 
-const SIGNALS_TO_OTHERS = 'only the caller\'s own process until the process model lands; handled signals return ENOSYS';
+function threadSend(t: Task, target: Task, signo: number): SyscallResult {
+  queueSignal(target, signo, senderInfo(signo, SI.TKILL, t));
+  return afterSend(t);
+}
+
+/**
+ * The caller's siginfo for rt_sigqueueinfo/rt_tgsigqueueinfo: codes >= 0
+ * and SI_TKILL are the kernel's and may only be sent to oneself (EPERM).
+ */
+function userInfo(t: Task, addr: number, signo: number, tgid: number): Buffer {
+  const info = t.mem.read(addr, SIGINFO_SIZE);
+  const code = info.readInt32LE(SIGINFO.CODE);
+  if ((code >= 0 || code === SI.TKILL) && tgid !== t.process.pid) fail('EPERM', `si_code ${code}`);
+  info.writeInt32LE(signo, SIGINFO.SIGNO);
+  return info;
+}
+
+/** rt_sigqueueinfo(2): a signal with caller-supplied siginfo to process tgid. */
+function rtSigqueueinfo(t: Task, a: SyscallArgs): SyscallResult {
+  const [tgid, signo] = [a.int(0), a.int(1)];
+  checkSignal(signo);
+  const info = userInfo(t, a.ptr(2), signo, tgid);
+  const p = t.kernel.processes.get(tgid) ?? fail('ESRCH', `pid ${tgid}`);
+  if (signo === 0) return 0;
+  queueSignal(p, signo, info);
+  return afterSend(t);
+}
+
+/** rt_tgsigqueueinfo(2): the same, to thread tid of thread group tgid. */
+function rtTgsigqueueinfo(t: Task, a: SyscallArgs): SyscallResult {
+  const [tgid, tid, signo] = [a.int(0), a.int(1), a.int(2)];
+  if (tgid <= 0 || tid <= 0) fail('EINVAL');
+  checkSignal(signo);
+  const info = userInfo(t, a.ptr(3), signo, tgid);
+  const target = findThread(t, tid, tgid);
+  if (signo === 0) return 0;
+  queueSignal(target, signo, info);
+  return afterSend(t);
+}
+
+/**
+ * Waits for any signal to be queued to the caller's process or threads,
+ * then the syscall re-checks. Handled signals do not interrupt the wait:
+ * the re-run decides between EINTR and taking the signal.
+ */
+function waitForSignal(t: Task, deadline?: bigint): never {
+  throw new Block([signalArrivals(t.process)], deadline, { errno: Errno.EAGAIN }, 'never');
+}
+
+/**
+ * rt_sigsuspend(2): waits with a temporary mask until a signal that mask
+ * lets through is pending, then fails with EINTR; the handler runs under
+ * the temporary mask and its frame restores the original one.
+ */
+function rtSigsuspend(t: Task, a: SyscallArgs): number {
+  if (a.size(1) !== SIGSET_SIZE) fail('EINVAL');
+  const mask = readSigset(t, a.ptr(0)) & ~UNBLOCKABLE;
+  if (!(pendingMask(t) & ~mask)) waitForSignal(t);
+  suspendMask(t, mask);
+  return fail('EINTR', 'rt_sigsuspend');
+}
+
+/** pause(2): waits until a signal is delivered, then fails with EINTR. */
+function pause(t: Task): number {
+  if (!(pendingMask(t) & ~t.sigmask)) waitForSignal(t);
+  return fail('EINTR', 'pause');
+}
+
+/**
+ * rt_sigtimedwait(2): takes a pending signal of `set` (blocked or not) and
+ * returns its number, filling siginfo. EINTR when an unblocked signal
+ * outside the set arrives (its handler runs), EAGAIN at the timeout.
+ */
+function rtSigtimedwait(t: Task, a: SyscallArgs): number {
+  if (a.size(3) !== SIGSET_SIZE) fail('EINVAL');
+  const set = readSigset(t, a.ptr(0)) & ~UNBLOCKABLE;
+  let timeout: bigint | undefined;
+  if (a.ptr(2) !== 0) timeout = decodeTimespec(t.mem.read(a.ptr(2), TIMESPEC_SIZE)) ?? fail('EINVAL', 'timespec');
+  const sig = dequeueSignal(t, BigInt.asUintN(64, ~set));
+  if (sig) {
+    writeOptional(t.mem, a.ptr(1), sig.info);
+    return sig.signo;
+  }
+  if (pendingMask(t) & ~t.sigmask) fail('EINTR', 'rt_sigtimedwait');
+  if (timeout === 0n) fail('EAGAIN', 'rt_sigtimedwait: nothing pending');
+  return waitForSignal(t, timeout === undefined ? undefined : t.deadline(timeout));
+}
+
+/**
+ * rt_sigreturn(2): restores the registers, mask and alternate stack saved
+ * by the handler frame; a frame Linux would refuse forces SIGSEGV.
+ */
+function rtSigreturn(t: Task): SyscallResult {
+  const r = popFrame(t.mem, t.regs);
+  if (!r) return forceSignal(t, SIG.SIGSEGV) ? SyscallControl.REGS_SET : SyscallControl.TASK_EXITED;
+  t.sigmask = r.mask & ~UNBLOCKABLE;
+  const mode = r.altStack.flags & ~SS_AUTODISARM;
+  if (!onAltStack(t.altStack, t.regs.get(REG.rsp)) && (mode === SS_DISABLE || r.altStack.size >= MINSIGSTKSZ)) {
+    t.altStack = mode === SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp: r.altStack.sp, flags: 0, size: r.altStack.size };
+  }
+  const fp = fpRegsOf(t.ctx);
+  if (fp && r.fpstate) fp.setFpRegs(r.fpstate);
+  return SyscallControl.REGS_SET;
+}
+
+/**
+ * signalfd4(2): fd -1 creates a signalfd for the signals in mask; an
+ * existing signalfd gets the new mask (EINVAL for other files).
+ */
+function newSignalfd(t: Task, fd: number, maskAddr: number, sizemask: number, flags: number): number {
+  if (sizemask !== SIGSET_SIZE || flags & ~(SFD.CLOEXEC | SFD.NONBLOCK)) fail('EINVAL');
+  const mask = readSigset(t, maskAddr) & ~UNBLOCKABLE;
+  if (fd !== -1) {
+    const f = t.process.fds.get(fd);
+    if (!(f instanceof SignalFd)) fail('EINVAL', `fd ${fd} is not a signalfd`);
+    f.mask = mask;
+    f.waitQueue.notify();
+    return fd;
+  }
+  return installNew(t, new SignalFd(t, mask, flags & SFD.NONBLOCK), (flags & SFD.CLOEXEC) !== 0);
+}
+
+function signalfd4(t: Task, a: SyscallArgs): number {
+  return newSignalfd(t, a.int(0), a.ptr(1), a.size(2), a.int(3));
+}
+
+/** signalfd(2): signalfd4 without flags. */
+function signalfd(t: Task, a: SyscallArgs): number {
+  return newSignalfd(t, a.int(0), a.ptr(1), a.size(2), 0);
+}
+
+const SIGNALFD_NOTE = 'reads the queues of the thread that created the fd, not of the reading thread';
 
 export const signalSyscalls: FamilyRows = {
   rt_sigaction: supported(rtSigaction),
   rt_sigprocmask: supported(rtSigprocmask),
-  sigaltstack: supported(sigaltstack),
-  kill: partial(kill, SIGNALS_TO_OTHERS),
-  tgkill: partial(tgkill, SIGNALS_TO_OTHERS),
-  tkill: partial(tkill, SIGNALS_TO_OTHERS),
+  rt_sigpending: supported(rtSigpending),
+  sigaltstack: partial(sigaltstack, 'SS_AUTODISARM is accepted but the stack is not disarmed in handlers'),
+  kill: partial(kill, 'no permission checks in the sandbox; init is not protected from SIG_DFL signals'),
+  tgkill: supported(tgkill),
+  tkill: supported(tkill),
+  rt_sigqueueinfo: supported(rtSigqueueinfo),
+  rt_tgsigqueueinfo: supported(rtTgsigqueueinfo),
+  rt_sigsuspend: supported(rtSigsuspend),
+  pause: supported(pause),
+  rt_sigtimedwait: supported(rtSigtimedwait),
+  rt_sigreturn: partial(rtSigreturn, 'FPU state is restored only on platforms that expose FP registers'),
+  signalfd: partial(signalfd, SIGNALFD_NOTE),
+  signalfd4: partial(signalfd4, SIGNALFD_NOTE),
 };
