@@ -101,6 +101,10 @@ export abstract class Inode {
   symlink(name: string, target: string, owner: Owner): Inode {
     return this.dirOp(`symlink ${name} ${target} ${owner.uid}`);
   }
+  /** A special file (`mode` carries the S_IFMT type; sockets for bind(2)). */
+  mknod(name: string, mode: number, owner: Owner): Inode {
+    return this.dirOp(`mknod ${name} ${mode} ${owner.uid}`);
+  }
   /** Hard link `target` (same filesystem, not a directory) as `name`. */
   link(name: string, target: Inode): void {
     return this.dirOp(`link ${name} ${target.mode}`);

@@ -9,6 +9,7 @@ import {
   R_OK,
   RENAME,
   S_IFMT,
+  S_IFSOCK,
   S_ISGID,
   W_OK,
   X_OK,
@@ -248,6 +249,7 @@ export class Vfs {
       return new InodeFile(loc.inode, kept & (O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC | O.LARGEFILE), loc.path);
     }
     if (isSymlink(st.mode)) fail('ELOOP', loc.path);
+    if ((st.mode & S_IFMT) === S_IFSOCK) fail('ENXIO', `open of socket ${loc.path}`);
     if (flags & O.DIRECTORY && !isDir(st.mode)) fail('ENOTDIR', loc.path);
     const writing = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
     if (isDir(st.mode) && (acc !== O.RDONLY || flags & O.CREAT)) fail('EISDIR', loc.path);
@@ -285,6 +287,13 @@ export class Vfs {
     if (type !== 0 && !isRegular(type)) fail('EPERM', `mknod type ${type.toString(8)}`);
     const p = this.createTarget(t, dirfd, path);
     p.dir.inode.create(p.name, this.newMode(t, mode), this.owner(t, p.dir.inode));
+  }
+
+  /** bind(2) of a unix socket to a path: a new S_IFSOCK node (EEXIST if the name is taken). */
+  mksockAt(t: Task, dirfd: number, path: string, mode: number): Loc {
+    const p = this.createTarget(t, dirfd, path);
+    const inode = p.dir.inode.mknod(p.name, S_IFSOCK | this.newMode(t, mode), this.owner(t, p.dir.inode));
+    return { inode, path: childPath(p.dir.path, p.name) };
   }
 
   symlinkAt(t: Task, target: string, dirfd: number, path: string): void {

@@ -181,6 +181,10 @@ export class OverlayInode extends Inode {
     return this.adopt(name, this.copyUp().symlink(name, target, owner));
   }
 
+  override mknod(name: string, mode: number, owner: Owner): Inode {
+    return this.adopt(name, this.copyUp().mknod(name, mode, owner));
+  }
+
   override link(name: string, target: Inode): void {
     if (!(target instanceof OverlayInode) || target.fs !== this.fs) fail('EXDEV', name);
     const targetUpper = target.copyUp();

@@ -154,6 +154,13 @@ export class TmpfsSymlink extends TmpfsNode {
   }
 }
 
+/** A node with no contents of its own: a bound unix socket's name. */
+export class TmpfsSpecial extends TmpfsNode {
+  get size(): number {
+    return 0;
+  }
+}
+
 export class TmpfsDir extends TmpfsNode {
   private readonly children = new Map<string, Inode>();
 
@@ -209,6 +216,12 @@ export class TmpfsDir extends TmpfsNode {
     const l = new TmpfsSymlink(this.fs, target, owner);
     this.insert(name, l);
     return l;
+  }
+
+  override mknod(name: string, mode: number, owner: Owner): Inode {
+    const n = new TmpfsSpecial(this.fs, mode, owner);
+    this.insert(name, n);
+    return n;
   }
 
   override link(name: string, target: Inode): void {

@@ -1,0 +1,518 @@
+/**
+ * The socket family: AF_UNIX sockets implemented in the Sentry
+ * (fsimpl/socket). Other families fail as on a kernel built without them.
+ */
+import { AT_FDCWD, O, S_IFMT, S_IFSOCK, W_OK } from '../abi/linux/fs';
+import { MSG, MSGHDR, SOL_SOCKET } from '../abi/linux/scm';
+import { SIG } from '../abi/linux/signal';
+import {
+  AF, AF_MAX, MSG_FLAGS, SCM_CREDENTIALS, SHUT, SO, SOCK, SOCK_BUF_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
+  SOCKADDR_UN, SOMAXCONN, TIMEVAL_SIZE,
+} from '../abi/linux/socket';
+import { fail, isLinuxError } from '../errors/linuxerr';
+import { sendSignal } from '../kernel/signal/send';
+import type { Task } from '../kernel/task';
+import { decodeUnixAddr, encodeUnixAddr, UnixAddr } from '../fsimpl/socket/address';
+import { ControlWriter, encodeUcred, parseSendControl, SendControl, Ucred } from '../fsimpl/socket/control';
+import { unixNamespace } from '../fsimpl/socket/namespace';
+import { UnixSocket, Waiting } from '../fsimpl/socket/unix';
+import type { FileDescription } from '../vfs/file';
+import { checkAccess } from '../vfs/perm';
+import type { SyscallArgs } from './args';
+import { Iovec, MAX_RW_COUNT, nofile, readIovecs } from './fs-mem';
+import { FamilyRows, partial, supported } from './rows';
+
+/** sizeof(struct sockaddr_storage): the most bind/connect/sendto copy in. */
+const SOCKADDR_STORAGE = 128;
+/** A stream send reads at most this much app memory per call (a short count beyond). */
+const STREAM_SEND_MAX = 4 << 20;
+
+function sock(t: Task, fd: number): UnixSocket {
+  const f = t.process.fds.get(fd);
+  return f instanceof UnixSocket ? f : fail('ENOTSOCK', `fd ${fd}`);
+}
+
+function credOf(t: Task): Ucred {
+  return { pid: t.process.pid, uid: t.process.creds.euid, gid: t.process.creds.egid };
+}
+
+function install(t: Task, f: FileDescription, cloexec: boolean): number {
+  try {
+    return t.process.fds.install(f, { cloexec, limit: nofile(t) });
+  } catch (e) {
+    f.decRef();
+    throw e;
+  }
+}
+
+/** Waiting rules of one call: O_NONBLOCK or MSG_DONTWAIT, and SO_RCVTIMEO/SO_SNDTIMEO. */
+function waiting(t: Task, s: UnixSocket, flags: number, timeoNs: bigint): Waiting {
+  const nonblock = s.nonblocking || (flags & MSG.DONTWAIT) !== 0 || timeoNs < 0n;
+  return { nonblock, deadline: timeoNs > 0n ? t.deadline(timeoNs) : undefined };
+}
+
+/** The SOCK_* type of socket()/socketpair(), after Linux's family and flag checks. */
+function socketType(domain: number, type: number, protocol: number): number {
+  if (domain < 0 || domain >= AF_MAX) fail('EAFNOSUPPORT', `family ${domain}`);
+  if (type & ~(SOCK.TYPE_MASK | SOCK.NONBLOCK | SOCK.CLOEXEC)) fail('EINVAL', `type flags ${type.toString(16)}`);
+  if (domain !== AF.UNIX) fail('EAFNOSUPPORT', `family ${domain} (AF_INET/AF_INET6 until the network stack lands)`);
+  if (protocol !== 0 && protocol !== AF.UNIX) fail('EPROTONOSUPPORT', `protocol ${protocol}`);
+  const base = type & SOCK.TYPE_MASK;
+  if (base === SOCK.STREAM || base === SOCK.DGRAM || base === SOCK.SEQPACKET) return base;
+  // unix_create: BSD's AF_UNIX SOCK_RAW is a datagram socket.
+  if (base === SOCK.RAW) return SOCK.DGRAM;
+  return fail('ESOCKTNOSUPPORT', `type ${base}`);
+}
+
+function newSocket(t: Task, type: number, nonblock: boolean): UnixSocket {
+  const c = t.process.creds;
+  return new UnixSocket(unixNamespace(t.kernel), type, nonblock, { uid: c.euid, gid: c.egid }, credOf(t));
+}
+
+/** socket(2): AF_UNIX stream, datagram (and raw) and seqpacket sockets. */
+function socket(t: Task, a: SyscallArgs): number {
+  const type = a.int(1);
+  const s = newSocket(t, socketType(a.int(0), type, a.int(2)), (type & SOCK.NONBLOCK) !== 0);
+  return install(t, s, (type & SOCK.CLOEXEC) !== 0);
+}
+
+/** socketpair(2): two connected AF_UNIX sockets, each with the creator as SO_PEERCRED. */
+function socketpair(t: Task, a: SyscallArgs): number {
+  const type = a.int(1);
+  const base = socketType(a.int(0), type, a.int(2));
+  const c = t.process.creds;
+  const pair = UnixSocket.pair(unixNamespace(t.kernel), base, (type & SOCK.NONBLOCK) !== 0, { uid: c.euid, gid: c.egid }, credOf(t));
+  const cloexec = (type & SOCK.CLOEXEC) !== 0;
+  const fd0 = install(t, pair[0], cloexec);
+  let fd1: number;
+  try {
+    fd1 = install(t, pair[1], cloexec);
+  } catch (e) {
+    t.process.fds.close(fd0);
+    throw e;
+  }
+  const out = Buffer.alloc(8);
+  out.writeInt32LE(fd0, 0);
+  out.writeInt32LE(fd1, 4);
+  try {
+    t.mem.write(a.ptr(3), out);
+  } catch (e) {
+    t.process.fds.close(fd0);
+    t.process.fds.close(fd1);
+    throw e;
+  }
+  return 0;
+}
+
+/** move_addr_to_kernel: EINVAL for a length outside [0, sizeof(sockaddr_storage)]. */
+function readSockaddr(t: Task, addr: number, len: number): Buffer {
+  if (len < 0 || len > SOCKADDR_STORAGE) fail('EINVAL', `addrlen ${len}`);
+  return len === 0 ? Buffer.alloc(0) : t.mem.read(addr, len);
+}
+
+/**
+ * move_addr_to_user: copies as much of `addr` as the caller's length
+ * allows and stores the full length (EINVAL for a negative length).
+ */
+function writeSockaddr(t: Task, addr: number, lenPtr: number, value: Buffer): void {
+  if (addr === 0) return;
+  const len = t.mem.read(lenPtr, 4).readInt32LE(0);
+  if (len < 0) fail('EINVAL', `addrlen ${len}`);
+  if (len > 0) t.mem.write(addr, value.subarray(0, Math.min(len, value.length)));
+  const out = Buffer.alloc(4);
+  out.writeInt32LE(value.length);
+  t.mem.write(lenPtr, out);
+}
+
+/** The socket a connect/sendto address names: ECONNREFUSED when nothing listens there. */
+function findSocket(t: Task, addr: UnixAddr): UnixSocket {
+  const ns = unixNamespace(t.kernel);
+  if (addr.kind === 'abstract') return ns.lookupAbstract(addr.name) ?? fail('ECONNREFUSED', 'no abstract socket');
+  const loc = t.kernel.vfs.resolve(t, AT_FDCWD, addr.path, true);
+  const st = loc.inode.stat();
+  checkAccess(t.process.creds, st, W_OK, `connect ${loc.path}`);
+  if ((st.mode & S_IFMT) !== S_IFSOCK) fail('ECONNREFUSED', `${loc.path} is not a socket`);
+  return ns.lookupNode(st) ?? fail('ECONNREFUSED', `nothing bound at ${loc.path}`);
+}
+
+/** SO_PASSCRED sockets get a name before they connect or send (unix_autobind). */
+function autobindForCreds(t: Task, s: UnixSocket): void {
+  if (s.passcred && s.name === undefined) unixNamespace(t.kernel).autobind(s);
+}
+
+/**
+ * bind(2): a path (a new S_IFSOCK node, mode 0777 & ~umask; EADDRINUSE if
+ * the name exists), an abstract name, or with only sun_family an autobind
+ * name. EINVAL if already bound.
+ */
+function bind(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  const raw = readSockaddr(t, a.ptr(1), a.int(2));
+  const ns = unixNamespace(t.kernel);
+  if (raw.length === SOCKADDR_UN.PATH && raw.readUInt16LE(0) === AF.UNIX) {
+    if (s.name === undefined) ns.autobind(s);
+    return 0;
+  }
+  const addr = decodeUnixAddr(raw);
+  if (s.name !== undefined) fail('EINVAL', 'socket already bound');
+  if (addr.kind === 'abstract') {
+    ns.bindAbstract(s, addr.name);
+    return 0;
+  }
+  let node;
+  try {
+    node = t.kernel.vfs.mksockAt(t, AT_FDCWD, addr.path, 0o777);
+  } catch (e) {
+    if (isLinuxError(e, 'EEXIST')) fail('EADDRINUSE', addr.path);
+    throw e;
+  }
+  ns.bindNode(s, node.inode.stat(), addr.name);
+  return 0;
+}
+
+/** listen(2): backlogs above SOMAXCONN (and negative ones) are capped to it. */
+function listen(t: Task, a: SyscallArgs): number {
+  const backlog = a.uint(1);
+  sock(t, a.int(0)).listen(Math.min(backlog, SOMAXCONN), credOf(t));
+  return 0;
+}
+
+/**
+ * connect(2): a stream/seqpacket connection completes as soon as it is
+ * queued on the listener (waiting only while its backlog is full);
+ * a datagram socket records its peer, or forgets it for AF_UNSPEC.
+ */
+function connect(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  const raw = readSockaddr(t, a.ptr(1), a.int(2));
+  if (s.type === SOCK.DGRAM && raw.length >= 2 && raw.readUInt16LE(0) === AF.UNSPEC) {
+    s.connectDgram(undefined);
+    return 0;
+  }
+  const target = findSocket(t, decodeUnixAddr(raw));
+  autobindForCreds(t, s);
+  if (s.type === SOCK.DGRAM) s.connectDgram(target);
+  else s.connectStream(target, credOf(t), waiting(t, s, 0, s.sndtimeoNs));
+  return 0;
+}
+
+/** accept4(2): SOCK_NONBLOCK/SOCK_CLOEXEC; the client's address (just sun_family if it is unbound). */
+function acceptOn(t: Task, fd: number, addr: number, lenPtr: number, flags: number): number {
+  if (flags & ~(SOCK.NONBLOCK | SOCK.CLOEXEC)) fail('EINVAL', `accept4 flags ${flags.toString(16)}`);
+  const s = sock(t, fd);
+  const conn = s.accept(waiting(t, s, 0, s.rcvtimeoNs));
+  if (flags & SOCK.NONBLOCK) conn.flags |= O.NONBLOCK;
+  try {
+    writeSockaddr(t, addr, lenPtr, encodeUnixAddr(conn.peer?.name));
+  } catch (e) {
+    conn.decRef();
+    throw e;
+  }
+  return install(t, conn, (flags & SOCK.CLOEXEC) !== 0);
+}
+
+function accept4(t: Task, a: SyscallArgs): number {
+  return acceptOn(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3));
+}
+
+/** accept(2): accept4 with no flags. */
+function accept(t: Task, a: SyscallArgs): number {
+  return acceptOn(t, a.int(0), a.ptr(1), a.ptr(2), 0);
+}
+
+/** getsockname(2): the bound name, or just sun_family when unbound. */
+function getsockname(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  writeSockaddr(t, a.ptr(1), a.ptr(2), encodeUnixAddr(s.name));
+  return 0;
+}
+
+/** getpeername(2): the peer's name; ENOTCONN when not connected. */
+function getpeername(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  const peer = s.state === 'connected' ? s.peer : undefined;
+  if (!peer) fail('ENOTCONN', s.path);
+  writeSockaddr(t, a.ptr(1), a.ptr(2), encodeUnixAddr(peer.name));
+  return 0;
+}
+
+function gather(t: Task, iov: Iovec[], max: number): Buffer {
+  const parts: Buffer[] = [];
+  let left = max;
+  for (const v of iov) {
+    if (left === 0) break;
+    const n = Math.min(v.len, left);
+    if (n > 0) parts.push(t.mem.read(v.base, n));
+    left -= n;
+  }
+  return Buffer.concat(parts);
+}
+
+function scatter(t: Task, iov: Iovec[], data: Buffer): void {
+  let off = 0;
+  for (const v of iov) {
+    if (off >= data.length) break;
+    const n = Math.min(v.len, data.length - off);
+    t.mem.write(v.base, data.subarray(off, off + n));
+    off += n;
+  }
+}
+
+/** SCM_CREDENTIALS a sender may claim: its own pid and one of its ids, unless root (__scm_send's checks). */
+function checkClaimedCreds(t: Task, c: Ucred): void {
+  const k = t.process.creds;
+  if (k.euid === 0) return;
+  if (c.pid !== t.process.pid) fail('EPERM', `SCM_CREDENTIALS pid ${c.pid}`);
+  if (![k.uid, k.euid, k.suid].includes(c.uid)) fail('EPERM', `SCM_CREDENTIALS uid ${c.uid}`);
+  if (![k.gid, k.egid, k.sgid].includes(c.gid)) fail('EPERM', `SCM_CREDENTIALS gid ${c.gid}`);
+}
+
+/**
+ * The common part of send/sendto/sendmsg. `dest` is the raw sockaddr (if
+ * any). EPIPE on a stream raises SIGPIPE unless MSG_NOSIGNAL.
+ */
+function sendCommon(t: Task, s: UnixSocket, iov: Iovec[], control: SendControl, flags: number, dest: Buffer | undefined): number {
+  if (flags & MSG_FLAGS.OOB) fail('EOPNOTSUPP', 'MSG_OOB');
+  let to: UnixSocket | undefined;
+  if (dest !== undefined && s.type === SOCK.STREAM) fail(s.state === 'connected' ? 'EISCONN' : 'EOPNOTSUPP', 'address on a stream send');
+  if (dest !== undefined && s.type === SOCK.DGRAM) to = findSocket(t, decodeUnixAddr(dest));
+  const total = iov.reduce((n, v) => n + v.len, 0);
+  if (s.type !== SOCK.STREAM && total > s.sndbuf - 32) fail('EMSGSIZE', `${total} bytes`);
+  const rights = control.fds.map((fd) => t.process.fds.get(fd));
+  const creds = control.creds ?? { pid: t.process.pid, uid: t.process.creds.uid, gid: t.process.creds.gid };
+  if (control.creds) checkClaimedCreds(t, control.creds);
+  if (s.type === SOCK.DGRAM) autobindForCreds(t, s);
+  const data = gather(t, iov, Math.min(total, s.type === SOCK.STREAM ? STREAM_SEND_MAX : MAX_RW_COUNT));
+  try {
+    return s.send(data, rights, creds, to, waiting(t, s, flags, s.sndtimeoNs));
+  } catch (e) {
+    if (isLinuxError(e, 'EPIPE') && s.type === SOCK.STREAM && !(flags & MSG.NOSIGNAL)) sendSignal(t, SIG.SIGPIPE);
+    throw e;
+  }
+}
+
+interface RecvResult {
+  n: number;
+  msgFlags: number;
+  from: Buffer;
+  control: Buffer;
+}
+
+/**
+ * The common part of recv/recvfrom/recvmsg: MSG_PEEK, MSG_WAITALL,
+ * MSG_TRUNC (the real length of a longer datagram), MSG_DONTWAIT, and the
+ * control messages (SCM_CREDENTIALS with SO_PASSCRED, then SCM_RIGHTS as
+ * new fds, MSG_CMSG_CLOEXEC; what does not fit is dropped with MSG_CTRUNC).
+ */
+function recvCommon(t: Task, s: UnixSocket, iov: Iovec[], flags: number, controlLen: number): RecvResult {
+  if (flags & MSG_FLAGS.OOB) fail('EOPNOTSUPP', 'MSG_OOB');
+  if (flags & MSG_FLAGS.ERRQUEUE) fail('EAGAIN', 'no error queue on unix sockets');
+  const total = Math.min(iov.reduce((n, v) => n + v.len, 0), MAX_RW_COUNT);
+  const r = s.recv(total, { peek: (flags & MSG_FLAGS.PEEK) !== 0, waitAll: (flags & MSG_FLAGS.WAITALL) !== 0 }, waiting(t, s, flags, s.rcvtimeoNs));
+  const writer = new ControlWriter(controlLen);
+  try {
+    scatter(t, iov, r.data);
+  } catch (e) {
+    for (const f of r.rights) f.decRef();
+    throw e;
+  }
+  if (s.passcred && r.creds) writer.put(SOL_SOCKET, SCM_CREDENTIALS, encodeUcred(r.creds));
+  const fds = installRights(t, r.rights, writer.fdRoom(), (flags & MSG.CMSG_CLOEXEC) !== 0);
+  writer.putRights(fds, r.rights.length - fds.length);
+  const truncated = s.type !== SOCK.STREAM && r.fullLength > r.data.length;
+  return {
+    n: truncated && flags & MSG_FLAGS.TRUNC ? r.fullLength : r.data.length,
+    msgFlags: (truncated ? MSG_FLAGS.TRUNC : 0) | writer.flags,
+    from: r.from ? encodeUnixAddr(r.from) : Buffer.alloc(0),
+    control: writer.bytes(),
+  };
+}
+
+/** Installs up to `room` received descriptions as fds (stopping at EMFILE); drops the rest. */
+function installRights(t: Task, rights: FileDescription[], room: number, cloexec: boolean): number[] {
+  const fds: number[] = [];
+  for (const f of rights) {
+    if (fds.length < room) {
+      try {
+        fds.push(t.process.fds.install(f, { cloexec, limit: nofile(t) }));
+        continue;
+      } catch (e) {
+        if (!isLinuxError(e, 'EMFILE')) throw e;
+        room = fds.length;
+      }
+    }
+    f.decRef();
+  }
+  return fds;
+}
+
+/** sendto(2) (send(2) is sendto without an address). */
+function sendto(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  const addrLen = a.int(5);
+  const dest = a.ptr(4) !== 0 && addrLen !== 0 ? readSockaddr(t, a.ptr(4), addrLen) : undefined;
+  return sendCommon(t, s, [{ base: a.ptr(1), len: a.size(2) }], { fds: [] }, a.int(3), dest);
+}
+
+/** recvfrom(2): the sender's address is empty (length 0) when it was unbound. */
+function recvfrom(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  const r = recvCommon(t, s, [{ base: a.ptr(1), len: a.size(2) }], a.int(3), 0);
+  writeSockaddr(t, a.ptr(4), a.ptr(5), r.from);
+  return r.n;
+}
+
+/** sendmsg(2): iovecs, an optional destination and SCM_RIGHTS/SCM_CREDENTIALS. */
+function sendmsg(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  const h = t.mem.read(a.ptr(1), MSGHDR.SIZE);
+  const namePtr = Number(h.readBigUInt64LE(MSGHDR.NAME));
+  const nameLen = h.readInt32LE(MSGHDR.NAMELEN);
+  const controlLen = h.readBigUInt64LE(MSGHDR.CONTROLLEN);
+  if (controlLen > 0x7fffffffn) fail('ENOBUFS', 'msg_controllen');
+  const control = controlLen > 0n ? t.mem.read(Number(h.readBigUInt64LE(MSGHDR.CONTROL)), Number(controlLen)) : Buffer.alloc(0);
+  const iov = readIovecs(t.mem, Number(h.readBigUInt64LE(MSGHDR.IOV)), Number(h.readBigUInt64LE(MSGHDR.IOVLEN)));
+  const dest = namePtr !== 0 && nameLen !== 0 ? readSockaddr(t, namePtr, nameLen) : undefined;
+  return sendCommon(t, s, iov, parseSendControl(control), a.int(2), dest);
+}
+
+/** recvmsg(2): fills msg_name/msg_namelen, msg_control/msg_controllen and msg_flags. */
+function recvmsg(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  const msgPtr = a.ptr(1);
+  const h = t.mem.read(msgPtr, MSGHDR.SIZE);
+  const namePtr = Number(h.readBigUInt64LE(MSGHDR.NAME));
+  if (h.readInt32LE(MSGHDR.NAMELEN) < 0) fail('EINVAL', 'msg_namelen');
+  const controlPtr = Number(h.readBigUInt64LE(MSGHDR.CONTROL));
+  const controlLen = controlPtr === 0 ? 0 : Math.min(Number(h.readBigUInt64LE(MSGHDR.CONTROLLEN)), 0x7fffffff);
+  const iov = readIovecs(t.mem, Number(h.readBigUInt64LE(MSGHDR.IOV)), Number(h.readBigUInt64LE(MSGHDR.IOVLEN)));
+  const r = recvCommon(t, s, iov, a.int(2), controlLen);
+  writeSockaddr(t, namePtr, msgPtr + MSGHDR.NAMELEN, r.from);
+  if (r.control.length > 0) t.mem.write(controlPtr, r.control);
+  const tail = Buffer.alloc(8 + 4);
+  tail.writeBigUInt64LE(BigInt(r.control.length), 0);
+  tail.writeInt32LE(r.msgFlags, 8);
+  t.mem.write(msgPtr + MSGHDR.CONTROLLEN, tail);
+  return r.n;
+}
+
+/** shutdown(2): SHUT_RD/SHUT_WR/SHUT_RDWR; the peer of a connected stream sees EOF or EPIPE. */
+function shutdown(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  const how = a.int(1);
+  if (how < SHUT.RD || how > SHUT.RDWR) fail('EINVAL', `how ${how}`);
+  s.shutdown(how);
+  return 0;
+}
+
+function intValue(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  return b;
+}
+
+function timevalValue(ns: bigint): Buffer {
+  const b = Buffer.alloc(TIMEVAL_SIZE);
+  if (ns > 0n) {
+    b.writeBigInt64LE(ns / 1_000_000_000n, 0);
+    b.writeBigInt64LE((ns % 1_000_000_000n) / 1000n, 8);
+  }
+  return b;
+}
+
+/** The value getsockopt(SOL_SOCKET, `name`) reports; ENOPROTOOPT for options unix sockets lack. */
+function optionValue(s: UnixSocket, name: number): Buffer {
+  switch (name) {
+    case SO.TYPE: return intValue(s.type);
+    case SO.DOMAIN: return intValue(AF.UNIX);
+    case SO.PROTOCOL: return intValue(0);
+    case SO.ERROR: return intValue(s.takeError());
+    case SO.ACCEPTCONN: return intValue(s.state === 'listening' ? 1 : 0);
+    case SO.SNDBUF: return intValue(s.sndbuf);
+    case SO.RCVBUF: return intValue(s.rcvbuf);
+    case SO.PASSCRED: return intValue(s.passcred ? 1 : 0);
+    case SO.REUSEADDR: return intValue(reuseAddr.has(s) ? 1 : 0);
+    case SO.RCVTIMEO: return timevalValue(s.rcvtimeoNs);
+    case SO.SNDTIMEO: return timevalValue(s.sndtimeoNs);
+    case SO.PEERCRED: return encodeUcred(s.peerCred ?? { pid: 0, uid: -1, gid: -1 });
+    default: return fail('ENOPROTOOPT', `SOL_SOCKET option ${name}`);
+  }
+}
+
+/** SO_REUSEADDR has no effect on unix sockets; it is only remembered for getsockopt. */
+const reuseAddr = new WeakSet<UnixSocket>();
+
+/** getsockopt(2): SOL_SOCKET options; the value is cut to the caller's length, which is then updated. */
+function getsockopt(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  if (a.int(1) !== SOL_SOCKET) fail('EOPNOTSUPP', `level ${a.int(1)}`);
+  const lenPtr = a.ptr(4);
+  const len = t.mem.read(lenPtr, 4).readInt32LE(0);
+  if (len < 0) fail('EINVAL', `optlen ${len}`);
+  const value = optionValue(s, a.int(2));
+  const n = Math.min(len, value.length);
+  if (n > 0) t.mem.write(a.ptr(3), value.subarray(0, n));
+  t.mem.write(lenPtr, intValue(n));
+  return 0;
+}
+
+/** SO_SNDBUF/SO_RCVBUF: capped to the sysctl maximum, doubled for overhead, floored at Linux's minimum. */
+function bufferSize(v: number, min: number): number {
+  const capped = v < 0 ? SOCK_BUF_MAX : Math.min(v, SOCK_BUF_MAX);
+  return Math.max(capped * 2, min);
+}
+
+/** SO_RCVTIMEO/SO_SNDTIMEO: 0 waits forever; a negative time means do not wait (-1n). */
+function readTimeout(t: Task, addr: number, len: number): bigint {
+  if (len < TIMEVAL_SIZE) fail('EINVAL', `timeval length ${len}`);
+  const b = t.mem.read(addr, TIMEVAL_SIZE);
+  const sec = b.readBigInt64LE(0);
+  const usec = b.readBigInt64LE(8);
+  if (usec < 0n || usec >= 1_000_000n) fail('EDOM', `tv_usec ${usec}`);
+  if (sec < 0n) return -1n;
+  return sec * 1_000_000_000n + usec * 1000n;
+}
+
+/** setsockopt(2): the SOL_SOCKET options unix sockets use; ENOPROTOOPT otherwise. */
+function setsockopt(t: Task, a: SyscallArgs): number {
+  const s = sock(t, a.int(0));
+  if (a.int(1) !== SOL_SOCKET) fail('EOPNOTSUPP', `level ${a.int(1)}`);
+  const name = a.int(2);
+  const addr = a.ptr(3);
+  const len = a.int(4);
+  if (len < 4) fail('EINVAL', `optlen ${len}`);
+  if (name === SO.RCVTIMEO) s.rcvtimeoNs = readTimeout(t, addr, len);
+  else if (name === SO.SNDTIMEO) s.sndtimeoNs = readTimeout(t, addr, len);
+  else {
+    const v = t.mem.read(addr, 4).readInt32LE(0);
+    if (name === SO.SNDBUF) s.sndbuf = bufferSize(v, SOCK_MIN_SNDBUF);
+    else if (name === SO.RCVBUF) s.rcvbuf = bufferSize(v, SOCK_MIN_RCVBUF);
+    else if (name === SO.PASSCRED) s.passcred = v !== 0;
+    else if (name === SO.REUSEADDR) {
+      if (v) reuseAddr.add(s);
+      else reuseAddr.delete(s);
+    } else fail('ENOPROTOOPT', `SOL_SOCKET option ${name}`);
+  }
+  return 0;
+}
+
+const OTHER_FAMILIES = 'AF_UNIX only: other families are EAFNOSUPPORT (AF_INET/AF_INET6 until the network stack lands)';
+
+export const socketRows: FamilyRows = {
+  socket: partial(socket, OTHER_FAMILIES),
+  socketpair: partial(socketpair, OTHER_FAMILIES),
+  bind: partial(bind, 'filesystem names only on tmpfs/overlay directories (EPERM on Gofer-only mounts)'),
+  listen: supported(listen),
+  accept: supported(accept),
+  accept4: supported(accept4),
+  connect: supported(connect),
+  getsockname: supported(getsockname),
+  getpeername: supported(getpeername),
+  sendto: partial(sendto, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call'),
+  recvfrom: partial(recvfrom, 'MSG_OOB is EOPNOTSUPP; MSG_ERRQUEUE is EAGAIN'),
+  sendmsg: partial(sendmsg, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call'),
+  recvmsg: partial(recvmsg, 'MSG_OOB is EOPNOTSUPP; MSG_ERRQUEUE is EAGAIN; no SCM_SECURITY'),
+  shutdown: supported(shutdown),
+  getsockopt: partial(getsockopt, 'SOL_SOCKET: SO_TYPE/DOMAIN/PROTOCOL/ERROR/ACCEPTCONN/SNDBUF/RCVBUF/PASSCRED/PEERCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; ENOPROTOOPT otherwise'),
+  setsockopt: partial(setsockopt, 'SOL_SOCKET: SO_SNDBUF/RCVBUF/PASSCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; ENOPROTOOPT otherwise'),
+};
