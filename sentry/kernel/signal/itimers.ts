@@ -2,7 +2,7 @@
  * Per-process interval timers on the kernel timer wheel: ITIMER_REAL
  * (alarm/setitimer → SIGALRM) and POSIX timers (timer_create). Deadlines are
  * host CLOCK_MONOTONIC; periodic timers re-arm from their previous
- * deadline, so a late scheduler loop fires the missed periods as overruns.
+ * deadline, and periods a late scheduler loop missed count as overruns.
  */
 import { SI, SIGINFO } from '../../abi/linux/sigframe';
 import { SIG } from '../../abi/linux/signal';
@@ -19,14 +19,18 @@ export interface TimerSetting {
   interval: bigint;
 }
 
-/** A one-shot or periodic timer that calls `expire` on each expiry. */
+/**
+ * A one-shot or periodic timer that calls `expire` on each expiry, with
+ * the number of whole periods that had already passed as well (a periodic
+ * timer whose loop was late skips them in one step, like hrtimer_forward).
+ */
 export class IntervalTimer {
   private handle: TimerHandle | undefined;
   private interval = 0n;
 
   constructor(
     private readonly kernel: Kernel,
-    private readonly expire: () => void,
+    private readonly expire: (missed: number) => void,
   ) {}
 
   /** Arms at absolute monotonic `deadlineNs` (disarms when undefined); returns the previous setting. */
@@ -53,8 +57,13 @@ export class IntervalTimer {
   private arm(deadlineNs: bigint): void {
     this.handle = this.kernel.timers.schedule(deadlineNs, () => {
       this.handle = undefined;
-      if (this.interval > 0n) this.arm(deadlineNs + this.interval);
-      this.expire();
+      let missed = 0n;
+      if (this.interval > 0n) {
+        const late = monotonicNs() - deadlineNs;
+        missed = late > this.interval ? late / this.interval : 0n;
+        this.arm(deadlineNs + (missed + 1n) * this.interval);
+      }
+      this.expire(Number(missed));
     });
   }
 }
@@ -83,15 +92,16 @@ export class PosixTimer {
     private readonly process: Process,
     private readonly ev: SigEvent,
   ) {
-    this.timer = new IntervalTimer(process.kernel, () => this.expire());
+    this.timer = new IntervalTimer(process.kernel, (missed) => this.expire(missed));
   }
 
-  private expire(): void {
+  private expire(missed: number): void {
     if (this.ev.notify === 'none') return;
     if (this.queued) {
-      this.overrun = Math.min(this.overrun + 1, DELAYTIMER_MAX);
+      this.overrun = Math.min(this.overrun + 1 + missed, DELAYTIMER_MAX);
       return;
     }
+    this.overrun = Math.min(missed, DELAYTIMER_MAX);
     const info = kernelInfo(this.ev.signo, SI.TIMER);
     info.writeInt32LE(this.id, SIGINFO.TIMERID);
     info.writeBigUInt64LE(this.ev.value, SIGINFO.VALUE);
