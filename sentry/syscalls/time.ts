@@ -1,11 +1,11 @@
 /**
  * Time syscalls. Clocks come from the host's; CPU-time clocks report the
- * app's host thread CPU time. Sleeps block the Sentry thread (one task per
- * sandbox until the process-model work parks blocked tasks).
+ * app's host thread CPU time. Sleeps park the task on a kernel timer.
  */
 import { CLOCK, TIMER_ABSTIME, TIMESPEC_SIZE, encodeTimespec, encodeTimeval, decodeTimespec } from '../abi/linux/time';
 import { fail } from '../errors/linuxerr';
-import { hostClockNs, sleepNs } from '../platform/host/clock';
+import { hostClockNs } from '../platform/host/clock';
+import { Block } from '../kernel/wait';
 import { Task } from '../kernel/task';
 import { writeOptional } from '../kernel/usermem';
 import { SyscallArgs } from './args';
@@ -65,20 +65,28 @@ function readTimespec(t: Task, addr: number): bigint {
   return decodeTimespec(t.mem.read(addr, TIMESPEC_SIZE)) ?? fail('EINVAL', 'timespec');
 }
 
-/** nanosleep(2). Not interruptible by signals yet, so `rem` is never written. */
+/**
+ * Parks the task until `deadline` (host monotonic ns); a signal ends the
+ * sleep early with EINTR. The remaining time is not written to `rem`.
+ */
+function sleepUntil(deadline: bigint): never {
+  throw new Block([], deadline, 0, 'eintr');
+}
+
+/** nanosleep(2). */
 function nanosleep(t: Task, a: SyscallArgs): number {
-  sleepNs(readTimespec(t, a.ptr(0)));
-  return 0;
+  return sleepUntil(t.deadline(readTimespec(t, a.ptr(0))));
 }
 
 /** clock_nanosleep(2), relative or TIMER_ABSTIME, on the clocks clock_gettime knows. */
 function clockNanosleep(t: Task, a: SyscallArgs): number {
   const clk = a.int(0);
   if (clk === CLOCK.THREAD_CPUTIME_ID) fail('EINVAL');
-  const now = clockNs(t, clk);
   const req = readTimespec(t, a.ptr(2));
-  sleepNs(a.int(1) & TIMER_ABSTIME ? req - now : req);
-  return 0;
+  if (!(a.int(1) & TIMER_ABSTIME)) return sleepUntil(t.deadline(req));
+  const wait = req - clockNs(t, clk);
+  if (wait <= 0n) return 0;
+  return sleepUntil(t.deadline(wait));
 }
 
 export const timeSyscalls: FamilyRows = {
@@ -86,6 +94,6 @@ export const timeSyscalls: FamilyRows = {
   clock_getres: supported(clockGetres),
   gettimeofday: supported(gettimeofday),
   time: supported(time),
-  nanosleep: partial(nanosleep, 'not interrupted by signals until the process model lands'),
-  clock_nanosleep: partial(clockNanosleep, 'not interrupted by signals until the process model lands'),
+  nanosleep: partial(nanosleep, 'the remaining time is not written back when a signal interrupts'),
+  clock_nanosleep: partial(clockNanosleep, 'the remaining time is not written back when a signal interrupts'),
 };
