@@ -38,6 +38,15 @@ export function readStringArray(t: Task, addr: number): string[] {
 }
 
 /**
+ * Linux's de_thread: the other threads of the process end before the new
+ * image runs. (Linux does it after the last point where exec can fail;
+ * here a later load failure finds them gone already.)
+ */
+function endOtherThreads(t: Task): void {
+  for (const other of [...t.process.tasks]) if (other !== t) other.exitThread(0);
+}
+
+/**
  * Runs the exec and resets per-image task state. Failures after the point
  * of no return kill the process with SIGSEGV, as Linux does.
  */
@@ -51,6 +60,7 @@ function run(t: Task, file: FileDescription, filename: string, argvAddr: number,
     file.decRef();
     throw e;
   }
+  endOtherThreads(t);
   try {
     execFile(t, file, filename, argv, envp, comm);
   } catch (e) {
@@ -70,10 +80,7 @@ function open(t: Task, path: string, nofollow: boolean): FileDescription {
   return t.kernel.vfs.openPath(t, path, O.RDONLY | (nofollow ? O.NOFOLLOW : 0));
 }
 
-/**
- * execve(2). Does not end the other threads of a multi-threaded caller
- * (the kernel's de_thread step) nor write/wake clear_child_tid.
- */
+/** execve(2), from any thread: the others end first. */
 function execve(t: Task, a: SyscallArgs): SyscallControl {
   const path = readCString(t.mem, a.ptr(0));
   if (path === '') fail('ENOENT', 'empty path');
@@ -104,6 +111,6 @@ function execveat(t: Task, a: SyscallArgs): SyscallControl {
 }
 
 export const execSyscalls: FamilyRows = {
-  execve: partial(execve, 'other threads are not ended first; clear_child_tid is not woken'),
+  execve: partial(execve, 'the calling thread keeps its tid (Linux gives it the leader\'s); other threads end before the new image loads'),
   execveat: partial(execveat, 'relative paths under a dirfd resolve through its path name'),
 };
