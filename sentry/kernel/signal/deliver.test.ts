@@ -9,7 +9,7 @@ import { signalSyscalls } from '../../syscalls/signal';
 import { SyscallControl } from '../../syscalls/types';
 import { SIG_IGN } from '../signals';
 import { deliverPending, suspendMask, syscallInterrupted } from './deliver';
-import { childExited, faultSignal, queueSignal, sendSignal, sigBit, takeJobStatus } from './send';
+import { childExited, faultSignal, platformSignal, queueSignal, sendSignal, sigBit, takeJobStatus } from './send';
 import { kernelInfo } from './siginfo';
 import { isStopped } from './state';
 import { HANDLER, RESTORER, child, handler, sandbox, thread } from './testing';
@@ -277,5 +277,20 @@ describe('signal delivery', () => {
     q = s.task.process.sigPending.dequeue(0n);
     assert.equal(q?.info.readInt32LE(SIGINFO.CODE), 2);
     assert.equal(q?.info.readInt32LE(SIGINFO.STATUS), SIG.SIGKILL);
+  });
+});
+
+describe('platform signal stops', () => {
+  it('forces CPU faults but treats signals from outside as process-directed', () => {
+    let s = sandbox();
+    s.task.sigmask = bit(SIG.SIGSEGV);
+    assert.equal(platformSignal(s.task, SIG.SIGSEGV, kernelInfo(SIG.SIGSEGV, 1)), false);
+    assert.equal(s.task.process.exitStatus, 0x8b);
+    s = sandbox();
+    s.task.sigmask = bit(SIG.SIGSEGV) | bit(SIG.SIGINT);
+    assert.equal(platformSignal(s.task, SIG.SIGSEGV, kernelInfo(SIG.SIGSEGV, SI.USER)), true);
+    assert.equal(platformSignal(s.task, SIG.SIGINT, kernelInfo(SIG.SIGINT, SI.USER)), true);
+    assert.equal(s.task.process.sigPending.mask, bit(SIG.SIGSEGV) | bit(SIG.SIGINT));
+    assert.equal(s.task.sigmask, bit(SIG.SIGSEGV) | bit(SIG.SIGINT), 'nothing unblocked');
   });
 });

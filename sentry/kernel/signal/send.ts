@@ -101,8 +101,22 @@ export function forceSignal(t: Task, signo: number, info: Buffer = kernelInfo(si
   return t.process.exitStatus === undefined;
 }
 
-/** faultSignal(t, signo, siginfo): a fault reported by the platform's signal stop. */
+/** faultSignal(t, signo, siginfo): a synchronous fault; see forceSignal. */
 export const faultSignal = forceSignal;
+
+const FAULTS: ReadonlySet<number> = new Set([SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGFPE, SIG.SIGILL, SIG.SIGTRAP]);
+
+/**
+ * A platform signal stop: a fault the CPU raised (a fault signal with a
+ * kernel si_code > 0) is forced on the task; anything else was sent to the
+ * stub from outside the sandbox and is an ordinary process-directed signal.
+ * Returns whether the process is still alive.
+ */
+export function platformSignal(t: Task, signo: number, info: Buffer): boolean {
+  if (FAULTS.has(signo) && info.readInt32LE(SIGINFO.CODE) > 0) return forceSignal(t, signo, info);
+  queueSignal(t.process, signo, info);
+  return t.process.exitStatus === undefined;
+}
 
 /** Stops the process (default action of SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU) and tells its parent. */
 export function stopProcess(p: Process, signo: number): void {
