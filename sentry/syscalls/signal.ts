@@ -6,14 +6,14 @@
  */
 import { Errno } from '../abi/linux/errno';
 import { REG } from '../abi/linux/ptrace';
-import { SI, SIGINFO, SFD } from '../abi/linux/sigframe';
+import { SI, SIGINFO, SFD, SS } from '../abi/linux/sigframe';
 import { SIG } from '../abi/linux/signal';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/linux/time';
-import { fail } from '../errors/linuxerr';
+import { fail, LinuxError } from '../errors/linuxerr';
 import { Process, Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
 import { decodeSigAction, encodeSigAction, SIGACTION_SIZE, SIGINFO_SIZE, validSignal } from '../kernel/signals';
-import { AltStack, onAltStack, popFrame } from '../kernel/signal/frame';
+import { AltStack, DISABLED_ALT_STACK, onAltStack, popFrame } from '../kernel/signal/frame';
 import { dequeueSignal, fpRegsOf, suspendMask } from '../kernel/signal/deliver';
 import { UNBLOCKABLE, discardPending, forceSignal, isIgnored, pendingMask, queueSignal, sigBit } from '../kernel/signal/send';
 import { senderInfo } from '../kernel/signal/siginfo';
@@ -88,41 +88,46 @@ function rtSigpending(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-const SS_ONSTACK = 1;
-const SS_DISABLE = 2;
-const SS_AUTODISARM = 1 << 31;
 const MINSIGSTKSZ = 2048;
 
 /**
- * sigaltstack(2): stack_t is { ss_sp, ss_flags (int, padded), ss_size }.
- * EPERM while running on the alternate stack; SS_AUTODISARM is accepted
- * but not honoured (the stack stays armed inside handlers).
+ * Installs a stack_t as sigaltstack(2) validates it: EPERM while on the
+ * current alternate stack; the mode must be 0, SS_ONSTACK or SS_DISABLE
+ * (SS_AUTODISARM may be added); ENOMEM below MINSIGSTKSZ.
  */
-function sigaltstack(t: Task, a: SyscallArgs): number {
-  const cur = t.altStack;
-  const onStack = onAltStack(cur, t.regs.get(REG.rsp));
-  if (a.ptr(0) !== 0) {
-    const b = t.mem.read(a.ptr(0), 24);
-    const flags = b.readInt32LE(8);
-    const mode = flags & ~SS_AUTODISARM;
-    if (mode !== 0 && mode !== SS_DISABLE && mode !== SS_ONSTACK) fail('EINVAL');
-    if (onStack) fail('EPERM', 'on the alternate stack');
-    const size = Number(b.readBigUInt64LE(16));
-    if (mode !== SS_DISABLE && size < MINSIGSTKSZ) fail('ENOMEM');
-    writeOptional(t.mem, a.ptr(1), encodeStack(cur, onStack));
-    t.altStack = mode === SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp: Number(b.readBigUInt64LE(0)), flags: 0, size };
-  } else {
-    writeOptional(t.mem, a.ptr(1), encodeStack(cur, onStack));
+function setAltStack(t: Task, next: AltStack): void {
+  if (onAltStack(t.altStack, t.regs.get(REG.rsp))) fail('EPERM', 'on the alternate stack');
+  const mode = next.flags & ~SS.AUTODISARM;
+  if (mode !== 0 && mode !== SS.DISABLE && mode !== SS.ONSTACK) fail('EINVAL');
+  if (mode === SS.DISABLE) {
+    t.altStack = DISABLED_ALT_STACK;
+    return;
   }
-  return 0;
+  if (next.size < MINSIGSTKSZ) fail('ENOMEM');
+  t.altStack = next;
 }
 
-function encodeStack(s: AltStack, onStack: boolean): Buffer {
+function decodeStack(b: Buffer): AltStack {
+  return { sp: Number(b.readBigUInt64LE(0)), flags: b.readInt32LE(8), size: Number(b.readBigUInt64LE(16)) };
+}
+
+/** The old stack_t: SS_DISABLE, SS_ONSTACK (running on it) or 0, plus SS_AUTODISARM if set. */
+function encodeStack(t: Task): Buffer {
+  const s = t.altStack;
+  const state = s.size === 0 ? SS.DISABLE : onAltStack(s, t.regs.get(REG.rsp)) ? SS.ONSTACK : 0;
   const b = Buffer.alloc(24);
   b.writeBigUInt64LE(BigInt(s.sp), 0);
-  b.writeInt32LE(s.flags & SS_DISABLE ? SS_DISABLE : onStack ? SS_ONSTACK : 0, 8);
+  b.writeInt32LE(state | (s.flags & SS.AUTODISARM), 8);
   b.writeBigUInt64LE(BigInt(s.size), 16);
   return b;
+}
+
+/** sigaltstack(2): stack_t is { ss_sp, ss_flags (int, padded), ss_size }. */
+function sigaltstack(t: Task, a: SyscallArgs): number {
+  const old = encodeStack(t);
+  if (a.ptr(0) !== 0) setAltStack(t, decodeStack(t.mem.read(a.ptr(0), 24)));
+  writeOptional(t.mem, a.ptr(1), old);
+  return 0;
 }
 
 /** The result of a syscall that signalled: TASK_EXITED if that ended the caller's own process. */
@@ -284,9 +289,11 @@ function rtSigreturn(t: Task): SyscallResult {
   const r = popFrame(t.mem, t.regs);
   if (!r) return forceSignal(t, SIG.SIGSEGV) ? SyscallControl.REGS_SET : SyscallControl.TASK_EXITED;
   t.sigmask = r.mask & ~UNBLOCKABLE;
-  const mode = r.altStack.flags & ~SS_AUTODISARM;
-  if (!onAltStack(t.altStack, t.regs.get(REG.rsp)) && (mode === SS_DISABLE || r.altStack.size >= MINSIGSTKSZ)) {
-    t.altStack = mode === SS_DISABLE ? { sp: 0, flags: SS_DISABLE, size: 0 } : { sp: r.altStack.sp, flags: 0, size: r.altStack.size };
+  // Like Linux's restore_altstack, an invalid saved stack_t is ignored.
+  try {
+    setAltStack(t, r.altStack);
+  } catch (e) {
+    if (!(e instanceof LinuxError)) throw e;
   }
   const fp = fpRegsOf(t.ctx);
   if (fp && r.fpstate) fp.setFpRegs(r.fpstate);
@@ -325,7 +332,7 @@ export const signalSyscalls: FamilyRows = {
   rt_sigaction: supported(rtSigaction),
   rt_sigprocmask: supported(rtSigprocmask),
   rt_sigpending: supported(rtSigpending),
-  sigaltstack: partial(sigaltstack, 'SS_AUTODISARM is accepted but the stack is not disarmed in handlers'),
+  sigaltstack: supported(sigaltstack),
   kill: partial(kill, 'no permission checks in the sandbox; init is not protected from SIG_DFL signals'),
   tgkill: supported(tgkill),
   tkill: supported(tkill),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Errno } from '../../abi/linux/errno';
 import { REG } from '../../abi/linux/ptrace';
-import { FRAME, SA, SIGINFO, SI, UCONTEXT } from '../../abi/linux/sigframe';
+import { FRAME, SA, SIGINFO, SI, SS, UCONTEXT } from '../../abi/linux/sigframe';
 import { SIG } from '../../abi/linux/signal';
 import { SYS } from '../../abi/linux/syscalls';
 import { argsOf } from '../../testing/fakes';
@@ -260,6 +260,22 @@ describe('signal delivery', () => {
     rtSigreturn(s);
     assert.equal(s.task.sigmask, bit(SIG.SIGUSR1));
     assert.equal(s.ctx.regs.get(REG.rax), BigInt.asUintN(64, BigInt(-Errno.EINTR)));
+  });
+
+  it('SS_AUTODISARM: the handler runs on the alternate stack, disarmed; rt_sigreturn re-arms it', () => {
+    const s = sandbox();
+    const alt = { sp: 0x7000_2000, flags: SS.AUTODISARM, size: 0x4000 };
+    s.task.altStack = alt;
+    s.task.process.sigactions.set(SIG.SIGUSR1, handler(SA.ONSTACK));
+    sendSignal(s.task, SIG.SIGUSR1);
+    deliverPending(s.task);
+    const rsp = Number(s.ctx.regs.get(REG.rsp));
+    assert.ok(rsp > alt.sp && rsp < alt.sp + alt.size);
+    assert.deepEqual(s.task.altStack, { sp: 0, flags: SS.DISABLE, size: 0 });
+    const uc = Number(s.ctx.regs.get(REG.rdx));
+    assert.equal(s.ctx.memory.read(uc + UCONTEXT.STACK + 8, 4).readInt32LE(0), SS.AUTODISARM);
+    rtSigreturn(s);
+    assert.deepEqual(s.task.altStack, alt);
   });
 
   it('a child exit sends the exit signal with CLD_EXITED / CLD_KILLED', () => {

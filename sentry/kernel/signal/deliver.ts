@@ -6,12 +6,12 @@
  */
 import { Errno } from '../../abi/linux/errno';
 import { REG } from '../../abi/linux/ptrace';
-import { SA, SIGINFO } from '../../abi/linux/sigframe';
+import { SA, SIGINFO, SS } from '../../abi/linux/sigframe';
 import { SIG } from '../../abi/linux/signal';
 import { Context } from '../../platform/platform';
 import { SIG_DFL, SIG_IGN, SigAction, SignalMask, defaultAction, killedStatus } from '../signals';
 import { Task } from '../task';
-import { pushFrame } from './frame';
+import { DISABLED_ALT_STACK, pushFrame } from './frame';
 import { UNBLOCKABLE, forceSignal, sigBit, stopProcess } from './send';
 import { infoCode } from './siginfo';
 import { isStopped, onDequeue, savedMasks } from './state';
@@ -130,5 +130,6 @@ function runHandler(t: Task, signo: number, info: Buffer, act: SigAction): void 
     return;
   }
   t.sigmask = (t.sigmask | act.mask | (act.flags & BigInt(SA.NODEFER) ? 0n : sigBit(signo))) & ~UNBLOCKABLE;
+  if (t.altStack.flags & SS.AUTODISARM) t.altStack = DISABLED_ALT_STACK;
   if (act.flags & BigInt(SA.RESETHAND)) t.process.sigactions.set(signo, { ...act, handler: SIG_DFL });
 }

@@ -18,15 +18,26 @@ import { isLinuxError } from '../../errors/linuxerr';
 import { MemoryIO, Registers } from '../../platform/platform';
 import { SignalMask } from '../signals';
 
+/** sigaltstack(2) state: ss_flags as the app set it (SS_DISABLE, or 0/SS_ONSTACK with SS_AUTODISARM). */
 export interface AltStack {
   sp: number;
   flags: number;
   size: number;
 }
 
-/** Whether `sp` is on the alternate stack (Linux's on_sig_stack: (ss_sp, ss_sp + ss_size]). */
+export const DISABLED_ALT_STACK: AltStack = { sp: 0, flags: SS.DISABLE, size: 0 };
+
+/**
+ * Whether `sp` is on the alternate stack (Linux's on_sig_stack:
+ * (ss_sp, ss_sp + ss_size]). An SS_AUTODISARM stack never counts: it is
+ * disarmed while a handler runs on it.
+ */
 export function onAltStack(alt: AltStack, sp: bigint): boolean {
-  return !(alt.flags & SS.DISABLE) && sp > BigInt(alt.sp) && sp - BigInt(alt.sp) <= BigInt(alt.size);
+  return !(alt.flags & (SS.DISABLE | SS.AUTODISARM)) && inAltStack(alt, sp);
+}
+
+function inAltStack(alt: AltStack, sp: bigint): boolean {
+  return sp > BigInt(alt.sp) && sp - BigInt(alt.sp) <= BigInt(alt.size);
 }
 
 export interface FrameInput {
@@ -67,12 +78,12 @@ export function pushFrame(mem: MemoryIO, regs: Registers, f: FrameInput): boolea
   if (!(f.flags & BigInt(SA.RESTORER))) return false;
   const rsp = regs.get(REG.rsp);
   const wasOnAlt = onAltStack(f.altStack, rsp);
-  const useAlt = (f.flags & BigInt(SA.ONSTACK)) !== 0n && !(f.altStack.flags & SS.DISABLE);
+  const entering = (f.flags & BigInt(SA.ONSTACK)) !== 0n && !(f.altStack.flags & SS.DISABLE) && !wasOnAlt;
   let sp = rsp - BigInt(REDZONE);
-  if (useAlt && !wasOnAlt) sp = BigInt(f.altStack.sp + f.altStack.size);
+  if (entering) sp = BigInt(f.altStack.sp + f.altStack.size);
   const fp = roundDown(sp - BigInt(FXSAVE_SIZE), 64n);
   const frame = roundDown(fp - BigInt(FRAME.SIZE), 16n) - 8n;
-  if ((useAlt || wasOnAlt) && !onAltStack(f.altStack, frame)) return false;
+  if ((entering || wasOnAlt) && !inAltStack(f.altStack, frame)) return false;
   if (frame < 0n) return false;
 
   const b = Buffer.alloc(Number(fp - frame) + FXSAVE_SIZE);
@@ -80,7 +91,8 @@ export function pushFrame(mem: MemoryIO, regs: Registers, f: FrameInput): boolea
   const uc = FRAME.UC;
   b.writeBigUInt64LE(BigInt(UC.SIGCONTEXT_SS | UC.STRICT_RESTORE_SS), uc + UCONTEXT.FLAGS);
   b.writeBigUInt64LE(BigInt(f.altStack.sp), uc + UCONTEXT.STACK);
-  b.writeInt32LE(f.altStack.flags & SS.DISABLE ? SS.DISABLE : wasOnAlt ? SS.ONSTACK : 0, uc + UCONTEXT.STACK + 8);
+  // Linux saves the flags as set (not SS_ONSTACK), so sigreturn can re-arm an SS_AUTODISARM stack.
+  b.writeInt32LE(f.altStack.flags, uc + UCONTEXT.STACK + 8);
   b.writeBigUInt64LE(BigInt(f.altStack.size), uc + UCONTEXT.STACK + 16);
   const mc = uc + UCONTEXT.MCONTEXT;
   SIGCONTEXT_GREGS.forEach((r, i) => b.writeBigUInt64LE(regs.get(r), mc + i * 8));
