@@ -35,7 +35,7 @@ describe('e2e harness', function () {
 
   it('maps sandbox options onto each runner', () => {
     const o = { rootfs: '/r', overlay: 'none' as const };
-    assert.deepStrictEqual(runnerArgv('tsvisor', ['/bin/true'], o).slice(2), ['do', '--rootfs', '/r', '--overlay=none', '--', '/bin/true']);
+    assert.deepStrictEqual(runnerArgv('tsvisor', ['/bin/true'], o).slice(1), ['do', '--rootfs', '/r', '--overlay=none', '--', '/bin/true']);
     assert.deepStrictEqual(runnerArgv('runsc', ['/bin/true'], o).slice(3), ['do', '-root', '/r', '-cwd', '/', '-force-overlay=false', '/bin/true']);
     assert.throws(() => runnerArgv('native', ['/bin/true'], o));
   });

@@ -14,16 +14,16 @@
  * next kernel timer. Blocking syscalls never block the loop itself: they
  * throw Block and are re-run when woken (see wait.ts).
  */
-import { Errno } from '../abi/linux/errno';
 import { REG } from '../abi/linux/ptrace';
-import { isLinuxError } from '../errors/linuxerr';
 import { sleepNs } from '../platform/host/clock';
 import { Context, StopEvent } from '../platform/platform';
 import { dispatch } from '../syscalls/dispatch';
-import { deliverSignal } from './deliver';
+import { deliverPending, syscallInterrupted } from './signal/deliver';
+import { childExited, platformSignal } from './signal/send';
+import { isStopped, jobControl } from './signal/state';
 import { Kernel, TaskControl } from './kernel';
 import { killedStatus } from './signals';
-import { Process, Task } from './task';
+import { Task } from './task';
 import { monotonicNs, TimerHandle } from './timers';
 import { Block, Waker } from './wait';
 
@@ -45,6 +45,7 @@ export class Scheduler implements TaskControl {
 
   constructor(private readonly kernel: Kernel) {
     kernel.sched = this;
+    kernel.onChildExit = childExited;
   }
 
   /** Takes a new task (the first one, or a fork/clone child ready to return to user mode). */
@@ -64,7 +65,7 @@ export class Scheduler implements TaskControl {
         const [t, what] = next.value;
         this.ready.delete(t);
         if (this.alive(t)) what === 'syscall' ? this.runSyscall(t) : this.resume(t);
-      } else if (this.running.size > 0) {
+      } else if (this.pruneRunning() > 0) {
         this.waitStop();
       } else {
         this.idle();
@@ -78,13 +79,30 @@ export class Scheduler implements TaskControl {
     return this.kernel.tasks.get(t.tid) === t;
   }
 
+  /** Drops tasks that ended while running (killed with their process, or by exec); returns how many run. */
+  private pruneRunning(): number {
+    for (const t of this.running) if (!this.alive(t)) this.forget(t);
+    return this.running.size;
+  }
+
   private runSyscall(t: Task): void {
     const outcome = dispatch(t);
     if (outcome instanceof Block) this.park(t, outcome);
     else if (outcome === 'done' && this.alive(t)) this.resume(t);
   }
 
+  /** Back to user mode: pending signals first (handler frames, or death), and not while stopped. */
   private resume(t: Task): void {
+    if (!deliverPending(t)) return;
+    if (isStopped(t.process)) {
+      const q = jobControl(t.process).continued;
+      const w = (): void => {
+        q.remove(w);
+        this.ready.set(t, 'resume');
+      };
+      q.add(w);
+      return;
+    }
     t.ctx.resume();
     this.running.add(t);
   }
@@ -104,7 +122,7 @@ export class Scheduler implements TaskControl {
         this.runSyscall(t);
         return;
       case 'signal':
-        this.fault(t.process, ev.signo);
+        platformSignal(t, ev.signo, ev.siginfo);
         if (this.alive(t)) this.resume(t);
         return;
       case 'gone':
@@ -112,17 +130,6 @@ export class Scheduler implements TaskControl {
         this.forget(t);
         t.process.exit(ev.status & 0x7f ? ev.status & 0xff : ev.status);
         return;
-    }
-  }
-
-  /** A fault or host signal: the app's disposition decides (handlers arrive with signal frames). */
-  private fault(p: Process, signo: number): void {
-    try {
-      deliverSignal(p, signo);
-    } catch (e) {
-      if (!isLinuxError(e)) throw e;
-      this.kernel.debug(`signal ${signo}: handler delivery not supported yet, terminating`);
-      p.exit(killedStatus(signo));
     }
   }
 
@@ -166,15 +173,16 @@ export class Scheduler implements TaskControl {
 
   /**
    * A signal is pending for `t`. A parked task that may be interrupted
-   * fails its syscall with EINTR (restarting after SA_RESTART handlers
-   * comes with signal delivery).
+   * ends its syscall; delivery then restarts it or leaves EINTR, as its
+   * Block and the handler's SA_RESTART say.
    */
   interrupt(t: Task): void {
     const p = this.parked.get(t);
     if (!p || p.block.interrupt === 'never') return;
     this.unpark(t);
     p.block.cancel?.();
-    this.finish(t, BigInt(-Errno.EINTR));
+    syscallInterrupted(t, p.block.interrupt);
+    this.ready.set(t, 'resume');
   }
 
   private finish(t: Task, rax: bigint): void {

@@ -8,6 +8,7 @@ import { SignalActions, SignalMask, SignalQueue } from './signals';
 import { Block, WaitQueue } from './wait';
 import { monotonicNs } from './timers';
 import { clearChildTid } from './futex';
+import { timersOnExit } from './signal/itimers';
 import type { Kernel } from './kernel';
 
 /** A thread group: what Linux calls a process. Pids are virtual (the first is 1). */
@@ -66,6 +67,7 @@ export class Process {
       this.kernel.tasks.delete(t.tid);
     }
     this.tasks.clear();
+    timersOnExit(this);
     this.fds.closeAll();
     this.kernel.orphan(this);
   }

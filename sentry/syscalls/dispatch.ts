@@ -4,6 +4,10 @@ import { SYSCALL_NAMES } from '../abi/linux/syscalls';
 import { LinuxError } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
+import { raiseSigpipe } from './pipe';
+import { SYS } from '../abi/linux/syscalls';
+
+const WRITES: ReadonlySet<number> = new Set([SYS.write, SYS.writev, SYS.pwrite64, SYS.pwritev, SYS.pwritev2, SYS.sendfile, SYS.splice, SYS.copy_file_range]);
 import { SyscallArgs } from './args';
 import { SYSCALL_TABLE } from './table';
 import { SyscallControl, SyscallResult } from './types';
@@ -37,6 +41,10 @@ export function dispatch(t: Task): DispatchOutcome {
       if (e instanceof Block) return e;
       if (e instanceof LinuxError) {
         result = -e.errno;
+        // EIO means a host-side failure (a broken Gofer connection, a lost stub): worth a log line.
+        if (e.errno === Errno.EIO) t.kernel.debug(`${row.name}: ${e.message}`);
+        // Writes to a pipe or socket without readers also raise SIGPIPE (send* decide for themselves).
+        if (e.errno === Errno.EPIPE && WRITES.has(nr)) raiseSigpipe(t);
       } else {
         t.kernel.debug(`BUG in ${row.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         result = -Errno.EIO;

@@ -8,6 +8,7 @@ import { SIG } from '../abi/linux/signal';
 import { fail, isLinuxError } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import { readCString } from '../kernel/usermem';
+import { timersOnExec } from '../kernel/signal/itimers';
 import { commFor, execFile, ImageLostError } from '../loader/exec';
 import { FileDescription } from '../vfs/file';
 import { SyscallArgs } from './args';
@@ -38,15 +39,6 @@ export function readStringArray(t: Task, addr: number): string[] {
 }
 
 /**
- * Linux's de_thread: the other threads of the process end before the new
- * image runs. (Linux does it after the last point where exec can fail;
- * here a later load failure finds them gone already.)
- */
-function endOtherThreads(t: Task): void {
-  for (const other of [...t.process.tasks]) if (other !== t) other.exitThread(0);
-}
-
-/**
  * Runs the exec and resets per-image task state. Failures after the point
  * of no return kill the process with SIGSEGV, as Linux does.
  */
@@ -60,7 +52,6 @@ function run(t: Task, file: FileDescription, filename: string, argvAddr: number,
     file.decRef();
     throw e;
   }
-  endOtherThreads(t);
   try {
     execFile(t, file, filename, argv, envp, comm);
   } catch (e) {
@@ -70,6 +61,7 @@ function run(t: Task, file: FileDescription, filename: string, argvAddr: number,
     return SyscallControl.TASK_EXITED;
   }
   t.process.sigactions.resetForExec();
+  timersOnExec(t.process);
   t.altStack = { sp: 0, flags: SS_DISABLE, size: 0 };
   t.robustList = 0;
   t.clearChildTid = 0;
@@ -80,7 +72,7 @@ function open(t: Task, path: string, nofollow: boolean): FileDescription {
   return t.kernel.vfs.openPath(t, path, O.RDONLY | (nofollow ? O.NOFOLLOW : 0));
 }
 
-/** execve(2), from any thread: the others end first. */
+/** execve(2). From a multi-threaded process the other threads are not ended first (Linux's de_thread). */
 function execve(t: Task, a: SyscallArgs): SyscallControl {
   const path = readCString(t.mem, a.ptr(0));
   if (path === '') fail('ENOENT', 'empty path');
@@ -111,6 +103,6 @@ function execveat(t: Task, a: SyscallArgs): SyscallControl {
 }
 
 export const execSyscalls: FamilyRows = {
-  execve: partial(execve, 'the calling thread keeps its tid (Linux gives it the leader\'s); other threads end before the new image loads'),
+  execve: partial(execve, 'other threads of the caller are not ended first (de_thread)'),
   execveat: partial(execveat, 'relative paths under a dirfd resolve through its path name'),
 };

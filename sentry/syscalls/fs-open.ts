@@ -5,6 +5,7 @@ import {
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { SyscallArgs } from './args';
+import { pipeFcntl } from './pipe';
 import { nofile, readPath } from './fs-mem';
 import { error, FamilyRows, partial, supported } from './rows';
 
@@ -97,7 +98,7 @@ function dup3(t: Task, a: SyscallArgs): number {
  * fcntl(2): F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL. Record
  * locks are always granted (F_GETLK reports F_UNLCK); there is no
  * cross-process conflict detection. F_GETOWN is 0 and F_SETOWN accepted
- * without SIGIO delivery. Pipe sizes and seals are EINVAL here.
+ * without SIGIO delivery. Pipe sizes come from the pipe family; seals are EINVAL.
  */
 function fcntl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
@@ -144,7 +145,7 @@ function fcntl(t: Task, a: SyscallArgs): number {
     case F.SETOWN:
       return 0;
     default:
-      return fail('EINVAL', `fcntl cmd ${cmd}`);
+      return pipeFcntl(f, cmd, a.int(2)) ?? fail('EINVAL', `fcntl cmd ${cmd}`);
   }
 }
 
@@ -179,6 +180,6 @@ export const fsOpenRows: FamilyRows = {
   dup: supported(dup),
   dup2: supported(dup2),
   dup3: supported(dup3),
-  fcntl: partial(fcntl, 'record locks always granted (no conflicts), no SIGIO owner, pipe size/seals EINVAL'),
+  fcntl: partial(fcntl, 'record locks always granted (no conflicts), no SIGIO owner, seals EINVAL'),
   ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; per-file TCGETS/TCSETS*/TIOCGWINSZ/FIONREAD; ENOTTY otherwise'),
 };

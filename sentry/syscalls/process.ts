@@ -9,6 +9,7 @@ import { CLONE, CLONE_ARGS_SIZE_VER0, CLONE_NEW_MASK, CLD, CSIGNAL, P_ALL, P_PGI
 import { fail } from '../errors/linuxerr';
 import { Process, Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
+import { takeJobStatus } from '../kernel/signal/send';
 import { SyscallArgs } from './args';
 import { FamilyRows, partial } from './rows';
 
@@ -125,30 +126,52 @@ function matches(parent: Process, c: Process, pid: number, options: number): boo
   return Boolean(options & WAIT.CLONE) === (c.exitSignal !== 17);
 }
 
-/** A dead child to report, ECHILD when nothing can ever match, or undefined to wait. */
-function findZombie(t: Task, pid: number, options: number): Process | undefined {
+/** The children a wait may report; ECHILD when none can ever match. */
+function candidates(t: Task, pid: number, options: number): Process[] {
   const kids = [...t.process.children].filter((c) => matches(t.process, c, pid, options));
   if (kids.length === 0) fail('ECHILD');
-  return kids.find((c) => c.exitStatus !== undefined);
+  return kids;
 }
 
-/** wait4(2) for exited children. WUNTRACED/WCONTINUED report nothing until job control lands. */
+/**
+ * The first reportable child: a zombie, or (with WUNTRACED/WCONTINUED) a
+ * stop or continue not yet reported. Consumes the job-control event unless `peek`.
+ */
+function findEvent(kids: Process[], untraced: boolean, continued: boolean, exited: boolean, peek = false): { p: Process; status: number } | undefined {
+  for (const c of kids) {
+    if (exited && c.exitStatus !== undefined) return { p: c, status: c.exitStatus };
+    const job = untraced || continued ? takeJobStatus(c, untraced, continued, peek) : undefined;
+    if (job !== undefined) return { p: c, status: job };
+  }
+  return undefined;
+}
+
+/** wait4(2): exited children, and stopped/continued ones with WUNTRACED/WCONTINUED. */
 function wait4(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const options = a.int(2);
   if (options & ~(WAIT.NOHANG | WAIT.UNTRACED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) fail('EINVAL');
-  const z = findZombie(t, pid, options);
-  if (!z) {
+  const ev = findEvent(candidates(t, pid, options), (options & WAIT.UNTRACED) !== 0, (options & WAIT.CONTINUED) !== 0, true);
+  if (!ev) {
     if (options & WAIT.NOHANG) return 0;
     throw new Block([t.process.childEvents]);
   }
-  if (a.ptr(1) !== 0) putInt(t, a.ptr(1), z.exitStatus as number);
+  if (a.ptr(1) !== 0) putInt(t, a.ptr(1), ev.status);
   if (a.ptr(3) !== 0) t.mem.write(a.ptr(3), Buffer.alloc(144));
-  t.kernel.reap(z);
-  return z.pid;
+  if (ev.p.exitStatus !== undefined) t.kernel.reap(ev.p);
+  return ev.p.pid;
 }
 
-/** waitid(2) for exited children (WEXITED), filling the SIGCHLD siginfo; WNOWAIT leaves the zombie. */
+/** si_code and si_status of a SIGCHLD siginfo for a wait status. */
+function childInfo(status: number): [number, number] {
+  if (status === 0xffff) return [CLD.CONTINUED, 18 /* SIGCONT */];
+  if ((status & 0xff) === 0x7f) return [CLD.STOPPED, (status >> 8) & 0xff];
+  const signo = status & 0x7f;
+  if (signo === 0) return [CLD.EXITED, (status >> 8) & 0xff];
+  return [status & 0x80 ? CLD.DUMPED : CLD.KILLED, signo];
+}
+
+/** waitid(2): WEXITED/WSTOPPED/WCONTINUED events with their SIGCHLD siginfo; WNOWAIT leaves them. */
 function waitid(t: Task, a: SyscallArgs): number {
   const idtype = a.int(0);
   const id = a.int(1);
@@ -160,19 +183,19 @@ function waitid(t: Task, a: SyscallArgs): number {
   else if (idtype === P_PID && id > 0) pid = id;
   else if (idtype === P_PGID && id >= 0) pid = id === 0 ? 0 : -id;
   else return fail('EINVAL', `idtype ${idtype}`);
-  const z = options & WAIT.EXITED ? findZombie(t, pid, options) : undefined;
+  const peek = (options & WAIT.NOWAIT) !== 0;
+  const ev = findEvent(candidates(t, pid, options), (options & WAIT.STOPPED) !== 0, (options & WAIT.CONTINUED) !== 0, (options & WAIT.EXITED) !== 0, peek);
   const info = Buffer.alloc(128);
-  if (!z) {
+  if (!ev) {
     if (!(options & WAIT.NOHANG)) throw new Block([t.process.childEvents]);
   } else {
-    const status = z.exitStatus as number;
-    const signo = status & 0x7f;
     info.writeInt32LE(17, 0); // si_signo = SIGCHLD
-    info.writeInt32LE(signo === 0 ? CLD.EXITED : status & 0x80 ? CLD.DUMPED : CLD.KILLED, 8);
-    info.writeInt32LE(z.pid, 16);
-    info.writeInt32LE(z.creds.uid, 20);
-    info.writeInt32LE(signo === 0 ? (status >> 8) & 0xff : signo, 24);
-    if (!(options & WAIT.NOWAIT)) t.kernel.reap(z);
+    const [code, status] = childInfo(ev.status);
+    info.writeInt32LE(code, 8);
+    info.writeInt32LE(ev.p.pid, 16);
+    info.writeInt32LE(ev.p.creds.uid, 20);
+    info.writeInt32LE(status, 24);
+    if (ev.p.exitStatus !== undefined && !peek) t.kernel.reap(ev.p);
   }
   if (a.ptr(2) !== 0) t.mem.write(a.ptr(2), info);
   if (a.ptr(4) !== 0) t.mem.write(a.ptr(4), Buffer.alloc(144));
@@ -186,6 +209,6 @@ export const processSyscalls: FamilyRows = {
   vfork: partial((t) => doClone(t, { flags: CLONE.VM | CLONE.VFORK, exitSignal: 17, stack: 0, parentTid: 0, childTid: 0, tls: 0n }), COPY_NOTE),
   clone: partial(clone, COPY_NOTE),
   clone3: partial(clone3, `${COPY_NOTE}; no CLONE_PIDFD, set_tid or cgroup`),
-  wait4: partial(wait4, 'stopped and continued children are not reported yet; rusage is zero'),
-  waitid: partial(waitid, 'exited children only; rusage is zero'),
+  wait4: partial(wait4, 'rusage is zero'),
+  waitid: partial(waitid, 'rusage is zero; no P_PIDFD'),
 };

@@ -19,6 +19,13 @@ import { fsRows } from './fs';
 import { futexSyscalls } from './futex';
 import { xattrSyscalls } from './xattr';
 import { processSyscalls } from './process';
+import { itimerSyscalls } from './itimer';
+import { pipeRows } from './pipe';
+import { pollRows } from './poll';
+import { epollRows } from './epoll';
+import { eventfdRows } from './eventfd';
+import { timerfdRows } from './timerfd';
+import { socketRows } from './socket';
 
 export interface TableEntry extends SyscallRow {
   readonly nr: number;
@@ -39,6 +46,13 @@ const FAMILIES: FamilyRows[] = [
   futexSyscalls,
   xattrSyscalls,
   processSyscalls,
+  itimerSyscalls,
+  pipeRows,
+  pollRows,
+  epollRows,
+  eventfdRows,
+  timerfdRows,
+  socketRows,
 ];
 
 function build(): Map<number, TableEntry> {

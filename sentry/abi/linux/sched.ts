@@ -52,4 +52,4 @@ export const P_PID = 1;
 export const P_PGID = 2;
 
 /** siginfo si_code values for SIGCHLD. */
-export const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3 } as const;
+export const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4, STOPPED: 5, CONTINUED: 6 } as const;

@@ -15,6 +15,10 @@ const setgroups = libc.func('int setgroups(size_t size, void *list)');
 const setresgid = libc.func('int setresgid(unsigned int r, unsigned int e, unsigned int s)');
 const setresuid = libc.func('int setresuid(unsigned int r, unsigned int e, unsigned int s)');
 const geteuid = libc.func('unsigned int geteuid()');
+const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+
+const PR_SET_PDEATHSIG = 1;
+const SIGKILL = 9;
 
 /** The uid/gid sandboxes run as on the host (nobody/nogroup). */
 export const SANDBOX_UID = 65534;
@@ -30,4 +34,7 @@ export function dropPrivileges(): void {
   if ((setgroups(0, null) as number) !== 0) throw new HostError('setgroups', errno());
   if ((setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID) as number) !== 0) throw new HostError('setresgid', errno());
   if ((setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID) as number) !== 0) throw new HostError('setresuid', errno());
+  // A credential change clears the parent-death signal the CLI's unshare set: restore it,
+  // so killing `tsvisor do` still takes the Sentry (and with it the sandbox) down.
+  if ((prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) as number) !== 0) throw new HostError('PR_SET_PDEATHSIG', errno());
 }

@@ -154,6 +154,8 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   readonly regs = new Registers();
   private readonly scratch = new BigUint64Array(27);
   private dead = false;
+  /** Resumed and not yet seen stopping. */
+  private running = false;
   /** Signal to deliver on the next resume (0: none). */
   private resumeSignal = 0;
   readonly mem: MemoryIO = this;
@@ -174,6 +176,7 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   /** Writes back registers the kernel changed and lets the app run (returns at once). */
   resume(): void {
     this.flushRegs();
+    this.running = true;
     const sig = this.resumeSignal;
     this.resumeSignal = 0;
     this.t.ptrace(PTRACE.SYSEMU, 0, sig, 'PTRACE_SYSEMU');
@@ -181,6 +184,7 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
 
   /** What a wait status of this tracee means; undefined for stops that only need a resume. */
   interpret(st: WaitStatus): StopEvent | undefined {
+    this.running = false;
     if (!st.stopped) {
       this.forget();
       return { kind: 'gone', status: st.raw };
@@ -222,6 +226,13 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   /** Ends just this host thread (the app thread exited; others keep the address space). */
   exitThread(): void {
     if (this.dead) return;
+    if (this.running) {
+      // Running app code: stop it first (its stop is consumed here, not by waitAny).
+      // Any stop will do: the interrupt's, or a syscall/fault that came first.
+      this.t.ptrace(PTRACE.INTERRUPT, 0, 0, 'PTRACE_INTERRUPT');
+      this.interpret(this.t.wait());
+      if (this.dead) return;
+    }
     const s = this.scratch;
     s.set(this.regs.words);
     s[REG.rax] = BigInt(SYS.exit);
