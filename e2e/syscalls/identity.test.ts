@@ -38,8 +38,7 @@ describe('e2e: sandbox identity', function () {
     assert.deepStrictEqual(pids, ['1'], describeRun(r));
   });
 
-  // Pending until the process model (fork) lands.
-  it.skip('a child sees its parent as pid 1', () => {
+  it('a child sees its parent as pid 1', () => {
     // sh stays pid 1 while the subshell reports its own parent.
     assertOutput(sandboxed(['/bin/sh', '-c', `${BB} sh -c 'echo $PPID'; true`]), '1\n');
   });
