@@ -123,6 +123,11 @@ function encodeItimerspec(s: TimerSetting): Buffer {
   return Buffer.concat([encodeTimespec(s.interval), encodeTimespec(s.value)]);
 }
 
+/** An absolute time on `clock` as host CLOCK_MONOTONIC (exact when the clock is CLOCK_MONOTONIC itself). */
+function absoluteToMonotonic(t: Task, clock: number, value: bigint): bigint {
+  return clock === CLOCK.MONOTONIC ? value : monotonicNs() + value - clockNs(t, clock);
+}
+
 /** timer_settime(2): relative or TIMER_ABSTIME values on the timer's clock; value 0 disarms. */
 function timerSettime(t: Task, a: SyscallArgs): number {
   const timer = posixTimer(t, a.int(0));
@@ -131,7 +136,7 @@ function timerSettime(t: Task, a: SyscallArgs): number {
   const value = decodeTimespec(b.subarray(TIMESPEC_SIZE)) ?? fail('EINVAL', 'it_value');
   const now = monotonicNs();
   let deadline: bigint | undefined;
-  if (value !== 0n) deadline = a.int(1) & TIMER_ABSTIME ? now + value - clockNs(t, timer.clock) : now + value;
+  if (value !== 0n) deadline = a.int(1) & TIMER_ABSTIME ? absoluteToMonotonic(t, timer.clock, value) : now + value;
   writeOptional(t.mem, a.ptr(3), encodeItimerspec(timer.timer.set(deadline, interval)));
   return 0;
 }

@@ -1,0 +1,42 @@
+/**
+ * The process model, compared with native runs: shells with pipelines,
+ * subshells, background jobs and traps; threads, futexes and signals in C;
+ * python's threads, processes and subprocesses.
+ */
+import { checkNoLeaks, compileC } from './harness';
+import { sameAsNative } from './compare';
+
+const PY = '/usr/bin/python3';
+
+describe('e2e: processes, threads and signals', function () {
+  this.timeout(180_000);
+  checkNoLeaks();
+
+  const scripts: [string, string][] = [
+    ['pipelines and command substitution', 'x=$(echo one two | tr a-z A-Z); echo "$x" | wc -c; printf "b\\na\\nb\\n" | sort | uniq -c'],
+    ['subshells and exit codes', '(exit 3); echo $?; (cd /etc && pwd); false || echo alt'],
+    ['background jobs and wait', 'sleep 0.2 & a=$!; sleep 0.1 & wait; echo waited; wait $a; echo $?'],
+    ['trap and kill', 'trap "echo got USR1" USR1; kill -USR1 $$; trap "echo bye" EXIT; echo body'],
+    ['here-documents and xargs', 'cat <<EOF | xargs -n 2 echo\na b c\nd e\nEOF'],
+    ['find | sort | uniq -c', 'find /etc/ssl -maxdepth 2 -name "*.cnf" | sort | uniq -c'],
+  ];
+  for (const [name, script] of scripts) {
+    it(`dash: ${name}`, () => sameAsNative(['/bin/sh', '-c', script]));
+    it(`bash: ${name}`, () => sameAsNative(['/bin/bash', '-c', script]));
+  }
+
+  it('C: 32 threads with mutexes and joins', () => sameAsNative([compileC('threads')], {}, 'counter=32000 sum=496\n'));
+  it('C: futex ping-pong between two threads', () => sameAsNative([compileC('futex_pingpong')], {}, '2000 round trips\n'));
+  it('C: SIGALRM interrupts a blocking read with EINTR', () => sameAsNative([compileC('alarm_read')], {}, 'read=-1 errno=Interrupted system call\n'));
+  it('C: handlers, siginfo, sigaltstack, SIGSEGV si_addr, sigtimedwait, signalfd, timers, job control', () => sameAsNative([compileC('signals')]));
+
+  it('python: threading with 8 threads', () =>
+    sameAsNative([PY, '-c', 'import threading\nr=[]\nts=[threading.Thread(target=lambda i=i: r.append(i*i)) for i in range(8)]\n[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sorted(r))']));
+  it('python: subprocess.run and os.fork with pipes', () =>
+    sameAsNative([PY, '-c', 'import os,subprocess\nprint(subprocess.run(["/bin/echo","hi"],capture_output=True).stdout)\nr,w=os.pipe()\npid=os.fork()\nif pid==0:\n  os.write(w,b"from child"); os._exit(7)\nos.close(w); print(os.read(r,100)); print(os.waitstatus_to_exitcode(os.waitpid(pid,0)[1]))']));
+  // Pending: POSIX semaphores need writable MAP_SHARED mappings of /dev/shm files (not supported yet).
+  it.skip('python: multiprocessing Pool', () =>
+    sameAsNative([PY, '-c', 'from multiprocessing import Pool\ndef sq(x): return x*x\nif __name__=="__main__":\n  with Pool(2) as p: print(p.map(sq, range(10)))']));
+  it('python: signal handler with setitimer, socketpair, mmap, tempfile', () =>
+    sameAsNative([PY, '-c', 'import signal,socket,mmap,tempfile,time\nhits=[]\nsignal.signal(signal.SIGALRM, lambda s,f: hits.append(s))\nsignal.setitimer(signal.ITIMER_REAL, 0.05)\ntime.sleep(0.2)\nprint(hits)\na,b=socket.socketpair(); a.send(b"ping"); print(b.recv(4))\nm=mmap.mmap(-1, 4096); m[:5]=b"hello"; print(m[:5])\nwith tempfile.TemporaryDirectory() as d: print(type(d).__name__)']));
+});
