@@ -85,24 +85,45 @@ async function startup(): Promise<Series[]> {
   return all;
 }
 
+/** Runs argv under every runner and prints wall-time medians and ratios to native and runsc. */
+async function wallComparison(title: string, argv: string[], runs: number, check: (s: Sample) => string | undefined): Promise<{ all: Series[]; wall: number[] }> {
+  const all: Series[] = [];
+  for (const kind of RUNNERS) all.push(await series(kind, argv, runs, check));
+  console.log(`\n${title}, ${runs} runs after a warm-up`);
+  raw('wall-ms', all, (s) => s.wallMs, 1);
+  const wall = all.map((s) => med(s, (x) => x.wallMs));
+  console.log(table([['runner', 'wall ms (median)', 'x native', 'x runsc'], ...all.map((s, i) => [s.kind, fmt(wall[i], 1), fmt(wall[i] / wall[0]), fmt(wall[i] / wall[2])])]));
+  return { all, wall };
+}
+
 async function sha256(): Promise<Series[]> {
   const big = bigFile(SHA_MB);
   const want = `${big.sha256}  ${big.file}\n`;
-  const all: Series[] = [];
-  for (const kind of RUNNERS) {
-    all.push(await series(kind, ['/usr/bin/sha256sum', big.file], SHA_RUNS, (s) => (s.stdout === want ? undefined : `wrong digest ${JSON.stringify(s.stdout)}`)));
-  }
-  console.log(`\n(c) sha256sum of a ${SHA_MB} MB file (page cache warm), ${SHA_RUNS} runs after a warm-up; wall time includes sandbox start-up`);
-  raw('wall-ms', all, (s) => s.wallMs, 1);
-  const wall = all.map((s) => med(s, (x) => x.wallMs));
-  console.log(table([['runner', 'wall ms (median)', 'x native'], ...all.map((s, i) => [s.kind, fmt(wall[i], 1), fmt(wall[i] / wall[0])])]));
+  const { all, wall } = await wallComparison(
+    `(c) sha256sum of a ${SHA_MB} MB file (page cache warm; wall time includes sandbox start-up)`,
+    ['/usr/bin/sha256sum', big.file], SHA_RUNS,
+    (s) => (s.stdout === want ? undefined : `wrong digest ${JSON.stringify(s.stdout)}`),
+  );
   console.log(`  target tsvisor <= 1.5x native: ${verdict(wall[1] <= 1.5 * wall[0])}`);
   return all;
 }
 
+const expect = (want: string) => (s: Sample) => (s.stdout === want ? undefined : `unexpected output ${JSON.stringify(s.stdout)}`);
+
+/** The process model: fork+exec+wait from a shell, python start-up, futex round trips between threads. */
+async function processModel(): Promise<Series[]> {
+  const loop = await wallComparison('(d) 100x fork+exec+wait of /bin/true from sh', ['/bin/sh', '-c', 'i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done; echo ok'], RUNS, expect('ok\n'));
+  console.log(`  target tsvisor faster than runsc: ${verdict(loop.wall[1] < loop.wall[2])}`);
+  const py = await wallComparison('(e) python3 -c pass', ['/usr/bin/python3', '-c', 'pass'], RUNS, expect(''));
+  console.log(`  target tsvisor faster than runsc: ${verdict(py.wall[1] < py.wall[2])}`);
+  const ping = await wallComparison('(f) futex ping-pong, 2000 round trips between two threads', [compileC('futex_pingpong')], RUNS, expect('2000 round trips\n'));
+  console.log(`  round trips per second: ${RUNNERS.map((k, i) => `${k} ${fmt(2000 / (ping.wall[i] / 1000), 0)}`).join(', ')} (wall time includes start-up)`);
+  return [...loop.all, ...py.all, ...ping.all];
+}
+
 async function main(): Promise<void> {
   console.log(`tsvisor benchmark: native vs tsvisor vs runsc (${runnerArgv('runsc', []).join(' ')})`);
-  const all = [...(await syscallCost()), ...(await startup()), ...(await sha256())];
+  const all = [...(await syscallCost()), ...(await startup()), ...(await sha256()), ...(await processModel())];
   const failed = all.filter((s) => s.failure !== undefined);
   if (failed.length > 0) {
     console.log(`\n${failed.length} series failed: ${failed.map((s) => s.kind).join(', ')}`);
