@@ -62,7 +62,10 @@ export class Process {
   exit(status: number): void {
     if (this.exitStatus !== undefined) return;
     this.exitStatus = status;
-    for (const t of this.tasks) {
+    // The leader last: Linux reports a thread-group leader's death only after
+    // every other thread of the group has been reaped.
+    const leaderLast = [...this.tasks].sort((a, b) => Number(a.tid === this.pid) - Number(b.tid === this.pid));
+    for (const t of leaderLast) {
       t.ctx.kill();
       this.kernel.tasks.delete(t.tid);
     }
