@@ -1,8 +1,5 @@
+import { nativeValues } from '../../testing/native';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AT, O, STAT_OFF, STAT_SIZE, STATFS_OFF, STATFS_SIZE, STATX_OFF, STATX_SIZE } from './fs';
 
 const C = `#define _GNU_SOURCE
@@ -28,17 +25,7 @@ int main(void) {
 
 describe('fs ABI layouts against the C library', function () {
   let native: Map<string, number>;
-  before(function () {
-    const dir = mkdtempSync(join(tmpdir(), 'fsabi-'));
-    writeFileSync(join(dir, 'l.c'), C);
-    try {
-      execFileSync('gcc', ['-o', join(dir, 'l'), join(dir, 'l.c')]);
-    } catch {
-      this.skip();
-    }
-    const out = execFileSync(join(dir, 'l')).toString().trim().split('\n');
-    native = new Map(out.map((l) => [l.split(' ')[0], Number(l.split(' ')[1])]));
-  });
+  before(() => (native = nativeValues(C)));
 
   it('struct sizes and offsets match', () => {
     assert.equal(native.get('stat'), STAT_SIZE);

@@ -1,8 +1,5 @@
+import { nativeValues } from '../../testing/native';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EPOLL, EPOLL_CLOEXEC, EPOLL_EVENT_OFF, EPOLL_EVENT_SIZE } from './epoll';
 import { EFD, ITIMERSPEC_SIZE, TFD, TFD_TIMER } from './eventfd';
 import { fdSetBytes, FD_SETSIZE, POLL, POLLFD_OFF, POLLFD_SIZE } from './poll';
@@ -33,17 +30,7 @@ int main(void) {
 
 describe('poll/epoll/eventfd/timerfd ABI against the C library', function () {
   let native: Map<string, number>;
-  before(function () {
-    const dir = mkdtempSync(join(tmpdir(), 'pollabi-'));
-    writeFileSync(join(dir, 'l.c'), C);
-    try {
-      execFileSync('gcc', ['-o', join(dir, 'l'), join(dir, 'l.c')]);
-    } catch {
-      this.skip();
-    }
-    const out = execFileSync(join(dir, 'l')).toString().trim().split('\n');
-    native = new Map(out.map((l) => [l.split(' ')[0], Number(l.split(' ')[1])]));
-  });
+  before(() => (native = nativeValues(C)));
 
   it('struct layouts match', () => {
     assert.equal(native.get('pollfd'), POLLFD_SIZE);

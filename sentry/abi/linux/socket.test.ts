@@ -1,7 +1,5 @@
+import { nativeValues } from '../../testing/native';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autobindName, decodeUnixAddr, encodeUnixAddr } from '../../fsimpl/socket/address';
 import { AF, MSG_FLAGS, SCM_CREDENTIALS, SIOCINQ, SIOCOUTQ, SO, SOCK, SOCKADDR_UN, UCRED_SIZE } from './socket';
@@ -54,17 +52,7 @@ function sockaddr(name: Buffer): Buffer {
 describe('socket ABI against the C library and native getsockname', function () {
   let native: Map<string, number>;
   let dir: string;
-  before(function () {
-    dir = mkdtempSync(join(tmpdir(), 'sockabi-'));
-    writeFileSync(join(dir, 's.c'), C);
-    try {
-      execFileSync('gcc', ['-o', join(dir, 's'), join(dir, 's.c')]);
-    } catch {
-      this.skip();
-    }
-    const out = execFileSync(join(dir, 's'), [join(dir, 'sock')]).toString().trim().split('\n');
-    native = new Map(out.map((l) => [l.split(' ')[0], Number(l.split(' ')[1])]));
-  });
+  before(() => (native = nativeValues(C, (d) => [join((dir = d), 'sock')])));
 
   it('layouts and constants match', () => {
     assert.equal(native.get('sockaddr_un'), SOCKADDR_UN.SIZE);

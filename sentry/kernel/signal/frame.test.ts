@@ -1,8 +1,5 @@
+import { nativeValues } from '../../testing/native';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { REG } from '../../abi/linux/ptrace';
 import { FRAME, SA, SIGCONTEXT, SIGEV, SIGEVENT, SIGINFO, SI, SS, SSI, UCONTEXT } from '../../abi/linux/sigframe';
 import { FakeMemory } from '../../mm/testing';
@@ -83,17 +80,7 @@ function input(over: Partial<FrameInput> = {}): FrameInput {
 
 describe('rt_sigframe', function () {
   let native: Map<string, number>;
-  before(function () {
-    const dir = mkdtempSync(join(tmpdir(), 'sigframe-'));
-    writeFileSync(join(dir, 'f.c'), C);
-    try {
-      execFileSync('gcc', ['-o', join(dir, 'f'), join(dir, 'f.c')]);
-    } catch {
-      this.skip();
-    }
-    const out = execFileSync(join(dir, 'f')).toString().trim().split('\n');
-    native = new Map(out.map((l) => [l.split(' ')[0], Number(l.split(' ')[1])]));
-  });
+  before(() => (native = nativeValues(C)));
   const n = (k: string): number => native.get(k) ?? assert.fail(`no ${k}`);
 
   it('layout constants match glibc (ucontext_t, siginfo_t, signalfd_siginfo, sigevent, flags)', () => {
