@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { AT_FDCWD, F, FD_CLOEXEC, O, S_IFCHR, S_IFDIR, S_IFREG } from '../abi/linux/fs';
 import { Errno } from '../abi/linux/errno';
-import { LinuxError } from '../errors/linuxerr';
 import { buildRootVfs } from '../vfs/mounts';
-import { args, FakeGofer, makeTask } from '../vfs/testkit';
+import { callRow, errnoOf, FakeGofer, makeTask } from '../vfs/testkit';
 import { fsRows } from './fs';
 import { SyscallName } from '../abi/linux/syscalls';
 import type { Task } from '../kernel/task';
@@ -16,20 +15,8 @@ function setup(): { t: Task; mem: ReturnType<typeof makeTask>['mem'] } {
   return { t: task, mem };
 }
 
-function call(t: Task, name: SyscallName, ...a: (number | bigint)[]): number {
-  const row = fsRows[name];
-  if (!row) throw new Error(`no row ${name}`);
-  return Number(row.handler(t, args(...a)));
-}
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxError) return e.errno;
-    throw e;
-  }
-  return 0;
+function call(t: Task, name: SyscallName, ...v: (number | bigint)[]): number {
+  return callRow(fsRows, t, name, ...v);
 }
 
 describe('file syscalls', () => {

@@ -5,7 +5,6 @@ import { POLL } from '../abi/linux/poll';
 import { MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../abi/linux/scm';
 import { AF, MSG_FLAGS, SCM_CREDENTIALS, SHUT, SIOCINQ, SO, SOCK } from '../abi/linux/socket';
 import { SyscallName } from '../abi/linux/syscalls';
-import { LinuxError } from '../errors/linuxerr';
 import { Credentials } from '../kernel/creds';
 import { defaultLimits } from '../kernel/limits';
 import { Process, Task } from '../kernel/task';
@@ -14,7 +13,7 @@ import { MemoryManager } from '../mm/mm';
 import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import { buildRootVfs } from '../vfs/mounts';
-import { args, FakeGofer, FakeMemory, makeTask } from '../vfs/testkit';
+import { callRow, errnoOf, FakeGofer, FakeMemory, makeTask } from '../vfs/testkit';
 import { fsRows } from './fs';
 import { socketRows } from './socket';
 
@@ -39,19 +38,7 @@ function world(): World {
 }
 
 function call(t: Task, name: SyscallName, ...v: (number | bigint)[]): number {
-  const row = rows[name];
-  if (!row) throw new Error(`no row ${name}`);
-  return Number(row.handler(t, args(...v)));
-}
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LinuxError) return e.errno;
-    throw e;
-  }
-  return 0;
+  return callRow(rows, t, name, ...v);
 }
 
 function blockOf(fn: () => unknown): Block {

@@ -4,7 +4,9 @@
  */
 import { REG, SYSCALL_ARG_REGS } from '../abi/linux/ptrace';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../abi/linux/fs';
-import { fail } from '../errors/linuxerr';
+import { fail, LinuxError } from '../errors/linuxerr';
+import type { SyscallName } from '../abi/linux/syscalls';
+import type { FamilyRows } from '../syscalls/rows';
 import type { GoferClient, P9Attr, P9Dirent, P9SetAttr, P9StatFs, Qid } from '../fsimpl/gofer/api';
 import { Credentials } from '../kernel/creds';
 import { Kernel } from '../kernel/kernel';
@@ -262,4 +264,24 @@ export class FakeGofer implements GoferClient {
   }
 
   close(): void {}
+}
+
+/** Runs the handler `rows[name]` with `values` as its arguments (a completed syscall, as the dispatcher would). */
+export function callRow(rows: FamilyRows, t: Task, name: SyscallName, ...values: (number | bigint)[]): number {
+  const row = rows[name];
+  if (!row) throw new Error(`no row ${name}`);
+  const r = Number(row.handler(t, args(...values)));
+  t.syscallDone();
+  return r;
+}
+
+/** The errno `fn` fails with, or 0 if it returns. Anything but a LinuxError is rethrown. */
+export function errnoOf(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof LinuxError) return e.errno;
+    throw e;
+  }
+  return 0;
 }
