@@ -27,6 +27,13 @@ describe('e2e: kernel behaviour', function () {
     assert.match(readFileSync(log, 'utf8'), /unsupported syscall io_uring_setup: 1$/m);
   });
 
+  it('ps lists only sandbox processes, the first task as pid 1', function () {
+    if (SANDBOX !== 'tsvisor') this.skip();
+    const r = sandboxed(['/bin/sh', '-c', 'sleep 1 & ps -e -o pid=,ppid=,comm=']);
+    const rows = r.stdout.toString().trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    assert.deepEqual(rows, ['1 0 sh', '2 1 sleep', '3 1 ps']);
+  });
+
   it('--strace prints each call with decoded arguments and its result', function () {
     if (SANDBOX !== 'tsvisor') this.skip();
     const r = sandboxed(['/bin/busybox', 'wc', '-c', '/etc/hostname'], { strace: true });

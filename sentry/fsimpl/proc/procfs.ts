@@ -91,6 +91,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['cpuinfo', text(host.cpuinfo.trimEnd() + '\n')],
       ['meminfo', file(() => meminfo(host.memTotalKb))],
       ['uptime', file(() => uptime(kernel))],
+      ['stat', file(() => kernelStat(kernel, host.cpuinfo))],
       ['loadavg', file(() => `0.00 0.00 0.00 ${kernel.tasks.size}/${kernel.tasks.size} ${lastPid(kernel)}\n`)],
       ['version', text(LINUX_VERSION)],
       ['filesystems', text(['nodev\ttmpfs', 'nodev\tproc', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
@@ -113,6 +114,28 @@ function lastPid(kernel: Kernel): number {
 function uptime(kernel: Kernel): string {
   const s = Number(kernel.uptimeNs()) / 1e9;
   return `${s.toFixed(2)} ${s.toFixed(2)}\n`;
+}
+
+/**
+ * /proc/stat (proc(5)): per-CPU time in USER_HZ ticks (the sandbox reports
+ * its uptime as idle time), boot time, and process counts; `ps` needs btime.
+ */
+function kernelStat(kernel: Kernel, cpuinfo: string): string {
+  const cpus = Math.max(1, (cpuinfo.match(/^processor\s*:/gm) ?? []).length);
+  const idle = kernel.uptimeNs() / 10_000_000n;
+  const line = (name: string, ticks: bigint) => `${name} 0 0 0 ${ticks} 0 0 0 0 0 0`;
+  return [
+    line('cpu ', idle * BigInt(cpus)),
+    ...Array.from({ length: cpus }, (_, i) => line(`cpu${i}`, idle)),
+    'intr 0',
+    'ctxt 0',
+    `btime ${Math.floor(kernel.bootRealtimeMs / 1000)}`,
+    `processes ${lastPid(kernel)}`,
+    `procs_running ${kernel.tasks.size}`,
+    'procs_blocked 0',
+    'softirq 0 0 0 0 0 0 0 0 0 0 0',
+    '',
+  ].join('\n');
 }
 
 function meminfo(totalKb: number): string {
