@@ -3,7 +3,9 @@
  * subshells, background jobs and traps; threads, futexes and signals in C;
  * python's threads, processes and subprocesses.
  */
-import { checkNoLeaks, compileC } from './harness';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkNoLeaks, compileC, freshDir } from './harness';
 import { sameAsNative } from './compare';
 
 const PY = '/usr/bin/python3';
@@ -29,6 +31,26 @@ describe('e2e: processes, threads and signals', function () {
   it('C: futex ping-pong between two threads', () => sameAsNative([compileC('futex_pingpong')], {}, '2000 round trips\n'));
   it('C: SIGALRM interrupts a blocking read with EINTR', () => sameAsNative([compileC('alarm_read')], {}, 'read=-1 errno=Interrupted system call\n'));
   it('C: handlers, siginfo, sigaltstack, SIGSEGV si_addr, sigtimedwait, signalfd, timers, job control', () => sameAsNative([compileC('signals')]));
+
+  it('node: worker_threads, child_process.exec, fs, timers, crypto', () => {
+    const script = [
+      "const { Worker } = require('worker_threads');",
+      "const w = new Worker('require(\"worker_threads\").parentPort.postMessage(6*7)', { eval: true });",
+      "w.on('message', (m) => require('child_process').exec('echo child', (e, out) => {",
+      "  const h = require('crypto').createHash('sha256').update(String(m)).digest('hex');",
+      "  setTimeout(() => console.log(m, out.trim(), h, require('fs').readFileSync('/etc/hostname').length > 0), 20);",
+      '}));',
+    ].join('\n');
+    sameAsNative([process.execPath, '-e', script]);
+  });
+
+  it('make drives gcc to build and run a C program', () => {
+    const dir = freshDir('make');
+    writeFileSync(join(dir, 'hello.c'), '#include <stdio.h>\nint main(void) { puts("hello from make"); return 0; }\n');
+    writeFileSync(join(dir, 'Makefile'), 'hello: hello.c\n\tgcc -o hello hello.c\n');
+    // The default overlay keeps the build out of the host directory, so each run builds afresh.
+    sameAsNative(['/bin/sh', '-c', `cd ${dir} && make -s -f Makefile hello && ./hello && rm hello`], {}, 'hello from make\n');
+  });
 
   it('python: threading with 8 threads', () =>
     sameAsNative([PY, '-c', 'import threading\nr=[]\nts=[threading.Thread(target=lambda i=i: r.append(i*i)) for i in range(8)]\n[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sorted(r))']));

@@ -81,8 +81,16 @@ export class HostFile extends FileDescriptionBase {
     return host(() => hostLseek(this.hostFd, offset, whence));
   }
 
+  /**
+   * The host fd's attributes, except that a host socket (a runtime that
+   * wires stdio through socketpairs) shows as a FIFO: the app cannot use it
+   * as a socket in the sandbox (getsockname and friends are the sandbox's
+   * own), and programs that see a socket on stdio (libuv, Node) treat it as
+   * one and fail.
+   */
   stat(): Stat {
-    return host(() => decodeStat(hostFstat(this.hostFd)));
+    const st = host(() => decodeStat(hostFstat(this.hostFd)));
+    return (st.mode & S_IFMT) === S_IFSOCK ? { ...st, mode: (st.mode & ~S_IFMT) | S_IFIFO } : st;
   }
 
   /**
