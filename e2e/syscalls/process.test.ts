@@ -27,6 +27,9 @@ describe('e2e: processes, threads and signals', function () {
     it(`bash: ${name}`, () => sameAsNative(['/bin/bash', '-c', script]));
   }
 
+  it('stdin feeds a pipeline while another job sleeps', () =>
+    sameAsNative(['/bin/sh', '-c', 'sleep 0.2 & cat | tr a-z A-Z; wait; echo done'], { input: 'line one\nline two\n' }, 'LINE ONE\nLINE TWO\ndone\n'));
+
   it('C: 32 threads with mutexes and joins', () => sameAsNative([compileC('threads')], {}, 'counter=32000 sum=496\n'));
   it('C: futex ping-pong between two threads', () => sameAsNative([compileC('futex_pingpong')], {}, '2000 round trips\n'));
   it('C: SIGALRM interrupts a blocking read with EINTR', () => sameAsNative([compileC('alarm_read')], {}, 'read=-1 errno=Interrupted system call\n'));

@@ -16,6 +16,8 @@
  */
 import { REG } from '../abi/linux/ptrace';
 import { sleepNs } from '../platform/host/clock';
+import { hostPoll } from '../platform/host/hostfd';
+import { hostWaiters } from './hostwait';
 import { Context, StopEvent } from '../platform/platform';
 import { dispatch } from '../syscalls/dispatch';
 import { deliverPending, syscallInterrupted } from './signal/deliver';
@@ -133,11 +135,21 @@ export class Scheduler implements TaskControl {
     }
   }
 
-  /** Every task is parked: sleep until the next timer (or a while, if none). */
+  /**
+   * Every task is parked: wait for the next timer (or a while, if none),
+   * or for a host fd a task waits on (the sandbox's stdin) to be ready.
+   */
   private idle(): void {
     const next = this.kernel.timers.next();
     const now = monotonicNs();
-    sleepNs(next === undefined ? IDLE_NS : next > now ? next - now : 0n);
+    const wait = next === undefined ? IDLE_NS : next > now ? next - now : 0n;
+    const watched = [...hostWaiters].filter((w) => w.queue.size > 0);
+    if (watched.length === 0) {
+      sleepNs(wait);
+      return;
+    }
+    const revents = hostPoll(watched, Number((wait + 999_999n) / 1_000_000n));
+    watched.forEach((w, i) => revents[i] !== 0 && w.queue.notify());
   }
 
   private park(t: Task, block: Block): void {

@@ -1,18 +1,21 @@
 /**
  * The sandbox's stdio: descriptions backed by the Sentry's own host fds
- * 0..2. I/O blocks the Sentry (the kernel loop is synchronous); tty
- * ioctls are passed to the host when it is a terminal.
+ * 0..2. A read that would block parks the task (the scheduler polls the
+ * host fd when nothing else runs); writes block the Sentry; tty ioctls are
+ * passed to the host when it is a terminal.
  */
 import {
-  FIONREAD, KERNEL_TERMIOS_SIZE, O, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK, TCGETS, TCSETS, TCSETSF, TCSETSW,
+  FIONREAD, KERNEL_TERMIOS_SIZE, O, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, TCGETS, TCSETS, TCSETSF, TCSETSW,
   TIOCGWINSZ, TIOCSWINSZ, WINSIZE_SIZE,
 } from '../../abi/linux/fs';
 import { fail, LinuxError } from '../../errors/linuxerr';
 import type { MemoryIO } from '../../platform/platform';
 import { HostError } from '../../platform/host/libc';
 import {
-  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPread, hostPwrite, hostRead, hostWrite,
+  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPoll, hostPread, hostPwrite, hostRead, hostWrite,
 } from '../../platform/host/hostfd';
+import { Block, WaitQueue } from '../../kernel/wait';
+import { hostWaiters } from '../../kernel/hostwait';
 import { FileDescriptionBase, Stat } from '../../vfs/file';
 import { decodeStat } from '../../vfs/structs';
 
@@ -40,8 +43,15 @@ function describe(st: Stat, fd: number): string {
   }
 }
 
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+
 export class HostFile extends FileDescriptionBase {
   private readonly tty: boolean;
+  private readonly regular: boolean;
+  readonly waitQueue = new WaitQueue();
 
   constructor(
     readonly hostFd: number,
@@ -50,6 +60,14 @@ export class HostFile extends FileDescriptionBase {
     const st = host(() => decodeStat(hostFstat(hostFd)));
     super(describe(st, hostFd), flags);
     this.tty = hostIsatty(hostFd);
+    this.regular = (st.mode & S_IFMT) === S_IFREG;
+    if (!this.regular) hostWaiters.add({ fd: hostFd, events: POLLIN, queue: this.waitQueue });
+  }
+
+  /** poll(2) events of the host fd now (a regular file is always ready). */
+  readiness(): number {
+    if (this.regular) return POLLIN | POLLOUT;
+    return hostPoll([{ fd: this.hostFd, events: POLLIN | POLLOUT }], 0)[0];
   }
 
   private checkAccess(write: boolean): void {
@@ -59,6 +77,10 @@ export class HostFile extends FileDescriptionBase {
 
   read(dst: Buffer): number {
     this.checkAccess(false);
+    if (!this.regular && !(this.readiness() & (POLLIN | POLLHUP | POLLERR))) {
+      if (this.flags & O.NONBLOCK) fail('EAGAIN');
+      throw new Block([this.waitQueue]);
+    }
     return host(() => hostRead(this.hostFd, dst));
   }
 

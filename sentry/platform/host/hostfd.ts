@@ -78,3 +78,14 @@ export function hostIsatty(fd: number): boolean {
 export function hostStatusFlags(fd: number): number {
   return Number(check('fcntl', raw.fcntl(fd, 3, 0)));
 }
+
+/** poll(2) over host fds: the revents of each, after at most `timeoutMs` (0: just look). */
+export function hostPoll(fds: readonly { fd: number; events: number }[], timeoutMs: number): number[] {
+  const pfd = Buffer.alloc(8 * fds.length);
+  fds.forEach((f, i) => {
+    pfd.writeInt32LE(f.fd, i * 8);
+    pfd.writeInt16LE(f.events, i * 8 + 4);
+  });
+  if (Number(raw.poll(pfd, fds.length, timeoutMs)) < 0 && errno() !== EINTR) throw new HostError('poll', errno());
+  return fds.map((_, i) => pfd.readInt16LE(i * 8 + 6));
+}
