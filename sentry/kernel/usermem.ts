@@ -39,3 +39,17 @@ export function readCString(mem: MemoryIO, addr: number, max = PATH_MAX): string
 export function writeOptional(mem: MemoryIO, addr: number, data: Buffer): void {
   if (addr !== 0) mem.write(addr, data);
 }
+
+/** Writes a C `int` (any 32-bit pattern) at `addr`. */
+export function writeI32(mem: MemoryIO, addr: number, v: number): void {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v | 0);
+  mem.write(addr, b);
+}
+
+/** Writes a 64-bit value at `addr`. */
+export function writeU64(mem: MemoryIO, addr: number, v: bigint): void {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt.asUintN(64, v));
+  mem.write(addr, b);
+}

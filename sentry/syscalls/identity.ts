@@ -6,6 +6,7 @@
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
 import { bootLog } from '../kernel/syslog';
+import { writeI32 } from '../kernel/usermem';
 import { SyscallArgs } from './args';
 import { FamilyRows, supported, partial, error } from './rows';
 
@@ -36,11 +37,7 @@ const getgid = (t: Task): number => t.process.creds.gid;
 const getegid = (t: Task): number => t.process.creds.egid;
 
 function writeTriple(t: Task, a: SyscallArgs, ids: [number, number, number]): number {
-  ids.forEach((id, i) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(id >>> 0);
-    t.mem.write(a.ptr(i), b);
-  });
+  ids.forEach((id, i) => writeI32(t.mem, a.ptr(i), id));
   return 0;
 }
 

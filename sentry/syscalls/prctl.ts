@@ -1,7 +1,7 @@
 /** prctl(2) and personality(2): per-process knobs the sandbox models. */
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
-import { readCString } from '../kernel/usermem';
+import { readCString, writeI32, writeU64 } from '../kernel/usermem';
 import { validSignal } from '../kernel/signals';
 import { SyscallArgs } from './args';
 import { FamilyRows, partial } from './rows';
@@ -15,12 +15,6 @@ const PR = {
 /** CAP_LAST_CAP of the emulated kernel (4.4: CAP_AUDIT_READ). */
 const CAP_LAST_CAP = 37;
 const TASK_COMM_LEN = 16;
-
-function writeInt(t: Task, addr: number, v: number): void {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(v);
-  t.mem.write(addr, b);
-}
 
 /**
  * prctl(2) for the options programs use at start-up: names, death
@@ -45,7 +39,7 @@ function prctl(t: Task, a: SyscallArgs): number {
       p.pdeathSignal = a.int(1);
       return 0;
     case PR.GET_PDEATHSIG:
-      writeInt(t, a.ptr(1), p.pdeathSignal);
+      writeI32(t.mem, a.ptr(1), p.pdeathSignal);
       return 0;
     case PR.GET_DUMPABLE:
       return p.dumpable;
@@ -70,12 +64,9 @@ function prctl(t: Task, a: SyscallArgs): number {
       return 0;
     case PR.GET_TIMERSLACK:
       return 50000;
-    case PR.GET_TID_ADDRESS: {
-      const b = Buffer.alloc(8);
-      b.writeBigUInt64LE(BigInt(t.clearChildTid));
-      t.mem.write(a.ptr(1), b);
+    case PR.GET_TID_ADDRESS:
+      writeU64(t.mem, a.ptr(1), BigInt(t.clearChildTid));
       return 0;
-    }
     default:
       return fail('EINVAL', `prctl option ${a.int(0)}`);
   }

@@ -11,6 +11,7 @@ import { Process, Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
 import { takeJobStatus } from '../kernel/signal/send';
 import { SyscallArgs } from './args';
+import { writeI32 } from '../kernel/usermem';
 import { FamilyRows, partial } from './rows';
 
 interface CloneRequest {
@@ -20,12 +21,6 @@ interface CloneRequest {
   parentTid: number;
   childTid: number;
   tls: bigint;
-}
-
-function putInt(t: Task, addr: number, v: number): void {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(v);
-  t.mem.write(addr, b);
 }
 
 /** Linux's flag-combination rules for clone (EINVAL), and namespaces (EPERM in the sandbox). */
@@ -85,8 +80,8 @@ function doClone(t: Task, r: CloneRequest): number {
   const child = r.flags & CLONE.THREAD ? newThread(t) : newProcess(t, r);
   childRegs(t, child, r);
   t.kernel.tasks.set(child.tid, child);
-  if (r.flags & CLONE.PARENT_SETTID) putInt(t, r.parentTid, child.tid);
-  if (r.flags & CLONE.CHILD_SETTID) putInt(child, r.childTid, child.tid);
+  if (r.flags & CLONE.PARENT_SETTID) writeI32(t.mem, r.parentTid, child.tid);
+  if (r.flags & CLONE.CHILD_SETTID) writeI32(child.mem, r.childTid, child.tid);
   if (r.flags & CLONE.CHILD_CLEARTID) child.clearChildTid = r.childTid;
   t.kernel.sched.adopt(child);
   return child.tid;
@@ -156,7 +151,7 @@ function wait4(t: Task, a: SyscallArgs): number {
     if (options & WAIT.NOHANG) return 0;
     throw new Block([t.process.childEvents]);
   }
-  if (a.ptr(1) !== 0) putInt(t, a.ptr(1), ev.status);
+  if (a.ptr(1) !== 0) writeI32(t.mem, a.ptr(1), ev.status);
   if (a.ptr(3) !== 0) t.mem.write(a.ptr(3), Buffer.alloc(144));
   if (ev.p.exitStatus !== undefined) t.kernel.reap(ev.p);
   return ev.p.pid;

@@ -6,18 +6,13 @@ import { REG } from '../abi/linux/ptrace';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
 import { SyscallArgs } from './args';
+import { writeU64 } from '../kernel/usermem';
 import { SyscallControl } from './types';
 import { FamilyRows, supported, partial, error } from './rows';
 
 const ARCH = { SET_GS: 0x1001, SET_FS: 0x1002, GET_FS: 0x1003, GET_GS: 0x1004, GET_CPUID: 0x1011, SET_CPUID: 0x1012 };
 /** Linux refuses fs/gs bases at or beyond TASK_SIZE (EPERM). */
 const TASK_SIZE = 0x7fff_ffff_f000;
-
-function writeU64(t: Task, addr: number, v: bigint): void {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(v);
-  t.mem.write(addr, b);
-}
 
 /** arch_prctl(2): FS/GS base for TLS; CPUID faulting is reported as enabled-without-faulting. */
 function archPrctl(t: Task, a: SyscallArgs): number {
@@ -28,10 +23,10 @@ function archPrctl(t: Task, a: SyscallArgs): number {
       t.regs.set(a.int(0) === ARCH.SET_FS ? REG.fs_base : REG.gs_base, a.u64(1));
       return 0;
     case ARCH.GET_FS:
-      writeU64(t, a.ptr(1), t.regs.get(REG.fs_base));
+      writeU64(t.mem, a.ptr(1), t.regs.get(REG.fs_base));
       return 0;
     case ARCH.GET_GS:
-      writeU64(t, a.ptr(1), t.regs.get(REG.gs_base));
+      writeU64(t.mem, a.ptr(1), t.regs.get(REG.gs_base));
       return 0;
     case ARCH.GET_CPUID:
       return 1;
@@ -61,8 +56,8 @@ function setRobustList(t: Task, a: SyscallArgs): number {
 function getRobustList(t: Task, a: SyscallArgs): number {
   const tid = a.int(0);
   const target = tid === 0 ? t : (t.kernel.tasks.get(tid) ?? fail('ESRCH'));
-  writeU64(t, a.ptr(1), BigInt(target.robustList));
-  writeU64(t, a.ptr(2), BigInt(ROBUST_LIST_HEAD_SIZE));
+  writeU64(t.mem, a.ptr(1), BigInt(target.robustList));
+  writeU64(t.mem, a.ptr(2), BigInt(ROBUST_LIST_HEAD_SIZE));
   return 0;
 }
 
