@@ -5,6 +5,7 @@
  * with the errno the Gofer reported. Fids are small integers owned by the
  * caller: walk() returns a new fid, clunk() releases it.
  */
+import type { StatFs } from '../../vfs/inode';
 
 export interface Qid {
   type: number; // QTDIR 0x80, QTSYMLINK 0x02, QTFILE 0
@@ -49,16 +50,8 @@ export interface P9Dirent {
   name: string;
 }
 
-export interface P9StatFs {
-  type: number;
-  bsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-  namelen: number;
-}
+/** Rstatfs carries exactly the statfs(2) fields the VFS uses. */
+export type P9StatFs = StatFs;
 
 export interface GoferClient {
   /** Tattach: the fid of the root of the served tree. */
