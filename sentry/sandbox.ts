@@ -101,7 +101,7 @@ function seccompSelfCheck(): string {
 
 function setInitialCwd(t: Task, cwd: string): void {
   try {
-    t.kernel.vfs.openPath(t, cwd, 0o200000 /* O_DIRECTORY */).decRef();
+    t.process.mounts.openPath(t, cwd, 0o200000 /* O_DIRECTORY */).decRef();
     t.process.fs.cwd = cwd;
   } catch {
     t.process.fs.cwd = '/';

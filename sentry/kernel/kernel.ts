@@ -67,26 +67,43 @@ export class Kernel {
   }
 
   /**
-   * After `p` exited: its children go to init (pid 1), its parent is told
+   * After `p` exited: its children go to its container's init (else pid
+   * 1, else nobody), its parent is told
    * (wait4 wakes), and a parent that ignores SIGCHLD or set SA_NOCLDWAIT
    * never sees a zombie.
    */
   orphan(p: Process): void {
-    const init = this.processes.get(1);
+    const init = this.reaperFor(p);
     for (const c of p.children) {
       c.parent = init;
-      c.ppid = init ? 1 : 0;
+      c.ppid = init?.pid ?? 0;
       init?.children.add(c);
     }
     p.children.clear();
     if (init && [...init.children].some((c) => c.exitStatus !== undefined)) init.childEvents.notify();
     const parent = p.parent;
-    if (!parent) return;
+    if (!parent) {
+      // Nobody can wait for it (a process exec'd into a pod): nothing to keep but the report.
+      if (p.pid !== 1) this.reap(p);
+      return;
+    }
     const act = parent.sigactions.get(SIGCHLD);
     if (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0n) this.reap(p);
     this.onChildExit(p);
     parent.childEvents.notify();
   }
+
+  /** Each pod container's first process: it adopts the container's orphans, as a PID namespace's init. */
+  readonly containerInits = new Map<string, Process>();
+
+  /** Who adopts the children of `p`: its container's init, else the sandbox's pid 1 (if alive and not `p`). */
+  private reaperFor(p: Process): Process | undefined {
+    const init = this.containerInits.get(p.container) ?? this.processes.get(1);
+    return init && init !== p && init.exitStatus === undefined ? init : undefined;
+  }
+
+  /** Called after every process exit (the pod Sentry reports container and exec exits). */
+  onProcessExit: (p: Process) => void = () => undefined;
 
   /** Removes a dead process for good (wait4 collected it). */
   reap(p: Process): void {

@@ -31,11 +31,25 @@ import { Block, Waker } from './wait';
 
 /** The longest the loop sleeps when every task is parked and no timer is due. */
 const IDLE_NS = 1_000_000_000n;
+/** How often host fds are polled between stops while tasks run. */
+const HOST_POLL_NS = 10_000_000n;
 
 interface Parked {
   block: Block;
   waker: Waker;
   timer?: TimerHandle;
+}
+
+/**
+ * Polls the host fds that tasks (or the pod's control channel) wait on, for
+ * up to `timeoutMs`, and notifies the ready ones. False when none is watched.
+ */
+function pollHostWaiters(timeoutMs: number): boolean {
+  const watched = [...hostWaiters].filter((w) => w.queue.size > 0);
+  if (watched.length === 0) return false;
+  const revents = hostPoll(watched, timeoutMs);
+  watched.forEach((w, i) => revents[i] !== 0 && w.queue.notify());
+  return true;
 }
 
 export class Scheduler implements TaskControl {
@@ -60,7 +74,23 @@ export class Scheduler implements TaskControl {
   run(init: Task): number {
     this.adopt(init);
     const p = init.process;
-    while (p.exitStatus === undefined) {
+    this.loop(() => p.exitStatus !== undefined);
+    this.endAll();
+    return p.exitStatus ?? 0;
+  }
+
+  /**
+   * The pod Sentry's loop: runs tasks (containers come and go) until
+   * `done()`, then ends them all. Host fds the pod waits on (its control
+   * socket) are registered in `hostWaiters` and polled when idle.
+   */
+  serve(done: () => boolean): void {
+    this.loop(done);
+    this.endAll();
+  }
+
+  private loop(done: () => boolean): void {
+    while (!done()) {
       this.kernel.timers.fire();
       const next = this.ready.entries().next();
       if (!next.done) {
@@ -69,12 +99,25 @@ export class Scheduler implements TaskControl {
         if (this.alive(t)) what === 'syscall' ? this.runSyscall(t) : this.resume(t);
       } else if (this.pruneRunning() > 0) {
         this.waitStop();
+        this.pollHost();
       } else {
         this.idle();
       }
     }
-    this.endAll();
-    return p.exitStatus;
+  }
+
+  private lastHostPollNs = 0n;
+
+  /**
+   * While tasks run, host fds with waiters are checked at most every
+   * HOST_POLL_NS between stops, so input reaches a parked task even when
+   * others keep the loop busy.
+   */
+  private pollHost(): void {
+    const now = monotonicNs();
+    if (now - this.lastHostPollNs < HOST_POLL_NS) return;
+    this.lastHostPollNs = now;
+    pollHostWaiters(0);
   }
 
   private alive(t: Task): boolean {
@@ -143,13 +186,7 @@ export class Scheduler implements TaskControl {
     const next = this.kernel.timers.next();
     const now = monotonicNs();
     const wait = next === undefined ? IDLE_NS : next > now ? next - now : 0n;
-    const watched = [...hostWaiters].filter((w) => w.queue.size > 0);
-    if (watched.length === 0) {
-      sleepNs(wait);
-      return;
-    }
-    const revents = hostPoll(watched, Number((wait + 999_999n) / 1_000_000n));
-    watched.forEach((w, i) => revents[i] !== 0 && w.queue.notify());
+    if (!pollHostWaiters(Number((wait + 999_999n) / 1_000_000n))) sleepNs(wait);
   }
 
   private park(t: Task, block: Block): void {

@@ -2,6 +2,7 @@ import { Context, MemoryIO, Registers } from '../platform/platform';
 import { MemoryManager } from '../mm/mm';
 import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
+import type { Vfs } from '../vfs/vfs';
 import { Credentials } from './creds';
 import { Rlimit } from './limits';
 import { SignalActions, SignalMask, SignalQueue } from './signals';
@@ -39,6 +40,10 @@ export class Process {
   dumpable = 1;
   noNewPrivs = 0;
   pdeathSignal = 0;
+  /** The mount namespace: the root filesystem of the container this process belongs to. */
+  mounts: Vfs;
+  /** The pod container this process belongs to ('' in a single-command sandbox). */
+  container = '';
 
   constructor(
     readonly kernel: Kernel,
@@ -52,6 +57,7 @@ export class Process {
   ) {
     this.pgid = pid;
     this.sid = pid;
+    this.mounts = kernel.vfs;
   }
 
   /**
@@ -73,6 +79,7 @@ export class Process {
     timersOnExit(this);
     this.fds.closeAll();
     this.kernel.orphan(this);
+    this.kernel.onProcessExit(this);
   }
 }
 

@@ -36,7 +36,7 @@ export function commFor(filename: string): string {
  * the caller does that for the syscall.
  */
 export function execImage(t: Task, path: string, argv: string[], envp: string[]): void {
-  execFile(t, t.kernel.vfs.openPath(t, path, O.RDONLY), path, argv, envp);
+  execFile(t, t.process.mounts.openPath(t, path, O.RDONLY), path, argv, envp);
 }
 
 /**
@@ -46,7 +46,7 @@ export function execImage(t: Task, path: string, argv: string[], envp: string[])
 export function execFile(t: Task, file: FileDescription, filename: string, argv: string[], envp: string[], comm = commFor(filename)): void {
   const p = t.process;
   const env: ExecEnv = {
-    open: (path) => t.kernel.vfs.openPath(t, path, O.RDONLY),
+    open: (path) => t.process.mounts.openPath(t, path, O.RDONLY),
     creds: p.creds,
     stackRlimit: p.limits[RLIMIT.STACK].cur,
     taskSize: p.mm.taskSize,

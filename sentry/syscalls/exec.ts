@@ -69,7 +69,7 @@ function run(t: Task, file: FileDescription, filename: string, argvAddr: number,
 }
 
 function open(t: Task, path: string, nofollow: boolean): FileDescription {
-  return t.kernel.vfs.openPath(t, path, O.RDONLY | (nofollow ? O.NOFOLLOW : 0));
+  return t.process.mounts.openPath(t, path, O.RDONLY | (nofollow ? O.NOFOLLOW : 0));
 }
 
 /** execve(2). From a multi-threaded process the other threads are not ended first (Linux's de_thread). */

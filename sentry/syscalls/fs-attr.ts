@@ -13,15 +13,15 @@ import { FamilyRows, partial, supported } from './rows';
 const POSIX_FADV_MAX = 5;
 
 function pathLoc(t: Task, dirfd: number, addr: number, flags: number): Loc {
-  return t.kernel.vfs.locAt(t, dirfd, readPath(t, addr), flags);
+  return t.process.mounts.locAt(t, dirfd, readPath(t, addr), flags);
 }
 
 function fdLoc(t: Task, fd: number): Loc {
-  return t.kernel.vfs.locOf(t.process.fds.get(fd));
+  return t.process.mounts.locOf(t.process.fds.get(fd));
 }
 
 function setattr(t: Task, loc: Loc, attr: SetAttr): number {
-  t.kernel.vfs.setattr(t, loc, attr);
+  t.process.mounts.setattr(t, loc, attr);
   return 0;
 }
 

@@ -40,7 +40,7 @@ function getcwd(t: Task, a: SyscallArgs): number {
 
 /** chdir(2). */
 function chdir(t: Task, a: SyscallArgs): number {
-  const vfs = t.kernel.vfs;
+  const vfs = t.process.mounts;
   vfs.chdir(t, vfs.resolve(t, AT_FDCWD, readPath(t, a.ptr(0)), true));
   return 0;
 }
@@ -49,31 +49,31 @@ function chdir(t: Task, a: SyscallArgs): number {
 function fchdir(t: Task, a: SyscallArgs): number {
   const f = t.process.fds.get(a.int(0));
   if (!(f instanceof InodeFile)) return fail('ENOTDIR', 'not a directory');
-  t.kernel.vfs.chdir(t, { inode: f.inode, path: f.path });
+  t.process.mounts.chdir(t, { inode: f.inode, path: f.path });
   return 0;
 }
 
 /** mkdir(2): mode & ~umask; the setgid bit is inherited. */
 function mkdir(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.mkdirAt(t, AT_FDCWD, readPath(t, a.ptr(0)), a.uint(1));
+  t.process.mounts.mkdirAt(t, AT_FDCWD, readPath(t, a.ptr(0)), a.uint(1));
   return 0;
 }
 
 /** mkdirat(2). */
 function mkdirat(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.mkdirAt(t, a.int(0), readPath(t, a.ptr(1)), a.uint(2));
+  t.process.mounts.mkdirAt(t, a.int(0), readPath(t, a.ptr(1)), a.uint(2));
   return 0;
 }
 
 /** rmdir(2): EINVAL for ".", ENOTEMPTY for "..", EBUSY for mount points. */
 function rmdir(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.unlinkAt(t, AT_FDCWD, readPath(t, a.ptr(0)), AT.REMOVEDIR);
+  t.process.mounts.unlinkAt(t, AT_FDCWD, readPath(t, a.ptr(0)), AT.REMOVEDIR);
   return 0;
 }
 
 /** unlink(2): EISDIR for directories. No sticky-bit (S_ISVTX) restriction. */
 function unlink(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.unlinkAt(t, AT_FDCWD, readPath(t, a.ptr(0)), 0);
+  t.process.mounts.unlinkAt(t, AT_FDCWD, readPath(t, a.ptr(0)), 0);
   return 0;
 }
 
@@ -81,12 +81,12 @@ function unlink(t: Task, a: SyscallArgs): number {
 function unlinkat(t: Task, a: SyscallArgs): number {
   const flags = a.int(2);
   if (flags & ~AT.REMOVEDIR) fail('EINVAL', `flags ${flags}`);
-  t.kernel.vfs.unlinkAt(t, a.int(0), readPath(t, a.ptr(1)), flags);
+  t.process.mounts.unlinkAt(t, a.int(0), readPath(t, a.ptr(1)), flags);
   return 0;
 }
 
 function renameCommon(t: Task, olddirfd: number, oldAddr: number, newdirfd: number, newAddr: number, flags: number): number {
-  t.kernel.vfs.renameAt(t, olddirfd, readPath(t, oldAddr), newdirfd, readPath(t, newAddr), flags);
+  t.process.mounts.renameAt(t, olddirfd, readPath(t, oldAddr), newdirfd, readPath(t, newAddr), flags);
   return 0;
 }
 
@@ -107,19 +107,19 @@ function renameat2(t: Task, a: SyscallArgs): number {
 
 /** symlink(2). */
 function symlink(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.symlinkAt(t, readPath(t, a.ptr(0)), AT_FDCWD, readPath(t, a.ptr(1)));
+  t.process.mounts.symlinkAt(t, readPath(t, a.ptr(0)), AT_FDCWD, readPath(t, a.ptr(1)));
   return 0;
 }
 
 /** symlinkat(2). */
 function symlinkat(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.symlinkAt(t, readPath(t, a.ptr(0)), a.int(1), readPath(t, a.ptr(2)));
+  t.process.mounts.symlinkAt(t, readPath(t, a.ptr(0)), a.int(1), readPath(t, a.ptr(2)));
   return 0;
 }
 
 /** link(2): does not follow a final symlink in oldpath (Linux behaviour). */
 function link(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.linkAt(t, AT_FDCWD, readPath(t, a.ptr(0)), AT_FDCWD, readPath(t, a.ptr(1)), 0);
+  t.process.mounts.linkAt(t, AT_FDCWD, readPath(t, a.ptr(0)), AT_FDCWD, readPath(t, a.ptr(1)), 0);
   return 0;
 }
 
@@ -127,19 +127,19 @@ function link(t: Task, a: SyscallArgs): number {
 function linkat(t: Task, a: SyscallArgs): number {
   const flags = a.int(4);
   if (flags & ~(AT.SYMLINK_FOLLOW | AT.EMPTY_PATH)) fail('EINVAL', `flags ${flags}`);
-  t.kernel.vfs.linkAt(t, a.int(0), readPath(t, a.ptr(1)), a.int(2), readPath(t, a.ptr(3)), flags);
+  t.process.mounts.linkAt(t, a.int(0), readPath(t, a.ptr(1)), a.int(2), readPath(t, a.ptr(3)), flags);
   return 0;
 }
 
 /** mknod(2): regular files only; FIFOs, sockets and devices are EPERM. */
 function mknod(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.mknodAt(t, AT_FDCWD, readPath(t, a.ptr(0)), a.uint(1));
+  t.process.mounts.mknodAt(t, AT_FDCWD, readPath(t, a.ptr(0)), a.uint(1));
   return 0;
 }
 
 /** mknodat(2): as mknod. */
 function mknodat(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.mknodAt(t, a.int(0), readPath(t, a.ptr(1)), a.uint(2));
+  t.process.mounts.mknodAt(t, a.int(0), readPath(t, a.ptr(1)), a.uint(2));
   return 0;
 }
 

@@ -12,7 +12,7 @@ import { error, FamilyRows, partial, supported } from './rows';
 /** Opens and installs at the lowest free fd (O_CLOEXEC sets FD_CLOEXEC). */
 function openInstall(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number): number {
   const path = readPath(t, pathAddr);
-  const f = t.kernel.vfs.openAt(t, dirfd, path, flags, mode);
+  const f = t.process.mounts.openAt(t, dirfd, path, flags, mode);
   try {
     return t.process.fds.install(f, { cloexec: (flags & O.CLOEXEC) !== 0, limit: nofile(t) });
   } catch (e) {

@@ -18,12 +18,12 @@ function putStat(t: Task, addr: number, st: Stat): number {
 
 /** stat(2): follows a final symlink. */
 function stat(t: Task, a: SyscallArgs): number {
-  return putStat(t, a.ptr(1), t.kernel.vfs.statAt(t, AT_FDCWD, readPath(t, a.ptr(0)), 0));
+  return putStat(t, a.ptr(1), t.process.mounts.statAt(t, AT_FDCWD, readPath(t, a.ptr(0)), 0));
 }
 
 /** lstat(2): a final symlink is described itself. */
 function lstat(t: Task, a: SyscallArgs): number {
-  return putStat(t, a.ptr(1), t.kernel.vfs.statAt(t, AT_FDCWD, readPath(t, a.ptr(0)), AT.SYMLINK_NOFOLLOW));
+  return putStat(t, a.ptr(1), t.process.mounts.statAt(t, AT_FDCWD, readPath(t, a.ptr(0)), AT.SYMLINK_NOFOLLOW));
 }
 
 /** fstat(2): any descriptor (pipes, sockets and host stdio describe themselves). */
@@ -35,7 +35,7 @@ function fstat(t: Task, a: SyscallArgs): number {
 function newfstatat(t: Task, a: SyscallArgs): number {
   const flags = a.int(3);
   if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH | AT.NO_AUTOMOUNT)) fail('EINVAL', `flags ${flags}`);
-  return putStat(t, a.ptr(2), t.kernel.vfs.statAt(t, a.int(0), readPath(t, a.ptr(1)), flags));
+  return putStat(t, a.ptr(2), t.process.mounts.statAt(t, a.int(0), readPath(t, a.ptr(1)), flags));
 }
 
 /** statx(2): always fills STATX_BASIC_STATS (no btime); sync flags are no-ops. */
@@ -44,7 +44,7 @@ function statx(t: Task, a: SyscallArgs): number {
   const allowed = AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH | AT.NO_AUTOMOUNT | AT.STATX_SYNC_TYPE;
   if (flags & ~allowed || (flags & AT.STATX_SYNC_TYPE) === AT.STATX_SYNC_TYPE) fail('EINVAL', `flags ${flags}`);
   if (a.uint(3) & STATX_RESERVED) fail('EINVAL', 'STATX__RESERVED');
-  const st = t.kernel.vfs.statAt(t, a.int(0), readPath(t, a.ptr(1)), flags);
+  const st = t.process.mounts.statAt(t, a.int(0), readPath(t, a.ptr(1)), flags);
   t.mem.write(a.ptr(4), encodeStatx(st));
   return 0;
 }
@@ -57,23 +57,23 @@ function putStatfs(t: Task, addr: number, loc: Loc): number {
 
 /** statfs(2). */
 function statfs(t: Task, a: SyscallArgs): number {
-  return putStatfs(t, a.ptr(1), t.kernel.vfs.resolve(t, AT_FDCWD, readPath(t, a.ptr(0)), true));
+  return putStatfs(t, a.ptr(1), t.process.mounts.resolve(t, AT_FDCWD, readPath(t, a.ptr(0)), true));
 }
 
 /** fstatfs(2): filesystem files only (EINVAL for pipes, sockets and host stdio). */
 function fstatfs(t: Task, a: SyscallArgs): number {
-  return putStatfs(t, a.ptr(1), t.kernel.vfs.locOf(t.process.fds.get(a.int(0))));
+  return putStatfs(t, a.ptr(1), t.process.mounts.locOf(t.process.fds.get(a.int(0))));
 }
 
 /** access(2): real uid/gid. */
 function access(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.accessAt(t, AT_FDCWD, readPath(t, a.ptr(0)), a.int(1), 0);
+  t.process.mounts.accessAt(t, AT_FDCWD, readPath(t, a.ptr(0)), a.int(1), 0);
   return 0;
 }
 
 /** faccessat(2) (no flags argument in the kernel ABI). */
 function faccessat(t: Task, a: SyscallArgs): number {
-  t.kernel.vfs.accessAt(t, a.int(0), readPath(t, a.ptr(1)), a.int(2), 0);
+  t.process.mounts.accessAt(t, a.int(0), readPath(t, a.ptr(1)), a.int(2), 0);
   return 0;
 }
 
@@ -81,13 +81,13 @@ function faccessat(t: Task, a: SyscallArgs): number {
 function faccessat2(t: Task, a: SyscallArgs): number {
   const flags = a.int(3);
   if (flags & ~(AT.EACCESS | AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) fail('EINVAL', `flags ${flags}`);
-  t.kernel.vfs.accessAt(t, a.int(0), readPath(t, a.ptr(1)), a.int(2), flags);
+  t.process.mounts.accessAt(t, a.int(0), readPath(t, a.ptr(1)), a.int(2), flags);
   return 0;
 }
 
 function readlinkInto(t: Task, dirfd: number, pathAddr: number, buf: number, size: number): number {
   if (size <= 0) fail('EINVAL', 'bufsiz');
-  const target = Buffer.from(t.kernel.vfs.readlinkAt(t, dirfd, readPath(t, pathAddr)));
+  const target = Buffer.from(t.process.mounts.readlinkAt(t, dirfd, readPath(t, pathAddr)));
   const n = Math.min(size, target.length);
   t.mem.write(buf, target.subarray(0, n));
   return n;

@@ -58,6 +58,8 @@ function newProcess(t: Task, r: CloneRequest): Task {
   p.pgid = parent.pgid;
   p.sid = parent.sid;
   p.exitSignal = r.exitSignal;
+  p.mounts = parent.mounts;
+  p.container = parent.container;
   p.sigactions.copyFrom(parent.sigactions);
   p.parent = parent;
   parent.children.add(p);

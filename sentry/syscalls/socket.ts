@@ -128,7 +128,7 @@ function writeSockaddr(t: Task, addr: number, lenPtr: number, value: Buffer): vo
 function findSocket(t: Task, addr: UnixAddr): UnixSocket {
   const ns = unixNamespace(t.kernel);
   if (addr.kind === 'abstract') return ns.lookupAbstract(addr.name) ?? fail('ECONNREFUSED', 'no abstract socket');
-  const loc = t.kernel.vfs.resolve(t, AT_FDCWD, addr.path, true);
+  const loc = t.process.mounts.resolve(t, AT_FDCWD, addr.path, true);
   const st = loc.inode.stat();
   checkAccess(t.process.creds, st, W_OK, `connect ${loc.path}`);
   if ((st.mode & S_IFMT) !== S_IFSOCK) fail('ECONNREFUSED', `${loc.path} is not a socket`);
@@ -161,7 +161,7 @@ function bind(t: Task, a: SyscallArgs): number {
   }
   let node;
   try {
-    node = t.kernel.vfs.mksockAt(t, AT_FDCWD, addr.path, 0o777);
+    node = t.process.mounts.mksockAt(t, AT_FDCWD, addr.path, 0o777);
   } catch (e) {
     if (isLinuxError(e, 'EEXIST')) fail('EADDRINUSE', addr.path);
     throw e;

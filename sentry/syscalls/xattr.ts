@@ -21,7 +21,7 @@ function checkName(t: Task, addr: number): void {
 
 /** Resolves the path argument (following a final symlink unless `l*`). */
 function checkPath(t: Task, a: SyscallArgs, follow: boolean): void {
-  t.kernel.vfs.resolve(t, AT_FDCWD, readCString(t.mem, a.ptr(0)), follow);
+  t.process.mounts.resolve(t, AT_FDCWD, readCString(t.mem, a.ptr(0)), follow);
 }
 
 type Target = 'path' | 'lpath' | 'fd';

@@ -9,6 +9,8 @@ export const PR_SET_NO_NEW_PRIVS = 38;
 /** offsetof(struct seccomp_data, nr / arch). */
 export const SECCOMP_DATA_NR = 0;
 export const SECCOMP_DATA_ARCH = 4;
+/** Low 32 bits of args[0] (struct seccomp_data: nr, arch, instruction_pointer, args[6]; little-endian). */
+export const SECCOMP_DATA_ARG0 = 16;
 /** Syscall numbers with this bit belong to the x32 ABI. */
 export const X32_SYSCALL_BIT = 0x40000000;
 

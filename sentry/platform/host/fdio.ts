@@ -6,7 +6,8 @@
  * data and msghdrs move through Buffers only.
  */
 import koffi from 'koffi';
-import { CMSGHDR, cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../../abi/linux/scm';
+import { cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SOL_SOCKET } from '../../abi/linux/scm';
+import { scmRights } from './unixsock';
 import { raw, errno, check, HostError, addressOf } from './libc';
 
 const libc = koffi.load('libc.so.6');
@@ -128,14 +129,7 @@ export class FdReceiver {
 
   /** Appends the SCM_RIGHTS descriptors of the last recvmsg to `fds`. */
   private collect(fds: number[]): void {
-    const len = Number(this.msg.readBigUInt64LE(MSGHDR.CONTROLLEN));
-    for (let at = 0; at + CMSGHDR.DATA <= len; ) {
-      const cmsgLen = Number(this.control.readBigUInt64LE(at + CMSGHDR.LEN));
-      if (cmsgLen < CMSGHDR.DATA || at + cmsgLen > len) break;
-      if (this.control.readInt32LE(at + CMSGHDR.LEVEL) === SOL_SOCKET && this.control.readInt32LE(at + CMSGHDR.TYPE) === SCM_RIGHTS) {
-        for (let p = at + CMSGHDR.DATA; p + 4 <= at + cmsgLen; p += 4) fds.push(this.control.readInt32LE(p));
-      }
-      at += cmsgSpace(cmsgLen - CMSGHDR.DATA);
-    }
+    fds.push(...scmRights(this.control, Number(this.msg.readBigUInt64LE(MSGHDR.CONTROLLEN))));
   }
+
 }

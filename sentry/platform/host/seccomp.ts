@@ -9,7 +9,7 @@
 import koffi from 'koffi';
 import { SYS, SyscallName } from '../../abi/linux/syscalls';
 import {
-  AUDIT_ARCH_X86_64, BPF, PR_SET_NO_NEW_PRIVS, SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_FILTER_FLAG_TSYNC,
+  AUDIT_ARCH_X86_64, BPF, PR_SET_NO_NEW_PRIVS, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARG0, SECCOMP_DATA_NR, SECCOMP_FILTER_FLAG_TSYNC,
   SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_SET_MODE_FILTER, X32_SYSCALL_BIT,
 } from '../../abi/linux/seccomp';
 import { Errno } from '../../abi/linux/errno';
@@ -34,7 +34,7 @@ const DENY_EPERM = SECCOMP_RET_ERRNO | Errno.EPERM;
  * Builds a classic-BPF program: kill on a foreign arch or the x32 ABI,
  * `listed` for the named syscalls, `other` for the rest.
  */
-export function buildFilter(names: readonly SyscallName[], listed: number, other: number): Buffer {
+export function buildFilter(names: readonly SyscallName[], listed: number, other: number, acceptFd?: number): Buffer {
   const prog: Insn[] = [
     [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARCH],
     [BPF.JEQ_K, 1, 0, AUDIT_ARCH_X86_64],
@@ -43,6 +43,17 @@ export function buildFilter(names: readonly SyscallName[], listed: number, other
     [BPF.JGE_K, 0, 1, X32_SYSCALL_BIT],
     [BPF.RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS],
   ];
+  if (acceptFd !== undefined) {
+    // accept4 on that one fd (the pod's control socket) only; the test of the
+    // argument's low 32 bits is exact because fds are ints.
+    prog.push(
+      [BPF.JEQ_K, 0, 4, SYS.accept4],
+      [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARG0],
+      [BPF.JEQ_K, 0, 1, acceptFd],
+      [BPF.RET_K, 0, 0, SECCOMP_RET_ALLOW],
+      [BPF.RET_K, 0, 0, listed],
+    );
+  }
   names.forEach((name, i) => prog.push([BPF.JEQ_K, names.length - i, 0, SYS[name]]));
   prog.push([BPF.RET_K, 0, 0, other]);
   prog.push([BPF.RET_K, 0, 0, listed]);
@@ -56,8 +67,9 @@ export function buildFilter(names: readonly SyscallName[], listed: number, other
   return b;
 }
 
-export function buildSentryFilter(): Buffer {
-  return buildFilter(SENTRY_DENIED, DENY_EPERM, SECCOMP_RET_ALLOW);
+/** `acceptFd`: a listening socket the Sentry may still accept connections on (the pod's control socket). */
+export function buildSentryFilter(acceptFd?: number): Buffer {
+  return buildFilter(SENTRY_DENIED, DENY_EPERM, SECCOMP_RET_ALLOW, acceptFd);
 }
 
 /**
@@ -80,8 +92,8 @@ export function sockFprog(filter: Buffer, filterAddress: bigint): Buffer {
 }
 
 /** Installs the filter on all threads of this process. Irreversible. */
-export function installSentryFilter(): void {
-  const filter = buildSentryFilter();
+export function installSentryFilter(acceptFd?: number): void {
+  const filter = buildSentryFilter(acceptFd);
   const fprog = sockFprog(filter, koffi.address(filter) as bigint);
   if ((raw.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number) !== 0) throw new HostError('PR_SET_NO_NEW_PRIVS', errno());
   const r = raw.syscall3(SYS.seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, fprog) as number;

@@ -1,0 +1,97 @@
+/**
+ * The pod Sentry's control protocol, spoken over a unix stream socket
+ * between the CRI server (client) and `tsvisor sandbox` (server).
+ *
+ * Framing: a 4-byte little-endian length, then that many bytes of JSON.
+ * A request names the descriptors it carries in `fds` (one name each, in
+ * the order they were attached with SCM_RIGHTS to the message's first
+ * byte). Requests have an `id`; the Sentry answers each with a Reply of the
+ * same `re`. Events (container and exec exits) are sent to every client.
+ */
+
+/** A mount of a container: a Gofer connection (passed as fd `gofer:<dest>`) at `dest`. */
+export interface MountSpec {
+  dest: string;
+  readOnly: boolean;
+}
+
+/** What a process runs as, and with what. */
+export interface ProcessSpec {
+  argv: string[];
+  envp: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+export type Request =
+  | ({ op: 'start'; container: string; rootReadOnly: boolean; mounts: MountSpec[] } & ProcessSpec)
+  | ({ op: 'exec'; container: string; exec: string } & ProcessSpec)
+  | { op: 'signal'; container: string; exec?: string; signal: number }
+  | { op: 'reopenLog'; container: string }
+  | { op: 'remove'; container: string }
+  | { op: 'list' }
+  | { op: 'shutdown' };
+
+/** Descriptor names a request may carry. */
+export type FdName = 'gofer:/' | `gofer:${string}` | 'log' | 'stdin' | 'stdout' | 'stderr';
+
+export type RequestMessage = Request & { id: number; fds: FdName[] };
+
+/** How a container or exec'd process is doing, as `list` reports it. */
+export interface ProcessState {
+  container: string;
+  exec?: string;
+  pid: number;
+  /** Wait status (Linux encoding) once it exited. */
+  status?: number;
+  startedAt: number;
+  finishedAt?: number;
+}
+
+export type Reply =
+  | { re: number; ok: true; pid?: number; processes?: ProcessState[]; memoryBytes?: number }
+  | { re: number; ok: false; error: string; code?: number };
+
+export interface ExitEvent {
+  event: 'exit';
+  container: string;
+  exec?: string;
+  status: number;
+  at: number;
+}
+
+export type ServerMessage = Reply | ExitEvent;
+
+/** Largest accepted message; a start request with a big environment stays far below. */
+export const MAX_MESSAGE = 4 << 20;
+
+export function encode(msg: object): Buffer {
+  const body = Buffer.from(JSON.stringify(msg));
+  if (body.length > MAX_MESSAGE) throw new Error(`control message too large (${body.length} bytes)`);
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(body.length, 0);
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * Incremental decoder: feed it bytes as they come (messages may be split
+ * or merged arbitrarily), get whole parsed messages back.
+ */
+export class Decoder {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): unknown[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: unknown[] = [];
+    while (this.buf.length >= 4) {
+      const len = this.buf.readUInt32LE(0);
+      if (len > MAX_MESSAGE) throw new Error(`control message too large (${len} bytes)`);
+      if (this.buf.length < 4 + len) break;
+      out.push(JSON.parse(this.buf.subarray(4, 4 + len).toString('utf8')));
+      this.buf = this.buf.subarray(4 + len);
+    }
+    return out;
+  }
+}
