@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Installs what the CRI end-to-end tests need: Debian packages (a registry,
+# containerd, CNI plugins, runc, openssl, htpasswd) and crictl + critest from
+# cri-tools, built from the Go module proxy into a cache outside the repo.
+# Idempotent and quick when everything is present: dpkg is asked first, and
+# the Go build runs only when a binary is missing. Fails loudly (non-zero exit,
+# clear message) when anything cannot be installed or built; it never skips.
+set -euo pipefail
+
+CRI_TOOLS_VERSION=v1.34.0
+CACHE=${TSVISOR_TEST_CACHE:-/var/cache/tsvisor-test}
+TOOLS_DIR="$CACHE/cri-tools-$CRI_TOOLS_VERSION"
+BIN_DIR="$TOOLS_DIR/bin"
+
+die() { echo "setup-cri-deps: ERROR: $*" >&2; exit 1; }
+
+# Debian package -> a file it must provide (checked after installing).
+declare -A PROVIDES=(
+  [docker-registry]=/usr/bin/docker-registry
+  [containerd]=/usr/bin/containerd
+  [containernetworking-plugins]=/usr/lib/cni/bridge
+  [runc]=/usr/sbin/runc
+  [iproute2]=/usr/sbin/ip
+  [iptables]=/usr/sbin/iptables
+  [openssl]=/usr/bin/openssl
+  [apache2-utils]=/usr/bin/htpasswd
+  [busybox-static]=/bin/busybox
+  [gcc]=/usr/bin/gcc
+  [libc6-dev]=/usr/lib/x86_64-linux-gnu/libc.a
+  [golang-go]=/usr/bin/go
+)
+# Go may come from elsewhere (a newer toolchain on PATH): only install it when absent.
+if command -v go >/dev/null; then unset 'PROVIDES[golang-go]'; fi
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
+
+missing=()
+for pkg in "${!PROVIDES[@]}"; do
+  if ! installed "$pkg" || [ ! -e "${PROVIDES[$pkg]}" ]; then missing+=("$pkg"); fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup-cri-deps: installing ${missing[*]}"
+  [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
+  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q || die "apt-get update failed"
+  apt-get install -y -q --no-install-recommends "${missing[@]}" || die "apt-get install failed for: ${missing[*]}"
+fi
+
+for pkg in "${!PROVIDES[@]}"; do
+  [ -e "${PROVIDES[$pkg]}" ] || die "$pkg installed but ${PROVIDES[$pkg]} is missing"
+done
+
+# crictl and critest, pinned. A wrapper module requires cri-tools so that
+# `go build` resolves exactly that version and its go.sum-free dependencies.
+if [ ! -x "$BIN_DIR/crictl" ] || [ ! -x "$BIN_DIR/critest" ]; then
+  command -v go >/dev/null || die "go not found; cannot build cri-tools $CRI_TOOLS_VERSION"
+  echo "setup-cri-deps: building crictl and critest $CRI_TOOLS_VERSION into $BIN_DIR"
+  mkdir -p "$BIN_DIR" "$TOOLS_DIR/module"
+  cat >"$TOOLS_DIR/module/go.mod" <<EOF
+module tsvisor.local/critools
+
+go 1.23
+
+require sigs.k8s.io/cri-tools $CRI_TOOLS_VERSION
+EOF
+  cat >"$TOOLS_DIR/module/tools.go" <<'EOF'
+//go:build tools
+
+// Package critools pins the cri-tools commands the tsvisor CRI tests run.
+package critools
+
+import (
+	_ "sigs.k8s.io/cri-tools/cmd/crictl"
+	_ "sigs.k8s.io/cri-tools/cmd/critest"
+)
+EOF
+  (
+    cd "$TOOLS_DIR/module"
+    export GOSUMDB=off GOFLAGS=-mod=mod GOPATH="$CACHE/go" GOCACHE="$CACHE/go-build" GOTOOLCHAIN=local
+    go mod tidy || die "go mod tidy failed (is the Go module proxy reachable?)"
+    ldflags="-X sigs.k8s.io/cri-tools/pkg/version.Version=${CRI_TOOLS_VERSION#v}"
+    go build -ldflags "$ldflags" -o "$BIN_DIR/crictl.tmp" sigs.k8s.io/cri-tools/cmd/crictl || die "building crictl failed"
+    # critest is a Ginkgo suite: its binary is the package's compiled test.
+    go test -c -ldflags "$ldflags" -o "$BIN_DIR/critest.tmp" sigs.k8s.io/cri-tools/cmd/critest || die "building critest failed"
+    mv "$BIN_DIR/crictl.tmp" "$BIN_DIR/crictl"
+    mv "$BIN_DIR/critest.tmp" "$BIN_DIR/critest"
+  ) || exit 1
+fi
+
+for bin in crictl critest; do
+  go version -m "$BIN_DIR/$bin" | grep -Eq "^[[:space:]]+mod[[:space:]]+sigs.k8s.io/cri-tools[[:space:]]+$CRI_TOOLS_VERSION[[:space:]]" ||
+    die "$BIN_DIR/$bin is not built from cri-tools $CRI_TOOLS_VERSION (delete it to rebuild)"
+done
+echo "setup-cri-deps: crictl  $BIN_DIR/crictl"
+echo "setup-cri-deps: critest $BIN_DIR/critest"
+echo "setup-cri-deps: all CRI test dependencies present"
