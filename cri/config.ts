@@ -1,0 +1,212 @@
+/**
+ * `tsvisor cri` configuration: defaults, then the YAML file (`--config`), then
+ * flags. Every setting has a key and a flag; unknown keys and wrong types are
+ * errors naming the key, never ignored.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse as parseYaml } from 'yaml';
+import { parseFlags, UsageError } from '../cli/flags';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+/** `cni` sets pods up with the CNI plugins; `none` gives them only loopback. */
+export type NetworkMode = 'cni' | 'none';
+
+export interface CriConfig {
+  /** Path of the unix socket kubelet connects to. */
+  socket: string;
+  /** Persistent state: images, pods, containers. */
+  root: string;
+  /** Runtime state: sandbox sockets, netns mounts. */
+  stateDir: string;
+  /** gRPC endpoint of the runtime that serves every other handler (`unix:///…`), or null. */
+  upstream: string | null;
+  /** Runtime handlers served by tsvisor. */
+  handlers: string[];
+  streaming: { address: string; port: number };
+  cni: { confDir: string; binDirs: string[] };
+  /** Parent cgroup of pods whose config names none. */
+  cgroupParent: string;
+  logLevel: LogLevel;
+  network: NetworkMode;
+  /** Registries (host[:port]) pulled from over plain HTTP. */
+  insecureRegistries: string[];
+  /** Extra CA bundle (PEM) trusted for registries, or null. */
+  registryCaFile: string | null;
+}
+
+export const DEFAULT_CONFIG: Readonly<CriConfig> = Object.freeze({
+  socket: '/run/tsvisor/cri.sock',
+  root: '/var/lib/tsvisor',
+  stateDir: '/run/tsvisor',
+  upstream: null,
+  handlers: ['gvisor'],
+  streaming: { address: '127.0.0.1', port: 0 },
+  cni: { confDir: '/etc/cni/net.d', binDirs: ['/opt/cni/bin', '/usr/lib/cni'] },
+  cgroupParent: '/tsvisor',
+  logLevel: 'info',
+  network: 'cni',
+  insecureRegistries: [],
+  registryCaFile: null,
+});
+
+export const CRI_USAGE = `tsvisor cri [flags]
+
+  --config FILE              YAML file with any of the keys below (flags win)
+  --socket PATH              socket: (default ${DEFAULT_CONFIG.socket})
+  --root DIR                 root: persistent state (default ${DEFAULT_CONFIG.root})
+  --state-dir DIR            stateDir: runtime state (default ${DEFAULT_CONFIG.stateDir})
+  --upstream ENDPOINT        upstream: CRI endpoint for other runtime handlers,
+                             e.g. unix:///run/containerd/containerd.sock
+  --handlers A,B             handlers: runtime handlers run in tsvisor (default gvisor)
+  --streaming-address ADDR   streaming.address (default ${DEFAULT_CONFIG.streaming.address})
+  --streaming-port N         streaming.port (default 0: any free port)
+  --cni-conf-dir DIR         cni.confDir (default ${DEFAULT_CONFIG.cni.confDir})
+  --cni-bin-dirs A,B         cni.binDirs (default ${DEFAULT_CONFIG.cni.binDirs.join(',')})
+  --cgroup-parent PATH       cgroupParent (default ${DEFAULT_CONFIG.cgroupParent})
+  --log-level LEVEL          logLevel: error, warn, info or debug (default info)
+  --network cni|none         network (default cni)
+  --insecure-registries A,B  insecureRegistries: registries reached over HTTP
+  --registry-ca-file FILE    registryCaFile: extra CA bundle for registries
+`;
+
+type Setter = (c: CriConfig, value: unknown, where: string) => void;
+
+function expectString(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${where}: expected a non-empty string`);
+  return value;
+}
+
+function expectList(value: unknown, where: string): string[] {
+  if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
+    throw new UsageError(`${where}: expected a list of non-empty strings`);
+  }
+  return value as string[];
+}
+
+function expectAbsolute(value: unknown, where: string): string {
+  const s = expectString(value, where);
+  if (!path.isAbsolute(s)) throw new UsageError(`${where}: expected an absolute path, got "${s}"`);
+  return path.normalize(s);
+}
+
+function expectOneOf<T extends string>(choices: readonly T[]) {
+  return (value: unknown, where: string): T => {
+    const s = expectString(value, where);
+    if (!(choices as readonly string[]).includes(s)) throw new UsageError(`${where}: expected one of ${choices.join(', ')}, got "${s}"`);
+    return s as T;
+  };
+}
+
+function expectPort(value: unknown, where: string): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new UsageError(`${where}: expected a port number 0-65535`);
+  }
+  return n;
+}
+
+/** `/path` and `unix:/path` mean `unix:///path`; other targets pass to grpc-js as they are. */
+export function normalizeEndpoint(value: unknown, where: string): string {
+  const s = expectString(value, where);
+  if (path.isAbsolute(s)) return `unix://${s}`;
+  if (s.startsWith('unix://')) {
+    if (!path.isAbsolute(s.slice('unix://'.length))) throw new UsageError(`${where}: expected unix:///absolute/path, got "${s}"`);
+    return s;
+  }
+  if (s.startsWith('unix:')) return normalizeEndpoint(s.slice('unix:'.length), where);
+  return s;
+}
+
+function handlerList(value: unknown, where: string): string[] {
+  const list = expectList(value, where);
+  if (list.length === 0) throw new UsageError(`${where}: at least one runtime handler is needed`);
+  // "" is the node's default handler: it stays with the upstream.
+  return list;
+}
+
+/** Config keys in the file ("streaming.port") and their flags share setters. */
+const KEYS: Record<string, { flag: string; set: Setter }> = {
+  socket: { flag: 'socket', set: (c, v, w) => (c.socket = expectAbsolute(v, w)) },
+  root: { flag: 'root', set: (c, v, w) => (c.root = expectAbsolute(v, w)) },
+  stateDir: { flag: 'state-dir', set: (c, v, w) => (c.stateDir = expectAbsolute(v, w)) },
+  upstream: { flag: 'upstream', set: (c, v, w) => (c.upstream = v === null ? null : normalizeEndpoint(v, w)) },
+  handlers: { flag: 'handlers', set: (c, v, w) => (c.handlers = handlerList(v, w)) },
+  'streaming.address': { flag: 'streaming-address', set: (c, v, w) => (c.streaming.address = expectString(v, w)) },
+  'streaming.port': { flag: 'streaming-port', set: (c, v, w) => (c.streaming.port = expectPort(v, w)) },
+  'cni.confDir': { flag: 'cni-conf-dir', set: (c, v, w) => (c.cni.confDir = expectAbsolute(v, w)) },
+  'cni.binDirs': {
+    flag: 'cni-bin-dirs',
+    set: (c, v, w) => (c.cni.binDirs = expectList(v, w).map((d, i) => expectAbsolute(d, `${w}[${i}]`))),
+  },
+  cgroupParent: { flag: 'cgroup-parent', set: (c, v, w) => (c.cgroupParent = expectAbsolute(v, w)) },
+  logLevel: { flag: 'log-level', set: (c, v, w) => (c.logLevel = expectOneOf<LogLevel>(['error', 'warn', 'info', 'debug'])(v, w)) },
+  network: { flag: 'network', set: (c, v, w) => (c.network = expectOneOf<NetworkMode>(['cni', 'none'])(v, w)) },
+  insecureRegistries: { flag: 'insecure-registries', set: (c, v, w) => (c.insecureRegistries = expectList(v, w)) },
+  registryCaFile: {
+    flag: 'registry-ca-file',
+    set: (c, v, w) => (c.registryCaFile = v === null ? null : expectAbsolute(v, w)),
+  },
+};
+
+const SECTIONS = new Set(['streaming', 'cni']);
+
+function copyDefaults(): CriConfig {
+  return structuredClone(DEFAULT_CONFIG) as CriConfig;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Applies a parsed YAML document; `file` names it in errors. */
+export function applyYaml(config: CriConfig, doc: unknown, file: string): void {
+  if (doc === null || doc === undefined) return; // an empty file
+  if (!isRecord(doc)) throw new UsageError(`${file}: expected a mapping of settings`);
+  for (const [key, value] of Object.entries(doc)) {
+    if (SECTIONS.has(key)) {
+      if (!isRecord(value)) throw new UsageError(`${file}: ${key}: expected a mapping`);
+      for (const [sub, v] of Object.entries(value)) applyKey(config, `${key}.${sub}`, v, file);
+    } else {
+      applyKey(config, key, value, file);
+    }
+  }
+}
+
+function applyKey(config: CriConfig, key: string, value: unknown, file: string): void {
+  const entry = KEYS[key];
+  if (!entry) throw new UsageError(`${file}: unknown key "${key}" (known: ${Object.keys(KEYS).join(', ')})`);
+  entry.set(config, value, `${file}: ${key}`);
+}
+
+const FLAG_SPEC = {
+  boolean: new Set<string>(),
+  valued: new Set(['config', ...Object.values(KEYS).map((k) => k.flag)]),
+};
+
+/** Builds the configuration from `tsvisor cri` arguments. */
+export function loadConfig(args: readonly string[]): CriConfig {
+  const { flags, rest } = parseFlags(args, FLAG_SPEC);
+  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  const config = copyDefaults();
+  const file = flags.get('config');
+  if (typeof file === 'string') {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read config ${file}: ${(e as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(text);
+    } catch (e) {
+      throw new UsageError(`${file}: invalid YAML: ${(e as Error).message}`);
+    }
+    applyYaml(config, doc, file);
+  }
+  for (const { flag, set } of Object.values(KEYS)) {
+    const value = flags.get(flag);
+    if (typeof value === 'string') set(config, value, `--${flag}`);
+  }
+  return config;
+}
