@@ -1,0 +1,108 @@
+/**
+ * Root file systems for the test images, made from host files: Debian's
+ * statically linked busybox with a link per applet, small static C programs
+ * (compiled here with gcc), and /etc files written by the code.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPO_ROOT, scratchDir } from '../syscalls/harness';
+import { TarEntry } from './tar';
+
+export const BUSYBOX = '/bin/busybox';
+
+export interface User {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+export interface Group {
+  name: string;
+  gid: number;
+  members?: string[];
+}
+
+/** The accounts of the busybox image critest's tests are written against (www-data is used by name). */
+export const BASE_USERS: User[] = [
+  { name: 'root', uid: 0, gid: 0, home: '/root' },
+  { name: 'daemon', uid: 1, gid: 1, home: '/usr/sbin' },
+  { name: 'www-data', uid: 33, gid: 33, home: '/var/www' },
+  { name: 'nobody', uid: 65534, gid: 65534, home: '/home' },
+];
+
+export const BASE_GROUPS: Group[] = [
+  { name: 'root', gid: 0 },
+  { name: 'daemon', gid: 1 },
+  { name: 'www-data', gid: 33 },
+  { name: 'nogroup', gid: 65534 },
+];
+
+export function passwd(users: readonly User[]): string {
+  return users.map((u) => `${u.name}:x:${u.uid}:${u.gid}:${u.name}:${u.home}:/bin/sh\n`).join('');
+}
+
+export function group(groups: readonly Group[]): string {
+  return groups.map((g) => `${g.name}:x:${g.gid}:${(g.members ?? []).join(',')}\n`).join('');
+}
+
+/** busybox's applets as "dir/name" paths (`busybox --list-full`), sorted. */
+function applets(): string[] {
+  const r = spawnSync(BUSYBOX, ['--list-full'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${BUSYBOX} --list-full failed: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter((p) => p.includes('/') && p !== 'bin/busybox')
+    .sort();
+}
+
+/** Sorts entries by path, which puts every directory before its contents. */
+export function sorted(entries: TarEntry[]): TarEntry[] {
+  return [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+export function dirs(paths: readonly string[], mode = 0o755): TarEntry[] {
+  return paths.map((p) => ({ type: 'dir', path: p, mode }));
+}
+
+export function file(p: string, data: Buffer | string, mode = 0o644): TarEntry {
+  return { type: 'file', path: p, data, mode };
+}
+
+/**
+ * A busybox root: /bin/busybox, one relative symlink per applet (relative, so
+ * that a symlink wrongly resolved against the host cannot reach the host's
+ * own busybox), /etc/passwd and /etc/group, /tmp with mode 1777.
+ */
+export function busyboxRoot(users: readonly User[] = BASE_USERS, groups: readonly Group[] = BASE_GROUPS): TarEntry[] {
+  const entries: TarEntry[] = [
+    ...dirs(['bin', 'dev', 'etc', 'home', 'proc', 'sbin', 'sys', 'usr', 'usr/bin', 'usr/sbin', 'var', 'var/run', 'var/www']),
+    { type: 'dir', path: 'root', mode: 0o700 },
+    { type: 'dir', path: 'tmp', mode: 0o1777 },
+    file('bin/busybox', fs.readFileSync(BUSYBOX), 0o755),
+    file('etc/passwd', passwd(users)),
+    file('etc/group', group(groups)),
+    file('etc/hostname', 'tsvisor-image\n'),
+  ];
+  for (const a of applets()) {
+    const up = '../'.repeat(a.split('/').length - 1);
+    entries.push({ type: 'symlink', path: a, target: `${up}bin/busybox` });
+  }
+  return sorted(entries);
+}
+
+const compiled = new Map<string, Buffer>();
+
+/** e2e/images/c/NAME.c compiled statically and stripped (once per process). */
+export function staticProgram(name: string): Buffer {
+  const cached = compiled.get(name);
+  if (cached !== undefined) return cached;
+  const src = path.join(REPO_ROOT, 'e2e', 'images', 'c', `${name}.c`);
+  const out = path.join(scratchDir(), `image-${name}`);
+  const r = spawnSync('/usr/bin/gcc', ['-O2', '-Wall', '-static', '-s', '-o', out, src], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gcc ${name}.c failed:\n${r.stderr}`);
+  const bin = fs.readFileSync(out);
+  compiled.set(name, bin);
+  return bin;
+}
