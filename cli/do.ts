@@ -20,7 +20,7 @@ flags:
   --debug-log FILE        append the Sentry's debug log (incl. unsupported syscalls) to FILE
 `;
 
-const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
+export const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
 
 export interface DoOptions {
   rootfs: string;

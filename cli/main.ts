@@ -6,12 +6,14 @@ import { UsageError } from './flags';
 // Verbs are loaded on demand: `do` starts its Gofer before the Sentry's modules load.
 const loadDo = () => require('./do') as typeof import('./do');
 const loadSyscalls = () => require('./syscalls') as typeof import('./syscalls');
+const loadSandbox = () => require('./sandbox') as typeof import('./sandbox');
 
 const usage = () => `usage: tsvisor <command> [flags]
 
 commands:
   do        run a command in a new sandbox (like runsc do)
   syscalls  print the Sentry's syscall table (--json for JSON)
+  sandbox   a pod's Sentry, controlled by the CRI server (internal)
 
 ${loadDo().DO_USAGE}`;
 
@@ -24,6 +26,9 @@ export function main(argv: string[]): void {
         return;
       case 'syscalls':
         loadSyscalls().syscallsCommand(rest);
+        return;
+      case 'sandbox':
+        loadSandbox().sandboxCommand(rest);
         return;
       case undefined:
       case '--help':

@@ -20,9 +20,7 @@ import { FsContext } from './vfs/fscontext';
 import { buildRootVfs, readHostInfo } from './vfs/mounts';
 import { stdioFiles } from './fsimpl/host/stdio';
 import { P9Client } from './fsimpl/gofer/client';
-import { execImage } from './loader/exec';
-import { LinuxError } from './errors/linuxerr';
-import { Errno } from './abi/linux/errno';
+import { setInitialCwd, startProgram } from './loader/start';
 
 export interface SandboxOptions {
   goferFd: number;
@@ -43,8 +41,6 @@ export interface SandboxExit {
   /** A one-line explanation when the command could not start. */
   message?: string;
 }
-
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function runSandbox(o: SandboxOptions): SandboxExit {
   const loaded = performance.now();
@@ -76,7 +72,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   kernel.tasks.set(task.tid, task);
   setInitialCwd(task, o.cwd);
   try {
-    const started = startFirst(task, o.argv, o.envp);
+    const started = startProgram(task, o.argv, o.envp);
     // Start-up timeline, in ms since this process started.
     kernel.debug(`startup: modules ${loaded.toFixed(1)}, gofer ${connected.toFixed(1)}, exec ${performance.now().toFixed(1)}`);
     if (started) return started;
@@ -90,63 +86,11 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
 }
 
 /** Tries a host file open, which the filter must refuse. */
-function seccompSelfCheck(): string {
+export function seccompSelfCheck(): string {
   try {
     closeSync(openSync('/proc/self/status', 'r'));
     return 'FAILED: open(/proc/self/status) succeeded';
   } catch (e) {
     return `open(/proc/self/status) denied with ${(e as NodeJS.ErrnoException).code}`;
-  }
-}
-
-function setInitialCwd(t: Task, cwd: string): void {
-  try {
-    t.process.mounts.openPath(t, cwd, 0o200000 /* O_DIRECTORY */).decRef();
-    t.process.fs.cwd = cwd;
-  } catch {
-    t.process.fs.cwd = '/';
-  }
-}
-
-/**
- * Execs the command (searching PATH like execvp when it has no slash).
- * Returns an exit for a command that cannot start: 127 when not found,
- * 126 when found but not executable, as shells report.
- */
-function startFirst(t: Task, argv: string[], envp: string[]): SandboxExit | undefined {
-  const cmd = argv[0];
-  const path = envp.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
-  const candidates = cmd.includes('/') ? [cmd] : path.split(':').map((d) => `${d || '.'}/${cmd}`);
-  let denied: LinuxError | undefined;
-  for (const c of candidates) {
-    try {
-      execImage(t, c, argv, envp);
-      return undefined;
-    } catch (e) {
-      if (!(e instanceof LinuxError)) throw e;
-      if (e.errno === Errno.ENOENT || e.errno === Errno.ENOTDIR) continue;
-      if (e.errno === Errno.EACCES && !cmd.includes('/')) {
-        denied = e;
-        continue;
-      }
-      return { code: 126, message: `${cmd}: ${describe(e)}` };
-    }
-  }
-  if (denied) return { code: 126, message: `${cmd}: ${describe(denied)}` };
-  return { code: 127, message: `${cmd}: ${cmd.includes('/') ? 'no such file or directory' : 'command not found'}` };
-}
-
-function describe(e: LinuxError): string {
-  switch (e.errno) {
-    case Errno.EACCES:
-      return 'permission denied';
-    case Errno.ENOEXEC:
-      return 'exec format error';
-    case Errno.E2BIG:
-      return 'argument list too long';
-    case Errno.ENOMEM:
-      return 'cannot allocate memory';
-    default:
-      return e.message;
   }
 }

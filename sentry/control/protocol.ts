@@ -50,9 +50,12 @@ export interface ProcessState {
   finishedAt?: number;
 }
 
-export type Reply =
-  | { re: number; ok: true; pid?: number; processes?: ProcessState[]; memoryBytes?: number }
-  | { re: number; ok: false; error: string; code?: number };
+/** What a request produced; `code` is the exit code a failed start reports (127 not found, 126 not runnable). */
+export type ReplyBody =
+  | { ok: true; pid?: number; processes?: ProcessState[]; memoryBytes?: number }
+  | { ok: false; error: string; code?: number };
+
+export type Reply = ReplyBody & { re: number };
 
 export interface ExitEvent {
   event: 'exit';

@@ -15,7 +15,8 @@ import {
   hostFstat, hostIoctl, hostIsatty, hostLseek, hostPoll, hostPread, hostPwrite, hostRead, hostWrite,
 } from '../../platform/host/hostfd';
 import { Block, WaitQueue } from '../../kernel/wait';
-import { hostWaiters } from '../../kernel/hostwait';
+import { hostWaiters, HostWaiter } from '../../kernel/hostwait';
+import { closeFd } from '../../platform/host/fdio';
 import { FileDescriptionBase, Stat } from '../../vfs/file';
 import { decodeStat } from '../../vfs/structs';
 
@@ -53,15 +54,28 @@ export class HostFile extends FileDescriptionBase {
   private readonly regular: boolean;
   readonly waitQueue = new WaitQueue();
 
+  private readonly waiter: HostWaiter | undefined;
+
+  /** `owned`: the sandbox got this fd for itself (a pod exec's stdio) and closes it with the last reference. */
   constructor(
     readonly hostFd: number,
     flags: number,
+    private readonly owned = false,
   ) {
     const st = host(() => decodeStat(hostFstat(hostFd)));
     super(describe(st, hostFd), flags);
     this.tty = hostIsatty(hostFd);
     this.regular = (st.mode & S_IFMT) === S_IFREG;
-    if (!this.regular) hostWaiters.add({ fd: hostFd, events: POLLIN, queue: this.waitQueue });
+    if (!this.regular) {
+      this.waiter = { fd: hostFd, events: POLLIN, queue: this.waitQueue };
+      hostWaiters.add(this.waiter);
+    }
+  }
+
+  protected override release(): void {
+    if (!this.owned) return;
+    if (this.waiter) hostWaiters.delete(this.waiter);
+    closeFd(this.hostFd);
   }
 
   /** poll(2) events of the host fd now (a regular file is always ready). */

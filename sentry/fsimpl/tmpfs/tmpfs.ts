@@ -10,7 +10,7 @@ import { DirEntry, Filesystem, Inode, isDir, nowTimespec, Owner, SetAttr, StatFs
 const PAGE = 4096;
 
 export class Tmpfs implements Filesystem {
-  readonly type = 'tmpfs';
+  readonly type: string = 'tmpfs';
   readonly readOnly = false;
   readonly root: TmpfsDir;
   private nextIno = 1;

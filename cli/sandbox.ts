@@ -1,0 +1,33 @@
+/**
+ * `tsvisor sandbox`: a pod's Sentry, started by the CRI server (not meant
+ * for people). It listens on --control and runs containers on request.
+ */
+import { openSync, writeSync } from 'node:fs';
+import { parseFlags, UsageError } from './flags';
+import { HOSTNAME_RE } from './do';
+
+export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--debug-log FILE] [--strace]
+`;
+
+export function sandboxCommand(args: string[]): void {
+  const { flags, rest } = parseFlags(args, {
+    boolean: new Set(['strace', 'help']),
+    valued: new Set(['control', 'hostname', 'debug-log']),
+  });
+  if (flags.has('help')) throw new UsageError(SANDBOX_USAGE);
+  if (rest.length) throw new UsageError(`sandbox: unexpected argument ${rest[0]}`);
+  const control = flags.get('control');
+  if (typeof control !== 'string') throw new UsageError('sandbox: --control SOCKET is required');
+  const hostname = String(flags.get('hostname') ?? 'tsvisor');
+  if (!HOSTNAME_RE.test(hostname)) throw new UsageError(`--hostname ${hostname}: not a valid hostname`);
+  const debugLog = flags.get('debug-log');
+  const logFd = typeof debugLog === 'string' ? openSync(debugLog, 'a') : undefined;
+  const debug = logFd === undefined ? undefined : (line: string) => writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
+  const { runPod } = require('../sentry/pod/run') as typeof import('../sentry/pod/run');
+  runPod({
+    controlPath: control,
+    hostname,
+    debug,
+    strace: flags.has('strace') ? (line) => debug?.(line) : undefined,
+  });
+}

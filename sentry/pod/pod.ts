@@ -1,0 +1,248 @@
+/**
+ * The containers of one pod inside its Sentry. Every container has its own
+ * mount namespace (a root from its Gofer, overlaid in memory unless the
+ * rootfs is read-only, plus its Gofer mounts) and its first process, which
+ * adopts the container's orphans and whose death ends the container, as
+ * the init of a PID namespace. The pod's containers share the Sentry's
+ * pid space, network and IPC, as the containers of a Kubernetes pod do.
+ *
+ * Lifecycle (driven by control requests, sentry/control/protocol.ts):
+ *
+ *   start ──▶ running ──(init exits / signal)──▶ exited ──remove──▶ gone
+ *                 └─ exec ─▶ process ─▶ exit event (container unchanged)
+ */
+import { O } from '../abi/linux/fs';
+import { fail } from '../errors/linuxerr';
+import type { ExitEvent, FdName, MountSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
+import { CriLog, CriLogFile } from '../fsimpl/host/crilog';
+import { HostFile } from '../fsimpl/host/hostfile';
+import { P9Client } from '../fsimpl/gofer/client';
+import { GoferFs } from '../fsimpl/gofer/fs';
+import type { HostInfo } from '../fsimpl/proc/procfs';
+import { closeFd } from '../platform/host/fdio';
+import { Context } from '../platform/platform';
+import { STUB_BASE } from '../platform/ptrace/stub';
+import { Credentials } from '../kernel/creds';
+import { Kernel } from '../kernel/kernel';
+import { defaultLimits } from '../kernel/limits';
+import { killedStatus, SIG_DFL, validSignal } from '../kernel/signals';
+import { sendSignal } from '../kernel/signal/send';
+import { Process, Task } from '../kernel/task';
+import { setInitialCwd, startProgram } from '../loader/start';
+import { MemoryManager } from '../mm/mm';
+import { FileDescription } from '../vfs/file';
+import { FdTable } from '../vfs/fdtable';
+import { FsContext } from '../vfs/fscontext';
+import { buildRootVfs } from '../vfs/mounts';
+import { Vfs } from '../vfs/vfs';
+
+const SIGKILL = 9;
+const SIGSTOP = 19;
+
+interface Container {
+  id: string;
+  vfs: Vfs;
+  gofers: P9Client[];
+  log?: CriLog;
+  state: ProcessState;
+  init: Process;
+  execs: Map<string, { state: ProcessState; process: Process }>;
+}
+
+/** Where new tasks go: the scheduler running this pod. */
+export interface Adopter {
+  adopt(t: Task): void;
+}
+
+export class Pod {
+  private readonly containers = new Map<string, Container>();
+  shuttingDown = false;
+  /** Sends an exit event to the control clients. */
+  emit: (e: ExitEvent) => void = () => undefined;
+
+  constructor(
+    private readonly kernel: Kernel,
+    /** A pristine stub: every container and exec'd process starts as a copy of it. */
+    private readonly template: Context,
+    private readonly host: HostInfo,
+    private readonly sched: Adopter,
+  ) {
+    kernel.onProcessExit = (p) => this.exited(p);
+  }
+
+  handle(req: RequestMessage, fds: Map<FdName, number>): ReplyBody {
+    switch (req.op) {
+      case 'start':
+        return this.start(req.container, req, req.rootReadOnly, req.mounts, fds);
+      case 'exec':
+        return this.exec(req.container, req.exec, req, fds);
+      case 'signal':
+        return this.signal(req.container, req.exec, req.signal);
+      case 'reopenLog':
+        return this.reopenLog(req.container, take(fds, 'log'));
+      case 'remove':
+        return this.remove(req.container);
+      case 'list':
+        return { ok: true, processes: this.list() };
+      case 'shutdown':
+        this.shuttingDown = true;
+        return { ok: true };
+      default:
+        throw new Error(`unknown request ${(req as { op: string }).op}`);
+    }
+  }
+
+  private container(id: string): Container {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`no container ${id} in this pod`);
+    return c;
+  }
+
+  /** A container's first process on its own root; its stdout/stderr go to the CRI log (fd `log`) or to passed fds. */
+  private start(id: string, spec: ProcessSpec, rootReadOnly: boolean, mounts: MountSpec[], fds: Map<FdName, number>): ReplyBody {
+    if (this.containers.has(id)) throw new Error(`container ${id} already exists in this pod`);
+    const root = P9Client.connect(take(fds, 'gofer:/'));
+    const gofers = [root];
+    const vfs = buildRootVfs({ gofer: root, overlay: rootReadOnly ? 'none' : 'memory', kernel: this.kernel, host: this.host });
+    for (const m of mounts) {
+      const client = P9Client.connect(take(fds, `gofer:${m.dest}`));
+      gofers.push(client);
+      vfs.mount(m.dest, new GoferFs(client, vfs.allocDev(), false).root, 'gofer');
+    }
+    const logFd = fds.get('log');
+    const log = logFd === undefined ? undefined : new CriLog(logFd);
+    fds.delete('log');
+    const stdio = (t: Task): FileDescription[] =>
+      log ? [devNull(t), new CriLogFile(log, 'stdout'), new CriLogFile(log, 'stderr')] : passedStdio(t, fds);
+    const t = this.newProcess(id, spec, vfs, stdio);
+    const failure = startProgram(t, spec.argv, spec.envp);
+    if (failure) {
+      t.process.exit(killedStatus(SIGKILL));
+      log?.close();
+      for (const g of gofers) g.close();
+      return { ok: false, error: failure.message, code: failure.code };
+    }
+    const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
+    this.containers.set(id, { id, vfs, gofers, log, state, init: t.process, execs: new Map() });
+    this.kernel.containerInits.set(id, t.process);
+    this.sched.adopt(t);
+    return { ok: true, pid: t.process.pid };
+  }
+
+  /** A new process in a running container (kubectl exec), not a child of any of its processes. */
+  private exec(id: string, execId: string, spec: ProcessSpec, fds: Map<FdName, number>): ReplyBody {
+    const c = this.container(id);
+    if (c.state.status !== undefined) throw new Error(`container ${id} is not running`);
+    if (c.execs.has(execId)) throw new Error(`exec ${execId} already exists`);
+    const t = this.newProcess(id, spec, c.vfs, (t) => passedStdio(t, fds));
+    const failure = startProgram(t, spec.argv, spec.envp);
+    if (failure) {
+      t.process.exit(killedStatus(SIGKILL));
+      return { ok: false, error: failure.message, code: failure.code };
+    }
+    c.execs.set(execId, { state: { container: id, exec: execId, pid: t.process.pid, startedAt: Date.now() }, process: t.process });
+    this.sched.adopt(t);
+    return { ok: true, pid: t.process.pid };
+  }
+
+  private newProcess(container: string, spec: ProcessSpec, vfs: Vfs, stdio: (t: Task) => FileDescription[]): Task {
+    const k = this.kernel;
+    const ctx = this.template.fork();
+    const creds = new Credentials(spec.uid, spec.gid, spec.uid, spec.gid, spec.uid, spec.gid, [...spec.groups]);
+    const p = new Process(
+      k, k.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, STUB_BASE), new FdTable(), new FsContext('/'), creds, defaultLimits(),
+    );
+    p.mounts = vfs;
+    p.container = container;
+    const t = new Task(k, p.pid, p, ctx);
+    k.processes.set(p.pid, p);
+    k.tasks.set(t.tid, t);
+    stdio(t).forEach((f, fd) => p.fds.installAt(fd, f, false));
+    setInitialCwd(t, spec.cwd);
+    return t;
+  }
+
+  /**
+   * kill(2) from outside the container: like signals from a parent PID
+   * namespace, the container's init only gets those it handles, plus
+   * SIGKILL and SIGSTOP.
+   */
+  private signal(id: string, execId: string | undefined, signo: number): ReplyBody {
+    if (!validSignal(signo)) fail('EINVAL', `signal ${signo}`);
+    const c = this.container(id);
+    const target = execId === undefined ? c.init : c.execs.get(execId)?.process;
+    if (!target) throw new Error(`no exec ${execId} in container ${id}`);
+    if (target.exitStatus !== undefined) return { ok: true };
+    const unkillable = target === c.init && signo !== SIGKILL && signo !== SIGSTOP;
+    if (unkillable && target.sigactions.get(signo).handler === SIG_DFL) return { ok: true };
+    sendSignal(target, signo);
+    return { ok: true };
+  }
+
+  private reopenLog(id: string, fd: number): ReplyBody {
+    const c = this.containers.get(id);
+    if (!c?.log) {
+      closeFd(fd);
+      throw new Error(`container ${id} has no log`);
+    }
+    c.log.reopen(fd);
+    return { ok: true };
+  }
+
+  private remove(id: string): ReplyBody {
+    const c = this.containers.get(id);
+    if (!c) return { ok: true };
+    if (c.state.status === undefined) throw new Error(`container ${id} is still running`);
+    this.containers.delete(id);
+    for (const g of c.gofers) g.close();
+    c.log?.close();
+    return { ok: true };
+  }
+
+  private list(): ProcessState[] {
+    return [...this.containers.values()].flatMap((c) => [c.state, ...[...c.execs.values()].map((e) => e.state)]);
+  }
+
+  /** A process ended: a container's init takes the whole container down; exec'd processes are reported. */
+  private exited(p: Process): void {
+    const c = this.containers.get(p.container);
+    if (!c || p.exitStatus === undefined) return;
+    if (p === c.init) {
+      this.kernel.containerInits.delete(c.id);
+      for (const q of [...this.kernel.processes.values()]) {
+        if (q.container === c.id && q.exitStatus === undefined) q.exit(killedStatus(SIGKILL));
+      }
+      this.finish(c.state, p.exitStatus);
+      return;
+    }
+    for (const e of c.execs.values()) if (e.process === p) this.finish(e.state, p.exitStatus);
+  }
+
+  private finish(s: ProcessState, status: number): void {
+    s.status = status;
+    s.finishedAt = Date.now();
+    this.emit({ event: 'exit', container: s.container, exec: s.exec, status, at: s.finishedAt });
+  }
+}
+
+/** Removes and returns a required descriptor of a request. */
+function take(fds: Map<FdName, number>, name: FdName): number {
+  const fd = fds.get(name);
+  if (fd === undefined) throw new Error(`request carries no ${name} descriptor`);
+  fds.delete(name);
+  return fd;
+}
+
+function devNull(t: Task): FileDescription {
+  return t.process.mounts.openPath(t, '/dev/null', O.RDWR);
+}
+
+/** stdin/stdout/stderr from passed host fds (closed when the sandbox closes them); /dev/null for those not passed. */
+function passedStdio(t: Task, fds: Map<FdName, number>): FileDescription[] {
+  return (['stdin', 'stdout', 'stderr'] as const).map((name, i) => {
+    const fd = fds.get(name);
+    if (fd === undefined) return devNull(t);
+    fds.delete(name);
+    return new HostFile(fd, i === 0 ? O.RDONLY : O.WRONLY, true);
+  });
+}
