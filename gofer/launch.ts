@@ -4,13 +4,39 @@
  * The Gofer gets fresh mount, network, IPC and UTS namespaces and then
  * chroots itself into the root.
  */
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { closeFd, socketPair } from '../sentry/platform/host/fdio';
 
 export interface GoferOptions {
   root: string;
   readOnly: boolean;
+  /** Called with the Gofer's pid before it runs (e.g. to move it into the pod's cgroup). */
+  beforeStart?: (pid: number) => void;
+}
+
+/**
+ * Spawns `cmd args` held at a gate: a shell waits for a line on its stdin
+ * before exec'ing the command, so `beforeStart(pid)` (joining a cgroup)
+ * applies to the command and everything it starts from their first
+ * instruction. The command's stdin is then at end of file.
+ */
+export function spawnGated(
+  cmd: string, args: string[], stdio: Array<'ignore' | 'inherit' | number>, beforeStart?: (pid: number) => void,
+  options: { detached?: boolean } = {},
+): ChildProcess {
+  if (!beforeStart) return spawn(cmd, args, { stdio: ['ignore', ...stdio], ...options });
+  const child = spawn('/bin/sh', ['-c', 'read _ && exec "$@"', 'sh', cmd, ...args], { stdio: ['pipe', ...stdio], ...options });
+  child.once('error', () => undefined);
+  if (child.pid === undefined) throw new Error(`failed to start ${cmd}`);
+  try {
+    beforeStart(child.pid);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  child.stdin?.end('\n');
+  return child;
 }
 
 export interface GoferHandle {
@@ -28,7 +54,7 @@ export function startGofer(opts: GoferOptions): GoferHandle {
     const args = ['--mount', '--net', '--ipc', '--uts', '--propagation', 'private', '--', process.execPath];
     args.push(path.join(__dirname, 'main.js'), '--root', path.resolve(opts.root), '--fd', String(GOFER_FD));
     if (opts.readOnly) args.push('--ro');
-    const child = spawn('unshare', args, { stdio: ['ignore', 'ignore', 'inherit', goferEnd] });
+    const child = spawnGated('unshare', args, ['ignore', 'inherit', goferEnd], opts.beforeStart);
     // Spawn failures surface as a missing pid below; the async 'error' event must not crash the Sentry.
     child.once('error', () => undefined);
     if (child.pid === undefined) throw new Error('failed to start the gofer (unshare)');

@@ -1,0 +1,151 @@
+/**
+ * The pod Sentry driven through its control socket, as the CRI server
+ * drives it: containers on their own Gofers with CRI-format logs, exec'd
+ * processes with passed stdio, signals with init semantics, exit events,
+ * a second client after the first went away, shutdown.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { once } from 'node:events';
+import { freshDir } from '../syscalls/harness';
+import { tinyRootfs } from '../syscalls/fixtures';
+import { startContainerGofer, startSentry, RunningSentry } from '../../cri/sandbox/launch';
+import { SentryClient, SentryRequestError } from '../../cri/sandbox/control';
+import type { ExitEvent, ProcessSpec } from '../../sentry/control/protocol';
+import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
+
+const CRI_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) (.*)$/;
+
+function spec(argv: string[], o: Partial<ProcessSpec> = {}): ProcessSpec {
+  return { argv, envp: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, groups: [], ...o };
+}
+
+/** The log's records as [stream, tag, text]. */
+function records(file: string): Array<[string, string, string]> {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const m = CRI_LINE.exec(l);
+      assert.ok(m, `not a CRI log line: ${JSON.stringify(l)}`);
+      return [m[1], m[2], m[3]];
+    });
+}
+
+function exitOf(client: SentryClient, container: string, exec?: string): Promise<ExitEvent> {
+  return new Promise((resolve) => {
+    const on = (e: ExitEvent): void => {
+      if (e.container === container && e.exec === exec) {
+        client.off('exit', on);
+        resolve(e);
+      }
+    };
+    client.on('exit', on);
+  });
+}
+
+describe('pod sentry (tsvisor sandbox) over its control socket', function () {
+  this.timeout(60_000);
+  let sentry: RunningSentry;
+  let rootfs: string;
+  let dir: string;
+
+  before(async () => {
+    rootfs = tinyRootfs();
+    fs.chmodSync(rootfs, 0o755); // non-root users must be able to search it
+    dir = freshDir('pod');
+    sentry = await startSentry({ runDir: path.join(dir, 'run'), hostname: 'podhost' });
+  });
+
+  after(async () => {
+    if (sentry.client.connected) {
+      const closed = once(sentry.client, 'close');
+      await sentry.client.request({ op: 'shutdown' }).catch(() => undefined);
+      await closed;
+    }
+  });
+
+  async function startContainer(id: string, argv: string[], o: Partial<ProcessSpec> = {}): Promise<string> {
+    const logPath = path.join(dir, `${id}.log`);
+    const log = fs.openSync(logPath, 'a');
+    const gofer = startContainerGofer(rootfs, true);
+    try {
+      await sentry.client.request({ op: 'start', container: id, rootReadOnly: false, mounts: [], ...spec(argv, o) }, [
+        { name: 'gofer:/', fd: gofer },
+        { name: 'log', fd: log },
+      ]);
+    } finally {
+      fs.closeSync(log);
+      closeFd(gofer);
+    }
+    return logPath;
+  }
+
+  it('runs a container: stdout and stderr as CRI log records, exit status in the event, hostname of the pod', async () => {
+    const done = exitOf(sentry.client, 'c1');
+    const log = await startContainer('c1', ['/bin/sh', '-c', 'echo one; echo two >&2; printf "no newline"; hostname >&2; exit 3']);
+    const e = await done;
+    assert.equal(e.status, 3 << 8);
+    const recs = records(log);
+    assert.deepEqual(
+      recs.filter((r) => r[0] === 'stdout'),
+      [['stdout', 'F', 'one'], ['stdout', 'F', 'no newline']],
+    );
+    assert.deepEqual(
+      recs.filter((r) => r[0] === 'stderr'),
+      [['stderr', 'F', 'two'], ['stderr', 'F', 'podhost']],
+    );
+    const list = await sentry.client.request({ op: 'list' });
+    assert.equal(list.processes?.find((p) => p.container === 'c1')?.status, 3 << 8);
+    await sentry.client.request({ op: 'remove', container: 'c1' });
+  });
+
+  it('a missing program fails the start with 127 and leaves no container', async () => {
+    await assert.rejects(startContainer('c2', ['/bin/nope']), (e: unknown) => e instanceof SentryRequestError && e.code === 127);
+    const list = await sentry.client.request({ op: 'list' });
+    assert.equal(list.processes?.some((p) => p.container === 'c2'), false);
+  });
+
+  it('exec runs a new process in a running container with passed stdio; SIGTERM to an init without a handler is ignored, SIGKILL is not', async () => {
+    await startContainer('c3', ['/bin/sh', '-c', 'echo ready > /tmp/state; exec sleep 1000']);
+    const [ours, theirs] = socketPair();
+    const done = exitOf(sentry.client, 'c3', 'e1');
+    await sentry.client.request({ op: 'exec', container: 'c3', exec: 'e1', ...spec(['/bin/sh', '-c', 'cat /tmp/state; id -u; exit 7'], { uid: 1000 }) }, [
+      { name: 'stdout', fd: theirs },
+    ]);
+    closeFd(theirs);
+    const reader = new net.Socket({ fd: ours, readable: true, writable: false });
+    let out = '';
+    reader.on('data', (d: Buffer) => (out += d.toString()));
+    await once(reader, 'end');
+    reader.destroy();
+    assert.equal(out, 'ready\n1000\n');
+    assert.equal((await done).status, 7 << 8);
+
+    const killed = exitOf(sentry.client, 'c3');
+    await sentry.client.request({ op: 'signal', container: 'c3', signal: 15 });
+    const stillRunning = await Promise.race([killed.then(() => false), new Promise((r) => setTimeout(() => r(true), 300))]);
+    assert.equal(stillRunning, true, 'SIGTERM ended an init that has no handler');
+    await sentry.client.request({ op: 'signal', container: 'c3', signal: 9 });
+    assert.equal((await killed).status, 9);
+    await sentry.client.request({ op: 'remove', container: 'c3' });
+  });
+
+  it('a second client gets the state after the first one went away', async () => {
+    await startContainer('c4', ['/bin/sh', '-c', 'exit 0']);
+    const closed = once(sentry.client, 'close');
+    sentry.client.close();
+    await closed;
+    sentry.client = SentryClient.connect(sentry.controlPath);
+    const deadline = Date.now() + 10_000;
+    let status: number | undefined;
+    while (status === undefined && Date.now() < deadline) {
+      status = (await sentry.client.request({ op: 'list' })).processes?.find((p) => p.container === 'c4')?.status;
+      if (status === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(status, 0);
+  });
+});
