@@ -12,8 +12,8 @@ const TEST_PARENT = `tsvisor-test-${process.pid}`;
 
 /** A node process that, once told on stdin, allocates and touches 32 MiB (charged to its
  *  cgroup from then on) and then idles. */
-function hog(): ChildProcess {
-  const script = "process.stdin.once('data', () => { globalThis.b = Buffer.alloc(32 << 20, 1); console.log('ok'); setInterval(() => {}, 1000); });";
+function hog(mib = 32): ChildProcess {
+  const script = `process.stdin.once('data', () => { globalThis.b = Buffer.alloc(${mib} << 20, 1); console.log('ok'); setInterval(() => {}, 1000); });`;
   return spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
 }
 async function allocate(p: ChildProcess): Promise<void> {
@@ -94,6 +94,20 @@ describe(`cri/pod/cgroup (machine: cgroup v${MACHINE})`, () => {
     assert.equal(await exited, 'SIGKILL');
     assert.throws(() => PodCgroup.open(cg.path), /does not exist/);
     await cg.destroy(); // idempotent
+  });
+
+  it('enforces the memory limit: a process over it is OOM-killed and counted', async () => {
+    const cg = PodCgroup.create({ parent: TEST_PARENT, name: 'pod1' });
+    cg.setResources({ memory_limit_in_bytes: String(64 << 20) });
+    const p = hog(256);
+    children.push(p);
+    await new Promise((r) => p.once('spawn', r));
+    cg.addProcess(p.pid!);
+    const exited = new Promise<NodeJS.Signals | null>((r) => p.once('exit', (_c, sig) => r(sig)));
+    p.stdin?.write('go\n');
+    assert.equal(await exited, 'SIGKILL');
+    assert.equal(cg.stats().oomKills, 1);
+    await cg.destroy();
   });
 
   it('refuses bad names and values', () => {
