@@ -24,13 +24,13 @@ function checkOffset(off: number): number {
 /** read(2): up to count bytes at the file position. */
 function read(t: Task, a: SyscallArgs): number {
   const f = file(t, a.int(0));
-  return readToUser(t.mem, f, a.ptr(1), a.size(2), (b) => f.read(b));
+  return readToUser(t.mem, f, a.ptr(1), a.size(2), (b) => f.read(b, t));
 }
 
 /** write(2): count bytes at the file position (at the end with O_APPEND). */
 function write(t: Task, a: SyscallArgs): number {
   const f = file(t, a.int(0));
-  return writeFromUser(t.mem, a.ptr(1), a.size(2), (b) => f.write(b));
+  return writeFromUser(t.mem, a.ptr(1), a.size(2), (b) => f.write(b, t));
 }
 
 /** pread64(2): reads at an offset without moving the position; ESPIPE for pipes. */
@@ -52,7 +52,7 @@ function readv(t: Task, f: FileDescription, iov: Iovec[], off: number | undefine
   let total = 0;
   for (const v of iov) {
     const base = total;
-    const n = readToUser(t.mem, f, v.base, v.len, (b, done) => (off === undefined ? f.read(b) : f.pread(b, off + base + done)));
+    const n = readToUser(t.mem, f, v.base, v.len, (b, done) => (off === undefined ? f.read(b, t) : f.pread(b, off + base + done)));
     total += n;
     if (n < v.len) break;
   }
@@ -63,7 +63,7 @@ function writev(t: Task, f: FileDescription, iov: Iovec[], off: number | undefin
   let total = 0;
   for (const v of iov) {
     const base = total;
-    const n = writeFromUser(t.mem, v.base, v.len, (b, done) => (off === undefined ? f.write(b) : f.pwrite(b, off + base + done)));
+    const n = writeFromUser(t.mem, v.base, v.len, (b, done) => (off === undefined ? f.write(b, t) : f.pwrite(b, off + base + done)));
     total += n;
     if (n < v.len) break;
   }

@@ -166,7 +166,7 @@ function ioctl(t: Task, a: SyscallArgs): number {
       return 0;
     }
     default:
-      return f.ioctl ? f.ioctl(t.mem, cmd, arg) : fail('ENOTTY', `ioctl ${cmd.toString(16)}`);
+      return f.ioctl ? f.ioctl(t.mem, cmd, arg, t) : fail('ENOTTY', `ioctl ${cmd.toString(16)}`);
   }
 }
 
@@ -181,5 +181,5 @@ export const fsOpenRows: FamilyRows = {
   dup2: supported(dup2),
   dup3: supported(dup3),
   fcntl: partial(fcntl, 'record locks always granted (no conflicts), no SIGIO owner, seals EINVAL'),
-  ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; per-file TCGETS/TCSETS*/TIOCGWINSZ/FIONREAD; ENOTTY otherwise'),
+  ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
 };

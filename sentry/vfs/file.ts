@@ -4,6 +4,7 @@
  * description": shared by dup'ed fds and across fork, it owns the offset
  * and status flags.
  */
+import type { Task } from '../kernel/task';
 import type { WaitQueue } from '../kernel/wait';
 import type { MemoryIO } from '../platform/platform';
 
@@ -34,11 +35,14 @@ export interface FileDescription extends FileDescriptionHooks {
   readonly path: string;
   /** O_* access mode and status flags (O_APPEND, O_NONBLOCK, …). */
   flags: number;
-  /** Reads at the file position (advancing it); returns bytes read, 0 at EOF. */
-  read(dst: Buffer): number;
+  /**
+   * Reads at the file position (advancing it); returns bytes read, 0 at EOF.
+   * `caller` is the task of a read(2)-family syscall (terminals apply job control to it).
+   */
+  read(dst: Buffer, caller?: Task): number;
   /** Reads at `offset` without moving the position (ESPIPE if not seekable). */
   pread(dst: Buffer, offset: number): number;
-  write(src: Buffer): number;
+  write(src: Buffer, caller?: Task): number;
   pwrite(src: Buffer, offset: number): number;
   /** lseek(2); returns the new position. */
   seek(offset: number, whence: number): number;
@@ -55,7 +59,7 @@ export interface FileDescription extends FileDescriptionHooks {
  */
 export interface FileDescriptionHooks {
   /** ioctl(2) beyond the generic FIOCLEX/FIONCLEX/FIONBIO; ENOTTY when absent. */
-  ioctl?(mem: MemoryIO, cmd: number, arg: number): number;
+  ioctl?(mem: MemoryIO, cmd: number, arg: number, caller: Task): number;
   /**
    * poll(2) events that hold now (POLLIN, POLLOUT, POLLHUP, POLLERR…).
    * Absent: the file never blocks (POLLIN|POLLOUT), like regular files.
@@ -77,9 +81,9 @@ export abstract class FileDescriptionBase implements FileDescription {
     public flags: number,
   ) {}
 
-  abstract read(dst: Buffer): number;
+  abstract read(dst: Buffer, caller?: Task): number;
   abstract pread(dst: Buffer, offset: number): number;
-  abstract write(src: Buffer): number;
+  abstract write(src: Buffer, caller?: Task): number;
   abstract pwrite(src: Buffer, offset: number): number;
   abstract seek(offset: number, whence: number): number;
   abstract stat(): Stat;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { buildDevfs } from '../fsimpl/dev/devfs';
+import { mountDevpts } from '../fsimpl/devpts/devpts';
 import { GoferClient } from '../fsimpl/gofer/api';
 import { GoferFs } from '../fsimpl/gofer/fs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
@@ -26,7 +27,7 @@ export function readHostInfo(): HostInfo {
 }
 
 /**
- * The sandbox's mount tree: / (gofer, overlaid), /proc, /dev, /dev/shm and
+ * The sandbox's mount tree: / (gofer, overlaid), /proc, /dev, /dev/shm, /dev/pts and
  * /tmp (tmpfs, so the host's /tmp is never visible or written). Meant as
  * the Kernel's makeVfs: procfs reads `kernel.vfs` only when generating.
  */
@@ -40,5 +41,6 @@ export function buildRootVfs(opts: RootVfsOptions): Vfs {
   vfs.mount('/dev', buildDevfs(vfs.allocDev()).root, 'devtmpfs');
   vfs.mount('/dev/shm', new Tmpfs(vfs.allocDev()).root, 'shm');
   if (opts.tmpfsAtTmp ?? true) vfs.mount('/tmp', new Tmpfs(vfs.allocDev()).root, 'tmpfs');
+  mountDevpts(vfs, opts.kernel);
   return vfs;
 }

@@ -1,6 +1,7 @@
 /**
  * devfs: a tmpfs skeleton holding the character devices a container
- * expects (mem devices, tty) and the /proc/self/fd convenience links.
+ * expects (mem devices, tty, ptmx) and the /proc/self/fd convenience links.
+ * /dev/pts is where the kernel's devpts is mounted.
  */
 import { randomFillSync } from 'node:crypto';
 import { makedev, S_IFCHR } from '../../abi/linux/fs';
@@ -8,6 +9,7 @@ import { fail } from '../../errors/linuxerr';
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file';
 import { Tmpfs, TmpfsDir, TmpfsNode } from '../tmpfs/tmpfs';
+import { Devpts, devptsOf } from '../devpts/devpts';
 
 const ROOT = { uid: 0, gid: 0 };
 
@@ -66,10 +68,19 @@ class RandomDev extends DevNode {
   }
 }
 
-/** /dev/tty: the sandbox has no controlling terminal. */
+/** /dev/tty: the caller's controlling terminal (a sandbox pty), else ENXIO. */
 class TtyDev extends DevNode {
   override open(t: Task, flags: number, path: string): FileDescription {
-    return fail('ENXIO', `${path}: no controlling terminal for ${t.tid} (${flags})`);
+    const devpts = devptsOf(t.kernel);
+    const pty = devpts?.controlling(t.process.sid) ?? fail('ENXIO', `${path}: no controlling terminal for ${t.tid}`);
+    return (devpts as Devpts).openSlave(pty, flags);
+  }
+}
+
+/** /dev/ptmx: a new pty pair from the kernel's devpts (Linux finds it through /dev/pts too). */
+class PtmxDev extends DevNode {
+  override open(t: Task, flags: number, path: string): FileDescription {
+    return (devptsOf(t.kernel) ?? fail('ENODEV', `${path}: no devpts mounted`)).openMaster(t, flags, path);
   }
 }
 
@@ -83,6 +94,7 @@ export function buildDevfs(dev: number): Tmpfs {
   root.insert('random', new RandomDev(fs, makedev(1, 8)));
   root.insert('urandom', new RandomDev(fs, makedev(1, 9)));
   root.insert('tty', new TtyDev(fs, makedev(5, 0)));
+  root.insert('ptmx', new PtmxDev(fs, makedev(5, 2)));
   root.symlink('stdin', '/proc/self/fd/0', ROOT);
   root.symlink('stdout', '/proc/self/fd/1', ROOT);
   root.symlink('stderr', '/proc/self/fd/2', ROOT);
