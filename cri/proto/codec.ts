@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import * as protobuf from 'protobufjs';
-import type { Messages } from './types';
+import type { Messages, Rpcs } from './types';
 
 /**
  * The .proto is read from the source tree (dist/ sits beside cri/), so a
@@ -41,16 +41,24 @@ export function messageType(name: string): protobuf.Type {
   return type;
 }
 
-/** Decodes wire bytes; malformed input throws (the server maps that to INVALID_ARGUMENT). */
-export function decode<K extends MessageName>(name: K, bytes: Uint8Array): Messages[K] {
+function decodeAs(name: string, bytes: Uint8Array): unknown {
   const type = messageType(name);
-  return type.toObject(type.decode(bytes), TO_OBJECT) as Messages[K];
+  return type.toObject(type.decode(bytes), TO_OBJECT);
+}
+
+function encodeAs(name: string, msg: unknown): Buffer {
+  const type = messageType(name);
+  const bytes = type.encode(type.fromObject(msg as Record<string, unknown>)).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Decodes wire bytes; malformed input throws. */
+export function decode<K extends MessageName>(name: K, bytes: Uint8Array): Messages[K] {
+  return decodeAs(name, bytes) as Messages[K];
 }
 
 export function encode<K extends MessageName>(name: K, msg: Messages[K]): Buffer {
-  const type = messageType(name);
-  const bytes = type.encode(type.fromObject(msg as unknown as Record<string, unknown>)).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return encodeAs(name, msg);
 }
 
 /** A message with every field at its default, to spread real values over. */
@@ -70,6 +78,25 @@ export interface MethodInfo {
   readonly responseType: MessageName;
   readonly responseStream: boolean;
 }
+
+export type RpcName = Extract<keyof Rpcs, string>;
+export type RpcRequest<M extends RpcName> = Rpcs[M]['request'];
+export type RpcResponse<M extends RpcName> = Rpcs[M]['response'];
+
+let rpcIndex: Map<string, MethodInfo> | undefined;
+
+/** The RPC named `name` in either service. */
+export function rpc(name: RpcName): MethodInfo {
+  rpcIndex ??= new Map([...serviceMethods('RuntimeService'), ...serviceMethods('ImageService')].map((m) => [m.name, m]));
+  const info = rpcIndex.get(name);
+  if (!info) throw new Error(`no RPC ${name} in ${PROTO_PATH}`);
+  return info;
+}
+
+export const decodeRequest = <M extends RpcName>(m: M, bytes: Uint8Array) => decodeAs(rpc(m).requestType, bytes) as RpcRequest<M>;
+export const encodeRequest = <M extends RpcName>(m: M, req: RpcRequest<M>): Buffer => encodeAs(rpc(m).requestType, req);
+export const decodeResponse = <M extends RpcName>(m: M, bytes: Uint8Array) => decodeAs(rpc(m).responseType, bytes) as RpcResponse<M>;
+export const encodeResponse = <M extends RpcName>(m: M, res: RpcResponse<M>): Buffer => encodeAs(rpc(m).responseType, res);
 
 /** Every RPC of a service, in .proto order. */
 export function serviceMethods(service: ServiceName): MethodInfo[] {

@@ -89,6 +89,14 @@ export function generateTypes(): string {
   out.push('/** Every message by name, for codec.ts. */', 'export interface Messages {');
   for (const name of names) out.push(`  ${name}: ${name};`);
   out.push('}', '');
+  out.push('/** Request and response of every RPC of both services (their names do not clash). */', 'export interface Rpcs {');
+  for (const svc of ns.nestedArray) {
+    if (!(svc instanceof protobuf.Service)) continue;
+    for (const m of svc.methodsArray) {
+      out.push(`  ${m.name}: { request: ${tsName(m.resolvedRequestType!)}; response: ${tsName(m.resolvedResponseType!)} };`);
+    }
+  }
+  out.push('}', '');
   return out.join('\n');
 }
 

@@ -1199,3 +1199,42 @@ export interface Messages {
   UpdatePodSandboxResourcesRequest: UpdatePodSandboxResourcesRequest;
   UpdatePodSandboxResourcesResponse: UpdatePodSandboxResourcesResponse;
 }
+
+/** Request and response of every RPC of both services (their names do not clash). */
+export interface Rpcs {
+  Version: { request: VersionRequest; response: VersionResponse };
+  RunPodSandbox: { request: RunPodSandboxRequest; response: RunPodSandboxResponse };
+  StopPodSandbox: { request: StopPodSandboxRequest; response: StopPodSandboxResponse };
+  RemovePodSandbox: { request: RemovePodSandboxRequest; response: RemovePodSandboxResponse };
+  PodSandboxStatus: { request: PodSandboxStatusRequest; response: PodSandboxStatusResponse };
+  ListPodSandbox: { request: ListPodSandboxRequest; response: ListPodSandboxResponse };
+  CreateContainer: { request: CreateContainerRequest; response: CreateContainerResponse };
+  StartContainer: { request: StartContainerRequest; response: StartContainerResponse };
+  StopContainer: { request: StopContainerRequest; response: StopContainerResponse };
+  RemoveContainer: { request: RemoveContainerRequest; response: RemoveContainerResponse };
+  ListContainers: { request: ListContainersRequest; response: ListContainersResponse };
+  ContainerStatus: { request: ContainerStatusRequest; response: ContainerStatusResponse };
+  UpdateContainerResources: { request: UpdateContainerResourcesRequest; response: UpdateContainerResourcesResponse };
+  ReopenContainerLog: { request: ReopenContainerLogRequest; response: ReopenContainerLogResponse };
+  ExecSync: { request: ExecSyncRequest; response: ExecSyncResponse };
+  Exec: { request: ExecRequest; response: ExecResponse };
+  Attach: { request: AttachRequest; response: AttachResponse };
+  PortForward: { request: PortForwardRequest; response: PortForwardResponse };
+  ContainerStats: { request: ContainerStatsRequest; response: ContainerStatsResponse };
+  ListContainerStats: { request: ListContainerStatsRequest; response: ListContainerStatsResponse };
+  PodSandboxStats: { request: PodSandboxStatsRequest; response: PodSandboxStatsResponse };
+  ListPodSandboxStats: { request: ListPodSandboxStatsRequest; response: ListPodSandboxStatsResponse };
+  UpdateRuntimeConfig: { request: UpdateRuntimeConfigRequest; response: UpdateRuntimeConfigResponse };
+  Status: { request: StatusRequest; response: StatusResponse };
+  CheckpointContainer: { request: CheckpointContainerRequest; response: CheckpointContainerResponse };
+  GetContainerEvents: { request: GetEventsRequest; response: ContainerEventResponse };
+  ListMetricDescriptors: { request: ListMetricDescriptorsRequest; response: ListMetricDescriptorsResponse };
+  ListPodSandboxMetrics: { request: ListPodSandboxMetricsRequest; response: ListPodSandboxMetricsResponse };
+  RuntimeConfig: { request: RuntimeConfigRequest; response: RuntimeConfigResponse };
+  UpdatePodSandboxResources: { request: UpdatePodSandboxResourcesRequest; response: UpdatePodSandboxResourcesResponse };
+  ListImages: { request: ListImagesRequest; response: ListImagesResponse };
+  ImageStatus: { request: ImageStatusRequest; response: ImageStatusResponse };
+  PullImage: { request: PullImageRequest; response: PullImageResponse };
+  RemoveImage: { request: RemoveImageRequest; response: RemoveImageResponse };
+  ImageFsInfo: { request: ImageFsInfoRequest; response: ImageFsInfoResponse };
+}

@@ -32,14 +32,14 @@ export class NameIndex {
 }
 
 /**
- * A pod is named by its metadata: name, namespace, uid, attempt. JSON keeps
- * the key unambiguous whatever characters the parts contain.
+ * A pod is named by its metadata, joined as containerd does:
+ * name_namespace_uid_attempt (Kubernetes names and uids contain no "_").
  */
 export function podName(m: PodSandboxMetadata): string {
-  return JSON.stringify(['pod', m.name, m.namespace, m.uid, m.attempt]);
+  return [m.name, m.namespace, m.uid, m.attempt].join('_');
 }
 
-/** A container's name is unique within its pod. */
+/** A container's name is unique within its pod: name_podid_attempt. */
 export function containerName(m: ContainerMetadata, podSandboxId: string): string {
-  return JSON.stringify(['container', podSandboxId, m.name, m.attempt]);
+  return [m.name, podSandboxId, m.attempt].join('_');
 }
