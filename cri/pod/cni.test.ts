@@ -164,6 +164,19 @@ describe('cri/pod/cni (Debian plugins: bridge, host-local, loopback)', function 
     await assert.rejects(() => cni.setUp({ ...a, id: 'nons', netnsPath: path.join(tmp, 'nope') }), /network namespace .* does not exist/);
   });
 
+  it('passes port mappings to portmap (runtimeConfig) and removes its rules on teardown', async () => {
+    writeConf([{ type: 'portmap', capabilities: { portMappings: true } }]);
+    const cni = new Cni({ confDir, binDirs: BIN_DIRS, cacheDir });
+    const hostPort = 30000 + (process.pid % 20000);
+    const a = { ...(await pod('pm')), portMappings: [{ protocol: 'tcp' as const, container_port: 8080, host_port: hostPort, host_ip: '' }] };
+    const rules = (): string[] => sh('iptables', ['-t', 'nat', '-S']).split('\n').filter((l) => l.includes(`--dport ${hostPort} `));
+    const at = await cni.setUp(a);
+    assert.ok(rules().some((l) => l.includes(`--to-destination ${at.ips[0]}:8080`)), rules().join('\n'));
+    // Restarted, from the cache: DEL gets the same runtimeConfig and prevResult.
+    await new Cni({ confDir, binDirs: BIN_DIRS, cacheDir }).tearDown({ ...a, portMappings: [] });
+    assert.deepEqual(rules(), []);
+  });
+
   it('picks the pod IPs of the sandbox interface, IPv4 first', () => {
     const result = {
       cniVersion: '1.0.0',
