@@ -166,11 +166,11 @@ async function waitReady(reg: Registry, child: ChildProcess): Promise<true | str
   return 'no answer on /v2/ within 15 s';
 }
 
-/** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. */
-export function kill(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+export function kill(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();

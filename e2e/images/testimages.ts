@@ -20,13 +20,15 @@ import {
   singleImage,
   TestImage,
 } from './oci';
-import { BASE_GROUPS, BASE_USERS, BUSYBOX, busyboxRoot, dirs, file, sorted } from './rootfs';
+import { BASE_GROUPS, BASE_USERS, BUSYBOX, busyboxRoot, dirs, file, sorted, staticProgram } from './rootfs';
 import { opaqueWhiteout, TarEntry, whiteout } from './tar';
 
 export const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The expected unpacked tree of tsvisor-test/layers:1.0 (hand-written, independent of the builder). */
 export const LAYERS_EXPECTED_JSON = path.join(REPO_ROOT, 'e2e', 'images', 'layers-expected.json');
+
+export const PAUSE_IMAGE = { repository: 'tsvisor-test/pause', tag: '3.9' };
 
 const APP_USERS = [...BASE_USERS, { name: 'app', uid: 1000, gid: 1000, home: '/home/app' }];
 const APP_GROUPS = [...BASE_GROUPS, { name: 'app', gid: 1000 }];
@@ -137,5 +139,36 @@ export function tsvisorTestImages(): TestImage[] {
         [makeLayer(httpdRoot, 'oci')],
       ),
     ),
+    // The sandbox image of the reference containerd (harness startContainerd): one static binary.
+    singleImage(
+      PAUSE_IMAGE.repository,
+      PAUSE_IMAGE.tag,
+      makePlatformImage('oci', AMD64, { Entrypoint: ['/pause'] }, [makeLayer([file('pause', staticProgram('pause'), 0o755)], 'oci')]),
+    ),
   ];
+}
+
+/** One entry of layers-expected.json. */
+export type ExpectedEntry =
+  | { path: string; type: 'dir'; mode: string; uid: number; gid: number }
+  | { path: string; type: 'symlink'; target: string }
+  | {
+      path: string;
+      type: 'file';
+      mode: string;
+      uid: number;
+      gid: number;
+      content?: string;
+      hardLinkOf?: string;
+      sameAsHostFile?: string;
+    };
+
+export interface LayersExpectation {
+  image: string;
+  entries: ExpectedEntry[];
+  absent: string[];
+}
+
+export function loadLayersExpectation(): LayersExpectation {
+  return JSON.parse(fs.readFileSync(LAYERS_EXPECTED_JSON, 'utf8')) as LayersExpectation;
 }
