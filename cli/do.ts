@@ -18,6 +18,9 @@ flags:
   --hostname NAME         the sandbox's hostname (default: tsvisor)
   --strace                print every syscall with decoded arguments to stderr
   --debug-log FILE        append the Sentry's debug log (incl. unsupported syscalls) to FILE
+  --tty                   run the command on a sandbox terminal connected to this one
+                          (raw mode and window size of a terminal stdin; the command
+                          leads a new session with the terminal as controlling tty)
 `;
 
 export const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
@@ -28,12 +31,13 @@ export interface DoOptions {
   hostname: string;
   strace: boolean;
   debugLog?: string;
+  tty: boolean;
   argv: string[];
 }
 
 export function parseDoArgs(args: string[]): DoOptions {
   const { flags, rest } = parseFlags(args, {
-    boolean: new Set(['strace', 'help']),
+    boolean: new Set(['strace', 'help', 'tty']),
     valued: new Set(['rootfs', 'overlay', 'hostname', 'debug-log']),
   });
   if (flags.has('help')) throw new UsageError(DO_USAGE);
@@ -57,6 +61,7 @@ export function parseDoArgs(args: string[]): DoOptions {
     hostname,
     strace: flags.has('strace'),
     debugLog: typeof debugLog === 'string' ? debugLog : undefined,
+    tty: flags.has('tty'),
     argv: rest,
   };
 }
@@ -82,6 +87,7 @@ export function doCommand(args: string[]): void {
     cwd: o.rootfs === '/' ? process.cwd() : '/',
     strace: o.strace ? (line) => writeSync(2, `${line}\n`) : undefined,
     debug,
+    tty: o.tty,
   });
   if (result.message) process.stderr.write(`tsvisor: ${result.message}\n`);
   process.exitCode = exitCodeOf(result);

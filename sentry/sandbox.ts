@@ -19,6 +19,7 @@ import { FdTable } from './vfs/fdtable';
 import { FsContext } from './vfs/fscontext';
 import { buildRootVfs, readHostInfo } from './vfs/mounts';
 import { stdioFiles } from './fsimpl/host/stdio';
+import { attachHostConsole } from './fsimpl/devpts/hostconsole';
 import { P9Client } from './fsimpl/gofer/client';
 import { setInitialCwd, startProgram } from './loader/start';
 
@@ -32,6 +33,8 @@ export interface SandboxOptions {
   cwd: string;
   strace?: (line: string) => void;
   debug?: (line: string) => void;
+  /** Run on a sandbox pty bridged to the host's stdio (`do --tty`) instead of the host stdio itself. */
+  tty?: boolean;
 }
 
 /** How the sandbox's first process ended. */
@@ -61,8 +64,10 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   installSentryFilter();
   kernel.debug(`seccomp filter installed; self-check: ${seccompSelfCheck()}`);
 
+  const console = o.tty ? attachHostConsole(kernel) : undefined;
   const fds = new FdTable();
-  stdioFiles().forEach((f, fd) => fds.installAt(fd, f, false));
+  const stdio = console ? [0, 1, 2].map(() => (console.slave.incRef(), console.slave)) : stdioFiles();
+  stdio.forEach((f, fd) => fds.installAt(fd, f, false));
   const proc = new Process(
     kernel, kernel.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, STUB_BASE), fds,
     new FsContext('/'), new Credentials(), defaultLimits(),
@@ -71,6 +76,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   kernel.processes.set(proc.pid, proc);
   kernel.tasks.set(task.tid, task);
   setInitialCwd(task, o.cwd);
+  console?.setControlling(proc);
   try {
     const started = startProgram(task, o.argv, o.envp);
     // Start-up timeline, in ms since this process started.
@@ -80,6 +86,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
     return (status & 0x7f) === 0 ? { code: (status >> 8) & 0xff } : { code: 128 + (status & 0x7f), signal: status & 0x7f };
   } finally {
     ctx.kill();
+    console?.close();
     for (const line of kernel.unsupportedReport()) kernel.debug(line);
     gofer.close();
   }

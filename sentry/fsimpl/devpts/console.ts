@@ -1,0 +1,133 @@
+/**
+ * A console: a sandbox pty whose master is driven from host fds. Bytes
+ * read from the host input go into the master (the line discipline turns
+ * ^C into SIGINT and so on); everything the slave writes is copied to the
+ * host output as soon as it is queued. The host input is read when the
+ * scheduler polls host fds with waiters (kernel/hostwait.ts), so a quiet
+ * console costs nothing while tasks run. Used by `tsvisor do --tty` (host
+ * stdio) and by the CRI server's `exec -it` (a host socket).
+ */
+import { O } from '../../abi/linux/fs';
+import { POLL } from '../../abi/linux/poll';
+import { WINSIZE_SIZE } from '../../abi/linux/tty';
+import { fail, LinuxError } from '../../errors/linuxerr';
+import { HostWaiter, hostWaiters } from '../../kernel/hostwait';
+import type { Kernel } from '../../kernel/kernel';
+import type { Process } from '../../kernel/task';
+import { WaitQueue } from '../../kernel/wait';
+import { hostRead, hostWrite } from '../../platform/host/hostfd';
+import { HostError } from '../../platform/host/libc';
+import type { FileDescription } from '../../vfs/file';
+import { devptsOf } from './devpts';
+import { MasterFile } from './files';
+import type { Pty } from './pty';
+
+export interface ConsoleIO {
+  /** Host fd whose bytes are typed into the terminal. */
+  input: number;
+  /** Host fd that receives the terminal's output. */
+  output: number;
+  /** Called once when the input reaches EOF or fails (the console stays up). */
+  onInputEnd?: () => void;
+}
+
+export interface Console {
+  readonly pty: Pty;
+  /**
+   * The slave end. The console holds one reference until close(): take
+   * your own (incRef) for every fd table slot it is installed in.
+   */
+  readonly slave: FileDescription;
+  /** The terminal's new size: TIOCSWINSZ from the outside (SIGWINCH to the foreground group). */
+  resize(rows: number, cols: number): void;
+  /** Makes the pty the controlling terminal of `p`'s session (p leads it), with p's group in the foreground. */
+  setControlling(p: Process): void;
+  /** Copies pending output, stops reading input and hangs the terminal up. */
+  close(): void;
+}
+
+const CHUNK = 4096;
+
+export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
+  const devpts = devptsOf(kernel) ?? fail('ENODEV', 'console: the kernel has no devpts');
+  const pty = devpts.create(0, 0);
+  pty.locked = false;
+  const master = new MasterFile(pty, devpts, '/dev/ptmx', O.RDWR | O.NONBLOCK);
+  const slave = devpts.openSlave(pty, O.RDWR | O.LARGEFILE);
+  const buf = Buffer.alloc(CHUNK);
+
+  let copying = false;
+  let outputOpen = true;
+  /** Slave output → host; runs whenever the pty changes (reads on the master notify again: hence the guard). */
+  const copyOut = (): void => {
+    if (copying) return;
+    copying = true;
+    try {
+      while (pty.ldisc.outputBytes > 0) {
+        const n = master.read(buf);
+        if (outputOpen) outputOpen = writeAll(io.output, buf.subarray(0, n));
+      }
+    } finally {
+      copying = false;
+    }
+  };
+  pty.queue.add(copyOut);
+
+  const inputReady = new WaitQueue();
+  const waiter: HostWaiter = { fd: io.input, events: POLL.IN, queue: inputReady };
+  const endInput = (): void => {
+    if (!hostWaiters.delete(waiter)) return;
+    inputReady.remove(copyIn);
+    io.onInputEnd?.();
+  };
+  /** Host → master, when the scheduler saw the input fd ready. */
+  function copyIn(): void {
+    let n = 0;
+    try {
+      n = hostRead(io.input, buf);
+    } catch (e) {
+      if (!(e instanceof HostError)) throw e;
+    }
+    if (n === 0) endInput();
+    else master.write(buf.subarray(0, n));
+  }
+  inputReady.add(copyIn);
+  hostWaiters.add(waiter);
+
+  let closed = false;
+  return {
+    pty,
+    slave,
+    resize(rows: number, cols: number): void {
+      const ws = Buffer.alloc(WINSIZE_SIZE);
+      ws.writeUInt16LE(rows & 0xffff, 0);
+      ws.writeUInt16LE(cols & 0xffff, 2);
+      pty.setWinsize(ws);
+    },
+    setControlling(p: Process): void {
+      if (p.pid !== p.sid) fail('EPERM', `console: pid ${p.pid} does not lead its session`);
+      pty.session = p.sid;
+      pty.foreground = p.pgid;
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      endInput();
+      copyOut();
+      pty.queue.remove(copyOut);
+      master.decRef();
+      slave.decRef();
+    },
+  };
+}
+
+/** Writes all of `b` to a host fd; false once the host side is gone (later output is dropped). */
+function writeAll(fd: number, b: Buffer): boolean {
+  try {
+    for (let off = 0; off < b.length; ) off += hostWrite(fd, b.subarray(off));
+    return true;
+  } catch (e) {
+    if (e instanceof HostError || e instanceof LinuxError) return false;
+    throw e;
+  }
+}
