@@ -16,6 +16,9 @@ import { SentryClient, SentryRequestError } from '../../cri/sandbox/control';
 import type { ExitEvent, ProcessSpec } from '../../sentry/control/protocol';
 import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
 
+/** A pod file put into each container's root (the directory /etc does not exist in the rootfs). */
+const hostsFile = { path: '/etc/hosts', data: Buffer.from('10.1.2.3 podhost\n').toString('base64'), mode: 0o644 };
+
 const CRI_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) (.*)$/;
 
 function spec(argv: string[], o: Partial<ProcessSpec> = {}): ProcessSpec {
@@ -73,7 +76,7 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
     const log = fs.openSync(logPath, 'a');
     const gofer = startContainerGofer(rootfs, true);
     try {
-      await sentry.client.request({ op: 'start', container: id, rootReadOnly: false, mounts: [], ...spec(argv, o) }, [
+      await sentry.client.request({ op: 'start', container: id, rootReadOnly: false, mounts: [], files: [hostsFile], ...spec(argv, o) }, [
         { name: 'gofer:/', fd: gofer },
         { name: 'log', fd: log },
       ]);
@@ -113,7 +116,7 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
     await startContainer('c3', ['/bin/sh', '-c', 'echo ready > /tmp/state; exec sleep 1000']);
     const [ours, theirs] = socketPair();
     const done = exitOf(sentry.client, 'c3', 'e1');
-    await sentry.client.request({ op: 'exec', container: 'c3', exec: 'e1', ...spec(['/bin/sh', '-c', 'cat /tmp/state; id -u; exit 7'], { uid: 1000 }) }, [
+    await sentry.client.request({ op: 'exec', container: 'c3', exec: 'e1', ...spec(['/bin/sh', '-c', 'cat /tmp/state /etc/hosts; id -u; exit 7'], { uid: 1000 }) }, [
       { name: 'stdout', fd: theirs },
     ]);
     closeFd(theirs);
@@ -122,7 +125,7 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
     reader.on('data', (d: Buffer) => (out += d.toString()));
     await once(reader, 'end');
     reader.destroy();
-    assert.equal(out, 'ready\n1000\n');
+    assert.equal(out, 'ready\n10.1.2.3 podhost\n1000\n');
     assert.equal((await done).status, 7 << 8);
 
     const killed = exitOf(sentry.client, 'c3');

@@ -25,8 +25,16 @@ export interface ProcessSpec {
   groups: number[];
 }
 
+/** A file put into the container's root before it starts (the pod's /etc/hosts, resolv.conf, hostname). */
+export interface FileSpec {
+  path: string;
+  /** Contents, base64. */
+  data: string;
+  mode: number;
+}
+
 export type Request =
-  | ({ op: 'start'; container: string; rootReadOnly: boolean; mounts: MountSpec[] } & ProcessSpec)
+  | ({ op: 'start'; container: string; rootReadOnly: boolean; mounts: MountSpec[]; files: FileSpec[] } & ProcessSpec)
   | ({ op: 'exec'; container: string; exec: string } & ProcessSpec)
   | { op: 'signal'; container: string; exec?: string; signal: number }
   | { op: 'reopenLog'; container: string }

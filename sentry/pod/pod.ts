@@ -12,8 +12,10 @@
  *                 └─ exec ─▶ process ─▶ exit event (container unchanged)
  */
 import { O } from '../abi/linux/fs';
-import { fail } from '../errors/linuxerr';
-import type { ExitEvent, FdName, MountSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
+import { fail, LinuxError } from '../errors/linuxerr';
+import { Errno } from '../abi/linux/errno';
+import { AT_FDCWD } from '../abi/linux/fs';
+import type { ExitEvent, FdName, FileSpec, MountSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
 import { CriLog, CriLogFile } from '../fsimpl/host/crilog';
 import { HostFile } from '../fsimpl/host/hostfile';
 import { P9Client } from '../fsimpl/gofer/client';
@@ -73,7 +75,7 @@ export class Pod {
   handle(req: RequestMessage, fds: Map<FdName, number>): ReplyBody {
     switch (req.op) {
       case 'start':
-        return this.start(req.container, req, req.rootReadOnly, req.mounts, fds);
+        return this.start(req.container, req, req.rootReadOnly, req.mounts, req.files ?? [], fds);
       case 'exec':
         return this.exec(req.container, req.exec, req, fds);
       case 'signal':
@@ -99,7 +101,9 @@ export class Pod {
   }
 
   /** A container's first process on its own root; its stdout/stderr go to the CRI log (fd `log`) or to passed fds. */
-  private start(id: string, spec: ProcessSpec, rootReadOnly: boolean, mounts: MountSpec[], fds: Map<FdName, number>): ReplyBody {
+  private start(
+    id: string, spec: ProcessSpec, rootReadOnly: boolean, mounts: MountSpec[], files: FileSpec[], fds: Map<FdName, number>,
+  ): ReplyBody {
     if (this.containers.has(id)) throw new Error(`container ${id} already exists in this pod`);
     const root = P9Client.connect(take(fds, 'gofer:/'));
     const gofers = [root];
@@ -114,7 +118,7 @@ export class Pod {
     fds.delete('log');
     const stdio = (t: Task): FileDescription[] =>
       log ? [devNull(t), new CriLogFile(log, 'stdout'), new CriLogFile(log, 'stderr')] : passedStdio(t, fds);
-    const t = this.newProcess(id, spec, vfs, stdio);
+    const t = this.newProcess(id, spec, vfs, stdio, files);
     const failure = startProgram(t, spec.argv, spec.envp);
     if (failure) {
       t.process.exit(killedStatus(SIGKILL));
@@ -145,18 +149,20 @@ export class Pod {
     return { ok: true, pid: t.process.pid };
   }
 
-  private newProcess(container: string, spec: ProcessSpec, vfs: Vfs, stdio: (t: Task) => FileDescription[]): Task {
+  /** A process on a copy of the template stub; `files` are written (as root) before it takes the spec's identity. */
+  private newProcess(container: string, spec: ProcessSpec, vfs: Vfs, stdio: (t: Task) => FileDescription[], files: FileSpec[] = []): Task {
     const k = this.kernel;
     const ctx = this.template.fork();
-    const creds = new Credentials(spec.uid, spec.gid, spec.uid, spec.gid, spec.uid, spec.gid, [...spec.groups]);
     const p = new Process(
-      k, k.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, STUB_BASE), new FdTable(), new FsContext('/'), creds, defaultLimits(),
+      k, k.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, STUB_BASE), new FdTable(), new FsContext('/'), new Credentials(), defaultLimits(),
     );
     p.mounts = vfs;
     p.container = container;
     const t = new Task(k, p.pid, p, ctx);
     k.processes.set(p.pid, p);
     k.tasks.set(t.tid, t);
+    for (const f of files) writeFile(t, f);
+    p.creds = new Credentials(spec.uid, spec.gid, spec.uid, spec.gid, spec.uid, spec.gid, [...spec.groups]);
     stdio(t).forEach((f, fd) => p.fds.installAt(fd, f, false));
     setInitialCwd(t, spec.cwd);
     return t;
@@ -231,6 +237,25 @@ function take(fds: Map<FdName, number>, name: FdName): number {
   if (fd === undefined) throw new Error(`request carries no ${name} descriptor`);
   fds.delete(name);
   return fd;
+}
+
+/** Creates or replaces a file (and its missing parent directories) in the task's root. */
+function writeFile(t: Task, f: FileSpec): void {
+  const vfs = t.process.mounts;
+  const parts = f.path.split('/').filter(Boolean);
+  for (let i = 1; i < parts.length; i++) {
+    try {
+      vfs.mkdirAt(t, AT_FDCWD, `/${parts.slice(0, i).join('/')}`, 0o755);
+    } catch (e) {
+      if (!(e instanceof LinuxError && e.errno === Errno.EEXIST)) throw e;
+    }
+  }
+  const file = vfs.openPath(t, f.path, O.WRONLY | O.CREAT | O.TRUNC, f.mode);
+  try {
+    file.write(Buffer.from(f.data, 'base64'));
+  } finally {
+    file.decRef();
+  }
 }
 
 function devNull(t: Task): FileDescription {

@@ -1,0 +1,118 @@
+/**
+ * Pod and container records, persisted one JSON file per object
+ * (<root>/pods/<id>/pod.json, <root>/containers/<id>/container.json) and
+ * written atomically (temp file, fsync, rename), so a server killed at any
+ * point finds either the old or the new record. Records carry a version
+ * to refuse files from a future layout.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as t from '../proto/types';
+
+export const RECORD_VERSION = 1;
+
+export interface PodRecord {
+  version: number;
+  id: string;
+  config: t.PodSandboxConfig;
+  handler: string;
+  /** Nanoseconds since the epoch, as a decimal string (CRI timestamps). */
+  createdAt: string;
+  state: 'ready' | 'notready';
+  netnsPath?: string;
+  ips: string[];
+  cgroupPath?: string;
+  /** Directory with the Sentry's control socket and log. */
+  runDir: string;
+  sentryPid?: number;
+  /** /etc/hosts, /etc/resolv.conf, /etc/hostname for the containers. */
+  files?: { hostsPath: string; resolvPath: string; hostnamePath: string };
+}
+
+export interface ContainerRecord {
+  version: number;
+  id: string;
+  podId: string;
+  config: t.ContainerConfig;
+  imageId: string;
+  imageRef: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  state: 'created' | 'running' | 'exited' | 'unknown';
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  /** Absolute host path of the CRI log, '' when the pod has no log directory. */
+  logPath: string;
+}
+
+/** One kind of record in its directory. */
+export class RecordStore<R extends { id: string; version: number }> {
+  readonly records = new Map<string, R>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly file: string,
+  ) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Loads every record; unreadable ones are reported and skipped, never fatal. */
+  load(warn: (msg: string) => void): void {
+    for (const id of fs.readdirSync(this.dir)) {
+      const p = path.join(this.dir, id, this.file);
+      try {
+        const r = JSON.parse(fs.readFileSync(p, 'utf8')) as R;
+        if (r.version !== RECORD_VERSION || r.id !== id) throw new Error(`version ${r.version}, id ${r.id}`);
+        this.records.set(id, r);
+      } catch (e) {
+        warn(`skipping record ${p}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  dirOf(id: string): string {
+    return path.join(this.dir, id);
+  }
+
+  save(r: R): void {
+    const dir = this.dirOf(r.id);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const final = path.join(dir, this.file);
+    const tmp = `${final}.tmp`;
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, JSON.stringify(r));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, final);
+    this.records.set(r.id, r);
+  }
+
+  /** Applies `fn` to a copy and saves it; the in-memory record changes only once it is on disk. */
+  update(id: string, fn: (r: R) => void): R {
+    const cur = this.records.get(id);
+    if (!cur) throw new Error(`no record ${id}`);
+    const next = structuredClone(cur);
+    fn(next);
+    this.save(next);
+    return next;
+  }
+
+  delete(id: string): void {
+    fs.rmSync(this.dirOf(id), { recursive: true, force: true });
+    this.records.delete(id);
+  }
+
+  /** The record with this full id, or the only one whose id starts with `prefix`. */
+  find(prefix: string): R | undefined {
+    if (!prefix) return undefined;
+    const exact = this.records.get(prefix);
+    if (exact) return exact;
+    const hits = [...this.records.values()].filter((r) => r.id.startsWith(prefix));
+    return hits.length === 1 ? hits[0] : undefined;
+  }
+}
