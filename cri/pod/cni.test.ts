@@ -33,6 +33,7 @@ describe('cri/pod/cni (Debian plugins: bridge, host-local, loopback)', function 
   let cacheDir: string;
   let dataDir: string;
   const netnses: string[] = [];
+  const pods: CniPodInfo[] = [];
 
   function writeConf(extraPlugins: object[] = [], file = '10-tsvtest.conflist'): void {
     fs.writeFileSync(path.join(confDir, file), JSON.stringify({
@@ -50,7 +51,9 @@ describe('cri/pod/cni (Debian plugins: bridge, host-local, loopback)', function 
   async function pod(name: string): Promise<CniPodInfo> {
     const netnsPath = await createNetns(path.join(tmp, 'state'), name);
     netnses.push(netnsPath);
-    return { id: `id-${name}`, name, namespace: 'default', uid: `uid-${name}`, netnsPath };
+    const p = { id: `id-${name}`, name, namespace: 'default', uid: `uid-${name}`, netnsPath };
+    pods.push(p);
+    return p;
   }
 
   beforeEach(() => {
@@ -61,6 +64,8 @@ describe('cri/pod/cni (Debian plugins: bridge, host-local, loopback)', function 
     fs.mkdirSync(confDir);
   });
   afterEach(async () => {
+    // A failed test may have left attachments: their cache entries undo them (portmap rules included).
+    for (const p of pods.splice(0)) await new Cni({ confDir, binDirs: BIN_DIRS, cacheDir }).tearDown(p).catch(() => undefined);
     for (const ns of netnses.splice(0)) await removeNetns(ns);
     const leftPorts = bridgePorts();
     if (linkExists(BRIDGE)) sh('ip', ['link', 'del', BRIDGE]);

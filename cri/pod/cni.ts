@@ -264,7 +264,12 @@ export class Cni {
     } catch {
       return undefined;
     }
-    const e: unknown = JSON.parse(text);
+    let e: unknown;
+    try {
+      e = JSON.parse(text);
+    } catch {
+      e = undefined;
+    }
     if (!isObject(e) || e.version !== 1 || !isObject(e.net)) throw new Error(`CNI cache ${this.cachePath(id)} is not a version 1 entry`);
     return e as unknown as CacheEntry;
   }
