@@ -202,6 +202,37 @@ describe('CRI test infrastructure', function () {
     }
   });
 
+  describe('reference containerd', () => {
+    let reg: PushedRegistry | undefined;
+    after(async () => reg?.stop());
+
+    it('serves CRI on its own socket, pulls from the local registry and through the critest mirrors, and stops clean', async () => {
+      reg = await withPushedImages();
+      const ctd = await startContainerd({ registry: reg });
+      try {
+        const version = await crictl(ctd, ['version']);
+        assert.equal(version.code, 0, version.stderr);
+        assert.match(version.stdout, /^RuntimeName: +containerd$/m);
+        for (const ref of [reg.ref('tsvisor-test/busybox:multiarch'), CRITEST_TEST_IMAGES.defaultTestContainerImage]) {
+          const pull = await crictl(ctd, ['pull', ref]);
+          assert.equal(pull.code, 0, pull.stderr);
+        }
+        const list = await crictl(ctd, ['images', '--digests', '-o', 'json']);
+        const images = (JSON.parse(list.stdout) as { images: { repoDigests: string[] }[] }).images;
+        const digests = images.flatMap((i) => i.repoDigests).sort();
+        // The tag resolves to the index (multi-arch) or manifest digest the builder computed.
+        assert.deepEqual(digests, [
+          `${reg.host}/tsvisor-test/busybox@${reg.image('tsvisor-test/busybox:multiarch').manifest.digest}`,
+          `registry.k8s.io/e2e-test-images/busybox@${reg.image('e2e-test-images/busybox:1.29-2').manifest.digest}`,
+        ].sort());
+      } finally {
+        await ctd.stop();
+      }
+      assert.deepEqual(processesMentioning([ctd.dir]), []);
+      assert.equal(fs.existsSync(ctd.dir), false);
+    });
+  });
+
   describe('tools', () => {
     it(`crictl is cri-tools ${CRI_TOOLS_VERSION}`, async () => {
       const r = await crictl('unix:///nonexistent.sock', ['--version']);
