@@ -6,12 +6,12 @@ import { PACKAGE, decode, defaults, encode, root, serviceMethods } from './codec
 import { generateTypes, TYPES_PATH } from './gen-types';
 import { PodSandboxState } from './types';
 
-/** The Kubernetes CRI API as the Go module cache holds it (cri-tools' dependency). */
-const MOD_DIR = '/var/cache/tsvisor-test/go/pkg/mod/k8s.io';
+/** The Kubernetes CRI API in the Go module cache scripts/setup-cri-deps.sh fills (cri-tools depends on it). */
+const MOD_DIR = path.join(process.env.TSVISOR_TEST_CACHE || '/var/cache/tsvisor-test', 'go/pkg/mod/k8s.io');
 
 function referenceProto(): string {
   const dirs = fs.existsSync(MOD_DIR) ? fs.readdirSync(MOD_DIR).filter((d) => d.startsWith('cri-api@v0.34.')) : [];
-  assert.ok(dirs.length > 0, `k8s.io/cri-api v0.34 not found under ${MOD_DIR} (it comes with the cri-tools build)`);
+  assert.ok(dirs.length > 0, `k8s.io/cri-api v0.34 not found under ${MOD_DIR} (run scripts/setup-cri-deps.sh)`);
   return path.join(MOD_DIR, dirs.sort().at(-1)!, 'pkg/apis/runtime/v1/api.proto');
 }
 
