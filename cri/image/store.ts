@@ -188,6 +188,8 @@ export class ImageStore {
         chainId,
       });
     } catch (e) {
+      // What the failed pull stored is referenced by nothing.
+      this.gcPending = true;
       if (e instanceof PullError) throw new PullError(`pulling ${formatReference(r)}: ${e.message}`);
       throw e;
     } finally {
