@@ -1,7 +1,7 @@
 // The CRI test infrastructure itself: image builder, registry variants, the
 // layers image's expected tree, critest's image list, crictl and containerd.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -9,8 +9,8 @@ import { parse } from 'yaml';
 import { httpRequest, RegistryClient } from '../images/client';
 import { CRITEST_MIRRORED_REGISTRIES, CRITEST_TEST_IMAGES, critestImages, critestImagesYaml } from '../images/critest';
 import { MEDIA_TYPES, sha256, TestImage } from '../images/oci';
-import { TEST_PASSWORD, TEST_USER } from '../images/registry';
-import { layersLayers, loadLayersExpectation, tsvisorTestImages } from '../images/testimages';
+import { freePort, TEST_PASSWORD, TEST_USER } from '../images/registry';
+import { loadLayersExpectation, tsvisorTestImages } from '../images/testimages';
 import { freshDir } from '../syscalls/harness';
 import { crictl, processesMentioning, PushedRegistry, startContainerd, startRegistry, testImages, withPushedImages } from './harness';
 import { CRI_TOOLS_VERSION } from './tools';
@@ -44,6 +44,31 @@ async function verifyPulled(client: RegistryClient, img: TestImage): Promise<voi
     }
     assert.deepEqual(parsed.rootfs.diff_ids, diffIds, `${img.repository}:${img.tag} diff_ids`);
   }
+}
+
+/**
+ * The test's own reference unpacker: each layer's whiteouts hide what lower
+ * layers hold, then GNU tar extracts the layer's other entries over them.
+ */
+function unpack(img: TestImage, prefix: string): string {
+  const root = freshDir(prefix);
+  fs.chmodSync(root, 0o755); // a container's / (mkdtemp made it 0700)
+  for (const layer of img.images[0].layers) {
+    const list = spawnSync('/usr/bin/tar', ['-tzf', '-'], { input: layer.blob.data, encoding: 'utf8' });
+    assert.equal(list.status, 0, list.stderr);
+    for (const name of list.stdout.split('\n').filter(Boolean)) {
+      const base = path.basename(name);
+      const parent = path.join(root, path.dirname(name));
+      if (base === '.wh..wh..opq') {
+        for (const child of fs.readdirSync(parent)) fs.rmSync(path.join(parent, child), { recursive: true });
+      } else if (base.startsWith('.wh.')) {
+        fs.rmSync(path.join(parent, base.slice(4)), { recursive: true });
+      }
+    }
+    const r = spawnSync('/usr/bin/tar', ['--numeric-owner', '-xpzf', '-', '-C', root, '--exclude=.wh.*'], { input: layer.blob.data });
+    assert.equal(r.status, 0, r.stderr.toString());
+  }
+  return root;
 }
 
 describe('CRI test infrastructure', function () {
@@ -94,23 +119,7 @@ describe('CRI test infrastructure', function () {
     });
 
     it('the layers image unpacks (GNU tar + whiteouts applied by hand) to exactly layers-expected.json', () => {
-      const root = freshDir('layers-root');
-      for (const [n, entries] of layersLayers().entries()) {
-        const img = testImages().find((i) => i.repository === 'tsvisor-test/layers')!;
-        const blob = img.images[0].layers[n].blob.data;
-        // Whiteouts hide what lower layers hold; this layer's own entries are applied after them.
-        for (const e of entries) {
-          const base = path.basename(e.path);
-          const parent = path.join(root, path.dirname(e.path));
-          if (base === '.wh..wh..opq') {
-            for (const child of fs.readdirSync(parent)) fs.rmSync(path.join(parent, child), { recursive: true });
-          } else if (base.startsWith('.wh.')) {
-            fs.rmSync(path.join(parent, base.slice(4)), { recursive: true });
-          }
-        }
-        const r = spawnSync('/usr/bin/tar', ['--numeric-owner', '-xpzf', '-', '-C', root, '--exclude=.wh.*'], { input: blob });
-        assert.equal(r.status, 0, r.stderr.toString());
-      }
+      const root = unpack(testImages().find((i) => i.repository === 'tsvisor-test/layers')!, 'layers-root');
       const want = loadLayersExpectation();
       const seen: string[] = [];
       const walk = (rel: string) => {
@@ -139,6 +148,41 @@ describe('CRI test infrastructure', function () {
         if (e.hardLinkOf !== undefined) assert.equal(st.ino, fs.lstatSync(path.join(root, e.hardLinkOf)).ino, `${e.path} is a hard link`);
       }
       for (const p of want.absent) assert.equal(fs.existsSync(path.join(root, p)), false, `${p} must be gone`);
+    });
+
+    it("critest's nginx stand-in: master named nginx with 'master process' in its cmdline, pid file, HTTP 200, stops on SIGTERM", async () => {
+      const root = unpack(testImages().find((i) => i.repository === 'k8s-staging-cri-tools/hostnet-nginx-amd64')!, 'nginx-root');
+      const port = await freePort();
+      const nginx = spawn('/usr/sbin/chroot', [root, 'nginx', '-g', 'daemon off;'], {
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NGINX_PORT: String(port) },
+        stdio: 'ignore',
+      });
+      try {
+        const pidFile = path.join(root, 'var/run/nginx.pid');
+        let body = '';
+        for (let i = 0; i < 100 && body === ''; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          body = await httpRequest(`http://127.0.0.1:${port}/`).then((r) => (r.status === 200 ? r.body.toString() : ''), () => '');
+        }
+        assert.equal(body, '<html><body><h1>Welcome to nginx!</h1></body></html>\n');
+        assert.equal(fs.readFileSync(pidFile, 'utf8'), `${nginx.pid}\n`, 'the pid file names the master (chroot execs it)');
+        assert.equal(fs.readFileSync(`/proc/${nginx.pid}/comm`, 'utf8'), 'nginx\n');
+        assert.equal(fs.readFileSync(`/proc/${nginx.pid}/cmdline`, 'utf8'), 'nginx: master process nginx -g daemon off;\0');
+        const exited = new Promise((r) => nginx.once('exit', r));
+        nginx.kill('SIGTERM');
+        await exited;
+        assert.deepEqual(processesMentioning([`-p ${port} `]), [], 'the httpd worker stopped with its master');
+      } finally {
+        nginx.kill('SIGKILL');
+      }
+    });
+
+    it("critest's nonewprivs probe is setuid root: euid 0 normally, the caller's uid under no_new_privs", () => {
+      const root = unpack(testImages().find((i) => i.repository === 'e2e-test-images/nonewprivs')!, 'nnp-root');
+      const normal = spawnSync('/usr/sbin/chroot', ['--userspec=1000:1000', root, '/usr/local/bin/nnp'], { encoding: 'utf8' });
+      assert.equal(normal.stdout, 'Effective uid: 0\n', normal.stderr);
+      const nnp = spawnSync('/usr/bin/setpriv', ['--no-new-privs', '/usr/sbin/chroot', '--userspec=1000:1000', root, '/usr/local/bin/nnp'], { encoding: 'utf8' });
+      assert.equal(nnp.stdout, 'Effective uid: 1000\n', nnp.stderr);
     });
 
     it('critest images: the YAML names pushed images, and every image lives under a mirrored registry path', () => {
