@@ -8,7 +8,7 @@ import { FS_MAGIC, makedev, O, S_IFCHR } from '../../abi/linux/fs';
 import { TTYAUX_MAJOR, UNIX98_PTY_SLAVE_MAJOR } from '../../abi/linux/tty';
 import { fail } from '../../errors/linuxerr';
 import type { Kernel } from '../../kernel/kernel';
-import type { Task } from '../../kernel/task';
+import type { Process, Task } from '../../kernel/task';
 import type { FileDescription, Stat } from '../../vfs/file';
 import type { StatFs } from '../../vfs/inode';
 import type { Vfs } from '../../vfs/vfs';
@@ -79,6 +79,12 @@ class SlaveNode extends TmpfsNode {
 }
 
 const instances = new WeakMap<Kernel, Devpts>();
+
+/** /proc/[pid]/stat's tty_nr and tpgid: the session's terminal device and its foreground group (0 and -1 without one). */
+export function controllingTty(p: Process): { rdev: number; foreground: number } {
+  const pty = instances.get(p.kernel)?.controlling(p.sid);
+  return pty ? { rdev: makedev(UNIX98_PTY_SLAVE_MAJOR, pty.index), foreground: pty.foreground ?? -1 } : { rdev: 0, foreground: -1 };
+}
 
 /** The kernel's devpts, if one was mounted. */
 export function devptsOf(kernel: Kernel): Devpts | undefined {

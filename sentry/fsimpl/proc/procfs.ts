@@ -6,6 +6,7 @@ import { fail } from '../../errors/linuxerr';
 import type { Kernel } from '../../kernel/kernel';
 import type { Process, Task } from '../../kernel/task';
 import { Owner } from '../../vfs/inode';
+import { controllingTty } from '../devpts/devpts';
 import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
 
 export const LINUX_VERSION = 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016';
@@ -173,7 +174,8 @@ function status(p: Process): string {
 /** The 52 fields of proc(5)'s /proc/[pid]/stat; counters we do not track are 0. */
 function stat(p: Process): string {
   const state = p.exitStatus === undefined ? 'R' : 'Z';
-  const f: (string | number)[] = [p.pid, `(${p.comm})`, state, p.ppid, p.pgid, p.sid, 0, -1, 0x400000];
+  const tty = controllingTty(p);
+  const f: (string | number)[] = [p.pid, `(${p.comm})`, state, p.ppid, p.pgid, p.sid, tty.rdev, tty.foreground, 0x400000];
   f.push(0, 0, 0, 0, 0, 0, 0, 0, 20, 0, p.tasks.size, 0, 0, 0, 0, '18446744073709551615');
   while (f.length < 37) f.push(0);
   f.push(17, 0, 0, 0, 0, 0, 0);
