@@ -18,7 +18,9 @@ export interface Backends {
 
 /** The tsvisor runtime and image store (cri/runtime, cri/image) for `config`. */
 function localBackends(config: CriConfig): Backends {
-  throw new UsageError('the local runtime (cri/runtime) is not wired into tsvisor cri yet');
+  const { tsvisorBackends } = require('../cri/runtime/backends') as typeof import('../cri/runtime/backends');
+  const log = createLogger(config.logLevel);
+  return tsvisorBackends(config, (msg) => log.info(msg));
 }
 
 /** Serves until SIGTERM/SIGINT; `makeBackends` lets tests run the server on fakes. */

@@ -1,7 +1,8 @@
 /**
  * Starts a Gofer for one container root. Called by the CLI before the
  * Sentry installs its seccomp filter (it needs socketpair and fork/exec).
- * The Gofer gets fresh mount, network, IPC and UTS namespaces and then
+ * The Gofer gets fresh mount (a slave of the host's, so a pod's network
+ * namespace unmounted on the host is not kept alive by it), network, IPC and UTS namespaces and then
  * chroots itself into the root.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -51,7 +52,7 @@ const GOFER_FD = 3;
 export function startGofer(opts: GoferOptions): GoferHandle {
   const [sentryEnd, goferEnd] = socketPair();
   try {
-    const args = ['--mount', '--net', '--ipc', '--uts', '--propagation', 'private', '--', process.execPath];
+    const args = ['--mount', '--net', '--ipc', '--uts', '--propagation', 'slave', '--', process.execPath];
     args.push(path.join(__dirname, 'main.js'), '--root', path.resolve(opts.root), '--fd', String(GOFER_FD));
     if (opts.readOnly) args.push('--ro');
     const child = spawnGated('unshare', args, ['ignore', 'inherit', goferEnd], opts.beforeStart);

@@ -1,0 +1,22 @@
+/** The local side of `tsvisor cri`: the image store and the runtime, recovered from disk. */
+import path from 'node:path';
+import type { CriConfig } from '../config';
+import { ImageStore } from '../image/store';
+import type { LocalImages, LocalRuntime } from '../server/backend';
+import { TsvisorImages } from './images';
+import { TsvisorRuntime } from './service';
+
+export function tsvisorBackends(config: CriConfig, log: (msg: string) => void): { runtime: LocalRuntime; images: LocalImages } {
+  const store = new ImageStore({
+    root: path.join(config.root, 'images'),
+    insecureRegistries: config.insecureRegistries,
+    caFile: config.registryCaFile ?? undefined,
+    log,
+  });
+  const runtime = new TsvisorRuntime({
+    root: config.root, stateDir: config.stateDir, handlers: config.handlers, images: store,
+    cni: config.cni, cgroupParent: config.cgroupParent, log,
+  });
+  runtime.recover();
+  return { runtime, images: new TsvisorImages(store) };
+}

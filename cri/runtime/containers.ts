@@ -1,0 +1,324 @@
+/**
+ * Containers of tsvisor pods.
+ *
+ *   CreateContainer ──▶ created ──StartContainer──▶ running ──(exit event)──▶ exited ──RemoveContainer──▶ gone
+ *                          │                           └─StopContainer: stop signal, then SIGKILL after the timeout
+ *                          └─ a failed start ─▶ exited (reason StartError, exit code 128)
+ *
+ * A container runs in its pod's Sentry on a Gofer serving its image's root
+ * read-only (writes stay in the Sentry's in-memory overlay); its stdout
+ * and stderr are written by the Sentry into the CRI log file.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
+import type { ExitEvent, FileSpec } from '../../sentry/control/protocol';
+import type { ImageStore } from '../image/store';
+import { PassedFd, SentryClient, SentryRequestError } from '../sandbox/control';
+import { startContainerGofer } from '../sandbox/launch';
+import type * as t from '../proto/types';
+import { CriError, failedPrecondition, invalidArgument, notFound } from '../server/errors';
+import { containerName, NameIndex } from '../server/names';
+import { status } from '@grpc/grpc-js';
+import { nowNs, Pods } from './pods';
+import { processSpecOf } from './process-spec';
+import { ContainerRecord, RecordStore, RECORD_VERSION } from './store';
+import { readAll } from './streams';
+
+const SIGKILL = 9;
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
+
+/** Exit code as containerd reports it: the code, or 128+n for death by signal n. */
+export function exitCodeOf(waitStatus: number): number {
+  return (waitStatus & 0x7f) === 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f);
+}
+
+export class Containers {
+  readonly store: RecordStore<ContainerRecord>;
+  readonly names = new NameIndex();
+  /** Waiters for a container's (or exec's) exit, keyed by container id or `<id>/<exec>`. */
+  private readonly exitWaiters = new Map<string, Array<(e: ExitEvent) => void>>();
+  onEvent: (r: ContainerRecord, type: t.ContainerEventType) => void = () => undefined;
+
+  constructor(
+    root: string,
+    private readonly pods: Pods,
+    private readonly images: ImageStore,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.store = new RecordStore<ContainerRecord>(path.join(root, 'containers'), 'container.json');
+  }
+
+  /** Loads the records; the Sentries' state is merged in by `follow` as they reconnect. */
+  recover(): void {
+    this.store.load(this.log);
+    for (const c of this.store.records.values()) {
+      this.names.reserve(containerName(c.config.metadata!, c.podId), c.id);
+      const pod = this.pods.store.records.get(c.podId);
+      if (c.state === 'running' && pod?.state !== 'ready') this.markExited(c.id, 'Unknown', 'the pod sandbox stopped while the server was down', 255);
+    }
+  }
+
+  /** Follows a pod's Sentry: exit events, and the state of containers that ended while we were away. */
+  follow(podId: string, client: SentryClient): void {
+    client.on('exit', (e) => this.exited(e));
+    client.once('close', () => {
+      for (const c of this.store.records.values()) {
+        if (c.podId === podId && c.state === 'running') this.markExited(c.id, 'Error', 'the pod sandbox ended', 137);
+      }
+    });
+    void client
+      .request({ op: 'list' })
+      .then((r) => {
+        for (const s of r.processes ?? []) {
+          if (s.exec === undefined && s.status !== undefined) this.exited({ event: 'exit', container: s.container, status: s.status, at: s.finishedAt ?? Date.now() });
+        }
+      })
+      .catch((e: Error) => this.log(`pod ${podId}: listing containers failed: ${e.message}`));
+  }
+
+  private exited(e: ExitEvent): void {
+    const key = e.exec === undefined ? e.container : `${e.container}/${e.exec}`;
+    for (const w of this.exitWaiters.get(key) ?? []) w(e);
+    this.exitWaiters.delete(key);
+    if (e.exec !== undefined) return;
+    const c = this.store.records.get(e.container);
+    if (!c || c.state === 'exited') return;
+    const code = exitCodeOf(e.status);
+    const r = this.store.update(c.id, (r) => {
+      r.state = 'exited';
+      r.exitCode = code;
+      r.reason = code === 0 ? 'Completed' : 'Error';
+      r.finishedAt = (BigInt(e.at) * 1_000_000n).toString();
+    });
+    this.onEvent(r, 2 /* CONTAINER_STOPPED_EVENT */);
+  }
+
+  private markExited(id: string, reason: string, message: string, exitCode: number): void {
+    const r = this.store.update(id, (r) => {
+      r.state = 'exited';
+      r.reason = reason;
+      r.message = message;
+      r.exitCode = exitCode;
+      r.finishedAt = nowNs();
+    });
+    this.onEvent(r, 2);
+  }
+
+  private waitExit(key: string): Promise<ExitEvent> {
+    return new Promise((resolve) => {
+      const list = this.exitWaiters.get(key) ?? [];
+      list.push(resolve);
+      this.exitWaiters.set(key, list);
+    });
+  }
+
+  get(idOrPrefix: string): ContainerRecord {
+    const c = this.store.find(idOrPrefix);
+    if (!c) throw notFound(`container ${JSON.stringify(idOrPrefix)}`);
+    return c;
+  }
+
+  create(req: t.CreateContainerRequest): string {
+    const pod = this.pods.get(req.pod_sandbox_id);
+    if (pod.state !== 'ready') throw failedPrecondition(`pod sandbox ${pod.id} is not ready`);
+    const config = req.config;
+    if (!config?.metadata?.name) throw invalidArgument('container config with metadata.name is required');
+    const ref = config.image?.image ?? '';
+    const image = ref ? this.images.get(ref) : undefined;
+    if (!image) throw notFound(`image ${JSON.stringify(ref)}`);
+    // Check the command and user now, so a bad config fails here rather than at start.
+    processSpecOf(this.images.rootfs(image.id), image.config, config);
+    const logPath = this.logPathOf(pod.config.log_directory, config.log_path);
+    const id = randomBytes(32).toString('hex');
+    const name = containerName(config.metadata, pod.id);
+    this.names.reserve(name, id);
+    try {
+      this.store.save({
+        version: RECORD_VERSION, id, podId: pod.id, config, imageId: image.id, imageRef: image.repoDigests[0] ?? image.id,
+        createdAt: nowNs(), state: 'created', logPath,
+      });
+    } catch (e) {
+      this.names.release(name);
+      throw e;
+    }
+    this.onEvent(this.store.records.get(id)!, 0 /* CONTAINER_CREATED_EVENT */);
+    return id;
+  }
+
+  /** log_directory/log_path, refusing a log path that leaves the directory. */
+  private logPathOf(dir: string, rel: string): string {
+    if (!rel) return '';
+    if (!dir) throw invalidArgument('container log_path given but the pod has no log_directory');
+    if (path.isAbsolute(rel)) throw invalidArgument(`log_path ${JSON.stringify(rel)} must be relative to the pod's log directory`);
+    const full = path.resolve(dir, rel);
+    if (!full.startsWith(path.resolve(dir) + path.sep)) throw invalidArgument(`log_path ${JSON.stringify(rel)} leaves the log directory`);
+    return full;
+  }
+
+  async start(id: string): Promise<void> {
+    const c = this.get(id);
+    if (c.state !== 'created') throw failedPrecondition(`container ${c.id} is ${c.state}, not created`);
+    const pod = this.pods.get(c.podId);
+    const sentry = this.pods.sentry(pod.id);
+    const rootfs = this.images.rootfs(c.imageId);
+    const image = this.images.get(c.imageId);
+    if (!image) throw notFound(`image ${c.imageId}`);
+    const spec = processSpecOf(rootfs, image.config, c.config);
+    const sc = c.config.linux?.security_context;
+    const cg = this.pods.cgroupOf(pod);
+    const join = cg ? (pid: number) => cg.addProcess(pid) : undefined;
+    const fds: PassedFd[] = [];
+    try {
+      fds.push({ name: 'gofer:/', fd: startContainerGofer(rootfs, true, join) });
+      const mounts = this.dirMounts(c.config.mounts);
+      for (const m of mounts) fds.push({ name: `gofer:${m.container_path}`, fd: startContainerGofer(m.host_path, m.readonly, join) });
+      if (c.logPath) {
+        fs.mkdirSync(path.dirname(c.logPath), { recursive: true });
+        fds.push({ name: 'log', fd: fs.openSync(c.logPath, 'a', 0o640) });
+      }
+      await sentry.request(
+        {
+          op: 'start', container: c.id, rootReadOnly: sc?.readonly_rootfs ?? false,
+          mounts: mounts.map((m) => ({ dest: m.container_path, readOnly: m.readonly })),
+          files: this.podFiles(pod.files, c.config.mounts), ...spec,
+        },
+        fds,
+      );
+      this.store.update(c.id, (r) => {
+        r.state = 'running';
+        r.startedAt = nowNs();
+      });
+      this.onEvent(this.store.records.get(c.id)!, 1 /* CONTAINER_STARTED_EVENT */);
+    } catch (e) {
+      const msg = (e as Error).message;
+      this.markExited(c.id, 'StartError', msg, e instanceof SentryRequestError && e.code !== undefined ? e.code : 128);
+      throw new CriError(status.UNKNOWN, `failed to start container ${c.id}: ${msg}`);
+    } finally {
+      for (const f of fds) closeFd(f.fd);
+    }
+  }
+
+  /** Directory mounts get a Gofer each; file mounts are copied in by podFiles. */
+  private dirMounts(mounts: t.Mount[]): t.Mount[] {
+    return mounts.filter((m) => {
+      if (!path.isAbsolute(m.container_path) || m.container_path.split('/').includes('..')) {
+        throw invalidArgument(`mount destination ${JSON.stringify(m.container_path)} must be an absolute path without ".."`);
+      }
+      let st;
+      try {
+        st = fs.statSync(m.host_path);
+      } catch {
+        throw invalidArgument(`mount source ${JSON.stringify(m.host_path)} does not exist`);
+      }
+      return st.isDirectory();
+    });
+  }
+
+  /**
+   * The pod's /etc/hosts, resolv.conf and hostname, plus file mounts, as
+   * files put into the container's root at start (a snapshot: later
+   * writes on either side are not shared).
+   */
+  private podFiles(files: { hostsPath: string; resolvPath: string; hostnamePath: string } | undefined, mounts: t.Mount[]): FileSpec[] {
+    const out = new Map<string, string>();
+    if (files) {
+      out.set('/etc/hosts', files.hostsPath);
+      out.set('/etc/resolv.conf', files.resolvPath);
+      out.set('/etc/hostname', files.hostnamePath);
+    }
+    for (const m of mounts) if (fs.statSync(m.host_path).isFile()) out.set(m.container_path, m.host_path);
+    return [...out.entries()].map(([p, host]) => ({ path: p, data: fs.readFileSync(host).toString('base64'), mode: 0o644 }));
+  }
+
+  /** Stop signal, then SIGKILL once `timeoutS` passed; resolves when the container exited. */
+  async stop(id: string, timeoutS: number): Promise<void> {
+    const c = this.store.find(id);
+    if (!c || c.state !== 'running') return;
+    let sentry: SentryClient;
+    try {
+      sentry = this.pods.sentry(c.podId);
+    } catch {
+      return this.markExited(c.id, 'Error', 'the pod sandbox is gone', 137);
+    }
+    const exited = this.waitExit(c.id);
+    const stopSignal = SIGNALS[this.images.get(c.imageId)?.config.StopSignal ?? ''] ?? 15;
+    if (timeoutS > 0) {
+      await sentry.request({ op: 'signal', container: c.id, signal: stopSignal });
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutS * 1000))]);
+      if (done) return;
+    }
+    await sentry.request({ op: 'signal', container: c.id, signal: SIGKILL });
+    await exited;
+  }
+
+  async remove(id: string): Promise<void> {
+    const c = this.store.find(id);
+    if (!c) return;
+    if (c.state === 'running') await this.stop(c.id, 0);
+    try {
+      await this.pods.sentry(c.podId).request({ op: 'remove', container: c.id });
+    } catch {
+      /* the pod's Sentry is gone, and the container with it */
+    }
+    this.store.delete(c.id);
+    this.names.release(containerName(c.config.metadata!, c.podId));
+    this.onEvent(c, 3 /* CONTAINER_DELETED_EVENT */);
+  }
+
+  /** Runs a command in a running container and collects its output (ExecSync). */
+  async execSync(id: string, cmd: string[], timeoutS: number): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    const c = this.get(id);
+    if (c.state !== 'running') throw failedPrecondition(`container ${c.id} is not running`);
+    if (cmd.length === 0) throw invalidArgument('exec: empty command');
+    const sentry = this.pods.sentry(c.podId);
+    const image = this.images.get(c.imageId);
+    const spec = processSpecOf(this.images.rootfs(c.imageId), image?.config ?? {}, { ...c.config, command: cmd, args: [] });
+    const execId = randomBytes(8).toString('hex');
+    const [outR, outW] = socketPair();
+    const [errR, errW] = socketPair();
+    const exited = this.waitExit(`${c.id}/${execId}`);
+    try {
+      await sentry.request({ op: 'exec', container: c.id, exec: execId, ...spec }, [
+        { name: 'stdout', fd: outW },
+        { name: 'stderr', fd: errW },
+      ]);
+    } catch (e) {
+      closeFd(outR);
+      closeFd(errR);
+      if (e instanceof SentryRequestError && e.code !== undefined) {
+        return { stdout: Buffer.alloc(0), stderr: Buffer.from(`${e.message}\n`), exitCode: e.code };
+      }
+      throw e;
+    } finally {
+      closeFd(outW);
+      closeFd(errW);
+    }
+    const output = Promise.all([readAll(outR), readAll(errR), exited]);
+    if (timeoutS <= 0) {
+      const [stdout, stderr, e] = await output;
+      return { stdout, stderr, exitCode: exitCodeOf(e.status) };
+    }
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutS * 1000));
+    const r = await Promise.race([output, timer]);
+    if (r === 'timeout') {
+      await sentry.request({ op: 'signal', container: c.id, exec: execId, signal: SIGKILL }).catch(() => undefined);
+      throw new CriError(status.DEADLINE_EXCEEDED, `command ${JSON.stringify(cmd)} timed out after ${timeoutS}s`);
+    }
+    const [stdout, stderr, e] = r;
+    return { stdout, stderr, exitCode: exitCodeOf(e.status) };
+  }
+
+  async reopenLog(id: string): Promise<void> {
+    const c = this.get(id);
+    if (c.state !== 'running') throw failedPrecondition(`container ${c.id} is not running`);
+    if (!c.logPath) throw failedPrecondition(`container ${c.id} has no log path`);
+    const fd = fs.openSync(c.logPath, 'a', 0o640);
+    try {
+      await this.pods.sentry(c.podId).request({ op: 'reopenLog', container: c.id }, [{ name: 'log', fd }]);
+    } finally {
+      closeFd(fd);
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Pod sandboxes: their host resources and their Sentry.
+ *
+ *   RunPodSandbox: netns → CNI → pod files → cgroup → Sentry   (undone in reverse on failure)
+ *      │
+ *      ▼
+ *   ready ──StopPodSandbox──▶ notready ──RemovePodSandbox──▶ gone
+ *   (Stop ends the Sentry and so every container, tears the network down; both are idempotent)
+ *
+ * A restarted server reconnects to the Sentries of ready pods; a pod whose
+ * Sentry is gone is reported notready.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Cni, CniPodInfo } from '../pod/cni';
+import { PodCgroup } from '../pod/cgroup';
+import { writePodFiles } from '../pod/files';
+import { createNetns, removeNetns } from '../pod/netns';
+import { SentryClient } from '../sandbox/control';
+import { controlPathOf, startSentry } from '../sandbox/launch';
+import type * as t from '../proto/types';
+import { invalidArgument, notFound } from '../server/errors';
+import { NameIndex, podName } from '../server/names';
+import { PodRecord, RecordStore, RECORD_VERSION } from './store';
+
+const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
+/** How long a Sentry may take to end after a shutdown request before it is killed. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
+export interface PodsOptions {
+  root: string;
+  stateDir: string;
+  cni: Cni;
+  /** Default cgroup parent when the pod names none. */
+  cgroupParent: string;
+  log: (msg: string) => void;
+}
+
+export const nowNs = (): string => (BigInt(Date.now()) * 1_000_000n).toString();
+
+export class Pods {
+  readonly store: RecordStore<PodRecord>;
+  readonly names = new NameIndex();
+  private readonly clients = new Map<string, SentryClient>();
+  /** Called with every connected Sentry (so container exits are followed). */
+  onSentry: (podId: string, client: SentryClient) => void = () => undefined;
+
+  constructor(private readonly o: PodsOptions) {
+    this.store = new RecordStore<PodRecord>(path.join(o.root, 'pods'), 'pod.json');
+  }
+
+  /** Loads records and reconnects to the Sentries of ready pods. */
+  recover(): void {
+    this.store.load(this.o.log);
+    for (const p of this.store.records.values()) {
+      this.names.reserve(podName(p.config.metadata!), p.id);
+      if (p.state !== 'ready') continue;
+      try {
+        this.connect(p.id, SentryClient.connect(controlPathOf(p.runDir)));
+      } catch (e) {
+        this.o.log(`pod ${p.id}: sentry unreachable after restart (${(e as Error).message}); marking it not ready`);
+        this.store.update(p.id, (r) => (r.state = 'notready'));
+      }
+    }
+  }
+
+  private connect(id: string, client: SentryClient): void {
+    this.clients.set(id, client);
+    client.on('close', () => {
+      if (this.clients.get(id) === client) this.clients.delete(id);
+    });
+    this.onSentry(id, client);
+  }
+
+  get(idOrPrefix: string): PodRecord {
+    const p = this.store.find(idOrPrefix);
+    if (!p) throw notFound(`pod sandbox ${JSON.stringify(idOrPrefix)}`);
+    return p;
+  }
+
+  /** The Sentry of a ready pod. */
+  sentry(id: string): SentryClient {
+    const c = this.clients.get(id);
+    if (!c?.connected) throw invalidArgument(`pod sandbox ${id} is not ready`);
+    return c;
+  }
+
+  cgroupOf(p: PodRecord): PodCgroup | undefined {
+    try {
+      return p.cgroupPath ? PodCgroup.open(p.cgroupPath) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async run(req: t.RunPodSandboxRequest): Promise<string> {
+    const config = req.config;
+    const meta = config?.metadata;
+    if (!config || !meta) throw invalidArgument('pod sandbox config with metadata is required');
+    if (!meta.name || !meta.namespace || !meta.uid) throw invalidArgument('pod sandbox metadata needs name, namespace and uid');
+    const hostname = config.hostname || meta.name;
+    if (!HOSTNAME_RE.test(hostname)) throw invalidArgument(`hostname ${JSON.stringify(hostname)} is not valid`);
+    const id = randomBytes(32).toString('hex');
+    const name = podName(meta);
+    this.names.reserve(name, id);
+    const runDir = path.join(this.o.stateDir, 'sandboxes', id);
+    const record: PodRecord = {
+      version: RECORD_VERSION, id, config, handler: req.runtime_handler, createdAt: nowNs(), state: 'ready', ips: [], runDir,
+    };
+    const undo: Array<() => Promise<void> | void> = [];
+    try {
+      // Persist first: a crash half-way leaves a record that Stop/Remove can clean up.
+      this.store.save(record);
+      undo.push(() => this.store.delete(id));
+      record.netnsPath = await createNetns(this.o.stateDir, id);
+      undo.push(() => removeNetns(record.netnsPath!));
+      this.store.save(record);
+      const cniPod = this.cniInfo(record);
+      const net = await this.o.cni.setUp(cniPod);
+      undo.push(() => this.o.cni.tearDown(cniPod, net));
+      record.ips = net.ips;
+      record.files = writePodFiles(this.store.dirOf(id), {
+        hostname, ips: net.ips, dns: config.dns_config ?? undefined,
+      });
+      const cg = PodCgroup.create({ parent: config.linux?.cgroup_parent || this.o.cgroupParent, name: `tsvisor-${id.slice(0, 32)}` });
+      undo.push(() => cg.destroy());
+      record.cgroupPath = cg.path;
+      this.store.save(record);
+      const sentry = await startSentry({ runDir, hostname, netnsPath: record.netnsPath, joinCgroup: (pid) => cg.addProcess(pid) });
+      record.sentryPid = sentry.pid;
+      this.store.save(record);
+      this.connect(id, sentry.client);
+      return id;
+    } catch (e) {
+      for (const u of undo.reverse()) {
+        try {
+          await u();
+        } catch (ue) {
+          this.o.log(`pod ${id}: rollback step failed: ${(ue as Error).message}`);
+        }
+      }
+      this.names.release(name);
+      throw e;
+    }
+  }
+
+  private cniInfo(p: PodRecord): CniPodInfo {
+    const m = p.config.metadata!;
+    return {
+      id: p.id, name: m.name, namespace: m.namespace, uid: m.uid, netnsPath: p.netnsPath!,
+      portMappings: p.config.port_mappings.map((pm) => ({
+        protocol: (['tcp', 'udp', 'sctp'] as const)[pm.protocol] ?? 'tcp',
+        container_port: pm.container_port, host_port: pm.host_port, host_ip: pm.host_ip,
+      })),
+    };
+  }
+
+  /** Ends the Sentry (and so every container) and the pod's network; idempotent. */
+  async stop(id: string): Promise<void> {
+    const p = this.store.find(id);
+    if (!p) return;
+    await this.endSentry(p);
+    if (p.netnsPath) {
+      await this.o.cni.tearDown(this.cniInfo(p));
+      await removeNetns(p.netnsPath);
+    }
+    this.store.update(p.id, (r) => {
+      r.state = 'notready';
+      r.netnsPath = undefined;
+    });
+  }
+
+  private async endSentry(p: PodRecord): Promise<void> {
+    const client = this.clients.get(p.id);
+    if (client?.connected) {
+      const closed = new Promise<void>((r) => client.once('close', () => r()));
+      await client.request({ op: 'shutdown' }, [], SHUTDOWN_GRACE_MS).catch(() => undefined);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
+      client.close();
+    }
+    this.clients.delete(p.id);
+    // Whatever is left of it (and any Gofer) dies with the cgroup's processes.
+    const cg = this.cgroupOf(p);
+    if (cg) for (const pid of cg.pids()) killQuietly(pid);
+    fs.rmSync(p.runDir, { recursive: true, force: true });
+  }
+
+  async remove(id: string): Promise<void> {
+    const p = this.store.find(id);
+    if (!p) return;
+    await this.stop(p.id);
+    await this.cgroupOf(p)?.destroy();
+    this.store.delete(p.id);
+    this.names.release(podName(p.config.metadata!));
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
