@@ -121,8 +121,9 @@ export class RegistryClient {
           (await send(new URL(`https://${this.host}/v2/`), { ca: this.opts.ca })).resume();
           scheme = 'https';
         } catch (e) {
-          // Nothing listening says nothing about the scheme: decide next time.
-          if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') return new URL(`http://${this.host}${path}`);
+          // Only a server that does not speak TLS means HTTP: a bad certificate stays an error.
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EPROTO' && code !== 'ECONNRESET') throw new PullError(`cannot reach registry ${this.host} (https): ${errMessage(e)}`);
           scheme = 'http';
         }
       } else scheme = 'https';
