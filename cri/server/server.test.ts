@@ -152,7 +152,7 @@ describe('cri/server with crictl', function () {
 
     it('crictl create pulls the image and creates the container from container.json', async () => {
       const pod = (await ok(server, ['pods', '-q', '--name', 'web'])).trim();
-      const id = (await ok(server, ['create', pod, path.join(dir, 'container.json'), path.join(dir, 'pod.json')])).trim();
+      const id = (await ok(server, ['create', '--with-pull', pod, path.join(dir, 'container.json'), path.join(dir, 'pod.json')])).trim();
       assert.deepStrictEqual(
         images.calls.filter((c) => c.method === 'pullImage').map((c) => (c.req as { image: { image: string } }).image.image),
         ['reg.test/busybox:1.0'],
@@ -327,8 +327,8 @@ describe('cri/server with crictl', function () {
         await new Promise((r) => setTimeout(r, 300)); // both streams open
         const upPod = (await ok(front, ['runp', '--runtime', 'runc', path.join(dir, 'pod.json')])).trim();
         const myPod = (await ok(front, ['pods', '-q', '--no-trunc', '--name', 'web'])).split('\n').find((id) => ours.pods.has(id))!;
-        const upCtr = (await ok(front, ['create', '--no-pull', upPod, path.join(dir, 'container.json'), path.join(dir, 'pod.json')])).trim();
-        const myCtr = (await ok(front, ['create', '--no-pull', myPod, path.join(dir, 'container.json'), path.join(dir, 'pod.json')])).trim();
+        const upCtr = (await ok(front, ['create', upPod, path.join(dir, 'container.json'), path.join(dir, 'pod.json')])).trim();
+        const myCtr = (await ok(front, ['create', myPod, path.join(dir, 'container.json'), path.join(dir, 'pod.json')])).trim();
         for (let i = 0; i < 50 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
         assert.deepStrictEqual(
           events.map((e) => [e.container_id, e.container_event_type]).sort(),
