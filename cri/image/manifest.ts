@@ -85,7 +85,7 @@ function parseJson(body: Buffer, what: string): Json {
   return v;
 }
 
-export function checkDigest(v: unknown, what: string): string {
+function checkDigest(v: unknown, what: string): string {
   if (typeof v !== 'string' || !DIGEST_RE.test(v)) {
     throw new PullError(`${what}: digest ${JSON.stringify(v)} is not sha256:<64 hex digits> (the only algorithm supported)`);
   }

@@ -133,6 +133,15 @@ describe('cri/image store', () => {
     assert.ok(reg.requests.slice(before).every((r) => r.url.startsWith('/v2/') && (r.url === '/v2/' || r.authorization === 'Bearer preset')));
   });
 
+  it('follows blob redirects to another host without sending it the registry credentials', async () => {
+    reg.auth = { kind: 'bearer', user: 'u', password: 'p' };
+    reg.redirectBlobs = true;
+    const rec = await store.pull(`${name}:1.0`, { username: 'u', password: 'p' });
+    assert.equal(tree(store.rootfs(rec.id))['etc/motd'], 'welcome\n');
+    assert.equal(reg.count('/storage/'), 3);
+    assert.ok(reg.requests.filter((r) => r.url.startsWith('/storage/')).every((r) => r.authorization === undefined));
+  });
+
   it('refuses a corrupted blob: nothing visible, no temporary file, no bad blob kept', async () => {
     reg.corrupt.add(img.layerDigests[1]);
     await assert.rejects(store.pull(`${name}:1.0`), (e: Error) => e instanceof PullError && e.message.includes(`blob ${img.layerDigests[1]} failed verification`));

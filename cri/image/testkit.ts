@@ -142,6 +142,8 @@ export class FakeRegistry {
   /** Blobs served with different bytes than their digest. */
   readonly corrupt = new Set<string>();
   auth: Auth = { kind: 'none' };
+  /** Answer blob requests with a redirect to /storage/ on another host name. */
+  redirectBlobs = false;
   private readonly tokens = new Set<string>();
   private server!: http.Server;
   host = '';
@@ -225,6 +227,12 @@ export class FakeRegistry {
     const url = new URL(req.url ?? '/', `http://${this.host}`);
     this.requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
     if (url.pathname === '/token') return this.token(req, url, res);
+    if (url.pathname.startsWith('/storage/')) {
+      // Blob storage elsewhere (like S3 behind Docker Hub): no registry credentials needed or wanted.
+      const blob = this.blobs.get(url.pathname.slice('/storage/'.length));
+      res.writeHead(blob && !req.headers.authorization ? 200 : 403).end(blob);
+      return;
+    }
     if (!this.authorized(req)) {
       const a = this.auth;
       res.setHeader('WWW-Authenticate', a.kind === 'basic'
@@ -255,6 +263,10 @@ export class FakeRegistry {
     if (blob === undefined) {
       res.writeHead(404, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] }));
+      return;
+    }
+    if (this.redirectBlobs) {
+      res.writeHead(307, { Location: `http://${this.host.replace('127.0.0.1', 'localhost')}/storage/${ref}` }).end();
       return;
     }
     if (this.corrupt.has(ref)) {
