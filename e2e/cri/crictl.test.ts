@@ -1,0 +1,121 @@
+/**
+ * Issue 4, acceptance 1: crictl against `tsvisor cri` — pull from the
+ * local registry, runp with handler gvisor, create, start, logs, exec,
+ * stats, inspect, stop, rm, rmp, rmi — with exact outputs.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { crictl, cniConflist, CriServer, PushedRegistry, startCriServer, withPushedImages } from './harness';
+import { freshDir } from '../syscalls/harness';
+
+describe('crictl against tsvisor cri (gvisor handler)', function () {
+  this.timeout(120_000);
+  let reg: PushedRegistry;
+  let cri: CriServer;
+  let dir: string;
+  let podId = '';
+  let ctrId = '';
+
+  async function ok(args: string[], input?: string): Promise<string> {
+    const r = await crictl(cri, args, { input });
+    assert.equal(r.code, 0, `crictl ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  }
+
+  function writeJson(name: string, v: object): string {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, JSON.stringify(v));
+    return p;
+  }
+
+  before(async () => {
+    dir = freshDir('crictl');
+    const netDir = path.join(dir, 'net.d');
+    fs.mkdirSync(netDir);
+    const slot = process.pid % 200;
+    fs.writeFileSync(path.join(netDir, '10-tsvisor.conflist'), cniConflist('tsvisor-e2e', `tsvcri${slot}`, `10.235.${slot}.0/24`, path.join(dir, 'ipam')));
+    reg = await withPushedImages();
+    cri = await startCriServer({ args: ['--cni-conf-dir', netDir, '--insecure-registries', reg.host] });
+  });
+
+  after(async () => {
+    if (podId) await crictl(cri, ['rmp', '-f', podId]);
+    await cri?.stop();
+    await reg?.stop();
+  });
+
+  it('pulls an image from the local registry and reports it', async () => {
+    await ok(['pull', reg.ref('tsvisor-test/busybox:1.0')]);
+    const images = await ok(['images', '-q']);
+    assert.match(images, /^sha256:[0-9a-f]{64}$/m);
+    const inspect = JSON.parse(await ok(['inspecti', reg.ref('tsvisor-test/busybox:1.0')])) as { status: { repoTags: string[] } };
+    assert.deepEqual(inspect.status.repoTags, [reg.ref('tsvisor-test/busybox:1.0')]);
+  });
+
+  it('runs a pod with handler gvisor; its IP comes from CNI', async () => {
+    const pod = writeJson('pod.json', {
+      metadata: { name: 'web', namespace: 'e2e', uid: 'uid-1', attempt: 0 },
+      hostname: 'webhost', log_directory: path.join(dir, 'logs'), linux: {},
+    });
+    podId = (await ok(['runp', '--runtime', 'gvisor', pod])).trim();
+    assert.match(podId, /^[0-9a-f]{64}$/);
+    const st = JSON.parse(await ok(['inspectp', podId])) as { status: { state: string; network: { ip: string }; runtimeHandler: string } };
+    assert.equal(st.status.state, 'SANDBOX_READY');
+    assert.equal(st.status.runtimeHandler, 'gvisor');
+    assert.match(st.status.network.ip, new RegExp(`^10\\.235\\.${process.pid % 200}\\.\\d+$`));
+  });
+
+  it('creates and starts a container whose output reaches crictl logs', async () => {
+    const ctr = writeJson('ctr.json', {
+      metadata: { name: 'main' },
+      image: { image: reg.ref('tsvisor-test/busybox:1.0') },
+      command: ['/bin/sh', '-c', 'echo hello from $(hostname); echo to-stderr >&2; cat /etc/hostname; exec sleep 1000'],
+      log_path: 'main.log', linux: {},
+    });
+    const pod = path.join(dir, 'pod.json');
+    ctrId = (await ok(['create', podId, ctr, pod])).trim();
+    await ok(['start', ctrId]);
+    let logs = '';
+    for (let i = 0; i < 50 && !logs.includes('webhost\n'); i++) {
+      logs = (await crictl(cri, ['logs', ctrId])).stdout;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(logs, 'hello from webhost\nwebhost\n');
+    const both = await crictl(cri, ['logs', ctrId]);
+    assert.equal(both.stderr, 'to-stderr\n');
+    const st = JSON.parse(await ok(['inspect', ctrId])) as { status: { state: string; logPath: string } };
+    assert.equal(st.status.state, 'CONTAINER_RUNNING');
+    assert.equal(st.status.logPath, path.join(dir, 'logs', 'main.log'));
+  });
+
+  it('exec runs in the container and reports its exit code', async () => {
+    // crictl exec -s prints the command's stdout and then its stderr, each followed by a newline.
+    assert.equal(await ok(['exec', '-s', ctrId, '/bin/sh', '-c', 'echo $((6*7)); id -u; echo oops >&2']), '42\n0\n\noops\n\n');
+    const r = await crictl(cri, ['exec', '-s', ctrId, '/bin/sh', '-c', 'exit 3']);
+    assert.equal(r.code, 3);
+  });
+
+  it('stats reports the running container', async () => {
+    const stats = JSON.parse(await ok(['stats', '-o', 'json', ctrId])) as { stats: Array<{ attributes: { id: string }; memory: { workingSetBytes: { value: string } } }> };
+    assert.equal(stats.stats.length, 1);
+    assert.equal(stats.stats[0].attributes.id, ctrId);
+    assert.ok(Number(stats.stats[0].memory.workingSetBytes.value) > 0);
+  });
+
+  it('stop, rm, rmp and rmi clean up; rmi of an image in use is refused', async () => {
+    const inUse = await crictl(cri, ['rmi', reg.ref('tsvisor-test/busybox:1.0')]);
+    assert.notEqual(inUse.code, 0);
+    await ok(['stop', '-t', '1', ctrId]);
+    const st = JSON.parse(await ok(['inspect', ctrId])) as { status: { state: string; exitCode: number; reason: string } };
+    assert.equal(st.status.state, 'CONTAINER_EXITED');
+    assert.equal(st.status.exitCode, 137);
+    await ok(['rm', ctrId]);
+    await ok(['stopp', podId]);
+    await ok(['rmp', podId]);
+    podId = '';
+    assert.equal((await ok(['pods', '-q'])).trim(), '');
+    await ok(['rmi', reg.ref('tsvisor-test/busybox:1.0')]);
+    assert.equal((await ok(['images', '-q'])).trim(), '');
+  });
+});
