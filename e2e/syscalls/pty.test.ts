@@ -72,6 +72,17 @@ describe('e2e: terminals', function () {
       assert.ok(Date.now() - t0 < 15_000, '^C must end sleep 20 early');
     });
 
+    it('^C reaches a program that keeps the Sentry busy with syscalls', () => {
+      const s: Session = {
+        argv: ['/bin/bash', '--norc', '--noprofile', '-i'],
+        env: { PS1: '$ ' },
+        steps: [['expect', '$ '], ['send', 'yes >/dev/null\r'], ['settle', '1'], ['send', '\u0003'], ['expect', '$ '], ['send', 'exit\r']],
+      };
+      const n = drive(s, false);
+      assertOutput(n, transcript("b'\\x1b[?2004h$ yes >/dev/null\\r\\n\\x1b[?2004l\\r^C\\r\\n\\x1b[?2004h$ exit\\r\\n\\x1b[?2004l\\rexit\\r\\n'", 130));
+      assertOutput(drive(s, true), n.stdout);
+    });
+
     it('a host resize reaches the sandbox as SIGWINCH and the new size', () => {
       const s: Session = {
         argv: ['/bin/sh', '-c', 'trap "stty size; exit 0" WINCH; echo ready; while :; do sleep 0.05; done'],

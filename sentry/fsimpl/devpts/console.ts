@@ -3,9 +3,11 @@
  * read from the host input go into the master (the line discipline turns
  * ^C into SIGINT and so on); everything the slave writes is copied to the
  * host output as soon as it is queued. The host input is read when the
- * scheduler polls host fds with waiters (kernel/hostwait.ts), so a quiet
- * console costs nothing while tasks run. Used by `tsvisor do --tty` (host
- * stdio) and by the CRI server's `exec -it` (a host socket).
+ * idle scheduler polls host fds with waiters (kernel/hostwait.ts) and, as
+ * a busy scheduler never idles, also checked on a kernel timer (timers
+ * fire at every turn of the loop), so ^C reaches a program that loops on
+ * syscalls. Used by `tsvisor do --tty` (host stdio) and by the CRI
+ * server's `exec -it` (a host socket).
  */
 import { O } from '../../abi/linux/fs';
 import { POLL } from '../../abi/linux/poll';
@@ -15,7 +17,8 @@ import { HostWaiter, hostWaiters } from '../../kernel/hostwait';
 import type { Kernel } from '../../kernel/kernel';
 import type { Process } from '../../kernel/task';
 import { WaitQueue } from '../../kernel/wait';
-import { hostRead, hostWrite } from '../../platform/host/hostfd';
+import { monotonicNs, TimerHandle } from '../../kernel/timers';
+import { hostPoll, hostRead, hostWrite } from '../../platform/host/hostfd';
 import { HostError } from '../../platform/host/libc';
 import type { FileDescription } from '../../vfs/file';
 import { devptsOf } from './devpts';
@@ -47,6 +50,8 @@ export interface Console {
 }
 
 const CHUNK = 4096;
+/** How often the input is checked while tasks keep the scheduler busy. */
+const INPUT_CHECK_NS = 100_000_000n;
 
 export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
   const devpts = devptsOf(kernel) ?? fail('ENODEV', 'console: the kernel has no devpts');
@@ -75,10 +80,17 @@ export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
 
   const inputReady = new WaitQueue();
   const waiter: HostWaiter = { fd: io.input, events: POLL.IN, queue: inputReady };
+  let timer: TimerHandle | undefined;
   const endInput = (): void => {
+    if (timer) kernel.timers.cancel(timer);
+    timer = undefined;
     if (!hostWaiters.delete(waiter)) return;
     inputReady.remove(copyIn);
     io.onInputEnd?.();
+  };
+  const checkInput = (): void => {
+    timer = kernel.timers.schedule(monotonicNs() + INPUT_CHECK_NS, checkInput);
+    if (hostPoll([waiter], 0)[0] !== 0) copyIn();
   };
   /** Host → master, when the scheduler saw the input fd ready. */
   function copyIn(): void {
@@ -93,6 +105,7 @@ export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
   }
   inputReady.add(copyIn);
   hostWaiters.add(waiter);
+  checkInput();
 
   let closed = false;
   return {
