@@ -73,11 +73,12 @@ export class WsFrameParser {
       len = Number(big);
       pos += 8;
     }
-    if (opcode >= 0x8) {
+    if (opcode > Opcode.Pong || (opcode > Opcode.Binary && opcode < Opcode.Close)) {
+      throw new WsProtocolError(CloseCode.ProtocolError, `unknown opcode ${opcode}`);
+    }
+    if (opcode >= Opcode.Close) {
       if (!fin) throw new WsProtocolError(CloseCode.ProtocolError, 'fragmented control frame');
       if (len > 125) throw new WsProtocolError(CloseCode.ProtocolError, 'control frame payload over 125 bytes');
-    } else if (opcode > Opcode.Binary) {
-      throw new WsProtocolError(CloseCode.ProtocolError, `unknown opcode ${opcode}`);
     }
     if (len > this.maxPayload) throw new WsProtocolError(CloseCode.TooBig, `frame of ${len} bytes`);
     if (this.requireMask && !masked) throw new WsProtocolError(CloseCode.ProtocolError, 'client frame not masked');
