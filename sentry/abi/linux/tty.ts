@@ -18,8 +18,6 @@ export const TIOCEXCL = 0x540c;
 export const TIOCNXCL = 0x540d;
 export const TIOCSCTTY = 0x540e;
 export const TIOCOUTQ = 0x5411;
-export const TIOCSTI = 0x5412;
-export const TIOCPKT = 0x5420;
 export const TIOCNOTTY = 0x5422;
 export const TIOCSETD = 0x5423;
 export const TIOCGETD = 0x5424;
@@ -34,7 +32,6 @@ export const TCSETSF2 = 0x402c542d;
 export const TIOCGPTN = 0x80045430;
 export const TIOCSPTLCK = 0x40045431;
 export const TIOCGDEV = 0x80045432;
-export const TIOCGPKT = 0x80045438;
 export const TIOCGPTLCK = 0x80045439;
 export const TIOCGEXCL = 0x80045440;
 export const TIOCGPTPEER = 0x5441;
@@ -58,7 +55,6 @@ export const VSTART = 8;
 export const VSTOP = 9;
 export const VSUSP = 10;
 export const VEOL = 11;
-export const VREPRINT = 12;
 export const VWERASE = 14;
 export const VLNEXT = 15;
 export const VEOL2 = 16;
@@ -97,8 +93,6 @@ export const N_TTY = 0;
 /** Unix98 pty majors: ptmx is 5:2, slaves are 136+ (drivers/tty/pty.c). */
 export const TTYAUX_MAJOR = 5;
 export const UNIX98_PTY_SLAVE_MAJOR = 136;
-/** Unix98 pty masters' major (what TIOCGDEV says for the master side). */
-export const UNIX98_PTY_MASTER_MAJOR = 128;
 
 /** Default c_cc (include/linux/tty.h INIT_C_CC): ^C ^\ DEL ^U ^D, TIME 0, MIN 1, ^Q ^S ^Z, ^R ^O ^W ^V. */
 export const INIT_C_CC = [0o3, 0o34, 0o177, 0o25, 0o4, 0, 1, 0, 0o21, 0o23, 0o32, 0, 0o22, 0o17, 0o27, 0o26, 0, 0, 0];

@@ -11,8 +11,8 @@ import { SIG } from '../../abi/linux/signal';
 import {
   FIONREAD, KERNEL_TERMIOS_SIZE, LFLAG, N_TTY, TCFLSH, TCGETS, TCGETS2, TCIFLUSH, TCIOFF, TCIOFLUSH, TCION, TCOFLUSH,
   TCOOFF, TCOON, TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TERMIOS2_SIZE,
-  TIOCEXCL, TIOCGDEV, TIOCGETD, TIOCGEXCL, TIOCGPGRP, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCGSID, TIOCGWINSZ,
-  TIOCNOTTY, TIOCNXCL, TIOCOUTQ, TIOCSCTTY, TIOCSETD, TIOCSPGRP, TIOCSPTLCK, TIOCSWINSZ, VSTART, VSTOP,
+  TIOCCBRK, TIOCEXCL, TIOCGDEV, TIOCGETD, TIOCGEXCL, TIOCGPGRP, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCGSID, TIOCGWINSZ,
+  TIOCNOTTY, TIOCNXCL, TIOCOUTQ, TIOCSCTTY, TIOCSBRK, TIOCSETD, TIOCSPGRP, TIOCSPTLCK, TIOCSWINSZ, VSTART, VSTOP,
   WINSIZE_SIZE,
 } from '../../abi/linux/tty';
 import { fail } from '../../errors/linuxerr';
@@ -127,7 +127,9 @@ abstract class PtyFile extends FileDescriptionBase {
         return 0;
       case TCSBRK:
       case TCSBRKP:
-        // Output is handed to the master at once: there is nothing to drain.
+      case TIOCSBRK:
+      case TIOCCBRK:
+        // Output is handed to the master at once: nothing to drain, and a pty has no line to break.
         return 0;
       case TIOCOUTQ:
         writeI32(mem, arg, 0);
