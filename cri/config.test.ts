@@ -31,6 +31,7 @@ describe('cri/config', () => {
       network: 'cni',
       insecureRegistries: [],
       registryCaFile: null,
+      registryMirrors: {},
     });
     c.handlers.push('x');
     c.cni.binDirs.push('/x');
@@ -56,6 +57,7 @@ describe('cri/config', () => {
         'network: none',
         'insecureRegistries: ["127.0.0.1:5000"]',
         'registryCaFile: /etc/ca.pem',
+        'registryMirrors: {registry.k8s.io: "http://127.0.0.1:5000", docker.io: "https://mirror.example:8443/"}',
       ].join('\n'),
     );
     assert.deepStrictEqual(loadConfig(['--config', cfg]), {
@@ -71,6 +73,7 @@ describe('cri/config', () => {
       network: 'none',
       insecureRegistries: ['127.0.0.1:5000'],
       registryCaFile: '/etc/ca.pem',
+      registryMirrors: { 'registry.k8s.io': 'http://127.0.0.1:5000', 'docker.io': 'https://mirror.example:8443/' },
     });
     const c = loadConfig([
       `--config=${cfg}`,
@@ -81,6 +84,7 @@ describe('cri/config', () => {
       '--cni-bin-dirs', '/c,/d',
       '--log-level', 'warn',
       '--insecure-registries', 'localhost:5000,reg:443',
+      '--registry-mirror', 'registry.k8s.io=http://127.0.0.1:5001, gcr.io=http://127.0.0.1:5001',
     ]);
     assert.strictEqual(c.socket, '/tmp/b.sock');
     assert.deepStrictEqual(c.handlers, ['runsc', 'gvisor']);
@@ -90,6 +94,7 @@ describe('cri/config', () => {
     assert.deepStrictEqual(c.cni.binDirs, ['/c', '/d']);
     assert.strictEqual(c.logLevel, 'warn');
     assert.deepStrictEqual(c.insecureRegistries, ['localhost:5000', 'reg:443']);
+    assert.deepStrictEqual(c.registryMirrors, { 'registry.k8s.io': 'http://127.0.0.1:5001', 'gcr.io': 'http://127.0.0.1:5001' }, 'the flag replaces the file\'s mapping');
   });
 
   it('accepts an empty file', () => {
@@ -117,6 +122,15 @@ describe('cri/config', () => {
     rejects(['--upstream', 'unix://relative.sock'], /--upstream: expected unix:\/\/\/absolute\/path/);
     rejects(['--config', path.join(dir, 'missing.yaml')], /cannot read config .*missing\.yaml/);
     rejects(['--sockett', '/x'], /unknown flag: --sockett/);
+    rejects(['--registry-mirror', 'registry.k8s.io'], /--registry-mirror: expected HOST=URL, got "registry\.k8s\.io"/);
+    rejects(['--registry-mirror', '=http://x'], /--registry-mirror: expected HOST=URL/);
+    rejects(['--registry-mirror', 'gcr.io=ftp://x'], /--registry-mirror: invalid registry mirror URL "ftp:\/\/x": unsupported scheme ftp/);
+    rejects(['--registry-mirror', 'gcr.io=http://x/v2'], /a path, query or fragment is not supported/);
+    rejects(['--registry-mirror', 'gcr.io=http://u:p@x'], /credentials do not belong in the URL/);
+    rejects(['--registry-mirror', 'gcr.io=127.0.0.1:5000'], /expected http:\/\/HOST\[:PORT\] or https:/);
+    rejects(['--config', file('m1.yaml', 'registryMirrors: [a]')], /registryMirrors: expected a mapping of registry host to mirror URL/);
+    rejects(['--config', file('m2.yaml', 'registryMirrors: {gcr.io: 5}')], /registryMirrors: gcr\.io: expected a non-empty string/);
+    rejects(['--config', file('m3.yaml', 'registryMirrors: {"a/b": "http://x"}')], /invalid mirrored registry host "a\/b"/);
     rejects(['extra'], /unexpected argument: extra/);
   });
 });

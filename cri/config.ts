@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { parseFlags, UsageError } from '../cli/flags';
+import { parseMirrors } from './image/mirrors';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 /** `cni` sets pods up with the CNI plugins; `none` gives them only loopback. */
@@ -33,6 +34,8 @@ export interface CriConfig {
   insecureRegistries: string[];
   /** Extra CA bundle (PEM) trusted for registries, or null. */
   registryCaFile: string | null;
+  /** Registry host → mirror URL that serves its images (see cri/image/mirrors.ts). */
+  registryMirrors: Record<string, string>;
 }
 
 export const DEFAULT_CONFIG: Readonly<CriConfig> = Object.freeze({
@@ -48,6 +51,7 @@ export const DEFAULT_CONFIG: Readonly<CriConfig> = Object.freeze({
   network: 'cni',
   insecureRegistries: [],
   registryCaFile: null,
+  registryMirrors: {},
 });
 
 export const CRI_USAGE = `tsvisor cri [flags]
@@ -68,6 +72,8 @@ export const CRI_USAGE = `tsvisor cri [flags]
   --network cni|none         network (default cni)
   --insecure-registries A,B  insecureRegistries: registries reached over HTTP
   --registry-ca-file FILE    registryCaFile: extra CA bundle for registries
+  --registry-mirror H=URL,…  registryMirrors: pull images named under registry H
+                             from URL (e.g. registry.k8s.io=http://127.0.0.1:5000)
 `;
 
 type Setter = (c: CriConfig, value: unknown, where: string) => void;
@@ -119,6 +125,31 @@ export function normalizeEndpoint(value: unknown, where: string): string {
   return s;
 }
 
+/** A mapping of registry host → mirror URL; a flag gives `HOST=URL` pairs separated by commas. */
+function mirrorMap(value: unknown, where: string): Record<string, string> {
+  let map: Record<string, unknown>;
+  if (typeof value === 'string') {
+    map = {};
+    for (const pair of expectList(value, where)) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new UsageError(`${where}: expected HOST=URL, got "${pair}"`);
+      map[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  } else if (isRecord(value)) {
+    map = value;
+  } else {
+    throw new UsageError(`${where}: expected a mapping of registry host to mirror URL`);
+  }
+  const out: Record<string, string> = {};
+  for (const [host, url] of Object.entries(map)) out[host] = expectString(url, `${where}: ${host}`);
+  try {
+    parseMirrors(out);
+  } catch (e) {
+    throw new UsageError(`${where}: ${(e as Error).message}`);
+  }
+  return out;
+}
+
 function handlerList(value: unknown, where: string): string[] {
   const list = expectList(value, where);
   if (list.length === 0) throw new UsageError(`${where}: at least one runtime handler is needed`);
@@ -148,6 +179,7 @@ const KEYS: Record<string, { flag: string; set: Setter }> = {
     flag: 'registry-ca-file',
     set: (c, v, w) => (c.registryCaFile = v === null ? null : expectAbsolute(v, w)),
   },
+  registryMirrors: { flag: 'registry-mirror', set: (c, v, w) => (c.registryMirrors = mirrorMap(v, w)) },
 };
 
 const SECTIONS = new Set(['streaming', 'cni']);

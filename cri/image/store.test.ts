@@ -74,6 +74,33 @@ describe('cri/image store', () => {
     assert.equal(reg.count('/v2/'), 4);
   });
 
+  it('pulls images named under a mirrored registry from the mirror, keeping their names', async () => {
+    fs.rmSync(path.join(dir, 'store'), { recursive: true });
+    store = open({ mirrors: { 'registry.k8s.io': `http://${reg.host}`, 'docker.io': `http://${reg.host}/` } });
+    const hub = reg.addImage('library/busybox', 'latest', { layers: [L1] });
+    const rec = await store.pull('registry.k8s.io/tsvisor/hello:1.0');
+    assert.equal(rec.id, img.configDigest);
+    assert.deepEqual(rec.repoTags, ['registry.k8s.io/tsvisor/hello:1.0']);
+    assert.deepEqual(rec.repoDigests, [`registry.k8s.io/tsvisor/hello@${img.manifestDigest}`]);
+    assert.equal(store.get('registry.k8s.io/tsvisor/hello:1.0')?.id, img.configDigest);
+    assert.equal(store.get(`${name}:1.0`), undefined, 'the mirror\'s own name is not a tag');
+    const short = await store.pull('busybox');
+    assert.equal(short.id, hub.configDigest);
+    assert.deepEqual(short.repoTags, ['docker.io/library/busybox:latest']);
+    // The mirror URL names the scheme: no HTTPS probe of /v2/.
+    assert.equal(reg.requests.filter((r) => r.url === '/v2/').length, 0);
+    assert.deepEqual(reg.requests.map((r) => r.url.split('/').slice(0, 4).join('/')).filter((u, i, a) => a.indexOf(u) === i).sort(), [
+      '/v2/library/busybox',
+      '/v2/tsvisor/hello',
+    ]);
+  });
+
+  it('refuses a bad mirror URL before touching the store', () => {
+    const root = path.join(dir, 'bad-mirror');
+    assert.throws(() => new ImageStore({ root, mirrors: { 'gcr.io': 'ftp://x' } }), (e: Error) => e instanceof PullError && e.message === 'invalid registry mirror URL "ftp://x": unsupported scheme ftp');
+    assert.equal(fs.existsSync(root), false);
+  });
+
   it('selects linux/amd64 from a Docker manifest list and an OCI index', async () => {
     for (const format of ['docker', 'oci'] as const) {
       const amd = reg.addImage('multi', undefined, { layers: [L1], format });

@@ -19,6 +19,7 @@ import type { AuthConfig } from './auth';
 import { BlobStore } from './blobs';
 import { ImageInUseError, ImageNotFoundError, PullError } from './errors';
 import { applyLayerBlob } from './layer';
+import { parseMirrors, type MirrorEndpoint } from './mirrors';
 import { MANIFEST_ACCEPT, parseConfig, parseManifest, selectPlatform, type Descriptor, type ImageConfig } from './manifest';
 import { loadImages, saveImages, type StoredImage } from './metadata';
 import { formatReference, parseReference, registryHost, repoName, type Reference } from './reference';
@@ -48,6 +49,8 @@ export interface ImageStoreOptions {
   insecureRegistries?: string[];
   /** PEM file with extra CA certificates for HTTPS registries. */
   caFile?: string;
+  /** Registry host (as in references, e.g. `registry.k8s.io`, `docker.io`) → mirror URL (`http://127.0.0.1:5000`). */
+  mirrors?: Record<string, string>;
   maxManifestBytes?: number;
   /** Where skipped device nodes, unsettable xattrs and dropped records are reported (default: stderr). */
   log?: (msg: string) => void;
@@ -79,6 +82,7 @@ export class ImageStore {
   private readonly maxManifestBytes: number;
   private readonly log: (msg: string) => void;
   private readonly schemes = new Map<string, 'http' | 'https'>();
+  private readonly mirrors: Map<string, MirrorEndpoint>;
   private images = new Map<string, StoredImage>();
   private readonly pulls = new Map<string, Promise<ImageRecord>>();
   private readonly unpacks = new Map<string, Promise<void>>();
@@ -95,6 +99,9 @@ export class ImageStore {
     this.metaFile = path.join(this.root, 'images.json');
     this.insecure = opts.insecureRegistries ?? [];
     this.ca = opts.caFile !== undefined ? fs.readFileSync(opts.caFile) : undefined;
+    this.mirrors = parseMirrors(opts.mirrors ?? {});
+    // A mirror's URL names its scheme: no probing, no insecure list needed.
+    for (const m of this.mirrors.values()) this.schemes.set(m.host, m.scheme);
     this.maxManifestBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST;
     this.log = opts.log ?? ((m) => process.stderr.write(`tsvisor image store: ${m}\n`));
     fs.rmSync(this.tmpDir, { recursive: true, force: true });
@@ -145,7 +152,8 @@ export class ImageStore {
   private async doPull(r: Reference, auth: AuthConfig | undefined): Promise<ImageRecord> {
     this.activePulls++;
     try {
-      const client = new RegistryClient(registryHost(r.domain), r.path, auth, { insecure: this.insecure, ca: this.ca, schemes: this.schemes });
+      const host = this.mirrors.get(r.domain)?.host ?? registryHost(r.domain);
+      const client = new RegistryClient(host, r.path, auth, { insecure: this.insecure, ca: this.ca, schemes: this.schemes });
       const manifests: { digest: string; body: Buffer }[] = [];
       const fetchManifest = async (ref: string, expected?: Descriptor) => {
         const m = await client.manifest(ref, MANIFEST_ACCEPT, this.maxManifestBytes);

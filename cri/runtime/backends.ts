@@ -11,6 +11,7 @@ export function tsvisorBackends(config: CriConfig, log: (msg: string) => void): 
     root: path.join(config.root, 'images'),
     insecureRegistries: config.insecureRegistries,
     caFile: config.registryCaFile ?? undefined,
+    mirrors: config.registryMirrors,
     log,
   });
   const runtime = new TsvisorRuntime({
