@@ -161,7 +161,8 @@ export async function startContainerd(o: ContainerdOptions = {}): Promise<Contai
   const cniConfDir = d('net.d');
   fs.mkdirSync(cniConfDir);
   const n = slot();
-  fs.writeFileSync(path.join(cniConfDir, '10-tsvisor-test.conflist'), cniConflist(`tsvisor-test-${n}`, `tsvctd${n}`, `10.234.${n}.0/24`, d('ipam')));
+  const bridge = `tsvctd${n}`;
+  fs.writeFileSync(path.join(cniConfDir, '10-tsvisor-test.conflist'), cniConflist(`tsvisor-test-${n}`, bridge, `10.234.${n}.0/24`, d('ipam')));
   const certsDir = d('certs.d');
   if (o.registry !== undefined) {
     for (const name of [o.registry.host, ...CRITEST_MIRRORED_REGISTRIES]) {
@@ -178,15 +179,33 @@ export async function startContainerd(o: ContainerdOptions = {}): Promise<Contai
     `[grpc]\n  address = ${JSON.stringify(socket)}`,
     `[ttrpc]\n  address = ${JSON.stringify(`${socket}.ttrpc`)}`,
     `[plugins."io.containerd.internal.v1.opt"]\n  path = ${JSON.stringify(d('opt'))}`,
-    `[${cri}]\n  sandbox_image = ${JSON.stringify(sandboxImage)}\n  stream_server_address = "127.0.0.1"\n  stream_server_port = "0"`,
+    // restrict_oom_score_adj: the CRI plugin gives pause containers oom_score_adj -998,
+    // and lowering it needs CAP_SYS_RESOURCE, which root lacks on the test VMs (runc's
+    // nsexec then fails with "can't get final child's PID from pipe: EOF").
+    `[${cri}]\n  sandbox_image = ${JSON.stringify(sandboxImage)}\n  stream_server_address = "127.0.0.1"\n  stream_server_port = "0"\n  restrict_oom_score_adj = true`,
     `[${cri}.cni]\n  bin_dir = "/usr/lib/cni"\n  conf_dir = ${JSON.stringify(cniConfDir)}`,
     `[${cri}.registry]\n  config_path = ${JSON.stringify(certsDir)}`,
     `[${cri}.containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"`,
+    // runc's state in our folder, not the host's /run/containerd/runc.
+    `[${cri}.containerd.runtimes.runc.options]\n  Root = ${JSON.stringify(d('runc'))}`,
     '',
   ].join('\n\n');
   fs.writeFileSync(d('config.toml'), config);
   const m = await startManaged(dir, '/usr/bin/containerd', ['--config', d('config.toml')], socket, o.startTimeoutSec ?? 30, []);
-  return { ...m, endpoint: `unix://${socket}`, socket, root: d('root'), stateDir: d('state'), cniConfDir };
+  const endpoint = `unix://${socket}`;
+  // Pods outlive containerd (their shims are separate processes): take down
+  // what a test left, as a leak, while containerd can still do it properly.
+  const stop = async () => {
+    const left = await crictl(endpoint, ['pods', '-q', '--no-trunc']);
+    const removed = left.code === 0 && left.stdout.trim() !== '' ? await crictl(endpoint, ['rmp', '--all', '--force']) : undefined;
+    try {
+      await m.stop();
+    } finally {
+      await run('ip', ['link', 'delete', bridge]); // CNI's bridge stays after its last pod; absent when no pod ran
+    }
+    if (removed !== undefined) throw new Error(`containerd: pods left behind: ${left.stdout.trim().split('\n').join(' ')}\n${removed.stdout}${removed.stderr}`);
+  };
+  return { ...m, stop, endpoint, socket, root: d('root'), stateDir: d('state'), cniConfDir };
 }
 
 /** Mount points at or below `dir` (from /proc/self/mountinfo, octal escapes decoded). */
