@@ -5,6 +5,8 @@ import { ImageStore } from '../image/store';
 import type { LocalImages, LocalRuntime } from '../server/backend';
 import { TsvisorImages } from './images';
 import { TsvisorRuntime } from './service';
+import { SandboxStreams } from './stream-runtime';
+import { StreamingServer } from '../streaming/server';
 
 export function tsvisorBackends(config: CriConfig, log: (msg: string) => void): { runtime: LocalRuntime; images: LocalImages } {
   const store = new ImageStore({
@@ -19,5 +21,10 @@ export function tsvisorBackends(config: CriConfig, log: (msg: string) => void): 
     cni: config.cni, cgroupParent: config.cgroupParent, log,
   });
   runtime.recover();
+  const streaming = new StreamingServer({ address: config.streaming.address, port: config.streaming.port, runtime: new SandboxStreams(runtime.containers) });
+  streaming.start().then(
+    () => (runtime.streaming = streaming),
+    (e: Error) => log(`streaming server failed to start: ${e.message}; exec, attach and port-forward are unavailable`),
+  );
   return { runtime, images: new TsvisorImages(store) };
 }

@@ -34,6 +34,15 @@ export function exitCodeOf(waitStatus: number): number {
   return (waitStatus & 0x7f) === 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f);
 }
 
+/** An exec'd process: its wait status when it ends, and controls. */
+export interface RunningExec {
+  /** Set when the command could not start (exit code 126/127 and why). */
+  failed?: { code: number; message: string };
+  exited: Promise<number>;
+  signal(signo: number): Promise<void>;
+  resize(rows: number, cols: number): Promise<void>;
+}
+
 export class Containers {
   readonly store: RecordStore<ContainerRecord>;
   readonly names = new NameIndex();
@@ -267,8 +276,12 @@ export class Containers {
     this.onEvent(c, 3 /* CONTAINER_DELETED_EVENT */);
   }
 
-  /** Runs a command in a running container and collects its output (ExecSync). */
-  async execSync(id: string, cmd: string[], timeoutS: number): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+  /**
+   * Starts `cmd` in a running container with the given stdio descriptors
+   * (the caller closes its copies). A command that cannot start resolves
+   * with its exit code (126/127) and its message, as a shell would report.
+   */
+  async startExec(id: string, cmd: string[], tty: boolean, fds: PassedFd[], size?: { rows: number; cols: number }): Promise<RunningExec> {
     const c = this.get(id);
     if (c.state !== 'running') throw failedPrecondition(`container ${c.id} is not running`);
     if (cmd.length === 0) throw invalidArgument('exec: empty command');
@@ -276,38 +289,54 @@ export class Containers {
     const image = this.images.get(c.imageId);
     const spec = processSpecOf(this.images.rootfs(c.imageId), image?.config ?? {}, { ...c.config, command: cmd, args: [] });
     const execId = randomBytes(8).toString('hex');
-    const [outR, outW] = socketPair();
-    const [errR, errW] = socketPair();
     const exited = this.waitExit(`${c.id}/${execId}`);
     try {
-      await sentry.request({ op: 'exec', container: c.id, exec: execId, ...spec }, [
+      await sentry.request({ op: 'exec', container: c.id, exec: execId, tty, size, ...spec }, fds);
+    } catch (e) {
+      if (e instanceof SentryRequestError && e.code !== undefined) {
+        return { failed: { code: e.code, message: e.message }, exited: Promise.resolve(e.code << 8), signal: async () => undefined, resize: async () => undefined };
+      }
+      throw e;
+    }
+    return {
+      exited: exited.then((e) => e.status),
+      signal: async (signo) => {
+        await sentry.request({ op: 'signal', container: c.id, exec: execId, signal: signo }).catch(() => undefined);
+      },
+      resize: async (rows, cols) => {
+        await sentry.request({ op: 'resize', container: c.id, exec: execId, rows, cols }).catch(() => undefined);
+      },
+    };
+  }
+
+  /** Runs a command in a running container and collects its output (ExecSync). */
+  async execSync(id: string, cmd: string[], timeoutS: number): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
+    const [outR, outW] = socketPair();
+    const [errR, errW] = socketPair();
+    let run: RunningExec;
+    try {
+      run = await this.startExec(id, cmd, false, [
         { name: 'stdout', fd: outW },
         { name: 'stderr', fd: errW },
       ]);
     } catch (e) {
       closeFd(outR);
       closeFd(errR);
-      if (e instanceof SentryRequestError && e.code !== undefined) {
-        return { stdout: Buffer.alloc(0), stderr: Buffer.from(`${e.message}\n`), exitCode: e.code };
-      }
       throw e;
     } finally {
       closeFd(outW);
       closeFd(errW);
     }
-    const output = Promise.all([readAll(outR), readAll(errR), exited]);
-    if (timeoutS <= 0) {
-      const [stdout, stderr, e] = await output;
-      return { stdout, stderr, exitCode: exitCodeOf(e.status) };
-    }
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutS * 1000));
-    const r = await Promise.race([output, timer]);
+    const output = Promise.all([readAll(outR), readAll(errR), run.exited]);
+    const timer = timeoutS > 0 ? new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutS * 1000).unref()) : undefined;
+    const r = timer ? await Promise.race([output, timer]) : await output;
     if (r === 'timeout') {
-      await sentry.request({ op: 'signal', container: c.id, exec: execId, signal: SIGKILL }).catch(() => undefined);
+      await run.signal(SIGKILL);
       throw new CriError(status.DEADLINE_EXCEEDED, `command ${JSON.stringify(cmd)} timed out after ${timeoutS}s`);
     }
-    const [stdout, stderr, e] = r;
-    return { stdout, stderr, exitCode: exitCodeOf(e.status) };
+    const [stdout, stderr, waitStatus] = r;
+    const failed = run.failed ? Buffer.from(`${run.failed.message}\n`) : Buffer.alloc(0);
+    return { stdout, stderr: Buffer.concat([stderr, failed]), exitCode: exitCodeOf(waitStatus) };
   }
 
   async reopenLog(id: string): Promise<void> {

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Cni, CniPodInfo } from '../pod/cni';
 import { PodCgroup } from '../pod/cgroup';
@@ -99,7 +100,8 @@ export class Pods {
     const meta = config?.metadata;
     if (!config || !meta) throw invalidArgument('pod sandbox config with metadata is required');
     if (!meta.name || !meta.namespace || !meta.uid) throw invalidArgument('pod sandbox metadata needs name, namespace and uid');
-    const hostname = config.hostname || meta.name;
+    // Like containerd: without a hostname the pod shares the node's name (kubelet sets it unless hostNetwork).
+    const hostname = config.hostname || os.hostname();
     if (!HOSTNAME_RE.test(hostname)) throw invalidArgument(`hostname ${JSON.stringify(hostname)} is not valid`);
     const id = randomBytes(32).toString('hex');
     const name = podName(meta);

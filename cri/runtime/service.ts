@@ -9,7 +9,7 @@ import * as t from '../proto/types';
 import type { ImageStore } from '../image/store';
 import { Cni } from '../pod/cni';
 import type { LocalRuntime } from '../server/backend';
-import { invalidArgument, unimplemented } from '../server/errors';
+import { invalidArgument, unavailable, unimplemented } from '../server/errors';
 import { Containers } from './containers';
 import { nowNs, Pods } from './pods';
 import type { ContainerRecord, PodRecord } from './store';
@@ -22,12 +22,13 @@ export interface RuntimeOptions {
   cni: { confDir?: string; binDirs?: string[] };
   cgroupParent?: string;
   log: (msg: string) => void;
-  /** URLs for Exec/Attach/PortForward (the streaming server); absent: those RPCs are unimplemented. */
-  streaming?: {
-    getExec(req: t.ExecRequest): { url: string };
-    getAttach(req: t.AttachRequest): { url: string };
-    getPortForward(req: t.PortForwardRequest): { url: string };
-  };
+}
+
+/** Hands out URLs for Exec/Attach/PortForward (cri/streaming). */
+export interface StreamUrls {
+  getExec(req: t.ExecRequest): { url: string };
+  getAttach(req: t.AttachRequest): { url: string };
+  getPortForward(req: t.PortForwardRequest): { url: string };
 }
 
 const CONTAINER_STATE: Record<ContainerRecord['state'], t.ContainerState> = {
@@ -49,6 +50,8 @@ export class TsvisorRuntime implements LocalRuntime {
   readonly containers: Containers;
   private readonly cni: Cni;
   private readonly listeners = new Set<(e: t.ContainerEventResponse) => void>();
+  /** Set once the streaming server listens; until then Exec/Attach/PortForward are unavailable. */
+  streaming: StreamUrls | undefined;
 
   constructor(private readonly o: RuntimeOptions) {
     this.handlers = o.handlers;
@@ -169,7 +172,8 @@ export class TsvisorRuntime implements LocalRuntime {
   async stopContainer(req: t.StopContainerRequest): Promise<t.StopContainerResponse> {
     const timeout = Number(req.timeout);
     if (!Number.isFinite(timeout) || timeout < 0) throw invalidArgument(`bad timeout ${req.timeout}`);
-    await this.containers.stop(this.containers.get(req.container_id).id, timeout);
+    // Idempotent like removal: an unknown container is already stopped (kubelet retries).
+    await this.containers.stop(req.container_id, timeout);
     return {};
   }
 
@@ -224,26 +228,26 @@ export class TsvisorRuntime implements LocalRuntime {
     return { stdout: r.stdout, stderr: r.stderr, exit_code: r.exitCode };
   }
 
-  private streaming(): NonNullable<RuntimeOptions['streaming']> {
-    if (!this.o.streaming) throw unimplemented('the streaming server is not running');
-    return this.o.streaming;
+  private urls(): StreamUrls {
+    if (!this.streaming) throw unavailable('the streaming server is not running');
+    return this.streaming;
   }
 
   async exec(req: t.ExecRequest): Promise<t.ExecResponse> {
     const c = this.containers.get(req.container_id);
     if (c.state !== 'running') throw invalidArgument(`container ${c.id} is not running`);
     if (req.cmd.length === 0) throw invalidArgument('exec: empty command');
-    return this.streaming().getExec({ ...req, container_id: c.id });
+    return this.urls().getExec({ ...req, container_id: c.id });
   }
 
   async attach(req: t.AttachRequest): Promise<t.AttachResponse> {
     const c = this.containers.get(req.container_id);
-    return this.streaming().getAttach({ ...req, container_id: c.id });
+    return this.urls().getAttach({ ...req, container_id: c.id });
   }
 
   async portForward(req: t.PortForwardRequest): Promise<t.PortForwardResponse> {
     const p = this.pods.get(req.pod_sandbox_id);
-    return this.streaming().getPortForward({ ...req, pod_sandbox_id: p.id });
+    return this.urls().getPortForward({ ...req, pod_sandbox_id: p.id });
   }
 
   // --- stats (from the pod cgroup: the Sentry, its stubs and the Gofers)

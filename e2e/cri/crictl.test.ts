@@ -5,9 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { crictl, cniConflist, CriServer, PushedRegistry, startCriServer, withPushedImages } from './harness';
+import { crictlPath } from './tools';
 import { freshDir } from '../syscalls/harness';
+
+/** The crictl command line `crictl()` runs, for a shell. */
+function crictlCommand(cri: CriServer): string {
+  return `${crictlPath()} --config /dev/null --runtime-endpoint ${cri.endpoint} --image-endpoint ${cri.endpoint} --timeout 60s`;
+}
 
 describe('crictl against tsvisor cri (gvisor handler)', function () {
   this.timeout(120_000);
@@ -96,6 +104,28 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     const r = await crictl(cri, ['exec', '-s', ctrId, '/bin/sh', '-c', 'exit 3']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /exited with 3/);
+  });
+
+  it('exec -i streams stdin to the command and its stdout and stderr back', async () => {
+    const r = await crictl(cri, ['exec', '-i', ctrId, '/bin/sh', '-c', 'tr a-z A-Z; echo done >&2; exit 4'], { input: 'hello stdin\n' });
+    assert.equal(r.stdout, 'HELLO STDIN\n');
+    // crictl reports a non-zero exit status of a streamed exec as an error naming it.
+    assert.equal(r.code, 1, JSON.stringify(r));
+    assert.match(r.stderr, /^done\n/);
+    assert.match(r.stderr, /exit code 4/);
+  });
+
+  it('exec -it gives the command a terminal in the sandbox', async () => {
+    // crictl wants a terminal of its own for -t: run it under script(1).
+    const cmd = `${crictlCommand(cri)} exec -it ${ctrId} /bin/sh -c 'tty; stty size; test -t 0 && echo stdin-is-a-tty'`;
+    // script's input stays open until it exits (at EOF it would type ^D into the terminal).
+    const child = spawn('/usr/bin/script', ['-qec', `stty rows 33 cols 101; ${cmd}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    const r = { code, stdout };
+    assert.equal(r.code, 0, JSON.stringify(r));
+    assert.equal(r.stdout.replace(/\r/g, ''), '/dev/pts/0\n33 101\nstdin-is-a-tty\n', JSON.stringify(r));
   });
 
   it('stats reports the running container', async () => {

@@ -18,6 +18,7 @@ import { AT_FDCWD } from '../abi/linux/fs';
 import type { ExitEvent, FdName, FileSpec, MountSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
 import { CriLog, CriLogFile } from '../fsimpl/host/crilog';
 import { HostFile } from '../fsimpl/host/hostfile';
+import { attachConsole, Console } from '../fsimpl/devpts/console';
 import { P9Client } from '../fsimpl/gofer/client';
 import { GoferFs } from '../fsimpl/gofer/fs';
 import type { HostInfo } from '../fsimpl/proc/procfs';
@@ -48,7 +49,7 @@ interface Container {
   log?: CriLog;
   state: ProcessState;
   init: Process;
-  execs: Map<string, { state: ProcessState; process: Process }>;
+  execs: Map<string, { state: ProcessState; process: Process; console?: Console }>;
 }
 
 /** Where new tasks go: the scheduler running this pod. */
@@ -77,7 +78,9 @@ export class Pod {
       case 'start':
         return this.start(req.container, req, req.rootReadOnly, req.mounts, req.files ?? [], fds);
       case 'exec':
-        return this.exec(req.container, req.exec, req, fds);
+        return this.exec(req.container, req.exec, req, req.tty === true, req.size, fds);
+      case 'resize':
+        return this.resize(req.container, req.exec, req.rows, req.cols);
       case 'signal':
         return this.signal(req.container, req.exec, req.signal);
       case 'reopenLog':
@@ -133,20 +136,62 @@ export class Pod {
     return { ok: true, pid: t.process.pid };
   }
 
-  /** A new process in a running container (kubectl exec), not a child of any of its processes. */
-  private exec(id: string, execId: string, spec: ProcessSpec, fds: Map<FdName, number>): ReplyBody {
+  /**
+   * A new process in a running container (kubectl exec), not a child of
+   * any of its processes. With `tty` it leads a new session on a sandbox
+   * pty whose master is joined to the passed stdin (input) and stdout
+   * (output) host fds.
+   */
+  private exec(
+    id: string, execId: string, spec: ProcessSpec, tty: boolean, size: { rows: number; cols: number } | undefined, fds: Map<FdName, number>,
+  ): ReplyBody {
     const c = this.container(id);
     if (c.state.status !== undefined) throw new Error(`container ${id} is not running`);
     if (c.execs.has(execId)) throw new Error(`exec ${execId} already exists`);
-    const t = this.newProcess(id, spec, c.vfs, (t) => passedStdio(t, fds));
+    const term = tty ? this.console(fds) : undefined;
+    if (term && size) term.resize(size.rows, size.cols);
+    const stdio = (t: Task): FileDescription[] => {
+      if (!term) return passedStdio(t, fds);
+      return [0, 1, 2].map(() => {
+        term.slave.incRef();
+        return term.slave;
+      });
+    };
+    const t = this.newProcess(id, spec, c.vfs, stdio);
+    term?.setControlling(t.process);
     const failure = startProgram(t, spec.argv, spec.envp);
     if (failure) {
       t.process.exit(killedStatus(SIGKILL));
+      term?.close();
       return { ok: false, error: failure.message, code: failure.code };
     }
-    c.execs.set(execId, { state: { container: id, exec: execId, pid: t.process.pid, startedAt: Date.now() }, process: t.process });
+    const state: ProcessState = { container: id, exec: execId, pid: t.process.pid, startedAt: Date.now() };
+    c.execs.set(execId, { state, process: t.process, console: term });
     this.sched.adopt(t);
     return { ok: true, pid: t.process.pid };
+  }
+
+  /** A console on the passed stdin/stdout host fds, which it owns from now on. */
+  private console(fds: Map<FdName, number>): Console {
+    const input = take(fds, 'stdin');
+    const output = take(fds, 'stdout');
+    const c = attachConsole(this.kernel, { input, output });
+    const close = c.close.bind(c);
+    return {
+      ...c,
+      close: () => {
+        close();
+        closeFd(input);
+        closeFd(output);
+      },
+    };
+  }
+
+  private resize(id: string, execId: string, rows: number, cols: number): ReplyBody {
+    const e = this.container(id).execs.get(execId);
+    if (!e?.console) throw new Error(`exec ${execId} in container ${id} has no terminal`);
+    e.console.resize(rows, cols);
+    return { ok: true };
   }
 
   /** A process on a copy of the template stub; `files` are written (as root) before it takes the spec's identity. */
@@ -221,7 +266,11 @@ export class Pod {
       this.finish(c.state, p.exitStatus);
       return;
     }
-    for (const e of c.execs.values()) if (e.process === p) this.finish(e.state, p.exitStatus);
+    for (const e of c.execs.values()) {
+      if (e.process !== p) continue;
+      e.console?.close();
+      this.finish(e.state, p.exitStatus);
+    }
   }
 
   private finish(s: ProcessState, status: number): void {

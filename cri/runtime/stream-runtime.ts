@@ -1,0 +1,103 @@
+/**
+ * What the streaming server runs: `kubectl exec` / `crictl exec -i[t]` as
+ * a process in the pod's Sentry whose stdio are host sockets pumped to and
+ * from the client's streams (with a tty: one socket each way, and the
+ * Sentry's pty in between), and port-forward (not yet: the sandbox has no
+ * network stack, see the networking issue).
+ */
+import net from 'node:net';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
+import type { PassedFd } from '../sandbox/control';
+import type { StreamIO, StreamRuntime, TerminalSize } from '../streaming/server';
+import { Containers, exitCodeOf } from './containers';
+
+const SIGKILL = 9;
+
+/** Client stream → our end of a socket whose other end the sandbox reads; closes (EOF) when the client's stream ends. */
+function pumpIn(from: Readable, fd: number): void {
+  const sock = new net.Socket({ fd, readable: false, writable: true });
+  sock.on('error', () => undefined);
+  from.pipe(sock);
+  from.on('error', () => sock.destroy());
+}
+
+/** Our end of a socket the sandbox writes → client stream; resolves at EOF. */
+function pumpOut(fd: number, to: Writable | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const sock = new net.Socket({ fd, readable: true, writable: false });
+    sock.on('error', () => undefined);
+    sock.on('close', () => resolve());
+    if (to) sock.pipe(to, { end: false });
+    else sock.resume();
+  });
+}
+
+/** How long exec waits for a tty client's first size before starting without one. */
+const FIRST_SIZE_MS = 1000;
+
+/** The first size if it comes within FIRST_SIZE_MS (else it is applied as a resize when it comes). */
+function firstSize(next: Promise<IteratorResult<TerminalSize>>): Promise<TerminalSize | undefined> {
+  const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), FIRST_SIZE_MS).unref());
+  return Promise.race([next.then((n) => (n.done ? undefined : n.value)), timeout]);
+}
+
+export class SandboxStreams implements StreamRuntime {
+  constructor(private readonly containers: Containers) {}
+
+  async exec(containerId: string, cmd: string[], io: StreamIO): Promise<{ exitCode: number }> {
+    const pairs: Array<[number, number]> = [];
+    const fds: PassedFd[] = [];
+    const pair = (name: PassedFd['name']): number => {
+      const p = socketPair();
+      pairs.push(p);
+      fds.push({ name, fd: p[1] });
+      return p[0];
+    };
+    // A terminal always needs its input end, even when the client sends nothing.
+    const stdin = io.stdin || io.tty ? pair('stdin') : undefined;
+    const stdout = pair('stdout');
+    const stderr = io.tty ? undefined : pair('stderr');
+    // The client sends its terminal's size first: start the command with it, so it never sees 0x0.
+    const sizes = io.resize[Symbol.asyncIterator]();
+    let pending = sizes.next();
+    const first = io.tty ? await firstSize(pending) : undefined;
+    if (first) pending = sizes.next();
+    let run;
+    try {
+      run = await this.containers.startExec(containerId, cmd, io.tty, fds, first && { rows: first.height, cols: first.width });
+    } catch (e) {
+      for (const [ours] of pairs) closeFd(ours);
+      throw e;
+    } finally {
+      for (const [, theirs] of pairs) closeFd(theirs);
+    }
+    if (stdin !== undefined) {
+      if (io.stdin) pumpIn(io.stdin, stdin);
+      else closeFd(stdin);
+    }
+    const outputs = [pumpOut(stdout, io.stdout), stderr === undefined ? Promise.resolve() : pumpOut(stderr, io.stderr)];
+    if (run.failed) io.stderr?.write(`${run.failed.message}\n`);
+    const onAbort = (): void => void run.signal(SIGKILL);
+    io.signal.addEventListener('abort', onAbort);
+    void (async () => {
+      for (let n = await pending; !n.done; n = await sizes.next()) await run.resize(n.value.height, n.value.width);
+    })();
+    try {
+      const status = await run.exited;
+      await Promise.all(outputs);
+      return { exitCode: exitCodeOf(status) };
+    } finally {
+      io.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async attach(containerId: string, _io: StreamIO): Promise<void> {
+    this.containers.get(containerId);
+    throw new Error('attach is not supported yet: container output goes to its log only (use crictl logs -f)');
+  }
+
+  async portForward(podSandboxId: string, port: number, _stream: Duplex): Promise<void> {
+    throw new Error(`port-forward to port ${port} of pod ${podSandboxId}: the sandbox has no network stack yet`);
+  }
+}
