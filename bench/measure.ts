@@ -32,25 +32,41 @@ function childrenByParent(): Map<number, number[]> {
   return byParent;
 }
 
-function pssKiB(pid: number): number {
+/** Proportional set size in KiB (shared pages divided among their users); 0 for a process that is gone. */
+export function pssKiB(pid: number): number {
+  return procKiB(pid, 'smaps_rollup', /^Pss:\s+(\d+) kB/m);
+}
+
+/** Resident set size (VmRSS) in KiB; 0 for a process that is gone. */
+export function rssKiB(pid: number): number {
+  return procKiB(pid, 'status', /^VmRSS:\s+(\d+) kB/m);
+}
+
+function procKiB(pid: number, file: string, field: RegExp): number {
   try {
-    const m = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m);
+    const m = fs.readFileSync(`/proc/${pid}/${file}`, 'utf8').match(field);
     return m === null ? 0 : Number(m[1]);
   } catch {
     return 0;
   }
 }
 
-/** Sum of PSS (proportional set size, so shared pages count once) of pid and its descendants. */
-function treePssKiB(root: number): number {
+/** The pids of `roots` and all their descendants. */
+export function processTree(roots: number[]): number[] {
   const byParent = childrenByParent();
-  let total = 0;
-  for (const stack = [root]; stack.length > 0; ) {
+  const seen = new Set<number>();
+  for (const stack = [...roots]; stack.length > 0; ) {
     const pid = stack.pop() as number;
-    total += pssKiB(pid);
+    if (seen.has(pid)) continue;
+    seen.add(pid);
     stack.push(...(byParent.get(pid) ?? []));
   }
-  return total;
+  return [...seen];
+}
+
+/** Sum of PSS (proportional set size, so shared pages count once) of pid and its descendants. */
+export function treePssKiB(root: number): number {
+  return processTree([root]).reduce((sum, pid) => sum + pssKiB(pid), 0);
 }
 
 /** Runs argv once, sampling the tree's memory every `everyMs` milliseconds. */

@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: tsvisor side by side with native Linux and gVisor's runsc
- * (ptrace platform) in one run, on the same inputs. Every series gets one
- * warm-up run and then several measured runs; the table shows medians and the
- * raw numbers are printed too. Exits 1 if any run failed.
+ * (ptrace platform) in one run, on the same inputs, then the CRI runtime
+ * against containerd + runc (bench/cri.ts). Every series gets one warm-up run
+ * and then several measured runs; the table shows medians and the raw numbers
+ * are printed too. Exits 1 if any run failed.
  */
 import { compileC, runnerArgv, RunnerKind } from '../e2e/syscalls/harness';
 import { bigFile } from '../e2e/syscalls/fixtures';
+import { criBench } from './cri';
 import { gnuTimeMaxRssKiB, measure, Sample } from './measure';
 import { fmt, median, table } from './stats';
 
@@ -124,6 +126,7 @@ async function processModel(): Promise<Series[]> {
 async function main(): Promise<void> {
   console.log(`tsvisor benchmark: native vs tsvisor vs runsc (${runnerArgv('runsc', []).join(' ')})`);
   const all = [...(await syscallCost()), ...(await startup()), ...(await sha256()), ...(await processModel())];
+  await criBench();
   const failed = all.filter((s) => s.failure !== undefined);
   if (failed.length > 0) {
     console.log(`\n${failed.length} series failed: ${failed.map((s) => s.kind).join(', ')}`);
