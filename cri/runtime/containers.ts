@@ -49,6 +49,11 @@ export class Containers {
   /** Waiters for a container's (or exec's) exit, keyed by container id or `<id>/<exec>`. */
   private readonly exitWaiters = new Map<string, Array<(e: ExitEvent) => void>>();
   onEvent: (r: ContainerRecord, type: t.ContainerEventType) => void = () => undefined;
+  /**
+   * Our ends of running containers' stdin sockets (config stdin). Held in
+   * memory only: after a server restart a container's stdin is at end of file.
+   */
+  readonly stdin = new Map<string, number>();
 
   constructor(
     root: string,
@@ -92,6 +97,7 @@ export class Containers {
     for (const w of this.exitWaiters.get(key) ?? []) w(e);
     this.exitWaiters.delete(key);
     if (e.exec !== undefined) return;
+    this.closeStdin(e.container);
     const c = this.store.records.get(e.container);
     if (!c || c.state === 'exited') return;
     const code = exitCodeOf(e.status);
@@ -104,7 +110,16 @@ export class Containers {
     this.onEvent(r, 2 /* CONTAINER_STOPPED_EVENT */);
   }
 
+  /** Ends a container's stdin (it exited, or stdin_once and the first attach ended). */
+  closeStdin(id: string): void {
+    const fd = this.stdin.get(id);
+    if (fd === undefined) return;
+    this.stdin.delete(id);
+    closeFd(fd);
+  }
+
   private markExited(id: string, reason: string, message: string, exitCode: number): void {
+    this.closeStdin(id);
     const r = this.store.update(id, (r) => {
       r.state = 'exited';
       r.reason = reason;
@@ -115,7 +130,8 @@ export class Containers {
     this.onEvent(r, 2);
   }
 
-  private waitExit(key: string): Promise<ExitEvent> {
+  /** Resolves when the container (or `<id>/<exec>`) exits. */
+  waitExit(key: string): Promise<ExitEvent> {
     return new Promise((resolve) => {
       const list = this.exitWaiters.get(key) ?? [];
       list.push(resolve);
@@ -187,9 +203,15 @@ export class Containers {
         fs.mkdirSync(path.dirname(c.logPath), { recursive: true });
         fds.push({ name: 'log', fd: fs.openSync(c.logPath, 'a', 0o640) });
       }
+      if (c.config.stdin) {
+        // The container reads its stdin from this socket; attach sessions write into our end.
+        const [ours, theirs] = socketPair();
+        fds.push({ name: 'stdin', fd: theirs });
+        this.stdin.set(c.id, ours);
+      }
       await sentry.request(
         {
-          op: 'start', container: c.id, rootReadOnly: sc?.readonly_rootfs ?? false,
+          op: 'start', container: c.id, rootReadOnly: sc?.readonly_rootfs ?? false, tty: c.config.tty,
           mounts: mounts.map((m) => ({ dest: m.container_path, readOnly: m.readonly })),
           files: this.podFiles(pod.files, c.config.mounts), ...spec,
         },
@@ -337,6 +359,20 @@ export class Containers {
     const [stdout, stderr, waitStatus] = r;
     const failed = run.failed ? Buffer.from(`${run.failed.message}\n`) : Buffer.alloc(0);
     return { stdout, stderr: Buffer.concat([stderr, failed]), exitCode: exitCodeOf(waitStatus) };
+  }
+
+  /** Joins output sockets (stdout, stderr) to a running container's output (crictl attach). */
+  async attach(id: string, fds: PassedFd[]): Promise<ContainerRecord> {
+    const c = this.get(id);
+    if (c.state !== 'running') throw failedPrecondition(`container ${c.id} is not running`);
+    await this.pods.sentry(c.podId).request({ op: 'attach', container: c.id }, fds);
+    return c;
+  }
+
+  /** Resizes a running container's terminal. */
+  async resize(id: string, rows: number, cols: number): Promise<void> {
+    const c = this.get(id);
+    await this.pods.sentry(c.podId).request({ op: 'resize', container: c.id, rows, cols }).catch(() => undefined);
   }
 
   async reopenLog(id: string): Promise<void> {

@@ -2,9 +2,11 @@
  * What the streaming server runs: `kubectl exec` / `crictl exec -i[t]` as
  * a process in the pod's Sentry whose stdio are host sockets pumped to and
  * from the client's streams (with a tty: one socket each way, and the
- * Sentry's pty in between), and port-forward (not yet: the sandbox has no
- * network stack, see the networking issue).
+ * Sentry's pty in between), attach to a container's output and stdin,
+ * and port-forward (not yet: the sandbox has no network stack, see the
+ * networking issue).
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
@@ -22,15 +24,14 @@ function pumpIn(from: Readable, fd: number): void {
   from.on('error', () => sock.destroy());
 }
 
-/** Our end of a socket the sandbox writes → client stream; resolves at EOF. */
-function pumpOut(fd: number, to: Writable | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const sock = new net.Socket({ fd, readable: true, writable: false });
-    sock.on('error', () => undefined);
-    sock.on('close', () => resolve());
-    if (to) sock.pipe(to, { end: false });
-    else sock.resume();
-  });
+/** Our end of a socket the sandbox writes → client stream; `done` resolves at EOF (or once `stop` is called). */
+function pumpOut(fd: number, to: Writable | undefined): { done: Promise<void>; stop: () => void } {
+  const sock = new net.Socket({ fd, readable: true, writable: false });
+  sock.on('error', () => undefined);
+  const done = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+  if (to) sock.pipe(to, { end: false });
+  else sock.resume();
+  return { done, stop: () => sock.destroy() };
 }
 
 /** How long exec waits for a tty client's first size before starting without one. */
@@ -76,7 +77,7 @@ export class SandboxStreams implements StreamRuntime {
       if (io.stdin) pumpIn(io.stdin, stdin);
       else closeFd(stdin);
     }
-    const outputs = [pumpOut(stdout, io.stdout), stderr === undefined ? Promise.resolve() : pumpOut(stderr, io.stderr)];
+    const outputs = [pumpOut(stdout, io.stdout).done, stderr === undefined ? Promise.resolve() : pumpOut(stderr, io.stderr).done];
     if (run.failed) io.stderr?.write(`${run.failed.message}\n`);
     const onAbort = (): void => void run.signal(SIGKILL);
     io.signal.addEventListener('abort', onAbort);
@@ -92,9 +93,51 @@ export class SandboxStreams implements StreamRuntime {
     }
   }
 
-  async attach(containerId: string, _io: StreamIO): Promise<void> {
-    this.containers.get(containerId);
-    throw new Error('attach is not supported yet: container output goes to its log only (use crictl logs -f)');
+  /**
+   * crictl/kubectl attach: the container's output from now on, and its
+   * stdin (config stdin) from the client; with stdin_once the container's
+   * stdin ends with the first client's. Resolves when the container exits
+   * or the client goes.
+   */
+  async attach(containerId: string, io: StreamIO): Promise<void> {
+    const pairs: Array<[number, number]> = [];
+    const fds: PassedFd[] = [];
+    const pair = (name: PassedFd['name']): number => {
+      const p = socketPair();
+      pairs.push(p);
+      fds.push({ name, fd: p[1] });
+      return p[0];
+    };
+    const stdout = io.stdout ? pair('stdout') : undefined;
+    const stderr = io.stderr ? pair('stderr') : undefined;
+    let c;
+    try {
+      c = await this.containers.attach(containerId, fds);
+    } catch (e) {
+      for (const [ours] of pairs) closeFd(ours);
+      throw e;
+    } finally {
+      for (const [, theirs] of pairs) closeFd(theirs);
+    }
+    const id = c.id;
+    const stdinFd = this.containers.stdin.get(id);
+    if (io.stdin && stdinFd !== undefined) {
+      // Writes in order; with stdin_once the container's stdin ends after the last one.
+      let written = Promise.resolve();
+      io.stdin.on('data', (chunk: Buffer) => {
+        written = written.then(() => new Promise((r) => fs.write(stdinFd, chunk, () => r())));
+      });
+      io.stdin.on('end', () => void written.then(() => c.config.stdin_once && this.containers.closeStdin(id)));
+    }
+    void (async () => {
+      for await (const size of io.resize) await this.containers.resize(id, size.height, size.width);
+    })();
+    const pumps = [stdout, stderr].flatMap((fd, i) => (fd === undefined ? [] : [pumpOut(fd, i === 0 ? io.stdout : io.stderr)]));
+    const aborted = new Promise<void>((r) => io.signal.addEventListener('abort', () => r()));
+    const ended = pumps.length ? Promise.all(pumps.map((p) => p.done)).then(() => undefined) : this.containers.waitExit(id).then(() => undefined);
+    await Promise.race([ended, aborted]);
+    // A client that went away: the Sentry drops its sockets at its next write.
+    for (const p of pumps) p.stop();
   }
 
   async portForward(podSandboxId: string, port: number, _stream: Duplex): Promise<void> {

@@ -128,6 +128,24 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     assert.equal(r.stdout.replace(/\r/g, ''), '/dev/pts/0\n33 101\nstdin-is-a-tty\n', JSON.stringify(r));
   });
 
+  it('attach -i feeds a stdin_once container and streams its output until it exits', async () => {
+    const ctr = writeJson('reader.json', {
+      metadata: { name: 'reader' },
+      image: { image: reg.ref('tsvisor-test/busybox:1.0') },
+      command: ['/bin/sh', '-c', 'while read l; do echo "got $l"; done; echo bye >&2; exit 5'],
+      stdin: true, stdin_once: true, log_path: 'reader.log', linux: {},
+    });
+    const id = (await ok(['create', podId, ctr, path.join(dir, 'pod.json')])).trim();
+    await ok(['start', id]);
+    const r = await crictl(cri, ['attach', '-i', id], { input: 'a\nb\n' });
+    assert.equal(r.stdout, 'got a\ngot b\n', JSON.stringify(r));
+    assert.match(r.stderr, /^bye\n/);
+    const st = JSON.parse(await ok(['inspect', id])) as { status: { state: string; exitCode: number } };
+    assert.deepEqual([st.status.state, st.status.exitCode], ['CONTAINER_EXITED', 5]);
+    assert.equal((await crictl(cri, ['logs', id])).stdout, 'got a\ngot b\n');
+    await ok(['rm', id]);
+  });
+
   it('stats reports the running container', async () => {
     const stats = JSON.parse(await ok(['stats', '-o', 'json', ctrId])) as { stats: Array<{ attributes: { id: string }; memory: { workingSetBytes: { value: string } } }> };
     assert.equal(stats.stats.length, 1);

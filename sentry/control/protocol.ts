@@ -34,9 +34,10 @@ export interface FileSpec {
 }
 
 export type Request =
-  | ({ op: 'start'; container: string; rootReadOnly: boolean; mounts: MountSpec[]; files: FileSpec[] } & ProcessSpec)
+  | ({ op: 'start'; container: string; rootReadOnly: boolean; mounts: MountSpec[]; files: FileSpec[]; tty?: boolean } & ProcessSpec)
+  | { op: 'attach'; container: string }
   | ({ op: 'exec'; container: string; exec: string; tty?: boolean; size?: { rows: number; cols: number } } & ProcessSpec)
-  | { op: 'resize'; container: string; exec: string; rows: number; cols: number }
+  | { op: 'resize'; container: string; exec?: string; rows: number; cols: number }
   | { op: 'signal'; container: string; exec?: string; signal: number }
   | { op: 'reopenLog'; container: string }
   | { op: 'remove'; container: string }

@@ -46,7 +46,12 @@ interface Container {
   id: string;
   vfs: Vfs;
   gofers: P9Client[];
-  log?: CriLog;
+  log: CriLog;
+  /** The container's stdout description (also the sink of its terminal). */
+  stdout: CriLogFile;
+  /** The container's terminal (config tty) and the host fd typed into it. */
+  console?: Console;
+  stdinFd?: number;
   state: ProcessState;
   init: Process;
   execs: Map<string, { state: ProcessState; process: Process; console?: Console }>;
@@ -76,7 +81,9 @@ export class Pod {
   handle(req: RequestMessage, fds: Map<FdName, number>): ReplyBody {
     switch (req.op) {
       case 'start':
-        return this.start(req.container, req, req.rootReadOnly, req.mounts, req.files ?? [], fds);
+        return this.start(req.container, req, req.rootReadOnly, req.mounts, req.files ?? [], req.tty === true, fds);
+      case 'attach':
+        return this.attach(req.container, fds);
       case 'exec':
         return this.exec(req.container, req.exec, req, req.tty === true, req.size, fds);
       case 'resize':
@@ -105,7 +112,7 @@ export class Pod {
 
   /** A container's first process on its own root; its stdout/stderr go to the CRI log (fd `log`) or to passed fds. */
   private start(
-    id: string, spec: ProcessSpec, rootReadOnly: boolean, mounts: MountSpec[], files: FileSpec[], fds: Map<FdName, number>,
+    id: string, spec: ProcessSpec, rootReadOnly: boolean, mounts: MountSpec[], files: FileSpec[], tty: boolean, fds: Map<FdName, number>,
   ): ReplyBody {
     if (this.containers.has(id)) throw new Error(`container ${id} already exists in this pod`);
     const root = P9Client.connect(take(fds, 'gofer:/'));
@@ -116,21 +123,31 @@ export class Pod {
       gofers.push(client);
       vfs.mount(m.dest, new GoferFs(client, vfs.allocDev(), false).root, 'gofer');
     }
-    const logFd = fds.get('log');
-    const log = logFd === undefined ? undefined : new CriLog(logFd);
+    const log = new CriLog(fds.get('log'));
     fds.delete('log');
-    const stdio = (t: Task): FileDescription[] =>
-      log ? [devNull(t), new CriLogFile(log, 'stdout'), new CriLogFile(log, 'stderr')] : passedStdio(t, fds);
+    const stdout = new CriLogFile(log, 'stdout');
+    // A terminal's output is the container's stdout; its input, the passed stdin (if any).
+    const term = tty ? attachConsole(this.kernel, { input: fds.get('stdin'), output: (data) => (stdout.write(data), true) }) : undefined;
+    const stdio = (t: Task): FileDescription[] => {
+      if (term) return [0, 1, 2].map(() => (term.slave.incRef(), term.slave));
+      const stdin = fds.get('stdin');
+      fds.delete('stdin');
+      stdout.incRef(); // the fd table's reference; the container keeps its own
+      return [stdin === undefined ? devNull(t) : new HostFile(stdin, O.RDONLY, true), stdout, new CriLogFile(log, 'stderr')];
+    };
     const t = this.newProcess(id, spec, vfs, stdio, files);
+    term?.setControlling(t.process);
     const failure = startProgram(t, spec.argv, spec.envp);
     if (failure) {
       t.process.exit(killedStatus(SIGKILL));
-      log?.close();
+      term?.close();
+      stdout.decRef();
+      log.close();
       for (const g of gofers) g.close();
       return { ok: false, error: failure.message, code: failure.code };
     }
     const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
-    this.containers.set(id, { id, vfs, gofers, log, state, init: t.process, execs: new Map() });
+    this.containers.set(id, { id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, state, init: t.process, execs: new Map() });
     this.kernel.containerInits.set(id, t.process);
     this.sched.adopt(t);
     return { ok: true, pid: t.process.pid };
@@ -187,10 +204,25 @@ export class Pod {
     };
   }
 
-  private resize(id: string, execId: string, rows: number, cols: number): ReplyBody {
-    const e = this.container(id).execs.get(execId);
-    if (!e?.console) throw new Error(`exec ${execId} in container ${id} has no terminal`);
-    e.console.resize(rows, cols);
+  /** Resizes the terminal of an exec, or of the container itself when `execId` is undefined. */
+  private resize(id: string, execId: string | undefined, rows: number, cols: number): ReplyBody {
+    const c = this.container(id);
+    const term = execId === undefined ? c.console : c.execs.get(execId)?.console;
+    if (!term) throw new Error(`${execId === undefined ? `container ${id}` : `exec ${execId}`} has no terminal`);
+    term.resize(rows, cols);
+    return { ok: true };
+  }
+
+  /** `crictl attach`: the passed stdout/stderr fds get the container's output from now on, until it exits. */
+  private attach(id: string, fds: Map<FdName, number>): ReplyBody {
+    const c = this.container(id);
+    if (c.state.status !== undefined) throw new Error(`container ${id} is not running`);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const fd = fds.get(stream);
+      if (fd === undefined) continue;
+      fds.delete(stream);
+      c.log.attach(stream, fd);
+    }
     return { ok: true };
   }
 
@@ -232,9 +264,9 @@ export class Pod {
 
   private reopenLog(id: string, fd: number): ReplyBody {
     const c = this.containers.get(id);
-    if (!c?.log) {
+    if (!c) {
       closeFd(fd);
-      throw new Error(`container ${id} has no log`);
+      throw new Error(`no container ${id} in this pod`);
     }
     c.log.reopen(fd);
     return { ok: true };
@@ -246,7 +278,9 @@ export class Pod {
     if (c.state.status === undefined) throw new Error(`container ${id} is still running`);
     this.containers.delete(id);
     for (const g of c.gofers) g.close();
-    c.log?.close();
+    c.stdout.decRef();
+    c.log.close();
+    if (c.stdinFd !== undefined) closeFd(c.stdinFd);
     return { ok: true };
   }
 
@@ -263,6 +297,9 @@ export class Pod {
       for (const q of [...this.kernel.processes.values()]) {
         if (q.container === c.id && q.exitStatus === undefined) q.exit(killedStatus(SIGKILL));
       }
+      c.console?.close();
+      c.stdout.flush();
+      c.log.detachAll();
       this.finish(c.state, p.exitStatus);
       return;
     }

@@ -26,10 +26,10 @@ import { MasterFile } from './files';
 import type { Pty } from './pty';
 
 export interface ConsoleIO {
-  /** Host fd whose bytes are typed into the terminal. */
-  input: number;
-  /** Host fd that receives the terminal's output. */
-  output: number;
+  /** Host fd whose bytes are typed into the terminal (none: nothing is typed). */
+  input?: number;
+  /** Host fd that receives the terminal's output, or a sink that takes it (false once it is gone). */
+  output: number | ((data: Buffer) => boolean);
   /** Called once when the input reaches EOF or fails (the console stays up). */
   onInputEnd?: () => void;
 }
@@ -70,7 +70,7 @@ export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
     try {
       while (pty.ldisc.outputBytes > 0) {
         const n = master.read(buf);
-        if (outputOpen) outputOpen = writeAll(io.output, buf.subarray(0, n));
+        if (outputOpen) outputOpen = typeof io.output === 'number' ? writeAll(io.output, buf.subarray(0, n)) : io.output(Buffer.from(buf.subarray(0, n)));
       }
     } finally {
       copying = false;
@@ -79,7 +79,8 @@ export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
   pty.queue.add(copyOut);
 
   const inputReady = new WaitQueue();
-  const waiter: HostWaiter = { fd: io.input, events: POLL.IN, queue: inputReady };
+  const input = io.input ?? -1;
+  const waiter: HostWaiter = { fd: input, events: POLL.IN, queue: inputReady };
   let timer: TimerHandle | undefined;
   const endInput = (): void => {
     if (timer) kernel.timers.cancel(timer);
@@ -96,16 +97,18 @@ export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
   function copyIn(): void {
     let n = 0;
     try {
-      n = hostRead(io.input, buf);
+      n = hostRead(input, buf);
     } catch (e) {
       if (!(e instanceof HostError)) throw e;
     }
     if (n === 0) endInput();
     else master.write(buf.subarray(0, n));
   }
-  inputReady.add(copyIn);
-  hostWaiters.add(waiter);
-  checkInput();
+  if (io.input !== undefined) {
+    inputReady.add(copyIn);
+    hostWaiters.add(waiter);
+    checkInput();
+  }
 
   let closed = false;
   return {

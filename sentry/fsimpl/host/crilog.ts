@@ -8,7 +8,7 @@
  */
 import { O, S_IFIFO } from '../../abi/linux/fs';
 import { fail } from '../../errors/linuxerr';
-import { hostWrite } from '../../platform/host/hostfd';
+import { hostSetNonblocking, hostWrite } from '../../platform/host/hostfd';
 import { closeFd } from '../../platform/host/fdio';
 import { FileDescriptionBase, Stat, Timespec } from '../../vfs/file';
 import { host } from './hostfile';
@@ -29,30 +29,74 @@ function now(): string {
   return rfc3339Nano(Date.now(), Number(ns % 1_000_000n));
 }
 
-/** The log file shared by a container's stdout and stderr. */
+export type Stream = 'stdout' | 'stderr';
+
+/** Writes all of `data` to a host fd; false if the fd failed. */
+function writeFully(fd: number, data: Buffer): boolean {
+  try {
+    for (let done = 0; done < data.length; ) done += host(() => hostWrite(fd, data.subarray(done)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The output of a container: the log file shared by its stdout and stderr
+ * (none when the pod has no log directory), plus the host fds of attached
+ * clients (`crictl attach`), which get the raw bytes.
+ */
 export class CriLog {
-  constructor(private fd: number) {}
+  private readonly attached = new Map<Stream, Set<number>>([['stdout', new Set()], ['stderr', new Set()]]);
+
+  constructor(private fd: number | undefined) {}
+
+  /** Raw output to the attached clients of `stream`; a client that fails is dropped. */
+  tee(stream: Stream, data: Buffer): void {
+    for (const fd of this.attached.get(stream)!) {
+      if (writeFully(fd, data)) continue;
+      this.attached.get(stream)!.delete(fd);
+      closeFd(fd);
+    }
+  }
+
+  /**
+   * A client attaches: it gets every later output byte of `stream` on `fd`
+   * (which the log now owns). Writes to it never block the Sentry: a client
+   * that stops reading until its socket buffer is full is dropped.
+   */
+  attach(stream: Stream, fd: number): void {
+    host(() => hostSetNonblocking(fd));
+    this.attached.get(stream)!.add(fd);
+  }
+
+  /** Ends every attached client (the container exited): they see end of file. */
+  detachAll(): void {
+    for (const fds of this.attached.values()) {
+      for (const fd of fds) closeFd(fd);
+      fds.clear();
+    }
+  }
 
   /** Writes one record; the log is best effort: a full disk must not kill the app. */
-  record(stream: 'stdout' | 'stderr', tag: 'F' | 'P', text: Buffer): void {
+  record(stream: Stream, tag: 'F' | 'P', text: Buffer): void {
+    if (this.fd === undefined) return;
     const head = Buffer.from(`${now()} ${stream} ${tag} `);
-    const rec = Buffer.concat([head, text, Buffer.from('\n')]);
-    try {
-      for (let done = 0; done < rec.length; ) done += host(() => hostWrite(this.fd, rec.subarray(done)));
-    } catch {
-      /* dropped: nowhere to report it */
-    }
+    // A failed write (full disk) drops the record: nowhere to report it.
+    writeFully(this.fd, Buffer.concat([head, text, Buffer.from('\n')]));
   }
 
   /** ReopenContainerLog: later records go to `fd`; the old one is closed. */
   reopen(fd: number): void {
     const old = this.fd;
     this.fd = fd;
-    closeFd(old);
+    if (old !== undefined) closeFd(old);
   }
 
   close(): void {
-    closeFd(this.fd);
+    this.detachAll();
+    if (this.fd !== undefined) closeFd(this.fd);
+    this.fd = undefined;
   }
 }
 
@@ -62,7 +106,7 @@ export class CriLogFile extends FileDescriptionBase {
 
   constructor(
     private readonly log: CriLog,
-    private readonly stream: 'stdout' | 'stderr',
+    private readonly stream: Stream,
   ) {
     super(`pipe:[${stream}]`, O.WRONLY);
   }
@@ -76,6 +120,7 @@ export class CriLogFile extends FileDescriptionBase {
   }
 
   write(src: Buffer): number {
+    this.log.tee(this.stream, src);
     let data = this.pending.length ? Buffer.concat([this.pending, src]) : src;
     for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
       this.emit(data.subarray(0, nl), 'F');
@@ -111,8 +156,13 @@ export class CriLogFile extends FileDescriptionBase {
     };
   }
 
-  protected override release(): void {
+  /** Writes out a last line that has no newline (the stream ended). */
+  flush(): void {
     if (this.pending.length) this.emit(this.pending, 'F');
     this.pending = Buffer.alloc(0);
+  }
+
+  protected override release(): void {
+    this.flush();
   }
 }

@@ -79,6 +79,12 @@ export function hostStatusFlags(fd: number): number {
   return Number(check('fcntl', raw.fcntl(fd, 3, 0)));
 }
 
+/** Makes writes to a host fd fail with EAGAIN rather than block the Sentry (fcntl F_SETFL O_NONBLOCK). */
+export function hostSetNonblocking(fd: number): void {
+  const O_NONBLOCK = 0o4000;
+  check('fcntl', raw.fcntl(fd, 4 /* F_SETFL */, hostStatusFlags(fd) | O_NONBLOCK));
+}
+
 /** poll(2) over host fds: the revents of each, after at most `timeoutMs` (0: just look). */
 export function hostPoll(fds: readonly { fd: number; events: number }[], timeoutMs: number): number[] {
   const pfd = Buffer.alloc(8 * fds.length);
