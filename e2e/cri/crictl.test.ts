@@ -146,6 +146,9 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     await ok(['rm', id]);
   });
 
+  // Pending until the sandbox has its own network stack (issue 5): nothing in the pod can listen yet.
+  it('port-forward reaches a server in the pod');
+
   it('stats reports the running container', async () => {
     const stats = JSON.parse(await ok(['stats', '-o', 'json', ctrId])) as { stats: Array<{ attributes: { id: string }; memory: { workingSetBytes: { value: string } } }> };
     assert.equal(stats.stats.length, 1);
