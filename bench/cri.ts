@@ -232,7 +232,7 @@ async function idleMemory(runtimes: Runtime[], image: string, logRoot: string): 
   );
   for (const [k, rt] of runtimes.entries()) {
     const parts = [...results[k].full.pssByKindKiB].sort((a, b) => b[1] - a[1]).map(([name, kib]) => `${name} ${fmt(kib / MiB / IDLE_PODS, 1)}`);
-    console.log(`  ${rt.label}, PSS per pod by process kind at ${IDLE_PODS} pods: ${parts.join(', ')}`);
+    console.log(`  ${rt.label}, PSS by process kind at ${IDLE_PODS} pods, divided by ${IDLE_PODS} (server included): ${parts.join(', ')}`);
   }
   console.log(`  ${runtimes[0].label}/${runtimes[1].label} marginal PSS per pod: ${fmt(marginal[0] / marginal[1], 1)}x`);
   console.log(`  target marginal memory per ${runtimes[0].label} pod <= 20 MiB: ${verdict(marginal[0] <= 20)}`);
