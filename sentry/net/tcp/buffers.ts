@@ -1,0 +1,220 @@
+/**
+ * Byte queues of a TCP connection, kept as lists of the buffers the
+ * application wrote or the network delivered, never copied into one big
+ * ring: a send is usually one subarray, a read one copy.
+ */
+
+/** Unacknowledged and unsent data, indexed from SND.UNA. */
+export class SendQueue {
+  private chunks: Buffer[] = [];
+  private head = 0; // index of the first live chunk
+  private bytes = 0;
+  // A cursor for the sequential reads of the output path: chunk index and the offset where that chunk starts.
+  private curIdx = 0;
+  private curOff = 0;
+
+  get length(): number {
+    return this.bytes;
+  }
+
+  push(data: Buffer): void {
+    if (data.length === 0) return;
+    this.chunks.push(data);
+    this.bytes += data.length;
+  }
+
+  /** Up to `len` bytes starting `offset` bytes after the front. */
+  read(offset: number, len: number): Buffer {
+    const n = Math.min(len, this.bytes - offset);
+    if (n <= 0) return Buffer.alloc(0);
+    if (offset < this.curOff || this.curIdx < this.head) {
+      this.curIdx = this.head;
+      this.curOff = 0;
+    }
+    while (this.curOff + this.chunks[this.curIdx].length <= offset) {
+      this.curOff += this.chunks[this.curIdx].length;
+      this.curIdx++;
+    }
+    const first = this.chunks[this.curIdx];
+    const start = offset - this.curOff;
+    if (start + n <= first.length) return first.subarray(start, start + n);
+    const out = Buffer.allocUnsafe(n);
+    let copied = 0;
+    let i = this.curIdx;
+    let s = start;
+    while (copied < n) {
+      copied += this.chunks[i].copy(out, copied, s, Math.min(this.chunks[i].length, s + n - copied));
+      s = 0;
+      i++;
+    }
+    return out;
+  }
+
+  /** Drops `n` acknowledged bytes from the front. */
+  consume(n: number): void {
+    let left = Math.min(n, this.bytes);
+    this.bytes -= left;
+    while (left > 0) {
+      const c = this.chunks[this.head];
+      if (c.length <= left) {
+        left -= c.length;
+        this.head++;
+        this.curOff -= c.length;
+      } else {
+        this.chunks[this.head] = c.subarray(left);
+        this.curOff -= left;
+        left = 0;
+      }
+    }
+    if (this.curOff < 0 || this.curIdx < this.head) {
+      this.curIdx = this.head;
+      this.curOff = 0;
+    }
+    // Compact now and then so the array does not grow without bound.
+    if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.curIdx -= this.head;
+      this.head = 0;
+    }
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.bytes = 0;
+    this.curIdx = 0;
+    this.curOff = 0;
+  }
+}
+
+/** In-order received data waiting for the application. */
+export class RecvQueue {
+  private chunks: Buffer[] = [];
+  private head = 0;
+  private bytes = 0;
+
+  get length(): number {
+    return this.bytes;
+  }
+
+  push(data: Buffer): void {
+    if (data.length === 0) return;
+    this.chunks.push(data);
+    this.bytes += data.length;
+  }
+
+  /** Copies out up to `max` bytes; `peek` leaves them queued. */
+  read(max: number, peek: boolean): Buffer {
+    const n = Math.min(max, this.bytes);
+    const out = Buffer.allocUnsafe(n);
+    let copied = 0;
+    let i = this.head;
+    while (copied < n) {
+      const c = this.chunks[i];
+      const take = Math.min(c.length, n - copied);
+      c.copy(out, copied, 0, take);
+      copied += take;
+      if (!peek) {
+        if (take === c.length) this.head++;
+        else this.chunks[i] = c.subarray(take);
+      }
+      i++;
+    }
+    if (!peek) {
+      this.bytes -= n;
+      if (this.head > 64 && this.head * 2 > this.chunks.length) {
+        this.chunks = this.chunks.slice(this.head);
+        this.head = 0;
+      }
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+}
+
+interface OooSegment {
+  seq: number;
+  data: Buffer;
+}
+
+/**
+ * Segments that arrived ahead of RCV.NXT, kept non-overlapping and sorted
+ * (relative to RCV.NXT, so wraparound does not matter): duplicates add
+ * nothing, so the total is bounded by the receive window.
+ */
+export class OutOfOrderQueue {
+  private segs: OooSegment[] = [];
+  private bytes = 0;
+  /** Sequence of a FIN seen beyond RCV.NXT. */
+  fin?: number;
+
+  get length(): number {
+    return this.bytes;
+  }
+
+  get empty(): boolean {
+    return this.segs.length === 0;
+  }
+
+  /** Adds `data` at `seq` (which is after `rcvNxt`), keeping only bytes not already held. */
+  insert(rcvNxt: number, seq: number, data: Buffer): void {
+    const rel = (s: number) => (s - rcvNxt) >>> 0;
+    let start = rel(seq);
+    const end = start + data.length;
+    const out: OooSegment[] = [];
+    let inserted = false;
+    for (const s of this.segs) {
+      const ss = rel(s.seq);
+      const se = ss + s.data.length;
+      if (!inserted && start < end && start < ss) {
+        // The part of the new data before this segment.
+        const piece = data.subarray(start - rel(seq), Math.min(end, ss) - rel(seq));
+        out.push({ seq: (seq + (start - rel(seq))) >>> 0, data: piece });
+        this.bytes += piece.length;
+        start = Math.min(end, ss);
+      }
+      out.push(s);
+      if (start < se) start = Math.max(start, se);
+      if (start >= end) inserted = true;
+    }
+    if (!inserted && start < end) {
+      const piece = data.subarray(start - rel(seq), end - rel(seq));
+      out.push({ seq: (seq + (start - rel(seq))) >>> 0, data: piece });
+      this.bytes += piece.length;
+    }
+    this.segs = out;
+  }
+
+  /**
+   * Removes and returns the data that now continues `rcvNxt` (trimming
+   * anything already received) and drops segments that fell behind it.
+   */
+  take(rcvNxt: number): Buffer[] {
+    const got: Buffer[] = [];
+    let next = rcvNxt;
+    while (this.segs.length > 0) {
+      const s = this.segs[0];
+      const behind = (next - s.seq) | 0;
+      if (behind < 0) break;
+      this.segs.shift();
+      this.bytes -= s.data.length;
+      if (behind < s.data.length) {
+        const d = s.data.subarray(behind);
+        got.push(d);
+        next = (next + d.length) >>> 0;
+      }
+    }
+    return got;
+  }
+
+  clear(): void {
+    this.segs = [];
+    this.bytes = 0;
+    this.fin = undefined;
+  }
+}

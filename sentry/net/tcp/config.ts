@@ -1,0 +1,50 @@
+import {
+  TCP_FIN_TIMEOUT_MS,
+  TCP_KEEPALIVE_DEFAULTS,
+  TCP_RETRIES,
+  TCP_TIMEWAIT_MS,
+} from '../../abi/linux/inet';
+import { DEFAULT_RTO, type RtoConfig } from './rto';
+
+/** Per-stack TCP settings (the net.ipv4.tcp_* sysctls of this stack). */
+export interface TcpConfig {
+  readonly rto: RtoConfig;
+  readonly synRetries: number;
+  readonly synackRetries: number;
+  readonly dataRetries: number;
+  readonly timeWaitMs: number;
+  readonly finTimeoutMs: number;
+  /** Delayed ACK timeout (Linux TCP_DELACK_MIN: 40 ms; RFC 9293 allows up to 500 ms). */
+  readonly delayedAckMs: number;
+  /** Probe interval cap for a zero window. */
+  readonly persistMaxMs: number;
+  /**
+   * Default SO_RCVBUF/SO_SNDBUF. Linux starts at 128 KiB / 16 KiB and
+   * autotunes up to MiBs; without autotuning, 256 KiB each keeps a LAN
+   * link full.
+   */
+  readonly rcvBuf: number;
+  readonly sndBuf: number;
+  /** Embryonic connections per listener (tcp_max_syn_backlog); more SYNs are dropped. */
+  readonly maxSynBacklog: number;
+  readonly keepIdleMs: number;
+  readonly keepIntvlMs: number;
+  readonly keepCnt: number;
+}
+
+export const DEFAULT_TCP_CONFIG: TcpConfig = {
+  rto: DEFAULT_RTO,
+  synRetries: TCP_RETRIES.SYN,
+  synackRetries: TCP_RETRIES.SYNACK,
+  dataRetries: TCP_RETRIES.DATA,
+  timeWaitMs: TCP_TIMEWAIT_MS,
+  finTimeoutMs: TCP_FIN_TIMEOUT_MS,
+  delayedAckMs: 40,
+  persistMaxMs: 60_000,
+  rcvBuf: 256 * 1024,
+  sndBuf: 256 * 1024,
+  maxSynBacklog: 256,
+  keepIdleMs: TCP_KEEPALIVE_DEFAULTS.IDLE_S * 1000,
+  keepIntvlMs: TCP_KEEPALIVE_DEFAULTS.INTVL_S * 1000,
+  keepCnt: TCP_KEEPALIVE_DEFAULTS.CNT,
+};

@@ -1,0 +1,100 @@
+/**
+ * NewReno congestion control: slow start and congestion avoidance with
+ * appropriate byte counting (RFC 5681 3.1, RFC 3465), fast retransmit and
+ * fast recovery with partial acknowledgements (RFC 6582), the loss window
+ * after a timeout (RFC 5681 3.1 eq. 4), and an initial window of 10
+ * segments (RFC 6928, as Linux).
+ */
+import { seqGE, seqGT } from './seqnum';
+
+export const DUPACK_THRESHOLD = 3;
+export const INITIAL_WINDOW_SEGMENTS = 10;
+
+export type AckAction = 'none' | 'retransmit';
+
+export class NewReno {
+  cwnd: number;
+  ssthresh = 0x7fffffff;
+  private dupAcks = 0;
+  private inRecovery = false;
+  /** RFC 6582 "recover": the highest sequence sent when loss was detected. */
+  private recover: number;
+  private bytesAcked = 0;
+
+  constructor(
+    private mss: number,
+    iss: number,
+  ) {
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+    this.recover = iss;
+  }
+
+  setMss(mss: number): void {
+    this.mss = mss;
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+  }
+
+  get recovering(): boolean {
+    return this.inRecovery;
+  }
+
+  /**
+   * New data acknowledged: `acked` bytes, `ack` the new SND.UNA, `flight`
+   * bytes still outstanding after it. Returns 'retransmit' on a partial ACK
+   * in recovery (the next hole goes out at once).
+   */
+  onAck(acked: number, ack: number, flight: number): AckAction {
+    this.dupAcks = 0;
+    if (this.inRecovery) {
+      if (seqGE(ack, this.recover)) {
+        // Full ACK (RFC 6582 3.2 step 3, option 1).
+        this.cwnd = Math.min(this.ssthresh, Math.max(flight, this.mss) + this.mss);
+        this.inRecovery = false;
+        return 'none';
+      }
+      // Partial ACK: deflate by what was acked, add back one segment (step 4).
+      this.cwnd = Math.max(this.cwnd - acked + this.mss, this.mss);
+      return 'retransmit';
+    }
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd += Math.min(acked, this.mss);
+    } else {
+      this.bytesAcked += acked;
+      if (this.bytesAcked >= this.cwnd) {
+        this.bytesAcked -= this.cwnd;
+        this.cwnd += this.mss;
+      }
+    }
+    return 'none';
+  }
+
+  /**
+   * A duplicate ACK (RFC 5681 2 definition) with `flight` outstanding and
+   * `highest` the highest sequence sent. Returns 'retransmit' when fast
+   * retransmit should send the first unacknowledged segment.
+   */
+  onDupAck(una: number, flight: number, highest: number): AckAction {
+    if (this.inRecovery) {
+      this.cwnd += this.mss; // inflation (RFC 6582 3.2 step 3 of 5681)
+      return 'none';
+    }
+    this.dupAcks++;
+    // RFC 6582 3.2 step 2: no new recovery for losses of the previous window.
+    if (this.dupAcks !== DUPACK_THRESHOLD || !seqGT(una, this.recover)) return 'none';
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.recover = highest;
+    this.cwnd = this.ssthresh + DUPACK_THRESHOLD * this.mss;
+    this.inRecovery = true;
+    return 'retransmit';
+  }
+
+  /** A retransmission timeout: the loss window of one segment. */
+  onTimeout(flight: number, highest: number): void {
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.cwnd = this.mss;
+    this.bytesAcked = 0;
+    this.dupAcks = 0;
+    this.inRecovery = false;
+    this.recover = highest;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The stack's TCP demultiplexer: connected endpoints by four-tuple,
+ * listeners by port, and the answers for segments nobody owns (RST, RFC
+ * 9293 3.10.7.1). SYNs for listeners create embryonic endpoints within the
+ * listener's SYN queue limit, so a SYN flood costs bounded memory.
+ */
+import { IPPROTO } from '../../abi/linux/inet';
+import { SOMAXCONN } from '../../abi/linux/socket';
+import { fail } from '../../errors/linuxerr';
+import { type Ipv4, isMulticastOrBroadcast } from '../addr';
+import { addressesOverlap, PortTable } from '../ports';
+import type { Route, Stack } from '../stack';
+import type { Ipv4Header } from '../wire/ipv4';
+import { parseTcp, TCP_FLAG, TCP_MIN_HEADER, type TcpFields, type TcpSegment, writeTcp } from '../wire/tcp';
+import { TcpEndpoint, TcpState } from './endpoint';
+import { seqAdd } from './seqnum';
+
+export class TcpTable {
+  readonly ports: PortTable<TcpEndpoint>;
+  readonly somaxconn = SOMAXCONN;
+  private readonly conns = new Map<string, TcpEndpoint>();
+
+  constructor(private readonly stack: Stack) {
+    this.ports = new PortTable<TcpEndpoint>(stack.random, (holder, cand, addr) => {
+      if (!addressesOverlap(holder.localAddr, addr)) return false;
+      if (cand.reusePort && holder.reusePort) return false;
+      // SO_REUSEADDR: share with sockets that do not listen, and with TIME_WAIT leftovers.
+      if (cand.reuseAddr && ((holder.reuseAddr && !holder.isListening) || holder.state === TcpState.TIME_WAIT)) return false;
+      return true;
+    });
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  addConnection(e: TcpEndpoint): void {
+    this.conns.set(key(e.localAddr, e.localPort, e.remoteAddr, e.remotePort), e);
+  }
+
+  removeConnection(e: TcpEndpoint): void {
+    const k = key(e.localAddr, e.localPort, e.remoteAddr, e.remotePort);
+    if (this.conns.get(k) === e) this.conns.delete(k);
+  }
+
+  lookupConnection(la: Ipv4, lp: number, ra: Ipv4, rp: number): TcpEndpoint | undefined {
+    return this.conns.get(key(la, lp, ra, rp));
+  }
+
+  /** listen(2) on a bound port: another overlapping listener is EADDRINUSE unless both set SO_REUSEPORT. */
+  checkListen(e: TcpEndpoint): void {
+    for (const other of this.ports.users(e.localPort)) {
+      if (other !== e && other.isListening && addressesOverlap(other.localAddr, e.localAddr) && !(other.reusePort && e.reusePort)) {
+        fail('EADDRINUSE', `port ${e.localPort}`);
+      }
+    }
+  }
+
+  /** One received TCP segment inside IPv4 header `h`. */
+  input(h: Ipv4Header): void {
+    const seg = parseTcp(h.payload, h.src, h.dst, IPPROTO.TCP);
+    if (typeof seg === 'string') return this.stack.stats.inc(`tcp.bad_${seg}`);
+    if (isMulticastOrBroadcast(h.dst) || isMulticastOrBroadcast(h.src) || seg.srcPort === 0 || seg.dstPort === 0) return this.stack.stats.inc('tcp.bad_address');
+    this.stack.stats.inc('tcp.segments_in');
+    const conn = this.conns.get(key(h.dst, seg.dstPort, h.src, seg.srcPort));
+    if (conn) return conn.onSegment(seg);
+    const listener = this.findListener(h, seg);
+    if (listener) return this.listenInput(listener, h, seg);
+    this.stack.stats.inc('tcp.no_socket');
+    this.resetFor(h, seg);
+  }
+
+  /** Builds and sends one segment from `src` to `dst` over `route`. */
+  send(route: Route, src: Ipv4, dst: Ipv4, ttl: number, f: TcpFields, payload: Buffer): void {
+    const len = TCP_MIN_HEADER + (f.options?.length ?? 0) + payload.length;
+    this.stack.stats.inc('tcp.segments_out');
+    this.stack.sendIp(route, dst, { protocol: IPPROTO.TCP, ttl, dontFragment: true }, len, (b, off) => {
+      writeTcp(b, off, f, payload, src, dst, IPPROTO.TCP);
+    });
+  }
+
+  private findListener(h: Ipv4Header, seg: TcpSegment): TcpEndpoint | undefined {
+    const candidates: TcpEndpoint[] = [];
+    let exact = false;
+    for (const e of this.ports.users(seg.dstPort)) {
+      if (!e.isListening || (e.localAddr !== 0 && e.localAddr !== h.dst)) continue;
+      const isExact = e.localAddr === h.dst;
+      if (isExact && !exact) {
+        candidates.length = 0;
+        exact = true;
+      }
+      if (isExact === exact) candidates.push(e);
+    }
+    if (candidates.length <= 1) return candidates[0];
+    // SO_REUSEPORT group: spread connections by the peer's address and port.
+    return candidates[((h.src ^ Math.imul(seg.srcPort, 2654435761)) >>> 0) % candidates.length];
+  }
+
+  private listenInput(listener: TcpEndpoint, h: Ipv4Header, seg: TcpSegment): void {
+    if (seg.flags & TCP_FLAG.RST) return;
+    if (seg.flags & TCP_FLAG.ACK) return this.resetFor(h, seg);
+    if (!(seg.flags & TCP_FLAG.SYN)) return;
+    if (!listener.canQueueSyn()) return this.stack.stats.inc('tcp.syn_dropped');
+    const route = this.stack.route(h.src, h.dst);
+    if (!route) return this.stack.stats.inc('tcp.no_route');
+    new TcpEndpoint(this.stack).acceptSyn(listener, { addr: h.dst, port: seg.dstPort }, { addr: h.src, port: seg.srcPort }, seg, route);
+  }
+
+  /** The RST a segment for no connection gets (never one for an RST). */
+  private resetFor(h: Ipv4Header, seg: TcpSegment): void {
+    if (seg.flags & TCP_FLAG.RST) return;
+    const route = this.stack.route(h.src, h.dst);
+    if (!route) return;
+    const segLen = seg.payload.length + (seg.flags & TCP_FLAG.SYN ? 1 : 0) + (seg.flags & TCP_FLAG.FIN ? 1 : 0);
+    const f: TcpFields =
+      seg.flags & TCP_FLAG.ACK
+        ? { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: TCP_FLAG.RST, window: 0 }
+        : { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: 0, ack: seqAdd(seg.seq, segLen), flags: TCP_FLAG.RST | TCP_FLAG.ACK, window: 0 };
+    this.stack.stats.inc('tcp.resets_sent');
+    this.send(route, h.dst, h.src, this.stack.defaultTtl, f, Buffer.alloc(0));
+  }
+}
+
+function key(la: Ipv4, lp: number, ra: Ipv4, rp: number): string {
+  return `${la}:${lp}:${ra}:${rp}`;
+}

@@ -1,0 +1,120 @@
+// The TCP header and options (RFC 9293 section 3.1; window scale RFC 7323
+// section 2; SACK-permitted RFC 2018).
+
+import { finish, pseudoHeaderSum, sum16 } from './checksum';
+
+export const TCP_MIN_HEADER = 20;
+export const TCP_MAX_HEADER = 60;
+
+export const TCP_FLAG = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
+
+export const TCP_OPT = { EOL: 0, NOP: 1, MSS: 2, WINDOW_SCALE: 3, SACK_PERMITTED: 4, SACK: 5, TIMESTAMPS: 8 } as const;
+
+/** RFC 7323 2.3: a shift above 14 is treated as 14. */
+export const TCP_MAX_WINDOW_SCALE = 14;
+/** RFC 9293 3.7.1: the MSS assumed when the peer sends none. */
+export const TCP_DEFAULT_MSS = 536;
+
+export interface TcpOptions {
+  readonly mss?: number;
+  readonly windowScale?: number;
+  readonly sackPermitted?: boolean;
+}
+
+export interface TcpSegment {
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly flags: number;
+  readonly window: number;
+  readonly urgentPointer: number;
+  readonly options: TcpOptions;
+  readonly payload: Buffer;
+}
+
+export type TcpParseError = 'truncated' | 'data-offset' | 'checksum';
+
+/** Parses and checks the checksum against the pseudo-header of `src` -> `dst`. Malformed options are ignored, not fatal. */
+export function parseTcp(b: Buffer, src: number, dst: number, protocol: number): TcpSegment | TcpParseError {
+  if (b.length < TCP_MIN_HEADER) return 'truncated';
+  const headerLength = (b[12] >> 4) * 4;
+  if (headerLength < TCP_MIN_HEADER || headerLength > b.length) return 'data-offset';
+  if (finish(sum16(b, 0, b.length, pseudoHeaderSum(src, dst, protocol, b.length))) !== 0) return 'checksum';
+  return {
+    srcPort: b.readUInt16BE(0),
+    dstPort: b.readUInt16BE(2),
+    seq: b.readUInt32BE(4),
+    ack: b.readUInt32BE(8),
+    flags: b[13],
+    window: b.readUInt16BE(14),
+    urgentPointer: b.readUInt16BE(18),
+    options: parseOptions(b, TCP_MIN_HEADER, headerLength),
+    payload: b.subarray(headerLength),
+  };
+}
+
+function parseOptions(b: Buffer, start: number, end: number): TcpOptions {
+  let mss: number | undefined;
+  let windowScale: number | undefined;
+  let sackPermitted = false;
+  let i = start;
+  while (i < end) {
+    const kind = b[i];
+    if (kind === TCP_OPT.EOL) break;
+    if (kind === TCP_OPT.NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) break;
+    const len = b[i + 1];
+    if (len < 2 || i + len > end) break;
+    if (kind === TCP_OPT.MSS && len === 4) mss = b.readUInt16BE(i + 2);
+    else if (kind === TCP_OPT.WINDOW_SCALE && len === 3) windowScale = Math.min(b[i + 2], TCP_MAX_WINDOW_SCALE);
+    else if (kind === TCP_OPT.SACK_PERMITTED && len === 2) sackPermitted = true;
+    i += len;
+  }
+  return { mss, windowScale, sackPermitted };
+}
+
+/** Encoded options padded to a multiple of 4 with NOPs (order as Linux: MSS, NOP, WS). */
+export function encodeOptions(o: TcpOptions): Buffer {
+  const parts: number[] = [];
+  if (o.mss !== undefined) parts.push(TCP_OPT.MSS, 4, o.mss >> 8, o.mss & 0xff);
+  if (o.sackPermitted) parts.push(TCP_OPT.NOP, TCP_OPT.NOP, TCP_OPT.SACK_PERMITTED, 2);
+  if (o.windowScale !== undefined) parts.push(TCP_OPT.NOP, TCP_OPT.WINDOW_SCALE, 3, o.windowScale);
+  return Buffer.from(parts);
+}
+
+export interface TcpFields {
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly flags: number;
+  readonly window: number;
+  readonly options?: Buffer;
+}
+
+/**
+ * Writes header, options and `payload` at `off` of `b` (which must have room)
+ * with the checksum over the pseudo-header of `src` -> `dst`; returns the
+ * segment length.
+ */
+export function writeTcp(b: Buffer, off: number, f: TcpFields, payload: Buffer, src: number, dst: number, protocol: number): number {
+  const optLen = f.options?.length ?? 0;
+  const headerLength = TCP_MIN_HEADER + optLen;
+  const len = headerLength + payload.length;
+  b.writeUInt16BE(f.srcPort, off);
+  b.writeUInt16BE(f.dstPort, off + 2);
+  b.writeUInt32BE(f.seq >>> 0, off + 4);
+  b.writeUInt32BE(f.ack >>> 0, off + 8);
+  b[off + 12] = (headerLength / 4) << 4;
+  b[off + 13] = f.flags;
+  b.writeUInt16BE(f.window, off + 14);
+  b.writeUInt32BE(0, off + 16); // checksum and urgent pointer
+  if (f.options) f.options.copy(b, off + TCP_MIN_HEADER);
+  payload.copy(b, off + headerLength);
+  b.writeUInt16BE(finish(sum16(b, off, len, pseudoHeaderSum(src, dst, protocol, len))), off + 16);
+  return len;
+}
