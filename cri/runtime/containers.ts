@@ -27,6 +27,8 @@ import { ContainerRecord, RecordStore, RECORD_VERSION } from './store';
 import { readAll } from './streams';
 
 const SIGKILL = 9;
+/** How often a stop signal the container's init dropped is offered again. */
+const STOP_SIGNAL_RETRY_MS = 100;
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
 
 /** Exit code as containerd reports it: the code, or 128+n for death by signal n. */
@@ -276,9 +278,16 @@ export class Containers {
     const exited = this.waitExit(c.id);
     const stopSignal = SIGNALS[this.images.get(c.imageId)?.config.StopSignal ?? ''] ?? 15;
     if (timeoutS > 0) {
-      await sentry.request({ op: 'signal', container: c.id, signal: stopSignal });
-      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutS * 1000))]);
-      if (done) return;
+      const deadline = Date.now() + timeoutS * 1000;
+      const ended = exited.then(() => true);
+      // A container's init drops signals it has no handler for (as a PID namespace's init does), and one
+      // still starting up may install its handler any moment: offer the stop signal until it is taken.
+      let delivered = false;
+      for (let left = timeoutS * 1000; left > 0; left = deadline - Date.now()) {
+        if (!delivered) delivered = (await sentry.request({ op: 'signal', container: c.id, signal: stopSignal })).delivered !== false;
+        const wait = delivered ? left : Math.min(STOP_SIGNAL_RETRY_MS, left);
+        if (await Promise.race([ended, new Promise<false>((r) => setTimeout(() => r(false), wait))])) return;
+      }
     }
     await sentry.request({ op: 'signal', container: c.id, signal: SIGKILL });
     await exited;

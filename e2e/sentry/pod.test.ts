@@ -13,7 +13,7 @@ import { freshDir } from '../syscalls/harness';
 import { tinyRootfs } from '../syscalls/fixtures';
 import { startContainerGofer, startSentry, RunningSentry } from '../../cri/sandbox/launch';
 import { SentryClient, SentryRequestError } from '../../cri/sandbox/control';
-import type { ExitEvent, ProcessSpec } from '../../sentry/control/protocol';
+import type { ExitEvent, FileSpec, ProcessSpec } from '../../sentry/control/protocol';
 import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
 
 /** A pod file put into each container's root (the directory /etc does not exist in the rootfs). */
@@ -71,12 +71,14 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
     }
   });
 
-  async function startContainer(id: string, argv: string[], o: Partial<ProcessSpec> = {}): Promise<string> {
+  async function startContainer(
+    id: string, argv: string[], o: Partial<ProcessSpec> = {}, root: { rootReadOnly: boolean; files: FileSpec[] } = { rootReadOnly: false, files: [hostsFile] },
+  ): Promise<string> {
     const logPath = path.join(dir, `${id}.log`);
     const log = fs.openSync(logPath, 'a');
     const gofer = startContainerGofer(rootfs, true);
     try {
-      await sentry.client.request({ op: 'start', container: id, rootReadOnly: false, mounts: [], files: [hostsFile], ...spec(argv, o) }, [
+      await sentry.client.request({ op: 'start', container: id, mounts: [], ...root, ...spec(argv, o) }, [
         { name: 'gofer:/', fd: gofer },
         { name: 'log', fd: log },
       ]);
@@ -129,12 +131,26 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
     assert.equal((await done).status, 7 << 8);
 
     const killed = exitOf(sentry.client, 'c3');
-    await sentry.client.request({ op: 'signal', container: 'c3', signal: 15 });
+    // The reply says the signal was dropped, so a stopping runtime knows to offer it again.
+    assert.equal((await sentry.client.request({ op: 'signal', container: 'c3', signal: 15 })).delivered, false);
     const stillRunning = await Promise.race([killed.then(() => false), new Promise((r) => setTimeout(() => r(true), 300))]);
     assert.equal(stillRunning, true, 'SIGTERM ended an init that has no handler');
-    await sentry.client.request({ op: 'signal', container: 'c3', signal: 9 });
+    assert.equal((await sentry.client.request({ op: 'signal', container: 'c3', signal: 9 })).delivered, undefined);
     assert.equal((await killed).status, 9);
     await sentry.client.request({ op: 'remove', container: 'c3' });
+  });
+
+  it('a read-only root refuses writes; the pod files are mounted over their paths and stay writable', async () => {
+    const done = exitOf(sentry.client, 'c5');
+    const script = 'echo x > /new; echo 10.9.9.9 extra >> /hosts && cat /hosts';
+    const log = await startContainer('c5', ['/bin/sh', '-c', script], {}, { rootReadOnly: true, files: [{ ...hostsFile, path: '/hosts' }] });
+    assert.equal((await done).status, 0);
+    assert.deepEqual(records(log).map((r) => `${r[0]} ${r[2]}`), [
+      'stderr /bin/sh: can\'t create /new: Read-only file system',
+      'stdout 10.1.2.3 podhost',
+      'stdout 10.9.9.9 extra',
+    ]);
+    await sentry.client.request({ op: 'remove', container: 'c5' });
   });
 
   it('a second client gets the state after the first one went away', async () => {

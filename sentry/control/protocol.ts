@@ -62,7 +62,8 @@ export interface ProcessState {
 
 /** What a request produced; `code` is the exit code a failed start reports (127 not found, 126 not runnable). */
 export type ReplyBody =
-  | { ok: true; pid?: number; processes?: ProcessState[]; memoryBytes?: number }
+  /** `delivered` (signal): false when a container's init dropped the signal for want of a handler. */
+  | { ok: true; pid?: number; processes?: ProcessState[]; memoryBytes?: number; delivered?: boolean }
   | { ok: false; error: string; code?: number };
 
 export type Reply = ReplyBody & { re: number };

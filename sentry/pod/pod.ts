@@ -11,6 +11,7 @@
  *   start ──▶ running ──(init exits / signal)──▶ exited ──remove──▶ gone
  *                 └─ exec ─▶ process ─▶ exit event (container unchanged)
  */
+import { posix } from 'node:path';
 import { O } from '../abi/linux/fs';
 import { fail, LinuxError } from '../errors/linuxerr';
 import { Errno } from '../abi/linux/errno';
@@ -37,6 +38,7 @@ import { FileDescription } from '../vfs/file';
 import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import { buildRootVfs } from '../vfs/mounts';
+import { Tmpfs, TmpfsFile } from '../fsimpl/tmpfs/tmpfs';
 import { Vfs } from '../vfs/vfs';
 
 const SIGKILL = 9;
@@ -135,7 +137,9 @@ export class Pod {
       stdout.incRef(); // the fd table's reference; the container keeps its own
       return [stdin === undefined ? devNull(t) : new HostFile(stdin, O.RDONLY, true), stdout, new CriLogFile(log, 'stderr')];
     };
-    const t = this.newProcess(id, spec, vfs, stdio, files);
+    // A read-only root cannot take the pod's files: they are mounted over their paths instead.
+    if (rootReadOnly) mountFiles(vfs, files);
+    const t = this.newProcess(id, spec, vfs, stdio, rootReadOnly ? [] : files);
     term?.setControlling(t.process);
     const failure = startProgram(t, spec.argv, spec.envp);
     if (failure) {
@@ -257,7 +261,7 @@ export class Pod {
     if (!target) throw new Error(`no exec ${execId} in container ${id}`);
     if (target.exitStatus !== undefined) return { ok: true };
     const unkillable = target === c.init && signo !== SIGKILL && signo !== SIGSTOP;
-    if (unkillable && target.sigactions.get(signo).handler === SIG_DFL) return { ok: true };
+    if (unkillable && target.sigactions.get(signo).handler === SIG_DFL) return { ok: true, delivered: false };
     sendSignal(target, signo);
     return { ok: true };
   }
@@ -323,6 +327,17 @@ function take(fds: Map<FdName, number>, name: FdName): number {
   if (fd === undefined) throw new Error(`request carries no ${name} descriptor`);
   fds.delete(name);
   return fd;
+}
+
+/** Each file as a mount of its own over its path (like the bind mounts of a runc container's /etc/hosts), writable. */
+function mountFiles(vfs: Vfs, files: FileSpec[]): void {
+  if (files.length === 0) return;
+  const fs = new Tmpfs(vfs.allocDev());
+  for (const f of files) {
+    const file = new TmpfsFile(fs, f.mode, { uid: 0, gid: 0 });
+    file.write(Buffer.from(f.data, 'base64'), 0);
+    vfs.mount(posix.normalize(f.path).replace(/(.)\/$/, '$1'), file, 'tmpfs');
+  }
 }
 
 /** Creates or replaces a file (and its missing parent directories) in the task's root. */
