@@ -39,8 +39,13 @@ export class PortTable<T extends PortUser> {
     this.release(e);
     e.localAddr = addr;
     e.localPort = port;
-    let set = this.byPort.get(port);
-    if (!set) this.byPort.set(port, (set = new Set()));
+    this.attach(e);
+  }
+
+  /** Records `e` on the port it already names, unchecked (an accepted connection shares its listener's port). */
+  attach(e: T): void {
+    let set = this.byPort.get(e.localPort);
+    if (!set) this.byPort.set(e.localPort, (set = new Set()));
     set.add(e);
   }
 

@@ -504,6 +504,7 @@ export class TcpEndpoint {
     this.sndWl1 = seg.seq;
     this.state = TcpState.SYN_RCVD;
     this.stack.tcp.addConnection(this);
+    this.stack.tcp.ports.attach(this);
     parent.synQueue.add(this);
     this.sendSyn();
   }

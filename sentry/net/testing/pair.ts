@@ -136,3 +136,19 @@ export function pattern(n: number, seed = 0): Buffer {
   }
   return b;
 }
+
+export interface Captured {
+  readonly t: number;
+  readonly from: 'a' | 'b';
+  readonly frame: Buffer;
+}
+
+/** Records every frame put on the wire; `drop` (optional) decides which are lost. */
+export function capture(p: Pair, drop?: (frame: Buffer, from: 'a' | 'b') => boolean): Captured[] {
+  const log: Captured[] = [];
+  p.wire.filter = (frame, from) => {
+    log.push({ t: p.clock.now(), from, frame });
+    return !drop?.(frame, from);
+  };
+  return log;
+}
