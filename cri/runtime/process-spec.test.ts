@@ -54,6 +54,10 @@ describe('container process spec (image config + CRI config)', () => {
       { argv: ['true'], cwd: '/srv', uid: 1000, gid: 77, groups: [44, 9] },
     );
     assert.throws(() => processSpecOf(root, { Cmd: ['true'] }, config({ working_dir: 'rel' })), /not absolute/);
+    const groupOnly = { ...defaults('LinuxContainerSecurityContext'), run_as_group: { value: '77' } };
+    assert.throws(() => processSpecOf(root, { Cmd: ['true'] }, config({ linux: { resources: null, security_context: groupOnly } })), /run_as_group is set without run_as_user or run_as_username/);
+    const named = processSpecOf(root, { Cmd: ['true'] }, config({ linux: { resources: null, security_context: { ...groupOnly, run_as_username: 'app' } } }));
+    assert.deepEqual([named.uid, named.gid], [1000, 77]);
     assert.throws(() => processSpecOf(root, {}, config({})), /no command specified/);
   });
 });

@@ -92,6 +92,8 @@ export function resolveUser(rootfs: string, spec: string): Identity {
 }
 
 export function identityOf(rootfs: string, image: ImageConfig, sc: t.LinuxContainerSecurityContext | null): Identity {
+  // As containerd: a group alone would pair with whatever user the image names, which the pod spec did not choose.
+  if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) throw invalidArgument('run_as_group is set without run_as_user or run_as_username');
   let id: Identity;
   if (sc?.run_as_user) id = resolveUser(rootfs, sc.run_as_user.value);
   else if (sc?.run_as_username) id = resolveUser(rootfs, sc.run_as_username);
