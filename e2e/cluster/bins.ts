@@ -43,8 +43,8 @@ export type KubeBinary = 'kube-apiserver' | 'kube-controller-manager' | 'kube-sc
 export interface ClusterBins {
   versions: ClusterVersions;
   kube(name: KubeBinary): string;
-  etcd: string;
-  helm: string;
+  etcd(): string;
+  helm(): string;
 }
 
 function cacheRoot(): string {
@@ -60,14 +60,14 @@ function executable(p: string): string {
   return p;
 }
 
-/** The binaries, each checked to exist (with a message naming the script that builds it). */
+/** The binaries' paths, each checked when asked for (with a message naming the script that builds it). */
 export function clusterBins(): ClusterBins {
   const versions = clusterVersions();
   const dir = (name: string, version: string) => path.join(cacheRoot(), `${name}-${version}`, 'bin');
   return {
     versions,
     kube: (name) => executable(path.join(dir('k8s', versions.kubernetes), name)),
-    etcd: executable(path.join(dir('etcd', versions.etcd), 'etcd')),
-    helm: executable(path.join(dir('helm', versions.helm), 'helm')),
+    etcd: () => executable(path.join(dir('etcd', versions.etcd), 'etcd')),
+    helm: () => executable(path.join(dir('helm', versions.helm), 'helm')),
   };
 }

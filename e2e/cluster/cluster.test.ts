@@ -38,12 +38,18 @@ describe('test cluster: kubelet on tsvisor cri', function () {
     });
   }
 
+  /** Applies the pod, waits for it to end (Succeeded, or fails fast on Failed), returns its logs and deletes it. */
   async function runToCompletion(name: string, manifest: string): Promise<string> {
     await cluster.kubectlOk(['apply', '-f', '-'], manifest);
-    const done = await cluster.kubectl(['wait', `pod/${name}`, '--for=jsonpath={.status.phase}=Succeeded', '--timeout=150s']);
-    if (done.code !== 0) {
+    let phase = '';
+    for (const deadline = Date.now() + 150_000; phase !== 'Succeeded' && phase !== 'Failed' && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      phase = await cluster.kubectlOk(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']);
+    }
+    if (phase !== 'Succeeded') {
       const describe = await cluster.kubectl(['describe', 'pod', name]);
-      assert.fail(`pod ${name} did not succeed: ${done.stderr}\n${describe.stdout}\n${cluster.diagnostics()}`);
+      const logs = await cluster.kubectl(['logs', name]);
+      assert.fail(`pod ${name} ended ${phase || 'never'}, not Succeeded\n${describe.stdout}\nlogs: ${logs.stdout}${logs.stderr}\n${cluster.diagnostics()}`);
     }
     const logs = await cluster.kubectlOk(['logs', name]);
     await cluster.kubectlOk(['delete', 'pod', name, '--wait=true']);

@@ -14,11 +14,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { cniConflist, type Containerd, crictl, type CriServer, mountsUnder, type PushedRegistry, run, startContainerd, startCriServer, type ToolOptions, type ToolResult, withPushedImages } from '../cri/harness';
+import { cniConflist, type Containerd, crictl, type CriServer, mountsUnder, type PushedRegistry, startContainerd, startCriServer, type ToolResult, withPushedImages } from '../cri/harness';
 import { freePort } from '../images/registry';
 import { freshDir } from '../syscalls/harness';
 import { clusterBins, type KubeBinary } from './bins';
-import { Component, get, type TlsClient, waitUntil } from './component';
+import { Component, exec, get, type TlsClient, waitUntil } from './component';
 import { CgroupRoot, defaultRouteAddress, IptablesSnapshot, PathSnapshot, SysctlSnapshot } from './host';
 import { CertificateAuthority, kubeconfig, serviceAccountKeys } from './pki';
 
@@ -38,8 +38,8 @@ export interface Cluster {
   registry: PushedRegistry;
   cri: CriServer;
   containerd: Containerd;
-  /** kubectl with the admin kubeconfig. */
-  kubectl(args: string[], o?: ToolOptions): Promise<ToolResult>;
+  /** kubectl with the admin kubeconfig (`input` on its stdin). */
+  kubectl(args: string[], o?: { input?: string; timeoutSec?: number }): Promise<ToolResult>;
   /** kubectl that must exit 0: its stdout (else an error with stderr and the components' logs). */
   kubectlOk(args: string[], input?: string): Promise<string>;
   /** The tail of every component's log, for failure messages. */
@@ -88,7 +88,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
   // Host state first, so that it is restored last, after every process is gone.
   td.add('folder', async () => {
     const left = mountsUnder(dir).reverse();
-    for (const m of left) await run('umount', ['-l', m]);
+    for (const m of left) await exec(['umount', '-l', m]);
     fs.rmSync(dir, { recursive: true, force: true });
     return left.map((m) => `mount left behind: ${m}`);
   });
@@ -102,7 +102,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
   });
 
   const start = (name: KubeBinary | 'etcd', args: string[]): Component => {
-    const c = new Component(name, dir, name === 'etcd' ? bins.etcd : bins.kube(name), args);
+    const c = new Component(name, dir, name === 'etcd' ? bins.etcd() : bins.kube(name), args);
     components.push(c);
     td.add(name, () => c.stop());
     return c;
@@ -177,7 +177,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       await waitUntil(`${c.name} /healthz`, async () => (await get(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200, timeout, controlPlane);
     }
 
-    const kubectl = (args: string[], opts: ToolOptions = {}) => run(bins.kube('kubectl'), ['--kubeconfig', adminKubeconfig, ...args], opts);
+    const kubectl = (args: string[], opts: { input?: string; timeoutSec?: number } = {}) => exec([bins.kube('kubectl'), '--kubeconfig', adminKubeconfig, ...args], opts);
     const kubectlOk = async (args: string[], input?: string): Promise<string> => {
       const r = await kubectl(args, { input });
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}\n${diagnostics()}`);
@@ -203,7 +203,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       const items = listed.code === 0 ? (JSON.parse(listed.stdout) as { items: { id: string; state: string; metadata: { name: string } }[] }).items : [];
       const running = items.filter((p) => p.state === 'SANDBOX_READY').map((p) => `pod still running: ${p.metadata.name} (${p.id})`);
       if (items.length > 0) await crictl(cri, ['rmp', '--all', '--force']);
-      await run('ip', ['link', 'delete', bridge]); // CNI leaves its bridge after the last pod; absent when no pod ran
+      await exec(['ip', 'link', 'delete', bridge]); // CNI leaves its bridge after the last pod; absent when no pod ran
       await cri.stop();
       return running;
     });
@@ -232,9 +232,17 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       imageGCLowThresholdPercent: 99,
     };
     fs.writeFileSync(d('kubelet.yaml'), stringify(kubeletConfig));
+    // kubelet bind-mounts its root folder onto itself to make it rshared (MakeRShared):
+    // once it is stopped, that mount is removed here; anything mounted below is a leak.
+    const kubeletRoot = d('kubelet');
+    td.add('kubelet root', async () => {
+      const mounts = mountsUnder(kubeletRoot).reverse(); // children first
+      for (const m of mounts) await exec(['umount', '-l', m]);
+      return mounts.filter((m) => m !== kubeletRoot).map((m) => `mount left behind: ${m}`);
+    });
     const kubelet = start('kubelet', [
       `--config=${d('kubelet.yaml')}`, `--kubeconfig=${kubeconfigFor('kubelet', `system:node:${nodeName}`, kubeletClient)}`,
-      `--hostname-override=${nodeName}`, `--node-ip=${nodeIp}`, `--root-dir=${d('kubelet')}`, '--v=2',
+      `--hostname-override=${nodeName}`, `--node-ip=${nodeIp}`, `--root-dir=${kubeletRoot}`, '--v=2',
     ]);
     // Before kubelet stops: delete every pod so that kubelet tears them down through the runtimes.
     td.add('pods', async () => {

@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
+import { constants } from 'node:os';
+import type { ToolResult } from '../cri/harness';
 import { kill } from '../images/registry';
 
 export class Component {
@@ -82,5 +84,38 @@ export function get(url: string, tls: TlsClient = {}): Promise<{ status: number;
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${url}: timeout`)));
     req.on('error', reject);
+  });
+}
+
+/**
+ * Runs a command to completion without blocking the event loop. stdin is
+ * /dev/null unless `input` is given (a command that exits before reading it
+ * is not an error). Killed after `timeoutSec` (code 124).
+ */
+export function exec(argv: string[], o: { input?: string; timeoutSec?: number } = {}): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, (o.timeoutSec ?? 180) * 1000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const status = timedOut ? 124 : code ?? 128 + (signal !== null ? constants.signals[signal] : 0);
+      resolve({ code: status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    if (child.stdin !== null) {
+      child.stdin.on('error', () => undefined); // EPIPE: it exited without reading; its exit status tells
+      child.stdin.end(o.input);
+    }
   });
 }

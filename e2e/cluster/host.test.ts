@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { run } from '../cri/harness';
 import { freshDir } from '../syscalls/harness';
 import { parseEnvFile } from './bins';
+import { exec } from './component';
 import { CgroupRoot, cgroupMounts, IptablesSnapshot, parseIptablesSave, PathSnapshot, splitRule, SysctlSnapshot } from './host';
 
 async function ok(argv: string[]): Promise<string> {
-  const r = await run(argv[0], argv.slice(1));
+  const r = await exec(argv);
   assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -33,7 +33,7 @@ describe('cluster host state', () => {
     const ipt = (cmd: string, args: string) => ok([...inNs, cmd, '-w', ...splitRule(args)]);
     const save = async () => ((await ok([...inNs, 'iptables-save'])) + (await ok([...inNs, 'ip6tables-save']))).split('\n').filter((l) => !l.startsWith('#')).join('\n');
     before(() => ok(['ip', 'netns', 'add', ns]));
-    after(() => run('ip', ['netns', 'delete', ns]));
+    after(() => exec(['ip', 'netns', 'delete', ns]));
 
     it("removes the chains and rules kubelet adds, keeps what was there", async () => {
       // iptables-nft creates a table on first use and never drops it; on a node they exist already.

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { run } from '../cri/harness';
+import { exec } from './component';
 
 /** The sysctls kubelet's container manager forces (pkg/kubelet/cm, setupKernelTunables). */
 export const KUBELET_SYSCTLS = [
@@ -137,8 +137,7 @@ export class IptablesSnapshot {
 }
 
 function runWith(prefix: string[], bin: string, args: string[]) {
-  const argv = [...prefix, bin, ...args];
-  return run(argv[0], argv.slice(1));
+  return exec([...prefix, bin, ...args]);
 }
 
 async function mustRun(prefix: string[], bin: string, args: string[]): Promise<void> {
@@ -233,7 +232,7 @@ export class PathSnapshot {
 
 /** The host's address on its default route: kubelet refuses a loopback node IP. */
 export async function defaultRouteAddress(): Promise<string> {
-  const r = await run('ip', ['-j', '-4', 'route', 'get', '198.51.100.1']);
+  const r = await exec(['ip', '-j', '-4', 'route', 'get', '198.51.100.1']);
   const routes = r.code === 0 ? (JSON.parse(r.stdout) as { prefsrc?: string }[]) : [];
   const ip = routes[0]?.prefsrc;
   if (ip === undefined || ip.startsWith('127.')) throw new Error(`no non-loopback IPv4 address on the default route: ${r.stdout}${r.stderr}`);
