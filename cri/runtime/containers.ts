@@ -22,6 +22,7 @@ import { CriError, failedPrecondition, invalidArgument, notFound } from '../serv
 import { containerName, NameIndex } from '../server/names';
 import { status } from '@grpc/grpc-js';
 import { nowNs, Pods } from './pods';
+import { checkReadOnlyMounts, withWritableSubmounts } from './mounts';
 import { processSpecOf } from './process-spec';
 import { ContainerRecord, RecordStore, RECORD_VERSION } from './store';
 import { readAll } from './streams';
@@ -155,8 +156,9 @@ export class Containers {
     const ref = config.image?.image ?? '';
     const image = ref ? this.images.get(ref) : undefined;
     if (!image) throw notFound(`image ${JSON.stringify(ref)}`);
-    // Check the command and user now, so a bad config fails here rather than at start.
+    // Check the command, user and mounts now, so a bad config fails here rather than at start.
     processSpecOf(this.images.rootfs(image.id), image.config, config);
+    checkReadOnlyMounts(config.mounts);
     const logPath = this.logPathOf(pod.config.log_directory, config.log_path);
     const id = randomBytes(32).toString('hex');
     const name = containerName(config.metadata, pod.id);
@@ -199,7 +201,7 @@ export class Containers {
     const fds: PassedFd[] = [];
     try {
       fds.push({ name: 'gofer:/', fd: startContainerGofer(rootfs, true, join) });
-      const mounts = this.dirMounts(c.config.mounts);
+      const mounts = withWritableSubmounts(this.dirMounts(c.config.mounts));
       for (const m of mounts) fds.push({ name: `gofer:${m.container_path}`, fd: startContainerGofer(m.host_path, m.readonly, join) });
       if (c.logPath) {
         fs.mkdirSync(path.dirname(c.logPath), { recursive: true });

@@ -27,7 +27,7 @@ describe('cri/server/merge', () => {
       },
       info: { config: '{}', 'upstream.config': '{"x":1}', 'upstream.golang': 'go1.19' },
       runtime_handlers: [
-        { name: 'gvisor', features: { recursive_read_only_mounts: false, user_namespaces: false } },
+        { name: 'gvisor', features: { recursive_read_only_mounts: true, user_namespaces: false } },
         { name: '', features: { recursive_read_only_mounts: true, user_namespaces: true } },
         { name: 'runc', features: { recursive_read_only_mounts: true, user_namespaces: true } },
       ],

@@ -3,9 +3,9 @@
  */
 import type * as t from '../proto/types';
 
-/** Features of tsvisor's handlers: neither is implemented by the Sentry's mounts. */
+/** Features of tsvisor's handlers: a read-only mount's Gofer refuses writes below it all (cri/runtime/mounts.ts); no user namespaces. */
 function localHandler(name: string): t.RuntimeHandler {
-  return { name, features: { recursive_read_only_mounts: false, user_namespaces: false } };
+  return { name, features: { recursive_read_only_mounts: true, user_namespaces: false } };
 }
 
 /**
