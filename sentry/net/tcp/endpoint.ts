@@ -970,10 +970,14 @@ export class TcpEndpoint {
     this.restartRtx();
   }
 
-  /** Zero window with data waiting and nothing in flight: probe (RFC 9293 3.8.6.1) with backoff. */
+  /**
+   * Data waiting but nothing in flight (a zero window, or one too small for
+   * the sender SWS rule): arm the persist timer (RFC 9293 3.8.6.1 and the
+   * SWS override timer of 3.8.6.2.1), with backoff.
+   */
   private checkPersist(): void {
     const waiting = this.sndq.length > seqDiff(this.sndNxt, this.sndUna) || (this.finQueued && this.finSeq === undefined);
-    if (this.sndWnd === 0 && waiting && this.sndNxt === this.sndUna && !this.rtxTimer) {
+    if (waiting && this.sndNxt === this.sndUna && !this.rtxTimer) {
       if (!this.persistTimer) this.armPersist();
     } else {
       this.stopPersist();
@@ -986,6 +990,13 @@ export class TcpEndpoint {
       this.persistTimer = undefined;
       if (!SENDING.has(this.state)) return;
       this.persistBackoff++;
+      const unsent = seqDiff(seqAdd(this.sndUna, this.sndq.length), this.sndNxt);
+      const len = Math.min(unsent, this.mss, this.sndWnd - seqDiff(this.sndNxt, this.sndUna));
+      if (len > 0) {
+        // A window too small to please the SWS rule: send what fits anyway.
+        this.sendData(this.sndNxt, len, this.finQueued && len === unsent);
+        return;
+      }
       this.stack.stats.inc('tcp.window_probes');
       // As Linux: an old sequence number makes the receiver answer with its current window.
       this.transmit(TCP_FLAG.ACK, seqAdd(this.sndUna, -1), Buffer.alloc(0));

@@ -152,3 +152,11 @@ export function capture(p: Pair, drop?: (frame: Buffer, from: 'a' | 'b') => bool
   };
   return log;
 }
+
+/** Makes both stacks learn each other's MAC (a datagram to a closed port and the ICMP answer). */
+export function warmArp(p: Pair): void {
+  const u = p.a.udpSocket();
+  u.sendto(Buffer.from('arp'), { addr: B_ADDR, port: 9 });
+  p.clock.advance(5000);
+  u.close();
+}
