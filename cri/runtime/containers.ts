@@ -24,6 +24,7 @@ import { status } from '@grpc/grpc-js';
 import { nowNs, Pods } from './pods';
 import { checkReadOnlyMounts, withWritableSubmounts } from './mounts';
 import { processSpecOf } from './process-spec';
+import { checkContainerSupported } from './unsupported';
 import { ContainerRecord, RecordStore, RECORD_VERSION } from './store';
 import { readAll } from './streams';
 
@@ -159,6 +160,7 @@ export class Containers {
     // Check the command, user and mounts now, so a bad config fails here rather than at start.
     processSpecOf(this.images.rootfs(image.id), image.config, config);
     checkReadOnlyMounts(config.mounts);
+    checkContainerSupported(config);
     const logPath = this.logPathOf(pod.config.log_directory, config.log_path);
     const id = randomBytes(32).toString('hex');
     const name = containerName(config.metadata, pod.id);

@@ -24,6 +24,7 @@ import type * as t from '../proto/types';
 import { invalidArgument, notFound } from '../server/errors';
 import { NameIndex, podName } from '../server/names';
 import { PodRecord, RecordStore, RECORD_VERSION } from './store';
+import { checkPodSupported } from './unsupported';
 
 const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
 /** How long a Sentry may take to end after a shutdown request before it is killed. */
@@ -100,6 +101,7 @@ export class Pods {
     const meta = config?.metadata;
     if (!config || !meta) throw invalidArgument('pod sandbox config with metadata is required');
     if (!meta.name || !meta.namespace || !meta.uid) throw invalidArgument('pod sandbox metadata needs name, namespace and uid');
+    checkPodSupported(config);
     // Like containerd: without a hostname the pod shares the node's name (kubelet sets it unless hostNetwork).
     const hostname = config.hostname || os.hostname();
     if (!HOSTNAME_RE.test(hostname)) throw invalidArgument(`hostname ${JSON.stringify(hostname)} is not valid`);
