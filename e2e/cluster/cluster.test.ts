@@ -3,24 +3,60 @@
  * `tsvisor cri`, a pod without a runtime class runs in containerd (runc) and
  * reports the host's kernel, a pod with runtimeClassName gvisor runs in
  * tsvisor and reports the sandbox's, and both logs come back through
- * `kubectl logs` (apiserver → kubelet → the CRI log files).
+ * `kubectl logs` (apiserver → kubelet → the CRI log files). kube-proxy
+ * serves the `kubernetes` Service's ClusterIP.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { stringify } from 'yaml';
+import { processesMentioning } from '../cri/harness';
 import { clusterVersions } from './bins';
 import { type Cluster, startCluster } from './cluster';
+import { exec } from './component';
+import { cgroupMounts, CLUSTER_SYSCTLS, KUBELET_HOST_PATHS } from './host';
+
+interface HostView {
+  kubeChains: string[];
+  sysctls: Record<string, string>;
+  paths: string[];
+  cgroups: string[];
+  links: string[];
+}
+
+/** What a cluster could leave on the host: KUBE-* chains, sysctls, kubelet's paths, our cgroups, links. */
+async function hostView(): Promise<HostView> {
+  const chains = async (cmd: string) => (await exec([cmd])).stdout.split('\n').filter((l) => l.startsWith(':KUBE-')).map((l) => `${cmd} ${l}`);
+  const sysctls: Record<string, string> = {};
+  for (const k of CLUSTER_SYSCTLS) if (fs.existsSync(`/proc/sys/${k}`)) sysctls[k] = fs.readFileSync(`/proc/sys/${k}`, 'utf8');
+  const { v1, v2 } = cgroupMounts();
+  return {
+    kubeChains: [...(await chains('iptables-save')), ...(await chains('ip6tables-save'))],
+    sysctls,
+    paths: KUBELET_HOST_PATHS.filter((p) => fs.existsSync(p)),
+    cgroups: [...v1, ...v2].flatMap((m) => fs.readdirSync(m).filter((e) => e.startsWith('tsvisor-k8s-')).map((e) => `${m}/${e}`)),
+    links: (await exec(['ip', '-o', 'link', 'show'])).stdout.split('\n').filter((l) => / tsvk8s\d+[:@]/.test(l)).map((l) => l.split(':')[1].trim()),
+  };
+}
 
 describe('test cluster: kubelet on tsvisor cri', function () {
   this.timeout(300_000);
   let cluster: Cluster;
+  // The host as it was, checked again after tear-down, independently of stop()'s own bookkeeping.
+  let hostBefore: HostView;
 
   before(async () => {
-    cluster = await startCluster();
+    hostBefore = await hostView();
+    cluster = await startCluster({ kubeProxy: true });
   });
 
   after(async () => {
-    await cluster?.stop();
+    if (cluster === undefined) return;
+    await cluster.stop();
+    await cluster.stop(); // idempotent
+    assert.equal(fs.existsSync(cluster.dir), false, 'cluster folder removed');
+    assert.deepEqual(processesMentioning([cluster.dir]), []);
+    assert.deepEqual(await hostView(), hostBefore);
   });
 
   /** A pod that prints its kernel release and a greeting, then exits. */
@@ -69,6 +105,11 @@ describe('test cluster: kubelet on tsvisor cri', function () {
 
   it('has RuntimeClass gvisor with handler gvisor', async () => {
     assert.equal(await cluster.kubectlOk(['get', 'runtimeclass', 'gvisor', '-o', 'jsonpath={.handler}']), 'gvisor');
+  });
+
+  it("reaches the apiserver through the kubernetes Service's ClusterIP (kube-proxy's iptables rules)", async () => {
+    assert.equal(await cluster.kubectlOk(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']), '10.96.0.1');
+    assert.equal(await cluster.kubectlOk(['--server', 'https://10.96.0.1:443', 'get', '--raw', '/readyz']), 'ok');
   });
 
   it('runs a pod without a runtime class in containerd (runc): host kernel', async () => {

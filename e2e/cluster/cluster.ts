@@ -25,6 +25,8 @@ import { CertificateAuthority, kubeconfig, serviceAccountKeys } from './pki';
 export interface ClusterOptions {
   /** Create RuntimeClass `gvisor` (handler `gvisor`), as the chart would (default true). */
   gvisorRuntimeClass?: boolean;
+  /** Run kube-proxy in iptables mode (default false). */
+  kubeProxy?: boolean;
   /** Seconds to wait for each component to become ready (default 120). */
   startTimeoutSec?: number;
 }
@@ -257,6 +259,25 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     };
     await waitUntil(`node ${nodeName} Ready`, nodeReady, timeout, [...controlPlane, kubelet]);
+
+    if (o.kubeProxy === true) {
+      const [healthPort, metricsPort] = [await freePort(), await freePort()];
+      const proxyConfig = {
+        apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+        kind: 'KubeProxyConfiguration',
+        mode: 'iptables',
+        clientConnection: { kubeconfig: kubeconfigFor('kube-proxy', 'system:kube-proxy') },
+        hostnameOverride: nodeName,
+        healthzBindAddress: `127.0.0.1:${healthPort}`,
+        metricsBindAddress: `127.0.0.1:${metricsPort}`,
+        // Leave the host's sysctls alone: no route_localnet, no conntrack table size or timeouts.
+        iptables: { localhostNodePorts: false },
+        conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+      };
+      fs.writeFileSync(d('kube-proxy.yaml'), stringify(proxyConfig));
+      const proxy = start('kube-proxy', [`--config=${d('kube-proxy.yaml')}`]);
+      await waitUntil('kube-proxy /healthz', async () => (await get(`http://127.0.0.1:${healthPort}/healthz`)).status === 200, timeout, [...controlPlane, kubelet, proxy]);
+    }
 
     return {
       dir, nodeName, nodeIp, kubeconfig: adminKubeconfig, registry, cri, containerd,

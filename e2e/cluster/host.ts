@@ -10,21 +10,31 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exec } from './component';
 
-/** The sysctls kubelet's container manager forces (pkg/kubelet/cm, setupKernelTunables). */
-export const KUBELET_SYSCTLS = [
+/**
+ * The sysctls the cluster's components may change: kubelet's container manager
+ * forces the first six (pkg/kubelet/cm, setupKernelTunables); kube-proxy sets
+ * route_localnet for localhost NodePorts and the conntrack table size and
+ * timeouts (the cluster turns both off, the snapshot is a safety net).
+ */
+export const CLUSTER_SYSCTLS = [
   'vm/overcommit_memory',
   'vm/panic_on_oom',
   'kernel/panic',
   'kernel/panic_on_oops',
   'kernel/keys/root_maxkeys',
   'kernel/keys/root_maxbytes',
+  'net/ipv4/conf/all/route_localnet',
+  'net/netfilter/nf_conntrack_max',
+  'net/netfilter/nf_conntrack_tcp_timeout_established',
+  'net/netfilter/nf_conntrack_tcp_timeout_close_wait',
 ];
 
 export class SysctlSnapshot {
   private readonly values = new Map<string, string>();
 
-  constructor(readonly keys: readonly string[] = KUBELET_SYSCTLS) {
-    for (const k of keys) this.values.set(k, fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim());
+  /** Keys absent on this kernel (e.g. conntrack's before its module is loaded) are left out. */
+  constructor(readonly keys: readonly string[] = CLUSTER_SYSCTLS) {
+    for (const k of keys) if (fs.existsSync(`/proc/sys/${k}`)) this.values.set(k, fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim());
   }
 
   /** Writes back every value that changed; returns "key: now -> was" for each. */
