@@ -67,3 +67,27 @@ export function decode(frame: Buffer): Decoded {
   if (typeof tcp === 'string') throw new Error(`bad TCP on the wire: ${tcp}`);
   return { ethType: eth.type, ip, tcp };
 }
+
+/**
+ * Recomputes the IPv4 header checksum and, for unfragmented TCP/UDP/ICMP,
+ * the transport checksum of a (mutated) frame where its lengths allow, so
+ * fuzzed headers get past the checksum checks into the protocol logic.
+ */
+export function fixChecksums(frame: Buffer): void {
+  if (frame.length < 14 + 20 || frame.readUInt16BE(12) !== ETHERTYPE.IPV4) return;
+  const ip = frame.subarray(14);
+  const ihl = (ip[0] & 0xf) * 4;
+  if (ihl < 20 || ihl > ip.length) return;
+  ip.writeUInt16BE(0, 10);
+  ip.writeUInt16BE(finish(sum16(ip, 0, ihl)), 10);
+  const total = Math.min(ip.readUInt16BE(2), ip.length);
+  if (total < ihl || (ip.readUInt16BE(6) & 0x3fff) !== 0) return;
+  const t = ip.subarray(ihl, total);
+  const src = ip.readUInt32BE(12);
+  const dst = ip.readUInt32BE(16);
+  const at = ip[9] === IPPROTO.TCP ? 16 : ip[9] === IPPROTO.UDP ? 6 : ip[9] === IPPROTO.ICMP ? 2 : -1;
+  if (at < 0 || t.length < at + 2) return;
+  t.writeUInt16BE(0, at);
+  const pseudo = ip[9] === IPPROTO.ICMP ? 0 : pseudoHeaderSum(src, dst, ip[9], t.length);
+  t.writeUInt16BE(finish(sum16(t, 0, t.length, pseudo)), at);
+}
