@@ -9,6 +9,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { buildTestImages } from '../images/build';
@@ -60,8 +61,12 @@ export async function withPushedImages(opts: RegistryOptions = {}): Promise<Push
 /** A process of the harness with its log and a folder removed on stop. */
 interface Managed {
   dir: string;
+  /** The process's pid (leak checks leave it out). */
+  pid: number;
   log(): string;
   stop(): Promise<void>;
+  /** kill -9 of the process alone, as a crash: what it started lives on and its folders stay. */
+  crash(): Promise<void>;
 }
 
 export interface CriServer extends Managed {
@@ -70,6 +75,8 @@ export interface CriServer extends Managed {
   socket: string;
   root: string;
   stateDir: string;
+  /** A new server on the same socket, root and state (after crash()); its stop() does the cleanup. */
+  restart(): Promise<CriServer>;
 }
 
 export interface CriServerOptions {
@@ -87,15 +94,17 @@ export interface CriServerOptions {
  * unix socket paths below it must fit in 108 bytes.
  */
 export async function startCriServer(o: CriServerOptions = {}): Promise<CriServer> {
-  const dir = freshDir('cri');
-  const stateDir = fs.mkdtempSync('/run/tsvc-');
+  return startCriServerIn(freshDir('cri'), fs.mkdtempSync('/run/tsvc-'), o);
+}
+
+async function startCriServerIn(dir: string, stateDir: string, o: CriServerOptions): Promise<CriServer> {
   const socket = path.join(dir, 'cri.sock');
   const root = path.join(dir, 'root');
   const args = [path.join(REPO_ROOT, 'bin', 'tsvisor.js'), 'cri', '--socket', socket, '--root', root, '--state-dir', stateDir];
   if (o.upstream !== undefined) args.push('--upstream', o.upstream);
   args.push(...(o.args ?? []));
   const m = await startManaged(dir, process.execPath, args, socket, o.startTimeoutSec ?? 30, [stateDir]);
-  return { ...m, endpoint: `unix://${socket}`, socket, root, stateDir };
+  return { ...m, endpoint: `unix://${socket}`, socket, root, stateDir, restart: () => startCriServerIn(dir, stateDir, o) };
 }
 
 export interface ContainerdOptions {
@@ -109,7 +118,7 @@ export interface ContainerdOptions {
   startTimeoutSec?: number;
 }
 
-export interface Containerd extends CriServer {
+export interface Containerd extends Omit<CriServer, 'restart'> {
   /** The CNI configuration folder (one bridge + host-local conflist). */
   cniConfDir: string;
 }
@@ -242,7 +251,8 @@ export function processesMentioning(dirs: string[]): string[] {
  */
 async function startManaged(dir: string, bin: string, args: string[], socket: string, timeoutSec: number, extraDirs: string[]): Promise<Managed> {
   const logFile = path.join(dir, 'server.log');
-  const logFd = fs.openSync(logFile, 'w');
+  // Appended to: a restarted server (same folder) keeps its predecessor's log.
+  const logFd = fs.openSync(logFile, 'a');
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: ['ignore', logFd, logFd], cwd: dir });
   fs.closeSync(logFd);
   const log = () => fs.readFileSync(logFile, 'utf8');
@@ -260,6 +270,7 @@ async function startManaged(dir: string, bin: string, args: string[], socket: st
         // already gone
       }
     }
+    const text = log(); // before its folder is removed
     for (const d of owned) {
       for (const m of mountsUnder(d).reverse()) {
         problems.push(`mount left behind: ${m}`);
@@ -267,10 +278,26 @@ async function startManaged(dir: string, bin: string, args: string[], socket: st
       }
       fs.rmSync(d, { recursive: true, force: true });
     }
-    if (problems.length > 0) throw new Error(`${path.basename(bin)} did not clean up:\n${problems.join('\n')}\n--- log ---\n${log()}`);
+    if (problems.length > 0) throw new Error(`${path.basename(bin)} did not clean up:\n${problems.join('\n')}\n--- log ---\n${text}`);
+  };
+  const crash = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
   };
   const deadline = Date.now() + timeoutSec * 1000;
-  while (!fs.existsSync(socket)) {
+  // A crashed predecessor leaves its socket file: wait until a server answers on it.
+  const ready = () =>
+    new Promise<boolean>((resolve) => {
+      const c = net.connect(socket);
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+  while (!(await ready())) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       const why = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : `no socket after ${timeoutSec} s`;
       const text = log();
@@ -279,7 +306,7 @@ async function startManaged(dir: string, bin: string, args: string[], socket: st
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { dir, log, stop };
+  return { dir, pid: child.pid!, log, stop, crash };
 }
 
 export interface ToolResult {
