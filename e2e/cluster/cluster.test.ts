@@ -14,7 +14,7 @@ import { processesMentioning } from '../cri/harness';
 import { clusterVersions } from './bins';
 import { type Cluster, startCluster } from './cluster';
 import { exec } from './component';
-import { cgroupMounts, CLUSTER_SYSCTLS, KUBELET_HOST_PATHS } from './host';
+import { cgroupMounts, CLUSTER_SYSCTLS, KUBELET_HOST_PATHS, removeStaleClusters } from './host';
 
 interface HostView {
   kubeChains: string[];
@@ -33,7 +33,7 @@ async function hostView(): Promise<HostView> {
   return {
     kubeChains: [...(await chains('iptables-save')), ...(await chains('ip6tables-save'))],
     sysctls,
-    paths: KUBELET_HOST_PATHS.filter((p) => fs.existsSync(p)),
+    paths: [...KUBELET_HOST_PATHS.filter((p) => fs.existsSync(p)), ...fs.readdirSync('/var/lib').filter((e) => e.startsWith('tsvisor-e2e-'))],
     cgroups: [...v1, ...v2].flatMap((m) => fs.readdirSync(m).filter((e) => e.startsWith('tsvisor-k8s-')).map((e) => `${m}/${e}`)),
     links: (await exec(['ip', '-o', 'link', 'show'])).stdout.split('\n').filter((l) => / tsvk8s\d+[:@]/.test(l)).map((l) => l.split(':')[1].trim()),
   };
@@ -46,6 +46,7 @@ describe('test cluster: kubelet on tsvisor cri', function () {
   let hostBefore: HostView;
 
   before(async () => {
+    await removeStaleClusters(); // startCluster does it too; here so that the view is of a clean host
     hostBefore = await hostView();
     cluster = await startCluster({ kubeProxy: true });
   });

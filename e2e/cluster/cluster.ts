@@ -19,7 +19,7 @@ import { freePort } from '../images/registry';
 import { freshDir } from '../syscalls/harness';
 import { clusterBins, type KubeBinary } from './bins';
 import { Component, exec, get, type TlsClient, waitUntil } from './component';
-import { CgroupRoot, defaultRouteAddress, IptablesSnapshot, PathSnapshot, SysctlSnapshot } from './host';
+import { CgroupRoot, cgroupRootName, defaultRouteAddress, type HostState, hostStateFile, IptablesSnapshot, kubeletRootDir, PathSnapshot, removeStaleClusters, SysctlSnapshot } from './host';
 import { CertificateAuthority, kubeconfig, serviceAccountKeys } from './pki';
 
 export interface ClusterOptions {
@@ -81,6 +81,7 @@ class Teardown {
 export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
   const bins = clusterBins();
   const timeout = o.startTimeoutSec ?? 120;
+  await removeStaleClusters();
   const td = new Teardown();
   const components: Component[] = [];
   const dir = freshDir('cluster');
@@ -94,13 +95,16 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
     fs.rmSync(dir, { recursive: true, force: true });
     return left.map((m) => `mount left behind: ${m}`);
   });
-  const sysctls = new SysctlSnapshot();
+  const sysctls = SysctlSnapshot.take();
   const iptables = await IptablesSnapshot.take();
-  const hostPaths = new PathSnapshot();
+  const hostPaths = PathSnapshot.take();
+  const state: HostState = { sysctls: sysctls.toJSON(), paths: hostPaths.toJSON() };
+  fs.writeFileSync(hostStateFile(), JSON.stringify(state));
   td.add('host', async () => {
     sysctls.restore(); // kubelet sets them by design: put back silently
     await iptables.restore();
     hostPaths.restore();
+    fs.rmSync(hostStateFile(), { force: true });
   });
 
   const start = (name: KubeBinary | 'etcd', args: string[]): Component => {
@@ -114,7 +118,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
     const slot = process.pid % 200;
     const nodeName = `tsvisor-e2e-${slot}`;
     const nodeIp = await defaultRouteAddress();
-    const cgroupRoot = CgroupRoot.create(`/tsvisor-k8s-${process.pid}`);
+    const cgroupRoot = CgroupRoot.create(cgroupRootName());
     td.add('cgroups', async () => cgroupRoot.remove().map((c) => `cgroup still in use: ${c}`));
 
     // Certificates: CN is the user, O the group (bootstrap RBAC and the Node authorizer know these names).
@@ -236,10 +240,14 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
     fs.writeFileSync(d('kubelet.yaml'), stringify(kubeletConfig));
     // kubelet bind-mounts its root folder onto itself to make it rshared (MakeRShared):
     // once it is stopped, that mount is removed here; anything mounted below is a leak.
-    const kubeletRoot = d('kubelet');
+    // The folder is outside the scratch folder, whose stale-folder removal a mount would break
+    // if this process were killed (removeStaleClusters() handles that case).
+    const kubeletRoot = kubeletRootDir();
+    fs.mkdirSync(kubeletRoot);
     td.add('kubelet root', async () => {
       const mounts = mountsUnder(kubeletRoot).reverse(); // children first
       for (const m of mounts) await exec(['umount', '-l', m]);
+      fs.rmSync(kubeletRoot, { recursive: true, force: true });
       return mounts.filter((m) => m !== kubeletRoot).map((m) => `mount left behind: ${m}`);
     });
     const kubelet = start('kubelet', [

@@ -119,7 +119,7 @@ describe('cluster host state', () => {
     fs.mkdirSync(old);
     fs.writeFileSync(path.join(old, 'keep'), '');
     const fresh = path.join(dir, 'fresh');
-    const snap = new PathSnapshot([old, fresh]);
+    const snap = PathSnapshot.fromJSON(JSON.parse(JSON.stringify(PathSnapshot.take([old, fresh])))); // as a killed run's state file
     fs.symlinkSync('/nonexistent/0.log', path.join(old, 'pod_ns_ctr.log'));
     fs.mkdirSync(path.join(fresh, 'sub'), { recursive: true });
     assert.deepEqual(snap.restore(), [path.join(old, 'pod_ns_ctr.log'), fresh]);
@@ -131,7 +131,7 @@ describe('cluster host state', () => {
   it('puts sysctls back', () => {
     const key = 'kernel/panic';
     const was = fs.readFileSync(`/proc/sys/${key}`, 'utf8').trim();
-    const snap = new SysctlSnapshot([key]);
+    const snap = SysctlSnapshot.fromJSON(JSON.parse(JSON.stringify(SysctlSnapshot.take([key, 'no/such/key']))));
     const other = was === '10' ? '11' : '10';
     fs.writeFileSync(`/proc/sys/${key}`, other);
     try {

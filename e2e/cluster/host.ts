@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { mountsUnder } from '../cri/harness';
 import { exec } from './component';
 
 /**
@@ -30,11 +31,21 @@ export const CLUSTER_SYSCTLS = [
 ];
 
 export class SysctlSnapshot {
-  private readonly values = new Map<string, string>();
+  private constructor(private readonly values: Map<string, string>) {}
 
   /** Keys absent on this kernel (e.g. conntrack's before its module is loaded) are left out. */
-  constructor(readonly keys: readonly string[] = CLUSTER_SYSCTLS) {
-    for (const k of keys) if (fs.existsSync(`/proc/sys/${k}`)) this.values.set(k, fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim());
+  static take(keys: readonly string[] = CLUSTER_SYSCTLS): SysctlSnapshot {
+    const values = new Map<string, string>();
+    for (const k of keys) if (fs.existsSync(`/proc/sys/${k}`)) values.set(k, fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim());
+    return new SysctlSnapshot(values);
+  }
+
+  static fromJSON(json: Record<string, string>): SysctlSnapshot {
+    return new SysctlSnapshot(new Map(Object.entries(json)));
+  }
+
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(this.values);
   }
 
   /** Writes back every value that changed; returns "key: now -> was" for each. */
@@ -108,6 +119,12 @@ export class IptablesSnapshot {
   private constructor(private readonly before: Map<string, IptablesState>, private readonly prefix: string[]) {}
 
   /** `prefix` runs the iptables commands elsewhere, e.g. ['ip', 'netns', 'exec', NS]. */
+  /** A snapshot with no chains: restore() removes every KUBE-* chain. */
+  static empty(prefix: string[] = []): IptablesSnapshot {
+    const none: IptablesState = { chains: new Map(), rules: new Map() };
+    return new IptablesSnapshot(new Map(IPTABLES.map((cmd) => [cmd, none])), prefix);
+  }
+
   static async take(prefix: string[] = []): Promise<IptablesSnapshot> {
     const before = new Map<string, IptablesState>();
     for (const cmd of IPTABLES) before.set(cmd, parseIptablesSave(await iptablesSave(cmd, prefix)));
@@ -179,10 +196,8 @@ export class CgroupRoot {
   private constructor(readonly name: string, private readonly dirs: string[]) {}
 
   static create(name: string): CgroupRoot {
-    if (!/^\/[\w.-]+$/.test(name)) throw new Error(`cgroup root must be one path component: ${name}`);
-    const { v1, v2 } = cgroupMounts();
-    const dirs = [...v1, ...v2].map((m) => path.join(m, name));
-    for (const d of dirs) {
+    const root = CgroupRoot.existing(name);
+    for (const d of root.dirs) {
       fs.mkdirSync(d, { recursive: true });
       // A new cpuset has no cpus or mems, and no task can join it until it has.
       for (const f of ['cpuset.cpus', 'cpuset.mems']) {
@@ -190,7 +205,14 @@ export class CgroupRoot {
         if (fs.existsSync(own) && fs.readFileSync(own, 'utf8').trim() === '') fs.writeFileSync(own, fs.readFileSync(path.join(path.dirname(d), f)));
       }
     }
-    return new CgroupRoot(name, dirs);
+    return root;
+  }
+
+  /** The cgroup `name` in every hierarchy, whether or not it exists (for remove()). */
+  static existing(name: string): CgroupRoot {
+    if (!/^\/[\w.-]+$/.test(name)) throw new Error(`cgroup root must be one path component: ${name}`);
+    const { v1, v2 } = cgroupMounts();
+    return new CgroupRoot(name, [...v1, ...v2].map((m) => path.join(m, name)));
   }
 
   /** Removes the cgroups bottom-up; returns the ones that still held processes (left in place). */
@@ -219,10 +241,18 @@ export class CgroupRoot {
 export const KUBELET_HOST_PATHS = ['/var/log/containers', '/var/log/pods', '/var/lib/kubelet', '/usr/libexec/kubernetes', '/etc/kubernetes'];
 
 export class PathSnapshot {
-  private readonly before = new Map<string, Set<string> | null>();
+  private constructor(private readonly before: Map<string, Set<string> | null>) {}
 
-  constructor(readonly paths: readonly string[] = KUBELET_HOST_PATHS) {
-    for (const p of paths) this.before.set(p, fs.existsSync(p) ? new Set(fs.readdirSync(p)) : null);
+  static take(paths: readonly string[] = KUBELET_HOST_PATHS): PathSnapshot {
+    return new PathSnapshot(new Map(paths.map((p) => [p, fs.existsSync(p) ? new Set(fs.readdirSync(p)) : null])));
+  }
+
+  static fromJSON(json: Record<string, string[] | null>): PathSnapshot {
+    return new PathSnapshot(new Map(Object.entries(json).map(([p, e]) => [p, e === null ? null : new Set(e)])));
+  }
+
+  toJSON(): Record<string, string[] | null> {
+    return Object.fromEntries([...this.before].map(([p, e]) => [p, e === null ? null : [...e]]));
   }
 
   /** Removes what appeared since the snapshot (new folders, new entries in old ones); returns their paths. */
@@ -247,4 +277,61 @@ export async function defaultRouteAddress(): Promise<string> {
   const ip = routes[0]?.prefsrc;
   if (ip === undefined || ip.startsWith('127.')) throw new Error(`no non-loopback IPv4 address on the default route: ${r.stdout}${r.stderr}`);
   return ip;
+}
+
+/** kubelet's root folder for a test process: outside the e2e scratch folder, which kubelet's mounts would pin. */
+export function kubeletRootDir(pid = process.pid): string {
+  return `/var/lib/tsvisor-e2e-kubelet-${pid}`;
+}
+
+/** kubelet's cgroup root for a test process. */
+export function cgroupRootName(pid = process.pid): string {
+  return `/tsvisor-k8s-${pid}`;
+}
+
+/** Where a running cluster keeps its host snapshots, so a later run can restore them if this process is killed. */
+export function hostStateFile(pid = process.pid): string {
+  return `/var/lib/tsvisor-e2e-cluster-${pid}.json`;
+}
+
+export interface HostState {
+  sysctls: Record<string, string>;
+  paths: Record<string, string[] | null>;
+}
+
+/**
+ * Puts back what clusters of test processes that no longer exist (killed
+ * before their tear-down) left: sysctls and kubelet's host paths from their
+ * state file, kubelet root folders with their mounts, cgroup roots, and, when
+ * no cluster is running any more, every KUBE-* iptables chain. Returns what it did.
+ */
+export async function removeStaleClusters(): Promise<string[]> {
+  const dead = (pid: string) => !fs.existsSync(`/proc/${pid}`);
+  const done: string[] = [];
+  let live = 0;
+  for (const name of fs.readdirSync('/var/lib')) {
+    const [, kind, pid] = /^tsvisor-e2e-(kubelet|cluster)-(\d+)(?:\.json)?$/.exec(name) ?? [];
+    if (pid === undefined) continue;
+    if (!dead(pid)) {
+      live++;
+      continue;
+    }
+    const file = path.join('/var/lib', name);
+    if (kind === 'cluster') {
+      const state = JSON.parse(fs.readFileSync(file, 'utf8')) as HostState;
+      done.push(...SysctlSnapshot.fromJSON(state.sysctls).restore(), ...PathSnapshot.fromJSON(state.paths).restore());
+    } else {
+      for (const m of mountsUnder(file).reverse()) await exec(['umount', '-l', m]);
+    }
+    fs.rmSync(file, { recursive: true, force: true });
+    done.push(`removed ${file}`);
+  }
+  const { v1, v2 } = cgroupMounts();
+  const stale = new Set([...v1, ...v2].flatMap((m) => fs.readdirSync(m)).filter((e) => /^tsvisor-k8s-(\d+)$/.test(e) && dead(e.slice('tsvisor-k8s-'.length))));
+  for (const name of stale) {
+    const busy = CgroupRoot.existing(`/${name}`).remove();
+    done.push(busy.length === 0 ? `removed cgroup /${name}` : `cgroup /${name} still in use: ${busy.join('; ')}`);
+  }
+  if (live === 0) done.push(...(await IptablesSnapshot.empty().restore()));
+  return done;
 }
