@@ -39,11 +39,16 @@ export function netnsExists(p: string): boolean {
   }
 }
 
+/** Where createNetns mounts namespace `name` (known before it runs, so a crash during it can be undone). */
+export function netnsPathOf(stateDir: string, name: string): string {
+  assertSafeName('network namespace name', name);
+  return path.join(path.resolve(stateDir, 'netns'), name);
+}
+
 /** Creates a new network namespace mounted at <stateDir>/netns/<name>; returns its path. Only `lo` (down) is in it. */
 export async function createNetns(stateDir: string, name: string): Promise<string> {
-  assertSafeName('network namespace name', name);
-  const dir = path.resolve(stateDir, 'netns');
-  const p = path.join(dir, name);
+  const p = netnsPathOf(stateDir, name);
+  const dir = path.dirname(p);
   return serialized(dir, async () => {
     await ensureSharedDir(dir);
     if (netnsExists(p)) throw new Error(`network namespace ${p} already exists`);

@@ -7,7 +7,10 @@
  *   ready ──StopPodSandbox──▶ notready ──RemovePodSandbox──▶ gone
  *   (Stop ends the Sentry and so every container, tears the network down; both are idempotent)
  *
- * A restarted server reconnects to the Sentries of ready pods; a pod whose
+ * A pod is recorded notready until its Sentry answers, so one whose
+ * RunPodSandbox was cut short by a crash comes back notready (Stop/Remove
+ * clean up from what the record names). A Sentry that dies makes its pod
+ * notready. A restarted server reconnects to the Sentries of ready pods; a pod whose
  * Sentry is gone is reported notready.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,7 +20,7 @@ import path from 'node:path';
 import { Cni, CniPodInfo } from '../pod/cni';
 import { PodCgroup } from '../pod/cgroup';
 import { writePodFiles } from '../pod/files';
-import { createNetns, removeNetns } from '../pod/netns';
+import { createNetns, netnsPathOf, removeNetns } from '../pod/netns';
 import { SentryClient } from '../sandbox/control';
 import { controlPathOf, startSentry } from '../sandbox/launch';
 import type * as t from '../proto/types';
@@ -57,20 +60,27 @@ export class Pods {
     this.store.load(this.o.log);
     for (const p of this.store.records.values()) {
       this.names.reserve(podName(p.config.metadata!), p.id);
-      if (p.state !== 'ready') continue;
-      try {
-        this.connect(p.id, SentryClient.connect(controlPathOf(p.runDir)));
-      } catch (e) {
-        this.o.log(`pod ${p.id}: sentry unreachable after restart (${(e as Error).message}); marking it not ready`);
-        this.store.update(p.id, (r) => (r.state = 'notready'));
+      if (p.state === 'ready') {
+        try {
+          this.connect(p.id, SentryClient.connect(controlPathOf(p.runDir)));
+          continue;
+        } catch (e) {
+          this.o.log(`pod ${p.id}: sentry unreachable after restart (${(e as Error).message}); marking it not ready`);
+          this.store.update(p.id, (r) => (r.state = 'notready'));
+        }
       }
+      // Whatever still runs for a pod that is not ready (a Sentry started by a cut-short RunPodSandbox) serves nobody.
+      this.killProcesses(p);
     }
   }
 
   private connect(id: string, client: SentryClient): void {
     this.clients.set(id, client);
     client.on('close', () => {
-      if (this.clients.get(id) === client) this.clients.delete(id);
+      if (this.clients.get(id) !== client) return; // closed by endSentry
+      this.clients.delete(id);
+      this.o.log(`pod ${id}: the sentry ended unexpectedly; marking the pod not ready`);
+      if (this.store.records.has(id)) this.store.update(id, (r) => (r.state = 'notready'));
     });
     this.onSentry(id, client);
   }
@@ -110,16 +120,18 @@ export class Pods {
     this.names.reserve(name, id);
     const runDir = path.join(this.o.stateDir, 'sandboxes', id);
     const record: PodRecord = {
-      version: RECORD_VERSION, id, config, handler: req.runtime_handler, createdAt: nowNs(), state: 'ready', ips: [], runDir,
+      version: RECORD_VERSION, id, config, handler: req.runtime_handler, createdAt: nowNs(), state: 'notready', ips: [], runDir,
     };
     const undo: Array<() => Promise<void> | void> = [];
     try {
       // Persist first: a crash half-way leaves a record that Stop/Remove can clean up.
       this.store.save(record);
       undo.push(() => this.store.delete(id));
-      record.netnsPath = await createNetns(this.o.stateDir, id);
-      undo.push(() => removeNetns(record.netnsPath!));
+      // Recorded before it exists: a crash while it is created leaves a mount Stop must find.
+      record.netnsPath = netnsPathOf(this.o.stateDir, id);
       this.store.save(record);
+      undo.push(() => removeNetns(record.netnsPath!));
+      await createNetns(this.o.stateDir, id);
       const cniPod = this.cniInfo(record);
       const net = await this.o.cni.setUp(cniPod);
       undo.push(() => this.o.cni.tearDown(cniPod, net));
@@ -131,10 +143,13 @@ export class Pods {
       undo.push(() => cg.destroy());
       record.cgroupPath = cg.path;
       this.store.save(record);
+      undo.push(() => fs.rmSync(runDir, { recursive: true, force: true }));
       const sentry = await startSentry({ runDir, hostname, netnsPath: record.netnsPath, joinCgroup: (pid) => cg.addProcess(pid) });
-      record.sentryPid = sentry.pid;
-      this.store.save(record);
+      undo.push(() => this.endSentry(record));
       this.connect(id, sentry.client);
+      record.sentryPid = sentry.pid;
+      record.state = 'ready';
+      this.store.save(record);
       return id;
     } catch (e) {
       for (const u of undo.reverse()) {
@@ -177,17 +192,22 @@ export class Pods {
 
   private async endSentry(p: PodRecord): Promise<void> {
     const client = this.clients.get(p.id);
+    // Forgotten first, so its close is not taken for the Sentry's death.
+    this.clients.delete(p.id);
     if (client?.connected) {
       const closed = new Promise<void>((r) => client.once('close', () => r()));
       await client.request({ op: 'shutdown' }, [], SHUTDOWN_GRACE_MS).catch(() => undefined);
       await Promise.race([closed, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
       client.close();
     }
-    this.clients.delete(p.id);
-    // Whatever is left of it (and any Gofer) dies with the cgroup's processes.
+    this.killProcesses(p);
+    fs.rmSync(p.runDir, { recursive: true, force: true });
+  }
+
+  /** Whatever is left of the Sentry (and any Gofer) dies with the cgroup's processes. */
+  private killProcesses(p: PodRecord): void {
     const cg = this.cgroupOf(p);
     if (cg) for (const pid of cg.pids()) killQuietly(pid);
-    fs.rmSync(p.runDir, { recursive: true, force: true });
   }
 
   async remove(id: string): Promise<void> {

@@ -5,7 +5,7 @@
  * that it survives a server restart; its stderr and debug log go to
  * <runDir>/sentry.log.
  */
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnGated, startGofer } from '../../gofer/launch';
 import { SentryClient } from './control';
@@ -13,6 +13,7 @@ import { SentryClient } from './control';
 /** bin/tsvisor of this installation (dist/cri/sandbox → repo root). */
 const TSVISOR = path.resolve(__dirname, '../../../bin/tsvisor');
 const CONTROL_TIMEOUT_MS = 15_000;
+const LOG_TAIL_CHARS = 2000;
 
 export interface SentryLaunch {
   /** Private directory for the control socket and the Sentry's log. */
@@ -61,12 +62,22 @@ export async function startSentry(o: SentryLaunch): Promise<RunningSentry> {
         /* not listening yet */
       }
     }
-    if (exited !== undefined) throw new Error(`the pod sentry exited (status ${exited}) before it was ready; see ${logPath}`);
+    if (exited !== undefined) throw new Error(`the pod sentry exited (status ${exited}) before it was ready: ${logTail(logPath)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the pod sentry did not listen on ${controlPath} within ${CONTROL_TIMEOUT_MS} ms; see ${logPath}`);
+      throw new Error(`the pod sentry did not listen on ${controlPath} within ${CONTROL_TIMEOUT_MS} ms: ${logTail(logPath)}`);
     }
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The end of the Sentry's log, for the error (the caller removes the run directory). */
+function logTail(logPath: string): string {
+  try {
+    const text = readFileSync(logPath, 'utf8').trim();
+    return text ? text.slice(-LOG_TAIL_CHARS) : 'its log is empty';
+  } catch (e) {
+    return `no log (${(e as Error).message})`;
   }
 }
 
