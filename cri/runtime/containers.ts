@@ -65,7 +65,7 @@ export class Containers {
     private readonly images: ImageStore,
     private readonly log: (msg: string) => void,
   ) {
-    this.store = new RecordStore<ContainerRecord>(path.join(root, 'containers'), 'container.json');
+    this.store = new RecordStore<ContainerRecord>(path.join(root, 'containers'), 'container.json', 'container');
   }
 
   /** Loads the records; the Sentries' state is merged in by `follow` as they reconnect. */
@@ -160,6 +160,7 @@ export class Containers {
     // Check the command, user and mounts now, so a bad config fails here rather than at start.
     processSpecOf(this.images.rootfs(image.id), image.config, config);
     checkReadOnlyMounts(config.mounts);
+    this.dirMounts(config.mounts); // for its checks of every mount's destination and source
     checkContainerSupported(config);
     const logPath = this.logPathOf(pod.config.log_directory, config.log_path);
     const id = randomBytes(32).toString('hex');

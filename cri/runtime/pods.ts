@@ -52,7 +52,7 @@ export class Pods {
   onSentry: (podId: string, client: SentryClient) => void = () => undefined;
 
   constructor(private readonly o: PodsOptions) {
-    this.store = new RecordStore<PodRecord>(path.join(o.root, 'pods'), 'pod.json');
+    this.store = new RecordStore<PodRecord>(path.join(o.root, 'pods'), 'pod.json', 'pod sandbox');
   }
 
   /** Loads records and reconnects to the Sentries of ready pods. */

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as t from '../proto/types';
+import { invalidArgument } from '../server/errors';
 
 export const RECORD_VERSION = 1;
 
@@ -54,6 +55,8 @@ export class RecordStore<R extends { id: string; version: number }> {
   constructor(
     private readonly dir: string,
     private readonly file: string,
+    /** What a record is, for errors: "pod sandbox", "container". */
+    private readonly what: string,
   ) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
@@ -107,12 +110,17 @@ export class RecordStore<R extends { id: string; version: number }> {
     this.records.delete(id);
   }
 
-  /** The record with this full id, or the only one whose id starts with `prefix`. */
+  /**
+   * The record with this full id, or the only one whose id starts with
+   * `prefix`; a prefix of several is refused (acting on one of them, or on
+   * none as if it were gone, would both be wrong).
+   */
   find(prefix: string): R | undefined {
     if (!prefix) return undefined;
     const exact = this.records.get(prefix);
     if (exact) return exact;
     const hits = [...this.records.values()].filter((r) => r.id.startsWith(prefix));
-    return hits.length === 1 ? hits[0] : undefined;
+    if (hits.length > 1) throw invalidArgument(`${this.what} id prefix ${JSON.stringify(prefix)} is ambiguous (it matches ${hits.length})`);
+    return hits[0];
   }
 }
