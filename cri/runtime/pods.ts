@@ -147,7 +147,7 @@ export class Pods {
       const sentry = await startSentry({ runDir, hostname, netnsPath: record.netnsPath, joinCgroup: (pid) => cg.addProcess(pid) });
       undo.push(() => this.endSentry(record));
       this.connect(id, sentry.client);
-      record.sentryPid = sentry.pid;
+      record.sentryPid = sentry.client.sentryPid; // the Sentry itself, not the bin/tsvisor shell around it
       record.state = 'ready';
       this.store.save(record);
       return id;

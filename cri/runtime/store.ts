@@ -25,6 +25,7 @@ export interface PodRecord {
   cgroupPath?: string;
   /** Directory with the Sentry's control socket and log. */
   runDir: string;
+  /** Host pid of the Sentry process (killing it ends the pod). */
   sentryPid?: number;
   /** /etc/hosts, /etc/resolv.conf, /etc/hostname for the containers. */
   files?: { hostsPath: string; resolvPath: string; hostnamePath: string };

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { connectUnix, sendWithFds } from '../../sentry/platform/host/unixsock';
+import { connectUnix, peerPid, sendWithFds } from '../../sentry/platform/host/unixsock';
 import {
   Decoder, encode, ExitEvent, FdName, Reply, ReplyBody, Request, ServerMessage,
 } from '../../sentry/control/protocol';
@@ -90,6 +90,11 @@ export class SentryClient extends EventEmitter<{ exit: [ExitEvent]; close: [] }>
     const r = await reply;
     if (!r.ok) throw new SentryRequestError(r.error, r.code);
     return r;
+  }
+
+  /** The host pid of the Sentry process (the one that listens). */
+  get sentryPid(): number {
+    return peerPid(this.fd);
   }
 
   get connected(): boolean {

@@ -278,7 +278,9 @@ describe('tsvisor cri durability (kill -9 of the server, of a pod Sentry)', func
     const info = await podInfo(podId);
     const c = await runContainer(podId, podJson, 'sleeper', 'echo up; exec sleep 1000');
     await waitFor('the container to log', () => (fs.existsSync(path.join(dir, 'logs', 'killed', 'sleeper.log')) ? true : undefined));
-    process.kill(sentryProcess(info.cgroupPath), 'SIGKILL');
+    // The pid inspectp reports is the Sentry's.
+    assert.equal(info.sentryPid, sentryProcess(info.cgroupPath));
+    process.kill(info.sentryPid, 'SIGKILL');
     await waitFor('the container to be EXITED', async () => ((await ctrStatus(c)).state === 'CONTAINER_EXITED' ? true : undefined));
     assert.deepEqual(await ctrStatus(c), { ...(await ctrStatus(c)), exitCode: 137, reason: 'Error' });
     await waitFor('the pod to be NOTREADY', async () => ((await podState(podId)) === 'SANDBOX_NOTREADY' ? true : undefined));

@@ -17,6 +17,7 @@ const connect = libc.func('int connect(int fd, void *addr, uint32_t len)');
 const accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
 const sendmsg = libc.func('long sendmsg(int fd, void *msg, int flags)');
 const recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
+const getsockopt = libc.func('int getsockopt(int fd, int level, int name, void *val, void *len)');
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -68,6 +69,22 @@ export function connectUnix(path: string): number {
     raw.close(fd);
     throw new HostError(`connect(${path})`, e);
   }
+}
+
+/** socket(7) SO_PEERCRED: struct ucred { pid_t pid; uid_t uid; gid_t gid; }. */
+const SO_PEERCRED = 17;
+const UCRED_SIZE = 12;
+
+/**
+ * The pid of the process at the other end of a connected socket (the one
+ * that called listen or connect), as this process's PID namespace sees it.
+ */
+export function peerPid(fd: number): number {
+  const cred = Buffer.alloc(UCRED_SIZE);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(UCRED_SIZE);
+  check('getsockopt(SO_PEERCRED)', getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, len) as number);
+  return cred.readInt32LE(0);
 }
 
 /** The next pending connection, or undefined when none is waiting. */
