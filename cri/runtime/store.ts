@@ -65,13 +65,22 @@ export class RecordStore<R extends { id: string; version: number }> {
   /** Loads every record; unreadable ones are reported and skipped, never fatal. */
   load(warn: (msg: string) => void): void {
     for (const id of fs.readdirSync(this.dir)) {
-      const p = path.join(this.dir, id, this.file);
+      const file = path.join(this.dirOf(id), this.file);
+      const tmp = `${file}.tmp`;
       try {
-        const r = JSON.parse(fs.readFileSync(p, 'utf8')) as R;
+        // A crash during the first save leaves only the temp file, and no other
+        // resource exists yet (the record is saved before any is made).
+        if (!fs.existsSync(file) && fs.readdirSync(this.dirOf(id)).every((f) => f === path.basename(tmp))) {
+          warn(`removing ${this.dirOf(id)}: its first record was never completely written`);
+          fs.rmSync(this.dirOf(id), { recursive: true, force: true });
+          continue;
+        }
+        fs.rmSync(tmp, { force: true });
+        const r = JSON.parse(fs.readFileSync(file, 'utf8')) as R;
         if (r.version !== RECORD_VERSION || r.id !== id) throw new Error(`version ${r.version}, id ${r.id}`);
         this.records.set(id, r);
       } catch (e) {
-        warn(`skipping record ${p}: ${(e as Error).message}`);
+        warn(`skipping record ${file}: ${(e as Error).message}`);
       }
     }
   }
