@@ -29,6 +29,8 @@ import { ContainerRecord, RecordStore, RECORD_VERSION } from './store';
 import { readAll } from './streams';
 
 const SIGKILL = 9;
+/** How long a SIGKILLed container may take to be reported gone. */
+const KILL_WAIT_MS = 10_000;
 /** How often a stop signal the container's init dropped is offered again. */
 const STOP_SIGNAL_RETRY_MS = 100;
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
@@ -295,7 +297,14 @@ export class Containers {
       }
     }
     await sentry.request({ op: 'signal', container: c.id, signal: SIGKILL });
-    await exited;
+    const gone = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), KILL_WAIT_MS).unref())]);
+    if (!gone) {
+      // The exit event never came: believe the Sentry's own account, or give up on the container.
+      this.log(`container ${c.id}: no exit event ${KILL_WAIT_MS} ms after SIGKILL`);
+      const st = (await sentry.request({ op: 'list' }).catch(() => undefined))?.processes?.find((p) => p.container === c.id && p.exec === undefined);
+      if (st?.status !== undefined) this.exited({ event: 'exit', container: c.id, status: st.status, at: st.finishedAt ?? Date.now() });
+      else this.markExited(c.id, 'Unknown', 'the container did not end after SIGKILL', 137);
+    }
   }
 
   async remove(id: string): Promise<void> {

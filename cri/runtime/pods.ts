@@ -179,10 +179,11 @@ export class Pods {
   async stop(id: string): Promise<void> {
     const p = this.store.find(id);
     if (!p) return;
-    await this.endSentry(p);
+    const step = timer((what, ms) => this.o.log(`pod ${p.id}: ${what} took ${ms} ms`));
+    await step('ending the sentry', () => this.endSentry(p));
     if (p.netnsPath) {
-      await this.o.cni.tearDown(this.cniInfo(p));
-      await removeNetns(p.netnsPath);
+      await step('CNI teardown', () => this.o.cni.tearDown(this.cniInfo(p)));
+      await step('removing the netns', () => removeNetns(p.netnsPath!));
     }
     this.store.update(p.id, (r) => {
       r.state = 'notready';
@@ -218,6 +219,15 @@ export class Pods {
     this.store.delete(p.id);
     this.names.release(podName(p.config.metadata!));
   }
+}
+
+/** Runs steps, reporting those slower than a second (teardown steps should take milliseconds). */
+function timer(report: (what: string, ms: number) => void) {
+  return async (what: string, step: () => Promise<void>): Promise<void> => {
+    const t0 = Date.now();
+    await step();
+    if (Date.now() - t0 > 1000) report(what, Date.now() - t0);
+  };
 }
 
 function killQuietly(pid: number): void {
