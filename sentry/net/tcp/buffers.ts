@@ -212,6 +212,23 @@ export class OutOfOrderQueue {
     return got;
   }
 
+  /**
+   * SACK blocks (RFC 2018 4): contiguous runs of held data, the one holding
+   * `recent` (the latest arrival) first.
+   */
+  sackBlocks(recent: number, max: number): { start: number; end: number }[] {
+    const runs: { start: number; end: number }[] = [];
+    for (const s of this.segs) {
+      const end = (s.seq + s.data.length) >>> 0;
+      const last = runs[runs.length - 1];
+      if (last && last.end === s.seq) last.end = end;
+      else runs.push({ start: s.seq, end });
+    }
+    const i = runs.findIndex((r) => ((recent - r.start) | 0) >= 0 && ((recent - r.end) | 0) < 0);
+    if (i > 0) runs.unshift(...runs.splice(i, 1));
+    return runs.slice(0, max);
+  }
+
   clear(): void {
     this.segs = [];
     this.bytes = 0;

@@ -1,9 +1,11 @@
 /**
  * NewReno congestion control: slow start and congestion avoidance with
  * appropriate byte counting (RFC 5681 3.1, RFC 3465), fast retransmit and
- * fast recovery with partial acknowledgements (RFC 6582), the loss window
- * after a timeout (RFC 5681 3.1 eq. 4), and an initial window of 10
- * segments (RFC 6928, as Linux).
+ * fast recovery with partial acknowledgements (RFC 6582), limited transmit
+ * (RFC 3042), the loss window after a timeout (RFC 5681 3.1 eq. 4), and an
+ * initial window of 10 segments (RFC 6928, as Linux). With SACK the window
+ * arithmetic stays, but recovery follows RFC 6675: cwnd = ssthresh on entry,
+ * no inflation, and the sender's pipe estimate decides what goes out.
  */
 import { seqGE, seqGT } from './seqnum';
 
@@ -20,6 +22,8 @@ export class NewReno {
   /** RFC 6582 "recover": the highest sequence sent when loss was detected. */
   private recover: number;
   private bytesAcked = 0;
+  /** The connection negotiated SACK: recovery is RFC 6675's. */
+  sack = false;
 
   constructor(
     private mss: number,
@@ -38,6 +42,24 @@ export class NewReno {
     return this.inRecovery;
   }
 
+  /** What may be in flight: cwnd, plus a segment per early duplicate ACK (limited transmit). */
+  get allowance(): number {
+    return this.cwnd + (this.inRecovery ? 0 : Math.min(this.dupAcks, DUPACK_THRESHOLD - 1) * this.mss);
+  }
+
+  /** Whether a loss at SND.UNA = `una` may start a recovery (RFC 6582 3.2 step 2, RFC 6675 5 step 1). */
+  canRecover(una: number): boolean {
+    return !this.inRecovery && seqGT(una, this.recover);
+  }
+
+  /** Enters loss recovery with `flight` outstanding and `highest` sent. */
+  enterRecovery(flight: number, highest: number): void {
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.recover = highest;
+    this.cwnd = this.sack ? this.ssthresh : this.ssthresh + DUPACK_THRESHOLD * this.mss;
+    this.inRecovery = true;
+  }
+
   /**
    * New data acknowledged: `acked` bytes, `ack` the new SND.UNA, `flight`
    * bytes still outstanding after it. Returns 'retransmit' on a partial ACK
@@ -52,6 +74,7 @@ export class NewReno {
         this.inRecovery = false;
         return 'none';
       }
+      if (this.sack) return 'none'; // the scoreboard drives retransmissions
       // Partial ACK: deflate by what was acked, add back one segment (step 4).
       this.cwnd = Math.max(this.cwnd - acked + this.mss, this.mss);
       return 'retransmit';
@@ -75,16 +98,12 @@ export class NewReno {
    */
   onDupAck(una: number, flight: number, highest: number): AckAction {
     if (this.inRecovery) {
-      this.cwnd += this.mss; // inflation (RFC 6582 3.2 step 3 of 5681)
+      if (!this.sack) this.cwnd += this.mss; // inflation (RFC 5681 3.2 step 4)
       return 'none';
     }
     this.dupAcks++;
-    // RFC 6582 3.2 step 2: no new recovery for losses of the previous window.
-    if (this.dupAcks !== DUPACK_THRESHOLD || !seqGT(una, this.recover)) return 'none';
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
-    this.recover = highest;
-    this.cwnd = this.ssthresh + DUPACK_THRESHOLD * this.mss;
-    this.inRecovery = true;
+    if (this.dupAcks !== DUPACK_THRESHOLD || !this.canRecover(una)) return 'none';
+    this.enterRecovery(flight, highest);
     return 'retransmit';
   }
 

@@ -26,10 +26,11 @@ import { WaitQueue } from '../../kernel/wait';
 import type { InetAddr, Ipv4 } from '../addr';
 import type { Timer } from '../clock';
 import type { Route, Stack } from '../stack';
-import { encodeOptions, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MAX_WINDOW_SCALE, type TcpSegment } from '../wire/tcp';
+import { encodeOptions, encodeSackBlocks, MAX_SACK_BLOCKS, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MAX_WINDOW_SCALE, type TcpSegment } from '../wire/tcp';
 import { OutOfOrderQueue, RecvQueue, SendQueue } from './buffers';
 import { NewReno } from './congestion';
 import { RttEstimator } from './rto';
+import { Scoreboard } from './sack';
 import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 
 export enum TcpState {
@@ -107,6 +108,11 @@ export class TcpEndpoint {
   private finSeq?: number;
   /** The peer's SYN carried a window scale: ours may be offered in the SYN-ACK. */
   private sndScaleOffered = false;
+  /** Both SYNs carried SACK-permitted (RFC 2018). */
+  private sackOk = false;
+  /** What the peer SACKed, and the highest byte retransmitted in this recovery (RFC 6675 HighRxt). */
+  private readonly sb = new Scoreboard();
+  private highRxt = 0;
   private cc: NewReno;
   private readonly rtt: RttEstimator;
   private rttSeq?: number;
@@ -122,6 +128,8 @@ export class TcpEndpoint {
   private readonly rcvq = new RecvQueue();
   private readonly ooo = new OutOfOrderQueue();
   private finReceived = false;
+  /** Sequence of the latest out-of-order arrival: its SACK block goes first. */
+  private lastOooSeq = 0;
   private unackedSegments = 0;
   private ackNow = false;
 
@@ -652,13 +660,18 @@ export class TcpEndpoint {
     if (seqLE(ack, this.sndUna)) {
       const pure = seg.payload.length === 0 && !(seg.flags & (TCP_FLAG.SYN | TCP_FLAG.FIN));
       if (ack === this.sndUna && pure && wnd === this.sndWnd && flight > 0) {
-        if (this.cc.onDupAck(this.sndUna, flight, this.sndMax) === 'retransmit') {
-          this.stack.stats.inc('tcp.fast_retransmits');
-          this.retransmitFirst();
-        }
+        if (this.cc.onDupAck(this.sndUna, flight, this.sndMax) === 'retransmit') this.startRecovery();
       }
     } else {
       this.ackAdvanced(ack);
+    }
+    if (this.sackOk && seqGT(this.sndMax, this.sndUna)) {
+      if (seg.options.sackBlocks) this.sb.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
+      if (this.cc.canRecover(this.sndUna) && this.sb.isLost(this.sndUna, this.mss)) {
+        this.cc.enterRecovery(seqDiff(this.sndMax, this.sndUna), this.sndMax);
+        this.startRecovery();
+      }
+      if (this.cc.recovering) this.sackSend();
     }
     if (seqLT(this.sndWl1, seq) || (this.sndWl1 === seq && seqLE(this.sndWl2, ack))) {
       this.sndWnd = wnd;
@@ -702,6 +715,8 @@ export class TcpEndpoint {
     this.sndq.consume(Math.min(acked - synAcked, this.sndq.length));
     this.sndUna = ack;
     if (seqLT(this.sndNxt, ack)) this.sndNxt = ack;
+    if (seqLT(this.highRxt, ack)) this.highRxt = ack;
+    this.sb.ack(ack);
     if (this.rttSeq !== undefined && seqGE(ack, this.rttSeq)) {
       this.rtt.sample(this.stack.clock.now() - this.rttStart);
       this.rttSeq = undefined;
@@ -719,6 +734,7 @@ export class TcpEndpoint {
     if (seq !== this.rcvNxt) {
       // Out of order: keep it and tell the sender at once (a duplicate ACK drives its fast retransmit).
       this.ooo.insert(this.rcvNxt, seq, data);
+      this.lastOooSeq = seq;
       if (fin) this.ooo.fin = seqAdd(seq, data.length);
       this.ackNow = true;
       this.stack.stats.inc('tcp.out_of_order');
@@ -783,11 +799,19 @@ export class TcpEndpoint {
   private output(): void {
     if (!SENDING.has(this.state)) return;
     for (;;) {
+      // Going back after a timeout, skip what the peer already holds.
+      const held = seqLT(this.sndNxt, this.sndMax) ? this.sb.covers(this.sndNxt) : undefined;
+      if (held) {
+        this.sndNxt = held.end;
+        continue;
+      }
       const dataEnd = seqAdd(this.sndUna, this.sndq.length);
       const unsent = Math.max(0, seqDiff(dataEnd, this.sndNxt));
       const flight = seqDiff(this.sndNxt, this.sndUna);
-      const usable = Math.min(this.cc.cwnd, this.sndWnd) - flight;
-      const len = Math.min(unsent, this.mss, Math.max(usable, 0));
+      const usable = Math.min(this.cc.allowance, this.sndWnd) - flight;
+      let len = Math.min(unsent, this.mss, Math.max(usable, 0));
+      const nextHeld = seqLT(this.sndNxt, this.sndMax) ? this.sb.nextSacked(this.sndNxt) : undefined;
+      if (nextHeld !== undefined) len = Math.min(len, seqDiff(nextHeld, this.sndNxt));
       // The FIN rides on the last data (or goes alone), also again after a go-back-N; it ignores the window.
       const fin = this.finQueued && len === unsent && seqLE(this.sndNxt, dataEnd);
       if (len === 0 && !fin) break;
@@ -821,17 +845,51 @@ export class TcpEndpoint {
 
   /** Resends the first unacknowledged segment, ignoring windows (fast retransmit, partial ACK, RTO). */
   private retransmitFirst(): void {
+    this.retransmitAt(this.sndUna, this.mss);
+  }
+
+  /** Resends up to `maxLen` bytes at `seq` (and the FIN if they reach it); returns the sequence space sent. */
+  private retransmitAt(seq: number, maxLen: number): number {
     this.rttSeq = undefined;
-    const dataLeft = this.sndq.length;
-    const len = Math.min(dataLeft, this.mss);
+    const dataLeft = this.sndq.length - seqDiff(seq, this.sndUna);
+    const len = Math.max(0, Math.min(dataLeft, maxLen));
     const fin = this.finSeq !== undefined && len === dataLeft;
-    if (len === 0 && !fin) return;
+    if (len === 0 && !fin) return 0;
     const saveNxt = this.sndNxt;
     const saveMax = this.sndMax;
-    this.sendData(this.sndUna, len, fin);
+    this.sendData(seq, len, fin);
     if (seqGT(saveNxt, this.sndNxt)) this.sndNxt = saveNxt;
     this.sndMax = saveMax;
     this.stack.stats.inc('tcp.retransmits');
+    return len + (fin ? 1 : 0);
+  }
+
+  /** Fast retransmit: the first segment now; with SACK, RFC 6675 recovery continues from HighRxt. */
+  private startRecovery(): void {
+    this.stack.stats.inc('tcp.fast_retransmits');
+    this.highRxt = seqAdd(this.sndUna, this.retransmitAt(this.sndUna, this.mss));
+  }
+
+  /** RFC 6675 5 step (C): while the pipe leaves room for a segment, retransmit lost holes, then send new data. */
+  private sackSend(): void {
+    let pipe = this.sb.pipe(this.sndUna, this.sndMax, this.highRxt, this.mss);
+    while (this.cc.cwnd - pipe >= this.mss) {
+      const from = seqGT(this.highRxt, this.sndUna) ? this.highRxt : this.sndUna;
+      const hole = this.sb.nextLost(from, this.sndMax, this.mss);
+      if (hole) {
+        const n = this.retransmitAt(hole.start, Math.min(this.mss, seqDiff(hole.end, hole.start)));
+        if (n === 0) break;
+        this.highRxt = seqAdd(hole.start, n);
+        pipe += n;
+        continue;
+      }
+      const dataEnd = seqAdd(this.sndUna, this.sndq.length);
+      const room = this.sndWnd - seqDiff(this.sndNxt, this.sndUna);
+      const len = Math.min(seqDiff(dataEnd, this.sndNxt), this.mss, room);
+      if (len <= 0) break;
+      this.sendData(this.sndNxt, len, this.finQueued && len === seqDiff(dataEnd, this.sndNxt));
+      pipe += len;
+    }
   }
 
   private sendSyn(): void {
@@ -840,7 +898,7 @@ export class TcpEndpoint {
     const mssOpt = Math.min(this.route ? this.route.nic.mtu - IP_TCP_HEADERS : TCP_DEFAULT_MSS, this.userMss || MAX_MSS, 0xffff);
     // A SYN-ACK offers window scaling only if the SYN did (RFC 7323 1.3).
     const offerScale = !synAck || this.sndScaleOffered;
-    const options = encodeOptions({ mss: mssOpt, windowScale: offerScale ? this.rcvScale : undefined });
+    const options = encodeOptions({ mss: mssOpt, sackPermitted: !synAck || this.sackOk, windowScale: offerScale ? this.rcvScale : undefined });
     if (this.rttSeq === undefined && this.retries === 0) {
       this.rttSeq = seqAdd(this.iss, 1);
       this.rttStart = this.stack.clock.now();
@@ -869,7 +927,8 @@ export class TcpEndpoint {
     }, Buffer.alloc(0));
   }
 
-  private transmit(flags: number, seq: number, data: Buffer, options?: Buffer): void {
+  private transmit(flags: number, seq: number, data: Buffer, opts?: Buffer): void {
+    let options = opts;
     if (!this.route) return;
     if (flags & TCP_FLAG.RST) this.stack.stats.inc('tcp.resets_sent');
     let window: number;
@@ -879,6 +938,10 @@ export class TcpEndpoint {
       if (flags & TCP_FLAG.ACK) this.rcvAdvEdge = seqAdd(this.rcvNxt, window);
     } else {
       window = this.advertise();
+      // SACK blocks ride on ACKs while data is missing, if they fit beside the payload.
+      if (!options && this.sackOk && !this.ooo.empty && flags & TCP_FLAG.ACK && data.length <= this.mss - 40) {
+        options = encodeSackBlocks(this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS));
+      }
     }
     this.stack.tcp.send(this.route, this.localAddr, this.remoteAddr, this.getTtl(), {
       srcPort: this.localPort, dstPort: this.remotePort, seq, ack: flags & TCP_FLAG.ACK ? this.rcvNxt : 0, flags, window, options,
@@ -964,6 +1027,9 @@ export class TcpEndpoint {
       return;
     }
     this.cc.onTimeout(seqDiff(this.sndMax, this.sndUna), this.sndMax);
+    // A receiver may renege on SACKed data (RFC 2018 8): after a second timeout, trust only cumulative ACKs.
+    if (this.retries >= 2) this.sb.clear();
+    this.highRxt = this.sndUna;
     // Go back to SND.UNA: the first segment now, the rest as ACKs open the window again.
     this.sndNxt = this.sndUna;
     this.retransmitFirst();
@@ -1089,6 +1155,9 @@ export class TcpEndpoint {
     this.mss = Math.max(MIN_MSS, Math.min(o.mss ?? TCP_DEFAULT_MSS, ours, this.userMss || MAX_MSS));
     this.cc.setMss(this.mss);
     this.sndScaleOffered = o.windowScale !== undefined;
+    // We offer SACK in every SYN, and in a SYN-ACK only when the SYN did: the peer's flag decides.
+    this.sackOk = o.sackPermitted === true;
+    this.cc.sack = this.sackOk;
     if (o.windowScale !== undefined) {
       this.sndScale = o.windowScale;
     } else {

@@ -175,8 +175,12 @@ describe('sentry/net TCP timers', () => {
     const syn = log.map((x) => x.frame).find((f) => tcpOf(f)?.flags === TCP_FLAG.SYN);
     assert.ok(syn);
     const raw = decode(syn).ip?.payload as Buffer;
-    // MSS (kind 2, len 4, 960), NOP, WS (kind 3, len 3, shift 3 for a 256 KiB buffer): Linux's layout.
-    assert.deepEqual([...raw.subarray(20, 28)], [TCP_OPT.MSS, 4, 960 >> 8, 960 & 255, TCP_OPT.NOP, TCP_OPT.WINDOW_SCALE, 3, 3]);
+    // MSS (kind 2, len 4, 960), NOP, NOP, SACK-permitted, NOP, WS (kind 3, len 3, shift 3 for a
+    // 256 KiB buffer): Linux's layout without timestamps.
+    assert.deepEqual(
+      [...raw.subarray(20, 32)],
+      [TCP_OPT.MSS, 4, 960 >> 8, 960 & 255, TCP_OPT.NOP, TCP_OPT.NOP, TCP_OPT.SACK_PERMITTED, 2, TCP_OPT.NOP, TCP_OPT.WINDOW_SCALE, 3, 3],
+    );
     const data = pattern(100_000);
     transfer(p, client, server, data);
     const sizes = log.filter((x) => x.from === 'a').map((x) => tcpOf(x.frame)?.payload.length ?? 0);

@@ -15,10 +15,20 @@ export const TCP_MAX_WINDOW_SCALE = 14;
 /** RFC 9293 3.7.1: the MSS assumed when the peer sends none. */
 export const TCP_DEFAULT_MSS = 536;
 
+/** A half-open sequence range [start, end), as SACK blocks carry them. */
+export interface SeqRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Blocks in one ACK: 4 fit in the 40 option bytes without timestamps (RFC 2018 3). */
+export const MAX_SACK_BLOCKS = 4;
+
 export interface TcpOptions {
   readonly mss?: number;
   readonly windowScale?: number;
   readonly sackPermitted?: boolean;
+  readonly sackBlocks?: readonly SeqRange[];
 }
 
 export interface TcpSegment {
@@ -58,6 +68,7 @@ function parseOptions(b: Buffer, start: number, end: number): TcpOptions {
   let mss: number | undefined;
   let windowScale: number | undefined;
   let sackPermitted = false;
+  let sackBlocks: SeqRange[] | undefined;
   let i = start;
   while (i < end) {
     const kind = b[i];
@@ -72,9 +83,15 @@ function parseOptions(b: Buffer, start: number, end: number): TcpOptions {
     if (kind === TCP_OPT.MSS && len === 4) mss = b.readUInt16BE(i + 2);
     else if (kind === TCP_OPT.WINDOW_SCALE && len === 3) windowScale = Math.min(b[i + 2], TCP_MAX_WINDOW_SCALE);
     else if (kind === TCP_OPT.SACK_PERMITTED && len === 2) sackPermitted = true;
+    else if (kind === TCP_OPT.SACK && len >= 10 && (len - 2) % 8 === 0) {
+      sackBlocks = [];
+      for (let j = i + 2; j + 8 <= i + len && sackBlocks.length < MAX_SACK_BLOCKS; j += 8) {
+        sackBlocks.push({ start: b.readUInt32BE(j), end: b.readUInt32BE(j + 4) });
+      }
+    }
     i += len;
   }
-  return { mss, windowScale, sackPermitted };
+  return { mss, windowScale, sackPermitted, sackBlocks };
 }
 
 /** Encoded options padded to a multiple of 4 with NOPs (order as Linux: MSS, NOP, WS). */
@@ -84,6 +101,21 @@ export function encodeOptions(o: TcpOptions): Buffer {
   if (o.sackPermitted) parts.push(TCP_OPT.NOP, TCP_OPT.NOP, TCP_OPT.SACK_PERMITTED, 2);
   if (o.windowScale !== undefined) parts.push(TCP_OPT.NOP, TCP_OPT.WINDOW_SCALE, 3, o.windowScale);
   return Buffer.from(parts);
+}
+
+/** SACK blocks as NOP, NOP, kind 5, length, edges (Linux's layout). */
+export function encodeSackBlocks(blocks: readonly SeqRange[]): Buffer {
+  const n = Math.min(blocks.length, MAX_SACK_BLOCKS);
+  const b = Buffer.alloc(4 + 8 * n);
+  b[0] = TCP_OPT.NOP;
+  b[1] = TCP_OPT.NOP;
+  b[2] = TCP_OPT.SACK;
+  b[3] = 2 + 8 * n;
+  for (let i = 0; i < n; i++) {
+    b.writeUInt32BE(blocks[i].start >>> 0, 4 + 8 * i);
+    b.writeUInt32BE(blocks[i].end >>> 0, 8 + 8 * i);
+  }
+  return b;
 }
 
 export interface TcpFields {
