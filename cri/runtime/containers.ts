@@ -17,7 +17,7 @@ import type { ExitEvent, FileSpec } from '../../sentry/control/protocol';
 import type { ImageStore } from '../image/store';
 import { PassedFd, SentryClient, SentryRequestError } from '../sandbox/control';
 import { startContainerGofer } from '../sandbox/launch';
-import type * as t from '../proto/types';
+import * as t from '../proto/types';
 import { CriError, failedPrecondition, invalidArgument, notFound } from '../server/errors';
 import { containerName, NameIndex } from '../server/names';
 import { status } from '@grpc/grpc-js';
@@ -54,6 +54,8 @@ export class Containers {
   readonly names = new NameIndex();
   /** Waiters for a container's (or exec's) exit, keyed by container id or `<id>/<exec>`. */
   private readonly exitWaiters = new Map<string, Array<(e: ExitEvent) => void>>();
+  /** Containers whose StartContainer is under way. */
+  private readonly starting = new Set<string>();
   onEvent: (r: ContainerRecord, type: t.ContainerEventType) => void = () => undefined;
   /**
    * Our ends of running containers' stdin sockets (config stdin). Held in
@@ -194,6 +196,17 @@ export class Containers {
   async start(id: string): Promise<void> {
     const c = this.get(id);
     if (c.state !== 'created') throw failedPrecondition(`container ${c.id} is ${c.state}, not created`);
+    // A second StartContainer while the first waits for the Sentry must not start (or fail) it again.
+    if (this.starting.has(c.id)) throw failedPrecondition(`container ${c.id} is already being started`);
+    this.starting.add(c.id);
+    try {
+      await this.startCreated(c);
+    } finally {
+      this.starting.delete(c.id);
+    }
+  }
+
+  private async startCreated(c: ContainerRecord): Promise<void> {
     const pod = this.pods.get(c.podId);
     const sentry = this.pods.sentry(pod.id);
     const rootfs = this.images.rootfs(c.imageId);
@@ -221,6 +234,8 @@ export class Containers {
       await sentry.request(
         {
           op: 'start', container: c.id, rootReadOnly: sc?.readonly_rootfs ?? false, tty: c.config.tty,
+          // Kubernetes gives each container its own PID namespace unless the pod shares one (pid: POD, crictl's default).
+          ownPidNamespace: sc?.namespace_options?.pid === t.NamespaceMode.CONTAINER,
           mounts: mounts.map((m) => ({ dest: m.container_path, readOnly: m.readonly })),
           files: this.podFiles(pod.files, c.config.mounts), ...spec,
         },

@@ -27,8 +27,17 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
 
   async function ok(args: string[], input?: string): Promise<string> {
     const r = await crictl(cri, args, { input });
-    assert.equal(r.code, 0, `crictl ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
+    assert.equal(r.code, 0, `crictl ${args.join(' ')} failed: ${r.stderr}${r.stdout}\nserver log (end):\n${cri.log().slice(-3000)}`);
     return r.stdout;
+  }
+
+  /** The container's status once it exited (exit events reach the server asynchronously). */
+  async function exited(id: string): Promise<{ state: string; exitCode: number; reason: string }> {
+    for (let i = 0; ; i++) {
+      const st = (JSON.parse(await ok(['inspect', id])) as { status: { state: string; exitCode: number; reason: string } }).status;
+      if (st.state === 'CONTAINER_EXITED' || i === 100) return st;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   function writeJson(name: string, v: object): string {
@@ -85,7 +94,7 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     ctrId = (await ok(['create', podId, ctr, pod])).trim();
     await ok(['start', ctrId]);
     let logs = '';
-    for (let i = 0; i < 50 && !logs.includes('webhost\n'); i++) {
+    for (let i = 0; i < 50 && logs !== 'hello from webhost\nwebhost\n'; i++) {
       logs = (await crictl(cri, ['logs', ctrId])).stdout;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -140,10 +149,52 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     const r = await crictl(cri, ['attach', '-i', id], { input: 'a\nb\n' });
     assert.equal(r.stdout, 'got a\ngot b\n', JSON.stringify(r));
     assert.match(r.stderr, /^bye\n/);
-    const st = JSON.parse(await ok(['inspect', id])) as { status: { state: string; exitCode: number } };
-    assert.deepEqual([st.status.state, st.status.exitCode], ['CONTAINER_EXITED', 5]);
+    const st = await exited(id);
+    assert.deepEqual([st.state, st.exitCode], ['CONTAINER_EXITED', 5]);
     assert.equal((await crictl(cri, ['logs', id])).stdout, 'got a\ngot b\n');
     await ok(['rm', id]);
+  });
+
+  it('mounts: a host directory read-write and read-only, and a host file, as Gofer mounts and a copy', async () => {
+    const data = path.join(dir, 'data');
+    const conf = path.join(dir, 'conf');
+    fs.mkdirSync(data);
+    fs.mkdirSync(conf);
+    fs.writeFileSync(path.join(conf, 'settings'), 'mode=ro\n');
+    fs.writeFileSync(path.join(dir, 'motd'), 'hello motd\n');
+    const ctr = writeJson('mounts.json', {
+      metadata: { name: 'mounts' },
+      image: { image: reg.ref('tsvisor-test/busybox:1.0') },
+      command: ['/bin/sh', '-c', 'echo written > /data/out; cat /conf/settings /etc/motd; echo x > /conf/new || echo ro-refused'],
+      mounts: [
+        { container_path: '/data', host_path: data },
+        { container_path: '/conf', host_path: conf, readonly: true },
+        { container_path: '/etc/motd', host_path: path.join(dir, 'motd'), readonly: true },
+      ],
+      log_path: 'mounts.log', linux: {},
+    });
+    const id = (await ok(['create', podId, ctr, path.join(dir, 'pod.json')])).trim();
+    await ok(['start', id]);
+    await exited(id);
+    assert.equal((await crictl(cri, ['logs', id])).stdout, 'mode=ro\nhello motd\nro-refused\n');
+    assert.equal(fs.readFileSync(path.join(data, 'out'), 'utf8'), 'written\n');
+    assert.equal(fs.existsSync(path.join(conf, 'new')), false);
+    await ok(['rm', id]);
+  });
+
+  it('a restarted container (same name, next attempt) runs in the same pod', async () => {
+    const spec = (attempt: number) => writeJson(`again-${attempt}.json`, {
+      metadata: { name: 'again', attempt },
+      image: { image: reg.ref('tsvisor-test/busybox:1.0') },
+      command: ['/bin/sh', '-c', `echo run ${attempt}; exit ${attempt}`],
+      log_path: `again-${attempt}.log`, linux: {},
+    });
+    for (const attempt of [0, 1]) {
+      const id = (await ok(['create', podId, spec(attempt), path.join(dir, 'pod.json')])).trim();
+      await ok(['start', id]);
+      assert.equal((await exited(id)).exitCode, attempt);
+      assert.equal((await crictl(cri, ['logs', id])).stdout, `run ${attempt}\n`);
+    }
   });
 
   // Pending until the sandbox has its own network stack (issue 5): nothing in the pod can listen yet.
@@ -162,7 +213,8 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     await ok(['stop', '-t', '1', ctrId]);
     const st = JSON.parse(await ok(['inspect', ctrId])) as { status: { state: string; exitCode: number; reason: string } };
     assert.equal(st.status.state, 'CONTAINER_EXITED');
-    assert.equal(st.status.exitCode, 137);
+    // crictl's pod shares one PID namespace (pid: POD): the container's sleep is no namespace init and dies of SIGTERM, as under runc.
+    assert.equal(st.status.exitCode, 143);
     await ok(['rm', ctrId]);
     await ok(['stopp', podId]);
     await ok(['rmp', podId]);

@@ -34,7 +34,11 @@ export interface FileSpec {
 }
 
 export type Request =
-  | ({ op: 'start'; container: string; rootReadOnly: boolean; mounts: MountSpec[]; files: FileSpec[]; tty?: boolean } & ProcessSpec)
+  | ({
+      op: 'start'; container: string; rootReadOnly: boolean; mounts: MountSpec[]; files: FileSpec[]; tty?: boolean;
+      /** The container has a PID namespace of its own (Kubernetes' default): its first process is that namespace's init. */
+      ownPidNamespace?: boolean;
+    } & ProcessSpec)
   | { op: 'attach'; container: string }
   | ({ op: 'exec'; container: string; exec: string; tty?: boolean; size?: { rows: number; cols: number } } & ProcessSpec)
   | { op: 'resize'; container: string; exec?: string; rows: number; cols: number }

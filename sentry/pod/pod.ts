@@ -16,7 +16,7 @@ import { O } from '../abi/linux/fs';
 import { fail, LinuxError } from '../errors/linuxerr';
 import { Errno } from '../abi/linux/errno';
 import { AT_FDCWD } from '../abi/linux/fs';
-import type { ExitEvent, FdName, FileSpec, MountSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
+import type { ExitEvent, FdName, FileSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
 import { CriLog, CriLogFile } from '../fsimpl/host/crilog';
 import { HostFile } from '../fsimpl/host/hostfile';
 import { attachConsole, Console } from '../fsimpl/devpts/console';
@@ -54,10 +54,14 @@ interface Container {
   /** The container's terminal (config tty) and the host fd typed into it. */
   console?: Console;
   stdinFd?: number;
+  /** Signals from outside reach its init only if handled (the init of its own PID namespace). */
+  ownPidNamespace: boolean;
   state: ProcessState;
   init: Process;
   execs: Map<string, { state: ProcessState; process: Process; console?: Console }>;
 }
+
+type StartRequest = Extract<RequestMessage, { op: 'start' }>;
 
 /** Where new tasks go: the scheduler running this pod. */
 export interface Adopter {
@@ -83,7 +87,7 @@ export class Pod {
   handle(req: RequestMessage, fds: Map<FdName, number>): ReplyBody {
     switch (req.op) {
       case 'start':
-        return this.start(req.container, req, req.rootReadOnly, req.mounts, req.files ?? [], req.tty === true, fds);
+        return this.start(req, fds);
       case 'attach':
         return this.attach(req.container, fds);
       case 'exec':
@@ -113,9 +117,11 @@ export class Pod {
   }
 
   /** A container's first process on its own root; its stdout/stderr go to the CRI log (fd `log`) or to passed fds. */
-  private start(
-    id: string, spec: ProcessSpec, rootReadOnly: boolean, mounts: MountSpec[], files: FileSpec[], tty: boolean, fds: Map<FdName, number>,
-  ): ReplyBody {
+  private start(req: StartRequest, fds: Map<FdName, number>): ReplyBody {
+    const { container: id, rootReadOnly, mounts, tty } = req;
+    const spec: ProcessSpec = req;
+    const files = req.files ?? [];
+    const ownPidNamespace = req.ownPidNamespace ?? true;
     if (this.containers.has(id)) throw new Error(`container ${id} already exists in this pod`);
     const root = P9Client.connect(take(fds, 'gofer:/'));
     const gofers = [root];
@@ -151,7 +157,7 @@ export class Pod {
       return { ok: false, error: failure.message, code: failure.code };
     }
     const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
-    this.containers.set(id, { id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, state, init: t.process, execs: new Map() });
+    this.containers.set(id, { id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map() });
     this.kernel.containerInits.set(id, t.process);
     this.sched.adopt(t);
     return { ok: true, pid: t.process.pid };
@@ -260,7 +266,7 @@ export class Pod {
     const target = execId === undefined ? c.init : c.execs.get(execId)?.process;
     if (!target) throw new Error(`no exec ${execId} in container ${id}`);
     if (target.exitStatus !== undefined) return { ok: true };
-    const unkillable = target === c.init && signo !== SIGKILL && signo !== SIGSTOP;
+    const unkillable = target === c.init && c.ownPidNamespace && signo !== SIGKILL && signo !== SIGSTOP;
     if (unkillable && target.sigactions.get(signo).handler === SIG_DFL) return { ok: true, delivered: false };
     sendSignal(target, signo);
     return { ok: true };
