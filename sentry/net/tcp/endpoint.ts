@@ -1158,6 +1158,7 @@ export class TcpEndpoint {
     // We offer SACK in every SYN, and in a SYN-ACK only when the SYN did: the peer's flag decides.
     this.sackOk = o.sackPermitted === true;
     this.cc.sack = this.sackOk;
+    if (this.sackOk) this.stack.stats.inc('tcp.sack_enabled');
     if (o.windowScale !== undefined) {
       this.sndScale = o.windowScale;
     } else {
