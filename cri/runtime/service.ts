@@ -11,6 +11,7 @@ import { Cni } from '../pod/cni';
 import type { LocalRuntime } from '../server/backend';
 import { invalidArgument, unavailable, unimplemented } from '../server/errors';
 import { Containers } from './containers';
+import { KeyedLock } from './keyed-lock';
 import { nowNs, Pods } from './pods';
 import type { ContainerRecord, PodRecord } from './store';
 
@@ -50,6 +51,8 @@ export class TsvisorRuntime implements LocalRuntime {
   readonly containers: Containers;
   private readonly cni: Cni;
   private readonly listeners = new Set<(e: t.ContainerEventResponse) => void>();
+  /** Stop and Remove of one pod, one at a time. */
+  private readonly podOps = new KeyedLock();
   /** Set once the streaming server listens; until then Exec/Attach/PortForward are unavailable. */
   streaming: StreamUrls | undefined;
 
@@ -100,8 +103,10 @@ export class TsvisorRuntime implements LocalRuntime {
   async stopPodSandbox(req: t.StopPodSandboxRequest): Promise<t.StopPodSandboxResponse> {
     const p = this.pods.store.find(req.pod_sandbox_id);
     if (p) {
-      for (const c of this.containersOf(p.id)) await this.containers.stop(c.id, 0);
-      await this.pods.stop(p.id);
+      await this.podOps.run(p.id, async () => {
+        for (const c of this.containersOf(p.id)) await this.containers.stop(c.id, 0);
+        await this.pods.stop(p.id);
+      });
     }
     return {};
   }
@@ -109,8 +114,10 @@ export class TsvisorRuntime implements LocalRuntime {
   async removePodSandbox(req: t.RemovePodSandboxRequest): Promise<t.RemovePodSandboxResponse> {
     const p = this.pods.store.find(req.pod_sandbox_id);
     if (p) {
-      for (const c of this.containersOf(p.id)) await this.containers.remove(c.id);
-      await this.pods.remove(p.id);
+      await this.podOps.run(p.id, async () => {
+        for (const c of this.containersOf(p.id)) await this.containers.remove(c.id);
+        await this.pods.remove(p.id);
+      });
     }
     return {};
   }

@@ -233,6 +233,33 @@ describe('tsvisor cri refuses bad input with the right status and keeps serving'
     assert.equal(await podState(won[0].value.pod_sandbox_id), 'ready');
   });
 
+  it('concurrent StartContainer: one starts it, the others are FAILED_PRECONDITION, and it runs on', async () => {
+    const pod = await runPod();
+    const c = await createContainer(pod, containerConfig('race'));
+    const results = await Promise.allSettled([1, 2, 3].map(() => call('StartContainer', { container_id: c })));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results) {
+      if (r.status === 'rejected') assert.ok(r.reason instanceof CriError && r.reason.code === status.FAILED_PRECONDITION, String(r.reason));
+    }
+    const st = (await call('ContainerStatus', { container_id: c, verbose: false })).status;
+    assert.equal(st?.state, 1 /* RUNNING */, `${st?.reason}: ${st?.message}`);
+    const r = await call('ExecSync', { container_id: c, cmd: ['/bin/echo', 'ok'], timeout: '10' });
+    assert.equal(Buffer.from(r.stdout).toString(), 'ok\n');
+  });
+
+  it('concurrent StopPodSandbox and RemovePodSandbox of one pod all succeed and leave nothing', async () => {
+    const pod = await runPod();
+    await call('StartContainer', { container_id: await createContainer(pod, containerConfig('busy')) });
+    const results = await Promise.allSettled([
+      call('StopPodSandbox', { pod_sandbox_id: pod.id }),
+      call('StopPodSandbox', { pod_sandbox_id: pod.id }),
+      call('RemovePodSandbox', { pod_sandbox_id: pod.id }),
+      call('RemovePodSandbox', { pod_sandbox_id: pod.id }),
+    ]);
+    assert.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), []);
+    assert.deepEqual(await podIds(), []);
+  });
+
   async function podState(id: string): Promise<string> {
     const st = (await call('PodSandboxStatus', { pod_sandbox_id: id, verbose: false })).status;
     return st?.state === 0 ? 'ready' : 'notready';

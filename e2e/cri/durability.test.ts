@@ -198,7 +198,7 @@ describe('tsvisor cri durability (kill -9 of the server, of a pod Sentry)', func
     assert.match((await ok(['logs', '--tail', '1', tick])), /^tick \d+\n$/);
 
     assert.equal(await ok(['exec', '-s', tick, '/bin/sh', '-c', 'echo alive; echo $((2+3)) >&2']), 'alive\n\n5\n\n');
-    await ok(['stop', '-t', '1', tick]);
+    await ok(['stop', '-t', '0', tick]); // SIGKILL at once
     assert.deepEqual(await ctrStatus(tick), { ...(await ctrStatus(tick)), state: 'CONTAINER_EXITED', exitCode: 137 });
     const ticks = ticksOf(tickLog);
     assert.deepEqual(ticks.map((t) => t.n), ticks.map((_, i) => i + 1), 'ticks lost or doubled');
