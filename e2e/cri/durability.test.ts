@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PodCgroup } from '../../cri/pod/cgroup';
+import { encodeRequest, rpc } from '../../cri/proto/codec';
+import { Upstream } from '../../cri/server/upstream';
 import { freshDir } from '../syscalls/harness';
 import { cniConflist, crictl, CriServer, mountsUnder, processesMentioning, PushedRegistry, startCriServer, withPushedImages } from './harness';
 
@@ -37,6 +39,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
 /** The `tick N` lines of a CRI log, each checked to be a whole, valid record. */
 function ticksOf(logPath: string): { n: number; at: string }[] {
   const text = fs.readFileSync(logPath, 'utf8');
+  if (text === '') return [];
   assert.ok(text.endsWith('\n'), 'the log ends inside a record');
   return text
     .slice(0, -1)
@@ -196,11 +199,20 @@ describe('tsvisor cri durability (kill -9 of the server, of a pod Sentry)', func
     assert.ok(before.some((t) => t.at > downAt && t.at < upAt), 'no tick logged while the server was down');
     await waitFor('more ticks', () => (ticksOf(tickLog).length >= before.length + 3 ? true : undefined));
     assert.match((await ok(['logs', '--tail', '1', tick])), /^tick \d+\n$/);
+    // Log rotation works with the restarted server: kubelet renames the file, then asks for a new one.
+    fs.renameSync(tickLog, `${tickLog}.1`);
+    const client = new Upstream(cri.endpoint);
+    try {
+      await client.unary(rpc('ReopenContainerLog').path, encodeRequest('ReopenContainerLog', { container_id: tick }));
+    } finally {
+      client.close();
+    }
+    await waitFor('ticks in the new log', () => (fs.existsSync(tickLog) && ticksOf(tickLog).length >= 2 ? true : undefined));
 
     assert.equal(await ok(['exec', '-s', tick, '/bin/sh', '-c', 'echo alive; echo $((2+3)) >&2']), 'alive\n\n5\n\n');
     await ok(['stop', '-t', '0', tick]); // SIGKILL at once
     assert.deepEqual(await ctrStatus(tick), { ...(await ctrStatus(tick)), state: 'CONTAINER_EXITED', exitCode: 137 });
-    const ticks = ticksOf(tickLog);
+    const ticks = [...ticksOf(`${tickLog}.1`), ...ticksOf(tickLog)];
     assert.deepEqual(ticks.map((t) => t.n), ticks.map((_, i) => i + 1), 'ticks lost or doubled');
     assert.deepEqual(ticks.map((t) => t.at), ticks.map((t) => t.at).sort(), 'timestamps out of order');
 
