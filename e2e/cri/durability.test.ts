@@ -268,6 +268,24 @@ describe('tsvisor cri durability (kill -9 of the server, of a pod Sentry)', func
     assert.ok(cut >= 2, `only ${cut} RunPodSandbox calls were cut short`);
   });
 
+  it('kill -9 in the middle of StopPodSandbox or RemovePodSandbox: after a restart rmp finishes the job', async () => {
+    for (const [verb, delayMs] of [['stopp', 50], ['stopp', 300], ['rmp', 50], ['rmp', 300]] as const) {
+      const podJson = podConfig(`${verb}-${delayMs}`);
+      const podId = (await ok(['runp', '--runtime', 'gvisor', podJson])).trim();
+      const info = await podInfo(podId);
+      await runContainer(podId, podJson, 'sleeper', 'exec sleep 1000');
+      const call = crictl(cri, [verb, '-f', podId].filter((a) => a !== '-f' || verb === 'rmp'));
+      await sleep(delayMs);
+      await cri.crash();
+      await call;
+      cri = await cri.restart();
+      // Unless the removal was complete before the kill, the pod is still there to remove.
+      if ((await ok(['pods', '-q', '--no-trunc'])).trim() === podId) await ok(['rmp', '-f', podId]);
+      assert.equal((await ok(['pods', '-q'])).trim(), '');
+      assertNothingLeft(info);
+    }
+  });
+
   it('a pod record left READY whose Sentry is gone is NOTREADY after a restart; rmp cleans up', async () => {
     const podJson = podConfig('gone');
     const podId = (await ok(['runp', '--runtime', 'gvisor', podJson])).trim();
