@@ -6,6 +6,9 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { pssKiB } from '../cri/runtime/hostproc';
+
+export { pssKiB, rssKiB } from '../cri/runtime/hostproc';
 
 export interface Sample {
   ok: boolean;
@@ -32,24 +35,6 @@ function childrenByParent(): Map<number, number[]> {
   return byParent;
 }
 
-/** Proportional set size in KiB (shared pages divided among their users); 0 for a process that is gone. */
-export function pssKiB(pid: number): number {
-  return procKiB(pid, 'smaps_rollup', /^Pss:\s+(\d+) kB/m);
-}
-
-/** Resident set size (VmRSS) in KiB; 0 for a process that is gone. */
-export function rssKiB(pid: number): number {
-  return procKiB(pid, 'status', /^VmRSS:\s+(\d+) kB/m);
-}
-
-function procKiB(pid: number, file: string, field: RegExp): number {
-  try {
-    const m = fs.readFileSync(`/proc/${pid}/${file}`, 'utf8').match(field);
-    return m === null ? 0 : Number(m[1]);
-  } catch {
-    return 0;
-  }
-}
 
 /** The pids of `roots` and all their descendants. */
 export function processTree(roots: number[]): number[] {

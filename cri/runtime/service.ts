@@ -11,6 +11,7 @@ import { Cni } from '../pod/cni';
 import type { LocalRuntime } from '../server/backend';
 import { invalidArgument, unavailable, unimplemented } from '../server/errors';
 import { Containers } from './containers';
+import { Stats } from './stats';
 import { KeyedLock } from './keyed-lock';
 import { nowNs, Pods } from './pods';
 import type { ContainerRecord, PodRecord } from './store';
@@ -53,15 +54,17 @@ export class TsvisorRuntime implements LocalRuntime {
   private readonly listeners = new Set<(e: t.ContainerEventResponse) => void>();
   /** Stop and Remove of one pod, one at a time. */
   private readonly podOps = new KeyedLock();
+  private readonly stats: Stats;
   /** Set once the streaming server listens; until then Exec/Attach/PortForward are unavailable. */
   streaming: StreamUrls | undefined;
 
-  constructor(private readonly o: RuntimeOptions) {
+  constructor(o: RuntimeOptions) {
     this.handlers = o.handlers;
     this.cni = new Cni({ ...o.cni, cacheDir: path.join(o.root, 'cni') });
     this.pods = new Pods({ root: o.root, stateDir: o.stateDir, cni: this.cni, cgroupParent: o.cgroupParent ?? 'tsvisor', log: o.log });
     this.containers = new Containers(o.root, this.pods, o.images, o.log);
     this.pods.onSentry = (id, client) => this.containers.follow(id, client);
+    this.stats = new Stats(this.pods, this.containers, o.root);
     this.containers.onEvent = (c, type) => this.publish(c, type);
     o.images.setInUse((imageId) => [...this.containers.store.records.values()].some((c) => c.imageId === imageId));
   }
@@ -257,75 +260,32 @@ export class TsvisorRuntime implements LocalRuntime {
     return this.urls().getPortForward({ ...req, pod_sandbox_id: p.id });
   }
 
-  // --- stats (from the pod cgroup: the Sentry, its stubs and the Gofers)
-
-  private cpuMem(p: PodRecord): { cpu: t.CpuUsage; memory: t.MemoryUsage } | undefined {
-    const s = this.pods.cgroupOf(p)?.stats();
-    if (!s) return undefined;
-    const ts = nowNs();
-    const u = (v: number | bigint): t.UInt64Value => ({ value: v.toString() });
-    return {
-      cpu: { ...defaults('CpuUsage'), timestamp: ts, usage_core_nano_seconds: u(s.cpuUsageNs) },
-      memory: {
-        ...defaults('MemoryUsage'), timestamp: ts, working_set_bytes: u(s.memoryWorkingSetBytes), usage_bytes: u(s.memoryUsageBytes),
-        rss_bytes: u(s.memoryRssBytes), page_faults: u(s.pageFaults), major_page_faults: u(s.majorPageFaults),
-      },
-    };
-  }
-
-  /** A container's stats: the pod cgroup's (the Sentry does not yet account per container). */
-  private containerStats_(c: ContainerRecord): t.ContainerStats {
-    const usage = c.state === 'running' ? this.cpuMem(this.pods.get(c.podId)) : undefined;
-    return {
-      ...defaults('ContainerStats'),
-      attributes: { id: c.id, metadata: c.config.metadata, labels: c.config.labels, annotations: c.config.annotations },
-      cpu: usage?.cpu ?? null, memory: usage?.memory ?? null,
-      writable_layer: {
-        ...defaults('FilesystemUsage'), timestamp: nowNs(), fs_id: { mountpoint: this.o.root }, used_bytes: { value: '0' }, inodes_used: { value: '0' },
-      },
-    };
-  }
+  // --- stats (cri/runtime/stats.ts)
 
   async containerStats(req: t.ContainerStatsRequest): Promise<t.ContainerStatsResponse> {
-    return { stats: this.containerStats_(this.containers.get(req.container_id)) };
+    const [stats] = await this.stats.containersStats([this.containers.get(req.container_id)]);
+    return { stats };
   }
 
   async listContainerStats(req: t.ListContainerStatsRequest): Promise<t.ListContainerStatsResponse> {
     const f = req.filter;
-    const stats = [...this.containers.store.records.values()]
+    const list = [...this.containers.store.records.values()]
       .filter((c) => !f?.id || c.id.startsWith(f.id))
       .filter((c) => !f?.pod_sandbox_id || c.podId.startsWith(f.pod_sandbox_id))
-      .filter((c) => !f || labelsMatch(f.label_selector, c.config.labels))
-      .map((c) => this.containerStats_(c));
-    return { stats };
-  }
-
-  private podStats(p: PodRecord): t.PodSandboxStats {
-    const usage = p.state === 'ready' ? this.cpuMem(p) : undefined;
-    const pids = p.state === 'ready' ? this.pods.cgroupOf(p)?.pids().length ?? 0 : 0;
-    return {
-      ...defaults('PodSandboxStats'),
-      attributes: { id: p.id, metadata: p.config.metadata, labels: p.config.labels, annotations: p.config.annotations },
-      linux: {
-        ...defaults('LinuxPodSandboxStats'),
-        cpu: usage?.cpu ?? null, memory: usage?.memory ?? null,
-        process: { timestamp: nowNs(), process_count: { value: String(pids) } },
-        containers: this.containersOf(p.id).map((c) => this.containerStats_(c)),
-      },
-    };
+      .filter((c) => !f || labelsMatch(f.label_selector, c.config.labels));
+    return { stats: await this.stats.containersStats(list) };
   }
 
   async podSandboxStats(req: t.PodSandboxStatsRequest): Promise<t.PodSandboxStatsResponse> {
-    return { stats: this.podStats(this.pods.get(req.pod_sandbox_id)) };
+    return { stats: await this.stats.podStats(this.pods.get(req.pod_sandbox_id)) };
   }
 
   async listPodSandboxStats(req: t.ListPodSandboxStatsRequest): Promise<t.ListPodSandboxStatsResponse> {
     const f = req.filter;
-    const stats = [...this.pods.store.records.values()]
+    const pods = [...this.pods.store.records.values()]
       .filter((p) => !f?.id || p.id.startsWith(f.id))
-      .filter((p) => !f || labelsMatch(f.label_selector, p.config.labels))
-      .map((p) => this.podStats(p));
-    return { stats };
+      .filter((p) => !f || labelsMatch(f.label_selector, p.config.labels));
+    return { stats: await Promise.all(pods.map((p) => this.stats.podStats(p))) };
   }
 
   async updateRuntimeConfig(_req: t.UpdateRuntimeConfigRequest): Promise<t.UpdateRuntimeConfigResponse> {

@@ -200,11 +200,18 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
   // Pending until the sandbox has its own network stack (issue 5): nothing in the pod can listen yet.
   it('port-forward reaches a server in the pod');
 
-  it('stats reports the running container', async () => {
-    const stats = JSON.parse(await ok(['stats', '-o', 'json', ctrId])) as { stats: Array<{ attributes: { id: string }; memory: { workingSetBytes: { value: string } } }> };
+  it('stats: the container memory and CPU from its stubs, its writable layer from the overlay', async () => {
+    await ok(['exec', '-s', ctrId, '/bin/sh', '-c', 'head -c 3000000 /dev/zero > /big']);
+    const stats = JSON.parse(await ok(['stats', '-o', 'json', ctrId])) as {
+      stats: Array<{ attributes: { id: string }; memory: { workingSetBytes: { value: string } }; writableLayer: { usedBytes: { value: string } } }>;
+    };
     assert.equal(stats.stats.length, 1);
     assert.equal(stats.stats[0].attributes.id, ctrId);
-    assert.ok(Number(stats.stats[0].memory.workingSetBytes.value) > 0);
+    const layer = Number(stats.stats[0].writableLayer.usedBytes.value);
+    assert.ok(layer >= 3_000_000 && layer < 3_100_000, `writable layer ${layer}`);
+    assert.ok(Number(stats.stats[0].memory.workingSetBytes.value) > layer);
+    const pod = JSON.parse(await ok(['statsp', '-o', 'json', podId])) as { stats: Array<{ linux: { memory: { workingSetBytes: { value: string } } } }> };
+    assert.ok(Number(pod.stats[0].linux.memory.workingSetBytes.value) > 0);
   });
 
   it('stop, rm, rmp and rmi clean up; rmi of an image in use is refused', async () => {

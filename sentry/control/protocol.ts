@@ -46,6 +46,7 @@ export type Request =
   | { op: 'reopenLog'; container: string }
   | { op: 'remove'; container: string }
   | { op: 'list' }
+  | { op: 'stats' }
   | { op: 'shutdown' };
 
 /** Descriptor names a request may carry. */
@@ -64,10 +65,20 @@ export interface ProcessState {
   finishedAt?: number;
 }
 
+/** What the Sentry knows of a running container's resources. */
+export interface ContainerUsage {
+  container: string;
+  /** Pids of the stubs running its processes, as the Sentry sees them (in its own PID namespace). */
+  stubPids: number[];
+  /** The writable layer (the in-memory overlay's upper tmpfs). */
+  writableBytes: number;
+  writableInodes: number;
+}
+
 /** What a request produced; `code` is the exit code a failed start reports (127 not found, 126 not runnable). */
 export type ReplyBody =
   /** `delivered` (signal): false when a container's init dropped the signal for want of a handler. */
-  | { ok: true; pid?: number; processes?: ProcessState[]; memoryBytes?: number; delivered?: boolean }
+  | { ok: true; pid?: number; processes?: ProcessState[]; usage?: ContainerUsage[]; delivered?: boolean }
   | { ok: false; error: string; code?: number };
 
 export type Reply = ReplyBody & { re: number };

@@ -58,6 +58,8 @@ export class Registers {
 
 /** One application thread running on the platform. */
 export interface Context {
+  /** The host process running this context, when there is one (for the runtime's accounting). */
+  readonly hostPid?: number;
   readonly regs: Registers;
   readonly mem: MemoryIO;
   readonly as: AddressSpace;

@@ -16,12 +16,13 @@ import { O } from '../abi/linux/fs';
 import { fail, LinuxError } from '../errors/linuxerr';
 import { Errno } from '../abi/linux/errno';
 import { AT_FDCWD } from '../abi/linux/fs';
-import type { ExitEvent, FdName, FileSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
+import type { ContainerUsage, ExitEvent, FdName, FileSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
 import { CriLog, CriLogFile } from '../fsimpl/host/crilog';
 import { HostFile } from '../fsimpl/host/hostfile';
 import { attachConsole, Console } from '../fsimpl/devpts/console';
 import { P9Client } from '../fsimpl/gofer/client';
 import { GoferFs } from '../fsimpl/gofer/fs';
+import { OverlayFs } from '../fsimpl/overlay/overlay';
 import type { HostInfo } from '../fsimpl/proc/procfs';
 import { closeFd } from '../platform/host/fdio';
 import { Context } from '../platform/platform';
@@ -102,6 +103,8 @@ export class Pod {
         return this.remove(req.container);
       case 'list':
         return { ok: true, processes: this.list() };
+      case 'stats':
+        return { ok: true, usage: this.usage() };
       case 'shutdown':
         this.shuttingDown = true;
         return { ok: true };
@@ -292,6 +295,20 @@ export class Pod {
     c.log.close();
     if (c.stdinFd !== undefined) closeFd(c.stdinFd);
     return { ok: true };
+  }
+
+  private usage(): ContainerUsage[] {
+    return [...this.containers.values()]
+      .filter((c) => c.state.status === undefined)
+      .map((c) => {
+        const root = c.vfs.mountList().find((m) => m.path === '/')?.fs;
+        const layer = root instanceof OverlayFs ? root.upper.usage() : { bytes: 0, inodes: 0 };
+        const stubPids = [...this.kernel.processes.values()]
+          .filter((p) => p.container === c.id && p.exitStatus === undefined)
+          .flatMap((p) => [...p.tasks].slice(0, 1).map((t) => t.ctx.hostPid ?? 0))
+          .filter((pid) => pid > 0);
+        return { container: c.id, stubPids, writableBytes: layer.bytes, writableInodes: layer.inodes };
+      });
   }
 
   private list(): ProcessState[] {

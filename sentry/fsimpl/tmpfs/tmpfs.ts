@@ -26,6 +26,22 @@ export class Tmpfs implements Filesystem {
     return this.nextIno++;
   }
 
+  /** Bytes held by regular files and the number of inodes, walking the tree (the writable layer's usage). */
+  usage(): { bytes: number; inodes: number } {
+    const total = { bytes: 0, inodes: 0 };
+    const walk = (node: Inode): void => {
+      total.inodes++;
+      if (node instanceof TmpfsFile) total.bytes += node.size;
+      if (!(node instanceof TmpfsDir)) return;
+      for (const e of node.readdir()) {
+        const child = node.lookup(e.name);
+        if (child) walk(child);
+      }
+    };
+    walk(this.root);
+    return total;
+  }
+
   statfs(): StatFs {
     return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255 };
   }
