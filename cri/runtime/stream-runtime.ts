@@ -43,18 +43,32 @@ function firstSize(next: Promise<IteratorResult<TerminalSize>>): Promise<Termina
   return Promise.race([next.then((n) => (n.done ? undefined : n.value)), timeout]);
 }
 
-export class SandboxStreams implements StreamRuntime {
-  constructor(private readonly containers: Containers) {}
-
-  async exec(containerId: string, cmd: string[], io: StreamIO): Promise<{ exitCode: number }> {
-    const pairs: Array<[number, number]> = [];
-    const fds: PassedFd[] = [];
-    const pair = (name: PassedFd['name']): number => {
+/**
+ * Socket pairs whose far ends go to the Sentry: `pair(name)` returns our
+ * end; after the request, `sent()` closes our copies of the far ends, and
+ * `failed()` our ends too.
+ */
+function socketPairs(): { fds: PassedFd[]; pair: (name: PassedFd['name']) => number; sent: () => void; failed: () => void } {
+  const pairs: Array<[number, number]> = [];
+  const fds: PassedFd[] = [];
+  return {
+    fds,
+    pair: (name) => {
       const p = socketPair();
       pairs.push(p);
       fds.push({ name, fd: p[1] });
       return p[0];
-    };
+    },
+    sent: () => pairs.forEach(([, theirs]) => closeFd(theirs)),
+    failed: () => pairs.forEach(([ours]) => closeFd(ours)),
+  };
+}
+
+export class SandboxStreams implements StreamRuntime {
+  constructor(private readonly containers: Containers) {}
+
+  async exec(containerId: string, cmd: string[], io: StreamIO): Promise<{ exitCode: number }> {
+    const { fds, pair, sent, failed } = socketPairs();
     // A terminal always needs its input end, even when the client sends nothing.
     const stdin = io.stdin || io.tty ? pair('stdin') : undefined;
     const stdout = pair('stdout');
@@ -68,10 +82,10 @@ export class SandboxStreams implements StreamRuntime {
     try {
       run = await this.containers.startExec(containerId, cmd, io.tty, fds, first && { rows: first.height, cols: first.width });
     } catch (e) {
-      for (const [ours] of pairs) closeFd(ours);
+      failed();
       throw e;
     } finally {
-      for (const [, theirs] of pairs) closeFd(theirs);
+      sent();
     }
     if (stdin !== undefined) {
       if (io.stdin) pumpIn(io.stdin, stdin);
@@ -100,24 +114,17 @@ export class SandboxStreams implements StreamRuntime {
    * or the client goes.
    */
   async attach(containerId: string, io: StreamIO): Promise<void> {
-    const pairs: Array<[number, number]> = [];
-    const fds: PassedFd[] = [];
-    const pair = (name: PassedFd['name']): number => {
-      const p = socketPair();
-      pairs.push(p);
-      fds.push({ name, fd: p[1] });
-      return p[0];
-    };
+    const { fds, pair, sent, failed } = socketPairs();
     const stdout = io.stdout ? pair('stdout') : undefined;
     const stderr = io.stderr ? pair('stderr') : undefined;
     let c;
     try {
       c = await this.containers.attach(containerId, fds);
     } catch (e) {
-      for (const [ours] of pairs) closeFd(ours);
+      failed();
       throw e;
     } finally {
-      for (const [, theirs] of pairs) closeFd(theirs);
+      sent();
     }
     const id = c.id;
     const stdinFd = this.containers.stdin.get(id);
