@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { crictl, cniConflist, CriServer, PushedRegistry, startCriServer, withPushedImages } from './harness';
+import { crictl, cniConflist, CriServer, PushedRegistry, run, startCriServer, withPushedImages } from './harness';
 import { crictlPath } from './tools';
 import { freshDir } from '../syscalls/harness';
 
@@ -24,6 +24,7 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
   let dir: string;
   let podId = '';
   let ctrId = '';
+  const bridge = `tsvcri${process.pid % 200}`;
 
   async function ok(args: string[], input?: string): Promise<string> {
     const r = await crictl(cri, args, { input });
@@ -51,7 +52,7 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     const netDir = path.join(dir, 'net.d');
     fs.mkdirSync(netDir);
     const slot = process.pid % 200;
-    fs.writeFileSync(path.join(netDir, '10-tsvisor.conflist'), cniConflist('tsvisor-e2e', `tsvcri${slot}`, `10.235.${slot}.0/24`, path.join(dir, 'ipam')));
+    fs.writeFileSync(path.join(netDir, '10-tsvisor.conflist'), cniConflist('tsvisor-e2e', bridge, `10.235.${slot}.0/24`, path.join(dir, 'ipam')));
     reg = await withPushedImages();
     cri = await startCriServer({ args: ['--cni-conf-dir', netDir, '--insecure-registries', reg.host] });
   });
@@ -60,6 +61,7 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     if (podId) await crictl(cri, ['rmp', '-f', podId]);
     await cri?.stop();
     await reg?.stop();
+    await run('ip', ['link', 'delete', bridge]); // CNI leaves its bridge after the last pod
   });
 
   it('pulls an image from the local registry and reports it', async () => {
