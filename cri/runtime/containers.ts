@@ -231,6 +231,7 @@ export class Containers {
         fds.push({ name: 'stdin', fd: theirs });
         this.stdin.set(c.id, ours);
       }
+      const startedAt = nowNs();
       await sentry.request(
         {
           op: 'start', container: c.id, rootReadOnly: sc?.readonly_rootfs ?? false, tty: c.config.tty,
@@ -241,11 +242,12 @@ export class Containers {
         },
         fds,
       );
-      this.store.update(c.id, (r) => {
-        r.state = 'running';
-        r.startedAt = nowNs();
+      // A program that exits at once has its exit event in the same read as this reply, handled first: keep it.
+      const r = this.store.update(c.id, (r) => {
+        if (r.state === 'created') r.state = 'running';
+        r.startedAt = startedAt;
       });
-      this.onEvent(this.store.records.get(c.id)!, 1 /* CONTAINER_STARTED_EVENT */);
+      this.onEvent(r, 1 /* CONTAINER_STARTED_EVENT */);
     } catch (e) {
       const msg = (e as Error).message;
       this.markExited(c.id, 'StartError', msg, e instanceof SentryRequestError && e.code !== undefined ? e.code : 128);

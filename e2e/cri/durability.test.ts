@@ -223,6 +223,19 @@ describe('tsvisor cri durability (kill -9 of the server, of a pod Sentry)', func
     assertNothingLeft(info);
   });
 
+  it('containers that exit at once are EXITED with their code', async () => {
+    const podJson = podConfig('quick');
+    const podId = (await ok(['runp', '--runtime', 'gvisor', podJson])).trim();
+    const ids = await Promise.all([...Array(8).keys()].map((i) => runContainer(podId, podJson, `quick${i}`, `exit ${i + 1}`)));
+    for (const [i, id] of ids.entries()) {
+      const st = await waitFor(`quick${i} to exit`, async () => {
+        const s = await ctrStatus(id);
+        return s.state === 'CONTAINER_EXITED' ? s : undefined;
+      });
+      assert.equal(st.exitCode, i + 1);
+    }
+  });
+
   it('a second restart with nothing running and a stopped pod keeps it NOTREADY; rmp works', async () => {
     const podJson = podConfig('stopped');
     const podId = (await ok(['runp', '--runtime', 'gvisor', podJson])).trim();
