@@ -16,6 +16,8 @@ export interface TcpConfig {
   readonly finTimeoutMs: number;
   /** Delayed ACK timeout (Linux TCP_DELACK_MIN: 40 ms; RFC 9293 allows up to 500 ms). */
   readonly delayedAckMs: number;
+  /** Tail loss probes (RFC 8985 7) on SACK connections. */
+  readonly tailLossProbe: boolean;
   /** Probe interval cap for a zero window. */
   readonly persistMaxMs: number;
   /**
@@ -40,6 +42,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   timeWaitMs: TCP_TIMEWAIT_MS,
   finTimeoutMs: TCP_FIN_TIMEOUT_MS,
   delayedAckMs: 40,
+  tailLossProbe: true,
   persistMaxMs: 60_000,
   rcvBuf: 256 * 1024,
   sndBuf: 256 * 1024,

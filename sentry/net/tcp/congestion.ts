@@ -47,9 +47,14 @@ export class NewReno {
     return this.cwnd + (this.inRecovery ? 0 : Math.min(this.dupAcks, DUPACK_THRESHOLD - 1) * this.mss);
   }
 
-  /** Whether a loss at SND.UNA = `una` may start a recovery (RFC 6582 3.2 step 2, RFC 6675 5 step 1). */
+  /**
+   * Whether a loss at SND.UNA = `una` may start a recovery. Without SACK,
+   * not for losses of the window a recovery or timeout already handled (RFC
+   * 6582 3.2 step 2). With SACK the scoreboard names real holes, so after a
+   * timeout a new loss need not wait for another one.
+   */
   canRecover(una: number): boolean {
-    return !this.inRecovery && seqGT(una, this.recover);
+    return !this.inRecovery && (this.sack || seqGT(una, this.recover));
   }
 
   /** Enters loss recovery with `flight` outstanding and `highest` sent. */

@@ -54,6 +54,9 @@ const RECEIVING = new Set([TcpState.ESTABLISHED, TcpState.FIN_WAIT_1, TcpState.F
 
 /** IPv4 + TCP headers without options: MSS = MTU - 40. */
 const IP_TCP_HEADERS = 40;
+/** RFC 8985 7.2: the delayed-ACK allowance for a single segment in flight, and a floor for the probe timeout. */
+const TLP_WORST_DELACK_MS = 200;
+const TLP_MIN_MS = 10;
 /** TCP_MAXSEG bounds (Linux: TCP_MIN_MSS 88, MAX_TCP_WINDOW). */
 const MIN_MSS = 88;
 const MAX_MSS = 32767;
@@ -113,6 +116,10 @@ export class TcpEndpoint {
   /** What the peer SACKed, and the highest byte retransmitted in this recovery (RFC 6675 HighRxt). */
   private readonly sb = new Scoreboard();
   private highRxt = 0;
+  /** Retransmissions of this recovery and SND.MAX when each went out, to notice lost retransmissions. */
+  private rxtMarks: { start: number; mark: number }[] = [];
+  /** SND.MAX when the outstanding tail loss probe went out (RFC 8985 TLP). */
+  private tlpHigh?: number;
   private cc: NewReno;
   private readonly rtt: RttEstimator;
   private rttSeq?: number;
@@ -667,6 +674,8 @@ export class TcpEndpoint {
     }
     if (this.sackOk && seqGT(this.sndMax, this.sndUna)) {
       if (seg.options.sackBlocks) this.sb.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
+      const highest = this.sb.highest;
+      if (this.tlpHigh !== undefined && highest !== undefined && seqGE(highest, this.tlpHigh)) this.sb.lostBelow = highest;
       if (this.cc.canRecover(this.sndUna) && this.sb.isLost(this.sndUna, this.mss)) {
         this.cc.enterRecovery(seqDiff(this.sndMax, this.sndUna), this.sndMax);
         this.startRecovery();
@@ -717,6 +726,7 @@ export class TcpEndpoint {
     if (seqLT(this.sndNxt, ack)) this.sndNxt = ack;
     if (seqLT(this.highRxt, ack)) this.highRxt = ack;
     this.sb.ack(ack);
+    if (this.tlpHigh !== undefined && seqGE(ack, this.tlpHigh)) this.tlpHigh = undefined;
     if (this.rttSeq !== undefined && seqGE(ack, this.rttSeq)) {
       this.rtt.sample(this.stack.clock.now() - this.rttStart);
       this.rttSeq = undefined;
@@ -867,11 +877,31 @@ export class TcpEndpoint {
   /** Fast retransmit: the first segment now; with SACK, RFC 6675 recovery continues from HighRxt. */
   private startRecovery(): void {
     this.stack.stats.inc('tcp.fast_retransmits');
+    this.rxtMarks = [{ start: this.sndUna, mark: this.sndMax }];
     this.highRxt = seqAdd(this.sndUna, this.retransmitAt(this.sndUna, this.mss));
+  }
+
+  /**
+   * A retransmission is lost again when the peer SACKs data sent well after
+   * it (three segments' worth) while the hole stays open: send it again
+   * instead of waiting for the timeout (the idea of RACK, RFC 8985, in
+   * sequence space).
+   */
+  private detectLostRetransmits(): void {
+    const highest = this.sb.highest;
+    if (highest === undefined) return;
+    this.rxtMarks = this.rxtMarks.filter((m) => {
+      if (seqLT(m.start, this.sndUna) || this.sb.covers(m.start)) return false;
+      if (!seqGT(highest, seqAdd(m.mark, 2 * this.mss))) return true;
+      if (seqLT(m.start, this.highRxt)) this.highRxt = m.start;
+      this.stack.stats.inc('tcp.lost_retransmits');
+      return false;
+    });
   }
 
   /** RFC 6675 5 step (C): while the pipe leaves room for a segment, retransmit lost holes, then send new data. */
   private sackSend(): void {
+    this.detectLostRetransmits();
     let pipe = this.sb.pipe(this.sndUna, this.sndMax, this.highRxt, this.mss);
     while (this.cc.cwnd - pipe >= this.mss) {
       const from = seqGT(this.highRxt, this.sndUna) ? this.highRxt : this.sndUna;
@@ -879,6 +909,7 @@ export class TcpEndpoint {
       if (hole) {
         const n = this.retransmitAt(hole.start, Math.min(this.mss, seqDiff(hole.end, hole.start)));
         if (n === 0) break;
+        this.rxtMarks.push({ start: hole.start, mark: this.sndMax });
         this.highRxt = seqAdd(hole.start, n);
         pipe += n;
         continue;
@@ -998,12 +1029,48 @@ export class TcpEndpoint {
 
   // ------------------------------------------------------------- timers
 
+  /** Arms the retransmission timer, or the tail loss probe when that comes first. */
   private restartRtx(): void {
     this.cancelTimer('rtxTimer');
-    this.rtxTimer = this.stack.clock.setTimer(this.rtt.rto, () => {
+    const pto = this.probeTimeout();
+    this.rtxTimer = this.stack.clock.setTimer(pto ?? this.rtt.rto, () => {
       this.rtxTimer = undefined;
-      this.onRetransmitTimeout();
+      if (pto !== undefined) this.onProbeTimeout();
+      else this.onRetransmitTimeout();
     });
+  }
+
+  /**
+   * RFC 8985 7.2: with SACK, outside recovery and with no probe outstanding,
+   * probe after 2*SRTT (plus a worst-case delayed ACK when one segment is in
+   * flight) if that is sooner than the RTO. The probe's ACK (with SACK
+   * blocks) turns a tail loss into a fast recovery instead of a timeout.
+   */
+  private probeTimeout(): number | undefined {
+    const srtt = this.rtt.smoothed;
+    if (!this.stack.tcpConfig.tailLossProbe || !this.sackOk || srtt === undefined || this.tlpHigh !== undefined || this.cc.recovering) return undefined;
+    if (!SENDING.has(this.state) || this.retries > 0) return undefined;
+    const flight = seqDiff(this.sndMax, this.sndUna);
+    const pto = Math.max(2 * srtt + (flight <= this.mss ? TLP_WORST_DELACK_MS : 0), TLP_MIN_MS);
+    return pto < this.rtt.rto ? pto : undefined;
+  }
+
+  /** Sends the probe: a new segment if the windows allow, else the last one again (RFC 8985 7.3). */
+  private onProbeTimeout(): void {
+    this.stack.stats.inc('tcp.loss_probes');
+    this.tlpHigh = this.sndMax;
+    const dataEnd = seqAdd(this.sndUna, this.sndq.length);
+    const unsent = seqDiff(dataEnd, this.sndNxt);
+    const room = this.sndWnd - seqDiff(this.sndNxt, this.sndUna);
+    if (unsent > 0 && room > 0 && this.sndNxt === this.sndMax) {
+      const len = Math.min(unsent, this.mss, room);
+      this.sendData(this.sndNxt, len, this.finQueued && len === unsent);
+    } else {
+      const last = this.finSeq !== undefined && this.sndMax === seqAdd(this.finSeq, 1) ? this.finSeq : this.sndMax;
+      const len = Math.min(this.mss, seqDiff(last, this.sndUna));
+      this.retransmitAt(seqAdd(last, -len), this.mss);
+    }
+    this.restartRtx();
   }
 
   private onRetransmitTimeout(): void {

@@ -56,4 +56,29 @@ describe('sentry/net TCP SACK', () => {
     assert.ok(transfer(p, client, server, data).received.equals(data));
     assert.equal(p.a.stats.get('tcp.timeouts'), 0, 'partial ACKs retransmit each hole (RFC 6582)');
   });
+
+  it('lost last segments are recovered through a tail loss probe after 2*SRTT, not the RTO', () => {
+    const p = stackPair({ conditions: { delayMs: 5 } });
+    const { client, server } = connectPair(p);
+    client.write(Buffer.from('warm up the RTT estimate'));
+    p.clock.advance(100);
+    server.read(100);
+    const seen = new Map<number, number>();
+    const log = capture(p, (f, from) => {
+      const t = tcpOf(f);
+      if (from !== 'a' || !t || t.payload.length === 0) return false;
+      seen.set(t.seq, (seen.get(t.seq) ?? 0) + 1);
+      // The first transmissions of the 9th and 10th segments are lost.
+      return seen.get(t.seq) === 1 && seen.size >= 9;
+    });
+    const t0 = p.clock.now();
+    client.write(pattern(10 * 1460));
+    p.clock.runUntil(() => server.inQueue === 10 * 1460, t0 + 1000);
+    assert.equal(server.inQueue, 10 * 1460);
+    assert.ok(p.clock.now() - t0 < 100, `done in ${p.clock.now() - t0} ms, well before the 200 ms RTO`);
+    assert.equal(p.a.stats.get('tcp.loss_probes'), 1);
+    assert.equal(p.a.stats.get('tcp.timeouts'), 0);
+    const sent = log.filter((c) => c.from === 'a' && (tcpOf(c.frame)?.payload.length ?? 0) > 0);
+    assert.equal(sent.length, 12, 'ten segments, the probe (the 10th again) and the 9th retransmitted');
+  });
 });

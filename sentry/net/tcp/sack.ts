@@ -13,6 +13,12 @@ export const DUP_THRESH = 3;
 export class Scoreboard {
   /** Sorted, disjoint, above SND.UNA. */
   private ranges: SeqRange[] = [];
+  /**
+   * Every unSACKed byte below this is lost: set when a tail loss probe is
+   * SACKed, since everything still missing was sent before it (RFC 8985's
+   * time-based reasoning, for the tail).
+   */
+  lostBelow?: number;
 
   get empty(): boolean {
     return this.ranges.length === 0;
@@ -25,6 +31,7 @@ export class Scoreboard {
 
   clear(): void {
     this.ranges = [];
+    this.lostBelow = undefined;
   }
 
   /** Merges the blocks of one ACK, ignoring any outside (una, max]; returns whether something new was SACKed. */
@@ -41,6 +48,7 @@ export class Scoreboard {
   /** Forgets everything below the new SND.UNA. */
   ack(una: number): void {
     while (this.ranges.length && seqGE(una, this.ranges[0].end)) this.ranges.shift();
+    if (this.lostBelow !== undefined && seqGE(una, this.lostBelow)) this.lostBelow = undefined;
     if (this.ranges.length && seqLT(this.ranges[0].start, una)) this.ranges[0] = { start: una, end: this.ranges[0].end };
   }
 
@@ -56,6 +64,7 @@ export class Scoreboard {
 
   /** RFC 6675 IsLost: DupThresh discontiguous blocks, or more than (DupThresh-1)*MSS bytes, SACKed above `seq`. */
   isLost(seq: number, mss: number): boolean {
+    if (this.lostBelow !== undefined && seqLT(seq, this.lostBelow)) return true;
     let bytes = 0;
     let blocks = 0;
     for (const r of this.ranges) {

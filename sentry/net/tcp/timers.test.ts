@@ -8,6 +8,8 @@ import { RttEstimator } from './rto';
 const tcpOf = (f: Buffer) => decode(f).tcp;
 /** RFC 6298's own numbers: 1 s initial and minimum, 60 s cap, 1 ms granularity. */
 const RFC_RTO = { initialMs: 1000, minMs: 1000, maxMs: 60_000, granularityMs: 1 };
+/** Timer tests watch the RTO alone: no tail loss probes before it. */
+const RTO_ONLY = { rto: RFC_RTO, tailLossProbe: false };
 
 describe('sentry/net TCP timers', () => {
   it('RttEstimator follows RFC 6298 2.2-2.3 and 5.5-5.7', () => {
@@ -37,7 +39,7 @@ describe('sentry/net TCP timers', () => {
   });
 
   it('SYN retransmissions back off 1, 2, 4 ... s and connect fails with ETIMEDOUT after tcp_syn_retries', () => {
-    const p = stackPair({ stack: { tcp: { rto: RFC_RTO } } });
+    const p = stackPair({ stack: { tcp: RTO_ONLY } });
     const log = capture(p, (f, from) => from === 'b' && tcpOf(f) !== undefined); // the peer's TCP answers are lost
     const c = p.a.tcpSocket();
     const t0 = p.clock.now();
@@ -54,7 +56,7 @@ describe('sentry/net TCP timers', () => {
   });
 
   it('data retransmissions: RTO from the measured RTT, doubled per timeout, reset by a new ACK', () => {
-    const p = stackPair({ stack: { tcp: { rto: { ...RFC_RTO, minMs: 100 } } }, conditions: { delayMs: 50 } });
+    const p = stackPair({ stack: { tcp: { ...RTO_ONLY, rto: { ...RFC_RTO, minMs: 100 } } }, conditions: { delayMs: 50 } });
     warmArp(p);
     const { client, server } = connectPair(p);
     // The handshake samples 100 ms (SRTT 100, RTTVAR 50). The exchange below samples 100 ms
@@ -78,7 +80,7 @@ describe('sentry/net TCP timers', () => {
   });
 
   it('gives up after tcp_retries2 with ETIMEDOUT', () => {
-    const p = stackPair({ stack: { tcp: { dataRetries: 3, rto: RFC_RTO } } });
+    const p = stackPair({ stack: { tcp: { ...RTO_ONLY, dataRetries: 3 } } });
     const { client } = connectPair(p);
     capture(p, () => true);
     client.write(Buffer.from('lost'));
@@ -88,7 +90,7 @@ describe('sentry/net TCP timers', () => {
   });
 
   it('zero window: the sender probes with backoff and resumes when the reader drains', () => {
-    const p = stackPair({ stack: { tcp: { rto: RFC_RTO } } });
+    const p = stackPair({ stack: { tcp: RTO_ONLY } });
     const { client, server } = connectPair(p);
     server.setRcvBuf(8192); // 16 KiB
     const log = capture(p);
