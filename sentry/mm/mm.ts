@@ -56,6 +56,11 @@ const KNOWN_ADVICE: ReadonlySet<number> = new Set(Object.values(MADV));
  * reaches the host. File mappings are private copies read through the
  * FileDescription (the Sentry never maps host files).
  */
+/** MAP_SHARED|MAP_ANONYMOUS: the host mapping is shared too, so forked processes share the pages. */
+function sharedAnon(v: Vma): boolean {
+  return v.shared && v.backing.kind === 'anon';
+}
+
 export class MemoryManager {
   readonly vmas = new VmaSet();
   /** Top of the mapped main stack; the mmap area grows down from mmapBase. */
@@ -195,7 +200,7 @@ export class MemoryManager {
     const len = v.end - v.start;
     this.vmas.remove(v.start, v.end);
     const writable = fill !== undefined ? PROT.READ | PROT.WRITE : v.prot;
-    this.as.mapAnonymous(v.start, len, writable);
+    this.as.mapAnonymous(v.start, len, writable, sharedAnon(v));
     this.vmas.insert(v);
     if (fill === undefined) return;
     try {
@@ -298,7 +303,7 @@ export class MemoryManager {
     const oldEnd = oldAddr + oldSize;
     const newEnd = oldAddr + newSize;
     if (oldEnd === v.end && newEnd <= this.taskSize && this.vmas.isFree(oldEnd, newEnd)) {
-      this.as.mapAnonymous(oldEnd, newEnd - oldEnd, v.prot);
+      this.as.mapAnonymous(oldEnd, newEnd - oldEnd, v.prot, sharedAnon(v));
       this.vmas.insert({ ...v, start: oldEnd, end: newEnd });
       return oldAddr;
     }
@@ -370,8 +375,10 @@ export class MemoryManager {
   }
 
   /**
-   * madvise(2). MADV_DONTNEED (and MADV_REMOVE on MAP_SHARED anonymous
-   * memory) re-zeroes anonymous pages. Not supported: dropping the private
+   * madvise(2). MADV_DONTNEED re-zeroes private anonymous pages (shared
+   * ones keep their contents, as Linux's shared memory object does);
+   * MADV_REMOVE on MAP_SHARED anonymous memory zeroes this mapping only
+   * (copies in forked processes keep theirs). Not supported: dropping the private
    * copy of a file mapping (its contents are kept). Other known advice is a
    * hint and accepted; a hole in the range gives ENOMEM as in Linux.
    */
@@ -386,7 +393,7 @@ export class MemoryManager {
     if (advice === MADV.FREE && areas.some((v) => v.backing.kind === 'file' || v.shared)) fail('EINVAL', 'MADV_FREE needs private anonymous memory');
     if (advice === MADV.DONTNEED || advice === MADV.DONTNEED_LOCKED || advice === MADV.REMOVE) {
       for (const v of areas) {
-        if (v.backing.kind === 'file') continue;
+        if (v.backing.kind === 'file' || (sharedAnon(v) && advice !== MADV.REMOVE)) continue;
         const s = Math.max(v.start, addr);
         const e = Math.min(v.end, end);
         this.as.mapAnonymous(s, e - s, v.prot);

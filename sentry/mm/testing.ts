@@ -23,8 +23,8 @@ export class FakeMemory implements AddressSpace, MemoryIO {
     return Array.from({ length: len / PAGE_SIZE }, (_, i) => addr / PAGE_SIZE + i);
   }
 
-  mapAnonymous(addr: number, len: number, prot: number): void {
-    this.calls.push(`map ${addr.toString(16)} ${len.toString(16)} ${prot}`);
+  mapAnonymous(addr: number, len: number, prot: number, shared = false): void {
+    this.calls.push(`map ${addr.toString(16)} ${len.toString(16)} ${prot}${shared ? ' shared' : ''}`);
     for (const p of this.range(addr, len)) this.pages.set(p, { prot });
   }
 

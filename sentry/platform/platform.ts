@@ -18,7 +18,8 @@ export interface MemoryIO {
  */
 export interface AddressSpace {
   /** MAP_FIXED|MAP_PRIVATE|MAP_ANONYMOUS of [addr, addr+len) with prot. */
-  mapAnonymous(addr: number, len: number, prot: number): void;
+  /** Fresh zeroed memory; `shared` (MAP_SHARED) pages stay shared with the copies fork makes. */
+  mapAnonymous(addr: number, len: number, prot: number, shared?: boolean): void;
   unmap(addr: number, len: number): void;
   protect(addr: number, len: number, prot: number): void;
   /** Moves/resizes a mapping to newAddr (MREMAP_MAYMOVE|MREMAP_FIXED). */

@@ -23,7 +23,7 @@ function brk(t: Task, a: SyscallArgs): number {
  * mmap(2): anonymous and file mappings with Linux's placement and checks.
  * File mappings are private copies read through the file (MAP_SHARED only
  * read-only: such a mapping can never become writable); MAP_SHARED
- * anonymous memory is private until fork exists; MAP_HUGETLB is ENOMEM (no
+ * anonymous memory is shared with forked children; MAP_HUGETLB is ENOMEM (no
  * huge pages); writable MAP_SHARED file mappings are ENODEV.
  */
 function mmap(t: Task, a: SyscallArgs): number {
@@ -95,7 +95,7 @@ function munlockall(): number {
 
 export const mmSyscalls: FamilyRows = {
   brk: supported(brk),
-  mmap: partial(mmap, 'file mappings are private copies; writable MAP_SHARED files ENODEV; MAP_SHARED|MAP_ANONYMOUS not shared across fork; MAP_HUGETLB ENOMEM'),
+  mmap: partial(mmap, 'file mappings are private copies; writable MAP_SHARED files ENODEV; MAP_HUGETLB ENOMEM'),
   munmap: supported(munmap),
   mprotect: partial(mprotect, 'a range with a hole changes nothing (ENOMEM)'),
   mremap: partial(mremap, 'old_len 0 EINVAL; growing file-backed mappings ENOMEM'),

@@ -22,6 +22,7 @@ import { isRoot, SANDBOX_GID, SANDBOX_UID } from '../host/privileges';
 
 /** Linux's TASK_SIZE on x86_64 (47-bit user address space). */
 const HOST_TASK_SIZE = 0x7fff_ffff_f000;
+const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;
 const MAP_FIXED = 0x10;
 const MAP_ANONYMOUS = 0x20;
@@ -313,8 +314,8 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   }
 
   // AddressSpace
-  mapAnonymous(addr: number, len: number, prot: number): void {
-    this.injectChecked(SYS.mmap, addr, len, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+  mapAnonymous(addr: number, len: number, prot: number, shared = false): void {
+    this.injectChecked(SYS.mmap, addr, len, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
   }
   unmap(addr: number, len: number): void {
     this.injectChecked(SYS.munmap, addr, len);
