@@ -59,7 +59,7 @@ export function mirror(src: string, dst: string): number {
       changed++;
     }
   } else if (st.isFile()) {
-    if (cur === undefined || cur.size !== st.size || Math.trunc(cur.mtimeMs) !== Math.trunc(st.mtimeMs) || (cur.mode & 0o7777) !== (st.mode & 0o7777)) {
+    if (cur === undefined || cur.size !== st.size || Math.abs(cur.mtimeMs - st.mtimeMs) >= 1 || (cur.mode & 0o7777) !== (st.mode & 0o7777)) {
       // Written beside and renamed: a running tsvisor never sees half a file.
       const tmp = `${dst}.tsvisor-new`;
       fs.copyFileSync(src, tmp);

@@ -101,6 +101,7 @@ echo $! >"$1"
 `;
 
 const STOP_GRACE_MS = 30_000;
+const EXEC_WAIT_MS = 10_000;
 
 export class ProcessService implements NodeService {
   readonly kind = 'process';
@@ -138,7 +139,11 @@ export class ProcessService implements NodeService {
       await this.stop();
     }
     await runOk(this.host, ['/bin/sh', '-c', START_SCRIPT, 'tsvisor-start', this.pidFile, this.logFile, nodeBinary(this.spec), tsvisorBin(this.spec), this.spec.configFile]);
-    if (this.runningPid() === null) throw new HostError(`tsvisor cri did not start; see ${this.logFile} on the node`);
+    // The pidfile names setsid, which becomes bin/tsvisor, which becomes node: wait for the last exec.
+    for (const deadline = Date.now() + EXEC_WAIT_MS; this.runningPid() === null; ) {
+      if (Date.now() > deadline) throw new HostError(`tsvisor cri did not start; see ${this.logFile} on the node`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   private async stop(): Promise<void> {
