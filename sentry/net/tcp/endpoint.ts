@@ -1173,8 +1173,24 @@ export class TcpEndpoint {
     this.armKeepalive();
   }
 
+  /**
+   * A new SYN for a connection in TIME_WAIT may start a new incarnation if
+   * its sequence number is past the old one's (RFC 9293 3.6.1 note, as Linux
+   * without timestamps); the TIME_WAIT state then ends at once.
+   */
+  yieldsToSyn(seg: TcpSegment): boolean {
+    if (this.state !== TcpState.TIME_WAIT || (seg.flags & (TCP_FLAG.SYN | TCP_FLAG.ACK | TCP_FLAG.RST)) !== TCP_FLAG.SYN) return false;
+    if (!seqGT(seg.seq, this.rcvNxt)) return false;
+    this.toClosed();
+    return true;
+  }
+
   private enterTimeWait(): void {
     this.state = TcpState.TIME_WAIT;
+    // Only the receive queue still matters (the application may read it).
+    this.sndq.clear();
+    this.ooo.clear();
+    this.sb.clear();
     for (const t of ['rtxTimer', 'persistTimer', 'keepTimer', 'delackTimer'] as const) this.cancelTimer(t);
     this.cancelTimer('closeTimer');
     this.closeTimer = this.stack.clock.setTimer(this.stack.tcpConfig.timeWaitMs, () => {

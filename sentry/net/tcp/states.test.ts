@@ -238,4 +238,34 @@ describe('sentry/net TCP state machine', () => {
     assert.equal(n1 + n2, 8);
     assert.ok(n1 > 0 && n2 > 0, `connections spread over the group (${n1}/${n2})`);
   });
+
+  it('a SYN beyond the old sequence space ends TIME_WAIT and opens a new connection; an older one gets an ACK', () => {
+    const p = stackPair();
+    const { client, server, listener } = connectPair(p, 80);
+    const log = capture(p);
+    server.close(); // the server closes first and ends in TIME_WAIT
+    p.clock.advance(10);
+    client.close();
+    p.clock.advance(10);
+    assert.equal(server.state, TcpState.TIME_WAIT);
+    const clientFin = log.find((c) => c.from === 'a' && (tcpOf(c.frame)?.flags ?? 0) & TCP_FLAG.FIN);
+    assert.ok(clientFin);
+    const rcvNxt = seqAdd(tcpOf(clientFin.frame)?.seq ?? 0, 1);
+    const spec = { srcMac: p.wire.a.mac, dstMac: p.wire.b.mac, src: A_ADDR, dst: B_ADDR };
+    const sport = client.localAddress().port || (tcpOf(clientFin.frame)?.srcPort as number);
+    const syn = (seq: number) => tcpFrame(spec, { srcPort: sport, dstPort: 80, seq, ack: 0, flags: TCP_FLAG.SYN, window: 65535 });
+    // Keep a's stack out of it (it would answer the challenge ACK with an RST that ends TIME_WAIT, as Linux).
+    const answers = capture(p, (f, from) => from === 'b');
+    log.length = 0;
+    p.b.input(syn(seqAdd(rcvNxt, -100_000)));
+    p.clock.advance(5);
+    assert.deepEqual(answers.map((c) => tcpOf(c.frame)?.flags), [TCP_FLAG.ACK], 'old SYN: challenge ACK');
+    assert.equal(server.state, TcpState.TIME_WAIT);
+    answers.length = 0;
+    p.b.input(syn(seqAdd(rcvNxt, 100_000)));
+    p.clock.advance(5);
+    assert.equal(server.state, TcpState.CLOSED);
+    assert.deepEqual(answers.map((c) => tcpOf(c.frame)?.flags), [TCP_FLAG.SYN | TCP_FLAG.ACK], 'new SYN: SYN-ACK from the listener');
+    void listener;
+  });
 });

@@ -63,7 +63,7 @@ export class TcpTable {
     if (isMulticastOrBroadcast(h.dst) || isMulticastOrBroadcast(h.src) || seg.srcPort === 0 || seg.dstPort === 0) return this.stack.stats.inc('tcp.bad_address');
     this.stack.stats.inc('tcp.segments_in');
     const conn = this.conns.get(key(h.dst, seg.dstPort, h.src, seg.srcPort));
-    if (conn) return conn.onSegment(seg);
+    if (conn && !conn.yieldsToSyn(seg)) return conn.onSegment(seg);
     const listener = this.findListener(h, seg);
     if (listener) return this.listenInput(listener, h, seg);
     this.stack.stats.inc('tcp.no_socket');
