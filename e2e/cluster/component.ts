@@ -9,8 +9,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { constants } from 'node:os';
-import type { ToolResult } from '../cri/harness';
+import { run, type ToolResult } from '../cri/harness';
 import { kill } from '../images/registry';
 
 export class Component {
@@ -93,29 +92,5 @@ export function get(url: string, tls: TlsClient = {}): Promise<{ status: number;
  * is not an error). Killed after `timeoutSec` (code 124).
  */
 export function exec(argv: string[], o: { input?: string; timeoutSec?: number } = {}): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (c: Buffer) => out.push(c));
-    child.stderr?.on('data', (c: Buffer) => err.push(c));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, (o.timeoutSec ?? 180) * 1000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const status = timedOut ? 124 : code ?? 128 + (signal !== null ? constants.signals[signal] : 0);
-      resolve({ code: status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-    if (child.stdin !== null) {
-      child.stdin.on('error', () => undefined); // EPIPE: it exited without reading; its exit status tells
-      child.stdin.end(o.input);
-    }
-  });
+  return run(argv[0], argv.slice(1), { input: o.input, timeoutSec: o.timeoutSec ?? 180 });
 }

@@ -325,7 +325,8 @@ export interface ToolOptions {
 /** Runs a command without blocking the event loop (in-process servers, e.g. the token server, keep answering). */
 export function run(bin: string, args: string[], o: ToolOptions = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(bin, args, { env: o.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Without input, stdin is /dev/null: writing an empty stdin to a command that exits at once can fail with EPIPE.
+    const child: ChildProcess = spawn(bin, args, { env: o.env ?? process.env, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (c: Buffer) => out.push(c));
@@ -347,7 +348,10 @@ export function run(bin: string, args: string[], o: ToolOptions = {}): Promise<T
         stderr: Buffer.concat(err).toString(),
       });
     });
-    child.stdin?.end(o.input ?? '');
+    if (child.stdin !== null) {
+      child.stdin.on('error', () => undefined); // EPIPE: it exited without reading; its exit status tells
+      child.stdin.end(o.input);
+    }
   });
 }
 
