@@ -14,11 +14,22 @@ export interface Clock {
   setTimer(delayMs: number, fn: () => void): Timer;
 }
 
-/** Node's monotonic clock and timers. */
+/**
+ * Node's monotonic clock and timers. A zero delay uses setImmediate (a
+ * setTimeout is at least 1 ms, which would slow every loopback hop), and
+ * timers are unref'd: protocol timers (TIME_WAIT, keepalive) must not keep
+ * a process alive on their own.
+ */
 export const realClock: Clock = {
   now: () => performance.now(),
   setTimer(delayMs, fn) {
+    if (delayMs <= 0) {
+      const i = setImmediate(fn);
+      i.unref();
+      return { cancel: () => clearImmediate(i) };
+    }
     const t = setTimeout(fn, delayMs);
+    t.unref();
     return { cancel: () => clearTimeout(t) };
   },
 };

@@ -81,4 +81,22 @@ describe('sentry/net TCP', () => {
     assert.ok(p.b.stats.get('tcp.out_of_order') > 0);
     console.log(`      20 MB: ${ms} simulated ms, ${Date.now() - t0} real ms, stats`, JSON.stringify(p.a.stats.snapshot()));
   });
+
+  it('loopback: 127.0.0.1 and our own address carry TCP inside one stack, never on the wire', () => {
+    const p = stackPair();
+    for (const addr of [0x7f000001, B_ADDR]) {
+      const l = p.b.tcpSocket();
+      l.bind({ addr: 0, port: 0 });
+      l.listen(4);
+      const port = l.localAddress().port;
+      const c = p.b.tcpSocket();
+      assert.equal(errnoOf(() => c.connect({ addr, port })), 'EINPROGRESS');
+      const s = until(p, () => l.accept());
+      assert.equal(s.remoteAddress().addr, addr, 'the source is the destination address');
+      const data = pattern(3 << 20, addr);
+      assert.ok(transfer(p, c, s, data).received.equals(data));
+      l.close();
+    }
+    assert.equal(p.wire.sent.b, 0);
+  });
 });
