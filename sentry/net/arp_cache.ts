@@ -48,6 +48,8 @@ export interface ArpCacheOwner {
   request(ip: Ipv4): void;
   /** Sends `frame` (headroom for the Ethernet header included) to `mac`. */
   transmit(frame: Buffer, mac: Buffer): void;
+  /** Nobody answered for `ip`: its queued packets were dropped. */
+  unresolved(ip: Ipv4): void;
 }
 
 export class ArpCache {
@@ -151,6 +153,7 @@ export class ArpCache {
       this.pending.delete(ip);
       this.stats.inc('arp.unresolved', 1);
       this.stats.inc('arp.dropped_queued', p.queue.length);
+      this.owner.unresolved(ip);
       return;
     }
     p.sent++;

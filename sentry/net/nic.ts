@@ -89,6 +89,7 @@ export class EthernetNic implements Nic {
     clock: Clock,
     private readonly stats: NetStats,
     private readonly deliver: IpDeliver,
+    unresolved: (ip: Ipv4) => void,
   ) {
     if (link.mac.length !== 6) throw new Error(`link MAC must be 6 bytes, got ${link.mac.length}`);
     this.name = cfg.name ?? 'eth0';
@@ -96,7 +97,7 @@ export class EthernetNic implements Nic {
     this.prefixLength = cfg.prefixLength;
     this.arp = new ArpCache(
       clock,
-      { request: (ip) => this.sendArp(ARP_OP.REQUEST, BROADCAST_MAC, Buffer.alloc(6), ip), transmit: (f, mac) => this.sendFrame(f, mac) },
+      { request: (ip) => this.sendArp(ARP_OP.REQUEST, BROADCAST_MAC, Buffer.alloc(6), ip), transmit: (f, mac) => this.sendFrame(f, mac), unresolved },
       stats,
       cfg.arp ?? DEFAULT_ARP_CONFIG,
     );

@@ -92,8 +92,13 @@ export class Stack {
     if (link.mtu < 576 || link.mtu > 65535) throw new Error(`bad MTU ${link.mtu}`);
     const address = parseIpv4(setup.address);
     this.gateway = setup.gateway === undefined ? undefined : parseIpv4(setup.gateway);
-    this.eth = new EthernetNic(link, { name: setup.name, address, prefixLength: setup.prefixLength, arp: setup.arp }, this.clock, this.stats, (p, nic) =>
-      this.ipInput(p, nic),
+    this.eth = new EthernetNic(
+      link,
+      { name: setup.name, address, prefixLength: setup.prefixLength, arp: setup.arp },
+      this.clock,
+      this.stats,
+      (p, nic) => this.ipInput(p, nic),
+      (ip) => this.tcp.hostUnreachable(ip),
     );
     return this.eth;
   }

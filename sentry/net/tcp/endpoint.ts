@@ -524,6 +524,11 @@ export class TcpEndpoint {
     this.sendSyn();
   }
 
+  /** The next hop did not answer ARP: an opening connection fails with EHOSTUNREACH (established ones keep retrying). */
+  hostUnreachable(nextHop: Ipv4): void {
+    if (this.state === TcpState.SYN_SENT && this.route?.nextHop === nextHop) this.fail(Errno.EHOSTUNREACH);
+  }
+
   /** A listener's view of an incoming SYN: whether another embryonic connection fits. */
   canQueueSyn(): boolean {
     if (this.synQueue.size >= Math.min(this.stack.tcpConfig.maxSynBacklog, Math.max(this.backlog, 1) * 2)) return false;

@@ -77,6 +77,17 @@ describe('sentry/net TCP state machine', () => {
     assert.equal(p.b.stats.get('tcp.resets_sent'), 1);
   });
 
+  it('connect to a silent address on the subnet fails with EHOSTUNREACH once ARP gives up (3 s)', () => {
+    const p = stackPair();
+    const c = p.a.tcpSocket();
+    errnoOf(() => c.connect({ addr: B_ADDR + 50, port: 80 }));
+    p.clock.advance(2999);
+    assert.equal(c.state, TcpState.SYN_SENT);
+    p.clock.advance(2);
+    assert.equal(c.state, TcpState.CLOSED);
+    assert.equal(errnoOf(() => c.connect({ addr: B_ADDR + 50, port: 80 })), 'EHOSTUNREACH');
+  });
+
   it('SO_ERROR taken before the retry: connect reports ECONNABORTED (as Linux)', () => {
     const p = stackPair();
     const c = p.a.tcpSocket();

@@ -47,6 +47,11 @@ export class TcpTable {
     return this.conns.get(key(la, lp, ra, rp));
   }
 
+  /** ARP found nobody at `nextHop`: connections being opened through it fail (Linux: EHOSTUNREACH after ~3 s). */
+  hostUnreachable(nextHop: Ipv4): void {
+    for (const c of [...this.conns.values()]) c.hostUnreachable(nextHop);
+  }
+
   /** listen(2) on a bound port: another overlapping listener is EADDRINUSE unless both set SO_REUSEPORT. */
   checkListen(e: TcpEndpoint): void {
     for (const other of this.ports.users(e.localPort)) {
