@@ -1,0 +1,375 @@
+/**
+ * Issue 6, e2e items 2-4: workloads driven by kubectl on the real test
+ * cluster. Pods with `runtimeClassName: gvisor` run in tsvisor sandboxes
+ * (kubelet → tsvisor cri); pods without one go to containerd (runc).
+ *
+ * - item 2: logs, exec (dmesg, uname, ps) in a gvisor pod; the host kernel in a runc pod;
+ * - item 3: exec -it with a terminal, logs -f, attach, cp both ways;
+ * - item 4: a Deployment, Jobs (success and failure), CrashLoopBackOff,
+ *   exec probes (readiness and liveness), resource limits on the pod's
+ *   cgroup, and the kubelet's stats summary of a gvisor pod.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { crictl } from '../cri/harness';
+import { clusterBins } from './bins';
+import { type Cluster, startCluster } from './cluster';
+
+/** The parts of a pod's status these tests read. */
+interface ContainerStatus {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  state: { running?: object; waiting?: { reason: string }; terminated?: { exitCode: number; reason: string } };
+  lastState: { terminated?: { exitCode: number; reason: string } };
+}
+interface PodStatus {
+  phase: string;
+  conditions?: { type: string; status: string }[];
+  containerStatuses?: ContainerStatus[];
+}
+interface Pod {
+  metadata: { name: string; uid: string; labels?: Record<string, string> };
+  spec: { runtimeClassName?: string };
+  status: PodStatus;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('workloads on the test cluster (kubectl, gvisor and runc pods)', function () {
+  this.timeout(180_000);
+  let cluster: Cluster;
+  let scratch: string;
+
+  before(async () => {
+    cluster = await startCluster();
+    scratch = fs.mkdtempSync(path.join(cluster.dir, 'workloads-'));
+  });
+
+  after(async () => {
+    if (cluster !== undefined) await cluster.stop();
+  });
+
+  const busybox = () => cluster.registry.ref('tsvisor-test/busybox:1.0');
+
+  /** A pod manifest: one busybox container named `main` running `script` under sh. */
+  function podManifest(name: string, script: string, o: { gvisor?: boolean; restartPolicy?: string; container?: object; spec?: object } = {}): object {
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default', labels: { test: 'workloads' } },
+      spec: {
+        ...((o.gvisor ?? true) ? { runtimeClassName: 'gvisor' } : {}),
+        restartPolicy: o.restartPolicy ?? 'Never',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'main', image: busybox(), command: ['/bin/sh', '-c', script], ...o.container }],
+        ...o.spec,
+      },
+    };
+  }
+
+  async function apply(...objects: object[]): Promise<void> {
+    await cluster.kubectlOk(['apply', '-f', '-'], objects.map((x) => stringify(x)).join('---\n'));
+  }
+
+  async function getPod(name: string): Promise<Pod> {
+    return JSON.parse(await cluster.kubectlOk(['get', 'pod', name, '-o', 'json'])) as Pod;
+  }
+
+  /** Polls until `done(pod)` holds; fails with the pod's description and the components' logs. */
+  async function waitPod(name: string, what: string, done: (p: Pod) => boolean, timeoutSec = 120): Promise<Pod> {
+    let last: Pod | undefined;
+    for (const deadline = Date.now() + timeoutSec * 1000; Date.now() < deadline; await sleep(500)) {
+      last = await getPod(name);
+      if (done(last)) return last;
+    }
+    const describe = await cluster.kubectl(['describe', 'pod', name]);
+    return assert.fail(`pod ${name}: not ${what} after ${timeoutSec} s\nstatus: ${JSON.stringify(last?.status)}\n${describe.stdout}\n${cluster.diagnostics()}`);
+  }
+
+  const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const main = (p: Pod): ContainerStatus | undefined => p.status.containerStatuses?.find((c) => c.name === 'main');
+
+  async function deletePods(...names: string[]): Promise<void> {
+    await cluster.kubectlOk(['delete', 'pod', ...names, '--wait=true', '--ignore-not-found']);
+  }
+
+  /** `kubectl exec <pod> -- argv`, which must succeed: its stdout. */
+  async function kexec(pod: string, argv: string[]): Promise<string> {
+    return cluster.kubectlOk(['exec', pod, '--', ...argv]);
+  }
+
+  /** The command line cluster.kubectl() runs, for a shell. */
+  const kubectlCommand = () => `${clusterBins().kube('kubectl')} --kubeconfig ${cluster.kubeconfig}`;
+
+  describe('item 2: a gvisor pod and a runc pod side by side', () => {
+    before(async () => {
+      await apply(
+        podManifest('sandboxed', 'echo hello from the sandbox; exec sleep 3600'),
+        podManifest('native', 'exec sleep 3600', { gvisor: false }),
+      );
+      await waitPod('sandboxed', 'Ready', isReady);
+      await waitPod('native', 'Ready', isReady);
+    });
+
+    after(async () => {
+      await deletePods('sandboxed', 'native');
+    });
+
+    it('runs in tsvisor: the pod is in tsvisor cri with handler gvisor, its output through kubectl logs', async () => {
+      const uid = (await getPod('sandboxed')).metadata.uid;
+      const listed = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', `io.kubernetes.pod.uid=${uid}`])).stdout) as { items: { runtimeHandler: string; state: string }[] };
+      assert.deepEqual(listed.items.map((p) => [p.runtimeHandler, p.state]), [['gvisor', 'SANDBOX_READY']]);
+      assert.equal(await cluster.kubectlOk(['logs', 'sandboxed']), 'hello from the sandbox\n');
+    });
+
+    it("kubectl exec: dmesg is the Sentry's boot log, uname -r is 4.4.0", async () => {
+      const dmesg = (await kexec('sandboxed', ['dmesg'])).split('\n');
+      assert.equal(dmesg[0], '[    0.000000] Starting tsvisor...');
+      assert.equal(dmesg.at(-2), '[    0.060000] Ready!');
+      assert.equal(await kexec('sandboxed', ['uname', '-r']), '4.4.0\n');
+    });
+
+    it("the host's processes are invisible: ps and /proc show only the container's", async () => {
+      // The pod's container has its own PID namespace (Kubernetes' default): its init is `sleep`, and exec joins it.
+      const ps = await kexec('sandboxed', ['ps', '-o', 'pid,args']);
+      assert.match(ps, /^PID {3}COMMAND\n {4}1 sleep 3600\n {3,4}\d+ ps -o pid,args\n$/);
+      const procPids = (await kexec('sandboxed', ['sh', '-c', 'ls -d /proc/[0-9]*'])).trim().split('\n');
+      // sleep, the exec'd sh and its ls.
+      assert.equal(procPids.length, 3, procPids.join(' '));
+      assert.equal(procPids[0], '/proc/1');
+      // The host, by contrast, runs far more (kubelet among them).
+      assert.ok(fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length > 20);
+    });
+
+    it('a pod without a runtime class runs in containerd (runc): the host kernel', async () => {
+      assert.equal(await kexec('native', ['uname', '-r']), `${os.release()}\n`);
+      const uid = (await getPod('native')).metadata.uid;
+      const listed = JSON.parse((await crictl(cluster.containerd, ['pods', '-o', 'json', '--label', `io.kubernetes.pod.uid=${uid}`])).stdout) as { items: unknown[] };
+      assert.equal(listed.items.length, 1);
+    });
+  });
+
+  describe('item 3: exec -it, logs -f, attach, cp', () => {
+    before(async () => {
+      // Prints a line each time a flag file appears: what `logs -f` must deliver as it happens.
+      const follow = 'echo first; until [ -e /tmp/two ]; do sleep 0.2; done; echo second; until [ -e /tmp/three ]; do sleep 0.2; done; echo third; exec sleep 3600';
+      await apply(
+        podManifest('follow', follow),
+        podManifest('reader', 'while read l; do echo "got $l"; done; echo "stdin closed"; exit 7', { container: { stdin: true, stdinOnce: true } }),
+      );
+      for (const p of ['follow', 'reader']) await waitPod(p, 'Ready', isReady);
+    });
+
+    it('exec -it gives the command a terminal of the size of kubectl\'s', async () => {
+      const cmd = `${kubectlCommand()} exec -it follow -- /bin/sh -c 'tty; stty size; test -t 0 && echo stdin-is-a-tty'`;
+      // script's input stays open until it exits (at EOF it would type ^D into the terminal).
+      const child = spawn('/usr/bin/script', ['-qec', `stty rows 33 cols 101; ${cmd}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(code, 0, stdout);
+      assert.equal(stdout.replace(/\r/g, ''), '/dev/pts/0\n33 101\nstdin-is-a-tty\n');
+    });
+
+    it('logs -f delivers each new line as the container writes it', async () => {
+      const child = spawn(clusterBins().kube('kubectl'), ['--kubeconfig', cluster.kubeconfig, 'logs', '-f', 'follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const waitOut = async (want: string) => {
+        for (const deadline = Date.now() + 30_000; out !== want; await sleep(100)) {
+          if (Date.now() > deadline) assert.fail(`logs -f: ${JSON.stringify(out)}, waiting for ${JSON.stringify(want)}`);
+        }
+      };
+      try {
+        await waitOut('first\n');
+        await kexec('follow', ['touch', '/tmp/two']);
+        await waitOut('first\nsecond\n');
+        await kexec('follow', ['touch', '/tmp/three']);
+        await waitOut('first\nsecond\nthird\n');
+        assert.equal(child.exitCode, null, 'still following');
+      } finally {
+        child.kill();
+      }
+    });
+
+    it('attach -i feeds a stdin-once container; it sees EOF when kubectl detaches and exits with its code', async () => {
+      const r = await cluster.kubectl(['attach', '-i', 'reader', '-c', 'main'], { input: 'a\nb\n', timeoutSec: 60 });
+      assert.equal(r.stdout, 'got a\ngot b\nstdin closed\n', JSON.stringify(r));
+      const p = await waitPod('reader', 'terminated', (x) => main(x)?.state.terminated !== undefined);
+      assert.equal(main(p)?.state.terminated?.exitCode, 7);
+      assert.equal(await cluster.kubectlOk(['logs', 'reader']), 'got a\ngot b\nstdin closed\n');
+    });
+
+    it('cp copies a file into the container and one out of it (busybox tar inside)', async () => {
+      const local = path.join(scratch, 'to-pod.txt');
+      fs.writeFileSync(local, 'from the host\nsecond line\n');
+      await cluster.kubectlOk(['cp', local, 'follow:/tmp/in.txt']);
+      assert.equal(await kexec('follow', ['cat', '/tmp/in.txt']), 'from the host\nsecond line\n');
+
+      await kexec('follow', ['sh', '-c', 'mkdir /tmp/dir && echo made inside > /tmp/dir/a && seq 1 1000 > /tmp/dir/b']);
+      const back = path.join(scratch, 'from-pod');
+      await cluster.kubectlOk(['cp', 'follow:/tmp/dir', back]);
+      assert.deepEqual(fs.readdirSync(back).sort(), ['a', 'b']);
+      assert.equal(fs.readFileSync(path.join(back, 'a'), 'utf8'), 'made inside\n');
+      assert.equal(fs.readFileSync(path.join(back, 'b'), 'utf8'), Array.from({ length: 1000 }, (_, i) => `${i + 1}\n`).join(''));
+    });
+
+    after(async () => {
+      await deletePods('follow', 'reader');
+    });
+  });
+
+  describe('item 4: controllers, restarts, probes, limits, stats', () => {
+    before(async () => {
+      // Started first: CrashLoopBackOff needs two back-offs (10 s, 20 s) before its check.
+      await apply(podManifest('crasher', 'echo crashing; exit 3', { restartPolicy: 'Always' }));
+    });
+
+    after(async () => {
+      await cluster.kubectlOk(['delete', 'deployment,job', '-l', 'test=workloads', '--wait=true']);
+      await cluster.kubectlOk(['delete', 'pod', '-l', 'test=workloads', '--wait=true']);
+    });
+
+    it('a Deployment of 3 gvisor replicas becomes Available', async () => {
+      await apply({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: 'default', labels: { test: 'workloads' } },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web', test: 'workloads' } },
+            spec: {
+              runtimeClassName: 'gvisor',
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'web', image: cluster.registry.ref('tsvisor-test/httpd:1.0') }],
+            },
+          },
+        },
+      });
+      await cluster.kubectlOk(['rollout', 'status', 'deployment/web', '--timeout=150s']);
+      const d = JSON.parse(await cluster.kubectlOk(['get', 'deployment', 'web', '-o', 'json'])) as { status: { availableReplicas: number; conditions: { type: string; status: string }[] } };
+      assert.equal(d.status.availableReplicas, 3);
+      assert.equal(d.status.conditions.find((c) => c.type === 'Available')?.status, 'True');
+      const pods = (JSON.parse(await cluster.kubectlOk(['get', 'pods', '-l', 'app=web', '-o', 'json'])) as { items: Pod[] }).items;
+      assert.deepEqual(pods.map((p) => [p.spec.runtimeClassName, p.status.phase]), Array(3).fill(['gvisor', 'Running']));
+      const sandboxes = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', 'app=web', '--state', 'ready'])).stdout) as { items: { runtimeHandler: string }[] };
+      assert.deepEqual(sandboxes.items.map((s) => s.runtimeHandler), ['gvisor', 'gvisor', 'gvisor']);
+    });
+
+    it('Jobs report their exit code: one completes, a failing one reports its non-zero code', async () => {
+      const job = (name: string, code: number) => ({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name, namespace: 'default', labels: { test: 'workloads' } },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: { labels: { test: 'workloads' } },
+            spec: {
+              runtimeClassName: 'gvisor',
+              restartPolicy: 'Never',
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'main', image: busybox(), command: ['/bin/sh', '-c', `echo job ${name}; exit ${code}`] }],
+            },
+          },
+        },
+      });
+      await apply(job('works', 0), job('fails', 42));
+      await cluster.kubectlOk(['wait', '--for=condition=Complete', 'job/works', '--timeout=120s']);
+      await cluster.kubectlOk(['wait', '--for=condition=Failed', 'job/fails', '--timeout=120s']);
+      const jobStatus = async (name: string) => (JSON.parse(await cluster.kubectlOk(['get', 'job', name, '-o', 'json'])) as { status: { succeeded?: number; failed?: number } }).status;
+      assert.deepEqual([(await jobStatus('works')).succeeded, (await jobStatus('works')).failed], [1, undefined]);
+      assert.deepEqual([(await jobStatus('fails')).succeeded, (await jobStatus('fails')).failed], [undefined, 1]);
+      for (const [name, code] of [['works', 0], ['fails', 42]] as const) {
+        const pods = (JSON.parse(await cluster.kubectlOk(['get', 'pods', '-l', `job-name=${name}`, '-o', 'json'])) as { items: Pod[] }).items;
+        assert.equal(pods.length, 1);
+        assert.deepEqual(main(pods[0])?.state.terminated && [main(pods[0])?.state.terminated?.exitCode, main(pods[0])?.state.terminated?.reason], [code, code === 0 ? 'Completed' : 'Error']);
+        assert.equal(await cluster.kubectlOk(['logs', pods[0].metadata.name]), `job ${name}\n`);
+      }
+    });
+
+    it('exec probes: readiness flips Ready both ways, a failing liveness probe restarts the container', async () => {
+      const probe = (file: string) => ({ exec: { command: ['cat', file] }, periodSeconds: 1, failureThreshold: 1, successThreshold: 1 });
+      await apply(
+        podManifest('ready-probe', 'exec sleep 3600', { container: { readinessProbe: probe('/tmp/ready') } }),
+        podManifest('live-probe', 'echo start; touch /tmp/alive; exec sleep 3600', { restartPolicy: 'Always', container: { livenessProbe: { ...probe('/tmp/alive'), initialDelaySeconds: 1 } } }),
+      );
+      await waitPod('ready-probe', 'Running', (p) => main(p)?.state.running !== undefined);
+      await sleep(3000); // several probe periods
+      assert.equal(main(await getPod('ready-probe'))?.ready, false, 'not ready before the file exists');
+      await kexec('ready-probe', ['touch', '/tmp/ready']);
+      await waitPod('ready-probe', 'Ready', isReady, 30);
+      await kexec('ready-probe', ['rm', '/tmp/ready']);
+      await waitPod('ready-probe', 'not Ready', (p) => !isReady(p) && main(p)?.state.running !== undefined, 30);
+
+      await waitPod('live-probe', 'Running', (p) => main(p)?.state.running !== undefined);
+      await sleep(3000);
+      assert.equal(main(await getPod('live-probe'))?.restartCount, 0, 'a passing liveness probe does not restart');
+      await kexec('live-probe', ['rm', '/tmp/alive']);
+      const restarted = await waitPod('live-probe', 'restarted and running', (p) => main(p)?.restartCount === 1 && main(p)?.state.running !== undefined, 60);
+      // Killed by the kubelet (exit 137 from SIGKILL after the grace period, or 143 from SIGTERM).
+      assert.ok([137, 143].includes(main(restarted)?.lastState.terminated?.exitCode ?? -1), JSON.stringify(main(restarted)));
+      // A new container: a fresh root overlay with the file created again.
+      assert.equal(await kexec('live-probe', ['cat', '/tmp/alive']), '');
+      await deletePods('ready-probe', 'live-probe');
+    });
+
+    it('a failing container goes to CrashLoopBackOff with its restarts counted', async () => {
+      const p = await waitPod('crasher', 'CrashLoopBackOff after 2 restarts', (x) => (main(x)?.restartCount ?? 0) >= 2 && main(x)?.state.waiting?.reason === 'CrashLoopBackOff', 120);
+      assert.equal(main(p)?.lastState.terminated?.exitCode, 3);
+      assert.equal(await cluster.kubectlOk(['logs', 'crasher', '--previous']), 'crashing\n');
+    });
+
+    it("resource limits are applied to the pod's cgroups (kubelet's and tsvisor's)", async () => {
+      const resources = { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '250m', memory: '256Mi' } };
+      await apply(podManifest('limited', 'exec sleep 3600', { container: { resources } }));
+      const p = await waitPod('limited', 'Ready', isReady);
+      const limit = String(256 * 1024 * 1024);
+      // kubelet's pod cgroup (Guaranteed QoS: directly under kubepods), cgroupfs driver, cgroup v1 or v2.
+      const sandbox = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', `io.kubernetes.pod.uid=${p.metadata.uid}`])).stdout) as { items: { id: string }[] };
+      assert.equal(sandbox.items.length, 1);
+      const inspect = JSON.parse((await crictl(cluster.cri, ['inspectp', sandbox.items[0].id])).stdout) as { info: { cgroupPath: string } };
+      const cgroupPath = inspect.info.cgroupPath;
+      assert.match(cgroupPath, new RegExp(`/kubepods/pod${p.metadata.uid}/tsvisor-${sandbox.items[0].id.slice(0, 32)}$`));
+      const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+      const read = (controller: string, rel: string, v1File: string, v2File: string) =>
+        fs.readFileSync(v2 ? path.join('/sys/fs/cgroup', rel, v2File) : path.join('/sys/fs/cgroup', controller, rel, v1File), 'utf8').trim();
+      for (const cg of [cgroupPath, path.dirname(cgroupPath)]) {
+        assert.equal(read('memory', cg, 'memory.limit_in_bytes', 'memory.max'), limit, `memory limit of ${cg}`);
+        assert.equal(v2 ? read('cpu', cg, '', 'cpu.max') : read('cpu', cg, 'cpu.cfs_quota_us', ''), v2 ? '25000 100000' : '25000', `cpu quota of ${cg}`);
+      }
+      // The Sentry and the container's stub process are in tsvisor's pod cgroup.
+      const procs = read('memory', cgroupPath, 'cgroup.procs', 'cgroup.procs').split('\n').map(Number);
+      const comms = procs.map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' '));
+      assert.ok(comms.some((c) => c.includes('sandbox')), comms.join('\n'));
+    });
+
+    it("kubelet's stats summary shows the gvisor pod's CPU and memory", async () => {
+      // `kubectl top` needs metrics-server (not built for the test cluster); it reads this same summary.
+      const uid = (await getPod('limited')).metadata.uid;
+      interface Usage { cpu?: { usageCoreNanoSeconds?: number }; memory?: { workingSetBytes?: number; usageBytes?: number } }
+      type Summary = { pods: ({ podRef: { name: string; uid: string }; containers?: ({ name: string } & Usage)[] } & Usage)[] };
+      let entry: Summary['pods'][number] | undefined;
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(2000)) {
+        const summary = JSON.parse(await cluster.kubectlOk(['get', '--raw', `/api/v1/nodes/${cluster.nodeName}/proxy/stats/summary`])) as Summary;
+        entry = summary.pods.find((x) => x.podRef.uid === uid);
+        if ((entry?.cpu?.usageCoreNanoSeconds ?? 0) > 0 && (entry?.memory?.workingSetBytes ?? 0) > 0) break;
+      }
+      assert.ok(entry !== undefined, 'pod in the summary');
+      assert.ok((entry.cpu?.usageCoreNanoSeconds ?? 0) > 0, JSON.stringify(entry));
+      // The Sentry alone is a Node process: tens of MiB, below the limit.
+      const ws = entry.memory?.workingSetBytes ?? 0;
+      assert.ok(ws > 10 * 1024 * 1024 && ws <= 256 * 1024 * 1024, JSON.stringify(entry));
+      const ctr = entry.containers?.find((c) => c.name === 'main');
+      assert.ok(ctr !== undefined && (ctr.cpu?.usageCoreNanoSeconds ?? 0) > 0 && (ctr.memory?.workingSetBytes ?? 0) > 0, JSON.stringify(entry));
+    });
+  });
+});
