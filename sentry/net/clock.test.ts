@@ -20,12 +20,16 @@ describe('sentry/net clocks', () => {
     assert.equal(c.pendingTimers, 0);
   });
 
-  it('realClock: zero-delay timers run on the next turn, before a 1 ms timeout, and cancel works', async () => {
+  it('realClock: a zero delay is an immediate (queued before a later setImmediate), never synchronous; cancel works', async () => {
     const order: string[] = [];
-    realClock.setTimer(1, () => order.push('timeout'));
-    realClock.setTimer(0, () => order.push('immediate'));
+    realClock.setTimer(0, () => order.push('zero'));
     realClock.setTimer(0, () => order.push('cancelled')).cancel();
-    await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(order, ['immediate', 'timeout']);
+    const later = new Promise<void>((r) => setImmediate(() => (order.push('immediate'), r())));
+    order.push('sync');
+    await later;
+    assert.deepEqual(order, ['sync', 'zero', 'immediate']);
+    const t0 = performance.now();
+    await new Promise<void>((r) => realClock.setTimer(15, r));
+    assert.ok(performance.now() - t0 >= 14);
   });
 });
