@@ -109,5 +109,6 @@ export function processSpecOf(rootfs: string, image: ImageConfig, c: t.Container
   if (argv.length === 0) throw invalidArgument('no command specified: neither the container config nor the image has one');
   const cwd = c.working_dir || image.WorkingDir || '/';
   if (!cwd.startsWith('/')) throw invalidArgument(`working dir ${JSON.stringify(cwd)} is not absolute`);
-  return { argv, envp: envOf(image, c.envs), cwd, ...identityOf(rootfs, image, c.linux?.security_context ?? null) };
+  const sc = c.linux?.security_context ?? null;
+  return { argv, envp: envOf(image, c.envs), cwd, ...identityOf(rootfs, image, sc), noNewPrivs: sc?.no_new_privs ?? false };
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
-import { freshDir } from '../syscalls/harness';
+import { compileC, freshDir } from '../syscalls/harness';
 import { tinyRootfs } from '../syscalls/fixtures';
 import { startContainerGofer, startSentry, RunningSentry } from '../../cri/sandbox/launch';
 import { SentryClient, SentryRequestError } from '../../cri/sandbox/control';
@@ -151,6 +151,20 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
       'stdout 10.9.9.9 extra',
     ]);
     await sentry.client.request({ op: 'remove', container: 'c5' });
+  });
+
+  it('a set-user-ID executable raises the effective uid, unless the process has no_new_privs', async () => {
+    const probe = path.join(rootfs, 'bin', 'ids');
+    fs.copyFileSync(compileC('ids'), probe);
+    fs.chmodSync(probe, 0o6755); // set-uid and set-gid root
+    const raised = 'ruid=1000 euid=0 rgid=1000 egid=0 secure=1';
+    for (const [id, noNewPrivs, want] of [['s1', false, raised], ['s2', true, 'ruid=1000 euid=1000 rgid=1000 egid=1000 secure=0']] as const) {
+      const done = exitOf(sentry.client, id);
+      const log = await startContainer(id, ['/bin/ids'], { uid: 1000, gid: 1000, noNewPrivs });
+      assert.equal((await done).status, 0);
+      assert.deepEqual(records(log), [['stdout', 'F', want]]);
+      await sentry.client.request({ op: 'remove', container: id });
+    }
   });
 
   it('a second client gets the state after the first one went away', async () => {

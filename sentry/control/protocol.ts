@@ -23,6 +23,8 @@ export interface ProcessSpec {
   uid: number;
   gid: number;
   groups: number[];
+  /** PR_SET_NO_NEW_PRIVS from the start: set-id executables do not raise privileges. */
+  noNewPrivs?: boolean;
 }
 
 /** A file put into the container's root before it starts (the pod's /etc/hosts, resolv.conf, hostname). */

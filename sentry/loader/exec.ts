@@ -2,7 +2,7 @@
  * execve for the kernel: the syscall and the start of the first process
  * both come through execImage/execFile.
  */
-import { O } from '../abi/linux/fs';
+import { O, S_ISGID, S_ISUID } from '../abi/linux/fs';
 import { RLIMIT } from '../kernel/limits';
 import type { Task } from '../kernel/task';
 import { MemoryManager } from '../mm/mm';
@@ -21,6 +21,19 @@ export class ImageLostError extends Error {
     super(`exec failed after the point of no return: ${reason instanceof Error ? reason.message : String(reason)}`);
     this.name = 'ImageLostError';
   }
+}
+
+/**
+ * Set-user-ID and set-group-ID executables (the ELF that runs, so never a
+ * #! script itself): the effective and saved ids become the file's, unless
+ * the process set no_new_privs. Set-group-ID needs the group execute bit,
+ * as in Linux (without it, the bit means mandatory locking).
+ */
+function applySetId(p: Task['process'], file: FileDescription): void {
+  if (p.noNewPrivs) return;
+  const st = file.stat();
+  if (st.mode & S_ISUID) p.creds.euid = p.creds.suid = st.uid;
+  if (st.mode & S_ISGID && st.mode & 0o010) p.creds.egid = p.creds.sgid = st.gid;
 }
 
 /** comm for a new image: the basename of the exec'd path, truncated to 15 bytes. */
@@ -57,6 +70,7 @@ export function execFile(t: Task, file: FileDescription, filename: string, argv:
     const old = p.mm;
     old.unmapAll();
     p.mm = new MemoryManager(old.as, old.io, old.taskSize, env.stackRlimit);
+    applySetId(p, plan.main.file);
     commitExec(plan, p.mm, p.creds, t.regs);
   } catch (e) {
     throw new ImageLostError(e);

@@ -192,7 +192,8 @@ export function commitExec(plan: ExecPlan, mm: MemoryManager, creds: Credentials
       [AT.EUID, creds.euid],
       [AT.GID, creds.gid],
       [AT.EGID, creds.egid],
-      [AT.SECURE, 0],
+      // glibc ignores LD_PRELOAD and friends in a set-id program.
+      [AT.SECURE, creds.euid !== creds.uid || creds.egid !== creds.gid ? 1 : 0],
       [AT.RANDOM, p.random],
       [AT.HWCAP2, HOST_CPU_AUX.hwcap2],
       [AT.EXECFN, p.execfn],

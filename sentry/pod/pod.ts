@@ -253,6 +253,7 @@ export class Pod {
     k.tasks.set(t.tid, t);
     for (const f of files) writeFile(t, f);
     p.creds = new Credentials(spec.uid, spec.gid, spec.uid, spec.gid, spec.uid, spec.gid, [...spec.groups]);
+    p.noNewPrivs = spec.noNewPrivs ? 1 : 0;
     stdio(t).forEach((f, fd) => p.fds.installAt(fd, f, false));
     setInitialCwd(t, spec.cwd);
     return t;
