@@ -59,7 +59,8 @@ export function mirror(src: string, dst: string): number {
       changed++;
     }
   } else if (st.isFile()) {
-    if (cur === undefined || cur.size !== st.size || Math.abs(cur.mtimeMs - st.mtimeMs) >= 1 || (cur.mode & 0o7777) !== (st.mode & 0o7777)) {
+    // Content, not mtime: reproducible images give every file the same mtime.
+    if (cur === undefined || cur.size !== st.size || (cur.mode & 0o7777) !== (st.mode & 0o7777) || !fs.readFileSync(src).equals(fs.readFileSync(dst))) {
       // Written beside and renamed: a running tsvisor never sees half a file.
       const tmp = `${dst}.tsvisor-new`;
       fs.copyFileSync(src, tmp);
