@@ -279,4 +279,31 @@ describe('sentry/net TCP state machine', () => {
     assert.deepEqual(answers.map((c) => tcpOf(c.frame)?.flags), [TCP_FLAG.SYN | TCP_FLAG.ACK], 'new SYN: SYN-ACK from the listener');
     void listener;
   });
+
+  it('abnormal endings leave no connection, port or timer behind', () => {
+    const p = stackPair();
+    // Refused connect, aborted connection, a listener closed with queued and embryonic children, keepalive on.
+    const refused = p.a.tcpSocket();
+    errnoOf(() => refused.connect({ addr: B_ADDR, port: 9 }));
+    const { client, server, listener } = connectPair(p, 80);
+    client.setKeepAlive(true);
+    server.write(Buffer.from('unread by the client'));
+    p.clock.advance(10);
+    client.close(); // unread data: RST
+    const queued = p.a.tcpSocket();
+    errnoOf(() => queued.connect({ addr: B_ADDR, port: 80 }));
+    p.clock.advance(10);
+    const spec = { srcMac: p.wire.a.mac, dstMac: p.wire.b.mac, src: A_ADDR, dst: B_ADDR };
+    p.b.input(tcpFrame(spec, { srcPort: 4444, dstPort: 80, seq: 1, ack: 0, flags: TCP_FLAG.SYN, window: 1000 })); // embryonic
+    listener.close();
+    server.close();
+    refused.close();
+    queued.close();
+    p.clock.advance(300_000);
+    for (const s of [p.a, p.b]) {
+      assert.equal(s.tcp.connectionCount, 0);
+      assert.equal(s.tcp.ports.size, 0);
+    }
+    assert.equal(p.clock.pendingTimers, 0);
+  });
 });
