@@ -9,6 +9,7 @@
  * stay within the MTU.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { LinkEndpoint } from '../nic';
 import { parseMac } from '../addr';
 
@@ -62,6 +63,9 @@ function run(argv: string[]): string {
 /** Sets up the namespaces and waits until the packet socket is bound. */
 export async function startLinuxPeer(tag: string): Promise<LinuxPeer> {
   if (process.getuid?.() !== 0) throw new Error('the Linux interop tests need root (network namespaces, veth, AF_PACKET)');
+  for (const tool of [IP, ETHTOOL, PY]) {
+    if (!existsSync(tool)) throw new Error(`the Linux interop tests need ${tool} (Debian packages iproute2, ethtool, python3)`);
+  }
   const sandboxNs = `tsvn-${tag}-s`;
   const peerNs = `tsvn-${tag}-p`;
   const octet = 16 + (process.pid % 200);
