@@ -827,8 +827,9 @@ export class TcpEndpoint {
       let len = Math.min(unsent, this.mss, Math.max(usable, 0));
       const nextHeld = seqLT(this.sndNxt, this.sndMax) ? this.sb.nextSacked(this.sndNxt) : undefined;
       if (nextHeld !== undefined) len = Math.min(len, seqDiff(nextHeld, this.sndNxt));
-      // The FIN rides on the last data (or goes alone), also again after a go-back-N; it ignores the window.
-      const fin = this.finQueued && len === unsent && seqLE(this.sndNxt, dataEnd);
+      // The FIN rides on the last data (or goes alone), also again after a go-back-N. It needs a
+      // byte of the peer's window (Linux drops a FIN at zero window), not of cwnd.
+      const fin = this.finQueued && len === unsent && seqLE(this.sndNxt, dataEnd) && this.sndWnd - flight - len >= 1;
       if (len === 0 && !fin) break;
       if (len < this.mss && len < unsent && len < this.maxSndWnd / 2) break; // sender SWS avoidance
       if (len > 0 && len < this.mss && len === unsent && !fin && !this.noDelay && flight > 0) break; // Nagle

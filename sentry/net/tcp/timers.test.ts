@@ -97,7 +97,9 @@ describe('sentry/net TCP timers', () => {
     const data = pattern(200_000);
     let off = 0;
     while (errnoOf(() => (off += client.write(data.subarray(off)))) === 'ok' && off < data.length);
+    client.shutdown(1); // the FIN waits for window too
     p.clock.advance(30_000);
+    assert.ok(!log.some((x) => x.from === 'a' && (tcpOf(x.frame)?.flags ?? 0) & TCP_FLAG.FIN), 'no FIN into a zero window');
     const probes = log.filter((x) => x.from === 'a' && tcpOf(x.frame)?.payload.length === 0 && tcpOf(x.frame)?.flags === TCP_FLAG.ACK).map((x) => x.t);
     assert.ok(p.a.stats.get('tcp.window_probes') >= 3, JSON.stringify(p.a.stats.snapshot()));
     assert.ok(probes.length >= 3);
@@ -105,7 +107,7 @@ describe('sentry/net TCP timers', () => {
     assert.ok(zeroWindows.length > 0, 'the receiver advertised a zero window');
     assert.equal(client.state, TcpState.ESTABLISHED);
     const { received } = transfer(p, client, server, Buffer.alloc(0));
-    // transfer() sent nothing more; what the server read is the prefix we wrote.
+    // transfer() sent nothing more; the server reads what was written, then the FIN.
     assert.ok(received.equals(data.subarray(0, off)), `received ${received.length} of ${off}`);
   });
 
