@@ -19,6 +19,8 @@ declare -A PROVIDES=(
   [time]=/usr/bin/time
   [procps]=/usr/bin/ps
   [util-linux]=/usr/bin/setsid
+  [ethtool]=/usr/sbin/ethtool
+  [curl]=/usr/bin/curl
 )
 
 die() { echo "setup-test-deps: ERROR: $*" >&2; exit 1; }
