@@ -122,6 +122,17 @@ describe('charts/tsvisor', function () {
       { name: 'host', hostPath: { path: '/', type: 'Directory' } },
       { name: 'config', configMap: { name: 'tsvisor' } },
     ]);
+    assert.deepEqual((c as unknown as { env: unknown[] }).env, [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
+    const direct = (find(render(['apiServer.host=10.0.0.5', 'apiServer.port=6443']), 'DaemonSet').spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec;
+    assert.deepEqual(direct.containers[0].env.slice(1), [
+      { name: 'KUBERNETES_SERVICE_HOST', value: '10.0.0.5' },
+      { name: 'KUBERNETES_SERVICE_PORT', value: '6443' },
+    ]);
+    const job = (find(render(['apiServer.host=10.0.0.5']), 'Job').spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec;
+    assert.deepEqual(job.containers[0].env, [
+      { name: 'KUBERNETES_SERVICE_HOST', value: '10.0.0.5' },
+      { name: 'KUBERNETES_SERVICE_PORT', value: '443' },
+    ]);
     const def = (find(render(), 'DaemonSet').spec as { template: { spec: Record<string, unknown> } }).template.spec;
     assert.equal(def.priorityClassName, 'system-node-critical');
     assert.deepEqual(def.tolerations, [{ operator: 'Exists' }]);
@@ -167,6 +178,7 @@ describe('charts/tsvisor', function () {
       ['runtimeClass.overhead.memory=lots', /memory/],
       ['cri.extra.socket=/x', /extra/],
       ['unknownKey=1', /unknownKey/],
+      ['apiServer.port=0', /port/],
     ];
     for (const [set, re] of bad) {
       const r = helm(['template', 'tsvisor', CHART, '--set', set]);

@@ -57,7 +57,9 @@ async function run(c: InstallerContext): Promise<number> {
     await install(c);
     fs.writeFileSync(READY_FILE, 'ready\n');
     log('installed; waiting for SIGTERM to uninstall');
+    const keepAlive = setInterval(() => undefined, 1 << 30); // a pending promise alone lets Node exit
     await terminated;
+    clearInterval(keepAlive);
     log('SIGTERM: restoring the node');
     fs.rmSync(READY_FILE, { force: true });
   } catch (e) {

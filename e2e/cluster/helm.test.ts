@@ -37,12 +37,20 @@ describe('helm chart on the test cluster', function () {
 
   const helm = async (args: string[]): Promise<string> => {
     const r = await exec([clusterBins().helm(), '--kubeconfig', cluster.kubeconfig, ...args], { timeoutSec: 420 });
-    if (r.code !== 0) {
-      const pods = await cluster.kubectl(['-n', NAMESPACE, 'describe', 'pods']);
-      const logs = await cluster.kubectl(['-n', NAMESPACE, 'logs', '-l', `app.kubernetes.io/instance=${RELEASE}`, '--tail=50']);
-      throw new Error(`helm ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}\n${pods.stdout}\ninstaller logs:\n${logs.stdout}${logs.stderr}\n${cluster.diagnostics()}`);
-    }
+    if (r.code !== 0) throw new Error(`helm ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}\n${await diagnostics()}`);
     return r.stdout;
+  };
+  /** The release's pods described, the installers' logs, the components' logs. */
+  const diagnostics = async (): Promise<string> => {
+    const pods = await cluster.kubectl(['-n', NAMESPACE, 'describe', 'pods']);
+    const logs = await cluster.kubectl(['-n', NAMESPACE, 'logs', '-l', `app.kubernetes.io/instance=${RELEASE}`, '--tail=50']);
+    return `${pods.stdout}\ninstaller logs:\n${logs.stdout}${logs.stderr}\n${cluster.diagnostics()}`;
+  };
+  /** The apiserver's port, from the admin kubeconfig. */
+  const apiPort = (): number => {
+    const m = /server: https:\/\/[^:]+:(\d+)/.exec(fs.readFileSync(cluster.kubeconfig, 'utf8'));
+    if (m === null) throw new Error(`no server URL in ${cluster.kubeconfig}`);
+    return Number(m[1]);
   };
   const nodeLabels = async (): Promise<Record<string, string>> =>
     JSON.parse(await cluster.kubectlOk(['get', 'node', cluster.nodeName, '-o', 'jsonpath={.metadata.labels}'])) as Record<string, string>;
@@ -72,10 +80,14 @@ describe('helm chart on the test cluster', function () {
         node: { installDir: `${dir}/opt/tsvisor`, configDir: `${dir}/etc/tsvisor`, service: 'process', serviceName, namespacesOf: 'kubelet' },
         cri: { socket: `${dir}/run/cri.sock`, root: `${dir}/lib`, stateDir: `${dir}/run` },
         network: 'none',
+        // Straight to this cluster's apiserver: other test clusters on the machine claim 10.96.0.1 too.
+        apiServer: { host: cluster.nodeIp, port: apiPort() },
       }),
     );
     await helm(['install', RELEASE, path.join(REPO_ROOT, 'charts', 'tsvisor'), '-n', NAMESPACE, '--create-namespace', '-f', values, '--wait', '--timeout', '5m']);
-    await cluster.kubectlOk(['-n', NAMESPACE, 'rollout', 'status', `daemonset/${RELEASE}`, '--timeout=60s']);
+    // helm --wait counts a DaemonSet with maxUnavailable 1 of 1 as ready: rollout status does not.
+    const rollout = await cluster.kubectl(['-n', NAMESPACE, 'rollout', 'status', `daemonset/${RELEASE}`, '--timeout=150s']);
+    assert.equal(rollout.code, 0, `${rollout.stderr}${rollout.stdout}\n${await diagnostics()}`);
 
     assert.equal((await nodeLabels())[LABEL], 'true');
     const handlers = await cluster.kubectlOk(['get', 'node', cluster.nodeName, '-o', 'jsonpath={.status.runtimeHandlers[*].name}']);

@@ -24,3 +24,13 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 - /usr/local/bin/node
 - /tsvisor/dist/deploy/installer/main.js
 {{- end -}}
+
+{{/* Overrides the Service-derived apiserver address when apiServer.host is set. */}}
+{{- define "tsvisor.apiServerEnv" -}}
+{{- if .Values.apiServer.host }}
+- name: KUBERNETES_SERVICE_HOST
+  value: {{ .Values.apiServer.host | quote }}
+- name: KUBERNETES_SERVICE_PORT
+  value: {{ .Values.apiServer.port | quote }}
+{{- end }}
+{{- end -}}
