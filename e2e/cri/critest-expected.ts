@@ -42,7 +42,6 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
   '[k8s.io] Security Context SeccompProfilePath should support seccomp default on the container': 'container seccomp profiles are not applied inside the Sentry (/proc/self/status says Seccomp: 0)',
   '[k8s.io] Security Context SeccompProfilePath runtime should not block setting host name with unconfined seccomp and SYS_ADMIN':
     'sethostname is refused in the Sentry even with CAP_SYS_ADMIN added (capabilities are not applied)',
-  '[k8s.io] Security Context NoNewPrivs should allow privilege escalation when false': 'the Sentry does not honour set-user-ID bits on exec',
   '[k8s.io] Container OOM runtime should output OOMKilled reason should terminate with exitCode 137 and reason OOMKilled':
     'container memory limits are not enforced inside the Sentry, so nothing is OOM-killed',
   '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls': "pod sysctls are not applied: the Sentry's /proc/sys has no kernel/shm_rmid_forced",
