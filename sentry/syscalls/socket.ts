@@ -1,13 +1,15 @@
 /**
  * The socket family: AF_UNIX sockets implemented in the Sentry
- * (fsimpl/socket). Other families fail as on a kernel built without them.
+ * (fsimpl/socket/unix.ts), and AF_INET sockets over the Sentry's network
+ * stack (socket-inet.ts routes those). Other families fail as on a kernel
+ * built without them.
  */
 import { AT_FDCWD, O, S_IFMT, S_IFSOCK, W_OK } from '../abi/linux/fs';
 import { MSG, MSGHDR, SOL_SOCKET } from '../abi/linux/scm';
 import { SIG } from '../abi/linux/signal';
 import {
   AF, AF_MAX, MSG_FLAGS, SCM_CREDENTIALS, SHUT, SO, SOCK, SOCK_BUF_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
-  SOCKADDR_UN, SOMAXCONN, TIMEVAL_SIZE,
+  SOCKADDR_UN, SOMAXCONN,
 } from '../abi/linux/socket';
 import { fail, isLinuxError } from '../errors/linuxerr';
 import { sendSignal } from '../kernel/signal/send';
@@ -15,17 +17,20 @@ import type { Task } from '../kernel/task';
 import { decodeUnixAddr, encodeUnixAddr, UnixAddr } from '../fsimpl/socket/address';
 import { ControlWriter, encodeUcred, parseSendControl, SendControl, Ucred } from '../fsimpl/socket/control';
 import { unixNamespace } from '../fsimpl/socket/namespace';
-import { UnixSocket, Waiting } from '../fsimpl/socket/unix';
+import { InetSocket } from '../fsimpl/socket/inet';
+import { UnixSocket } from '../fsimpl/socket/unix';
 import type { FileDescription } from '../vfs/file';
 import { checkAccess } from '../vfs/perm';
 import type { SyscallArgs } from './args';
 import { Iovec, MAX_RW_COUNT, nofile, readIovecs } from './fs-mem';
+import {
+  gather, install, intValue, readSockaddr, readTimeout, scatter, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr,
+} from './socket-common';
+import {
+  inetAccept, inetBind, inetConnect, inetGetOption, inetListen, inetPeername, inetRecv, inetSend, inetSetOption, inetSockname, inetSocket,
+} from './socket-inet';
 import { FamilyRows, partial, supported } from './rows';
 
-/** sizeof(struct sockaddr_storage): the most bind/connect/sendto copy in. */
-const SOCKADDR_STORAGE = 128;
-/** A stream send reads at most this much app memory per call (a short count beyond). */
-const STREAM_SEND_MAX = 4 << 20;
 
 function sock(t: Task, fd: number): UnixSocket {
   const f = t.process.fds.get(fd);
@@ -36,26 +41,18 @@ function credOf(t: Task): Ucred {
   return { pid: t.process.pid, uid: t.process.creds.euid, gid: t.process.creds.egid };
 }
 
-function install(t: Task, f: FileDescription, cloexec: boolean): number {
-  try {
-    return t.process.fds.install(f, { cloexec, limit: nofile(t) });
-  } catch (e) {
-    f.decRef();
-    throw e;
-  }
-}
 
-/** Waiting rules of one call: O_NONBLOCK or MSG_DONTWAIT, and SO_RCVTIMEO/SO_SNDTIMEO. */
-function waiting(t: Task, s: UnixSocket, flags: number, timeoNs: bigint): Waiting {
-  const nonblock = s.nonblocking || (flags & MSG.DONTWAIT) !== 0 || timeoNs < 0n;
-  return { nonblock, deadline: timeoNs > 0n ? t.deadline(timeoNs) : undefined };
+/** The AF_INET socket behind `fd`, if it is one (the handlers route those to socket-inet.ts). */
+function inetSock(t: Task, fd: number): InetSocket | undefined {
+  const f = t.process.fds.get(fd);
+  return f instanceof InetSocket ? f : undefined;
 }
 
 /** The SOCK_* type of socket()/socketpair(), after Linux's family and flag checks. */
 function socketType(domain: number, type: number, protocol: number): number {
   if (domain < 0 || domain >= AF_MAX) fail('EAFNOSUPPORT', `family ${domain}`);
   if (type & ~(SOCK.TYPE_MASK | SOCK.NONBLOCK | SOCK.CLOEXEC)) fail('EINVAL', `type flags ${type.toString(16)}`);
-  if (domain !== AF.UNIX) fail('EAFNOSUPPORT', `family ${domain} (AF_INET/AF_INET6 until the network stack lands)`);
+  if (domain !== AF.UNIX) fail('EAFNOSUPPORT', `family ${domain} (AF_UNIX and AF_INET only; no IPv6 yet)`);
   if (protocol !== 0 && protocol !== AF.UNIX) fail('EPROTONOSUPPORT', `protocol ${protocol}`);
   const base = type & SOCK.TYPE_MASK;
   if (base === SOCK.STREAM || base === SOCK.DGRAM || base === SOCK.SEQPACKET) return base;
@@ -69,16 +66,28 @@ function newSocket(t: Task, type: number, nonblock: boolean): UnixSocket {
   return new UnixSocket(unixNamespace(t.kernel), type, nonblock, { uid: c.euid, gid: c.egid }, credOf(t));
 }
 
-/** socket(2): AF_UNIX stream, datagram (and raw) and seqpacket sockets. */
+/** socket(2): AF_UNIX stream, datagram (and raw) and seqpacket sockets; AF_INET TCP and UDP. */
 function socket(t: Task, a: SyscallArgs): number {
   const type = a.int(1);
-  const s = newSocket(t, socketType(a.int(0), type, a.int(2)), (type & SOCK.NONBLOCK) !== 0);
+  const nonblock = (type & SOCK.NONBLOCK) !== 0;
+  const s = a.int(0) === AF.INET ? inetSocket(t, inetType(type), a.int(2), nonblock) : newSocket(t, socketType(a.int(0), type, a.int(2)), nonblock);
   return install(t, s, (type & SOCK.CLOEXEC) !== 0);
+}
+
+/** The SOCK_* type of socket(AF_INET, …) after the generic flag check. */
+function inetType(type: number): number {
+  if (type & ~(SOCK.TYPE_MASK | SOCK.NONBLOCK | SOCK.CLOEXEC)) fail('EINVAL', `type flags ${type.toString(16)}`);
+  return type & SOCK.TYPE_MASK;
 }
 
 /** socketpair(2): two connected AF_UNIX sockets, each with the creator as SO_PEERCRED. */
 function socketpair(t: Task, a: SyscallArgs): number {
   const type = a.int(1);
+  if (a.int(0) === AF.INET) {
+    // The socket is made (its type and protocol checked), then inet has no socketpair.
+    inetSocket(t, inetType(type), a.int(2), false).decRef();
+    fail('EOPNOTSUPP', 'socketpair on AF_INET');
+  }
   const base = socketType(a.int(0), type, a.int(2));
   const c = t.process.creds;
   const pair = UnixSocket.pair(unixNamespace(t.kernel), base, (type & SOCK.NONBLOCK) !== 0, { uid: c.euid, gid: c.egid }, credOf(t));
@@ -104,25 +113,7 @@ function socketpair(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** move_addr_to_kernel: EINVAL for a length outside [0, sizeof(sockaddr_storage)]. */
-function readSockaddr(t: Task, addr: number, len: number): Buffer {
-  if (len < 0 || len > SOCKADDR_STORAGE) fail('EINVAL', `addrlen ${len}`);
-  return len === 0 ? Buffer.alloc(0) : t.mem.read(addr, len);
-}
 
-/**
- * move_addr_to_user: copies as much of `addr` as the caller's length
- * allows and stores the full length (EINVAL for a negative length).
- */
-function writeSockaddr(t: Task, addr: number, lenPtr: number, value: Buffer): void {
-  if (addr === 0) return;
-  const len = t.mem.read(lenPtr, 4).readInt32LE(0);
-  if (len < 0) fail('EINVAL', `addrlen ${len}`);
-  if (len > 0) t.mem.write(addr, value.subarray(0, Math.min(len, value.length)));
-  const out = Buffer.alloc(4);
-  out.writeInt32LE(value.length);
-  t.mem.write(lenPtr, out);
-}
 
 /** The socket a connect/sendto address names: ECONNREFUSED when nothing listens there. */
 function findSocket(t: Task, addr: UnixAddr): UnixSocket {
@@ -146,8 +137,13 @@ function autobindForCreds(t: Task, s: UnixSocket): void {
  * name. EINVAL if already bound.
  */
 function bind(t: Task, a: SyscallArgs): number {
-  const s = sock(t, a.int(0));
+  const i = inetSock(t, a.int(0));
   const raw = readSockaddr(t, a.ptr(1), a.int(2));
+  if (i) {
+    inetBind(i, raw);
+    return 0;
+  }
+  const s = sock(t, a.int(0));
   const ns = unixNamespace(t.kernel);
   if (raw.length === SOCKADDR_UN.PATH && raw.readUInt16LE(0) === AF.UNIX) {
     if (s.name === undefined) ns.autobind(s);
@@ -173,7 +169,9 @@ function bind(t: Task, a: SyscallArgs): number {
 /** listen(2): backlogs above SOMAXCONN (and negative ones) are capped to it. */
 function listen(t: Task, a: SyscallArgs): number {
   const backlog = a.uint(1);
-  sock(t, a.int(0)).listen(Math.min(backlog, SOMAXCONN), credOf(t));
+  const i = inetSock(t, a.int(0));
+  if (i) inetListen(i, backlog);
+  else sock(t, a.int(0)).listen(Math.min(backlog, SOMAXCONN), credOf(t));
   return 0;
 }
 
@@ -183,8 +181,13 @@ function listen(t: Task, a: SyscallArgs): number {
  * a datagram socket records its peer, or forgets it for AF_UNSPEC.
  */
 function connect(t: Task, a: SyscallArgs): number {
-  const s = sock(t, a.int(0));
+  const i = inetSock(t, a.int(0));
   const raw = readSockaddr(t, a.ptr(1), a.int(2));
+  if (i) {
+    inetConnect(t, i, raw);
+    return 0;
+  }
+  const s = sock(t, a.int(0));
   if (s.type === SOCK.DGRAM && raw.length >= 2 && raw.readUInt16LE(0) === AF.UNSPEC) {
     s.connectDgram(undefined);
     return 0;
@@ -199,6 +202,8 @@ function connect(t: Task, a: SyscallArgs): number {
 /** accept4(2): SOCK_NONBLOCK/SOCK_CLOEXEC; the client's address (just sun_family if it is unbound). */
 function acceptOn(t: Task, fd: number, addr: number, lenPtr: number, flags: number): number {
   if (flags & ~(SOCK.NONBLOCK | SOCK.CLOEXEC)) fail('EINVAL', `accept4 flags ${flags.toString(16)}`);
+  const i = inetSock(t, fd);
+  if (i) return inetAccept(t, i, addr, lenPtr, flags);
   const s = sock(t, fd);
   const conn = s.accept(waiting(t, s, 0, s.rcvtimeoNs));
   if (flags & SOCK.NONBLOCK) conn.flags |= O.NONBLOCK;
@@ -222,6 +227,11 @@ function accept(t: Task, a: SyscallArgs): number {
 
 /** getsockname(2): the bound name, or just sun_family when unbound. */
 function getsockname(t: Task, a: SyscallArgs): number {
+  const i = inetSock(t, a.int(0));
+  if (i) {
+    inetSockname(t, i, a.ptr(1), a.ptr(2));
+    return 0;
+  }
   const s = sock(t, a.int(0));
   writeSockaddr(t, a.ptr(1), a.ptr(2), encodeUnixAddr(s.name));
   return 0;
@@ -229,6 +239,11 @@ function getsockname(t: Task, a: SyscallArgs): number {
 
 /** getpeername(2): the peer's name; ENOTCONN when not connected. */
 function getpeername(t: Task, a: SyscallArgs): number {
+  const i = inetSock(t, a.int(0));
+  if (i) {
+    inetPeername(t, i, a.ptr(1), a.ptr(2));
+    return 0;
+  }
   const s = sock(t, a.int(0));
   const peer = s.state === 'connected' ? s.peer : undefined;
   if (!peer) fail('ENOTCONN', s.path);
@@ -236,27 +251,7 @@ function getpeername(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-function gather(t: Task, iov: Iovec[], max: number): Buffer {
-  const parts: Buffer[] = [];
-  let left = max;
-  for (const v of iov) {
-    if (left === 0) break;
-    const n = Math.min(v.len, left);
-    if (n > 0) parts.push(t.mem.read(v.base, n));
-    left -= n;
-  }
-  return Buffer.concat(parts);
-}
 
-function scatter(t: Task, iov: Iovec[], data: Buffer): void {
-  let off = 0;
-  for (const v of iov) {
-    if (off >= data.length) break;
-    const n = Math.min(v.len, data.length - off);
-    t.mem.write(v.base, data.subarray(off, off + n));
-    off += n;
-  }
-}
 
 /** SCM_CREDENTIALS a sender may claim: its own pid and one of its ids, unless root (__scm_send's checks). */
 function checkClaimedCreds(t: Task, c: Ucred): void {
@@ -348,23 +343,27 @@ function installRights(t: Task, rights: FileDescription[], room: number, cloexec
 
 /** sendto(2) (send(2) is sendto without an address). */
 function sendto(t: Task, a: SyscallArgs): number {
-  const s = sock(t, a.int(0));
+  const i = inetSock(t, a.int(0));
   const addrLen = a.int(5);
   const dest = a.ptr(4) !== 0 && addrLen !== 0 ? readSockaddr(t, a.ptr(4), addrLen) : undefined;
+  if (i) return inetSend(t, i, [{ base: a.ptr(1), len: a.size(2) }], a.int(3), dest);
+  const s = sock(t, a.int(0));
   return sendCommon(t, s, [{ base: a.ptr(1), len: a.size(2) }], { fds: [] }, a.int(3), dest);
 }
 
 /** recvfrom(2): the sender's address is empty (length 0) when it was unbound. */
 function recvfrom(t: Task, a: SyscallArgs): number {
-  const s = sock(t, a.int(0));
-  const r = recvCommon(t, s, [{ base: a.ptr(1), len: a.size(2) }], a.int(3), 0);
+  const i = inetSock(t, a.int(0));
+  const iov = [{ base: a.ptr(1), len: a.size(2) }];
+  const r = i ? inetRecv(t, i, iov, a.int(3)) : recvCommon(t, sock(t, a.int(0)), iov, a.int(3), 0);
   writeSockaddr(t, a.ptr(4), a.ptr(5), r.from);
   return r.n;
 }
 
 /** sendmsg(2): iovecs, an optional destination and SCM_RIGHTS/SCM_CREDENTIALS. */
 function sendmsg(t: Task, a: SyscallArgs): number {
-  const s = sock(t, a.int(0));
+  const i = inetSock(t, a.int(0));
+  const s = i ?? sock(t, a.int(0));
   const h = t.mem.read(a.ptr(1), MSGHDR.SIZE);
   const namePtr = Number(h.readBigUInt64LE(MSGHDR.NAME));
   const nameLen = h.readInt32LE(MSGHDR.NAMELEN);
@@ -373,12 +372,14 @@ function sendmsg(t: Task, a: SyscallArgs): number {
   const control = controlLen > 0n ? t.mem.read(Number(h.readBigUInt64LE(MSGHDR.CONTROL)), Number(controlLen)) : Buffer.alloc(0);
   const iov = readIovecs(t.mem, Number(h.readBigUInt64LE(MSGHDR.IOV)), Number(h.readBigUInt64LE(MSGHDR.IOVLEN)));
   const dest = namePtr !== 0 && nameLen !== 0 ? readSockaddr(t, namePtr, nameLen) : undefined;
+  if (s instanceof InetSocket) return inetSend(t, s, iov, a.int(2), dest);
   return sendCommon(t, s, iov, parseSendControl(control), a.int(2), dest);
 }
 
 /** recvmsg(2): fills msg_name/msg_namelen, msg_control/msg_controllen and msg_flags. */
 function recvmsg(t: Task, a: SyscallArgs): number {
-  const s = sock(t, a.int(0));
+  const i = inetSock(t, a.int(0));
+  const s = i ?? sock(t, a.int(0));
   const msgPtr = a.ptr(1);
   const h = t.mem.read(msgPtr, MSGHDR.SIZE);
   const namePtr = Number(h.readBigUInt64LE(MSGHDR.NAME));
@@ -386,7 +387,7 @@ function recvmsg(t: Task, a: SyscallArgs): number {
   const controlPtr = Number(h.readBigUInt64LE(MSGHDR.CONTROL));
   const controlLen = controlPtr === 0 ? 0 : Math.min(Number(h.readBigUInt64LE(MSGHDR.CONTROLLEN)), 0x7fffffff);
   const iov = readIovecs(t.mem, Number(h.readBigUInt64LE(MSGHDR.IOV)), Number(h.readBigUInt64LE(MSGHDR.IOVLEN)));
-  const r = recvCommon(t, s, iov, a.int(2), controlLen);
+  const r = s instanceof InetSocket ? { ...inetRecv(t, s, iov, a.int(2)), control: Buffer.alloc(0) } : recvCommon(t, s, iov, a.int(2), controlLen);
   writeSockaddr(t, namePtr, msgPtr + MSGHDR.NAMELEN, r.from);
   if (r.control.length > 0) t.mem.write(controlPtr, r.control);
   const tail = Buffer.alloc(8 + 4);
@@ -398,27 +399,14 @@ function recvmsg(t: Task, a: SyscallArgs): number {
 
 /** shutdown(2): SHUT_RD/SHUT_WR/SHUT_RDWR; the peer of a connected stream sees EOF or EPIPE. */
 function shutdown(t: Task, a: SyscallArgs): number {
-  const s = sock(t, a.int(0));
+  const s = inetSock(t, a.int(0)) ?? sock(t, a.int(0));
   const how = a.int(1);
   if (how < SHUT.RD || how > SHUT.RDWR) fail('EINVAL', `how ${how}`);
   s.shutdown(how);
   return 0;
 }
 
-function intValue(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(v);
-  return b;
-}
 
-function timevalValue(ns: bigint): Buffer {
-  const b = Buffer.alloc(TIMEVAL_SIZE);
-  if (ns > 0n) {
-    b.writeBigInt64LE(ns / 1_000_000_000n, 0);
-    b.writeBigInt64LE((ns % 1_000_000_000n) / 1000n, 8);
-  }
-  return b;
-}
 
 /** The value getsockopt(SOL_SOCKET, `name`) reports; ENOPROTOOPT for options unix sockets lack. */
 function optionValue(s: UnixSocket, name: number): Buffer {
@@ -444,12 +432,13 @@ const reuseAddr = new WeakSet<UnixSocket>();
 
 /** getsockopt(2): SOL_SOCKET options; the value is cut to the caller's length, which is then updated. */
 function getsockopt(t: Task, a: SyscallArgs): number {
-  const s = sock(t, a.int(0));
-  if (a.int(1) !== SOL_SOCKET) fail('EOPNOTSUPP', `level ${a.int(1)}`);
+  const i = inetSock(t, a.int(0));
+  const s = i ?? sock(t, a.int(0));
+  if (!i && a.int(1) !== SOL_SOCKET) fail('EOPNOTSUPP', `level ${a.int(1)}`);
   const lenPtr = a.ptr(4);
   const len = t.mem.read(lenPtr, 4).readInt32LE(0);
   if (len < 0) fail('EINVAL', `optlen ${len}`);
-  const value = optionValue(s, a.int(2));
+  const value = s instanceof InetSocket ? inetGetOption(s, a.int(1), a.int(2)) : optionValue(s, a.int(2));
   const n = Math.min(len, value.length);
   if (n > 0) t.mem.write(a.ptr(3), value.subarray(0, n));
   t.mem.write(lenPtr, intValue(n));
@@ -462,19 +451,14 @@ function bufferSize(v: number, min: number): number {
   return Math.max(capped * 2, min);
 }
 
-/** SO_RCVTIMEO/SO_SNDTIMEO: 0 waits forever; a negative time means do not wait (-1n). */
-function readTimeout(t: Task, addr: number, len: number): bigint {
-  if (len < TIMEVAL_SIZE) fail('EINVAL', `timeval length ${len}`);
-  const b = t.mem.read(addr, TIMEVAL_SIZE);
-  const sec = b.readBigInt64LE(0);
-  const usec = b.readBigInt64LE(8);
-  if (usec < 0n || usec >= 1_000_000n) fail('EDOM', `tv_usec ${usec}`);
-  if (sec < 0n) return -1n;
-  return sec * 1_000_000_000n + usec * 1000n;
-}
 
 /** setsockopt(2): the SOL_SOCKET options unix sockets use; ENOPROTOOPT otherwise. */
 function setsockopt(t: Task, a: SyscallArgs): number {
+  const i = inetSock(t, a.int(0));
+  if (i) {
+    inetSetOption(t, i, a.int(1), a.int(2), a.ptr(3), a.int(4));
+    return 0;
+  }
   const s = sock(t, a.int(0));
   if (a.int(1) !== SOL_SOCKET) fail('EOPNOTSUPP', `level ${a.int(1)}`);
   const name = a.int(2);
@@ -496,11 +480,11 @@ function setsockopt(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-const OTHER_FAMILIES = 'AF_UNIX only: other families are EAFNOSUPPORT (AF_INET/AF_INET6 until the network stack lands)';
+const OTHER_FAMILIES = 'AF_UNIX; AF_INET TCP and UDP over the Sentry\'s stack (loopback only; raw sockets EPERM, ping sockets EACCES); other families, AF_INET6 included, are EAFNOSUPPORT';
 
 export const socketRows: FamilyRows = {
   socket: partial(socket, OTHER_FAMILIES),
-  socketpair: partial(socketpair, OTHER_FAMILIES),
+  socketpair: partial(socketpair, 'AF_UNIX only (AF_INET: EOPNOTSUPP, as Linux); other families are EAFNOSUPPORT'),
   bind: partial(bind, 'filesystem names only on tmpfs/overlay directories (EPERM on Gofer-only mounts)'),
   listen: supported(listen),
   accept: supported(accept),
@@ -510,9 +494,9 @@ export const socketRows: FamilyRows = {
   getpeername: supported(getpeername),
   sendto: partial(sendto, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call'),
   recvfrom: partial(recvfrom, 'MSG_OOB is EOPNOTSUPP; MSG_ERRQUEUE is EAGAIN'),
-  sendmsg: partial(sendmsg, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call'),
-  recvmsg: partial(recvmsg, 'MSG_OOB is EOPNOTSUPP; MSG_ERRQUEUE is EAGAIN; no SCM_SECURITY'),
+  sendmsg: partial(sendmsg, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call; control messages on AF_INET are ignored'),
+  recvmsg: partial(recvmsg, 'MSG_OOB is EOPNOTSUPP (EINVAL on TCP); MSG_ERRQUEUE is EAGAIN; no SCM_SECURITY; no control messages on AF_INET'),
   shutdown: supported(shutdown),
-  getsockopt: partial(getsockopt, 'SOL_SOCKET: SO_TYPE/DOMAIN/PROTOCOL/ERROR/ACCEPTCONN/SNDBUF/RCVBUF/PASSCRED/PEERCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; ENOPROTOOPT otherwise'),
-  setsockopt: partial(setsockopt, 'SOL_SOCKET: SO_SNDBUF/RCVBUF/PASSCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; ENOPROTOOPT otherwise'),
+  getsockopt: partial(getsockopt, 'AF_UNIX SOL_SOCKET: SO_TYPE/DOMAIN/PROTOCOL/ERROR/ACCEPTCONN/SNDBUF/RCVBUF/PASSCRED/PEERCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; AF_INET also SO_REUSEPORT/KEEPALIVE/LINGER/BROADCAST, TCP_NODELAY/MAXSEG/KEEPIDLE/KEEPINTVL/KEEPCNT, IP_TTL; ENOPROTOOPT otherwise'),
+  setsockopt: partial(setsockopt, 'AF_UNIX SOL_SOCKET: SO_SNDBUF/RCVBUF/PASSCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; AF_INET also SO_REUSEPORT/KEEPALIVE/LINGER/BROADCAST, TCP_NODELAY/MAXSEG/KEEPIDLE/KEEPINTVL/KEEPCNT, IP_TTL; ENOPROTOOPT otherwise'),
 };

@@ -11,26 +11,21 @@ import { O, S_IFSOCK } from '../../abi/linux/fs';
 import { POLL } from '../../abi/linux/poll';
 import { SIOCINQ, SIOCOUTQ, SOCK, SOCK_BUF_DEFAULT, UNIX_MAX_DGRAM_QLEN } from '../../abi/linux/socket';
 import { fail, LinuxError } from '../../errors/linuxerr';
-import { Block, WaitQueue } from '../../kernel/wait';
+import { WaitQueue } from '../../kernel/wait';
 import type { MemoryIO } from '../../platform/platform';
 import { FileDescription, FileDescriptionBase, Stat, Timespec } from '../../vfs/file';
 import { nowTimespec } from '../../vfs/inode';
 import type { Ucred } from './control';
 import type { UnixNamespace } from './namespace';
 import { Message, MessageQueue } from './queue';
+import { blockOn, type Waiting } from './waiting';
 
 /** sk_shutdown bits. */
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
 const SHUTDOWN_MASK = RCV_SHUTDOWN | SEND_SHUTDOWN;
 
-/** How an operation that cannot finish now should wait. */
-export interface Waiting {
-  /** O_NONBLOCK or MSG_DONTWAIT: fail with EAGAIN instead. */
-  nonblock: boolean;
-  /** SO_RCVTIMEO/SO_SNDTIMEO deadline (absolute, from Task.deadline); then EAGAIN. */
-  deadline?: bigint;
-}
+export type { Waiting } from './waiting';
 
 export interface RecvOptions {
   peek?: boolean;
@@ -124,10 +119,7 @@ export class UnixSocket extends FileDescriptionBase {
 
   /** Fails with EAGAIN when not waiting, otherwise parks on `queues`. */
   private wait(w: Waiting, queues: WaitQueue[]): never {
-    if (w.nonblock) fail('EAGAIN', this.path);
-    const timed = w.deadline !== undefined;
-    // Linux never restarts socket waits that have a timeout (sock_intr_errno).
-    throw new Block(queues, w.deadline, timed ? { errno: Errno.EAGAIN } : 0, timed ? 'eintr' : 'restart');
+    return blockOn(w, queues, this.path);
   }
 
   private notify(): void {

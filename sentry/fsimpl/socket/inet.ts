@@ -1,0 +1,452 @@
+/**
+ * AF_INET sockets: TCP and UDP file descriptions over the Sentry's
+ * user-space stack (sentry/net). The endpoints never block; an operation
+ * that cannot finish throws Block on the endpoint's wait queue (or EAGAIN
+ * when not waiting), after checking everything and changing nothing, so
+ * the scheduler's re-run is the retry loop (see kernel/wait.ts).
+ */
+import { Errno } from '../../abi/linux/errno';
+import { IP, IPPROTO, LINGER_SIZE, SO_INET, SOL_IP, SOL_TCP, TCP } from '../../abi/linux/inet';
+import { O, S_IFSOCK } from '../../abi/linux/fs';
+import { POLL } from '../../abi/linux/poll';
+import { SOL_SOCKET } from '../../abi/linux/scm';
+import { SIOCINQ, SIOCOUTQ, SO, SOCK } from '../../abi/linux/socket';
+import { fail, isLinuxError } from '../../errors/linuxerr';
+import type { WaitQueue } from '../../kernel/wait';
+import type { InetAddr } from '../../net/addr';
+import type { TcpEndpoint } from '../../net/tcp/endpoint';
+import type { UdpEndpoint } from '../../net/udp';
+import type { MemoryIO } from '../../platform/platform';
+import { FileDescriptionBase, Stat, Timespec } from '../../vfs/file';
+import { nowTimespec } from '../../vfs/inode';
+import { blockOn, type Waiting } from './waiting';
+
+/** Where a socket's inode lives (sockfs: the sandbox's socket device and a fresh number). */
+export interface SockIds {
+  dev: number;
+  ino: number;
+  uid: number;
+  gid: number;
+}
+
+export interface InetReceived {
+  data: Buffer;
+  /** The datagram's full length (MSG_TRUNC); the byte count for TCP. */
+  fullLength: number;
+  /** The sender (UDP only). */
+  from: InetAddr | undefined;
+}
+
+export interface RecvFlags {
+  peek: boolean;
+  waitAll: boolean;
+}
+
+const RCV_SHUTDOWN = 1;
+const SEND_SHUTDOWN = 2;
+
+function intValue(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  return b;
+}
+
+function lingerValue(onoff: boolean, seconds: number): Buffer {
+  const b = Buffer.alloc(LINGER_SIZE);
+  b.writeInt32LE(onoff ? 1 : 0, 0);
+  b.writeInt32LE(seconds, 4);
+  return b;
+}
+
+/** An int option's value: setsockopt needs at least sizeof(int) (EINVAL otherwise). */
+function intOption(v: Buffer): number {
+  if (v.length < 4) fail('EINVAL', `optlen ${v.length}`);
+  return v.readInt32LE(0);
+}
+
+/** struct linger: l_onoff, l_linger. */
+function lingerOption(v: Buffer): { onoff: boolean; seconds: number } {
+  if (v.length < LINGER_SIZE) fail('EINVAL', `linger optlen ${v.length}`);
+  return { onoff: v.readInt32LE(0) !== 0, seconds: v.readInt32LE(4) };
+}
+
+/** What TCP and UDP sockets share: the description, SO_RCVTIMEO/SNDTIMEO, stat. */
+export abstract class InetSocket extends FileDescriptionBase {
+  /** SO_RCVTIMEO/SO_SNDTIMEO in ns (0: wait forever; negative: do not wait). */
+  rcvtimeoNs = 0n;
+  sndtimeoNs = 0n;
+  private readonly ctime: Timespec = nowTimespec();
+
+  constructor(
+    readonly type: number,
+    readonly protocol: number,
+    nonblock: boolean,
+    protected readonly ids: SockIds,
+  ) {
+    super(`socket:[${ids.ino}]`, O.RDWR | (nonblock ? O.NONBLOCK : 0));
+  }
+
+  abstract get waitQueue(): WaitQueue;
+  abstract readiness(): number;
+  abstract bind(a: InetAddr): void;
+  abstract listen(backlog: number): void;
+  /** connect(2); `to` undefined is AF_UNSPEC (dissolve the association). */
+  abstract connect(to: InetAddr | undefined, w: Waiting): void;
+  abstract accept(w: Waiting, ids: SockIds): TcpSocket;
+  /** Sends `data` (the socket keeps it); EPIPE needs the caller's SIGPIPE. */
+  abstract send(data: Buffer, to: InetAddr | undefined, w: Waiting): number;
+  abstract recv(len: number, flags: RecvFlags, w: Waiting): InetReceived;
+  abstract shutdown(how: number): void;
+  abstract localAddress(): InetAddr;
+  abstract remoteAddress(): InetAddr;
+  /** getsockopt beyond SO_TYPE/DOMAIN/PROTOCOL/RCVTIMEO/SNDTIMEO; ENOPROTOOPT for unknown options. */
+  abstract getOption(level: number, name: number): Buffer;
+  abstract setOption(level: number, name: number, value: Buffer): void;
+
+  get nonblocking(): boolean {
+    return (this.flags & O.NONBLOCK) !== 0;
+  }
+
+  read(dst: Buffer): number {
+    const r = this.recv(dst.length, { peek: false, waitAll: false }, { nonblock: this.nonblocking });
+    r.data.copy(dst);
+    return r.data.length;
+  }
+
+  write(src: Buffer): number {
+    return this.send(Buffer.from(src), undefined, { nonblock: this.nonblocking });
+  }
+
+  pread(): number {
+    return fail('ESPIPE', this.path);
+  }
+
+  pwrite(): number {
+    return fail('ESPIPE', this.path);
+  }
+
+  seek(): number {
+    return fail('ESPIPE', this.path);
+  }
+
+  stat(): Stat {
+    return {
+      dev: this.ids.dev, ino: this.ids.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: this.ids.uid, gid: this.ids.gid,
+      rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: this.ctime, mtime: this.ctime, ctime: this.ctime,
+    };
+  }
+
+  /** FIONREAD/SIOCINQ and SIOCOUTQ. */
+  ioctl(mem: MemoryIO, cmd: number, arg: number): number {
+    let value: number;
+    if (cmd === SIOCINQ) value = this.inQueue();
+    else if (cmd === SIOCOUTQ) value = this.outQueue();
+    else return fail('ENOTTY', `socket ioctl ${cmd.toString(16)}`);
+    mem.write(arg, intValue(value));
+    return 0;
+  }
+
+  protected abstract inQueue(): number;
+  protected abstract outQueue(): number;
+}
+
+/** A SOCK_STREAM socket over a TcpEndpoint. */
+export class TcpSocket extends InetSocket {
+  constructor(
+    readonly ep: TcpEndpoint,
+    nonblock: boolean,
+    ids: SockIds,
+  ) {
+    super(SOCK.STREAM, IPPROTO.TCP, nonblock, ids);
+  }
+
+  get waitQueue(): WaitQueue {
+    return this.ep.waitQueue;
+  }
+
+  readiness(): number {
+    return this.ep.readiness();
+  }
+
+  bind(a: InetAddr): void {
+    this.ep.bind(a);
+  }
+
+  listen(backlog: number): void {
+    this.ep.listen(backlog);
+  }
+
+  /**
+   * The endpoint's connect is Linux's retry loop: EINPROGRESS on the first
+   * call, EALREADY while the handshake runs. A blocking connect parks until
+   * the endpoint changes and runs again; a timed-out one says EINPROGRESS.
+   */
+  connect(to: InetAddr | undefined, w: Waiting): void {
+    if (to === undefined) {
+      // AF_UNSPEC on a stream: tcp_disconnect, an abortive close of the connection.
+      this.ep.abort();
+      return;
+    }
+    try {
+      this.ep.connect(to);
+    } catch (e) {
+      if (w.nonblock || !(isLinuxError(e, 'EINPROGRESS') || isLinuxError(e, 'EALREADY'))) throw e;
+      blockOn(w, [this.ep.waitQueue], this.path, Errno.EINPROGRESS);
+    }
+  }
+
+  accept(w: Waiting, ids: SockIds): TcpSocket {
+    let child: TcpEndpoint;
+    try {
+      child = this.ep.accept();
+    } catch (e) {
+      if (!isLinuxError(e, 'EAGAIN')) throw e;
+      return blockOn(w, [this.ep.waitQueue], this.path);
+    }
+    return new TcpSocket(child, false, ids);
+  }
+
+  /**
+   * A blocking send waits until the whole of a small write fits (it is
+   * atomic, as Linux's usually is) or half the buffer is free for a large
+   * one, which then returns a short count, as Linux does when interrupted.
+   */
+  send(data: Buffer, _to: InetAddr | undefined, w: Waiting): number {
+    // tcp_sendmsg ignores a destination address (there is no Fast Open here).
+    const sndbuf = this.ep.getSndBuf();
+    const free = sndbuf - this.ep.outQueue;
+    const hung = (this.ep.readiness() & (POLL.ERR | POLL.HUP)) !== 0;
+    if (!w.nonblock && !hung && free < Math.min(data.length, sndbuf >> 1)) blockOn(w, [this.ep.waitQueue], this.path);
+    try {
+      return this.ep.write(data);
+    } catch (e) {
+      if (!isLinuxError(e, 'EAGAIN')) throw e;
+      return blockOn(w, [this.ep.waitQueue], this.path);
+    }
+  }
+
+  recv(len: number, flags: RecvFlags, w: Waiting): InetReceived {
+    const ended = (this.ep.readiness() & (POLL.RDHUP | POLL.ERR | POLL.HUP)) !== 0;
+    if (flags.waitAll && !flags.peek && !w.nonblock && !ended && this.ep.inQueue < Math.min(len, this.ep.getRcvBuf())) {
+      blockOn(w, [this.ep.waitQueue], this.path);
+    }
+    let data: Buffer;
+    try {
+      data = this.ep.read(len, flags.peek);
+    } catch (e) {
+      if (!isLinuxError(e, 'EAGAIN')) throw e;
+      return blockOn(w, [this.ep.waitQueue], this.path);
+    }
+    return { data, fullLength: data.length, from: undefined };
+  }
+
+  shutdown(how: number): void {
+    this.ep.shutdown(how);
+  }
+
+  localAddress(): InetAddr {
+    return this.ep.localAddress();
+  }
+
+  remoteAddress(): InetAddr {
+    return this.ep.remoteAddress();
+  }
+
+  getOption(level: number, name: number): Buffer {
+    const ep = this.ep;
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO.ERROR: return intValue(ep.takeError());
+        case SO.ACCEPTCONN: return intValue(ep.isListening ? 1 : 0);
+        case SO.SNDBUF: return intValue(ep.getSndBuf());
+        case SO.RCVBUF: return intValue(ep.getRcvBuf());
+        case SO.REUSEADDR: return intValue(ep.reuseAddr ? 1 : 0);
+        case SO_INET.REUSEPORT: return intValue(ep.reusePort ? 1 : 0);
+        case SO.KEEPALIVE: return intValue(ep.getKeepAlive() ? 1 : 0);
+        case SO_INET.LINGER: return lingerValue(ep.getLinger().onoff, ep.getLinger().seconds);
+      }
+    } else if (level === SOL_TCP) {
+      switch (name) {
+        case TCP.NODELAY: return intValue(ep.getNoDelay() ? 1 : 0);
+        case TCP.MAXSEG: return intValue(ep.getMaxSeg());
+        case TCP.KEEPIDLE: return intValue(ep.getKeepIdle());
+        case TCP.KEEPINTVL: return intValue(ep.getKeepIntvl());
+        case TCP.KEEPCNT: return intValue(ep.getKeepCnt());
+      }
+    } else if (level === SOL_IP && name === IP.TTL) {
+      return intValue(ep.getTtl());
+    }
+    return fail('ENOPROTOOPT', `level ${level} option ${name}`);
+  }
+
+  setOption(level: number, name: number, value: Buffer): void {
+    const ep = this.ep;
+    if (level === SOL_SOCKET && name === SO_INET.LINGER) return ep.setLinger(lingerOption(value));
+    const v = intOption(value);
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO.SNDBUF: return ep.setSndBuf(v);
+        case SO.RCVBUF: return ep.setRcvBuf(v);
+        case SO.REUSEADDR: ep.reuseAddr = v !== 0; return;
+        case SO_INET.REUSEPORT: ep.reusePort = v !== 0; return;
+        case SO.KEEPALIVE: return ep.setKeepAlive(v !== 0);
+      }
+    } else if (level === SOL_TCP) {
+      switch (name) {
+        case TCP.NODELAY: return ep.setNoDelay(v !== 0);
+        case TCP.MAXSEG: return ep.setMaxSeg(v);
+        case TCP.KEEPIDLE: return ep.setKeepIdle(v);
+        case TCP.KEEPINTVL: return ep.setKeepIntvl(v);
+        case TCP.KEEPCNT: return ep.setKeepCnt(v);
+      }
+    } else if (level === SOL_IP && name === IP.TTL) {
+      return ep.setTtl(v);
+    }
+    fail('ENOPROTOOPT', `level ${level} option ${name}`);
+  }
+
+  protected inQueue(): number {
+    if (this.ep.isListening) fail('EINVAL', 'SIOCINQ on a listening socket');
+    return this.ep.inQueue;
+  }
+
+  protected outQueue(): number {
+    return this.ep.outQueue;
+  }
+
+  /** The last close: graceful FIN (RST with unread data or SO_LINGER 0); the endpoint finishes the protocol alone. */
+  protected override release(): void {
+    this.ep.close();
+  }
+}
+
+/** A SOCK_DGRAM socket over a UdpEndpoint. */
+export class UdpSocket extends InetSocket {
+  private shutdownBits = 0;
+  /** SO_KEEPALIVE and SO_LINGER mean nothing for UDP; Linux stores them, so do we. */
+  private keepAlive = false;
+  private linger = { onoff: false, seconds: 0 };
+
+  constructor(
+    readonly ep: UdpEndpoint,
+    nonblock: boolean,
+    ids: SockIds,
+  ) {
+    super(SOCK.DGRAM, IPPROTO.UDP, nonblock, ids);
+  }
+
+  get waitQueue(): WaitQueue {
+    return this.ep.waitQueue;
+  }
+
+  /** As udp_poll: the endpoint's bits plus those of shutdown(2). */
+  readiness(): number {
+    let m = this.ep.readiness();
+    if (this.shutdownBits & RCV_SHUTDOWN) m |= POLL.IN | POLL.RDNORM | POLL.RDHUP;
+    if (this.shutdownBits === (RCV_SHUTDOWN | SEND_SHUTDOWN)) m |= POLL.HUP;
+    return m;
+  }
+
+  bind(a: InetAddr): void {
+    this.ep.bind(a);
+  }
+
+  listen(): void {
+    fail('EOPNOTSUPP', 'listen on a datagram socket');
+  }
+
+  connect(to: InetAddr | undefined): void {
+    if (to === undefined) this.ep.disconnect();
+    else this.ep.connect(to);
+  }
+
+  accept(): TcpSocket {
+    return fail('EOPNOTSUPP', 'accept on a datagram socket');
+  }
+
+  /** UDP sends never wait: a datagram goes out at once or fails. */
+  send(data: Buffer, to: InetAddr | undefined): number {
+    if (this.shutdownBits & SEND_SHUTDOWN) fail('EPIPE', this.path);
+    return this.ep.sendto(data, to);
+  }
+
+  recv(len: number, flags: RecvFlags, w: Waiting): InetReceived {
+    try {
+      const d = this.ep.recvfrom(len, flags.peek);
+      return { data: d.data, fullLength: d.length, from: d.from };
+    } catch (e) {
+      if (!isLinuxError(e, 'EAGAIN')) throw e;
+      if (this.shutdownBits & RCV_SHUTDOWN) return { data: Buffer.alloc(0), fullLength: 0, from: undefined };
+      return blockOn(w, [this.ep.waitQueue], this.path);
+    }
+  }
+
+  /** inet_shutdown: the bits are set even when unconnected, which then fails with ENOTCONN. */
+  shutdown(how: number): void {
+    this.shutdownBits |= how + 1;
+    this.ep.waitQueue.notify();
+    if (this.ep.remotePort === 0) fail('ENOTCONN', this.path);
+  }
+
+  localAddress(): InetAddr {
+    return this.ep.localAddress();
+  }
+
+  remoteAddress(): InetAddr {
+    return this.ep.remoteAddress();
+  }
+
+  getOption(level: number, name: number): Buffer {
+    const ep = this.ep;
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO.ERROR: return intValue(ep.takeError());
+        case SO.ACCEPTCONN: return intValue(0);
+        case SO.SNDBUF: return intValue(ep.getSndBuf());
+        case SO.RCVBUF: return intValue(ep.getRcvBuf());
+        case SO.REUSEADDR: return intValue(ep.reuseAddr ? 1 : 0);
+        case SO_INET.REUSEPORT: return intValue(ep.reusePort ? 1 : 0);
+        case SO_INET.BROADCAST: return intValue(ep.broadcast ? 1 : 0);
+        case SO.KEEPALIVE: return intValue(this.keepAlive ? 1 : 0);
+        case SO_INET.LINGER: return lingerValue(this.linger.onoff, this.linger.seconds);
+      }
+    } else if (level === SOL_IP && name === IP.TTL) {
+      return intValue(ep.getTtl());
+    }
+    return fail('ENOPROTOOPT', `level ${level} option ${name}`);
+  }
+
+  setOption(level: number, name: number, value: Buffer): void {
+    const ep = this.ep;
+    if (level === SOL_SOCKET && name === SO_INET.LINGER) {
+      this.linger = lingerOption(value);
+      return;
+    }
+    const v = intOption(value);
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO.SNDBUF: return ep.setSndBuf(v);
+        case SO.RCVBUF: return ep.setRcvBuf(v);
+        case SO.REUSEADDR: ep.reuseAddr = v !== 0; return;
+        case SO_INET.REUSEPORT: ep.reusePort = v !== 0; return;
+        case SO_INET.BROADCAST: ep.broadcast = v !== 0; return;
+        case SO.KEEPALIVE: this.keepAlive = v !== 0; return;
+      }
+    } else if (level === SOL_IP && name === IP.TTL) {
+      return ep.setTtl(v);
+    }
+    fail('ENOPROTOOPT', `level ${level} option ${name}`);
+  }
+
+  protected inQueue(): number {
+    return this.ep.inQueue;
+  }
+
+  protected outQueue(): number {
+    return 0;
+  }
+
+  protected override release(): void {
+    this.ep.close();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The sandbox's network stack: one sentry/net Stack per kernel (the
+ * sandbox is one network namespace), made on first use with only `lo`.
+ * Its protocol timers run on the kernel's timers, because the Sentry's
+ * scheduler loop never returns to Node's event loop (so realClock's
+ * setTimeout/setImmediate would never fire while the app runs).
+ */
+import type { Kernel } from '../../kernel/kernel';
+import { monotonicNs, type Timers } from '../../kernel/timers';
+import type { Clock } from '../../net/clock';
+import { Stack } from '../../net/stack';
+
+/** A Clock on kernel timers: callbacks run on the scheduler's next turn at or after the deadline. */
+export function kernelClock(timers: Timers): Clock {
+  return {
+    now: () => Number(monotonicNs()) / 1e6,
+    setTimer(delayMs, fn) {
+      const h = timers.schedule(monotonicNs() + BigInt(Math.max(0, Math.ceil(delayMs * 1e6))), fn);
+      return { cancel: () => timers.cancel(h) };
+    },
+  };
+}
+
+const stacks = new WeakMap<Kernel, Stack>();
+
+/** The kernel's stack, created with the loopback interface on first use. */
+export function netStack(k: Kernel): Stack {
+  let s = stacks.get(k);
+  if (!s) {
+    s = new Stack({ clock: kernelClock(k.timers) });
+    stacks.set(k, s);
+  }
+  return s;
+}
