@@ -167,6 +167,31 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
     }
   });
 
+  it('an exec whose reader stops reading parks alone; the rest of the pod keeps running', async () => {
+    await startContainer('c5', ['/bin/sh', '-c', 'exec sleep 1000']);
+    const [stuckOurs, stuckTheirs] = socketPair();
+    await sentry.client.request({ op: 'exec', container: 'c5', exec: 'flood', ...spec(['/bin/sh', '-c', 'yes | head -c 50000000']) }, [
+      { name: 'stdout', fd: stuckTheirs },
+    ]);
+    closeFd(stuckTheirs);
+    const [ours, theirs] = socketPair();
+    const done = exitOf(sentry.client, 'c5', 'probe');
+    await sentry.client.request({ op: 'exec', container: 'c5', exec: 'probe', ...spec(['/bin/sh', '-c', 'echo alive']) }, [{ name: 'stdout', fd: theirs }]);
+    closeFd(theirs);
+    const reader = new net.Socket({ fd: ours, readable: true, writable: false });
+    let out = '';
+    reader.on('data', (d: Buffer) => (out += d.toString()));
+    await once(reader, 'end');
+    reader.destroy();
+    assert.equal(out, 'alive\n');
+    assert.equal((await done).status, 0);
+    const flooded = exitOf(sentry.client, 'c5', 'flood');
+    await sentry.client.request({ op: 'signal', container: 'c5', exec: 'flood', signal: 9 });
+    closeFd(stuckOurs);
+    assert.equal((await flooded).status, 9);
+    await sentry.client.request({ op: 'signal', container: 'c5', signal: 9 });
+  });
+
   it('a second client gets the state after the first one went away', async () => {
     await startContainer('c4', ['/bin/sh', '-c', 'exit 0']);
     const closed = once(sentry.client, 'close');

@@ -9,10 +9,11 @@ import {
   TIOCGWINSZ, TIOCSWINSZ, WINSIZE_SIZE,
 } from '../../abi/linux/fs';
 import { fail, LinuxError } from '../../errors/linuxerr';
+import { Errno } from '../../abi/linux/errno';
 import type { MemoryIO } from '../../platform/platform';
 import { HostError } from '../../platform/host/libc';
 import {
-  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPoll, hostPread, hostPwrite, hostRead, hostWrite,
+  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPoll, hostPread, hostPwrite, hostRead, hostSetNonblocking, hostWrite,
 } from '../../platform/host/hostfd';
 import { Block, WaitQueue } from '../../kernel/wait';
 import { hostWaiters, HostWaiter } from '../../kernel/hostwait';
@@ -70,11 +71,21 @@ export class HostFile extends FileDescriptionBase {
       this.waiter = { fd: hostFd, events: POLLIN, queue: this.waitQueue };
       hostWaiters.add(this.waiter);
     }
+    if (owned && !this.regular) {
+      // A peer that stops reading (an exec client gone quiet) must park the writer, not freeze the Sentry.
+      host(() => hostSetNonblocking(hostFd));
+      this.writeWaiter = { fd: hostFd, events: POLLOUT, queue: this.writeQueue };
+      hostWaiters.add(this.writeWaiter);
+    }
   }
+
+  private readonly writeQueue = new WaitQueue();
+  private readonly writeWaiter: HostWaiter | undefined;
 
   protected override release(): void {
     if (!this.owned) return;
     if (this.waiter) hostWaiters.delete(this.waiter);
+    if (this.writeWaiter) hostWaiters.delete(this.writeWaiter);
     closeFd(this.hostFd);
   }
 
@@ -105,7 +116,13 @@ export class HostFile extends FileDescriptionBase {
 
   write(src: Buffer): number {
     this.checkAccess(true);
-    return host(() => hostWrite(this.hostFd, src));
+    try {
+      return host(() => hostWrite(this.hostFd, src));
+    } catch (e) {
+      // Only an owned fd is non-blocking on the host: the app's own O_NONBLOCK decides between EAGAIN and waiting.
+      if (!(e instanceof LinuxError) || e.errno !== Errno.EAGAIN || this.flags & O.NONBLOCK) throw e;
+      throw new Block([this.writeQueue]);
+    }
   }
 
   pwrite(src: Buffer, offset: number): number {
