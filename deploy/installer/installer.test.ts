@@ -16,6 +16,7 @@ import { INSTALL_TREE, installTree } from './files';
 import { type Host, readCmdline, runCommand } from './host';
 import { criHandlers, type InstallerContext, install, type NodeApi, uninstall } from './installer';
 import { kubeletEndpoint, KUBELET_DEFAULT_ENDPOINT, repointKubelet } from './kubelet';
+import { main } from './main';
 import { ProcessService } from './service';
 import { DEFAULT_SETTINGS, type InstallerSettings, parseSettings } from './settings';
 
@@ -81,6 +82,17 @@ describe('installer settings', () => {
     ];
     for (const [doc, re] of bad) assert.throws(() => parseSettings(stringify(doc), 'f'), re, JSON.stringify(doc));
     assert.throws(() => parseSettings('a: [', 'f'), /f: invalid YAML/);
+  });
+});
+
+describe('installer command line', () => {
+  it('takes the command first and its flags after it, refusing what it does not know', async () => {
+    await assert.rejects(main(['pre-delete', '--namespace=ns', '--daemonset', 'ds']), /--selector is required/);
+    await assert.rejects(main(['pre-delete', '--namespace=ns', '--daemonset=ds', '--selector=a=b', '--timeout=soon']), /--timeout: expected whole seconds/);
+    await assert.rejects(main(['remove']), /unknown command remove/);
+    await assert.rejects(main(['install', '--force']), /unknown flag|--force/);
+    await assert.rejects(main(['install', 'extra']), /unexpected argument: extra/);
+    await assert.rejects(main(['install', '--settings', '/nonexistent/installer.yaml']), /ENOENT.*\/nonexistent\/installer.yaml/);
   });
 });
 

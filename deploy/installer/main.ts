@@ -92,16 +92,17 @@ async function preDelete(flags: Map<string, string | true>): Promise<void> {
 }
 
 export async function main(args: readonly string[]): Promise<number> {
-  const { flags, rest } = parseFlags(args, {
-    boolean: new Set(['help']),
+  const [command, ...flagArgs] = args;
+  if (command === undefined || command === '--help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const { flags, rest } = parseFlags(flagArgs, {
+    boolean: new Set(),
     valued: new Set(['settings', 'cri-config', 'namespace', 'daemonset', 'selector', 'timeout']),
   });
-  if (flags.has('help')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (rest.length !== 1) throw new UsageError('expected one command');
-  switch (rest[0]) {
+  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  switch (command) {
     case 'run':
       return run(context(flags));
     case 'install':
@@ -114,7 +115,7 @@ export async function main(args: readonly string[]): Promise<number> {
       await preDelete(flags);
       return 0;
     default:
-      throw new UsageError(`unknown command ${rest[0]}`);
+      throw new UsageError(`unknown command ${command}`);
   }
 }
 
