@@ -118,7 +118,8 @@ describe('cri/server with crictl', function () {
         runtimeHandlers: { name: string; features: Record<string, boolean> }[];
       };
       assert.deepStrictEqual(info.status.conditions.map((c) => [c.type, c.status]), [['RuntimeReady', true], ['NetworkReady', true]]);
-      assert.deepStrictEqual(info.runtimeHandlers, [{ name: 'gvisor', features: {} }]);
+      // crictl prints only the features that are set: tsvisor gives recursive read-only mounts (read-only Gofers), no user namespaces.
+      assert.deepStrictEqual(info.runtimeHandlers, [{ name: 'gvisor', features: { recursive_read_only_mounts: true } }]);
     });
 
     it('crictl runp --runtime gvisor reaches the runtime with every field crictl sent', async () => {
