@@ -128,17 +128,20 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       assert.equal(await cluster.kubectlOk(['logs', 'sandboxed']), 'hello from the sandbox\n');
     });
 
-    it("kubectl exec: dmesg is the Sentry's boot log, uname -r is 4.4.0", async () => {
+    it("kubectl exec: dmesg is the Sentry's boot log, uname -r is 4.4.0, exit codes come back", async () => {
       const dmesg = (await kexec('sandboxed', ['dmesg'])).split('\n');
       assert.equal(dmesg[0], '[    0.000000] Starting tsvisor...');
       assert.equal(dmesg.at(-2), '[    0.060000] Ready!');
       assert.equal(await kexec('sandboxed', ['uname', '-r']), '4.4.0\n');
+      // The command's exit status and stderr come back through kubectl.
+      const failed = await cluster.kubectl(['exec', 'sandboxed', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+      assert.deepEqual([failed.code, failed.stdout, failed.stderr], [3, 'out\n', 'err\ncommand terminated with exit code 3\n']);
     });
 
     it("the host's processes are invisible: ps and /proc show only the container's", async () => {
       // The pod's container has its own PID namespace (Kubernetes' default): its init is `sleep`, and exec joins it.
       const ps = await kexec('sandboxed', ['ps', '-o', 'pid,args']);
-      assert.match(ps, /^PID {3}COMMAND\n {4}1 sleep 3600\n {3,4}\d+ ps -o pid,args\n$/);
+      assert.match(ps, /^PID {3}COMMAND\n {4}1 sleep 3600\n +\d+ ps -o pid,args\n$/);
       // /proc lists the same two: sleep and the exec'd ls.
       const procPids = (await kexec('sandboxed', ['ls', '/proc'])).split(/\s+/).filter((e) => /^\d+$/.test(e));
       assert.equal(procPids.length, 2, procPids.join(' '));
@@ -175,6 +178,12 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       const [code] = (await once(child, 'exit')) as [number];
       assert.equal(code, 0, stdout);
       assert.equal(stdout.replace(/\r/g, ''), '/dev/pts/0\n33 101\nstdin-is-a-tty\n');
+    });
+
+    it('exec -i streams stdin to the command until EOF', async () => {
+      const input = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join('');
+      const r = await cluster.kubectl(['exec', '-i', 'follow', '--', 'sh', '-c', 'wc -l; echo done'], { input });
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, '2000\ndone\n', '']);
     });
 
     it('logs -f delivers each new line as the container writes it', async () => {
