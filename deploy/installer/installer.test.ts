@@ -191,7 +191,7 @@ describe('installer on this machine (detached process service)', function () {
     await install(ctx); // back to the good one
   });
 
-  it('fails with the log location when the node never reports the handler', async () => {
+  it('fails, leaving the node unlabelled, when the node never reports the handler', async () => {
     const blind = new RecordingNodes(['', 'runc']);
     await assert.rejects(
       install({ ...ctx, settings: { ...settings, readyTimeoutSec: 2 }, cluster: { api: blind, nodeName: 'node-b' } }),

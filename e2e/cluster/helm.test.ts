@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { readCmdline } from '../../deploy/installer/host';
 import { criHandlers } from '../../deploy/installer/installer';
-import { pushAll, imageRef } from '../images/client';
+import { processesMentioning } from '../cri/harness';
+import { imageRef, pushAll } from '../images/client';
 import { INSTALLER_IMAGE, installerImage } from '../images/installer';
 import { freshDir, REPO_ROOT } from '../syscalls/harness';
 import { clusterBins } from './bins';
@@ -141,6 +142,21 @@ describe('helm chart on the test cluster', function () {
     await cluster.kubectlOk(['delete', 'pod', 'helm-gvisor', '--wait=true']);
   });
 
+  it('a deleted installer pod restores the node; its replacement installs it again', async () => {
+    const oldPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const [oldPod] = (await cluster.kubectlOk(['-n', NAMESPACE, 'get', 'pods', '-l', `app.kubernetes.io/name=tsvisor`, '-o', 'name'])).split('\n');
+    await cluster.kubectlOk(['-n', NAMESPACE, 'delete', oldPod, '--wait=true']);
+    // The pod is gone once its SIGTERM handler restored the node. A reinstall over an
+    // intact node would have kept the server running: a new pid shows it was removed.
+    assert.equal(readCmdline('/proc', oldPid), null, 'old tsvisor cri stopped');
+    const rollout = await cluster.kubectl(['-n', NAMESPACE, 'rollout', 'status', `daemonset/${RELEASE}`, '--timeout=150s']);
+    assert.equal(rollout.code, 0, `${rollout.stderr}${rollout.stdout}\n${await diagnostics()}`);
+    const newPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    assert.notEqual(newPid, oldPid);
+    assert.deepEqual(readCmdline('/proc', newPid)?.slice(1), [`${dir}/opt/tsvisor/bin/tsvisor.js`, 'cri', '--config', `${dir}/etc/tsvisor/cri.yaml`]);
+    assert.equal((await nodeLabels())[LABEL], 'true');
+  });
+
   it('helm uninstall restores the node: label, service, files', async () => {
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
     await helm(['uninstall', RELEASE, '-n', NAMESPACE, '--wait', '--timeout', '5m']);
@@ -149,6 +165,7 @@ describe('helm chart on the test cluster', function () {
     for (const p of [pidFile, `/var/log/${serviceName}.log`, `${dir}/opt/tsvisor`, `${dir}/etc/tsvisor`, `${dir}/run`, `${dir}/lib`]) {
       assert.equal(fs.existsSync(p), false, `${p} removed`);
     }
+    assert.deepEqual(processesMentioning([dir]), [], 'no process runs from the installation');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['etc', 'opt', 'values.yaml']);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'opt')), []);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'etc')), []);
