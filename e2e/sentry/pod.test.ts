@@ -192,6 +192,40 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
     await sentry.client.request({ op: 'signal', container: 'c5', signal: 9 });
   });
 
+  it('stubs killed from outside (as by the host OOM killer) end their processes; the Sentry keeps serving', async () => {
+    const sentryPid = sentry.client.sentryPid;
+    const stubs = (): number[] =>
+      fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === sentryPid && stat.includes('(tsvisor-stub)');
+        } catch {
+          return false;
+        }
+      });
+    // Only the container's: the Sentry's template stub and other containers stay.
+    const before = new Set(stubs());
+    await startContainer('c6', ['/bin/sh', '-c', 'while :; do /bin/sh -c "echo x > /dev/null"; done']);
+    let killed = 0;
+    for (const end = Date.now() + 2000; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) {
+      for (const pid of stubs().filter((p) => !before.has(p))) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          killed++;
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    assert.ok(killed > 0, 'no stub was found to kill');
+    const list = await sentry.client.request({ op: 'list' });
+    assert.ok(list.processes !== undefined);
+    const done = exitOf(sentry.client, 'c6');
+    await sentry.client.request({ op: 'signal', container: 'c6', signal: 9 });
+    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    assert.ok(sentry.client.connected, 'the Sentry died');
+  });
+
   it('a second client gets the state after the first one went away', async () => {
     await startContainer('c4', ['/bin/sh', '-c', 'exit 0']);
     const closed = once(sentry.client, 'close');

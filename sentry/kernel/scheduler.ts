@@ -17,6 +17,7 @@
 import { REG } from '../abi/linux/ptrace';
 import { sleepNs } from '../platform/host/clock';
 import { hostPoll } from '../platform/host/hostfd';
+import { HostError } from '../platform/host/libc';
 import { hostWaiters } from './hostwait';
 import { Context, StopEvent } from '../platform/platform';
 import { dispatch } from '../syscalls/dispatch';
@@ -28,6 +29,9 @@ import { killedStatus } from './signals';
 import { Task } from './task';
 import { monotonicNs, TimerHandle } from './timers';
 import { Block, Waker } from './wait';
+
+const ESRCH = 3;
+const SIGKILL = 9;
 
 /** The longest the loop sleeps when every task is parked and no timer is due. */
 const IDLE_NS = 1_000_000_000n;
@@ -96,7 +100,7 @@ export class Scheduler implements TaskControl {
       if (!next.done) {
         const [t, what] = next.value;
         this.ready.delete(t);
-        if (this.alive(t)) what === 'syscall' ? this.runSyscall(t) : this.resume(t);
+        if (this.alive(t)) this.guard(t, () => (what === 'syscall' ? this.runSyscall(t) : this.resume(t)));
       } else if (this.pruneRunning() > 0) {
         this.waitStop();
         this.pollHost();
@@ -158,7 +162,22 @@ export class Scheduler implements TaskControl {
     const t = this.byContext.get(stop.ctx);
     if (!t) return;
     this.running.delete(t);
-    this.handle(t, stop.event);
+    this.guard(t, () => this.handle(t, stop.event));
+  }
+
+  /**
+   * Runs a step on `t`. Its host thread may vanish under us (the host
+   * kernel's OOM killer, a kill from outside): ptrace then fails with ESRCH,
+   * and the task's process ends as killed, instead of the Sentry failing.
+   */
+  private guard(t: Task, step: () => void): void {
+    try {
+      step();
+    } catch (e) {
+      if (!(e instanceof HostError && e.errno === ESRCH)) throw e;
+      this.forget(t);
+      t.process.exit(killedStatus(SIGKILL));
+    }
   }
 
   private handle(t: Task, ev: StopEvent): void {

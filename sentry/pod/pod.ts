@@ -25,6 +25,7 @@ import { GoferFs } from '../fsimpl/gofer/fs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import type { HostInfo } from '../fsimpl/proc/procfs';
 import { closeFd } from '../platform/host/fdio';
+import { HostError } from '../platform/host/libc';
 import { Context } from '../platform/platform';
 import { STUB_BASE } from '../platform/ptrace/stub';
 import { Credentials } from '../kernel/creds';
@@ -43,6 +44,7 @@ import { Tmpfs, TmpfsFile } from '../fsimpl/tmpfs/tmpfs';
 import { Vfs } from '../vfs/vfs';
 
 const SIGKILL = 9;
+const ESRCH = 3;
 const SIGSTOP = 19;
 
 interface Container {
@@ -78,7 +80,7 @@ export class Pod {
   constructor(
     private readonly kernel: Kernel,
     /** A pristine stub: every container and exec'd process starts as a copy of it. */
-    private readonly template: Context,
+    private template: Context,
     private readonly host: HostInfo,
     private readonly sched: Adopter,
   ) {
@@ -239,10 +241,33 @@ export class Pod {
     return { ok: true };
   }
 
+  /**
+   * A new stub: a copy of the template, or, should the template have been
+   * killed from outside, of any live process's stub (exec replaces all but
+   * the stub's own page anyway).
+   */
+  private forkStub(): Context {
+    try {
+      return this.template.fork();
+    } catch (e) {
+      if (!(e instanceof HostError && e.errno === ESRCH)) throw e;
+      for (const t of this.kernel.tasks.values()) {
+        try {
+          const ctx = t.ctx.fork();
+          this.template = ctx;
+          return ctx.fork();
+        } catch (e2) {
+          if (!(e2 instanceof HostError && e2.errno === ESRCH)) throw e2;
+        }
+      }
+      throw new Error('the pod sandbox has no live stub left to start processes from');
+    }
+  }
+
   /** A process on a copy of the template stub; `files` are written (as root) before it takes the spec's identity. */
   private newProcess(container: string, spec: ProcessSpec, vfs: Vfs, stdio: (t: Task) => FileDescription[], files: FileSpec[] = []): Task {
     const k = this.kernel;
-    const ctx = this.template.fork();
+    const ctx = this.forkStub();
     const p = new Process(
       k, k.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, STUB_BASE), new FdTable(), new FsContext('/'), new Credentials(), defaultLimits(),
     );
