@@ -17,6 +17,11 @@ describe('e2e: interpreters and tools', function () {
     sameAsNative([PY, '-c', 'import hashlib; print(hashlib.sha256(b"tsvisor" * 1000).hexdigest())']);
   });
 
+  it('python3: a bytearray grown to 3 MB (realloc by mremap, in place and moved)', () => {
+    const code = 'b = bytearray()\nfor i in range(300): b.extend(b"x" * 10000)\nprint(len(b), b.count(b"x"))';
+    sameAsNative([PY, '-c', code], {}, '3000000 3000000\n');
+  });
+
   it('python3 re', () => {
     const code = 'import re; print(re.findall(r"(\\w+)=(\\d+)", "a=1, bb=22; c=x, d=4"))';
     sameAsNative([PY, '-c', code], {}, "[('a', '1'), ('bb', '22'), ('d', '4')]\n");

@@ -303,7 +303,9 @@ export class MemoryManager {
     const oldEnd = oldAddr + oldSize;
     const newEnd = oldAddr + newSize;
     if (oldEnd === v.end && newEnd <= this.taskSize && this.vmas.isFree(oldEnd, newEnd)) {
-      this.as.mapAnonymous(oldEnd, newEnd - oldEnd, v.prot, sharedAnon(v));
+      // The host mapping grows as one: a separately mapped extension would be a second host area
+      // (a moved area never merges with new neighbours), and a later move of both would fail.
+      this.as.remap(oldAddr, oldSize, newSize, oldAddr);
       this.vmas.insert({ ...v, start: oldEnd, end: newEnd });
       return oldAddr;
     }

@@ -22,7 +22,7 @@ export interface AddressSpace {
   mapAnonymous(addr: number, len: number, prot: number, shared?: boolean): void;
   unmap(addr: number, len: number): void;
   protect(addr: number, len: number, prot: number): void;
-  /** Moves/resizes a mapping to newAddr (MREMAP_MAYMOVE|MREMAP_FIXED). */
+  /** Moves/resizes a mapping to newAddr (MREMAP_MAYMOVE|MREMAP_FIXED), or in place when newAddr is oldAddr. */
   remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void;
 }
 

@@ -324,7 +324,8 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
     this.injectChecked(SYS.mprotect, addr, len, prot);
   }
   remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void {
-    this.injectChecked(SYS.mremap, oldAddr, oldLen, newLen, MREMAP_MAYMOVE | MREMAP_FIXED, newAddr);
+    const flags = newAddr === oldAddr ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED;
+    this.injectChecked(SYS.mremap, oldAddr, oldLen, newLen, flags, newAddr);
   }
 
   // MemoryIO
