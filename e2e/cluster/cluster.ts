@@ -267,6 +267,9 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     };
     await waitUntil(`node ${nodeName} Ready`, nodeReady, timeout, [...controlPlane, kubelet]);
+    // Pods need their namespace's default service account, which the controller-manager creates a little later.
+    const defaultAccount = async () => (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, adminTls)).status === 200;
+    await waitUntil('the default service account', defaultAccount, timeout, [...controlPlane, kubelet]);
 
     if (o.kubeProxy === true) {
       const [healthPort, metricsPort] = [await freePort(), await freePort()];
