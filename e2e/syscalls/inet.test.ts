@@ -5,17 +5,20 @@
  * UDP echo servers, `python3 -m http.server` fetched with urllib, and
  * busybox httpd with wget and nc.
  */
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { sameAsNative } from './compare';
 import { bigFile, WORDS } from './fixtures';
-import { checkNoLeaks, compileC, REPO_ROOT } from './harness';
+import { checkNoLeaks, compileC, freshDir, REPO_ROOT } from './harness';
 
 const PY = '/usr/bin/python3';
 const BB = '/bin/busybox';
 
+/** A copy of a python script in the fixtures folder: the checkout may live under /tmp, which the sandbox hides. */
 function script(name: string): string {
-  return join(REPO_ROOT, 'e2e', 'syscalls', 'py', `${name}.py`);
+  const copy = join(freshDir('py'), `${name}.py`);
+  copyFileSync(join(REPO_ROOT, 'e2e', 'syscalls', 'py', `${name}.py`), copy);
+  return copy;
 }
 
 /** A folder with a 2 MiB file and a small one, for the web servers. */
