@@ -12,13 +12,13 @@
 import { O } from '../../abi/linux/fs';
 import { POLL } from '../../abi/linux/poll';
 import { WINSIZE_SIZE } from '../../abi/linux/tty';
-import { fail, LinuxError } from '../../errors/linuxerr';
+import { fail } from '../../errors/linuxerr';
 import { HostWaiter, hostWaiters } from '../../kernel/hostwait';
 import type { Kernel } from '../../kernel/kernel';
 import type { Process } from '../../kernel/task';
 import { WaitQueue } from '../../kernel/wait';
 import { monotonicNs, TimerHandle } from '../../kernel/timers';
-import { hostPoll, hostRead, hostWrite } from '../../platform/host/hostfd';
+import { hostPoll, hostRead, hostWriteAll } from '../../platform/host/hostfd';
 import { HostError } from '../../platform/host/libc';
 import type { FileDescription } from '../../vfs/file';
 import { devptsOf } from './devpts';
@@ -70,7 +70,7 @@ export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
     try {
       while (pty.ldisc.outputBytes > 0) {
         const n = master.read(buf);
-        if (outputOpen) outputOpen = typeof io.output === 'number' ? writeAll(io.output, buf.subarray(0, n)) : io.output(Buffer.from(buf.subarray(0, n)));
+        if (outputOpen) outputOpen = typeof io.output === 'number' ? hostWriteAll(io.output, buf.subarray(0, n)) : io.output(Buffer.from(buf.subarray(0, n)));
       }
     } finally {
       copying = false;
@@ -135,15 +135,4 @@ export function attachConsole(kernel: Kernel, io: ConsoleIO): Console {
       slave.decRef();
     },
   };
-}
-
-/** Writes all of `b` to a host fd; false once the host side is gone (later output is dropped). */
-function writeAll(fd: number, b: Buffer): boolean {
-  try {
-    for (let off = 0; off < b.length; ) off += hostWrite(fd, b.subarray(off));
-    return true;
-  } catch (e) {
-    if (e instanceof HostError || e instanceof LinuxError) return false;
-    throw e;
-  }
 }

@@ -8,7 +8,7 @@
  */
 import { O, S_IFIFO } from '../../abi/linux/fs';
 import { fail } from '../../errors/linuxerr';
-import { hostSetNonblocking, hostWrite } from '../../platform/host/hostfd';
+import { hostSetNonblocking, hostWriteAll } from '../../platform/host/hostfd';
 import { closeFd } from '../../platform/host/fdio';
 import { FileDescriptionBase, Stat, Timespec } from '../../vfs/file';
 import { host } from './hostfile';
@@ -31,16 +31,6 @@ function now(): string {
 
 export type Stream = 'stdout' | 'stderr';
 
-/** Writes all of `data` to a host fd; false if the fd failed. */
-function writeFully(fd: number, data: Buffer): boolean {
-  try {
-    for (let done = 0; done < data.length; ) done += host(() => hostWrite(fd, data.subarray(done)));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The output of a container: the log file shared by its stdout and stderr
  * (none when the pod has no log directory), plus the host fds of attached
@@ -54,7 +44,7 @@ export class CriLog {
   /** Raw output to the attached clients of `stream`; a client that fails is dropped. */
   tee(stream: Stream, data: Buffer): void {
     for (const fd of this.attached.get(stream)!) {
-      if (writeFully(fd, data)) continue;
+      if (hostWriteAll(fd, data, false)) continue;
       this.attached.get(stream)!.delete(fd);
       closeFd(fd);
     }
@@ -83,7 +73,7 @@ export class CriLog {
     if (this.fd === undefined) return;
     const head = Buffer.from(`${now()} ${stream} ${tag} `);
     // A failed write (full disk) drops the record: nowhere to report it.
-    writeFully(this.fd, Buffer.concat([head, text, Buffer.from('\n')]));
+    hostWriteAll(this.fd, Buffer.concat([head, text, Buffer.from('\n')]));
   }
 
   /** ReopenContainerLog: later records go to `fd`; the old one is closed. */

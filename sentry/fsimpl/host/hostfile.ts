@@ -9,11 +9,10 @@ import {
   TIOCGWINSZ, TIOCSWINSZ, WINSIZE_SIZE,
 } from '../../abi/linux/fs';
 import { fail, LinuxError } from '../../errors/linuxerr';
-import { Errno } from '../../abi/linux/errno';
 import type { MemoryIO } from '../../platform/platform';
 import { HostError } from '../../platform/host/libc';
 import {
-  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPoll, hostPread, hostPwrite, hostRead, hostSetNonblocking, hostWrite,
+  hostFstat, hostIoctl, hostIsatty, hostLseek, hostPoll, hostPread, hostPwrite, hostRead, hostSetNonblocking, hostWrite, hostWriteNow,
 } from '../../platform/host/hostfd';
 import { Block, WaitQueue } from '../../kernel/wait';
 import { hostWaiters, HostWaiter } from '../../kernel/hostwait';
@@ -116,13 +115,12 @@ export class HostFile extends FileDescriptionBase {
 
   write(src: Buffer): number {
     this.checkAccess(true);
-    try {
-      return host(() => hostWrite(this.hostFd, src));
-    } catch (e) {
-      // Only an owned fd is non-blocking on the host: the app's own O_NONBLOCK decides between EAGAIN and waiting.
-      if (!(e instanceof LinuxError) || e.errno !== Errno.EAGAIN || this.flags & O.NONBLOCK) throw e;
-      throw new Block([this.writeQueue]);
-    }
+    if (!this.owned || this.regular) return host(() => hostWrite(this.hostFd, src));
+    // An owned fd is non-blocking on the host: the app's own O_NONBLOCK decides between EAGAIN and waiting.
+    const n = host(() => hostWriteNow(this.hostFd, src));
+    if (n !== undefined) return n;
+    if (this.flags & O.NONBLOCK) fail('EAGAIN', `host fd ${this.hostFd}`);
+    throw new Block([this.writeQueue]);
   }
 
   pwrite(src: Buffer, offset: number): number {

@@ -46,6 +46,35 @@ export function hostWrite(fd: number, src: Buffer): number {
   return blocking('write', fd, POLLOUT, () => raw.write(fd, src, src.length));
 }
 
+/** One write(2) that never waits on a non-blocking fd: the bytes written, or undefined when it would block. */
+export function hostWriteNow(fd: number, src: Buffer): number | undefined {
+  for (;;) {
+    const r = Number(raw.write(fd, src, src.length));
+    if (r >= 0) return r;
+    const e = errno();
+    if (e === EAGAIN) return undefined;
+    if (e !== EINTR) throw new HostError('write', e);
+  }
+}
+
+/**
+ * Writes all of `b`, retrying short writes; false once the fd fails (its
+ * reader is gone, the disk is full) or, with `wait` false, would block.
+ */
+export function hostWriteAll(fd: number, b: Buffer, wait = true): boolean {
+  try {
+    for (let off = 0; off < b.length; ) {
+      const n = wait ? hostWrite(fd, b.subarray(off)) : hostWriteNow(fd, b.subarray(off));
+      if (n === undefined) return false;
+      off += n;
+    }
+    return true;
+  } catch (e) {
+    if (e instanceof HostError) return false;
+    throw e;
+  }
+}
+
 export function hostPread(fd: number, dst: Buffer, offset: number): number {
   return blocking('pread', fd, POLLIN, () => raw.pread(fd, dst, dst.length, offset));
 }
