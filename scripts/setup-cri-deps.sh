@@ -32,25 +32,8 @@ declare -A PROVIDES=(
 # Go may come from elsewhere (a newer toolchain on PATH): only install it when absent.
 if command -v go >/dev/null; then unset 'PROVIDES[golang-go]'; fi
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
-
-missing=()
-for pkg in "${!PROVIDES[@]}"; do
-  if ! installed "$pkg" || [ ! -e "${PROVIDES[$pkg]}" ]; then missing+=("$pkg"); fi
-done
-
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "setup-cri-deps: installing ${missing[*]}"
-  [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
-  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q || die "apt-get update failed"
-  apt-get install -y -q --no-install-recommends "${missing[@]}" || die "apt-get install failed for: ${missing[*]}"
-fi
-
-for pkg in "${!PROVIDES[@]}"; do
-  [ -e "${PROVIDES[$pkg]}" ] || die "$pkg installed but ${PROVIDES[$pkg]} is missing"
-done
+source "$(dirname "$0")/lib/apt-provides.sh"
+ensure_provides setup-cri-deps
 
 # crictl and critest, pinned. A wrapper module requires cri-tools so that
 # `go build` resolves exactly that version and its go.sum-free dependencies.

@@ -25,25 +25,8 @@ declare -A PROVIDES=(
 
 die() { echo "setup-test-deps: ERROR: $*" >&2; exit 1; }
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
-
-missing=()
-for pkg in "${!PROVIDES[@]}"; do
-  if ! installed "$pkg" || [ ! -e "${PROVIDES[$pkg]}" ]; then missing+=("$pkg"); fi
-done
-
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "setup-test-deps: installing ${missing[*]}"
-  [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
-  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q || die "apt-get update failed"
-  apt-get install -y -q --no-install-recommends "${missing[@]}" || die "apt-get install failed for: ${missing[*]}"
-fi
-
-for pkg in "${!PROVIDES[@]}"; do
-  [ -e "${PROVIDES[$pkg]}" ] || die "$pkg installed but ${PROVIDES[$pkg]} is missing"
-done
+source "$(dirname "$0")/lib/apt-provides.sh"
+ensure_provides setup-test-deps
 
 # The suite compiles static test programs; prove the toolchain links one.
 probe_dir=$(mktemp -d)
