@@ -97,8 +97,16 @@ export abstract class InetSocket extends FileDescriptionBase {
   abstract send(data: Buffer, to: InetAddr | undefined, w: Waiting): number;
   abstract recv(len: number, flags: RecvFlags, w: Waiting): InetReceived;
   abstract shutdown(how: number): void;
-  abstract localAddress(): InetAddr;
-  abstract remoteAddress(): InetAddr;
+  /** The stack endpoint (TCP or UDP) behind the socket. */
+  protected abstract readonly ep: { localAddress(): InetAddr; remoteAddress(): InetAddr };
+
+  localAddress(): InetAddr {
+    return this.ep.localAddress();
+  }
+
+  remoteAddress(): InetAddr {
+    return this.ep.remoteAddress();
+  }
   /** getsockopt beyond SO_TYPE/DOMAIN/PROTOCOL/RCVTIMEO/SNDTIMEO; ENOPROTOOPT for unknown options. */
   abstract getOption(level: number, name: number): Buffer;
   abstract setOption(level: number, name: number, value: Buffer): void;
@@ -244,14 +252,6 @@ export class TcpSocket extends InetSocket {
     this.ep.shutdown(how);
   }
 
-  localAddress(): InetAddr {
-    return this.ep.localAddress();
-  }
-
-  remoteAddress(): InetAddr {
-    return this.ep.remoteAddress();
-  }
-
   getOption(level: number, name: number): Buffer {
     const ep = this.ep;
     if (level === SOL_SOCKET) {
@@ -386,14 +386,6 @@ export class UdpSocket extends InetSocket {
     this.shutdownBits |= how + 1;
     this.ep.waitQueue.notify();
     if (this.ep.remotePort === 0) fail('ENOTCONN', this.path);
-  }
-
-  localAddress(): InetAddr {
-    return this.ep.localAddress();
-  }
-
-  remoteAddress(): InetAddr {
-    return this.ep.remoteAddress();
   }
 
   getOption(level: number, name: number): Buffer {
