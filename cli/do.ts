@@ -8,6 +8,7 @@ import { statSync, openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
 import { startGofer } from '../gofer/launch';
 import type { SandboxExit } from '../sentry/sandbox';
+import { HOST_NETNS_ENV, NETWORK_MODES, type NetworkMode } from '../sentry/network';
 
 export const DO_USAGE = `usage: tsvisor do [flags] [--] CMD [ARGS...]
 
@@ -18,6 +19,10 @@ flags:
   --hostname NAME         the sandbox's hostname (default: tsvisor)
   --strace                print every syscall with decoded arguments to stderr
   --debug-log FILE        append the Sentry's debug log (incl. unsupported syscalls) to FILE
+  --network=sandbox|none  sandbox (default): the Sentry's own TCP/IP stack; inside a network
+                          namespace it takes over that namespace's Ethernet interface (its
+                          address moves from the host stack into the sandbox); in the host's
+                          namespace only lo. none: only lo
   --tty                   run the command on a sandbox terminal connected to this one
                           (raw mode and window size of a terminal stdin; the command
                           leads a new session with the terminal as controlling tty)
@@ -32,13 +37,29 @@ export interface DoOptions {
   strace: boolean;
   debugLog?: string;
   tty: boolean;
+  network: NetworkMode;
   argv: string[];
+}
+
+/** Checks a --network value. */
+export function parseNetworkMode(v: string | boolean | undefined): NetworkMode {
+  const mode = String(v ?? 'sandbox');
+  if (mode === 'host') throw new UsageError('--network=host is not available yet');
+  if (!(NETWORK_MODES as readonly string[]).includes(mode)) throw new UsageError(`--network must be sandbox or none, not ${mode}`);
+  return mode as NetworkMode;
+}
+
+/** Takes bin/tsvisor's note of the host network namespace out of the environment the app inherits. */
+export function takeHostNetns(): string | undefined {
+  const v = process.env[HOST_NETNS_ENV];
+  delete process.env[HOST_NETNS_ENV];
+  return v;
 }
 
 export function parseDoArgs(args: string[]): DoOptions {
   const { flags, rest } = parseFlags(args, {
     boolean: new Set(['strace', 'help', 'tty']),
-    valued: new Set(['rootfs', 'overlay', 'hostname', 'debug-log']),
+    valued: new Set(['rootfs', 'overlay', 'hostname', 'debug-log', 'network']),
   });
   if (flags.has('help')) throw new UsageError(DO_USAGE);
   if (rest.length === 0) throw new UsageError('do: missing command');
@@ -62,6 +83,7 @@ export function parseDoArgs(args: string[]): DoOptions {
     strace: flags.has('strace'),
     debugLog: typeof debugLog === 'string' ? debugLog : undefined,
     tty: flags.has('tty'),
+    network: parseNetworkMode(flags.get('network')),
     argv: rest,
   };
 }
@@ -72,6 +94,7 @@ export function exitCodeOf(e: SandboxExit): number {
 }
 
 export function doCommand(args: string[]): void {
+  const hostNetns = takeHostNetns();
   const o = parseDoArgs(args);
   const logFd = o.debugLog !== undefined ? openSync(o.debugLog, 'a') : undefined;
   const debug = logFd === undefined ? undefined : (line: string) => writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
@@ -88,6 +111,8 @@ export function doCommand(args: string[]): void {
     strace: o.strace ? (line) => writeSync(2, `${line}\n`) : undefined,
     debug,
     tty: o.tty,
+    network: o.network,
+    hostNetns,
   });
   if (result.message) process.stderr.write(`tsvisor: ${result.message}\n`);
   process.exitCode = exitCodeOf(result);

@@ -4,21 +4,22 @@
  */
 import { openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
-import { HOSTNAME_RE } from './do';
+import { HOSTNAME_RE, parseNetworkMode, takeHostNetns } from './do';
 
-export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--debug-log FILE] [--strace]
+export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--network=sandbox|none] [--debug-log FILE] [--strace]
 `;
 
 export function sandboxCommand(args: string[]): void {
   const { flags, rest } = parseFlags(args, {
     boolean: new Set(['strace', 'help']),
-    valued: new Set(['control', 'hostname', 'debug-log']),
+    valued: new Set(['control', 'hostname', 'debug-log', 'network']),
   });
   if (flags.has('help')) throw new UsageError(SANDBOX_USAGE);
   if (rest.length) throw new UsageError(`sandbox: unexpected argument ${rest[0]}`);
   const control = flags.get('control');
   if (typeof control !== 'string') throw new UsageError('sandbox: --control SOCKET is required');
   const hostname = String(flags.get('hostname') ?? 'tsvisor');
+  const network = parseNetworkMode(flags.get('network'));
   if (!HOSTNAME_RE.test(hostname)) throw new UsageError(`--hostname ${hostname}: not a valid hostname`);
   const debugLog = flags.get('debug-log');
   const logFd = typeof debugLog === 'string' ? openSync(debugLog, 'a') : undefined;
@@ -27,6 +28,8 @@ export function sandboxCommand(args: string[]): void {
   runPod({
     controlPath: control,
     hostname,
+    network,
+    hostNetns: takeHostNetns(),
     debug,
     strace: flags.has('strace') ? (line) => debug?.(line) : undefined,
   });

@@ -22,6 +22,8 @@ import { stdioFiles } from './fsimpl/host/stdio';
 import { attachHostConsole } from './fsimpl/devpts/hostconsole';
 import { P9Client } from './fsimpl/gofer/client';
 import { setInitialCwd, startProgram } from './loader/start';
+import { type NetworkMode, prepareNetwork } from './network';
+import { netStack } from './fsimpl/socket/netstack';
 
 export interface SandboxOptions {
   goferFd: number;
@@ -35,6 +37,9 @@ export interface SandboxOptions {
   debug?: (line: string) => void;
   /** Run on a sandbox pty bridged to the host's stdio (`do --tty`) instead of the host stdio itself. */
   tty?: boolean;
+  network?: NetworkMode;
+  /** The host's network namespace (`readlink /proc/1/ns/net` outside the Sentry's PID namespace), from bin/tsvisor. */
+  hostNetns?: string;
 }
 
 /** How the sandbox's first process ended. */
@@ -47,6 +52,12 @@ export interface SandboxExit {
 
 export function runSandbox(o: SandboxOptions): SandboxExit {
   const loaded = performance.now();
+  let network;
+  try {
+    network = prepareNetwork(o.network ?? 'sandbox', o.hostNetns, (line) => o.debug?.(line));
+  } catch (e) {
+    return { code: 125, message: (e as Error).message };
+  }
   // The stub and the host facts for /proc need no Gofer: get them while it starts.
   const platform = new PtracePlatform();
   const ctx = platform.newContext();
@@ -57,7 +68,10 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
     hostname: o.hostname,
     strace: o.strace,
     debug: o.debug,
+    network,
   });
+  // The stack answers on the pod's interface from the start, not from the app's first socket.
+  if (network.nic) netStack(kernel);
   // Everything is loaded and spawned: drop to an unprivileged uid, then make
   // sure the Sentry can never open a file or socket again.
   dropPrivileges();

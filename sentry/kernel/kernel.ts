@@ -4,6 +4,7 @@ import { Process, Task } from './task';
 import { Timers } from './timers';
 import { Futexes } from './futex';
 import { SIG_IGN } from './signals';
+import type { NetworkOptions } from '../fsimpl/socket/netstack';
 
 const SIGCHLD = 17;
 const SA_NOCLDWAIT = 2n;
@@ -24,6 +25,8 @@ export interface KernelOptions {
   strace?: (line: string) => void;
   /** Debug log sink (--debug-log). */
   debug?: (line: string) => void;
+  /** The network mode and the interface taken over for it (default: sandbox mode with only lo). */
+  network?: NetworkOptions;
 }
 
 /**

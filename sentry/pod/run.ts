@@ -17,11 +17,15 @@ import { Vfs } from '../vfs/vfs';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs';
 import { Pod } from './pod';
 import { seccompSelfCheck } from '../sandbox';
+import { type NetworkMode, prepareNetwork } from '../network';
+import { netStack } from '../fsimpl/socket/netstack';
 
 export interface PodOptions {
   /** Path of the control socket to create (its directory must exist and be private). */
   controlPath: string;
   hostname: string;
+  network?: NetworkMode;
+  hostNetns?: string;
   strace?: (line: string) => void;
   debug?: (line: string) => void;
 }
@@ -34,11 +38,13 @@ function emptyVfs(): Vfs {
 }
 
 export function runPod(o: PodOptions): void {
+  const network = prepareNetwork(o.network ?? 'sandbox', o.hostNetns, (line) => o.debug?.(line));
   const platform = new PtracePlatform();
   const template = platform.newContext();
   const host = readHostInfo();
   const listenFd = listenUnix(o.controlPath);
-  const kernel = new Kernel(platform, emptyVfs, { hostname: o.hostname, strace: o.strace, debug: o.debug });
+  const kernel = new Kernel(platform, emptyVfs, { hostname: o.hostname, strace: o.strace, debug: o.debug, network });
+  if (network.nic) netStack(kernel);
   dropPrivileges();
   installSentryFilter(listenFd);
   kernel.debug(`seccomp filter installed; self-check: ${seccompSelfCheck()}`);

@@ -9,6 +9,7 @@ export const SCM_RIGHTS = 1;
 
 export const MSG = {
   CTRUNC: 0x8,
+  TRUNC: 0x20,
   DONTWAIT: 0x40,
   NOSIGNAL: 0x4000,
   CMSG_CLOEXEC: 0x40000000,

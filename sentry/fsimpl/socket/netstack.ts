@@ -1,6 +1,8 @@
 /**
  * The sandbox's network stack: one sentry/net Stack per kernel (the
- * sandbox is one network namespace), made on first use with only `lo`.
+ * sandbox is one network namespace), made on first use with `lo` and, in
+ * `sandbox` mode inside a network namespace, the interface taken over at
+ * start (sentry/network.ts).
  * Its protocol timers run on the kernel's timers, because the Sentry's
  * scheduler loop never returns to Node's event loop (so realClock's
  * setTimeout/setImmediate would never fire while the app runs).
@@ -9,6 +11,21 @@ import type { Kernel } from '../../kernel/kernel';
 import { monotonicNs, type Timers } from '../../kernel/timers';
 import type { Clock } from '../../net/clock';
 import { Stack } from '../../net/stack';
+import type { PacketLink } from './packetlink';
+
+/** The Ethernet interface the sandbox took over: its packet socket and the host's settings for it. */
+export interface SandboxNic {
+  link: PacketLink;
+  name: string;
+  address: string;
+  prefixLength: number;
+  gateway?: string;
+}
+
+export interface NetworkOptions {
+  mode: 'sandbox' | 'none' | 'host';
+  nic?: SandboxNic;
+}
 
 /** A Clock on kernel timers: callbacks run on the scheduler's next turn at or after the deadline. */
 export function kernelClock(timers: Timers): Clock {
@@ -23,11 +40,16 @@ export function kernelClock(timers: Timers): Clock {
 
 const stacks = new WeakMap<Kernel, Stack>();
 
-/** The kernel's stack, created with the loopback interface on first use. */
+/** The kernel's stack, created on first use. */
 export function netStack(k: Kernel): Stack {
   let s = stacks.get(k);
   if (!s) {
     s = new Stack({ clock: kernelClock(k.timers) });
+    const nic = k.opts.network?.nic;
+    if (nic) {
+      s.attachEthernet(nic.link, nic);
+      nic.link.attach(s);
+    }
     stacks.set(k, s);
   }
   return s;

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { nativeValues } from '../../testing/native';
+import {
+  ARPHRD_ETHER, ETH_P_ALL_BE, ETHTOOL_DRVINFO, ETHTOOL_GDRVINFO, IFF, IFNAMSIZ, IFREQ, PACKET_OPT, SIOC, SOCKADDR_LL, SOL_PACKET, TP_STATUS, TPACKET_AUXDATA,
+} from './netdevice';
+
+const C = `#include <stdio.h>
+#include <stddef.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+#include <linux/ethtool.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#define P(n, v) printf("%s %ld\\n", n, (long)(v))
+int main(void) {
+  P("SIOCGIFFLAGS", SIOCGIFFLAGS); P("SIOCGIFADDR", SIOCGIFADDR); P("SIOCSIFADDR", SIOCSIFADDR); P("SIOCGIFNETMASK", SIOCGIFNETMASK);
+  P("SIOCGIFMTU", SIOCGIFMTU); P("SIOCGIFHWADDR", SIOCGIFHWADDR); P("SIOCGIFINDEX", SIOCGIFINDEX); P("SIOCETHTOOL", SIOCETHTOOL);
+  P("ifreq", sizeof(struct ifreq)); P("ifr_ifru", offsetof(struct ifreq, ifr_ifru)); P("IFNAMSIZ", IFNAMSIZ);
+  P("IFF_UP", IFF_UP); P("IFF_LOOPBACK", IFF_LOOPBACK); P("IFF_RUNNING", IFF_RUNNING); P("ARPHRD_ETHER", ARPHRD_ETHER);
+  P("ETHTOOL_GDRVINFO", ETHTOOL_GDRVINFO); P("drvinfo", sizeof(struct ethtool_drvinfo)); P("driver", offsetof(struct ethtool_drvinfo, driver));
+  P("driver_len", sizeof(((struct ethtool_drvinfo *)0)->driver));
+  P("ETH_P_ALL_BE", htons(ETH_P_ALL)); P("SOL_PACKET", SOL_PACKET); P("PACKET_AUXDATA", PACKET_AUXDATA); P("PACKET_IGNORE_OUTGOING", PACKET_IGNORE_OUTGOING);
+  P("sockaddr_ll", sizeof(struct sockaddr_ll)); P("sll_protocol", offsetof(struct sockaddr_ll, sll_protocol)); P("sll_ifindex", offsetof(struct sockaddr_ll, sll_ifindex));
+  P("auxdata", sizeof(struct tpacket_auxdata)); P("tp_status", offsetof(struct tpacket_auxdata, tp_status));
+  P("TP_STATUS_CSUMNOTREADY", TP_STATUS_CSUMNOTREADY); P("TP_STATUS_CSUM_VALID", TP_STATUS_CSUM_VALID);
+  return 0;
+}`;
+
+describe('netdevice ABI against the C library', () => {
+  it('ioctls, layouts and packet socket constants match', () => {
+    const n = nativeValues(C);
+    const pairs: [string, number][] = [
+      ['SIOCGIFFLAGS', SIOC.GIFFLAGS], ['SIOCGIFADDR', SIOC.GIFADDR], ['SIOCSIFADDR', SIOC.SIFADDR], ['SIOCGIFNETMASK', SIOC.GIFNETMASK],
+      ['SIOCGIFMTU', SIOC.GIFMTU], ['SIOCGIFHWADDR', SIOC.GIFHWADDR], ['SIOCGIFINDEX', SIOC.GIFINDEX], ['SIOCETHTOOL', SIOC.ETHTOOL],
+      ['ifreq', IFREQ.SIZE], ['ifr_ifru', IFREQ.UNION], ['IFNAMSIZ', IFNAMSIZ], ['IFF_UP', IFF.UP], ['IFF_LOOPBACK', IFF.LOOPBACK],
+      ['IFF_RUNNING', IFF.RUNNING], ['ARPHRD_ETHER', ARPHRD_ETHER], ['ETHTOOL_GDRVINFO', ETHTOOL_GDRVINFO], ['drvinfo', ETHTOOL_DRVINFO.SIZE],
+      ['driver', ETHTOOL_DRVINFO.DRIVER], ['driver_len', ETHTOOL_DRVINFO.DRIVER_LEN], ['ETH_P_ALL_BE', ETH_P_ALL_BE], ['SOL_PACKET', SOL_PACKET],
+      ['PACKET_AUXDATA', PACKET_OPT.AUXDATA], ['PACKET_IGNORE_OUTGOING', PACKET_OPT.IGNORE_OUTGOING], ['sockaddr_ll', SOCKADDR_LL.SIZE],
+      ['sll_protocol', SOCKADDR_LL.PROTOCOL], ['sll_ifindex', SOCKADDR_LL.IFINDEX], ['auxdata', TPACKET_AUXDATA.SIZE],
+      ['tp_status', TPACKET_AUXDATA.STATUS], ['TP_STATUS_CSUMNOTREADY', TP_STATUS.CSUMNOTREADY], ['TP_STATUS_CSUM_VALID', TP_STATUS.CSUM_VALID],
+    ];
+    for (const [name, ours] of pairs) assert.equal(ours, n.get(name), name);
+  });
+});

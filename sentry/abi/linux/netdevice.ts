@@ -1,0 +1,45 @@
+// Network devices and packet sockets on x86_64: the interface ioctls and
+// struct ifreq (include/uapi/linux/sockios.h, include/uapi/linux/if.h),
+// interface flags, SIOCETHTOOL and struct ethtool_drvinfo
+// (include/uapi/linux/ethtool.h), AF_PACKET options, struct sockaddr_ll
+// and struct tpacket_auxdata (include/uapi/linux/if_packet.h). Checked
+// with gcc in netdevice.test.ts.
+
+export const SIOC = {
+  GIFFLAGS: 0x8913,
+  GIFADDR: 0x8915,
+  SIFADDR: 0x8916,
+  GIFNETMASK: 0x891b,
+  GIFMTU: 0x8921,
+  GIFHWADDR: 0x8927,
+  GIFINDEX: 0x8933,
+  ETHTOOL: 0x8946,
+} as const;
+
+/** struct ifreq: a 16-byte name, then a 24-byte union (sockaddr, int, or pointer). */
+export const IFREQ = { SIZE: 40, NAME: 0, UNION: 16 } as const;
+export const IFNAMSIZ = 16;
+
+export const IFF = { UP: 0x1, LOOPBACK: 0x8, RUNNING: 0x40 } as const;
+
+/** ARPHRD_ETHER: sa_family of SIOCGIFHWADDR's sockaddr for Ethernet (and veth). */
+export const ARPHRD_ETHER = 1;
+
+/** struct ethtool_drvinfo: cmd (u32), then driver[32], version[32], … (196 bytes in all). */
+export const ETHTOOL_GDRVINFO = 0x3;
+export const ETHTOOL_DRVINFO = { SIZE: 196, CMD: 0, DRIVER: 4, DRIVER_LEN: 32 } as const;
+
+/** ETH_P_ALL in network order, as socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)) wants it. */
+export const ETH_P_ALL_BE = 0x0300;
+
+export const SOL_PACKET = 263;
+export const PACKET_OPT = { AUXDATA: 8, IGNORE_OUTGOING: 23 } as const;
+
+/** struct sockaddr_ll: family u16, protocol be16, ifindex i32, hatype u16, pkttype u8, halen u8, addr[8]. */
+export const SOCKADDR_LL = { SIZE: 20, FAMILY: 0, PROTOCOL: 2, IFINDEX: 4 } as const;
+
+/** struct tpacket_auxdata: tp_status u32, tp_len u32, tp_snaplen u32, tp_mac u16, tp_net u16, tp_vlan_tci u16, tp_vlan_tpid u16. */
+export const TPACKET_AUXDATA = { SIZE: 20, STATUS: 0 } as const;
+
+/** tp_status bits: the frame's transport checksum is still partial (a local sender's offload), or already verified. */
+export const TP_STATUS = { CSUMNOTREADY: 1 << 3, CSUM_VALID: 1 << 7 } as const;
