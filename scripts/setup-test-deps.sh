@@ -21,6 +21,8 @@ declare -A PROVIDES=(
   [util-linux]=/usr/bin/setsid
   [ethtool]=/usr/sbin/ethtool
   [curl]=/usr/bin/curl
+  [nginx]=/usr/sbin/nginx
+  [wrk]=/usr/bin/wrk
 )
 
 die() { echo "setup-test-deps: ERROR: $*" >&2; exit 1; }
