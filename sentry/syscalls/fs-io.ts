@@ -1,7 +1,8 @@
 /** Data transfer syscalls: read/write and their positioned, vectored and in-kernel-copy forms. */
 import { O, SEEK } from '../abi/linux/fs';
-import { fail } from '../errors/linuxerr';
+import { fail, isLinuxError } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
+import { Block } from '../kernel/wait';
 import type { FileDescription } from '../vfs/file';
 import { InodeFile } from '../vfs/inodefile';
 import { isRegular } from '../vfs/inode';
@@ -120,21 +121,46 @@ function lseek(t: Task, a: SyscallArgs): number {
 }
 
 /**
- * Copies up to `count` bytes from `src` to `dst` through a bounded buffer.
- * `srcOff`/`dstOff` undefined: the files' positions.
+ * Copies up to `count` bytes from `src` at `srcOff` to `dst` through a
+ * bounded buffer. Reads are positioned, so bytes the output does not take
+ * (a short write, or a full socket that blocks) stay in `src` for the
+ * caller's retry; once some were copied, blocking ends the copy with that
+ * count. `dstOff` undefined: the output's position.
  */
-function copyBetween(src: FileDescription, srcOff: number | undefined, dst: FileDescription, dstOff: number | undefined, count: number): number {
+function copyBetween(src: FileDescription, srcOff: number, dst: FileDescription, dstOff: number | undefined, count: number): number {
   let done = 0;
   while (done < count) {
     const buf = Buffer.alloc(Math.min(CHUNK, count - done));
-    const n = srcOff === undefined ? src.read(buf) : src.pread(buf, srcOff + done);
+    const n = src.pread(buf, srcOff + done);
     if (n === 0) break;
     const data = buf.subarray(0, n);
-    const w = dstOff === undefined ? dst.write(data) : dst.pwrite(data, dstOff + done);
+    let w: number;
+    try {
+      w = dstOff === undefined ? dst.write(data) : dst.pwrite(data, dstOff + done);
+    } catch (e) {
+      if (done > 0 && (e instanceof Block || isLinuxError(e, 'EAGAIN'))) break;
+      throw e;
+    }
     done += w;
     if (w < n || n < buf.length) break;
   }
   return done;
+}
+
+/**
+ * The input's position for a copy without an offset pointer. A
+ * non-seekable input (pipe, socket, terminal) is EINVAL for sendfile, as
+ * in Linux's splice_direct_to_actor, which refuses rather than drop what
+ * the output does not take; unlike Linux (5.12+), also when the output is
+ * a pipe.
+ */
+function inputPosition(input: FileDescription): number {
+  try {
+    return input.seek(0, SEEK.CUR);
+  } catch (e) {
+    if (isLinuxError(e, 'ESPIPE')) fail('EINVAL', 'sendfile from a non-seekable file');
+    throw e;
+  }
 }
 
 function readOffsetPtr(t: Task, addr: number): number | undefined {
@@ -147,15 +173,21 @@ function writeOffsetPtr(t: Task, addr: number, value: number): void {
   t.mem.write(addr, b);
 }
 
-/** sendfile(2): in_fd must be readable, out_fd must not be O_APPEND (EINVAL). */
+/**
+ * sendfile(2): in_fd must be readable and seekable (EINVAL), out_fd must
+ * not be O_APPEND (EINVAL). Without an offset pointer, in_fd's position
+ * advances by what was written, not by what was read.
+ */
 function sendfile(t: Task, a: SyscallArgs): number {
   const out = file(t, a.int(0));
   const input = file(t, a.int(1));
   if (out.flags & O.APPEND) fail('EINVAL', 'sendfile to O_APPEND');
   const offPtr = a.ptr(2);
+  const pos = inputPosition(input);
   const off = readOffsetPtr(t, offPtr);
-  const n = copyBetween(input, off, out, undefined, a.size(3));
+  const n = copyBetween(input, off ?? pos, out, undefined, a.size(3));
   if (off !== undefined) writeOffsetPtr(t, offPtr, off + n);
+  else input.seek(pos + n, SEEK.SET);
   return n;
 }
 
@@ -172,8 +204,10 @@ function copyFileRange(t: Task, a: SyscallArgs): number {
   const outPtr = a.ptr(3);
   const inOff = readOffsetPtr(t, inPtr);
   const outOff = readOffsetPtr(t, outPtr);
-  const n = copyBetween(input, inOff, out, outOff, a.size(4));
+  const start = inOff ?? input.seek(0, SEEK.CUR);
+  const n = copyBetween(input, start, out, outOff, a.size(4));
   if (inOff !== undefined) writeOffsetPtr(t, inPtr, inOff + n);
+  else input.seek(start + n, SEEK.SET);
   if (outOff !== undefined) writeOffsetPtr(t, outPtr, outOff + n);
   return n;
 }
