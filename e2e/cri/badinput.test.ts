@@ -14,7 +14,7 @@ import type * as t from '../../cri/proto/types';
 import { CriError } from '../../cri/server/errors';
 import { MAX_MESSAGE_BYTES, Upstream } from '../../cri/server/upstream';
 import { freshDir } from '../syscalls/harness';
-import { cniConflist, crictl, CriServer, mountsUnder, processesMentioning, PushedRegistry, startCriServer, withPushedImages } from './harness';
+import { cniConflist, crictl, CriServer, mountsUnder, processesMentioning, PushedRegistry, run, startCriServer, withPushedImages } from './harness';
 
 describe('tsvisor cri refuses bad input with the right status and keeps serving', function () {
   this.timeout(120_000);
@@ -104,6 +104,7 @@ describe('tsvisor cri refuses bad input with the right status and keeps serving'
     client?.close();
     await cri?.stop();
     await reg?.stop();
+    await run('ip', ['link', 'delete', `tsvbad${process.pid % 200}`]); // CNI leaves its bridge after the last pod
   });
 
   it('unknown and malformed ids are NOT_FOUND (empty ones INVALID_ARGUMENT); removals of unknown ids succeed', async () => {

@@ -13,7 +13,7 @@ import { PodCgroup } from '../../cri/pod/cgroup';
 import { encodeRequest, rpc } from '../../cri/proto/codec';
 import { Upstream } from '../../cri/server/upstream';
 import { freshDir } from '../syscalls/harness';
-import { cniConflist, crictl, CriServer, mountsUnder, processesMentioning, PushedRegistry, startCriServer, withPushedImages } from './harness';
+import { cniConflist, crictl, CriServer, mountsUnder, processesMentioning, PushedRegistry, run, startCriServer, withPushedImages } from './harness';
 
 const LOG_RECORD = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (stdout|stderr) (P|F) (.*)$/;
 
@@ -164,6 +164,7 @@ describe('tsvisor cri durability (kill -9 of the server, of a pod Sentry)', func
   after(async () => {
     await cri?.stop();
     await reg?.stop();
+    await run('ip', ['link', 'delete', `tsvdur${process.pid % 200}`]); // CNI leaves its bridge after the last pod
   });
 
   it('after kill -9 and a restart: states, exit codes and logs are intact; exec, stop, rm and rmp work', async () => {

@@ -49,7 +49,7 @@ describe('tsvisor cri with containerd as --upstream', function () {
     const netDir = path.join(dir, 'net.d');
     fs.mkdirSync(netDir);
     const slot = process.pid % 200;
-    fs.writeFileSync(path.join(netDir, '10-tsvisor.conflist'), cniConflist('tsvisor-e2e', bridge, `10.236.${slot}.0/24`, path.join(dir, 'ipam')));
+    fs.writeFileSync(path.join(netDir, '10-tsvisor.conflist'), cniConflist('tsvisor-e2e', bridge, `10.239.${slot}.0/24`, path.join(dir, 'ipam')));
     reg = await withPushedImages();
     ctd = await startContainerd({ registry: reg });
     cri = await startCriServer({ upstream: ctd.endpoint, args: ['--cni-conf-dir', netDir, '--insecure-registries', reg.host] });
@@ -101,7 +101,7 @@ describe('tsvisor cri with containerd as --upstream', function () {
     const gvisor = JSON.parse(await ok(cri, ['inspectp', pods.gvisor])) as { status: { runtimeHandler: string; network: { ip: string } }; info: { runtimeType?: string } };
     assert.equal(gvisor.status.runtimeHandler, 'gvisor');
     assert.equal(gvisor.info.runtimeType, undefined);
-    assert.match(gvisor.status.network.ip, new RegExp(`^10\\.236\\.${process.pid % 200}\\.\\d+$`));
+    assert.match(gvisor.status.network.ip, new RegExp(`^10\\.239\\.${process.pid % 200}\\.\\d+$`));
   });
 
   it('runs a container in each pod; both log, both are listed', async () => {
