@@ -226,6 +226,146 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
     assert.ok(sentry.client.connected, 'the Sentry died');
   });
 
+  describe('portForward: connections to 127.0.0.1:PORT on the pod\'s own stack', () => {
+    /** A forwarded connection: our end of the socket pair, or the Sentry's refusal. */
+    async function forward(port: number, client = sentry.client): Promise<net.Socket> {
+      const [ours, theirs] = socketPair();
+      try {
+        await client.request({ op: 'portForward', port }, [{ name: 'stream', fd: theirs }]);
+      } catch (e) {
+        closeFd(ours);
+        throw e;
+      } finally {
+        closeFd(theirs);
+      }
+      return new net.Socket({ fd: ours, readable: true, writable: true, allowHalfOpen: true });
+    }
+
+    /** Sends `data`, half-closes, and returns everything read until EOF. */
+    async function exchange(sock: net.Socket, data: Buffer | string): Promise<Buffer> {
+      const chunks: Buffer[] = [];
+      sock.on('data', (d: Buffer) => chunks.push(d));
+      const end = once(sock, 'end');
+      sock.end(data);
+      await end;
+      sock.destroy();
+      return Buffer.concat(chunks);
+    }
+
+    const refused = (e: unknown): boolean => e instanceof SentryRequestError && /ECONNREFUSED/.test(e.message);
+
+    /** The first connection once the server listens (the container starts it asynchronously). */
+    async function forwardWhenListening(port: number, client = sentry.client): Promise<net.Socket> {
+      for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 100))) {
+        try {
+          return await forward(port, client);
+        } catch (e) {
+          if (!refused(e) || Date.now() > deadline) throw e;
+        }
+      }
+    }
+
+    before(async () => {
+      // nc listens on 0.0.0.0 and runs `tr` on each connection; httpd only on 127.0.0.1.
+      await startContainer('pf', ['/bin/sh', '-c', [
+        'mkdir /tmp/www', 'echo "forwarded page" > /tmp/www/index.html',
+        '(httpd -f -p 127.0.0.1:8081 -h /tmp/www &)', '(nc -ll -p 8084 -e yes &)', '(nc -ll -p 8085 -e cat &)', 'exec nc -ll -p 8080 -e tr a-z A-Z',
+      ].join('; ')]);
+    });
+
+    after(async () => {
+      await sentry.client.request({ op: 'signal', container: 'pf', signal: 9 }).catch(() => undefined);
+    });
+
+    it('carries bytes both ways with half-close each way: 300 KB through tr on a server listening on 0.0.0.0', async () => {
+      const text = Array.from({ length: 30_000 }, (_, i) => `line ${i} abc\n`).join('').slice(0, 300_000);
+      const back = await exchange(await forwardWhenListening(8080), text);
+      assert.equal(back.length, text.length);
+      assert.equal(back.toString(), text.toUpperCase());
+    });
+
+    it('reaches a server bound to 127.0.0.1 (busybox httpd)', async () => {
+      const back = (await exchange(await forwardWhenListening(8081), 'GET /index.html HTTP/1.0\r\n\r\n')).toString();
+      assert.match(back, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.equal(back.slice(back.indexOf('\r\n\r\n') + 4), 'forwarded page\n');
+    });
+
+    it('moves 16 MB of binary data through cat unchanged', async () => {
+      const data = Buffer.alloc(16 << 20);
+      for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const back = await exchange(await forwardWhenListening(8085), data);
+      assert.equal(back.length, data.length);
+      assert.ok(back.equals(data), 'the bytes came back changed');
+    });
+
+    it('a client that stops reading holds back only its own connection', async () => {
+      const flood = await forwardWhenListening(8084);
+      flood.pause();
+      await new Promise((r) => setTimeout(r, 500)); // every buffer on the way fills up
+      assert.equal((await exchange(await forward(8080), 'meanwhile')).toString(), 'MEANWHILE');
+      assert.ok((await sentry.client.request({ op: 'list' })).processes);
+      let got = Buffer.alloc(0);
+      flood.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+      flood.resume();
+      while (got.length < 4 << 20) await once(flood, 'data');
+      flood.destroy();
+      const whole = got.subarray(0, got.length & ~1);
+      assert.ok(whole.equals(Buffer.from('y\n'.repeat(whole.length / 2))), 'yes sent something else');
+    });
+
+    it('runs several connections at once', async () => {
+      const backs = await Promise.all(['one', 'two', 'three'].map(async (w) => (await exchange(await forward(8080), `${w}\n`.repeat(1000))).toString()));
+      assert.deepEqual(backs, ['ONE\n'.repeat(1000), 'TWO\n'.repeat(1000), 'THREE\n'.repeat(1000)]);
+    });
+
+    it('a port nobody listens on in the pod is refused with ECONNREFUSED, even if the host listens on it; invalid ports are refused; the Sentry keeps serving', async () => {
+      await assert.rejects(forward(8082), (e: unknown) => refused(e) && /127\.0\.0\.1:8082/.test((e as Error).message));
+      // The host's network is never used: a host server on 127.0.0.1 is not reached.
+      const hostServer = net.createServer((c) => c.end('host\n'));
+      await new Promise<void>((r) => hostServer.listen(0, '127.0.0.1', r));
+      try {
+        await assert.rejects(forward((hostServer.address() as net.AddressInfo).port), refused);
+      } finally {
+        hostServer.close();
+      }
+      await assert.rejects(forward(0), /invalid port 0/);
+      await assert.rejects(forward(70000), /invalid port 70000/);
+      assert.equal((await exchange(await forward(8080), 'still here')).toString(), 'STILL HERE');
+      assert.equal((await sentry.client.request({ op: 'list' })).processes?.find((p) => p.container === 'pf')?.status, undefined);
+    });
+
+    it('shutting the pod down ends its open connections', async () => {
+      const other = await startSentry({ runDir: path.join(dir, 'run-shutdown'), hostname: 'podhost' });
+      const gofer = startContainerGofer(rootfs, true);
+      try {
+        await other.client.request({ op: 'start', container: 'srv', mounts: [], rootReadOnly: false, files: [], ...spec(['/bin/sh', '-c', 'exec nc -l -p 8086 -e cat']) }, [
+          { name: 'gofer:/', fd: gofer },
+        ]);
+      } finally {
+        closeFd(gofer);
+      }
+      const sock = await forwardWhenListening(8086, other.client);
+      sock.write('ping');
+      await once(sock, 'data');
+      const ended = once(sock, 'end');
+      const closed = once(other.client, 'close');
+      await other.client.request({ op: 'shutdown' });
+      await Promise.all([ended, closed]);
+      sock.destroy();
+    });
+
+    it('a client that goes away without half-closing ends the connection in the sandbox too', async () => {
+      // `cat` holds the connection until it reads EOF: the pod side ends only because the host side hung up.
+      await startContainer('pf2', ['/bin/sh', '-c', 'exec nc -l -p 8083 -e cat']);
+      const sock = await forwardWhenListening(8083);
+      const ended = exitOf(sentry.client, 'pf2');
+      sock.write('x');
+      await once(sock, 'data');
+      sock.destroy();
+      assert.equal((await ended).status, 0);
+    });
+  });
+
   it('a second client gets the state after the first one went away', async () => {
     await startContainer('c4', ['/bin/sh', '-c', 'exit 0']);
     const closed = once(sentry.client, 'close');

@@ -49,10 +49,17 @@ export type Request =
   | { op: 'remove'; container: string }
   | { op: 'list' }
   | { op: 'stats' }
+  /**
+   * kubectl port-forward: connect to 127.0.0.1:`port` through the pod's own
+   * network stack and join that connection to the passed `stream` fd (one
+   * end of a host stream socket). Answered once the connection is up or
+   * failed; after that, the bytes flow until both directions ended.
+   */
+  | { op: 'portForward'; port: number }
   | { op: 'shutdown' };
 
 /** Descriptor names a request may carry. */
-export type FdName = 'gofer:/' | `gofer:${string}` | 'log' | 'stdin' | 'stdout' | 'stderr';
+export type FdName = 'gofer:/' | `gofer:${string}` | 'log' | 'stdin' | 'stdout' | 'stderr' | 'stream';
 
 export type RequestMessage = Request & { id: number; fds: FdName[] };
 

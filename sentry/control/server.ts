@@ -14,8 +14,21 @@ import { Decoder, encode, FdName, Reply, ReplyBody, RequestMessage, ServerMessag
 
 const POLLIN = 0x1;
 
-/** Executes one request; `fds` maps the names the request gave to received host fds (the handler owns them). */
-export type RequestHandler = (req: RequestMessage, fds: Map<FdName, number>) => ReplyBody;
+/**
+ * A reply that comes later (a connection being opened in the sandbox):
+ * `start` gets the function to call, once, from within the scheduler loop.
+ * Other requests on the connection are served meanwhile.
+ */
+export class LaterReply {
+  constructor(readonly start: (answer: (r: ReplyBody) => void) => void) {}
+}
+
+/**
+ * Executes one request; `fds` maps the names the request gave to received
+ * host fds (the handler owns them, also when it answers later or throws
+ * after taking them).
+ */
+export type RequestHandler = (req: RequestMessage, fds: Map<FdName, number>) => ReplyBody | LaterReply;
 
 interface Connection {
   fd: number;
@@ -84,7 +97,7 @@ export class ControlServer {
       const fd = c.fds.shift();
       if (fd !== undefined) fds.set(name, fd);
     }
-    let reply: ReplyBody;
+    let reply: ReplyBody | LaterReply;
     try {
       if (typeof req.id !== 'number' || typeof req.op !== 'string') throw new Error('malformed request');
       if (fds.size !== names.length) throw new Error(`request names ${names.length} descriptors, ${fds.size} arrived`);
@@ -93,8 +106,12 @@ export class ControlServer {
       for (const fd of fds.values()) closeFd(fd);
       reply = { ok: false, error: (e as Error).message };
     }
-    const out: Reply = { ...reply, re: req.id };
-    this.send(c, out);
+    const answer = (r: ReplyBody): void => {
+      // The client may have gone while the answer was pending.
+      if (this.conns.has(c)) this.send(c, { ...r, re: req.id } satisfies Reply);
+    };
+    if (reply instanceof LaterReply) reply.start(answer);
+    else answer(reply);
   }
 
   /** Sends an event to every client. */

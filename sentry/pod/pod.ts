@@ -10,6 +10,9 @@
  *
  *   start ──▶ running ──(init exits / signal)──▶ exited ──remove──▶ gone
  *                 └─ exec ─▶ process ─▶ exit event (container unchanged)
+ *
+ * Port-forward connections (portforward.ts) belong to the pod, not to a
+ * container: they reach whatever listens on the pod's loopback.
  */
 import { posix } from 'node:path';
 import { O } from '../abi/linux/fs';
@@ -17,6 +20,7 @@ import { fail, LinuxError } from '../errors/linuxerr';
 import { Errno } from '../abi/linux/errno';
 import { AT_FDCWD } from '../abi/linux/fs';
 import type { ContainerUsage, ExitEvent, FdName, FileSpec, ProcessSpec, ProcessState, ReplyBody, RequestMessage } from '../control/protocol';
+import { LaterReply } from '../control/server';
 import { CriLog, CriLogFile } from '../fsimpl/host/crilog';
 import { HostFile } from '../fsimpl/host/hostfile';
 import { attachConsole, Console } from '../fsimpl/devpts/console';
@@ -42,6 +46,7 @@ import { FsContext } from '../vfs/fscontext';
 import { buildRootVfs } from '../vfs/mounts';
 import { Tmpfs, TmpfsFile } from '../fsimpl/tmpfs/tmpfs';
 import { Vfs } from '../vfs/vfs';
+import { PortForwards } from './portforward';
 
 const SIGKILL = 9;
 const ESRCH = 3;
@@ -73,6 +78,7 @@ export interface Adopter {
 
 export class Pod {
   private readonly containers = new Map<string, Container>();
+  private readonly forwards: PortForwards;
   shuttingDown = false;
   /** Sends an exit event to the control clients. */
   emit: (e: ExitEvent) => void = () => undefined;
@@ -85,9 +91,10 @@ export class Pod {
     private readonly sched: Adopter,
   ) {
     kernel.onProcessExit = (p) => this.exited(p);
+    this.forwards = new PortForwards(kernel);
   }
 
-  handle(req: RequestMessage, fds: Map<FdName, number>): ReplyBody {
+  handle(req: RequestMessage, fds: Map<FdName, number>): ReplyBody | LaterReply {
     switch (req.op) {
       case 'start':
         return this.start(req, fds);
@@ -107,8 +114,13 @@ export class Pod {
         return { ok: true, processes: this.list() };
       case 'stats':
         return { ok: true, usage: this.usage() };
+      case 'portForward': {
+        const stream = take(fds, 'stream');
+        return new LaterReply((answer) => this.forwards.connect(req.port, stream, answer));
+      }
       case 'shutdown':
         this.shuttingDown = true;
+        this.forwards.closeAll();
         return { ok: true };
       default:
         throw new Error(`unknown request ${(req as { op: string }).op}`);
