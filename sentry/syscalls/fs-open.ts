@@ -1,10 +1,11 @@
 /** Opening, closing and duplicating descriptors; fcntl and ioctl. */
 import {
-  AT_FDCWD, CLOSE_RANGE, F, F_UNLCK, FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, O, O_SETFL_MASK,
+  AT_FDCWD, CLOSE_RANGE, F, FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, O, O_SETFL_MASK,
 } from '../abi/linux/fs';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { SyscallArgs } from './args';
+import { lockFcntl } from './locks';
 import { pipeFcntl } from './pipe';
 import { nofile, readPath } from './fs-mem';
 import { error, FamilyRows, partial, supported } from './rows';
@@ -96,9 +97,10 @@ function dup3(t: Task, a: SyscallArgs): number {
 
 /**
  * fcntl(2): F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL. Record
- * locks are always granted (F_GETLK reports F_UNLCK); there is no
- * cross-process conflict detection. F_GETOWN is 0 and F_SETOWN accepted
- * without SIGIO delivery. Pipe sizes come from the pipe family; seals are EINVAL.
+ * locks (POSIX F_GETLK/F_SETLK/F_SETLKW and the OFD ones) come from
+ * syscalls/locks.ts: advisory, inside the sandbox only. F_GETOWN is 0 and
+ * F_SETOWN accepted without SIGIO delivery. Pipe sizes come from the pipe
+ * family; seals and leases (F_SETLEASE…) are EINVAL.
  */
 function fcntl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
@@ -128,24 +130,11 @@ function fcntl(t: Task, a: SyscallArgs): number {
     case F.SETFL:
       f.flags = (f.flags & ~O_SETFL_MASK) | (a.int(2) & O_SETFL_MASK);
       return 0;
-    case F.GETLK:
-    case F.OFD_GETLK: {
-      const lt = Buffer.alloc(2);
-      lt.writeInt16LE(F_UNLCK);
-      t.mem.write(a.ptr(2), lt);
-      return 0;
-    }
-    case F.SETLK:
-    case F.SETLKW:
-    case F.OFD_SETLK:
-    case F.OFD_SETLKW:
-      t.mem.read(a.ptr(2), 32);
-      return 0;
     case F.GETOWN:
     case F.SETOWN:
       return 0;
     default:
-      return pipeFcntl(f, cmd, a.int(2)) ?? fail('EINVAL', `fcntl cmd ${cmd}`);
+      return lockFcntl(t, f, cmd, a.ptr(2)) ?? pipeFcntl(f, cmd, a.int(2)) ?? fail('EINVAL', `fcntl cmd ${cmd}`);
   }
 }
 
@@ -180,6 +169,6 @@ export const fsOpenRows: FamilyRows = {
   dup: supported(dup),
   dup2: supported(dup2),
   dup3: supported(dup3),
-  fcntl: partial(fcntl, 'record locks always granted (no conflicts), no SIGIO owner, seals EINVAL'),
+  fcntl: partial(fcntl, 'record locks (POSIX and OFD) are advisory and inside the sandbox only; no SIGIO owner; seals and leases EINVAL'),
   ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
 };

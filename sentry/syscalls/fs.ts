@@ -4,6 +4,7 @@ import { fsDirRows } from './fs-dir';
 import { fsIoRows } from './fs-io';
 import { fsOpenRows } from './fs-open';
 import { fsStatRows } from './fs-stat';
+import { lockRows } from './locks';
 import { FamilyRows } from './rows';
 
-export const fsRows: FamilyRows = { ...fsIoRows, ...fsOpenRows, ...fsStatRows, ...fsDirRows, ...fsAttrRows };
+export const fsRows: FamilyRows = { ...fsIoRows, ...fsOpenRows, ...fsStatRows, ...fsDirRows, ...fsAttrRows, ...lockRows };

@@ -8,12 +8,11 @@ import { SyscallName } from '../abi/linux/syscalls';
 import { Credentials } from '../kernel/creds';
 import { defaultLimits } from '../kernel/limits';
 import { Process, Task } from '../kernel/task';
-import { Block } from '../kernel/wait';
 import { MemoryManager } from '../mm/mm';
 import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import { buildRootVfs } from '../vfs/mounts';
-import { callRow, errnoOf, FakeGofer, FakeMemory, makeTask } from '../vfs/testkit';
+import { blockOf, callRow, errnoOf, FakeGofer, FakeMemory, makeTask } from '../vfs/testkit';
 import { fsRows } from './fs';
 import { socketRows } from './socket';
 
@@ -39,16 +38,6 @@ function world(): World {
 
 function call(t: Task, name: SyscallName, ...v: (number | bigint)[]): number {
   return callRow(rows, t, name, ...v);
-}
-
-function blockOf(fn: () => unknown): Block {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof Block) return e;
-    throw e;
-  }
-  throw new Error('did not block');
 }
 
 function sun(mem: FakeMemory, name: string | Buffer): { addr: number; len: number } {

@@ -24,6 +24,23 @@ const DEFAULT_LIMIT = 1 << 20;
  */
 export class FdTable {
   private readonly fds = new Map<number, FdEntry>();
+  /** See onDrop. */
+  private dropHooks: ((file: FileDescription) => void)[] | undefined;
+
+  /**
+   * Runs `hook` with each description this table lets go of (close, dup2
+   * over it, close-on-exec, exit) before its reference is dropped: POSIX
+   * record locks, owned by the table, end there. A clone (fork) starts
+   * without hooks, as it starts without locks.
+   */
+  onDrop(hook: (file: FileDescription) => void): void {
+    (this.dropHooks ??= []).push(hook);
+  }
+
+  private drop(file: FileDescription): void {
+    for (const h of this.dropHooks ?? []) h(file);
+    file.decRef();
+  }
 
   /** The description behind `fd`; throws EBADF. */
   get(fd: number): FileDescription {
@@ -49,13 +66,13 @@ export class FdTable {
     if (fd < 0 || fd >= limit) fail('EBADF', `fd ${fd} outside [0, ${limit})`);
     const old = this.fds.get(fd);
     this.fds.set(fd, { file, cloexec });
-    old?.file.decRef();
+    if (old) this.drop(old.file);
   }
 
   close(fd: number): void {
     const e = this.entry(fd);
     this.fds.delete(fd);
-    e.file.decRef();
+    this.drop(e.file);
   }
 
   /** close_range(2) over [first, last]; with `cloexecOnly`, marks instead of closing. */

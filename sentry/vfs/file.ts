@@ -67,6 +67,11 @@ export interface FileDescriptionHooks {
   readiness?(): number;
   /** Notified whenever readiness may have changed (absent: never changes). */
   readonly waitQueue?: WaitQueue;
+  /**
+   * Runs `fn` when the last reference is dropped, before the description
+   * is released: flock and OFD locks end there. Absent: no such locks.
+   */
+  onLastClose?(fn: () => void): void;
 }
 
 /**
@@ -75,6 +80,7 @@ export interface FileDescriptionHooks {
  */
 export abstract class FileDescriptionBase implements FileDescription {
   private refs = 1;
+  private lastCloseHooks: (() => void)[] | undefined;
 
   constructor(
     readonly path: string,
@@ -93,7 +99,13 @@ export abstract class FileDescriptionBase implements FileDescription {
   }
 
   decRef(): void {
-    if (--this.refs === 0) this.release();
+    if (--this.refs !== 0) return;
+    for (const fn of this.lastCloseHooks ?? []) fn();
+    this.release();
+  }
+
+  onLastClose(fn: () => void): void {
+    (this.lastCloseHooks ??= []).push(fn);
   }
 
   /** Frees resources held by the description (host fds, gofer handles). */

@@ -12,6 +12,7 @@ import { Credentials } from '../kernel/creds';
 import { Kernel } from '../kernel/kernel';
 import { defaultLimits } from '../kernel/limits';
 import { Process, Task } from '../kernel/task';
+import { Block } from '../kernel/wait';
 import { MemoryManager } from '../mm/mm';
 import { AddressSpace, MemoryIO, Registers } from '../platform/platform';
 import { FakeContext, FakePlatform } from '../testing/fakes';
@@ -284,4 +285,15 @@ export function errnoOf(fn: () => unknown): number {
     throw e;
   }
   return 0;
+}
+
+/** The Block `fn` throws (a syscall that must wait); fails the test if it returns or throws anything else. */
+export function blockOf(fn: () => unknown): Block {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof Block) return e;
+    throw e;
+  }
+  throw new Error('did not block');
 }

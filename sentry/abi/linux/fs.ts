@@ -98,7 +98,13 @@ export const F = {
 } as const;
 export const FD_CLOEXEC = 1;
 /** struct flock l_type values. */
+export const F_RDLCK = 0;
+export const F_WRLCK = 1;
 export const F_UNLCK = 2;
+/** struct flock (x86_64) field offsets: l_type s16, l_whence s16, l_start s64, l_len s64, l_pid s32. */
+export const FLOCK = { TYPE: 0, WHENCE: 2, START: 8, LEN: 16, PID: 24, SIZE: 32 } as const;
+/** flock(2) operations. */
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
 
 /** close_range(2) flags. */
 export const CLOSE_RANGE = { UNSHARE: 2, CLOEXEC: 4 } as const;
