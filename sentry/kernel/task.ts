@@ -10,6 +10,7 @@ import { Block, WaitQueue } from './wait';
 import { monotonicNs } from './timers';
 import { clearChildTid } from './futex';
 import { timersOnExit } from './signal/itimers';
+import { creatorThreadExited, parentExited } from './pdeath';
 import type { Kernel } from './kernel';
 
 /** A thread group: what Linux calls a process. Pids are virtual (the first is 1). */
@@ -36,10 +37,11 @@ export class Process {
   readonly childEvents = new WaitQueue();
   /** Signal sent to the parent at exit (SIGCHLD unless clone() said otherwise; 0: none). */
   exitSignal = 17;
-  /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS / PR_SET_PDEATHSIG state. */
+  /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS state. */
   dumpable = 1;
   noNewPrivs = 0;
-  pdeathSignal = 0;
+  /** The thread of the parent that created this process (its death sends PR_SET_PDEATHSIG signals). */
+  creatorTid = 0;
   /** The mount namespace: the root filesystem of the container this process belongs to. */
   mounts: Vfs;
   /** The pod container this process belongs to ('' in a single-command sandbox). */
@@ -78,6 +80,7 @@ export class Process {
     this.tasks.clear();
     timersOnExit(this);
     this.fds.closeAll();
+    parentExited(this);
     this.kernel.orphan(this);
     this.kernel.onProcessExit(this);
   }
@@ -89,6 +92,8 @@ export class Task {
   clearChildTid = 0;
   /** set_robust_list(2) head. */
   robustList = 0;
+  /** prctl(PR_SET_PDEATHSIG): per thread, 0 in every new task (kernel/pdeath.ts). */
+  pdeathSignal = 0;
   sigmask: SignalMask = 0n;
   /** sigaltstack(2): ss_sp, ss_flags, ss_size. */
   altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
@@ -135,6 +140,7 @@ export class Task {
     this.ctx.exitThread();
     this.process.tasks.delete(this);
     this.kernel.tasks.delete(this.tid);
+    creatorThreadExited(this, [...this.process.tasks][0]);
   }
 
   get mem(): MemoryIO {

@@ -17,10 +17,12 @@ const CAP_LAST_CAP = 37;
 const TASK_COMM_LEN = 16;
 
 /**
- * prctl(2) for the options programs use at start-up: names, death
- * signal, dumpable, no_new_privs, capability bounding set queries,
- * subreaper, timer slack. Other options are EINVAL, as Linux answers
- * for options it does not know.
+ * prctl(2) for the options programs use at start-up: names, dumpable,
+ * no_new_privs, capability bounding set queries, subreaper and timer
+ * slack queries. PR_SET_PDEATHSIG is per thread and delivered when the
+ * thread that created the caller's process ends, or its whole process
+ * (kernel/pdeath.ts); it is not reset by set-id exec or credential changes.
+ * Other options are EINVAL, as Linux answers for options it does not know.
  */
 function prctl(t: Task, a: SyscallArgs): number {
   const p = t.process;
@@ -36,10 +38,10 @@ function prctl(t: Task, a: SyscallArgs): number {
     }
     case PR.SET_PDEATHSIG:
       if (a.int(1) !== 0 && !validSignal(a.int(1))) fail('EINVAL');
-      p.pdeathSignal = a.int(1);
+      t.pdeathSignal = a.int(1);
       return 0;
     case PR.GET_PDEATHSIG:
-      writeI32(t.mem, a.ptr(1), p.pdeathSignal);
+      writeI32(t.mem, a.ptr(1), t.pdeathSignal);
       return 0;
     case PR.GET_DUMPABLE:
       return p.dumpable;
@@ -83,6 +85,6 @@ function personality(t: Task, a: SyscallArgs): number {
 }
 
 export const prctlSyscalls: FamilyRows = {
-  prctl: partial(prctl, 'capability dropping, seccomp, PR_SET_MM and newer options are EINVAL'),
+  prctl: partial(prctl, 'names, PR_SET_PDEATHSIG (per thread, not reset by set-id exec), dumpable, no_new_privs, queries; capability dropping, seccomp, PR_SET_MM and newer options are EINVAL'),
   personality: partial(personality, 'only PER_LINUX'),
 };

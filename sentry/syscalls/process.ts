@@ -62,6 +62,7 @@ function newProcess(t: Task, r: CloneRequest): Task {
   p.container = parent.container;
   p.sigactions.copyFrom(parent.sigactions);
   p.parent = parent;
+  p.creatorTid = t.tid;
   parent.children.add(p);
   k.processes.set(pid, p);
   return new Task(k, pid, p, ctx);
