@@ -10,6 +10,7 @@ import { Block, WaitQueue } from './wait';
 import { monotonicNs } from './timers';
 import { clearChildTid } from './futex';
 import { timersOnExit } from './signal/itimers';
+import { exitRobustList } from './robust';
 import { creatorThreadExited, parentExited } from './pdeath';
 import type { Kernel } from './kernel';
 
@@ -74,6 +75,7 @@ export class Process {
     // every other thread of the group has been reaped.
     const leaderLast = [...this.tasks].sort((a, b) => Number(a.tid === this.pid) - Number(b.tid === this.pid));
     for (const t of leaderLast) {
+      exitRobustList(t);
       t.ctx.kill();
       this.kernel.tasks.delete(t.tid);
     }
@@ -90,7 +92,7 @@ export class Process {
 export class Task {
   /** set_tid_address(2): cleared and futex-woken at exit. */
   clearChildTid = 0;
-  /** set_robust_list(2) head. */
+  /** set_robust_list(2) head (walked at exit and exec: kernel/robust.ts). */
   robustList = 0;
   /** prctl(PR_SET_PDEATHSIG): per thread, 0 in every new task (kernel/pdeath.ts). */
   pdeathSignal = 0;
@@ -136,6 +138,7 @@ export class Task {
       this.process.exit(status);
       return;
     }
+    exitRobustList(this);
     clearChildTid(this);
     this.ctx.exitThread();
     this.process.tasks.delete(this);

@@ -4,6 +4,7 @@
  */
 import { O, S_ISGID, S_ISUID } from '../abi/linux/fs';
 import { RLIMIT } from '../kernel/limits';
+import { exitRobustList } from '../kernel/robust';
 import type { Task } from '../kernel/task';
 import { MemoryManager } from '../mm/mm';
 import { FileDescription } from '../vfs/file';
@@ -67,6 +68,7 @@ export function execFile(t: Task, file: FileDescription, filename: string, argv:
   const plan = prepareExec(env, file, filename, argv, envp);
   // Point of no return.
   try {
+    exitRobustList(t); // the old image's robust locks, while its memory is still there
     const old = p.mm;
     old.unmapAll();
     p.mm = new MemoryManager(old.as, old.io, old.taskSize, env.stackRlimit);

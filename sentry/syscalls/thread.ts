@@ -45,7 +45,13 @@ function setTidAddress(t: Task, a: SyscallArgs): number {
 
 const ROBUST_LIST_HEAD_SIZE = 24;
 
-/** set_robust_list(2): records the head (EINVAL unless len is sizeof(struct robust_list_head)). */
+/**
+ * set_robust_list(2): records the head (EINVAL unless len is
+ * sizeof(struct robust_list_head)). The list is walked when the thread
+ * exits, is killed with its process, or execs (kernel/robust.ts): locks it
+ * still holds get FUTEX_OWNER_DIED and one waiter is woken. PI futexes are
+ * marked but, being unsupported, have no waiters to hand over to.
+ */
 function setRobustList(t: Task, a: SyscallArgs): number {
   if (a.size(1) !== ROBUST_LIST_HEAD_SIZE) fail('EINVAL');
   t.robustList = a.ptr(0);
