@@ -21,7 +21,7 @@ export function tsvisorBackends(config: CriConfig, log: (msg: string) => void): 
     cni: config.cni, cgroupParent: config.cgroupParent, log,
   });
   runtime.recover();
-  const streaming = new StreamingServer({ address: config.streaming.address, port: config.streaming.port, runtime: new SandboxStreams(runtime.containers) });
+  const streaming = new StreamingServer({ address: config.streaming.address, port: config.streaming.port, runtime: new SandboxStreams(runtime.containers, runtime.pods) });
   streaming.start().then(
     () => (runtime.streaming = streaming),
     (e: Error) => log(`streaming server failed to start: ${e.message}; exec, attach and port-forward are unavailable`),

@@ -3,8 +3,8 @@
  * a process in the pod's Sentry whose stdio are host sockets pumped to and
  * from the client's streams (with a tty: one socket each way, and the
  * Sentry's pty in between), attach to a container's output and stdin,
- * and port-forward (not yet: the sandbox has no network stack, see the
- * networking issue).
+ * and port-forward: a host socket whose other end the Sentry joins to a
+ * connection to 127.0.0.1:PORT on the pod's own network stack.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -13,8 +13,16 @@ import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
 import type { PassedFd } from '../sandbox/control';
 import type { StreamIO, StreamRuntime, TerminalSize } from '../streaming/server';
 import { Containers, exitCodeOf } from './containers';
+import type { Pods } from './pods';
 
 const SIGKILL = 9;
+/**
+ * Once the pod's side of a forwarded connection ended, how long the
+ * client's side may still send (containerd's grace, after socat's -t): the
+ * client (kubectl) closes its side only after the error stream ended,
+ * which comes after we return.
+ */
+const FORWARD_LINGER_MS = 1000;
 
 /** Client stream → our end of a socket whose other end the sandbox reads; closes (EOF) when the client's stream ends. */
 function pumpIn(from: Readable, fd: number): void {
@@ -64,8 +72,49 @@ function socketPairs(): { fds: PassedFd[]; pair: (name: PassedFd['name']) => num
   };
 }
 
+/**
+ * Joins a port-forward stream to our end of the socket the Sentry forwards
+ * (each direction half-closes its destination when its source ends).
+ * Resolves when both directions ended, when the pod's side ended and the
+ * client's went on longer than FORWARD_LINGER_MS, or on an error.
+ */
+function joinForwarded(stream: Duplex, fd: number): Promise<void> {
+  const sock = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+  return new Promise((resolve) => {
+    let podEnded = false;
+    let clientEnded = false;
+    let linger: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      clearTimeout(linger);
+      sock.destroy(); // the Sentry sees the hang-up and closes its side
+      stream.unpipe(sock);
+      resolve();
+    };
+    const ended = (): void => {
+      if (podEnded && clientEnded) done();
+      else if (podEnded) linger ??= setTimeout(done, FORWARD_LINGER_MS);
+    };
+    sock.on('end', () => {
+      podEnded = true;
+      ended();
+    });
+    sock.on('finish', () => {
+      clientEnded = true;
+      ended();
+    });
+    sock.on('error', done);
+    stream.on('error', done);
+    stream.on('close', done);
+    sock.pipe(stream);
+    stream.pipe(sock);
+  });
+}
+
 export class SandboxStreams implements StreamRuntime {
-  constructor(private readonly containers: Containers) {}
+  constructor(
+    private readonly containers: Containers,
+    private readonly pods: Pods,
+  ) {}
 
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<{ exitCode: number }> {
     const { fds, pair, sent, failed } = socketPairs();
@@ -147,7 +196,23 @@ export class SandboxStreams implements StreamRuntime {
     for (const p of pumps) p.stop();
   }
 
-  async portForward(podSandboxId: string, port: number, _stream: Duplex): Promise<void> {
-    throw new Error(`port-forward to port ${port} of pod ${podSandboxId}: the sandbox has no network stack yet`);
+  /**
+   * kubectl port-forward: the Sentry connects to 127.0.0.1:`port` inside the
+   * pod (its own stack; the host's network is never used) and answers only
+   * once connected, so a refused port rejects here, which the streaming
+   * server reports on the pair's error stream.
+   */
+  async portForward(podSandboxId: string, port: number, stream: Duplex): Promise<void> {
+    const { fds, pair, sent, failed } = socketPairs();
+    const ours = pair('stream');
+    try {
+      await this.pods.sentry(podSandboxId).request({ op: 'portForward', port }, fds);
+    } catch (e) {
+      failed();
+      throw e;
+    } finally {
+      sent();
+    }
+    await joinForwarded(stream, ours);
   }
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import path from 'node:path';
 import { crictl, cniConflist, CriServer, PushedRegistry, run, startCriServer, withPushedImages } from './harness';
 import { crictlPath } from './tools';
@@ -199,8 +200,59 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     }
   });
 
-  // Pending until the sandbox has its own network stack (issue 5): nothing in the pod can listen yet.
-  it('port-forward reaches a server in the pod');
+  it('port-forward reaches servers in the pod through its own stack; a refused port is reported', async () => {
+    // nc on 0.0.0.0 upper-cases each connection; httpd listens on the pod's 127.0.0.1 only.
+    const ctr = writeJson('servers.json', {
+      metadata: { name: 'servers' },
+      image: { image: reg.ref('tsvisor-test/busybox:1.0') },
+      command: ['/bin/sh', '-c', 'mkdir /www; echo "forwarded page" > /www/index.html; httpd -p 127.0.0.1:8081 -h /www; exec nc -ll -p 8080 -e tr a-z A-Z'],
+      log_path: 'servers.log', linux: {},
+    });
+    const id = (await ok(['create', podId, ctr, path.join(dir, 'pod.json')])).trim();
+    await ok(['start', id]);
+    const child = spawn('/bin/sh', ['-c', `exec ${crictlCommand(cri)} port-forward ${podId} :8080 :8081 :8082`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const local = new Map<number, number>();
+      while (local.size < 3) {
+        if (child.exitCode !== null) assert.fail(`crictl port-forward exited: ${out}${err}`);
+        for (const m of out.matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/g)) local.set(Number(m[2]), Number(m[1]));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      /** Sends `data` to the forwarded port, half-closes, and returns all it read until EOF. */
+      const exchange = async (port: number, data: string): Promise<string> => {
+        const sock = net.connect(local.get(port)!, '127.0.0.1');
+        sock.setEncoding('latin1');
+        let got = '';
+        sock.on('data', (d: string) => (got += d));
+        sock.end(data);
+        await once(sock, 'close');
+        return got;
+      };
+      const text = Array.from({ length: 20_000 }, (_, i) => `line ${i} of the forwarded text\n`).join('');
+      // The first connections may come before nc listens (then they are refused and end empty).
+      let back = '';
+      for (let i = 0; i < 100 && back === ''; i++) {
+        back = await exchange(8080, text);
+        if (back === '') await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(back, text.toUpperCase());
+      const curl = await run('curl', ['-sS', '--max-time', '20', `http://127.0.0.1:${local.get(8081)}/index.html`]);
+      assert.equal(curl.code, 0, curl.stderr);
+      assert.equal(curl.stdout, 'forwarded page\n');
+      // Nothing listens on 8082 in the pod: the connection ends at once and crictl names the Sentry's error.
+      assert.equal(await exchange(8082, 'anyone?'), '');
+      for (let i = 0; i < 50 && !/127\.0\.0\.1:8082 in the pod: ECONNREFUSED/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(err, /error forwarding port 8082: port-forward to 127\.0\.0\.1:8082 in the pod: ECONNREFUSED/);
+    } finally {
+      child.kill();
+      await ok(['stop', '-t', '1', id]);
+      await ok(['rm', id]);
+    }
+  });
 
   it('stats: the container memory and CPU from its stubs, its writable layer from the overlay', async () => {
     await ok(['exec', '-s', ctrId, '/bin/sh', '-c', 'head -c 3000000 /dev/zero > /big']);
