@@ -20,8 +20,28 @@ export interface LinkEndpoint {
   send(frame: Buffer): void;
 }
 
+/** Per-interface traffic, as /proc/net/dev shows it (bytes are link-layer frames on Ethernet, IP packets on lo). */
+export class NicCounters {
+  rxPackets = 0;
+  rxBytes = 0;
+  txPackets = 0;
+  txBytes = 0;
+  txDropped = 0;
+
+  received(bytes: number): void {
+    this.rxPackets++;
+    this.rxBytes += bytes;
+  }
+
+  sent(bytes: number): void {
+    this.txPackets++;
+    this.txBytes += bytes;
+  }
+}
+
 export interface Nic {
   readonly name: string;
+  readonly counters: NicCounters;
   readonly mtu: number;
   readonly address: Ipv4;
   readonly prefixLength: number;
@@ -41,6 +61,7 @@ export class LoopbackNic implements Nic {
   readonly mtu = LOOPBACK_MTU;
   readonly address = 0x7f000001;
   readonly prefixLength = 8;
+  readonly counters = new NicCounters();
   private queue: Buffer[] = [];
   private scheduled = false;
   private closed = false;
@@ -52,7 +73,11 @@ export class LoopbackNic implements Nic {
 
   transmit(buf: Buffer): void {
     if (this.closed) return;
-    this.queue.push(buf.subarray(ETH_HEADER));
+    const packet = buf.subarray(ETH_HEADER);
+    // What lo sends it receives: both sides count each packet, as Linux's lo does.
+    this.counters.sent(packet.length);
+    this.counters.received(packet.length);
+    this.queue.push(packet);
     if (this.scheduled) return;
     this.scheduled = true;
     this.clock.setTimer(0, () => {
@@ -81,6 +106,7 @@ export class EthernetNic implements Nic {
   readonly address: Ipv4;
   readonly prefixLength: number;
   readonly arp: ArpCache;
+  readonly counters = new NicCounters();
   private closed = false;
 
   constructor(
@@ -120,6 +146,7 @@ export class EthernetNic implements Nic {
   /** One received frame; anything malformed or not for us is counted and dropped. */
   input(frame: Buffer): void {
     if (this.closed) return;
+    this.counters.received(frame.length);
     const eth = parseEthernet(frame);
     if (!eth) return this.stats.inc('eth.truncated');
     if (isMulticastMac(eth.dst) ? !eth.dst.equals(BROADCAST_MAC) : !eth.dst.equals(this.mac)) return this.stats.inc('eth.not_for_us');
@@ -147,7 +174,7 @@ export class EthernetNic implements Nic {
     if (this.closed) return;
     const body = buildArp({ op, senderMac: this.mac, senderIp: this.address, targetMac, targetIp });
     this.stats.inc(op === ARP_OP.REQUEST ? 'arp.requests_sent' : 'arp.replies_sent');
-    this.link.send(buildEthernet(dstMac, this.mac, ETHERTYPE.ARP, body));
+    this.output(buildEthernet(dstMac, this.mac, ETHERTYPE.ARP, body));
   }
 
   private sendFrame(buf: Buffer, dst: Buffer): void {
@@ -155,6 +182,11 @@ export class EthernetNic implements Nic {
     dst.copy(buf, 0, 0, 6);
     this.mac.copy(buf, 6, 0, 6);
     buf.writeUInt16BE(ETHERTYPE.IPV4, 12);
-    this.link.send(buf);
+    this.output(buf);
+  }
+
+  private output(frame: Buffer): void {
+    this.counters.sent(frame.length);
+    this.link.send(frame);
   }
 }

@@ -107,6 +107,11 @@ export class Stack {
     return this.eth;
   }
 
+  /** The default route's next hop, if the Ethernet interface has one. */
+  get defaultGateway(): Ipv4 | undefined {
+    return this.gateway;
+  }
+
   /** One frame from the Ethernet link. Malformed input never throws: it is counted and dropped. */
   input(frame: Buffer): void {
     const eth = this.eth;

@@ -1,11 +1,12 @@
 /** Opening, closing and duplicating descriptors; fcntl and ioctl. */
 import {
-  AT_FDCWD, CLOSE_RANGE, F, FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, O, O_SETFL_MASK,
+  AT_FDCWD, CLOSE_RANGE, F, FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, O, O_SETFL_MASK, S_IFMT, S_IFSOCK,
 } from '../abi/linux/fs';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { SyscallArgs } from './args';
 import { lockFcntl } from './locks';
+import { interfaceIoctl, isInterfaceIoctl } from '../fsimpl/socket/ifaces';
 import { pipeFcntl } from './pipe';
 import { nofile, readPath } from './fs-mem';
 import { error, FamilyRows, partial, supported } from './rows';
@@ -138,7 +139,11 @@ function fcntl(t: Task, a: SyscallArgs): number {
   }
 }
 
-/** ioctl(2): FIOCLEX/FIONCLEX/FIONBIO here; the rest by the file (TCGETS, TIOCGWINSZ, FIONREAD, …) or ENOTTY. */
+/**
+ * ioctl(2): FIOCLEX/FIONCLEX/FIONBIO here, the interface ioctls on any
+ * socket (fsimpl/socket/ifaces.ts); the rest by the file (TCGETS,
+ * TIOCGWINSZ, FIONREAD, …) or ENOTTY.
+ */
 function ioctl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
   const cmd = a.uint(1);
@@ -155,6 +160,7 @@ function ioctl(t: Task, a: SyscallArgs): number {
       return 0;
     }
     default:
+      if (isInterfaceIoctl(cmd) && (f.stat().mode & S_IFMT) === S_IFSOCK) return interfaceIoctl(t.kernel, t.mem, cmd, arg);
       return f.ioctl ? f.ioctl(t.mem, cmd, arg, t) : fail('ENOTTY', `ioctl ${cmd.toString(16)}`);
   }
 }
@@ -170,5 +176,5 @@ export const fsOpenRows: FamilyRows = {
   dup2: supported(dup2),
   dup3: supported(dup3),
   fcntl: partial(fcntl, 'record locks (POSIX and OFD) are advisory and inside the sandbox only; no SIGIO owner; seals and leases EINVAL'),
-  ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
+  ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; SIOCGIF* interface queries on sockets; per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { nativeValues } from '../../testing/native';
 import {
-  ARPHRD_ETHER, ETH_P_ALL_BE, ETHTOOL_DRVINFO, ETHTOOL_GDRVINFO, IFF, IFNAMSIZ, IFREQ, PACKET_OPT, SIOC, SOCKADDR_LL, SOL_PACKET, TP_STATUS, TPACKET_AUXDATA,
+  ARPHRD_ETHER, ARPHRD_LOOPBACK, ETH_P_ALL_BE, IFCONF, RTF, ETHTOOL_DRVINFO, ETHTOOL_GDRVINFO, IFF, IFNAMSIZ, IFREQ, PACKET_OPT, SIOC, SOCKADDR_LL, SOL_PACKET, TP_STATUS, TPACKET_AUXDATA,
 } from './netdevice';
 
 const C = `#include <stdio.h>
@@ -14,10 +14,15 @@ const C = `#include <stdio.h>
 #include <linux/ethtool.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
+#include <linux/route.h>
 #define P(n, v) printf("%s %ld\\n", n, (long)(v))
 int main(void) {
   P("SIOCGIFFLAGS", SIOCGIFFLAGS); P("SIOCGIFADDR", SIOCGIFADDR); P("SIOCSIFADDR", SIOCSIFADDR); P("SIOCGIFNETMASK", SIOCGIFNETMASK);
   P("SIOCGIFMTU", SIOCGIFMTU); P("SIOCGIFHWADDR", SIOCGIFHWADDR); P("SIOCGIFINDEX", SIOCGIFINDEX); P("SIOCETHTOOL", SIOCETHTOOL);
+  P("SIOCGIFNAME", SIOCGIFNAME); P("SIOCGIFCONF", SIOCGIFCONF); P("SIOCGIFBRDADDR", SIOCGIFBRDADDR);
+  P("ifconf", sizeof(struct ifconf)); P("ifc_len", offsetof(struct ifconf, ifc_len)); P("ifc_buf", offsetof(struct ifconf, ifc_ifcu));
+  P("IFF_BROADCAST", IFF_BROADCAST); P("IFF_MULTICAST", IFF_MULTICAST); P("ARPHRD_LOOPBACK", ARPHRD_LOOPBACK);
+  P("RTF_UP", RTF_UP); P("RTF_GATEWAY", RTF_GATEWAY);
   P("ifreq", sizeof(struct ifreq)); P("ifr_ifru", offsetof(struct ifreq, ifr_ifru)); P("IFNAMSIZ", IFNAMSIZ);
   P("IFF_UP", IFF_UP); P("IFF_LOOPBACK", IFF_LOOPBACK); P("IFF_RUNNING", IFF_RUNNING); P("ARPHRD_ETHER", ARPHRD_ETHER);
   P("ETHTOOL_GDRVINFO", ETHTOOL_GDRVINFO); P("drvinfo", sizeof(struct ethtool_drvinfo)); P("driver", offsetof(struct ethtool_drvinfo, driver));
@@ -35,6 +40,9 @@ describe('netdevice ABI against the C library', () => {
     const pairs: [string, number][] = [
       ['SIOCGIFFLAGS', SIOC.GIFFLAGS], ['SIOCGIFADDR', SIOC.GIFADDR], ['SIOCSIFADDR', SIOC.SIFADDR], ['SIOCGIFNETMASK', SIOC.GIFNETMASK],
       ['SIOCGIFMTU', SIOC.GIFMTU], ['SIOCGIFHWADDR', SIOC.GIFHWADDR], ['SIOCGIFINDEX', SIOC.GIFINDEX], ['SIOCETHTOOL', SIOC.ETHTOOL],
+      ['SIOCGIFNAME', SIOC.GIFNAME], ['SIOCGIFCONF', SIOC.GIFCONF], ['SIOCGIFBRDADDR', SIOC.GIFBRDADDR], ['ifconf', IFCONF.SIZE],
+      ['ifc_len', IFCONF.LEN], ['ifc_buf', IFCONF.BUF], ['IFF_BROADCAST', IFF.BROADCAST], ['IFF_MULTICAST', IFF.MULTICAST],
+      ['ARPHRD_LOOPBACK', ARPHRD_LOOPBACK], ['RTF_UP', RTF.UP], ['RTF_GATEWAY', RTF.GATEWAY],
       ['ifreq', IFREQ.SIZE], ['ifr_ifru', IFREQ.UNION], ['IFNAMSIZ', IFNAMSIZ], ['IFF_UP', IFF.UP], ['IFF_LOOPBACK', IFF.LOOPBACK],
       ['IFF_RUNNING', IFF.RUNNING], ['ARPHRD_ETHER', ARPHRD_ETHER], ['ETHTOOL_GDRVINFO', ETHTOOL_GDRVINFO], ['drvinfo', ETHTOOL_DRVINFO.SIZE],
       ['driver', ETHTOOL_DRVINFO.DRIVER], ['driver_len', ETHTOOL_DRVINFO.DRIVER_LEN], ['ETH_P_ALL_BE', ETH_P_ALL_BE], ['SOL_PACKET', SOL_PACKET],

@@ -6,9 +6,12 @@
 // with gcc in netdevice.test.ts.
 
 export const SIOC = {
+  GIFNAME: 0x8910,
+  GIFCONF: 0x8912,
   GIFFLAGS: 0x8913,
   GIFADDR: 0x8915,
   SIFADDR: 0x8916,
+  GIFBRDADDR: 0x8919,
   GIFNETMASK: 0x891b,
   GIFMTU: 0x8921,
   GIFHWADDR: 0x8927,
@@ -20,10 +23,17 @@ export const SIOC = {
 export const IFREQ = { SIZE: 40, NAME: 0, UNION: 16 } as const;
 export const IFNAMSIZ = 16;
 
-export const IFF = { UP: 0x1, LOOPBACK: 0x8, RUNNING: 0x40 } as const;
+export const IFF = { UP: 0x1, BROADCAST: 0x2, LOOPBACK: 0x8, RUNNING: 0x40, MULTICAST: 0x1000 } as const;
 
-/** ARPHRD_ETHER: sa_family of SIOCGIFHWADDR's sockaddr for Ethernet (and veth). */
+/** sa_family of SIOCGIFHWADDR's sockaddr: Ethernet (and veth), loopback. */
 export const ARPHRD_ETHER = 1;
+export const ARPHRD_LOOPBACK = 772;
+
+/** struct ifconf: int ifc_len, then (aligned) the buffer pointer. */
+export const IFCONF = { SIZE: 16, LEN: 0, BUF: 8 } as const;
+
+/** rtentry flags in /proc/net/route (include/uapi/linux/route.h). */
+export const RTF = { UP: 0x1, GATEWAY: 0x2 } as const;
 
 /** struct ethtool_drvinfo: cmd (u32), then driver[32], version[32], … (196 bytes in all). */
 export const ETHTOOL_GDRVINFO = 0x3;

@@ -7,6 +7,7 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Process, Task } from '../../kernel/task';
 import { Owner } from '../../vfs/inode';
 import { controllingTty } from '../devpts/devpts';
+import { procNetDev, procNetRoute } from '../socket/ifaces';
 import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
 
 export const LINUX_VERSION = 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016';
@@ -60,9 +61,16 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['status', pf(status)],
       ['stat', pf(stat)],
       ['mounts', pf(mounts)],
+      ['net', dir(() => net, o)],
       ['task', dir(() => [...p.tasks].map((t): [string, ProcChild] => [String(t.tid), dir(() => pidEntries(pid), o)]), o)],
     ];
   };
+
+  // The sandbox is one network namespace: every process sees the same.
+  const net: Entries = [
+    ['dev', file(() => procNetDev(kernel))],
+    ['route', file(() => procNetRoute(kernel))],
+  ];
 
   const pidDir = (pid: number): ProcChild => (key) => new ProcDir(fs, key, ownerOf(liveProcess(pid)), () => new Map(pidEntries(pid)));
 
@@ -89,6 +97,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['self', (key) => new ProcSymlink(fs, key, ROOT_OWNER, (t) => String(caller(t).process.pid))],
       ['thread-self', (key) => new ProcSymlink(fs, key, ROOT_OWNER, (t) => `${caller(t).process.pid}/task/${caller(t).tid}`)],
       ['mounts', (key) => new ProcSymlink(fs, key, ROOT_OWNER, () => 'self/mounts')],
+      ['net', (key) => new ProcSymlink(fs, key, ROOT_OWNER, () => 'self/net')],
       ['cpuinfo', text(host.cpuinfo.trimEnd() + '\n')],
       ['meminfo', file(() => meminfo(host.memTotalKb))],
       ['uptime', file(() => uptime(kernel))],

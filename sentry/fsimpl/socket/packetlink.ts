@@ -42,7 +42,8 @@ export class PacketLink implements LinkEndpoint {
 
   send(frame: Buffer): void {
     // A full queue drops the frame, as a NIC's would; TCP retransmits.
-    if (!this.socket.send(frame)) this.stack?.stats.inc('link.tx_dropped');
+    const nic = this.stack?.ethernet;
+    if (!this.socket.send(frame) && nic) nic.counters.txDropped++;
   }
 
   private drain(): void {
