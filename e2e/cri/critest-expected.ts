@@ -16,7 +16,6 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
   '[k8s.io] Networking runtime should support networking runtime should support port mapping with only container port [Conformance]': NO_INET,
   '[k8s.io] Networking runtime should support networking runtime should support port mapping with host port and container port [Conformance]': NO_INET,
   '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support network': NO_INET,
-  '[k8s.io] Streaming runtime should support streaming interfaces runtime should support portforward [Conformance]': NO_INET,
   '[k8s.io] Security Context NamespaceOption runtime should support PodPID': `the nginx stand-in exits before the check: ${NO_INET}`,
   '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is false': NO_IPCS,
   '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]':
