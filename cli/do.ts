@@ -19,10 +19,12 @@ flags:
   --hostname NAME         the sandbox's hostname (default: tsvisor)
   --strace                print every syscall with decoded arguments to stderr
   --debug-log FILE        append the Sentry's debug log (incl. unsupported syscalls) to FILE
-  --network=sandbox|none  sandbox (default): the Sentry's own TCP/IP stack; inside a network
+  --network=sandbox|none|host
+                          sandbox (default): the Sentry's own TCP/IP stack; inside a network
                           namespace it takes over that namespace's Ethernet interface (its
                           address moves from the host stack into the sandbox); in the host's
-                          namespace only lo. none: only lo
+                          namespace only lo. none: only lo. host: the app's IPv4 sockets are
+                          host sockets in the network namespace tsvisor runs in (less isolation)
   --tty                   run the command on a sandbox terminal connected to this one
                           (raw mode and window size of a terminal stdin; the command
                           leads a new session with the terminal as controlling tty)
@@ -44,10 +46,12 @@ export interface DoOptions {
 /** Checks a --network value. */
 export function parseNetworkMode(v: string | boolean | undefined): NetworkMode {
   const mode = String(v ?? 'sandbox');
-  if (mode === 'host') throw new UsageError('--network=host is not available yet');
-  if (!(NETWORK_MODES as readonly string[]).includes(mode)) throw new UsageError(`--network must be sandbox or none, not ${mode}`);
+  if (!(NETWORK_MODES as readonly string[]).includes(mode)) throw new UsageError(`--network must be sandbox, none or host, not ${mode}`);
   return mode as NetworkMode;
 }
+
+/** Printed on stderr when a sandbox starts with --network=host: the choice must stay visible. */
+export const HOST_NETWORK_WARNING = "tsvisor: warning: --network=host: the sandbox uses the host's network stack directly (less isolation)\n";
 
 /** Takes bin/tsvisor's note of the host network namespace out of the environment the app inherits. */
 export function takeHostNetns(): string | undefined {
@@ -96,6 +100,7 @@ export function exitCodeOf(e: SandboxExit): number {
 export function doCommand(args: string[]): void {
   const hostNetns = takeHostNetns();
   const o = parseDoArgs(args);
+  if (o.network === 'host') process.stderr.write(HOST_NETWORK_WARNING);
   const logFd = o.debugLog !== undefined ? openSync(o.debugLog, 'a') : undefined;
   const debug = logFd === undefined ? undefined : (line: string) => writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
   const gofer = startGofer({ root: o.rootfs, readOnly: o.overlay === 'memory' });

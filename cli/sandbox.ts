@@ -4,9 +4,9 @@
  */
 import { openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
-import { HOSTNAME_RE, parseNetworkMode, takeHostNetns } from './do';
+import { HOST_NETWORK_WARNING, HOSTNAME_RE, parseNetworkMode, takeHostNetns } from './do';
 
-export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--network=sandbox|none] [--debug-log FILE] [--strace]
+export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--network=sandbox|none|host] [--debug-log FILE] [--strace]
 `;
 
 export function sandboxCommand(args: string[]): void {
@@ -20,6 +20,7 @@ export function sandboxCommand(args: string[]): void {
   if (typeof control !== 'string') throw new UsageError('sandbox: --control SOCKET is required');
   const hostname = String(flags.get('hostname') ?? 'tsvisor');
   const network = parseNetworkMode(flags.get('network'));
+  if (network === 'host') process.stderr.write(HOST_NETWORK_WARNING);
   if (!HOSTNAME_RE.test(hostname)) throw new UsageError(`--hostname ${hostname}: not a valid hostname`);
   const debugLog = flags.get('debug-log');
   const logFd = typeof debugLog === 'string' ? openSync(debugLog, 'a') : undefined;

@@ -24,6 +24,7 @@ import { P9Client } from './fsimpl/gofer/client';
 import { setInitialCwd, startProgram } from './loader/start';
 import { type NetworkMode, prepareNetwork } from './network';
 import { netStack } from './fsimpl/socket/netstack';
+import { HOST_NETWORK_NOTE } from './fsimpl/socket/hostinet';
 
 export interface SandboxOptions {
   goferFd: number;
@@ -75,8 +76,9 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   // Everything is loaded and spawned: drop to an unprivileged uid, then make
   // sure the Sentry can never open a file or socket again.
   dropPrivileges();
-  installSentryFilter();
+  installSentryFilter({ hostNetwork: network.mode === 'host' });
   kernel.debug(`seccomp filter installed; self-check: ${seccompSelfCheck()}`);
+  if (network.mode === 'host') kernel.debug(HOST_NETWORK_NOTE);
 
   const console = o.tty ? attachHostConsole(kernel) : undefined;
   const fds = new FdTable();

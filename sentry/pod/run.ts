@@ -19,6 +19,7 @@ import { Pod } from './pod';
 import { seccompSelfCheck } from '../sandbox';
 import { type NetworkMode, prepareNetwork } from '../network';
 import { netStack } from '../fsimpl/socket/netstack';
+import { HOST_NETWORK_NOTE } from '../fsimpl/socket/hostinet';
 
 export interface PodOptions {
   /** Path of the control socket to create (its directory must exist and be private). */
@@ -46,8 +47,9 @@ export function runPod(o: PodOptions): void {
   const kernel = new Kernel(platform, emptyVfs, { hostname: o.hostname, strace: o.strace, debug: o.debug, network });
   if (network.nic) netStack(kernel);
   dropPrivileges();
-  installSentryFilter(listenFd);
+  installSentryFilter({ acceptFd: listenFd, hostNetwork: network.mode === 'host' });
   kernel.debug(`seccomp filter installed; self-check: ${seccompSelfCheck()}`);
+  if (network.mode === 'host') kernel.debug(HOST_NETWORK_NOTE);
   const sched = new Scheduler(kernel);
   const pod = new Pod(kernel, template, host, sched);
   const server = new ControlServer(listenFd, (req, fds) => pod.handle(req, fds), (line) => kernel.debug(line));

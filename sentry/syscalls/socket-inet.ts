@@ -1,7 +1,9 @@
 /**
  * The socket syscalls on AF_INET sockets (fsimpl/socket/inet.ts, over
- * the user-space stack in sentry/net). socket.ts routes here by family;
- * the argument checks Linux makes before reaching the protocol are here.
+ * the user-space stack in sentry/net; in `host` network mode
+ * fsimpl/socket/hostinet.ts, over host sockets). socket.ts routes here by
+ * family; the argument checks Linux makes before reaching the protocol are
+ * here, for both.
  */
 import { O } from '../abi/linux/fs';
 import { IPPROTO } from '../abi/linux/inet';
@@ -13,6 +15,7 @@ import { sendSignal } from '../kernel/signal/send';
 import type { Task } from '../kernel/task';
 import { decodeInetAddr, encodeInetAddr } from '../fsimpl/socket/inet_address';
 import { InetSocket, SockIds, TcpSocket, UdpSocket } from '../fsimpl/socket/inet';
+import { HostInetSocket } from '../fsimpl/socket/hostinet';
 import { unixNamespace } from '../fsimpl/socket/namespace';
 import { netStack } from '../fsimpl/socket/netstack';
 import { Iovec, MAX_RW_COUNT } from './fs-mem';
@@ -43,8 +46,10 @@ function inetProtocol(type: number, protocol: number): number {
 /** socket(AF_INET, …): `type` without SOCK_NONBLOCK/SOCK_CLOEXEC, already checked by the caller. */
 export function inetSocket(t: Task, type: number, protocol: number, nonblock: boolean): InetSocket {
   const proto = inetProtocol(type, protocol);
-  const stack = netStack(t.kernel);
   const ids = newIds(t);
+  // --network=host: a host socket in the Sentry's network namespace, after the same checks.
+  if (t.kernel.opts.network?.mode === 'host') return HostInetSocket.create(type, proto, nonblock, ids);
+  const stack = netStack(t.kernel);
   return proto === IPPROTO.TCP ? new TcpSocket(stack.tcpSocket(), nonblock, ids) : new UdpSocket(stack.udpSocket(), nonblock, ids);
 }
 

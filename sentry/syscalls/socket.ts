@@ -480,7 +480,7 @@ function setsockopt(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-const OTHER_FAMILIES = 'AF_UNIX; AF_INET TCP and UDP over the Sentry\'s stack (loopback only; raw sockets EPERM, ping sockets EACCES); other families, AF_INET6 included, are EAFNOSUPPORT';
+const OTHER_FAMILIES = 'AF_UNIX; AF_INET TCP and UDP over the Sentry\'s stack, or host sockets with --network=host (raw sockets EPERM, ping sockets EACCES); other families, AF_INET6 included, are EAFNOSUPPORT';
 
 export const socketRows: FamilyRows = {
   socket: partial(socket, OTHER_FAMILIES),

@@ -24,9 +24,15 @@ export const IP = {
 export const TCP = {
   NODELAY: 1,
   MAXSEG: 2,
+  CORK: 3,
   KEEPIDLE: 4,
   KEEPINTVL: 5,
   KEEPCNT: 6,
+  SYNCNT: 7,
+  LINGER2: 8,
+  DEFER_ACCEPT: 9,
+  QUICKACK: 12,
+  USER_TIMEOUT: 18,
 } as const;
 
 /** SOL_SOCKET options used by inet sockets and not already in socket.ts's SO. */

@@ -45,13 +45,13 @@ export interface RecvFlags {
 const RCV_SHUTDOWN = 1;
 const SEND_SHUTDOWN = 2;
 
-function intValue(v: number): Buffer {
+export function intValue(v: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32LE(v);
   return b;
 }
 
-function lingerValue(onoff: boolean, seconds: number): Buffer {
+export function lingerValue(onoff: boolean, seconds: number): Buffer {
   const b = Buffer.alloc(LINGER_SIZE);
   b.writeInt32LE(onoff ? 1 : 0, 0);
   b.writeInt32LE(seconds, 4);
@@ -59,13 +59,13 @@ function lingerValue(onoff: boolean, seconds: number): Buffer {
 }
 
 /** An int option's value: setsockopt needs at least sizeof(int) (EINVAL otherwise). */
-function intOption(v: Buffer): number {
+export function intOption(v: Buffer): number {
   if (v.length < 4) fail('EINVAL', `optlen ${v.length}`);
   return v.readInt32LE(0);
 }
 
 /** struct linger: l_onoff, l_linger. */
-function lingerOption(v: Buffer): { onoff: boolean; seconds: number } {
+export function lingerOption(v: Buffer): { onoff: boolean; seconds: number } {
   if (v.length < LINGER_SIZE) fail('EINVAL', `linger optlen ${v.length}`);
   return { onoff: v.readInt32LE(0) !== 0, seconds: v.readInt32LE(4) };
 }
@@ -92,7 +92,7 @@ export abstract class InetSocket extends FileDescriptionBase {
   abstract listen(backlog: number): void;
   /** connect(2); `to` undefined is AF_UNSPEC (dissolve the association). */
   abstract connect(to: InetAddr | undefined, w: Waiting): void;
-  abstract accept(w: Waiting, ids: SockIds): TcpSocket;
+  abstract accept(w: Waiting, ids: SockIds): InetSocket;
   /** Sends `data` (the socket keeps it); EPIPE needs the caller's SIGPIPE. */
   abstract send(data: Buffer, to: InetAddr | undefined, w: Waiting): number;
   abstract recv(len: number, flags: RecvFlags, w: Waiting): InetReceived;

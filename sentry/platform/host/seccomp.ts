@@ -2,17 +2,20 @@
  * The Sentry's own seccomp-bpf filter, installed on every Node thread
  * (TSYNC) once start-up is done. It denies the host operations the Sentry
  * must never need: opening files or sockets, changing the host file tree,
- * mounts, namespaces, modules and exec. Denials return EPERM rather than
- * killing, because glibc and V8 probe some files at run time and cope with
- * the error. A syscall from another ABI kills the process.
+ * mounts, namespaces, modules and exec. With `--network=host` the Sentry
+ * makes the app's sockets on the host: AF_INET stream and datagram
+ * sockets and connect/bind/listen/accept4 are then allowed. Denials return
+ * EPERM rather than killing, because glibc and V8 probe some files at run
+ * time and cope with the error. A syscall from another ABI kills the process.
  */
 import koffi from 'koffi';
 import { SYS, SyscallName } from '../../abi/linux/syscalls';
 import {
-  AUDIT_ARCH_X86_64, BPF, PR_SET_NO_NEW_PRIVS, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARG0, SECCOMP_DATA_NR, SECCOMP_FILTER_FLAG_TSYNC,
+  AUDIT_ARCH_X86_64, BPF, PR_SET_NO_NEW_PRIVS, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARG0, SECCOMP_DATA_ARG1, SECCOMP_DATA_NR, SECCOMP_FILTER_FLAG_TSYNC,
   SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_SET_MODE_FILTER, X32_SYSCALL_BIT,
 } from '../../abi/linux/seccomp';
 import { Errno } from '../../abi/linux/errno';
+import { AF, SOCK } from '../../abi/linux/socket';
 import { raw, errno, HostError } from './libc';
 
 export const SENTRY_DENIED: readonly SyscallName[] = [
@@ -32,9 +35,10 @@ const DENY_EPERM = SECCOMP_RET_ERRNO | Errno.EPERM;
 
 /**
  * Builds a classic-BPF program: kill on a foreign arch or the x32 ABI,
- * `listed` for the named syscalls, `other` for the rest.
+ * then the `rules` (blocks that return, or fall through with the syscall
+ * number still loaded), `listed` for the named syscalls, `other` for the rest.
  */
-export function buildFilter(names: readonly SyscallName[], listed: number, other: number, acceptFd?: number): Buffer {
+export function buildFilter(names: readonly SyscallName[], listed: number, other: number, rules: readonly Insn[][] = []): Buffer {
   const prog: Insn[] = [
     [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARCH],
     [BPF.JEQ_K, 1, 0, AUDIT_ARCH_X86_64],
@@ -43,17 +47,7 @@ export function buildFilter(names: readonly SyscallName[], listed: number, other
     [BPF.JGE_K, 0, 1, X32_SYSCALL_BIT],
     [BPF.RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS],
   ];
-  if (acceptFd !== undefined) {
-    // accept4 on that one fd (the pod's control socket) only; the test of the
-    // argument's low 32 bits is exact because fds are ints.
-    prog.push(
-      [BPF.JEQ_K, 0, 4, SYS.accept4],
-      [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARG0],
-      [BPF.JEQ_K, 0, 1, acceptFd],
-      [BPF.RET_K, 0, 0, SECCOMP_RET_ALLOW],
-      [BPF.RET_K, 0, 0, listed],
-    );
-  }
+  for (const r of rules) prog.push(...r);
   names.forEach((name, i) => prog.push([BPF.JEQ_K, names.length - i, 0, SYS[name]]));
   prog.push([BPF.RET_K, 0, 0, other]);
   prog.push([BPF.RET_K, 0, 0, listed]);
@@ -67,9 +61,55 @@ export function buildFilter(names: readonly SyscallName[], listed: number, other
   return b;
 }
 
-/** `acceptFd`: a listening socket the Sentry may still accept connections on (the pod's control socket). */
-export function buildSentryFilter(acceptFd?: number): Buffer {
-  return buildFilter(SENTRY_DENIED, DENY_EPERM, SECCOMP_RET_ALLOW, acceptFd);
+/**
+ * accept4 on that one fd (the pod's control socket) only; the test of the
+ * argument's low 32 bits is exact because fds are ints.
+ */
+function acceptOnlyOn(fd: number): Insn[] {
+  return [
+    [BPF.JEQ_K, 0, 4, SYS.accept4],
+    [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARG0],
+    [BPF.JEQ_K, 0, 1, fd],
+    [BPF.RET_K, 0, 0, SECCOMP_RET_ALLOW],
+    [BPF.RET_K, 0, 0, DENY_EPERM],
+  ];
+}
+
+/**
+ * socket(2) for AF_INET stream and datagram sockets only (whatever
+ * SOCK_NONBLOCK/SOCK_CLOEXEC); every other socket is denied. The kernel
+ * reads these int arguments as their low 32 bits, which is what is tested.
+ */
+function inetSocketsOnly(): Insn[] {
+  return [
+    [BPF.JEQ_K, 0, 8, SYS.socket],
+    [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARG0],
+    [BPF.JEQ_K, 0, 4, AF.INET],
+    [BPF.LD_W_ABS, 0, 0, SECCOMP_DATA_ARG1],
+    [BPF.AND_K, 0, 0, SOCK.TYPE_MASK],
+    [BPF.JEQ_K, 2, 0, SOCK.STREAM],
+    [BPF.JEQ_K, 1, 0, SOCK.DGRAM],
+    [BPF.RET_K, 0, 0, DENY_EPERM],
+    [BPF.RET_K, 0, 0, SECCOMP_RET_ALLOW],
+  ];
+}
+
+/** What `--network=host` needs beyond the default filter (with AF_INET socket(2), see inetSocketsOnly). */
+export const HOST_NETWORK_ALLOWED: readonly SyscallName[] = ['connect', 'bind', 'listen', 'accept4'];
+
+export interface SentryFilterOptions {
+  /** A listening socket the Sentry may still accept connections on (the pod's control socket). */
+  acceptFd?: number;
+  /** `--network=host`: the Sentry makes AF_INET sockets for the app (and accept4 is allowed on any fd). */
+  hostNetwork?: boolean;
+}
+
+export function buildSentryFilter(o: SentryFilterOptions = {}): Buffer {
+  if (o.hostNetwork) {
+    const denied = SENTRY_DENIED.filter((n) => !HOST_NETWORK_ALLOWED.includes(n));
+    return buildFilter(denied, DENY_EPERM, SECCOMP_RET_ALLOW, [inetSocketsOnly()]);
+  }
+  return buildFilter(SENTRY_DENIED, DENY_EPERM, SECCOMP_RET_ALLOW, o.acceptFd === undefined ? [] : [acceptOnlyOn(o.acceptFd)]);
 }
 
 /**
@@ -92,8 +132,8 @@ export function sockFprog(filter: Buffer, filterAddress: bigint): Buffer {
 }
 
 /** Installs the filter on all threads of this process. Irreversible. */
-export function installSentryFilter(acceptFd?: number): void {
-  const filter = buildSentryFilter(acceptFd);
+export function installSentryFilter(o: SentryFilterOptions = {}): void {
+  const filter = buildSentryFilter(o);
   const fprog = sockFprog(filter, koffi.address(filter) as bigint);
   if ((raw.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number) !== 0) throw new HostError('PR_SET_NO_NEW_PRIVS', errno());
   const r = raw.syscall3(SYS.seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, fprog) as number;
