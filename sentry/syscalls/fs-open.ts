@@ -1,6 +1,6 @@
 /** Opening, closing and duplicating descriptors; fcntl and ioctl. */
 import {
-  AT_FDCWD, CLOSE_RANGE, F, FD_CLOEXEC, FIOCLEX, FIONBIO, FIONCLEX, O, O_SETFL_MASK, S_IFMT, S_IFSOCK,
+  AT_FDCWD, CLOSE_RANGE, F, FD_CLOEXEC, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, O, O_SETFL_MASK, S_IFIFO, S_IFMT, S_IFSOCK,
 } from '../abi/linux/fs';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
@@ -140,9 +140,12 @@ function fcntl(t: Task, a: SyscallArgs): number {
 }
 
 /**
- * ioctl(2): FIOCLEX/FIONCLEX/FIONBIO here, the interface ioctls on any
- * socket (fsimpl/socket/ifaces.ts); the rest by the file (TCGETS,
- * TIOCGWINSZ, FIONREAD, …) or ENOTTY.
+ * ioctl(2): FIOCLEX/FIONCLEX/FIONBIO/FIOASYNC here, the interface ioctls on
+ * any socket (fsimpl/socket/ifaces.ts); the rest by the file (TCGETS,
+ * TIOCGWINSZ, FIONREAD, …) or ENOTTY. FIOASYNC sets or clears O_ASYNC as
+ * F_SETFL does, and like it delivers no SIGIO; Linux accepts it only on
+ * files with a fasync operation, here sockets and pipes (terminals, which
+ * have one in Linux, are ENOTTY), ENOTTY on others when the flag would change.
  */
 function ioctl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
@@ -157,6 +160,14 @@ function ioctl(t: Task, a: SyscallArgs): number {
     case FIONBIO: {
       const on = t.mem.read(arg, 4).readInt32LE(0) !== 0;
       f.flags = on ? f.flags | O.NONBLOCK : f.flags & ~O.NONBLOCK;
+      return 0;
+    }
+    case FIOASYNC: {
+      const on = t.mem.read(arg, 4).readInt32LE(0) !== 0;
+      if (on === ((f.flags & O.ASYNC) !== 0)) return 0;
+      const type = f.stat().mode & S_IFMT;
+      if (type !== S_IFSOCK && type !== S_IFIFO) fail('ENOTTY', 'FIOASYNC: no fasync on this file');
+      f.flags = on ? f.flags | O.ASYNC : f.flags & ~O.ASYNC;
       return 0;
     }
     default:
@@ -176,5 +187,5 @@ export const fsOpenRows: FamilyRows = {
   dup2: supported(dup2),
   dup3: supported(dup3),
   fcntl: partial(fcntl, 'record locks (POSIX and OFD) are advisory and inside the sandbox only; no SIGIO owner; seals and leases EINVAL'),
-  ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; SIOCGIF* interface queries on sockets; per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
+  ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; FIOASYNC on sockets and pipes without SIGIO; SIOCGIF* interface queries on sockets; per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
 };

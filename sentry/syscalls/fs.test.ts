@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { AT_FDCWD, F, FD_CLOEXEC, O, S_IFCHR, S_IFDIR, S_IFREG } from '../abi/linux/fs';
+import { AT_FDCWD, F, FD_CLOEXEC, FIOASYNC, O, S_IFCHR, S_IFDIR, S_IFREG } from '../abi/linux/fs';
 import { Errno } from '../abi/linux/errno';
 import { buildRootVfs } from '../vfs/mounts';
 import { callRow, errnoOf, FakeGofer, makeTask } from '../vfs/testkit';
 import { fsRows } from './fs';
+import { pipeRows } from './pipe';
 import { SyscallName } from '../abi/linux/syscalls';
 import type { Task } from '../kernel/task';
 
@@ -16,7 +17,7 @@ function setup(): { t: Task; mem: ReturnType<typeof makeTask>['mem'] } {
 }
 
 function call(t: Task, name: SyscallName, ...v: (number | bigint)[]): number {
-  return callRow(fsRows, t, name, ...v);
+  return callRow({ ...fsRows, ...pipeRows }, t, name, ...v);
 }
 
 describe('file syscalls', () => {
@@ -123,6 +124,27 @@ describe('file syscalls', () => {
     assert.ok(clone.get(7));
     assert.equal(call(t, 'close_range', 1, 100, 0), 0);
     assert.deepEqual(t.process.fds.list().map(([n]) => n), [0]);
+  });
+
+  it('ioctl FIOASYNC sets O_ASYNC on a pipe; ENOTTY on a regular file and /dev/null unless nothing changes (as Linux)', () => {
+    const { t, mem } = setup();
+    const fds = mem.alloc(8);
+    call(t, 'pipe2', fds, 0);
+    const r = mem.read(fds, 4).readInt32LE(0);
+    const int = (v: number) => mem.alloc(4, Buffer.from(Int32Array.of(v).buffer));
+    const async = (fd: number) => call(t, 'fcntl', fd, F.GETFL) & O.ASYNC;
+    assert.equal(call(t, 'ioctl', r, FIOASYNC, int(1)), 0);
+    assert.equal(async(r), O.ASYNC);
+    assert.equal(call(t, 'ioctl', r, FIOASYNC, int(1)), 0, 'again: no change');
+    assert.equal(call(t, 'ioctl', r, FIOASYNC, int(0)), 0);
+    assert.equal(async(r), 0);
+    const file = call(t, 'open', mem.str('/etc/hosts'), O.RDONLY);
+    const dev = call(t, 'open', mem.str('/dev/null'), O.RDONLY);
+    for (const fd of [file, dev]) {
+      assert.equal(errnoOf(() => call(t, 'ioctl', fd, FIOASYNC, int(1))), Errno.ENOTTY);
+      assert.equal(call(t, 'ioctl', fd, FIOASYNC, int(0)), 0, 'clearing a clear flag changes nothing');
+      assert.equal(async(fd), 0);
+    }
   });
 
   it('getcwd, chdir, mkdir, rename, unlink, readlink, umask', () => {

@@ -121,6 +121,7 @@ export const FIONREAD = 0x541b;
 export const FIONBIO = 0x5421;
 export const FIONCLEX = 0x5450;
 export const FIOCLEX = 0x5451;
+export const FIOASYNC = 0x5452;
 /** The kernel's struct termios (not glibc's 60-byte one). */
 export const KERNEL_TERMIOS_SIZE = 36;
 export const WINSIZE_SIZE = 8;
