@@ -16,7 +16,7 @@ import { collect, type Exited, exitWithin, type NetLab } from './netns';
 export const PY = '/usr/bin/python3';
 const TSVISOR = join(REPO_ROOT, 'bin', 'tsvisor');
 
-export type NetworkFlag = 'sandbox' | 'none';
+export type NetworkFlag = 'sandbox' | 'none' | 'host';
 
 export interface SandboxRun extends Exited {
   /** The Sentry's debug log. */

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "inet_util.h"
+
 #define TOTAL 300000
 
 static void die(const char *what) {
@@ -31,17 +33,6 @@ static void die(const char *what) {
     printf("%s: %ld %s\n", label, r_, r_ < 0 ? strerror(errno) : "ok");    \
   } while (0)
 
-static struct sockaddr_in loopback(int port) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  return a;
-}
-
-static int port_of(int fd) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) die("getsockname");
-  return ntohs(a.sin_port);
-}
 
 static int intopt(int fd, int level, int name) {
   int v = -1;
