@@ -115,7 +115,8 @@ export class NetLab {
    * MTU (needed when something other than a kernel forwards the frames).
    */
   veth(a: VethEnd, b: VethEnd, plainFrames = false): void {
-    runSync(undefined, [IP, 'link', 'add', a.dev, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.dev, 'netns', b.ns]);
+    const where = (end: VethEnd) => (end.ns === undefined ? [] : ['netns', end.ns]);
+    runSync(undefined, [IP, 'link', 'add', a.dev, ...where(a), 'type', 'veth', 'peer', 'name', b.dev, ...where(b)]);
     for (const end of [a, b]) {
       if (plainFrames) runSync(end.ns, [ETHTOOL, '-K', end.dev, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
       if (end.cidr !== undefined) runSync(end.ns, [IP, 'addr', 'add', end.cidr, 'dev', end.dev]);
@@ -156,7 +157,8 @@ export class NetLab {
 }
 
 export interface VethEnd {
-  ns: string;
+  /** The namespace (the root namespace when undefined). */
+  ns: string | undefined;
   dev: string;
   cidr?: string;
 }
