@@ -174,6 +174,27 @@ describe('AF_INET socket syscalls with --network=host', () => {
     assert.equal(mem.read(buf, 5).toString(), 'hello');
   });
 
+  it('a poller that keeps its registration (epoll) is woken again after a short read, without an EAGAIN first', () => {
+    const { t, mem } = setup();
+    const { c, s } = pair(t, mem);
+    const file = t.process.fds.get(c);
+    let woken = 0;
+    const waker = () => woken++;
+    file.waitQueue?.add(waker);
+    const buf = mem.alloc(16);
+    try {
+      for (const round of [1, 2]) {
+        call(t, 'sendto', s, mem.alloc(5, Buffer.from('hello')), 5, 0, 0, 0);
+        for (let i = 0; i < 100 && woken < round; i++) pollWaiters(10);
+        assert.equal(woken, round, `wake-up ${round}`);
+        // Five of sixteen: an edge-triggered reader (nginx) stops here.
+        assert.equal(call(t, 'recvfrom', c, buf, 16, 0, 0, 0), 5);
+      }
+    } finally {
+      file.waitQueue?.remove(waker);
+    }
+  });
+
   it('MSG_WAITALL waits for the whole length, keeping what came first; FIONREAD counts it', () => {
     const { t, mem } = setup();
     const { c, s } = pair(t, mem);

@@ -227,13 +227,18 @@ export class HostInetSocket extends InetSocket {
 
   accept(w: Waiting, ids: SockIds): HostInetSocket {
     const conn = this.attempt(w, POLL.IN, () => hostAccept(this.hostFd)).fd;
+    // The queue may be empty now: watch for the next connection.
+    this.watch.refresh();
     return new HostInetSocket(conn, this.type, this.protocol, false, ids);
   }
 
   /** Never raises SIGPIPE in the Sentry (MSG_NOSIGNAL): socket-inet.ts raises it in the app on EPIPE. */
   send(data: Buffer, to: InetAddr | undefined, w: Waiting): number {
     const dest = to !== undefined && this.type === SOCK.DGRAM ? encodeInetAddr(to) : undefined;
-    return this.attempt(w, POLL.OUT, () => hostSendTo(this.hostFd, data, MSG.NOSIGNAL | MSG.DONTWAIT, dest));
+    const n = this.attempt(w, POLL.OUT, () => hostSendTo(this.hostFd, data, MSG.NOSIGNAL | MSG.DONTWAIT, dest));
+    // A short send filled the buffer: watch for room again (an edge-triggered poller waits for it now).
+    if (n < data.length) this.watch.refresh();
+    return n;
   }
 
   recv(len: number, flags: RecvFlags, w: Waiting): InetReceived {
@@ -248,10 +253,16 @@ export class HostInetSocket extends InetSocket {
     return { data, fullLength: data.length, from: undefined };
   }
 
-  /** One host receive into the shared buffer. */
+  /**
+   * One host receive into the shared buffer. A receive that may have
+   * emptied the queue (a short read, any datagram) looks at the host fd
+   * again, so that the next arrival is watched: edge-triggered pollers
+   * (nginx) stop reading after a short read without waiting for EAGAIN.
+   */
   private receive(size: number, flags: number, w: Waiting): { data: Buffer; n: number; from: Buffer } {
     const buf = receiveBuffer(size);
     const r = this.attempt(w, POLL.IN, () => hostRecvFrom(this.hostFd, buf, flags | MSG.DONTWAIT));
+    if (!(flags & MSG_FLAGS.PEEK) && (r.n < size || this.type === SOCK.DGRAM)) this.watch.refresh();
     return { data: buf.subarray(0, Math.min(r.n, size)), n: r.n, from: r.from };
   }
 
