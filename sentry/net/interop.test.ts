@@ -124,7 +124,7 @@ describe('sentry/net against Linux over a veth (AF_PACKET)', function () {
   let impairment: Impairment | undefined;
 
   before(async () => {
-    peer = await startLinuxPeer(String(process.pid));
+    peer = await startLinuxPeer();
     stack = new Stack();
     const rnd = seededRandom(99);
     const link = peer.link;
@@ -138,9 +138,9 @@ describe('sentry/net against Linux over a veth (AF_PACKET)', function () {
     dir = mkdtempSync(join(tmpdir(), 'tsvisor-net-'));
   });
 
-  after(() => {
+  after(async () => {
     stack?.close();
-    peer?.close();
+    await peer?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,14 +8,13 @@
  * place. Offloads are off on both ends so frames carry real checksums and
  * stay within the MTU.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { LinkEndpoint } from '../nic';
 import { parseMac } from '../addr';
+import { NetLab, runSync } from '../../../e2e/network/netns';
 
 const PY = '/usr/bin/python3';
-const IP = '/usr/sbin/ip';
-const ETHTOOL = '/usr/sbin/ethtool';
 
 /** Relays frames between an interface and stdin/stdout as [u16 length][frame], skipping its own sends. */
 const BRIDGE = `
@@ -53,42 +52,22 @@ export interface LinuxPeer {
   onFrame(fn: (frame: Buffer) => void): void;
   /** Starts `argv` in the peer namespace (never synchronously: the stack lives on this event loop). */
   spawn(argv: string[]): ChildProcess;
-  close(): void;
-}
-
-function run(argv: string[]): string {
-  return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  close(): Promise<void>;
 }
 
 /** Sets up the namespaces and waits until the packet socket is bound. */
-export async function startLinuxPeer(tag: string): Promise<LinuxPeer> {
-  if (process.getuid?.() !== 0) throw new Error('the Linux interop tests need root (network namespaces, veth, AF_PACKET)');
-  for (const tool of [IP, ETHTOOL, PY]) {
-    if (!existsSync(tool)) throw new Error(`the Linux interop tests need ${tool} (Debian packages iproute2, ethtool, python3)`);
-  }
-  const sandboxNs = `tsvn-${tag}-s`;
-  const peerNs = `tsvn-${tag}-p`;
-  const octet = 16 + (process.pid % 200);
-  const peerAddr = `10.${octet}.0.2`;
-  const stackAddr = `10.${octet}.0.1`;
-  for (const ns of [sandboxNs, peerNs]) spawnSyncQuiet([IP, 'netns', 'del', ns]);
-  const children: ChildProcess[] = [];
+export async function startLinuxPeer(): Promise<LinuxPeer> {
+  if (!existsSync(PY)) throw new Error(`the Linux interop tests need ${PY} (Debian package python3)`);
+  const lab = new NetLab();
   try {
-    run([IP, 'netns', 'add', sandboxNs]);
-    run([IP, 'netns', 'add', peerNs]);
-    run([IP, 'link', 'add', 'vs', 'netns', sandboxNs, 'type', 'veth', 'peer', 'name', 'vp', 'netns', peerNs]);
-    const inNs = (ns: string, argv: string[]) => run([IP, 'netns', 'exec', ns, ...argv]);
-    inNs(sandboxNs, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
-    inNs(peerNs, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
-    for (const [ns, dev] of [[sandboxNs, 'vs'], [peerNs, 'vp']]) {
-      inNs(ns, [ETHTOOL, '-K', dev, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
-      inNs(ns, [IP, 'link', 'set', dev, 'up']);
-      inNs(ns, [IP, 'link', 'set', 'lo', 'up']);
-    }
-    inNs(peerNs, [IP, 'addr', 'add', `${peerAddr}/24`, 'dev', 'vp']);
-    const mac = parseMac(inNs(sandboxNs, ['cat', '/sys/class/net/vs/address']).trim());
-    const bridge = spawn(IP, ['netns', 'exec', sandboxNs, PY, '-c', BRIDGE, 'vs'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    children.push(bridge);
+    const sandboxNs = lab.namespace('s');
+    const peerNs = lab.namespace('p');
+    const peerAddr = '10.16.0.2';
+    const stackAddr = '10.16.0.1';
+    lab.veth({ ns: sandboxNs, dev: 'vs' }, { ns: peerNs, dev: 'vp', cidr: `${peerAddr}/24` }, true);
+    const mac = parseMac(runSync(sandboxNs, ['cat', '/sys/class/net/vs/address']).trim());
+    const bridge = lab.spawn(sandboxNs, [PY, '-c', BRIDGE, 'vs']);
+    bridge.stderr?.pipe(process.stderr);
     let deliver: (f: Buffer) => void = () => {};
     let ready: () => void = () => {};
     const bound = new Promise<void>((res) => (ready = res));
@@ -103,11 +82,10 @@ export async function startLinuxPeer(tag: string): Promise<LinuxPeer> {
         pending = pending.subarray(2 + n);
       }
     });
-    bridge.stdin?.on('error', () => {});
     const exited = new Promise<never>((_, rej) => bridge.on('exit', (code) => rej(new Error(`packet bridge exited (${code})`))));
     await Promise.race([bound, exited]);
     const link: LinkEndpoint = {
-      mtu: Number(inNs(sandboxNs, ['cat', '/sys/class/net/vs/mtu']).trim()),
+      mtu: Number(runSync(sandboxNs, ['cat', '/sys/class/net/vs/mtu']).trim()),
       mac,
       send(frame) {
         const h = Buffer.allocUnsafe(2);
@@ -122,26 +100,14 @@ export async function startLinuxPeer(tag: string): Promise<LinuxPeer> {
       link,
       onFrame: (fn) => (deliver = fn),
       spawn: (argv) => {
-        const c = spawn(IP, ['netns', 'exec', peerNs, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-        children.push(c);
+        const c = lab.spawn(peerNs, argv);
+        c.stdin?.end();
         return c;
       },
-      close: () => {
-        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-        for (const ns of [sandboxNs, peerNs]) spawnSyncQuiet([IP, 'netns', 'del', ns]);
-      },
+      close: () => lab.destroy(),
     };
   } catch (e) {
-    for (const c of children) c.kill('SIGKILL');
-    for (const ns of [sandboxNs, peerNs]) spawnSyncQuiet([IP, 'netns', 'del', ns]);
+    await lab.destroy();
     throw e;
-  }
-}
-
-function spawnSyncQuiet(argv: string[]): void {
-  try {
-    execFileSync(argv[0], argv.slice(1), { stdio: 'ignore' });
-  } catch {
-    // absent already
   }
 }
