@@ -101,8 +101,9 @@ function optionKind(level: number, name: number): OptionKind {
  * on the socket, the scheduler polls the host fd for the bits not seen
  * set at the last look, and a change notifies the socket's waiters. A bit
  * seen set is not watched (poll would report it at once, forever); every
- * operation that can clear one looks again first (EAGAIN, connect, listen,
- * shutdown, SO_ERROR, and each readiness check of poll and epoll).
+ * operation that can clear one looks again after it (EAGAIN, short reads
+ * and sends, datagram receives, accept, connect, listen, shutdown,
+ * SO_ERROR, and each readiness check of poll and level-triggered epoll).
  */
 class HostReadiness implements HostWaiter {
   /** Notified by the scheduler when the host fd reports something. */
