@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: tsvisor side by side with native Linux and gVisor's runsc
- * (ptrace platform) in one run, on the same inputs, then the CRI runtime
- * against containerd + runc (bench/cri.ts). Every series gets one warm-up run
+ * (ptrace platform) in one run, on the same inputs, then the network stacks
+ * between two network namespaces (bench/net.ts) and the CRI runtime against
+ * containerd + runc (bench/cri.ts). Every series gets one warm-up run
  * and then several measured runs; the table shows medians and the raw numbers
  * are printed too. Exits 1 if any run failed.
  */
@@ -9,6 +10,7 @@ import { compileC, runnerArgv, RunnerKind } from '../e2e/syscalls/harness';
 import { bigFile } from '../e2e/syscalls/fixtures';
 import { criBench } from './cri';
 import { gnuTimeMaxRssKiB, measure, Sample } from './measure';
+import { netBench } from './net';
 import { fmt, median, table } from './stats';
 
 const RUNNERS: RunnerKind[] = ['native', 'tsvisor', 'runsc'];
@@ -126,10 +128,11 @@ async function processModel(): Promise<Series[]> {
 async function main(): Promise<void> {
   console.log(`tsvisor benchmark: native vs tsvisor vs runsc (${runnerArgv('runsc', []).join(' ')})`);
   const all = [...(await syscallCost()), ...(await startup()), ...(await sha256()), ...(await processModel())];
+  const net = await netBench();
   await criBench();
-  const failed = all.filter((s) => s.failure !== undefined);
+  const failed = [...all.filter((s) => s.failure !== undefined).map((s) => s.kind), ...net.filter((s) => s.failure !== undefined).map((s) => `net ${s.runner}`)];
   if (failed.length > 0) {
-    console.log(`\n${failed.length} series failed: ${failed.map((s) => s.kind).join(', ')}`);
+    console.log(`\n${failed.length} series failed: ${failed.join(', ')}`);
     process.exitCode = 1;
   }
 }
