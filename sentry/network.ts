@@ -5,8 +5,9 @@
  * veth): a packet socket on it, and its IPv4 address, prefix, default
  * gateway and MTU, which the host stack gives up so that only the sandbox
  * answers for that address. Only a veth is ever taken, and nothing in the
- * host's own network namespace (when it can be told: pid 1's namespace may
- * be unreadable, as in some VMs), so a host's NIC is never cut off; the
+ * host's own network namespace (told by pid 1's namespace, or, where that
+ * is unreadable as in some VMs, by the initial namespace's fixed inode
+ * number on recent kernels), so a host's NIC is never cut off; the
  * sandbox then has only `lo`, as with `none`. `host` is handled by the
  * socket layer.
  */
@@ -20,6 +21,14 @@ export type NetworkMode = (typeof NETWORK_MODES)[number];
 
 /** The environment variable bin/tsvisor passes the host's network namespace in (its own /proc hides pid 1's). */
 export const HOST_NETNS_ENV = 'TSVISOR_HOST_NETNS';
+
+/**
+ * The initial network namespace's nsfs name on kernels that give it a fixed
+ * inode number (0xEFFFFFF9, next to the fixed PROC_*_INIT_INO numbers of
+ * the other initial namespaces); older kernels allocate it dynamically, at
+ * or above 0xF0000000, so this never matches another namespace there.
+ */
+const INIT_NETNS = 'net:[4026531833]';
 
 function netnsOf(path: string): string | undefined {
   try {
@@ -39,7 +48,7 @@ export function prepareNetwork(mode: NetworkMode, hostNetns: string | undefined,
   const own = netnsOf('/proc/self/ns/net');
   // Set (maybe empty: unreadable) when bin/tsvisor made our PID namespace, where pid 1 is this process.
   const host = hostNetns !== undefined ? hostNetns || undefined : netnsOf('/proc/1/ns/net');
-  if (own === undefined || own === host) {
+  if (own === undefined || own === host || own === INIT_NETNS) {
     log('network: sandbox mode in the host network namespace: only lo (no interface is taken from the host)');
     return { mode };
   }
