@@ -5,7 +5,8 @@
  * image's; the working dir falls back to the image's, then /; the user is
  * run_as_user/run_as_username, else the image's User ("uid", "uid:gid",
  * "name", "name:group", resolved in the image's /etc/passwd and
- * /etc/group), else root.
+ * /etc/group), else root; the capabilities as containerd derives them
+ * (capabilities.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import type { ImageConfig } from '../image/store';
 import type * as t from '../proto/types';
 import type { ProcessSpec } from '../../sentry/control/protocol';
 import { invalidArgument } from '../server/errors';
+import { capabilitiesOf } from './capabilities';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -110,5 +112,8 @@ export function processSpecOf(rootfs: string, image: ImageConfig, c: t.Container
   const cwd = c.working_dir || image.WorkingDir || '/';
   if (!cwd.startsWith('/')) throw invalidArgument(`working dir ${JSON.stringify(cwd)} is not absolute`);
   const sc = c.linux?.security_context ?? null;
-  return { argv, envp: envOf(image, c.envs), cwd, ...identityOf(rootfs, image, sc), noNewPrivs: sc?.no_new_privs ?? false };
+  return {
+    argv, envp: envOf(image, c.envs), cwd, ...identityOf(rootfs, image, sc), noNewPrivs: sc?.no_new_privs ?? false,
+    capabilities: capabilitiesOf(sc?.capabilities),
+  };
 }

@@ -30,14 +30,13 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
   "[k8s.io] Container Mount Propagation runtime should support mount propagation mount with 'rshared' should support propagation from host to container and vice versa": PRIVILEGED,
   "[k8s.io] Container Mount Propagation runtime should support mount propagation mount with 'rslave' should support propagation from host to container": PRIVILEGED,
   '[k8s.io] Security Context bucket runtime should support adding capability':
-    'capabilities are not applied to container processes, and the Sentry has no /sys/class/net for brctl',
-  '[k8s.io] Security Context bucket runtime should support dropping ALL capabilities': '/proc/[pid]/status has no Cap* lines and capabilities are not applied',
+    'brctl addbr needs /sys/class/net and bridge devices (SIOCBRADDBR), which the Sentry does not have',
   '[k8s.io] Security Context bucket runtime should support MaskedPaths': 'masked_paths is not applied to the container root',
   '[k8s.io] Security Context bucket runtime should support ReadonlyPaths': 'readonly_paths is not applied to the container root',
   '[k8s.io] Security Context SeccompProfilePath should support seccomp localhost profile on the container': 'container seccomp profiles are not applied inside the Sentry',
   '[k8s.io] Security Context SeccompProfilePath should support seccomp default on the container': 'container seccomp profiles are not applied inside the Sentry (/proc/self/status says Seccomp: 0)',
-  '[k8s.io] Security Context SeccompProfilePath runtime should not block setting host name with unconfined seccomp and SYS_ADMIN':
-    'sethostname is refused in the Sentry even with CAP_SYS_ADMIN added (capabilities are not applied)',
+  '[k8s.io] Security Context SeccompProfilePath runtime should support an seccomp profile that blocks setting hostname with SYS_ADMIN':
+    'container seccomp profiles are not applied inside the Sentry, so sethostname succeeds with CAP_SYS_ADMIN',
   '[k8s.io] Container OOM runtime should output OOMKilled reason should terminate with exitCode 137 and reason OOMKilled':
     'container memory limits are not enforced inside the Sentry, so nothing is OOM-killed',
   '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls': "pod sysctls are not applied: the Sentry's /proc/sys has no kernel/shm_rmid_forced",

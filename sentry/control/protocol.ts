@@ -9,6 +9,8 @@
  * same `re`. Events (container and exec exits) are sent to every client.
  */
 
+import type { CapNameSets } from '../kernel/capabilities';
+
 /** A mount of a container: a Gofer connection (passed as fd `gofer:<dest>`) at `dest`. */
 export interface MountSpec {
   dest: string;
@@ -25,6 +27,13 @@ export interface ProcessSpec {
   groups: number[];
   /** PR_SET_NO_NEW_PRIVS from the start: set-id executables do not raise privileges. */
   noNewPrivs?: boolean;
+  /**
+   * The capability sets before the program is exec'd (names as in the OCI
+   * runtime spec, "CAP_CHOWN"); the exec then applies Linux's rules, so a
+   * non-root user keeps only its ambient set. Absent: those of the ids on a
+   * host (root has everything).
+   */
+  capabilities?: CapNameSets;
 }
 
 /** A file put into the container's root before it starts (the pod's /etc/hosts, resolv.conf, hostname). */

@@ -53,11 +53,19 @@ export class Kernel {
     makeVfs: (k: Kernel) => Vfs,
     readonly opts: KernelOptions,
   ) {
+    this.uts = { hostname: Buffer.from(opts.hostname, 'utf8').toString('latin1'), domainname: '(none)' };
     this.vfs = makeVfs(this);
   }
 
+  /**
+   * The sandbox's UTS namespace (one per kernel: a pod's containers share
+   * it, as Kubernetes pods do): its names as byte strings (latin1), which
+   * sethostname/setdomainname change.
+   */
+  readonly uts: { hostname: string; domainname: string };
+
   get hostname(): string {
-    return this.opts.hostname;
+    return this.uts.hostname;
   }
 
   allocTid(): number {

@@ -3,6 +3,7 @@
  * both come through execImage/execFile.
  */
 import { O, S_ISGID, S_ISUID } from '../abi/linux/fs';
+import { capsOnExec } from '../kernel/capabilities';
 import { RLIMIT } from '../kernel/limits';
 import { exitRobustList } from '../kernel/robust';
 import type { Task } from '../kernel/task';
@@ -25,16 +26,26 @@ export class ImageLostError extends Error {
 }
 
 /**
- * Set-user-ID and set-group-ID executables (the ELF that runs, so never a
- * #! script itself): the effective and saved ids become the file's, unless
- * the process set no_new_privs. Set-group-ID needs the group execute bit,
- * as in Linux (without it, the bit means mandatory locking).
+ * The credentials of the new image. Set-user-ID and set-group-ID
+ * executables (the ELF that runs, so never a #! script itself): the
+ * effective ids become the file's, unless the process set no_new_privs.
+ * Set-group-ID needs the group execute bit, as in Linux (without it, the
+ * bit means mandatory locking). Then the capability sets follow execve's
+ * rules (kernel/capabilities.ts capsOnExec), the saved ids become the
+ * effective ones and keep-caps is cleared.
  */
-function applySetId(p: Task['process'], file: FileDescription): void {
-  if (p.noNewPrivs) return;
-  const st = file.stat();
-  if (st.mode & S_ISUID) p.creds.euid = p.creds.suid = st.uid;
-  if (st.mode & S_ISGID && st.mode & 0o010) p.creds.egid = p.creds.sgid = st.gid;
+function execCreds(p: Task['process'], file: FileDescription): void {
+  const c = p.creds;
+  if (!p.noNewPrivs) {
+    const st = file.stat();
+    if (st.mode & S_ISUID) c.euid = st.uid;
+    if (st.mode & S_ISGID && st.mode & 0o010) c.egid = st.gid;
+  }
+  // As Linux: an image whose effective ids differ from the real ones counts as set-id (its ambient set goes).
+  c.caps = capsOnExec(c.caps, c, c.euid !== c.uid || c.egid !== c.gid, p.noNewPrivs === 1);
+  c.suid = c.euid;
+  c.sgid = c.egid;
+  c.keepCaps = false;
 }
 
 /** comm for a new image: the basename of the exec'd path, truncated to 15 bytes. */
@@ -72,7 +83,7 @@ export function execFile(t: Task, file: FileDescription, filename: string, argv:
     const old = p.mm;
     old.unmapAll();
     p.mm = new MemoryManager(old.as, old.io, old.taskSize, env.stackRlimit);
-    applySetId(p, plan.main.file);
+    execCreds(p, plan.main.file);
     commitExec(plan, p.mm, p.creds, t.regs);
   } catch (e) {
     throw new ImageLostError(e);

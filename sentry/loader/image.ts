@@ -7,11 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AT, CLOCKS_PER_SEC } from '../abi/linux/auxv';
+import { CAP } from '../abi/linux/capability';
 import { ARG_MAX, BINPRM_BUF_SIZE, MAX_ARG_STRINGS, MAX_ARG_STRLEN, MAX_INTERP_DEPTH, PHDR_SIZE, STK_LIM } from '../abi/linux/elf';
 import { S_IFMT, S_IFREG } from '../abi/linux/fs';
 import { PAGE_SIZE, PROT, PROT_RWX } from '../abi/linux/mm';
 import { REG } from '../abi/linux/ptrace';
 import { fail } from '../errors/linuxerr';
+import { secureExec } from '../kernel/capabilities';
 import { Credentials } from '../kernel/creds';
 import { pageUp, stackAndMmapLayout } from '../mm/layout';
 import { MemoryManager } from '../mm/mm';
@@ -61,12 +63,12 @@ export interface ExecResult {
 /** EFLAGS at process entry: IF, plus the always-set reserved bit 1. */
 const ENTRY_EFLAGS = 0x202n;
 
-/** execve's permission rule: a regular file with an execute bit for the caller (root: any x bit). */
+/** execve's permission rule: a regular file with an execute bit for the caller (with CAP_DAC_OVERRIDE: any x bit). */
 export function checkExecutable(file: FileDescription, creds: Credentials): void {
   const st = file.stat();
   if ((st.mode & S_IFMT) !== S_IFREG) fail('EACCES', `${file.path} is not a regular file`);
   let mask: number;
-  if (creds.euid === 0) mask = 0o111;
+  if (creds.hasCap(CAP.DAC_OVERRIDE)) mask = 0o111;
   else if (st.uid === creds.euid) mask = 0o100;
   else if (st.gid === creds.egid || creds.groups.includes(st.gid)) mask = 0o010;
   else mask = 0o001;
@@ -192,8 +194,8 @@ export function commitExec(plan: ExecPlan, mm: MemoryManager, creds: Credentials
       [AT.EUID, creds.euid],
       [AT.GID, creds.gid],
       [AT.EGID, creds.egid],
-      // glibc ignores LD_PRELOAD and friends in a set-id program.
-      [AT.SECURE, creds.euid !== creds.uid || creds.egid !== creds.gid ? 1 : 0],
+      // glibc ignores LD_PRELOAD and friends in a set-id or capability-raising program.
+      [AT.SECURE, secureExec(creds, creds.caps) ? 1 : 0],
       [AT.RANDOM, p.random],
       [AT.HWCAP2, HOST_CPU_AUX.hwcap2],
       [AT.EXECFN, p.execfn],

@@ -32,6 +32,7 @@ import { closeFd } from '../platform/host/fdio';
 import { HostError } from '../platform/host/libc';
 import { Context } from '../platform/platform';
 import { STUB_BASE } from '../platform/ptrace/stub';
+import { capSetsOf } from '../kernel/capabilities';
 import { Credentials } from '../kernel/creds';
 import { Kernel } from '../kernel/kernel';
 import { defaultLimits } from '../kernel/limits';
@@ -140,6 +141,7 @@ export class Pod {
     const files = req.files ?? [];
     const ownPidNamespace = req.ownPidNamespace ?? true;
     if (this.containers.has(id)) throw new Error(`container ${id} already exists in this pod`);
+    checkSpec(spec);
     const root = P9Client.connect(take(fds, 'gofer:/'));
     const gofers = [root];
     const vfs = buildRootVfs({ gofer: root, overlay: rootReadOnly ? 'none' : 'memory', kernel: this.kernel, host: this.host });
@@ -192,6 +194,7 @@ export class Pod {
     const c = this.container(id);
     if (c.state.status !== undefined) throw new Error(`container ${id} is not running`);
     if (c.execs.has(execId)) throw new Error(`exec ${execId} already exists`);
+    checkSpec(spec);
     const term = tty ? this.console(fds) : undefined;
     if (term && size) term.resize(size.rows, size.cols);
     const stdio = (t: Task): FileDescription[] => {
@@ -290,6 +293,7 @@ export class Pod {
     k.tasks.set(t.tid, t);
     for (const f of files) writeFile(t, f);
     p.creds = new Credentials(spec.uid, spec.gid, spec.uid, spec.gid, spec.uid, spec.gid, [...spec.groups]);
+    if (spec.capabilities) p.creds.caps = capSetsOf(spec.capabilities);
     p.noNewPrivs = spec.noNewPrivs ? 1 : 0;
     stdio(t).forEach((f, fd) => p.fds.installAt(fd, f, false));
     setInitialCwd(t, spec.cwd);
@@ -380,6 +384,11 @@ export class Pod {
     s.finishedAt = Date.now();
     this.emit({ event: 'exit', container: s.container, exec: s.exec, status, at: s.finishedAt });
   }
+}
+
+/** Refuses a process spec the Sentry cannot honour before anything is set up for it (unknown capability names). */
+function checkSpec(spec: ProcessSpec): void {
+  if (spec.capabilities) capSetsOf(spec.capabilities);
 }
 
 /** Removes and returns a required descriptor of a request. */

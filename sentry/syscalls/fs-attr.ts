@@ -48,7 +48,7 @@ function owner(uid: number, gid: number): SetAttr {
   return attr;
 }
 
-/** chown(2): root, or the owner changing the group to one of its groups. Set-id bits are not cleared. */
+/** chown(2): CAP_CHOWN, or the owner changing the group to one of its groups. Set-id bits are not cleared. */
 function chown(t: Task, a: SyscallArgs): number {
   return setattr(t, pathLoc(t, AT_FDCWD, a.ptr(0), 0), owner(a.uint(1), a.uint(2)));
 }

@@ -8,24 +8,46 @@ import { Task } from '../kernel/task';
 import { bootLog } from '../kernel/syslog';
 import { writeI32 } from '../kernel/usermem';
 import { SyscallArgs } from './args';
-import { FamilyRows, supported, partial, error } from './rows';
+import { FamilyRows, supported, partial } from './rows';
+import { CAP } from '../abi/linux/capability';
+import { capsOnUidChange } from '../kernel/capabilities';
+import type { Credentials } from '../kernel/creds';
 
 export const UTS = {
   sysname: 'Linux',
   release: '4.4.0',
   version: '#1 SMP Sun Jan 10 15:06:54 PST 2016',
   machine: 'x86_64',
-  domainname: '(none)',
 };
 
-/** uname(2): struct utsname is six 65-byte NUL-padded fields. */
+/** __NEW_UTS_LEN: the longest host or domain name. */
+const UTS_LEN = 64;
+
+/** uname(2): struct utsname is six 65-byte NUL-padded fields; the names are the kernel's UTS namespace's. */
 function uname(t: Task, a: SyscallArgs): number {
-  const b = Buffer.alloc(65 * 6);
-  [UTS.sysname, t.kernel.hostname, UTS.release, UTS.version, UTS.machine, UTS.domainname].forEach((s, i) =>
-    b.write(s.slice(0, 64), i * 65, 'utf8'),
+  const b = Buffer.alloc((UTS_LEN + 1) * 6);
+  const { hostname, domainname } = t.kernel.uts;
+  [UTS.sysname, hostname, UTS.release, UTS.version, UTS.machine, domainname].forEach((s, i) =>
+    b.write(s.slice(0, UTS_LEN), i * (UTS_LEN + 1), 'latin1'),
   );
   t.mem.write(a.ptr(0), b);
   return 0;
+}
+
+/**
+ * sethostname(2)/setdomainname(2): CAP_SYS_ADMIN, at most 64 bytes (any
+ * bytes: Linux does not stop at a NUL). The UTS namespace is the
+ * sandbox's: in a pod, every container sees the new name, as the
+ * containers of a Kubernetes pod share the pod's UTS namespace.
+ */
+function setUtsName(field: 'hostname' | 'domainname') {
+  return (t: Task, a: SyscallArgs): number => {
+    if (!t.process.creds.hasCap(CAP.SYS_ADMIN)) fail('EPERM', `set${field} needs CAP_SYS_ADMIN`);
+    const len = a.int(1);
+    if (len < 0 || len > UTS_LEN) fail('EINVAL', `length ${len}`);
+    t.kernel.uts[field] = t.mem.read(a.ptr(0), len).toString('latin1');
+    return 0;
+  };
 }
 
 const getpid = (t: Task): number => t.process.pid;
@@ -66,11 +88,11 @@ function getgroups(t: Task, a: SyscallArgs): number {
   return groups.length;
 }
 
-/** setgroups(2): needs CAP_SETGID, which only root (euid 0) has in the sandbox. */
+/** setgroups(2): needs CAP_SETGID. */
 function setgroups(t: Task, a: SyscallArgs): number {
   const n = a.int(0);
   if (n < 0 || n > 65536) fail('EINVAL');
-  if (t.process.creds.euid !== 0) fail('EPERM');
+  if (!t.process.creds.hasCap(CAP.SETGID)) fail('EPERM', 'setgroups needs CAP_SETGID');
   const b = t.mem.read(a.ptr(1), n * 4);
   t.process.creds.groups = Array.from({ length: n }, (_, i) => b.readUInt32LE(i * 4));
   return 0;
@@ -78,18 +100,28 @@ function setgroups(t: Task, a: SyscallArgs): number {
 
 const NO_CHANGE = 0xffffffff;
 
+/** CAP_SETUID for user ids, CAP_SETGID for group ids. */
+const mayChange = (c: Credentials, kind: 'uid' | 'gid'): boolean => c.hasCap(kind === 'uid' ? CAP.SETUID : CAP.SETGID);
+
 /**
- * setresuid/setresgid(2) and the setuid family built on them: root may set
- * anything; others may only switch among their current real/effective/saved ids.
+ * setresuid/setresgid(2) and the setuid family built on them: with
+ * CAP_SETUID (CAP_SETGID) any id; otherwise only a switch among the
+ * current real/effective/saved ids. A uid change then adjusts the
+ * capability sets as Linux does (kernel/capabilities.ts capsOnUidChange).
  */
 function setIds(t: Task, kind: 'uid' | 'gid', r: number, e: number, s: number): number {
   const c = t.process.creds;
   const cur = kind === 'uid' ? [c.uid, c.euid, c.suid] : [c.gid, c.egid, c.sgid];
   const want = [r, e, s];
-  if (c.euid !== 0 && want.some((id) => id !== NO_CHANGE && !cur.includes(id))) fail('EPERM');
+  if (!mayChange(c, kind) && want.some((id) => id !== NO_CHANGE && !cur.includes(id))) fail('EPERM');
   const next = want.map((id, i) => (id === NO_CHANGE ? cur[i] : id));
-  if (kind === 'uid') [c.uid, c.euid, c.suid] = next;
-  else [c.gid, c.egid, c.sgid] = next;
+  if (kind === 'uid') {
+    const old = { uid: c.uid, euid: c.euid, suid: c.suid };
+    [c.uid, c.euid, c.suid] = next;
+    c.caps = capsOnUidChange(c.caps, old, c, c.keepCaps);
+  } else {
+    [c.gid, c.egid, c.sgid] = next;
+  }
   return 0;
 }
 
@@ -98,15 +130,16 @@ const setresgid = (t: Task, a: SyscallArgs) => setIds(t, 'gid', a.uint(0), a.uin
 const setreuid = (t: Task, a: SyscallArgs) => setIds(t, 'uid', a.uint(0), a.uint(1), NO_CHANGE);
 const setregid = (t: Task, a: SyscallArgs) => setIds(t, 'gid', a.uint(0), a.uint(1), NO_CHANGE);
 
-/** setuid(2): root sets all three ids; others only the effective one. */
+/** setuid(2): with CAP_SETUID all three ids; otherwise only the effective one. */
 function setuid(t: Task, a: SyscallArgs): number {
   const id = a.uint(0);
-  return t.process.creds.euid === 0 ? setIds(t, 'uid', id, id, id) : setIds(t, 'uid', NO_CHANGE, id, NO_CHANGE);
+  return mayChange(t.process.creds, 'uid') ? setIds(t, 'uid', id, id, id) : setIds(t, 'uid', NO_CHANGE, id, NO_CHANGE);
 }
 
+/** setgid(2): with CAP_SETGID all three ids; otherwise only the effective one. */
 function setgid(t: Task, a: SyscallArgs): number {
   const id = a.uint(0);
-  return t.process.creds.euid === 0 ? setIds(t, 'gid', id, id, id) : setIds(t, 'gid', NO_CHANGE, id, NO_CHANGE);
+  return mayChange(t.process.creds, 'gid') ? setIds(t, 'gid', id, id, id) : setIds(t, 'gid', NO_CHANGE, id, NO_CHANGE);
 }
 
 /** Looks up a process by virtual pid (0: the caller); ESRCH if unknown. */
@@ -171,8 +204,8 @@ function syslog(t: Task, a: SyscallArgs): number {
 
 export const identitySyscalls: FamilyRows = {
   uname: supported(uname),
-  sethostname: error('EPERM', 'the sandbox hostname is fixed by the runtime'),
-  setdomainname: error('EPERM', 'the sandbox domain name is fixed by the runtime'),
+  sethostname: supported(setUtsName('hostname')),
+  setdomainname: supported(setUtsName('domainname')),
   getpid: supported(getpid),
   gettid: supported(gettid),
   getppid: supported(getppid),
@@ -184,7 +217,7 @@ export const identitySyscalls: FamilyRows = {
   getresgid: supported(getresgid),
   getgroups: supported(getgroups),
   setgroups: supported(setgroups),
-  setuid: partial(setuid, 'virtual credentials; capabilities are not modelled separately from euid 0'),
+  setuid: partial(setuid, 'virtual credentials and capabilities; no SECBIT_NO_SETUID_FIXUP'),
   setgid: partial(setgid, 'virtual credentials'),
   setreuid: partial(setreuid, 'virtual credentials'),
   setregid: partial(setregid, 'virtual credentials'),

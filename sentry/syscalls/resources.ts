@@ -5,6 +5,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
+import { CAP } from '../abi/linux/capability';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
 import { RLIMIT, RLIM_NLIMITS, Rlimit } from '../kernel/limits';
@@ -26,11 +27,11 @@ function checkResource(r: number): void {
   if (r < 0 || r >= RLIM_NLIMITS) fail('EINVAL', `resource ${r}`);
 }
 
-/** Applies a new limit with setrlimit(2)'s rules (cur ≤ max; raising max needs root). */
+/** Applies a new limit with setrlimit(2)'s rules (cur ≤ max; raising max needs CAP_SYS_RESOURCE). */
 function setLimit(t: Task, resource: number, next: Rlimit): void {
   const cur = t.process.limits[resource];
   if (next.cur > next.max) fail('EINVAL');
-  if (next.max > cur.max && t.process.creds.euid !== 0) fail('EPERM');
+  if (next.max > cur.max && !t.process.creds.hasCap(CAP.SYS_RESOURCE)) fail('EPERM', 'raising a hard limit needs CAP_SYS_RESOURCE');
   if (resource === RLIMIT.NOFILE && next.max > NR_OPEN) fail('EPERM');
   t.process.limits[resource] = next;
 }

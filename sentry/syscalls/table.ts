@@ -12,6 +12,7 @@ import { resourceSyscalls } from './resources';
 import { threadSyscalls } from './thread';
 import { signalSyscalls } from './signal';
 import { prctlSyscalls } from './prctl';
+import { capabilitySyscalls } from './capability';
 import { privilegedSyscalls } from './privileged';
 import { mmSyscalls } from './mm';
 import { execSyscalls } from './exec';
@@ -39,6 +40,7 @@ const FAMILIES: FamilyRows[] = [
   threadSyscalls,
   signalSyscalls,
   prctlSyscalls,
+  capabilitySyscalls,
   privilegedSyscalls,
   mmSyscalls,
   execSyscalls,

@@ -14,12 +14,13 @@ import {
   W_OK,
   X_OK,
 } from '../abi/linux/fs';
+import { CAP } from '../abi/linux/capability';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import { FileDescription, Stat } from './file';
 import { Filesystem, Inode, isDir, isRegular, isSymlink, Owner, SetAttr } from './inode';
 import { InodeFile } from './inodefile';
-import { checkAccess, isOwnerOrRoot, mayAccess } from './perm';
+import { checkAccess, isOwnerOrCapable, mayAccess } from './perm';
 
 /** A resolved file: its inode and canonical absolute sandbox path. */
 export interface Loc {
@@ -387,18 +388,21 @@ export class Vfs {
 
   /**
    * chmod/chown/truncate/utimes on a resolved file, with Linux's permission
-   * rules: mode and explicit times need ownership, chown needs root (or an
-   * owner changing the group to one of its groups), truncate and
-   * times-to-now need write permission.
+   * rules: mode and explicit times need ownership (or CAP_FOWNER), chown
+   * needs CAP_CHOWN (or an owner changing the group to one of its groups),
+   * truncate and times-to-now need write permission.
    */
   setattr(t: Task, loc: Loc, attr: SetAttr): void {
     const c = t.process.creds;
     const st = loc.inode.stat();
     if (loc.inode.fs.readOnly) fail('EROFS', loc.path);
-    if (attr.mode !== undefined && !isOwnerOrRoot(c, st)) fail('EPERM', `chmod ${loc.path}`);
-    if (attr.uid !== undefined && attr.uid !== st.uid && c.euid !== 0) fail('EPERM', `chown ${loc.path}`);
-    if (attr.gid !== undefined && attr.gid !== st.gid && c.euid !== 0) {
-      if (c.euid !== st.uid || !(c.egid === attr.gid || c.groups.includes(attr.gid))) fail('EPERM', `chgrp ${loc.path}`);
+    if (attr.mode !== undefined && !isOwnerOrCapable(c, st)) fail('EPERM', `chmod ${loc.path}`);
+    // Without CAP_CHOWN only the owner may "change" the owner to itself, or the group to one of its groups or the file's.
+    const chown = c.hasCap(CAP.CHOWN);
+    const owner = c.euid === st.uid;
+    if (attr.uid !== undefined && !chown && !(owner && attr.uid === st.uid)) fail('EPERM', `chown ${loc.path}`);
+    if (attr.gid !== undefined && !chown) {
+      if (!owner || !(attr.gid === st.gid || c.egid === attr.gid || c.groups.includes(attr.gid))) fail('EPERM', `chgrp ${loc.path}`);
     }
     if (attr.size !== undefined) {
       if (isDir(st.mode)) fail('EISDIR', loc.path);
@@ -407,8 +411,8 @@ export class Vfs {
     }
     const explicitTime = (x: SetAttr['atime']): boolean => x !== undefined && x !== 'now';
     if (explicitTime(attr.atime) || explicitTime(attr.mtime)) {
-      if (!isOwnerOrRoot(c, st)) fail('EPERM', `utimes ${loc.path}`);
-    } else if ((attr.atime || attr.mtime) && !isOwnerOrRoot(c, st) && !mayAccess(c, st, W_OK)) {
+      if (!isOwnerOrCapable(c, st)) fail('EPERM', `utimes ${loc.path}`);
+    } else if ((attr.atime || attr.mtime) && !isOwnerOrCapable(c, st) && !mayAccess(c, st, W_OK)) {
       fail('EACCES', `utimes ${loc.path}`);
     }
     loc.inode.setattr(attr);

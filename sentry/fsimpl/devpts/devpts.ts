@@ -4,6 +4,7 @@
  * /dev/pts/N stays until the master is closed. One instance per kernel, so
  * every container of a pod and the console bridge share the numbering.
  */
+import { CAP } from '../../abi/linux/capability';
 import { FS_MAGIC, makedev, O, S_IFCHR } from '../../abi/linux/fs';
 import { TTYAUX_MAJOR, UNIX98_PTY_SLAVE_MAJOR } from '../../abi/linux/tty';
 import { fail } from '../../errors/linuxerr';
@@ -74,7 +75,7 @@ class SlaveNode extends TmpfsNode {
   }
 
   override open(t: Task, flags: number): FileDescription {
-    return this.devpts.openSlave(this.pty, flags, t.process.creds.euid);
+    return this.devpts.openSlave(this.pty, flags, t.process.creds.hasCap(CAP.SYS_ADMIN));
   }
 }
 
@@ -132,9 +133,10 @@ export class Devpts implements PtyNodes {
     return pty;
   }
 
-  openSlave(pty: Pty, flags: number, euid = 0): SlaveFile {
+  /** `privileged`: the opener has CAP_SYS_ADMIN, which may open an exclusive (TIOCEXCL) terminal. */
+  openSlave(pty: Pty, flags: number, privileged = true): SlaveFile {
     if (pty.masterClosed || pty.locked) fail('EIO', `/dev/pts/${pty.index} is ${pty.locked ? 'locked' : 'hung up'}`);
-    if (pty.exclusive && euid !== 0) fail('EBUSY', `/dev/pts/${pty.index} is exclusive`);
+    if (pty.exclusive && !privileged) fail('EBUSY', `/dev/pts/${pty.index} is exclusive`);
     return new SlaveFile(pty, this, flags & SLAVE_FLAGS);
   }
 

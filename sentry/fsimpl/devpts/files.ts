@@ -5,6 +5,7 @@
  * (tty_pair_get_tty); job control applies when the pair is the caller's
  * controlling terminal.
  */
+import { CAP } from '../../abi/linux/capability';
 import { O } from '../../abi/linux/fs';
 import { POLL } from '../../abi/linux/poll';
 import { SIG } from '../../abi/linux/signal';
@@ -193,14 +194,14 @@ abstract class PtyFile extends FileDescriptionBase {
     }
   }
 
-  /** TIOCSCTTY: a session leader without a terminal takes this one (stealing needs arg 1 and root). */
+  /** TIOCSCTTY: a session leader without a terminal takes this one (stealing needs arg 1 and CAP_SYS_ADMIN). */
   private setControlling(t: Task, arg: number): number {
     const p = t.process;
     const pty = this.pty;
     if (pty.controls(p.sid)) return 0;
     if (p.pid !== p.sid || this.nodes.controlling(p.sid) !== undefined) fail('EPERM', 'not a session leader without a terminal');
     if (pty.controllingSession() !== undefined) {
-      if (arg !== 1 || p.creds.euid !== 0) fail('EPERM', 'controlling terminal of another session');
+      if (arg !== 1 || !p.creds.hasCap(CAP.SYS_ADMIN)) fail('EPERM', 'controlling terminal of another session');
       pty.disassociate();
     }
     pty.session = p.sid;

@@ -2,7 +2,9 @@
  * /proc generated from the Kernel: only sandbox processes are listed, and
  * identity files describe the emulated kernel (Linux 4.4.0), not the host.
  */
+import { CAP_LAST_CAP } from '../../abi/linux/capability';
 import { fail } from '../../errors/linuxerr';
+import { formatCapSet } from '../../kernel/capabilities';
 import type { Kernel } from '../../kernel/kernel';
 import type { Process, Task } from '../../kernel/task';
 import { Owner } from '../../vfs/inode';
@@ -82,7 +84,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['version', text('#1 SMP Sun Jan 10 15:06:54 PST 2016')],
       ['pid_max', text('4194304')],
       ['ngroups_max', text('65536')],
-      ['cap_last_cap', text('40')],
+      ['cap_last_cap', text(String(CAP_LAST_CAP))],
     ])],
     ['vm', dir(() => [
       ['overcommit_memory', text('0')],
@@ -174,7 +176,10 @@ function status(p: Process): string {
     ['Tgid', p.pid], ['Ngid', 0], ['Pid', p.pid], ['PPid', p.ppid], ['TracerPid', 0],
     ['Uid', `${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`], ['Gid', `${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`],
     ['FDSize', 64], ['Groups', c.groups.join(' ')], ['Threads', p.tasks.size],
-    ['SigQ', '0/63457'], ['Seccomp', 0], ['Cpus_allowed_list', '0'], ['voluntary_ctxt_switches', 0],
+    ['SigQ', '0/63457'],
+    ['CapInh', formatCapSet(c.caps.inheritable)], ['CapPrm', formatCapSet(c.caps.permitted)], ['CapEff', formatCapSet(c.caps.effective)],
+    ['CapBnd', formatCapSet(c.caps.bounding)], ['CapAmb', formatCapSet(c.caps.ambient)],
+    ['NoNewPrivs', p.noNewPrivs], ['Seccomp', 0], ['Cpus_allowed_list', '0'], ['voluntary_ctxt_switches', 0],
     ['nonvoluntary_ctxt_switches', 0],
   ];
   return rows.map(([k, v]) => `${k}:\t${v}\n`).join('');
