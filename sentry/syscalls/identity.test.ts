@@ -43,6 +43,19 @@ describe('identity syscalls', () => {
     assert.throws(() => identitySyscalls.setuid!.handler(task, argsOf(ctx, SYS.setuid, 0)), (e: LinuxError) => e.code === 'EPERM');
   });
 
+  it('sethostname needs CAP_SYS_ADMIN and at most 64 bytes; uname and the kernel (the pod) see the new name', () => {
+    const { task, ctx, kernel } = setup();
+    ctx.memory.write(BUF + 0x1000, Buffer.from('renamed-pod'));
+    assert.equal(identitySyscalls.sethostname!.handler(task, argsOf(ctx, SYS.sethostname, BUF + 0x1000, 7)), 0);
+    assert.equal(kernel.hostname, 'renamed');
+    identitySyscalls.uname!.handler(task, argsOf(ctx, SYS.uname, BUF));
+    assert.equal(ctx.memory.read(BUF + 65, 8).toString('latin1'), 'renamed\0');
+    assert.throws(() => identitySyscalls.sethostname!.handler(task, argsOf(ctx, SYS.sethostname, BUF + 0x1000, 65)), (e: LinuxError) => e.code === 'EINVAL');
+    task.process.creds.caps.effective &= ~(1n << 21n);
+    assert.throws(() => identitySyscalls.sethostname!.handler(task, argsOf(ctx, SYS.sethostname, BUF + 0x1000, 3)), (e: LinuxError) => e.code === 'EPERM');
+    assert.equal(kernel.hostname, 'renamed');
+  });
+
   it('syslog reads the boot log: first line Starting tsvisor..., last Ready!', () => {
     const { task, ctx } = setup();
     const size = identitySyscalls.syslog!.handler(task, argsOf(ctx, SYS.syslog, 10, 0, 0)) as number;
