@@ -35,6 +35,9 @@ describe('e2e: AF_INET sockets on loopback', function () {
   it('C: non-blocking connect and epoll, refused connects, options, peek, FIONREAD, UDP', () =>
     sameAsNative([compileC('inet_epoll')]));
 
+  it('C: address and option checks, errors in the wrong state, refused connects, EPIPE and SIGPIPE after a reset', () =>
+    sameAsNative([compileC('inet_args')]));
+
   it('python: TCP echo server thread, 1 MiB round trip, half-close', () =>
     sameAsNative([PY, script('tcp_echo')], {}, "listening on 127.0.0.1\nb'hello'\nserver: peer is the client True\n1048576 True\nafter half-close: b'bye'\n"));
 

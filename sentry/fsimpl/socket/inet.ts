@@ -64,6 +64,44 @@ export function intOption(v: Buffer): number {
   return v.readInt32LE(0);
 }
 
+/**
+ * An IPPROTO_IP option's value: Linux takes an int, or a single unsigned
+ * byte when optlen is shorter (do_ip_setsockopt).
+ */
+export function ipOptionValue(v: Buffer): number {
+  if (v.length >= 4) return v.readInt32LE(0);
+  return v.length >= 1 ? v[0] : 0;
+}
+
+/** The ECN bits of the TOS byte, which a TCP socket's IP_TOS leaves to the stack. */
+const INET_ECN_MASK = 3;
+
+/**
+ * IP_TTL and IP_TOS of a sandbox-stack socket. The TOS byte is kept and
+ * reported (ECN bits masked for TCP, as Linux) but not yet written into the
+ * packets the stack sends.
+ */
+export class IpOptions {
+  tos = 0;
+
+  constructor(private readonly stream: boolean) {}
+
+  get(name: number, ep: { getTtl(): number }): Buffer | undefined {
+    if (name === IP.TTL) return intValue(ep.getTtl());
+    if (name === IP.TOS) return intValue(this.tos);
+    return undefined;
+  }
+
+  /** True when `name` was an option handled here. */
+  set(name: number, value: Buffer, ep: { setTtl(v: number): void }): boolean {
+    const v = ipOptionValue(value);
+    if (name === IP.TTL) ep.setTtl(v);
+    else if (name === IP.TOS) this.tos = this.stream ? (v & ~INET_ECN_MASK & 0xff) | (this.tos & INET_ECN_MASK) : v & 0xff;
+    else return false;
+    return true;
+  }
+}
+
 /** struct linger: l_onoff, l_linger. */
 export function lingerOption(v: Buffer): { onoff: boolean; seconds: number } {
   if (v.length < LINGER_SIZE) fail('EINVAL', `linger optlen ${v.length}`);
@@ -160,6 +198,8 @@ export abstract class InetSocket extends FileDescriptionBase {
 
 /** A SOCK_STREAM socket over a TcpEndpoint. */
 export class TcpSocket extends InetSocket {
+  private readonly ip = new IpOptions(true);
+
   constructor(
     readonly ep: TcpEndpoint,
     nonblock: boolean,
@@ -273,8 +313,9 @@ export class TcpSocket extends InetSocket {
         case TCP.KEEPINTVL: return intValue(ep.getKeepIntvl());
         case TCP.KEEPCNT: return intValue(ep.getKeepCnt());
       }
-    } else if (level === SOL_IP && name === IP.TTL) {
-      return intValue(ep.getTtl());
+    } else if (level === SOL_IP) {
+      const v = this.ip.get(name, ep);
+      if (v) return v;
     }
     return fail('ENOPROTOOPT', `level ${level} option ${name}`);
   }
@@ -282,6 +323,7 @@ export class TcpSocket extends InetSocket {
   setOption(level: number, name: number, value: Buffer): void {
     const ep = this.ep;
     if (level === SOL_SOCKET && name === SO_INET.LINGER) return ep.setLinger(lingerOption(value));
+    if (level === SOL_IP && this.ip.set(name, value, ep)) return;
     const v = intOption(value);
     if (level === SOL_SOCKET) {
       switch (name) {
@@ -299,8 +341,6 @@ export class TcpSocket extends InetSocket {
         case TCP.KEEPINTVL: return ep.setKeepIntvl(v);
         case TCP.KEEPCNT: return ep.setKeepCnt(v);
       }
-    } else if (level === SOL_IP && name === IP.TTL) {
-      return ep.setTtl(v);
     }
     fail('ENOPROTOOPT', `level ${level} option ${name}`);
   }
@@ -326,6 +366,7 @@ export class UdpSocket extends InetSocket {
   /** SO_KEEPALIVE and SO_LINGER mean nothing for UDP; Linux stores them, so do we. */
   private keepAlive = false;
   private linger = { onoff: false, seconds: 0 };
+  private readonly ip = new IpOptions(false);
 
   constructor(
     readonly ep: UdpEndpoint,
@@ -402,8 +443,9 @@ export class UdpSocket extends InetSocket {
         case SO.KEEPALIVE: return intValue(this.keepAlive ? 1 : 0);
         case SO_INET.LINGER: return lingerValue(this.linger.onoff, this.linger.seconds);
       }
-    } else if (level === SOL_IP && name === IP.TTL) {
-      return intValue(ep.getTtl());
+    } else if (level === SOL_IP) {
+      const v = this.ip.get(name, ep);
+      if (v) return v;
     }
     return fail('ENOPROTOOPT', `level ${level} option ${name}`);
   }
@@ -414,6 +456,7 @@ export class UdpSocket extends InetSocket {
       this.linger = lingerOption(value);
       return;
     }
+    if (level === SOL_IP && this.ip.set(name, value, ep)) return;
     const v = intOption(value);
     if (level === SOL_SOCKET) {
       switch (name) {
@@ -424,8 +467,6 @@ export class UdpSocket extends InetSocket {
         case SO_INET.BROADCAST: ep.broadcast = v !== 0; return;
         case SO.KEEPALIVE: this.keepAlive = v !== 0; return;
       }
-    } else if (level === SOL_IP && name === IP.TTL) {
-      return ep.setTtl(v);
     }
     fail('ENOPROTOOPT', `level ${level} option ${name}`);
   }

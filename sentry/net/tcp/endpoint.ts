@@ -634,6 +634,14 @@ export class TcpEndpoint {
     if (!(f & TCP_FLAG.ACK)) return;
     if (!this.ackInput(seg, seq)) return;
     if (this.state === TcpState.CLOSED) return;
+    if (data.length > 0 && this.cannotReadAnyMore()) {
+      // Linux (tcp_rcv_state_process, TCPAbortOnData): new data for a socket closed or shut for reading gets an RST.
+      this.stack.stats.inc('tcp.abort_on_data');
+      this.sendRst(this.sndNxt);
+      this.fail(Errno.ECONNRESET);
+      if (this.released) this.releasePort();
+      return;
+    }
     if (data.length > 0 || fin) this.dataInput(seq, data, fin);
   }
 
@@ -744,6 +752,11 @@ export class TcpEndpoint {
     this.notify();
   }
 
+  /** The application closed the socket, or shut it for reading, after sending its FIN. */
+  private cannotReadAnyMore(): boolean {
+    return (this.released || this.rdShut) && (this.state === TcpState.FIN_WAIT_1 || this.state === TcpState.FIN_WAIT_2);
+  }
+
   private dataInput(seq: number, data: Buffer, fin: boolean): void {
     if (!RECEIVING.has(this.state)) return;
     if (seq !== this.rcvNxt) {
@@ -804,6 +817,8 @@ export class TcpEndpoint {
     }
     let err: number = Errno.ECONNRESET;
     if (this.state === TcpState.SYN_RCVD) err = Errno.ECONNREFUSED;
+    // As Linux's tcp_reset: the peer had already closed, so the next send is told the pipe is broken.
+    if (this.state === TcpState.CLOSE_WAIT) err = Errno.EPIPE;
     if (this.state === TcpState.CLOSING || this.state === TcpState.LAST_ACK || this.state === TcpState.TIME_WAIT) err = 0;
     this.fail(err);
   }

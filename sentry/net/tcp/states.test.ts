@@ -113,6 +113,23 @@ describe('sentry/net TCP state machine', () => {
     assert.equal(errnoOf(() => client.remoteAddress()), 'ENOTCONN');
   });
 
+  it('data for a closed socket gets an RST: the sender, in CLOSE_WAIT, then gets EPIPE (Linux: TCPAbortOnData)', () => {
+    const p = stackPair();
+    const { client, server } = connectPair(p);
+    server.close();
+    p.clock.advance(50);
+    assert.equal(client.state, TcpState.CLOSE_WAIT);
+    const log = capture(p);
+    assert.equal(client.write(Buffer.from('x')), 1);
+    p.clock.advance(50);
+    assert.ok(log.some((c) => c.from === 'b' && (tcpOf(c.frame)?.flags ?? 0) & TCP_FLAG.RST), 'the closed side answers with RST');
+    assert.equal(server.state, TcpState.CLOSED);
+    assert.equal(p.b.stats.get('tcp.abort_on_data'), 1);
+    assert.equal(client.state, TcpState.CLOSED);
+    assert.equal(errnoOf(() => client.write(Buffer.from('y'))), 'EPIPE');
+    assert.equal(p.b.tcp.connectionCount, 0, 'the closed side keeps no connection');
+  });
+
   it('SO_LINGER {on, 0} aborts with RST and no TIME_WAIT', () => {
     const p = stackPair();
     const { client, server } = connectPair(p);
