@@ -4,7 +4,7 @@
  * (Node,RBAC), kube-controller-manager, kube-scheduler and a kubelet whose
  * runtime endpoint is `tsvisor cri`, which forwards default-handler pods to
  * Debian's containerd (`--upstream`). Images come from a local registry
- * holding the test images (e2e/cri/harness.ts).
+ * holding the test images (e2e/cri/harness.ts) and tsvisor-test/nginx.
  *
  * Everything lives in one fresh folder. stop() takes the cluster down in
  * reverse order of bring-up, undoes what kubelet did to the host (sysctls,
@@ -15,6 +15,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { cniConflist, type Containerd, crictl, type CriServer, mountsUnder, type PushedRegistry, startContainerd, startCriServer, type ToolResult, withPushedImages } from '../cri/harness';
+import { pushAll } from '../images/client';
+import { nginxImage } from '../images/nginx';
+import type { TestImage } from '../images/oci';
 import { freePort } from '../images/registry';
 import { freshDir } from '../syscalls/harness';
 import { clusterBins, type KubeBinary } from './bins';
@@ -52,6 +55,11 @@ export interface Cluster {
 /** Service ClusterIPs; the first is the apiserver's `kubernetes` service. */
 export const SERVICE_CIDR = '10.96.0.0/24';
 const KUBERNETES_SERVICE_IP = '10.96.0.1';
+
+/** Images only the cluster's tests run (the CRI tests' ones are pushed too); reference them with imageRef. */
+function clusterOnlyImages(): TestImage[] {
+  return [nginxImage()];
+}
 
 /** Steps undone in reverse order, each at most once; problems are collected, not thrown midway. */
 class Teardown {
@@ -196,6 +204,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
     // The node's runtimes: containerd for the default handler, tsvisor in front of it.
     const registry = await withPushedImages();
     td.add('registry', () => registry.stop());
+    await pushAll(registry, clusterOnlyImages());
     const containerd = await startContainerd({ registry });
     td.add('containerd', () => containerd.stop());
     const netDir = d('net.d');

@@ -5,13 +5,12 @@
  * (deploy/installer/files.ts INSTALL_TREE, production dependencies only)
  * plus the installer itself. Built from the compiled tree (run tsc first).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { INSTALL_TREE } from '../../deploy/installer/files';
 import { REPO_ROOT } from '../syscalls/harness';
 import { AMD64, makeLayer, makePlatformImage, singleImage, type TestImage } from './oci';
-import { busyboxRoot, dirs, sorted } from './rootfs';
+import { busyboxRoot, completeTree, sharedLibraryFiles } from './rootfs';
 import type { TarEntry } from './tar';
 import { PATH_ENV } from './testimages';
 
@@ -19,13 +18,6 @@ export const INSTALLER_IMAGE = { repository: 'tsvisor/installer', tag: 'test' };
 /** Where the chart runs Node and the tree from (charts/tsvisor/templates/_helpers.tpl). */
 export const IMAGE_NODE = 'usr/local/bin/node';
 export const IMAGE_TREE = 'tsvisor';
-
-/** Node's shared libraries, from ldd: absolute paths on this machine. */
-function sharedLibraries(binary: string): string[] {
-  const r = spawnSync('/usr/bin/ldd', [binary], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ldd ${binary} failed: ${r.stderr}`);
-  return [...r.stdout.matchAll(/(\/\S+) \(0x/g)].map((m) => m[1]);
-}
 
 /** The package's production dependencies, transitively (npm's flat node_modules layout). */
 function productionPackages(root: string): string[] {
@@ -59,31 +51,16 @@ function treeEntries(src: string, dst: string): TarEntry[] {
   return out;
 }
 
-/** Directory entries for every parent of `paths` not already listed. */
-function parents(entries: TarEntry[]): TarEntry[] {
-  const have = new Set(entries.map((e) => e.path));
-  const need = new Set<string>();
-  for (const e of entries) {
-    const parts = e.path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const p = parts.slice(0, i).join('/');
-      if (!have.has(p)) need.add(p);
-    }
-  }
-  return dirs([...need]);
-}
-
 export function installerImage(): TestImage {
   const node = fs.realpathSync(process.execPath);
   const entries: TarEntry[] = [...busyboxRoot()];
   entries.push({ type: 'file', path: IMAGE_NODE, data: fs.readFileSync(node), mode: 0o755 });
-  for (const lib of sharedLibraries(node)) entries.push({ type: 'file', path: lib.slice(1), data: fs.readFileSync(lib), mode: 0o755 });
+  entries.push(...sharedLibraryFiles(node));
   const tree = (rel: string) => entries.push(...treeEntries(path.join(REPO_ROOT, rel), `${IMAGE_TREE}/${rel}`));
   for (const rel of INSTALL_TREE.filter((p) => p !== 'node_modules')) tree(rel);
   tree('dist/deploy');
   for (const pkg of productionPackages(REPO_ROOT)) tree(`node_modules/${pkg}`);
-  const all = [...entries, ...parents(entries)];
-  const layer = makeLayer(sorted(all.filter((e, i) => all.findIndex((o) => o.path === e.path) === i)), 'oci');
+  const layer = makeLayer(completeTree(entries), 'oci');
   return singleImage(
     INSTALLER_IMAGE.repository,
     INSTALLER_IMAGE.tag,

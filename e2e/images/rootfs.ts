@@ -1,7 +1,8 @@
 /**
  * Root file systems for the test images, made from host files: Debian's
  * statically linked busybox with a link per applet, small static C programs
- * (compiled here with gcc), and /etc files written by the code.
+ * (compiled here with gcc), dynamically linked host programs with the shared
+ * libraries and loader ldd names, and /etc files written by the code.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -105,4 +106,39 @@ export function staticProgram(name: string): Buffer {
   const bin = fs.readFileSync(out);
   compiled.set(name, bin);
   return bin;
+}
+
+/** The shared libraries and dynamic loader `binary` loads, from ldd: absolute paths on this machine. */
+export function sharedLibraries(binary: string): string[] {
+  const r = spawnSync('/usr/bin/ldd', [binary], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ldd ${binary} failed: ${r.stderr}`);
+  return [...r.stdout.matchAll(/(\/\S+) \(0x/g)].map((m) => m[1]);
+}
+
+/**
+ * `binary`'s shared libraries and loader as files at the same paths in the
+ * image (symlinks such as /lib64/ld-linux-x86-64.so.2 become copies of their target).
+ */
+export function sharedLibraryFiles(binary: string): TarEntry[] {
+  return sharedLibraries(binary).map((lib) => file(lib.slice(1), fs.readFileSync(lib), 0o755));
+}
+
+/** Directory entries for every parent of the entries' paths not already listed. */
+function parents(entries: readonly TarEntry[]): TarEntry[] {
+  const have = new Set(entries.map((e) => e.path));
+  const need = new Set<string>();
+  for (const e of entries) {
+    const parts = e.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      if (!have.has(p)) need.add(p);
+    }
+  }
+  return dirs([...need]);
+}
+
+/** The entries with their missing parent directories, the first entry of each path only, sorted. */
+export function completeTree(entries: readonly TarEntry[]): TarEntry[] {
+  const all = [...entries, ...parents(entries)];
+  return sorted(all.filter((e, i) => all.findIndex((o) => o.path === e.path) === i));
 }
