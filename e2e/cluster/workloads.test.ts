@@ -7,7 +7,10 @@
  * - item 3: exec -it with a terminal, logs -f, attach, cp both ways;
  * - item 4: a Deployment, Jobs (success and failure), CrashLoopBackOff,
  *   exec probes (readiness and liveness), resource limits on the pod's
- *   cgroup, and the kubelet's stats summary of a gvisor pod.
+ *   cgroup, and the kubelet's stats summary of a gvisor pod;
+ * - item 5: networking: nginx replicas in gvisor behind a ClusterIP Service
+ *   (kube-proxy, iptables), reached from a gvisor and a runc client pod;
+ *   pod to pod between gvisor and runc pods both ways; kubectl port-forward.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -17,8 +20,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { crictl } from '../cri/harness';
+import { imageRef } from '../images/client';
+import { INDEX_HTML, NGINX_IMAGE } from '../images/nginx';
+import { freePort } from '../images/registry';
 import { clusterBins } from './bins';
 import { type Cluster, startCluster } from './cluster';
+import { get } from './component';
 
 /** The parts of a pod's status these tests read. */
 interface ContainerStatus {
@@ -30,6 +37,7 @@ interface ContainerStatus {
 }
 interface PodStatus {
   phase: string;
+  podIP?: string;
   conditions?: { type: string; status: string }[];
   containerStatuses?: ContainerStatus[];
 }
@@ -47,7 +55,7 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
   let scratch: string;
 
   before(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ kubeProxy: true }); // item 5's Service
     scratch = fs.mkdtempSync(path.join(cluster.dir, 'workloads-'));
   });
 
@@ -410,6 +418,135 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       assert.ok(ws > 10 * 1024 * 1024 && ws <= 256 * 1024 * 1024, JSON.stringify(entry));
       const ctr = entry.containers?.find((c) => c.name === 'main');
       assert.ok(ctr !== undefined && (ctr.cpu?.usageCoreNanoSeconds ?? 0) > 0 && (ctr.memory?.workingSetBytes ?? 0) > 0, JSON.stringify(entry));
+    });
+  });
+  describe('item 5: networking (nginx in gvisor behind a ClusterIP Service, pod to pod, port-forward)', () => {
+    const labels = { test: 'workloads', net: 'item5' };
+    let serviceIp: string;
+    /** The nginx replicas: pod name -> pod IP. */
+    let replicas: Map<string, string>;
+    let runcIp: string;
+    const RUNC_PAGE = 'served by busybox httpd in a runc pod\n';
+
+    /** `wget -qO- url` in `pod`, retried for up to `timeoutSec` (kube-proxy programs a new Service a little later). */
+    async function fetchIn(pod: string, url: string, timeoutSec = 60): Promise<string> {
+      let last = '';
+      for (const deadline = Date.now() + timeoutSec * 1000; Date.now() < deadline; await sleep(500)) {
+        // busybox timeout, not wget -T: Debian's busybox 1.35 wget crashes (SIGSEGV) with -T, natively too.
+        const r = await cluster.kubectl(['exec', pod, '--', 'timeout', '10', 'wget', '-qO-', url]);
+        if (r.code === 0) return r.stdout;
+        last = `exit ${r.code}: ${r.stderr}`;
+      }
+      return assert.fail(`${pod}: wget ${url} failed for ${timeoutSec} s: ${last}\n${cluster.diagnostics()}`);
+    }
+
+    before(async () => {
+      const nginx = imageRef(cluster.registry, NGINX_IMAGE);
+      const httpd = `mkdir -p /tmp/www && printf '${RUNC_PAGE.replace('\n', '\\n')}' > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www`;
+      await apply(
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'nginx', namespace: 'default', labels },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: 'nginx' } },
+            template: {
+              metadata: { labels: { ...labels, app: 'nginx' } },
+              spec: {
+                runtimeClassName: 'gvisor',
+                terminationGracePeriodSeconds: 1,
+                // kubelet's HTTP probe comes from the host through the CNI bridge: host to pod.
+                containers: [{ name: 'nginx', image: nginx, ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 1 } }],
+              },
+            },
+          },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'nginx', namespace: 'default', labels },
+          spec: { type: 'ClusterIP', selector: { app: 'nginx' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] },
+        },
+        { ...podManifest('client-gvisor', 'exec sleep 3600'), metadata: { name: 'client-gvisor', namespace: 'default', labels } },
+        { ...podManifest('client-runc', httpd, { gvisor: false }), metadata: { name: 'client-runc', namespace: 'default', labels } },
+      );
+      await cluster.kubectlOk(['rollout', 'status', 'deployment/nginx', '--timeout=180s']);
+      for (const p of ['client-gvisor', 'client-runc']) await waitPod(p, 'Ready', isReady);
+      const pods = (JSON.parse(await cluster.kubectlOk(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])) as { items: Pod[] }).items;
+      replicas = new Map(pods.filter(isReady).map((p) => [p.metadata.name, p.status.podIP ?? '']));
+      runcIp = (await getPod('client-runc')).status.podIP ?? '';
+      const svc = JSON.parse(await cluster.kubectlOk(['get', 'service', 'nginx', '-o', 'json'])) as { spec: { clusterIP: string } };
+      serviceIp = svc.spec.clusterIP;
+    });
+
+    after(async () => {
+      await cluster.kubectlOk(['delete', 'deployment,service,pod', '-l', 'net=item5', '--wait=true']);
+    });
+
+    it('2 nginx replicas in gvisor become Available with their CNI IPs as the Service endpoints', async () => {
+      assert.equal(replicas.size, 2);
+      for (const ip of replicas.values()) assert.match(ip, /^10\.237\.\d+\.\d+$/, "tsvisor cri's bridge");
+      assert.match(runcIp, /^10\.234\.\d+\.\d+$/, "containerd's bridge");
+      assert.ok(serviceIp.startsWith('10.96.0.'), serviceIp);
+      const sandboxes = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', 'app=nginx', '--state', 'ready'])).stdout) as { items: { runtimeHandler: string }[] };
+      assert.deepEqual(sandboxes.items.map((x) => x.runtimeHandler), ['gvisor', 'gvisor']);
+      type Slices = { items: { endpoints: { addresses: string[]; conditions: { ready: boolean } }[]; ports: { port: number }[] }[] };
+      const slices = JSON.parse(await cluster.kubectlOk(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=nginx', '-o', 'json'])) as Slices;
+      const endpoints = slices.items.flatMap((sl) => sl.endpoints.filter((e) => e.conditions.ready).flatMap((e) => e.addresses.map((a) => `${a}:${sl.ports[0].port}`)));
+      assert.deepEqual(endpoints.sort(), [...replicas.values()].map((ip) => `${ip}:80`).sort());
+    });
+
+    for (const client of ['client-gvisor', 'client-runc']) {
+      it(`${client} gets the nginx page through the Service's ClusterIP, from both replicas`, async () => {
+        assert.equal(await fetchIn(client, `http://${serviceIp}/`), INDEX_HTML);
+        // kube-proxy picks an endpoint at random per connection: both replicas answer within a few tries.
+        const seen = new Set<string>();
+        for (let i = 0; i < 40 && seen.size < 2; i++) seen.add((await fetchIn(client, `http://${serviceIp}/hostname`)).trim());
+        assert.deepEqual([...seen].sort(), [...replicas.keys()].sort());
+      });
+    }
+
+    it('pod to pod: a gvisor pod and a runc pod reach each nginx replica (gvisor) at its pod IP', async () => {
+      const gvisorIp = (await getPod('client-gvisor')).status.podIP;
+      for (const client of ['client-gvisor', 'client-runc']) {
+        for (const [name, ip] of replicas) {
+          assert.equal(await fetchIn(client, `http://${ip}/`, 10), INDEX_HTML, `${client} -> ${name}`);
+          assert.equal(await fetchIn(client, `http://${ip}/hostname`, 10), `${name}\n`, `${client} -> ${name}`);
+          // On the same bridge the server sees the client's pod IP; from containerd's bridge, the CNI
+          // bridge plugin's ipMasq rule has masqueraded it to the gateway of the replicas' bridge.
+          const seenAs = client === 'client-gvisor' ? gvisorIp : ip.replace(/\.\d+$/, '.1');
+          assert.equal(await fetchIn(client, `http://${ip}/client`, 10), `${seenAs}\n`, `${client} -> ${name}`);
+        }
+      }
+    });
+
+    it('pod to pod: a gvisor pod reaches a runc pod at its pod IP, and the nginx replicas reach each other', async () => {
+      assert.equal(await fetchIn('client-gvisor', `http://${runcIp}:8080/`, 10), RUNC_PAGE);
+      const [[a, ipA], [b, ipB]] = [...replicas];
+      assert.equal(await fetchIn(a, `http://${ipB}/hostname`, 10), `${b}\n`);
+      assert.equal(await fetchIn(b, `http://${ipA}/hostname`, 10), `${a}\n`);
+    });
+
+    it('kubectl port-forward pod/<nginx replica> LOCALPORT:80 serves the page on the host', async () => {
+      const [name] = [...replicas.keys()];
+      const port = await freePort();
+      const child = spawn(clusterBins().kube('kubectl'), ['--kubeconfig', cluster.kubeconfig, 'port-forward', `pod/${name}`, `${port}:80`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        for (const deadline = Date.now() + 30_000; !out.includes(`Forwarding from 127.0.0.1:${port} -> 80`); await sleep(100)) {
+          if (Date.now() > deadline || child.exitCode !== null) assert.fail(`kubectl port-forward: ${out}`);
+        }
+        // Several connections through one port-forward session, each its own stream into the Sentry.
+        assert.deepEqual(await get(`http://127.0.0.1:${port}/`), { status: 200, body: INDEX_HTML });
+        assert.deepEqual(await get(`http://127.0.0.1:${port}/hostname`), { status: 200, body: `${name}\n` });
+        assert.deepEqual(await get(`http://127.0.0.1:${port}/missing`).then((r) => r.status), 404);
+        assert.equal(child.exitCode, null, `still forwarding: ${out}`);
+      } finally {
+        child.kill();
+      }
     });
   });
 });
