@@ -44,7 +44,8 @@ export class Proc {
   readonly exited: Promise<Exit>;
 
   constructor(readonly argv: string[], timeoutMs: number, private readonly cleanup: () => void = () => {}) {
-    this.child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so kill() reaches everything it started (a sandbox's helpers too).
+    this.child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     live.add(this);
     this.child.stdout?.on('data', (d: Buffer) => {
       this.out += d.toString('utf8');
@@ -55,8 +56,7 @@ export class Proc {
     this.exited = new Promise((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null): void => {
         clearTimeout(timer);
-        live.delete(this);
-        this.cleanup();
+        this.finish();
         resolve({ code, signal, stdout: this.out, stderr: this.err });
       };
       this.child.on('error', (e) => {
@@ -90,13 +90,27 @@ export class Proc {
   }
 
   kill(): void {
-    this.child.kill('SIGKILL');
+    if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // The group is gone already.
+    }
+  }
+
+  /** Runs the cleanup once: at exit, or from killAll when this process is about to die. */
+  finish(): void {
+    if (!live.delete(this)) return;
+    this.cleanup();
   }
 }
 
-/** Kills whatever is still running (for exit paths). */
+/** Kills whatever is still running and cleans up after it, synchronously (for exit paths). */
 export function killAll(): void {
-  for (const p of live) p.kill();
+  for (const p of [...live]) {
+    p.kill();
+    p.finish();
+  }
 }
 
 export function describeExit(e: Exit): string {
