@@ -16,6 +16,7 @@ export const SIOC = {
   GIFMTU: 0x8921,
   GIFHWADDR: 0x8927,
   GIFINDEX: 0x8933,
+  GIFTXQLEN: 0x8942,
   ETHTOOL: 0x8946,
 } as const;
 

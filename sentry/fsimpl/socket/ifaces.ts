@@ -6,8 +6,8 @@
  * stack's interfaces: `lo` (index 1) and, when the sandbox took one over,
  * its Ethernet interface (index 2). Changing an interface (SIOCSIF*) is
  * refused: the sandbox's addresses are the ones the runtime gave it.
- * Not supported: rtnetlink (`ip addr` needs AF_NETLINK, which socket(2)
- * refuses), SIOCGIFMETRIC/TXQLEN/MAP, and other interfaces in host mode.
+ * rtnetlink (netlink.ts) describes the same interfaces.
+ * Not supported: SIOCGIFMETRIC/MAP, and other interfaces in host mode.
  */
 import { AF } from '../../abi/linux/socket';
 import { SOCKADDR_IN } from '../../abi/linux/inet';
@@ -45,6 +45,9 @@ function describe(index: number, nic: Nic, ethernet?: { mac: Buffer }): SandboxI
   };
 }
 
+/** Every interface's transmit queue length: the default of Linux's Ethernet devices (veth) and of lo. */
+export const TXQLEN = 1000;
+
 export function sandboxInterfaces(stack: Stack): SandboxInterface[] {
   const eth = stack.ethernet;
   return [describe(1, stack.loopback), ...(eth ? [describe(2, eth, eth)] : [])];
@@ -72,6 +75,7 @@ const GETTERS = new Map<number, (r: Buffer, i: SandboxInterface) => void>([
   [SIOC.GIFBRDADDR, (r, i) => sockaddrIn(r, IFREQ.UNION, i.broadcast)],
   [SIOC.GIFMTU, (r, i) => r.writeInt32LE(i.mtu, IFREQ.UNION)],
   [SIOC.GIFINDEX, (r, i) => r.writeInt32LE(i.index, IFREQ.UNION)],
+  [SIOC.GIFTXQLEN, (r) => r.writeInt32LE(TXQLEN, IFREQ.UNION)],
   [SIOC.GIFHWADDR, (r, i) => {
     r.fill(0, IFREQ.UNION, IFREQ.SIZE);
     r.writeUInt16LE(i.hwType, IFREQ.UNION);
