@@ -10,11 +10,14 @@
  * namespaces, so labs never see each other's addresses.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const IP = '/usr/sbin/ip';
 const ETHTOOL = '/usr/sbin/ethtool';
 const NS_PREFIX = 'tsvnet-';
+/** `ip netns exec NS` bind-mounts the files in here over /etc (resolv.conf, hosts). */
+const NETNS_ETC = '/etc/netns';
 
 /** The result of a finished command. */
 export interface Exited {
@@ -35,6 +38,11 @@ export function runSync(ns: string | undefined, argv: readonly string[]): string
   return execFileSync(full[0], full.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+function deleteNamespace(ns: string): void {
+  quietly([IP, 'netns', 'del', ns]);
+  rmSync(join(NETNS_ETC, ns), { recursive: true, force: true });
+}
+
 function quietly(argv: string[]): void {
   try {
     execFileSync(argv[0], argv.slice(1), { stdio: 'ignore' });
@@ -47,12 +55,13 @@ function pidAlive(pid: number): boolean {
   return existsSync(`/proc/${pid}`);
 }
 
-/** Deletes the namespaces of test processes that died without their after hooks. */
+/** Deletes the namespaces (and /etc/netns folders) of test processes that died without their after hooks. */
 function removeStaleNamespaces(): void {
-  for (const line of runSync(undefined, [IP, 'netns', 'list']).split('\n')) {
-    const name = line.split(' ')[0];
+  const names = runSync(undefined, [IP, 'netns', 'list']).split('\n').map((l) => l.split(' ')[0]);
+  if (existsSync(NETNS_ETC)) names.push(...readdirSync(NETNS_ETC));
+  for (const name of new Set(names)) {
     const owner = new RegExp(`^${NS_PREFIX}(\\d+)-`).exec(name)?.[1];
-    if (owner !== undefined && !pidAlive(Number(owner))) quietly([IP, 'netns', 'del', name]);
+    if (owner !== undefined && !pidAlive(Number(owner))) deleteNamespace(name);
   }
 }
 
@@ -124,6 +133,12 @@ export class NetLab {
     }
   }
 
+  /** A file that replaces /etc/NAME for everything started in `ns` (through `ip netns exec`), sandboxes included. */
+  etcFile(ns: string, name: string, content: string): void {
+    mkdirSync(join(NETNS_ETC, ns), { recursive: true });
+    writeFileSync(join(NETNS_ETC, ns, name), content);
+  }
+
   /**
    * Starts `argv` in `ns` (the root namespace when undefined), owned by the
    * lab. `graceful` children (sandboxes) get SIGTERM at teardown, so that
@@ -152,7 +167,7 @@ export class NetLab {
       if (!(await exitWithin(child, 10_000))) child.kill('SIGKILL');
       await exitWithin(child, 5_000);
     }
-    for (const ns of this.namespaces.splice(0)) quietly([IP, 'netns', 'del', ns]);
+    for (const ns of this.namespaces.splice(0)) deleteNamespace(ns);
   }
 }
 
