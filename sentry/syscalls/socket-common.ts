@@ -4,7 +4,7 @@
  * and installing new socket descriptions as fds.
  */
 import { MSG } from '../abi/linux/scm';
-import { TIMEVAL_SIZE } from '../abi/linux/socket';
+import { SOCK_BUF_MAX, TIMEVAL_SIZE } from '../abi/linux/socket';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { Waiting } from '../fsimpl/socket/waiting';
@@ -98,4 +98,10 @@ export function readTimeout(t: Task, addr: number, len: number): bigint {
 export function waiting(t: Task, s: { readonly nonblocking: boolean }, flags: number, timeoNs: bigint): Waiting {
   const nonblock = s.nonblocking || (flags & MSG.DONTWAIT) !== 0 || timeoNs < 0n;
   return { nonblock, deadline: timeoNs > 0n ? t.deadline(timeoNs) : undefined };
+}
+
+/** SO_SNDBUF/SO_RCVBUF: capped to the sysctl maximum, doubled for overhead, floored at Linux's minimum. */
+export function bufferSize(v: number, min: number): number {
+  const capped = v < 0 ? SOCK_BUF_MAX : Math.min(v, SOCK_BUF_MAX);
+  return Math.max(capped * 2, min);
 }

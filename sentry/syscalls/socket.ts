@@ -1,14 +1,15 @@
 /**
  * The socket family: AF_UNIX sockets implemented in the Sentry
- * (fsimpl/socket/unix.ts), and AF_INET sockets over the Sentry's network
- * stack (socket-inet.ts routes those). Other families fail as on a kernel
- * built without them.
+ * (fsimpl/socket/unix.ts), AF_INET sockets over the Sentry's network
+ * stack (socket-inet.ts routes those), and read-only NETLINK_ROUTE sockets
+ * (socket-netlink.ts). Other families fail as on a kernel built without
+ * them.
  */
 import { AT_FDCWD, O, S_IFMT, S_IFSOCK, W_OK } from '../abi/linux/fs';
 import { MSG, MSGHDR, SOL_SOCKET } from '../abi/linux/scm';
 import { SIG } from '../abi/linux/signal';
 import {
-  AF, AF_MAX, MSG_FLAGS, SCM_CREDENTIALS, SHUT, SO, SOCK, SOCK_BUF_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
+  AF, AF_MAX, MSG_FLAGS, SCM_CREDENTIALS, SHUT, SO, SOCK, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
   SOCKADDR_UN, SOMAXCONN,
 } from '../abi/linux/socket';
 import { fail, isLinuxError } from '../errors/linuxerr';
@@ -18,17 +19,19 @@ import { decodeUnixAddr, encodeUnixAddr, UnixAddr } from '../fsimpl/socket/addre
 import { ControlWriter, encodeUcred, parseSendControl, SendControl, Ucred } from '../fsimpl/socket/control';
 import { unixNamespace } from '../fsimpl/socket/namespace';
 import { InetSocket } from '../fsimpl/socket/inet';
+import { NetlinkSocket } from '../fsimpl/socket/netlink';
 import { UnixSocket } from '../fsimpl/socket/unix';
 import type { FileDescription } from '../vfs/file';
 import { checkAccess } from '../vfs/perm';
 import type { SyscallArgs } from './args';
 import { Iovec, MAX_RW_COUNT, nofile, readIovecs } from './fs-mem';
 import {
-  gather, install, intValue, readSockaddr, readTimeout, scatter, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr,
+  bufferSize, gather, install, intValue, readSockaddr, readTimeout, scatter, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr,
 } from './socket-common';
 import {
   inetAccept, inetBind, inetConnect, inetGetOption, inetListen, inetPeername, inetRecv, inetSend, inetSetOption, inetSockname, inetSocket,
 } from './socket-inet';
+import { netlinkRecv, netlinkSend, netlinkSock, netlinkSocket, onNetlink } from './socket-netlink';
 import { FamilyRows, partial, supported } from './rows';
 
 
@@ -66,15 +69,18 @@ function newSocket(t: Task, type: number, nonblock: boolean): UnixSocket {
   return new UnixSocket(unixNamespace(t.kernel), type, nonblock, { uid: c.euid, gid: c.egid }, credOf(t));
 }
 
-/** socket(2): AF_UNIX stream, datagram (and raw) and seqpacket sockets; AF_INET TCP and UDP. */
+/** socket(2): AF_UNIX stream, datagram (and raw) and seqpacket sockets; AF_INET TCP and UDP; AF_NETLINK NETLINK_ROUTE. */
 function socket(t: Task, a: SyscallArgs): number {
   const type = a.int(1);
   const nonblock = (type & SOCK.NONBLOCK) !== 0;
-  const s = a.int(0) === AF.INET ? inetSocket(t, inetType(type), a.int(2), nonblock) : newSocket(t, socketType(a.int(0), type, a.int(2)), nonblock);
+  const domain = a.int(0);
+  const s = domain === AF.INET ? inetSocket(t, inetType(type), a.int(2), nonblock)
+    : domain === AF.NETLINK ? netlinkSocket(t, inetType(type), a.int(2), nonblock)
+    : newSocket(t, socketType(domain, type, a.int(2)), nonblock);
   return install(t, s, (type & SOCK.CLOEXEC) !== 0);
 }
 
-/** The SOCK_* type of socket(AF_INET, …) after the generic flag check. */
+/** The SOCK_* type of socket(AF_INET or AF_NETLINK, …) after the generic flag check. */
 function inetType(type: number): number {
   if (type & ~(SOCK.TYPE_MASK | SOCK.NONBLOCK | SOCK.CLOEXEC)) fail('EINVAL', `type flags ${type.toString(16)}`);
   return type & SOCK.TYPE_MASK;
@@ -83,10 +89,10 @@ function inetType(type: number): number {
 /** socketpair(2): two connected AF_UNIX sockets, each with the creator as SO_PEERCRED. */
 function socketpair(t: Task, a: SyscallArgs): number {
   const type = a.int(1);
-  if (a.int(0) === AF.INET) {
-    // The socket is made (its type and protocol checked), then inet has no socketpair.
-    inetSocket(t, inetType(type), a.int(2), false).decRef();
-    fail('EOPNOTSUPP', 'socketpair on AF_INET');
+  if (a.int(0) === AF.INET || a.int(0) === AF.NETLINK) {
+    // The socket is made (its type and protocol checked), then neither family has socketpair.
+    (a.int(0) === AF.INET ? inetSocket : netlinkSocket)(t, inetType(type), a.int(2), false).decRef();
+    fail('EOPNOTSUPP', `socketpair on family ${a.int(0)}`);
   }
   const base = socketType(a.int(0), type, a.int(2));
   const c = t.process.creds;
@@ -362,8 +368,7 @@ function recvfrom(t: Task, a: SyscallArgs): number {
 
 /** sendmsg(2): iovecs, an optional destination and SCM_RIGHTS/SCM_CREDENTIALS. */
 function sendmsg(t: Task, a: SyscallArgs): number {
-  const i = inetSock(t, a.int(0));
-  const s = i ?? sock(t, a.int(0));
+  const s = inetSock(t, a.int(0)) ?? netlinkSock(t, a.int(0)) ?? sock(t, a.int(0));
   const h = t.mem.read(a.ptr(1), MSGHDR.SIZE);
   const namePtr = Number(h.readBigUInt64LE(MSGHDR.NAME));
   const nameLen = h.readInt32LE(MSGHDR.NAMELEN);
@@ -373,13 +378,13 @@ function sendmsg(t: Task, a: SyscallArgs): number {
   const iov = readIovecs(t.mem, Number(h.readBigUInt64LE(MSGHDR.IOV)), Number(h.readBigUInt64LE(MSGHDR.IOVLEN)));
   const dest = namePtr !== 0 && nameLen !== 0 ? readSockaddr(t, namePtr, nameLen) : undefined;
   if (s instanceof InetSocket) return inetSend(t, s, iov, a.int(2), dest);
+  if (s instanceof NetlinkSocket) return netlinkSend(t, s, iov, a.int(2), dest);
   return sendCommon(t, s, iov, parseSendControl(control), a.int(2), dest);
 }
 
 /** recvmsg(2): fills msg_name/msg_namelen, msg_control/msg_controllen and msg_flags. */
 function recvmsg(t: Task, a: SyscallArgs): number {
-  const i = inetSock(t, a.int(0));
-  const s = i ?? sock(t, a.int(0));
+  const s = inetSock(t, a.int(0)) ?? netlinkSock(t, a.int(0)) ?? sock(t, a.int(0));
   const msgPtr = a.ptr(1);
   const h = t.mem.read(msgPtr, MSGHDR.SIZE);
   const namePtr = Number(h.readBigUInt64LE(MSGHDR.NAME));
@@ -387,7 +392,9 @@ function recvmsg(t: Task, a: SyscallArgs): number {
   const controlPtr = Number(h.readBigUInt64LE(MSGHDR.CONTROL));
   const controlLen = controlPtr === 0 ? 0 : Math.min(Number(h.readBigUInt64LE(MSGHDR.CONTROLLEN)), 0x7fffffff);
   const iov = readIovecs(t.mem, Number(h.readBigUInt64LE(MSGHDR.IOV)), Number(h.readBigUInt64LE(MSGHDR.IOVLEN)));
-  const r = s instanceof InetSocket ? { ...inetRecv(t, s, iov, a.int(2)), control: Buffer.alloc(0) } : recvCommon(t, s, iov, a.int(2), controlLen);
+  const r = s instanceof InetSocket ? { ...inetRecv(t, s, iov, a.int(2)), control: Buffer.alloc(0) }
+    : s instanceof NetlinkSocket ? netlinkRecv(t, s, iov, a.int(2), controlLen)
+    : recvCommon(t, s, iov, a.int(2), controlLen);
   writeSockaddr(t, namePtr, msgPtr + MSGHDR.NAMELEN, r.from);
   if (r.control.length > 0) t.mem.write(controlPtr, r.control);
   const tail = Buffer.alloc(8 + 4);
@@ -445,11 +452,6 @@ function getsockopt(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** SO_SNDBUF/SO_RCVBUF: capped to the sysctl maximum, doubled for overhead, floored at Linux's minimum. */
-function bufferSize(v: number, min: number): number {
-  const capped = v < 0 ? SOCK_BUF_MAX : Math.min(v, SOCK_BUF_MAX);
-  return Math.max(capped * 2, min);
-}
 
 
 /** setsockopt(2): the SOL_SOCKET options unix sockets use; ENOPROTOOPT otherwise. */
@@ -480,23 +482,23 @@ function setsockopt(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-const OTHER_FAMILIES = 'AF_UNIX; AF_INET TCP and UDP over the Sentry\'s stack, or host sockets with --network=host (raw sockets EPERM, ping sockets EACCES); other families, AF_INET6 included, are EAFNOSUPPORT';
+const OTHER_FAMILIES = 'AF_UNIX; AF_INET TCP and UDP over the Sentry\'s stack, or host sockets with --network=host (raw sockets EPERM, ping sockets EACCES); AF_NETLINK NETLINK_ROUTE, read-only (socket-netlink.ts); other families, AF_INET6 included, are EAFNOSUPPORT';
 
 export const socketRows: FamilyRows = {
   socket: partial(socket, OTHER_FAMILIES),
-  socketpair: partial(socketpair, 'AF_UNIX only (AF_INET: EOPNOTSUPP, as Linux); other families are EAFNOSUPPORT'),
-  bind: partial(bind, 'filesystem names only on tmpfs/overlay directories (EPERM on Gofer-only mounts)'),
-  listen: supported(listen),
-  accept: supported(accept),
-  accept4: supported(accept4),
-  connect: supported(connect),
-  getsockname: supported(getsockname),
-  getpeername: supported(getpeername),
-  sendto: partial(sendto, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call'),
-  recvfrom: partial(recvfrom, 'MSG_OOB is EOPNOTSUPP; MSG_ERRQUEUE is EAGAIN'),
-  sendmsg: partial(sendmsg, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call; control messages on AF_INET are ignored'),
+  socketpair: partial(socketpair, 'AF_UNIX only (AF_INET, AF_NETLINK: EOPNOTSUPP, as Linux); other families are EAFNOSUPPORT'),
+  bind: partial(onNetlink('bind', bind), 'filesystem names only on tmpfs/overlay directories (EPERM on Gofer-only mounts)'),
+  listen: supported(onNetlink('listen', listen)),
+  accept: supported(onNetlink('accept', accept)),
+  accept4: supported(onNetlink('accept4', accept4)),
+  connect: supported(onNetlink('connect', connect)),
+  getsockname: supported(onNetlink('getsockname', getsockname)),
+  getpeername: supported(onNetlink('getpeername', getpeername)),
+  sendto: partial(onNetlink('sendto', sendto), 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call'),
+  recvfrom: partial(onNetlink('recvfrom', recvfrom), 'MSG_OOB is EOPNOTSUPP; MSG_ERRQUEUE is EAGAIN'),
+  sendmsg: partial(sendmsg, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call; control messages on AF_INET and AF_NETLINK are ignored'),
   recvmsg: partial(recvmsg, 'MSG_OOB is EOPNOTSUPP (EINVAL on TCP); MSG_ERRQUEUE is EAGAIN; no SCM_SECURITY; no control messages on AF_INET'),
-  shutdown: supported(shutdown),
-  getsockopt: partial(getsockopt, 'AF_UNIX SOL_SOCKET: SO_TYPE/DOMAIN/PROTOCOL/ERROR/ACCEPTCONN/SNDBUF/RCVBUF/PASSCRED/PEERCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; AF_INET also SO_REUSEPORT/KEEPALIVE/LINGER/BROADCAST, TCP_NODELAY/MAXSEG/KEEPIDLE/KEEPINTVL/KEEPCNT, IP_TTL; ENOPROTOOPT otherwise'),
-  setsockopt: partial(setsockopt, 'AF_UNIX SOL_SOCKET: SO_SNDBUF/RCVBUF/PASSCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; AF_INET also SO_REUSEPORT/KEEPALIVE/LINGER/BROADCAST, TCP_NODELAY/MAXSEG/KEEPIDLE/KEEPINTVL/KEEPCNT, IP_TTL; ENOPROTOOPT otherwise'),
+  shutdown: supported(onNetlink('shutdown', shutdown)),
+  getsockopt: partial(onNetlink('getsockopt', getsockopt), 'AF_UNIX SOL_SOCKET: SO_TYPE/DOMAIN/PROTOCOL/ERROR/ACCEPTCONN/SNDBUF/RCVBUF/PASSCRED/PEERCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; AF_INET also SO_REUSEPORT/KEEPALIVE/LINGER/BROADCAST, TCP_NODELAY/MAXSEG/KEEPIDLE/KEEPINTVL/KEEPCNT, IP_TTL; ENOPROTOOPT otherwise'),
+  setsockopt: partial(onNetlink('setsockopt', setsockopt), 'AF_UNIX SOL_SOCKET: SO_SNDBUF/RCVBUF/PASSCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; AF_INET also SO_REUSEPORT/KEEPALIVE/LINGER/BROADCAST, TCP_NODELAY/MAXSEG/KEEPIDLE/KEEPINTVL/KEEPCNT, IP_TTL; ENOPROTOOPT otherwise'),
 };

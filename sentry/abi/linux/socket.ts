@@ -41,6 +41,8 @@ export const SO = {
   RCVTIMEO: 20,
   SNDTIMEO: 21,
   ACCEPTCONN: 30,
+  SNDBUFFORCE: 32,
+  RCVBUFFORCE: 33,
   PROTOCOL: 38,
   DOMAIN: 39,
 } as const;
