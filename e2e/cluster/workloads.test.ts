@@ -266,7 +266,7 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
             spec: {
               runtimeClassName: 'gvisor',
               terminationGracePeriodSeconds: 1,
-              // busybox, not httpd: the sandbox has no AF_INET sockets yet (issue 6 item 5 waits for networking).
+              // Readiness by an exec probe here; HTTP servers and an HTTP probe are item 5's.
               containers: [{
                 name: 'web', image: busybox(), command: ['/bin/sh', '-c', 'touch /tmp/ready; exec sleep 3600'],
                 readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
