@@ -23,7 +23,7 @@ declare -A PROVIDES=(
   [curl]=/usr/bin/curl
   [nginx]=/usr/sbin/nginx
   [wrk]=/usr/bin/wrk
-  [iproute2]=/usr/sbin/ss
+  [iproute2]=/usr/bin/ss
 )
 
 die() { echo "setup-test-deps: ERROR: $*" >&2; exit 1; }
