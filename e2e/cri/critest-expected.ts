@@ -7,16 +7,13 @@
  * an entry with the fix that makes it pass.
  */
 
-const NO_INET = 'the Sentry has no AF_INET/AF_INET6 sockets yet (network stack in progress): the web server stand-in cannot listen';
 const NO_IPCS = "Debian's busybox has no ipcs applet, which the spec runs (an image gap, see docs/testing.md)";
 const NODE_NAMESPACE = "refused by design: a tsvisor pod cannot share the node's network, PID or IPC namespace (cri/runtime/unsupported.ts)";
 const PRIVILEGED = 'refused by design: privileged containers are not supported (cri/runtime/unsupported.ts)';
 
 export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
-  '[k8s.io] Networking runtime should support networking runtime should support port mapping with only container port [Conformance]': NO_INET,
-  '[k8s.io] Networking runtime should support networking runtime should support port mapping with host port and container port [Conformance]': NO_INET,
-  '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support network': NO_INET,
-  '[k8s.io] Security Context NamespaceOption runtime should support PodPID': `the nginx stand-in exits before the check: ${NO_INET}`,
+  '[k8s.io] Security Context NamespaceOption runtime should support PodPID':
+    "with a pod-shared PID namespace the first container's process is pid 1: the pod Sentry has no pause process to be the pod's init",
   '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is false': NO_IPCS,
   '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]':
     "Debian's busybox has no pgrep applet, which the spec runs (an image gap, see docs/testing.md)",
@@ -48,8 +45,6 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
  * the report names them. Each is a bug or gap to fix, not a steady state.
  */
 export const CRITEST_UNSTABLE: Record<string, string> = {
-  '[k8s.io] Multiple Containers [Conformance] when running multiple containers in a pod should support container log':
-    `passes only when critest sees the pod's web server container running before it exits: ${NO_INET}`,
   '[k8s.io] Security Context bucket runtime should support that ReadOnlyRootfs is false':
     'seen once in a full run under load: the container never exited and stopping the pod took 300 s; passes when run alone (not yet understood)',
 };

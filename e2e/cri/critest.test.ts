@@ -87,7 +87,9 @@ describe('critest against tsvisor cri (gvisor handler)', function () {
     const unexpected = failed.filter((s) => !(specName(s) in CRITEST_KNOWN_FAILURES) && !(specName(s) in CRITEST_UNSTABLE)).map((s) => `${specName(s)} [${s.State}]\n    ${(s.Failure?.Message ?? '').slice(0, 600)}`);
     const nowPassing = Object.keys(CRITEST_KNOWN_FAILURES).filter((n) => ran.has(n) && !failed.some((s) => specName(s) === n));
     const counts = ['passed', 'failed', 'skipped'].map((st) => `${specs.filter((s) => s.State === st).length} ${st}`).join(', ');
-    const unstable = specs.filter((s) => specName(s) in CRITEST_UNSTABLE).map((s) => `${s.State}: ${specName(s)}`);
+    const unstable = specs
+      .filter((s) => specName(s) in CRITEST_UNSTABLE)
+      .map((s) => `${s.State}: ${specName(s)}${s.State === 'passed' ? '' : `\n                  ${(s.Failure?.Message ?? '').slice(0, 300)}`}`);
     console.log(`      critest: ${counts}${unstable.length > 0 ? `\n      unstable: ${unstable.join('\n                ')}` : ''}`);
     assert.deepEqual({ unexpected, nowPassing }, { unexpected: [], nowPassing: [] }, `critest: ${counts}\n--- server log (tail) ---\n${cri.log().slice(-4000)}`);
     if (focus.length === 0) {
