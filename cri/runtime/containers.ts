@@ -24,6 +24,7 @@ import { status } from '@grpc/grpc-js';
 import { nowNs, Pods } from './pods';
 import { checkReadOnlyMounts, withWritableSubmounts } from './mounts';
 import { processSpecOf } from './process-spec';
+import { pathRulesOf } from './pathrules';
 import { checkContainerSupported } from './unsupported';
 import { ContainerRecord, RecordStore, RECORD_VERSION } from './store';
 import { readAll } from './streams';
@@ -237,7 +238,7 @@ export class Containers {
           op: 'start', container: c.id, rootReadOnly: sc?.readonly_rootfs ?? false, tty: c.config.tty,
           // Kubernetes gives each container its own PID namespace unless the pod shares one (pid: POD, crictl's default).
           ownPidNamespace: sc?.namespace_options?.pid === t.NamespaceMode.CONTAINER,
-          mounts: mounts.map((m) => ({ dest: m.container_path, readOnly: m.readonly })),
+          mounts: mounts.map((m) => ({ dest: m.container_path, readOnly: m.readonly })), ...pathRulesOf(sc),
           files: this.podFiles(pod.files, c.config.mounts), ...spec,
         },
         fds,

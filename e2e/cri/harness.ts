@@ -364,3 +364,49 @@ export function crictl(server: string | { endpoint: string }, args: string[], o:
   const flags = ['--config', '/dev/null', '--runtime-endpoint', endpoint, '--image-endpoint', endpoint, '--timeout', '60s'];
   return run(crictlPath(), [...flags, ...args], o);
 }
+
+/** crictl that must succeed: its stdout, or a failed assertion with its output (and `log`'s tail, e.g. a server's). */
+export async function crictlOk(server: string | { endpoint: string }, args: string[], log: () => string = () => ''): Promise<string> {
+  const r = await crictl(server, args);
+  if (r.code !== 0) throw new Error(`crictl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}\n${log().slice(-2000)}`);
+  return r.stdout;
+}
+
+/** Writes `v` as JSON into `dir` (a crictl config file) and returns its path. */
+export function writeJson(dir: string, name: string, v: object): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, JSON.stringify(v));
+  return p;
+}
+
+/** `tsvisor cri` in front of the reference containerd, both on the pushed test images, for comparing gvisor pods with runc pods. */
+export interface ReferencePair {
+  dir: string;
+  reg: PushedRegistry;
+  ctd: Containerd;
+  cri: CriServer;
+  /** Stops both servers and the registry and deletes tsvisor's CNI bridge (pods must be removed first). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the registry, containerd and `tsvisor cri --upstream` with its own
+ * CNI bridge and subnet 10.`octet`.<slot>.0/24 (one octet per test file).
+ */
+export async function startReferencePair(name: string, octet: number): Promise<ReferencePair> {
+  const dir = freshDir(name);
+  const netDir = path.join(dir, 'net.d');
+  fs.mkdirSync(netDir);
+  const bridge = `tsv${name.slice(0, 5)}${slot()}`;
+  fs.writeFileSync(path.join(netDir, '10-tsvisor.conflist'), cniConflist('tsvisor-e2e', bridge, `10.${octet}.${slot()}.0/24`, path.join(dir, 'ipam')));
+  const reg = await withPushedImages();
+  const ctd = await startContainerd({ registry: reg });
+  const cri = await startCriServer({ upstream: ctd.endpoint, args: ['--cni-conf-dir', netDir, '--insecure-registries', reg.host] });
+  const stop = async () => {
+    await cri.stop();
+    await ctd.stop();
+    await reg.stop();
+    await run('ip', ['link', 'delete', bridge]); // CNI leaves its bridge after the last pod
+  };
+  return { dir, reg, ctd, cri, stop };
+}

@@ -49,6 +49,10 @@ export type Request =
       op: 'start'; container: string; rootReadOnly: boolean; mounts: MountSpec[]; files: FileSpec[]; tty?: boolean;
       /** The container has a PID namespace of its own (Kubernetes' default): its first process is that namespace's init. */
       ownPidNamespace?: boolean;
+      /** Paths hidden from the container (an empty read-only tmpfs over a directory, /dev/null over a file). */
+      maskedPaths?: string[];
+      /** Paths made read-only in the container (EROFS on writes). */
+      readonlyPaths?: string[];
     } & ProcessSpec)
   | { op: 'attach'; container: string }
   | ({ op: 'exec'; container: string; exec: string; tty?: boolean; size?: { rows: number; cols: number } } & ProcessSpec)

@@ -47,6 +47,7 @@ import { FsContext } from '../vfs/fscontext';
 import { buildRootVfs } from '../vfs/mounts';
 import { Tmpfs, TmpfsFile } from '../fsimpl/tmpfs/tmpfs';
 import { Vfs } from '../vfs/vfs';
+import { applyPathRules } from './pathmasks';
 import { PortForwards } from './portforward';
 
 const SIGKILL = 9;
@@ -164,7 +165,10 @@ export class Pod {
     };
     // A read-only root cannot take the pod's files: they are mounted over their paths instead.
     if (rootReadOnly) mountFiles(vfs, files);
-    const t = this.newProcess(id, spec, vfs, stdio, rootReadOnly ? [] : files);
+    const t = this.newProcess(id, spec, vfs, stdio, (init) => {
+      if (!rootReadOnly) for (const f of files) writeFile(init, f);
+      applyPathRules(init, vfs, req.maskedPaths ?? [], req.readonlyPaths ?? []);
+    });
     term?.setControlling(t.process);
     const failure = startProgram(t, spec.argv, spec.envp);
     if (failure) {
@@ -279,8 +283,10 @@ export class Pod {
     }
   }
 
-  /** A process on a copy of the template stub; `files` are written (as root) before it takes the spec's identity. */
-  private newProcess(container: string, spec: ProcessSpec, vfs: Vfs, stdio: (t: Task) => FileDescription[], files: FileSpec[] = []): Task {
+  /** A process on a copy of the template stub; `setup` runs (as root, e.g. to write files) before it takes the spec's identity. */
+  private newProcess(
+    container: string, spec: ProcessSpec, vfs: Vfs, stdio: (t: Task) => FileDescription[], setup: (t: Task) => void = () => undefined,
+  ): Task {
     const k = this.kernel;
     const ctx = this.forkStub();
     const p = new Process(
@@ -291,7 +297,7 @@ export class Pod {
     const t = new Task(k, p.pid, p, ctx);
     k.processes.set(p.pid, p);
     k.tasks.set(t.tid, t);
-    for (const f of files) writeFile(t, f);
+    setup(t);
     p.creds = new Credentials(spec.uid, spec.gid, spec.uid, spec.gid, spec.uid, spec.gid, [...spec.groups]);
     if (spec.capabilities) p.creds.caps = capSetsOf(spec.capabilities);
     p.noNewPrivs = spec.noNewPrivs ? 1 : 0;

@@ -51,7 +51,7 @@ function statx(t: Task, a: SyscallArgs): number {
 
 function putStatfs(t: Task, addr: number, loc: Loc): number {
   const fs = loc.inode.fs;
-  t.mem.write(addr, encodeStatfs(fs.statfs(), fs.dev, fs.readOnly ? ST_RDONLY : 0));
+  t.mem.write(addr, encodeStatfs(fs.statfs(), fs.dev, t.process.mounts.isReadOnly(loc) ? ST_RDONLY : 0));
   return 0;
 }
 

@@ -41,6 +41,8 @@ export interface MountInfo {
   path: string;
   fs: Filesystem;
   source: string;
+  /** Mounted read-only (MS_RDONLY): a read-only view of a filesystem that may be writable elsewhere. */
+  readOnly: boolean;
 }
 
 interface ParentLoc {
@@ -70,14 +72,38 @@ export class Vfs {
     return makedev(0, this.nextMinor++);
   }
 
-  /** Mounts `root` at the canonical absolute `path` (which need not exist below). */
-  mount(path: string, root: Inode, source: string): void {
-    this.mounts.set(path, { path, fs: root.fs, source, root });
+  /**
+   * Mounts `root` at the canonical absolute `path` (which need not exist
+   * below); `root` may be any inode of a filesystem mounted elsewhere (a
+   * bind mount). A read-only mount refuses writes with EROFS whatever its
+   * filesystem allows.
+   */
+  mount(path: string, root: Inode, source: string, opts: { readOnly?: boolean } = {}): void {
+    this.mounts.set(path, { path, fs: root.fs, source, root, readOnly: opts.readOnly ?? false });
   }
 
-  /** Mounts in mount order, for /proc/mounts. */
+  /** Mounts in mount order, for /proc/mounts; `readOnly` also when the filesystem itself is. */
   mountList(): MountInfo[] {
-    return [...this.mounts.values()].map(({ path, fs, source }) => ({ path, fs, source }));
+    return [...this.mounts.values()].map(({ path, fs, source, readOnly }) => ({ path, fs, source, readOnly: readOnly || fs.readOnly }));
+  }
+
+  /** The mount a canonical path is on: the one at its longest mounted prefix. */
+  private mountOf(path: string): MountInfo {
+    for (let p = path; ; p = p.slice(0, Math.max(1, p.lastIndexOf('/')))) {
+      const m = this.mounts.get(p);
+      if (m) return m;
+      if (p === '/') return fail('ENOENT', 'no root mount');
+    }
+  }
+
+  /** A read-only bind mount of a resolved file onto itself (`mount --bind -o ro P P`), keeping its mount's source. */
+  bindReadOnly(loc: Loc): void {
+    this.mount(loc.path, loc.inode, this.mountOf(loc.path).source, { readOnly: true });
+  }
+
+  /** Whether writes to a resolved file fail with EROFS: its filesystem or its mount is read-only. */
+  isReadOnly(loc: Loc): boolean {
+    return loc.inode.fs.readOnly || this.mountOf(loc.path).readOnly;
   }
 
   private rootLoc(): Loc {
@@ -187,7 +213,7 @@ export class Vfs {
   /** Write+search permission on a directory, on a writable filesystem. */
   private checkDirWritable(t: Task, dir: Loc): void {
     checkAccess(t.process.creds, dir.inode.stat(), W_OK | X_OK, `write ${dir.path}`);
-    if (dir.inode.fs.readOnly) fail('EROFS', dir.path);
+    if (this.isReadOnly(dir)) fail('EROFS', dir.path);
   }
 
   private owner(t: Task, dir: Inode): Owner {
@@ -258,7 +284,7 @@ export class Vfs {
       const want = (acc === O.RDONLY || acc === O.RDWR ? R_OK : 0) | (writing ? W_OK : 0);
       checkAccess(t.process.creds, st, want, `open ${loc.path}`);
     }
-    if (writing && loc.inode.fs.readOnly && (isRegular(st.mode) || isDir(st.mode))) fail('EROFS', loc.path);
+    if (writing && this.isReadOnly(loc) && (isRegular(st.mode) || isDir(st.mode))) fail('EROFS', loc.path);
     if (flags & O.TRUNC && isRegular(st.mode) && !created && st.size !== 0) loc.inode.setattr({ size: 0 });
     return loc.inode.open(t, kept, loc.path);
   }
@@ -310,7 +336,7 @@ export class Vfs {
     if (isDir(src.inode.mode)) fail('EPERM', 'link to a directory');
     const p = this.resolveParent(t, newdirfd, newpath);
     if (p.name === '.' || p.name === '..' || this.step(p.dir, p.name)) fail('EEXIST', newpath);
-    if (p.dir.inode.fs !== src.inode.fs) fail('EXDEV', newpath);
+    if (p.dir.inode.fs !== src.inode.fs || this.mountOf(p.dir.path) !== this.mountOf(src.path)) fail('EXDEV', newpath);
     this.checkDirWritable(t, p.dir);
     p.dir.inode.link(p.name, src.inode);
   }
@@ -342,7 +368,9 @@ export class Vfs {
     const src = this.step(from.dir, from.name) ?? fail('ENOENT', oldpath);
     const srcDir = isDir(src.inode.mode);
     if ((from.trailingSlash || to.trailingSlash) && !srcDir) fail('ENOTDIR', oldpath);
-    if (from.dir.inode.fs !== to.dir.inode.fs || this.mounts.has(src.path)) fail('EXDEV', newpath);
+    if (from.dir.inode.fs !== to.dir.inode.fs || this.mountOf(from.dir.path) !== this.mountOf(to.dir.path) || this.mounts.has(src.path)) {
+      fail('EXDEV', newpath);
+    }
     const dst = this.step(to.dir, to.name);
     const dstPath = childPath(to.dir.path, to.name);
     if (srcDir && (dstPath + '/').startsWith(src.path + '/') && dstPath !== src.path) fail('EINVAL', 'into itself');
@@ -373,7 +401,7 @@ export class Vfs {
     const loc = this.inodeOf(this.resolveAt(t, dirfd, path, flags & (AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)));
     const st = loc.inode.stat();
     if (!mayAccess(t.process.creds, st, mode, !(flags & AT.EACCESS))) fail('EACCES', loc.path);
-    if (mode & W_OK && loc.inode.fs.readOnly && (isRegular(st.mode) || isDir(st.mode))) fail('EROFS', loc.path);
+    if (mode & W_OK && this.isReadOnly(loc) && (isRegular(st.mode) || isDir(st.mode))) fail('EROFS', loc.path);
   }
 
   /** The Loc of a path-or-fd target (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW honoured). */
@@ -395,7 +423,7 @@ export class Vfs {
   setattr(t: Task, loc: Loc, attr: SetAttr): void {
     const c = t.process.creds;
     const st = loc.inode.stat();
-    if (loc.inode.fs.readOnly) fail('EROFS', loc.path);
+    if (this.isReadOnly(loc)) fail('EROFS', loc.path);
     if (attr.mode !== undefined && !isOwnerOrCapable(c, st)) fail('EPERM', `chmod ${loc.path}`);
     // Without CAP_CHOWN only the owner may "change" the owner to itself, or the group to one of its groups or the file's.
     const chown = c.hasCap(CAP.CHOWN);

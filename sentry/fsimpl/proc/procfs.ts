@@ -39,7 +39,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
   const mounts = (): string =>
     kernel.vfs
       .mountList()
-      .map((m) => `${m.source} ${m.path} ${m.fs.type} ${m.fs.readOnly ? 'ro' : 'rw'},relatime 0 0\n`)
+      .map((m) => `${m.source} ${m.path} ${m.fs.type} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`)
       .join('');
 
   const pidEntries = (pid: number): Entries => {

@@ -1,0 +1,95 @@
+/**
+ * A container's security context in a gvisor pod against the same context
+ * in containerd + runc (the reference: Linux itself): capabilities (the
+ * default set, add/drop, a non-root user), sethostname with CAP_SYS_ADMIN,
+ * masked and read-only paths. Each case runs the same script in a
+ * container of each pod (the runc pod through tsvisor's --upstream) and
+ * the outputs must be identical.
+ */
+import assert from 'node:assert/strict';
+import { crictl, crictlOk, type CriServer, type ReferencePair, startReferencePair, writeJson } from './harness';
+
+type Side = 'runc' | 'gvisor';
+const SIDES: Side[] = ['runc', 'gvisor'];
+
+describe('container security context: gvisor pod vs containerd/runc', function () {
+  this.timeout(300_000);
+  let pair: ReferencePair;
+  let cri: CriServer;
+  let dir: string;
+  let busybox = '';
+  const pods: Record<Side, string> = { runc: '', gvisor: '' };
+  let n = 0;
+
+  const ok = (args: string[]): Promise<string> => crictlOk(cri, args, () => cri.log());
+
+  const podConfig = (side: Side): string =>
+    writeJson(dir, `pod-${side}.json`, { metadata: { name: `sec-${side}`, namespace: 'e2e-security', uid: `uid-sec-${side}`, attempt: 0 }, hostname: 'sec-host', linux: {} });
+
+  /** Runs `script` (stdout and stderr merged) in a new container with `securityContext` on each side; returns both outputs. */
+  async function onBoth(securityContext: object, script: string): Promise<Record<Side, string>> {
+    const out: Record<Side, string> = { runc: '', gvisor: '' };
+    for (const side of SIDES) {
+      const ctr = writeJson(dir, `ctr-${n++}.json`, {
+        metadata: { name: `c${n}` }, image: { image: busybox }, command: ['sleep', '1000'], linux: { security_context: securityContext },
+      });
+      const id = (await ok(['create', pods[side], ctr, podConfig(side)])).trim();
+      try {
+        await ok(['start', id]);
+        out[side] = await ok(['exec', '-s', id, 'sh', '-c', `exec 2>&1; ${script}`]);
+      } finally {
+        await crictl(cri, ['rm', '-f', id]);
+      }
+    }
+    return out;
+  }
+
+  before(async () => {
+    pair = await startReferencePair('secctx', 240);
+    ({ dir, cri } = pair);
+    busybox = pair.reg.ref('tsvisor-test/busybox:1.0');
+    await ok(['pull', busybox]);
+    pods.runc = (await ok(['runp', podConfig('runc')])).trim();
+    pods.gvisor = (await ok(['runp', '--runtime', 'gvisor', podConfig('gvisor')])).trim();
+  });
+
+  after(async () => {
+    for (const id of [pods.runc, pods.gvisor]) if (cri && id) await crictl(cri, ['rmp', '-f', id]);
+    await pair?.stop();
+  });
+
+  const CAPS = "grep -E '^(Cap|NoNewPrivs)' /proc/self/status";
+
+  it('the default capabilities are containerd\'s 14, in every set but inheritable and ambient', async () => {
+    const out = await onBoth({}, CAPS);
+    assert.match(out.runc, /^CapBnd:\t00000000a80425fb$/m);
+    assert.equal(out.gvisor, out.runc);
+  });
+
+  it('added and dropped capabilities decide what root may do: chown without CAP_CHOWN, sethostname with CAP_SYS_ADMIN', async () => {
+    const sc = { capabilities: { add_capabilities: ['NET_ADMIN', 'SYS_ADMIN'], drop_capabilities: ['CHOWN', 'KILL'] } };
+    const out = await onBoth(sc, `${CAPS}; chown 1 /etc/passwd; echo chown=$?; hostname renamed; echo hostname=$? $(hostname) $(cat /proc/sys/kernel/hostname)`);
+    assert.match(out.runc, /^chown: \/etc\/passwd: Operation not permitted\nchown=1\nhostname=0 renamed renamed$/m);
+    assert.equal(out.gvisor, out.runc);
+  });
+
+  it('a non-root user keeps no capability after exec; with none at all root cannot override permissions', async () => {
+    const user = await onBoth({ run_as_user: { value: 1000 } }, `${CAPS}; id -u; cat /root 2>&1 | head -1`);
+    assert.match(user.runc, /^CapEff:\t0000000000000000$/m);
+    assert.equal(user.gvisor, user.runc);
+    const none = await onBoth({ capabilities: { drop_capabilities: ['ALL'] } }, `${CAPS}; touch /etc/passwd; echo rc=$?; hostname other; echo rc=$?`);
+    assert.match(none.runc, /^CapBnd:\t0000000000000000$/m);
+    assert.equal(none.gvisor, none.runc);
+  });
+
+  it('masked paths read empty (a file is /dev/null, a directory an empty read-only tmpfs); read-only paths refuse writes', async () => {
+    const sc = { masked_paths: ['/etc/group', '/home', '/no/such/file'], readonly_paths: ['/var', '/etc/passwd'] };
+    const script = [
+      'cat /etc/group; echo group=$?', "stat -c '%F' /etc/group", 'ls -a /home', 'touch /home/x; echo home=$?',
+      'touch /var/x; echo var=$?', 'echo more >> /etc/passwd; echo passwd=$?', 'touch /etc/other; echo etc=$?',
+    ].join('; ');
+    const out = await onBoth(sc, script);
+    assert.match(out.runc, /^character special file\n\.\n\.\.\n.*Read-only file system\nhome=1\n/m);
+    assert.equal(out.gvisor, out.runc);
+  });
+});
