@@ -35,6 +35,9 @@ describe('e2e: AF_INET sockets on loopback', function () {
   it('C: non-blocking connect and epoll, refused connects, options, peek, FIONREAD, UDP', () =>
     sameAsNative([compileC('inet_epoll')]));
 
+  it('C: sendmmsg and recvmmsg (unix datagrams and UDP), MSG_WAITFORONE, errors on the first or a later message', () =>
+    sameAsNative([compileC('mmsg')]));
+
   it('C: address and option checks, errors in the wrong state, refused connects, EPIPE and SIGPIPE after a reset', () =>
     sameAsNative([compileC('inet_args')]));
 

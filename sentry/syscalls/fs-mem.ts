@@ -14,8 +14,8 @@ import { isRegular } from '../vfs/inode';
 
 export const CHUNK = 1 << 20;
 const scratch = Buffer.allocUnsafe(CHUNK);
-/** UIO_MAXIOV. */
-const IOV_MAX = 1024;
+/** UIO_MAXIOV (also the most messages one sendmmsg/recvmmsg takes). */
+export const IOV_MAX = 1024;
 /** MAX_RW_COUNT: Linux caps one transfer at 2 GiB minus a page. */
 export const MAX_RW_COUNT = 0x7ffff000;
 

@@ -24,7 +24,10 @@ import { UnixSocket } from '../fsimpl/socket/unix';
 import type { FileDescription } from '../vfs/file';
 import { checkAccess } from '../vfs/perm';
 import type { SyscallArgs } from './args';
-import { Iovec, MAX_RW_COUNT, nofile, readIovecs } from './fs-mem';
+import { IOV_MAX, Iovec, MAX_RW_COUNT, nofile, readIovecs } from './fs-mem';
+import { decodeTimespec, TIMESPEC_SIZE } from '../abi/linux/time';
+import { monotonicNs } from '../kernel/timers';
+import { Block } from '../kernel/wait';
 import {
   bufferSize, gather, install, intValue, readSockaddr, readTimeout, scatter, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr,
 } from './socket-common';
@@ -368,8 +371,13 @@ function recvfrom(t: Task, a: SyscallArgs): number {
 
 /** sendmsg(2): iovecs, an optional destination and SCM_RIGHTS/SCM_CREDENTIALS. */
 function sendmsg(t: Task, a: SyscallArgs): number {
-  const s = inetSock(t, a.int(0)) ?? netlinkSock(t, a.int(0)) ?? sock(t, a.int(0));
-  const h = t.mem.read(a.ptr(1), MSGHDR.SIZE);
+  return sendOne(t, a.int(0), a.ptr(1), a.int(2));
+}
+
+/** One sendmsg of the msghdr at `msgPtr`. */
+function sendOne(t: Task, fd: number, msgPtr: number, flags: number): number {
+  const s = inetSock(t, fd) ?? netlinkSock(t, fd) ?? sock(t, fd);
+  const h = t.mem.read(msgPtr, MSGHDR.SIZE);
   const namePtr = Number(h.readBigUInt64LE(MSGHDR.NAME));
   const nameLen = h.readInt32LE(MSGHDR.NAMELEN);
   const controlLen = h.readBigUInt64LE(MSGHDR.CONTROLLEN);
@@ -377,24 +385,79 @@ function sendmsg(t: Task, a: SyscallArgs): number {
   const control = controlLen > 0n ? t.mem.read(Number(h.readBigUInt64LE(MSGHDR.CONTROL)), Number(controlLen)) : Buffer.alloc(0);
   const iov = readIovecs(t.mem, Number(h.readBigUInt64LE(MSGHDR.IOV)), Number(h.readBigUInt64LE(MSGHDR.IOVLEN)));
   const dest = namePtr !== 0 && nameLen !== 0 ? readSockaddr(t, namePtr, nameLen) : undefined;
-  if (s instanceof InetSocket) return inetSend(t, s, iov, a.int(2), dest);
-  if (s instanceof NetlinkSocket) return netlinkSend(t, s, iov, a.int(2), dest);
-  return sendCommon(t, s, iov, parseSendControl(control), a.int(2), dest);
+  if (s instanceof InetSocket) return inetSend(t, s, iov, flags, dest);
+  if (s instanceof NetlinkSocket) return netlinkSend(t, s, iov, flags, dest);
+  return sendCommon(t, s, iov, parseSendControl(control), flags, dest);
+}
+
+/** struct mmsghdr: a msghdr, then msg_len (unsigned int), padded to 64 bytes. */
+const MMSGHDR = { SIZE: 64, LEN: MSGHDR.SIZE } as const;
+
+/**
+ * Runs `one` on each mmsghdr of a sendmmsg/recvmmsg vector, writing each
+ * msg_len. As Linux: an error (or a wait) on the first message is the
+ * call's; after that the call returns how many messages were done.
+ */
+function eachMessage(t: Task, vec: number, vlen: number, one: (msgPtr: number, i: number) => number | undefined): number {
+  let done = 0;
+  for (; done < Math.min(vlen, IOV_MAX); done++) {
+    let n: number | undefined;
+    try {
+      n = one(vec + done * MMSGHDR.SIZE, done);
+    } catch (e) {
+      if (done === 0 || !(e instanceof Block || isLinuxError(e))) throw e;
+      break;
+    }
+    if (n === undefined) break;
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(n);
+    t.mem.write(vec + done * MMSGHDR.SIZE + MMSGHDR.LEN, len);
+  }
+  return done;
+}
+
+/** sendmmsg(2): sendmsg for each message of the vector (at most UIO_MAXIOV). */
+function sendmmsg(t: Task, a: SyscallArgs): number {
+  const fd = a.int(0);
+  const flags = a.int(3);
+  return eachMessage(t, a.ptr(1), a.uint(2), (msgPtr) => sendOne(t, fd, msgPtr, flags));
+}
+
+/**
+ * recvmmsg(2): recvmsg for each message of the vector; MSG_WAITFORONE
+ * makes every receive after the first non-blocking. The timeout, as in
+ * Linux, is only looked at after each message is received.
+ */
+function recvmmsg(t: Task, a: SyscallArgs): number {
+  const fd = a.int(0);
+  const flags = a.int(3);
+  const timeoutPtr = a.ptr(4);
+  const timeout = timeoutPtr === 0 ? undefined : (decodeTimespec(t.mem.read(timeoutPtr, TIMESPEC_SIZE)) ?? fail('EINVAL', 'timeout'));
+  const deadline = timeout === undefined ? undefined : t.deadline(timeout);
+  return eachMessage(t, a.ptr(1), a.uint(2), (msgPtr, i) => {
+    if (i > 0 && deadline !== undefined && monotonicNs() >= deadline) return undefined;
+    const f = i > 0 && flags & MSG_FLAGS.WAITFORONE ? flags | MSG.DONTWAIT : flags & ~MSG_FLAGS.WAITFORONE;
+    return recvOne(t, fd, msgPtr, f);
+  });
 }
 
 /** recvmsg(2): fills msg_name/msg_namelen, msg_control/msg_controllen and msg_flags. */
 function recvmsg(t: Task, a: SyscallArgs): number {
-  const s = inetSock(t, a.int(0)) ?? netlinkSock(t, a.int(0)) ?? sock(t, a.int(0));
-  const msgPtr = a.ptr(1);
+  return recvOne(t, a.int(0), a.ptr(1), a.int(2));
+}
+
+/** One recvmsg into the msghdr at `msgPtr`. */
+function recvOne(t: Task, fd: number, msgPtr: number, flags: number): number {
+  const s = inetSock(t, fd) ?? netlinkSock(t, fd) ?? sock(t, fd);
   const h = t.mem.read(msgPtr, MSGHDR.SIZE);
   const namePtr = Number(h.readBigUInt64LE(MSGHDR.NAME));
   if (h.readInt32LE(MSGHDR.NAMELEN) < 0) fail('EINVAL', 'msg_namelen');
   const controlPtr = Number(h.readBigUInt64LE(MSGHDR.CONTROL));
   const controlLen = controlPtr === 0 ? 0 : Math.min(Number(h.readBigUInt64LE(MSGHDR.CONTROLLEN)), 0x7fffffff);
   const iov = readIovecs(t.mem, Number(h.readBigUInt64LE(MSGHDR.IOV)), Number(h.readBigUInt64LE(MSGHDR.IOVLEN)));
-  const r = s instanceof InetSocket ? { ...inetRecv(t, s, iov, a.int(2)), control: Buffer.alloc(0) }
-    : s instanceof NetlinkSocket ? netlinkRecv(t, s, iov, a.int(2), controlLen)
-    : recvCommon(t, s, iov, a.int(2), controlLen);
+  const r = s instanceof InetSocket ? { ...inetRecv(t, s, iov, flags), control: Buffer.alloc(0) }
+    : s instanceof NetlinkSocket ? netlinkRecv(t, s, iov, flags, controlLen)
+    : recvCommon(t, s, iov, flags, controlLen);
   writeSockaddr(t, namePtr, msgPtr + MSGHDR.NAMELEN, r.from);
   if (r.control.length > 0) t.mem.write(controlPtr, r.control);
   const tail = Buffer.alloc(8 + 4);
@@ -497,6 +560,8 @@ export const socketRows: FamilyRows = {
   sendto: partial(onNetlink('sendto', sendto), 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call'),
   recvfrom: partial(onNetlink('recvfrom', recvfrom), 'MSG_OOB is EOPNOTSUPP; MSG_ERRQUEUE is EAGAIN'),
   sendmsg: partial(sendmsg, 'MSG_OOB is EOPNOTSUPP; a stream send copies at most 4 MiB per call; control messages on AF_INET and AF_NETLINK are ignored'),
+  sendmmsg: partial(sendmmsg, 'as sendmsg for each message; an error after the first message ends the call with the count so far'),
+  recvmmsg: partial(recvmmsg, 'as recvmsg for each message; MSG_WAITFORONE; the timeout is checked after each message, as Linux'),
   recvmsg: partial(recvmsg, 'MSG_OOB is EOPNOTSUPP (EINVAL on TCP); MSG_ERRQUEUE is EAGAIN; no SCM_SECURITY; no control messages on AF_INET'),
   shutdown: supported(onNetlink('shutdown', shutdown)),
   getsockopt: partial(onNetlink('getsockopt', getsockopt), 'AF_UNIX SOL_SOCKET: SO_TYPE/DOMAIN/PROTOCOL/ERROR/ACCEPTCONN/SNDBUF/RCVBUF/PASSCRED/PEERCRED/REUSEADDR/RCVTIMEO/SNDTIMEO; AF_INET also SO_REUSEPORT/KEEPALIVE/LINGER/BROADCAST, TCP_NODELAY/MAXSEG/KEEPIDLE/KEEPINTVL/KEEPCNT, IP_TTL; ENOPROTOOPT otherwise'),

@@ -19,7 +19,12 @@ export const SOL_TCP = IPPROTO.TCP;
 export const IP = {
   TOS: 1,
   TTL: 2,
+  MTU_DISCOVER: 10,
+  RECVERR: 11,
 } as const;
+
+/** IP_MTU_DISCOVER values run from IP_PMTUDISC_DONT (0) to IP_PMTUDISC_OMIT (5). */
+export const IP_PMTUDISC_MAX = 5;
 
 export const TCP = {
   NODELAY: 1,

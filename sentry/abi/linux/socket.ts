@@ -59,6 +59,7 @@ export const MSG_FLAGS = {
   EOR: 0x80,
   WAITALL: 0x100,
   ERRQUEUE: 0x2000,
+  WAITFORONE: 0x10000,
 } as const;
 
 export const SHUT = { RD: 0, WR: 1, RDWR: 2 } as const;

@@ -6,7 +6,7 @@
  * the scheduler's re-run is the retry loop (see kernel/wait.ts).
  */
 import { Errno } from '../../abi/linux/errno';
-import { IP, IPPROTO, LINGER_SIZE, SO_INET, SOL_IP, SOL_TCP, TCP } from '../../abi/linux/inet';
+import { IP, IP_PMTUDISC_MAX, IPPROTO, LINGER_SIZE, SO_INET, SOL_IP, SOL_TCP, TCP } from '../../abi/linux/inet';
 import { O, S_IFSOCK } from '../../abi/linux/fs';
 import { POLL } from '../../abi/linux/poll';
 import { SOL_SOCKET } from '../../abi/linux/scm';
@@ -77,28 +77,50 @@ export function ipOptionValue(v: Buffer): number {
 const INET_ECN_MASK = 3;
 
 /**
- * IP_TTL and IP_TOS of a sandbox-stack socket. The TOS byte is kept and
- * reported (ECN bits masked for TCP, as Linux) but not yet written into the
- * packets the stack sends.
+ * The IPPROTO_IP options of a sandbox-stack socket. IP_TTL applies. The
+ * TOS byte is kept and reported (ECN bits masked for TCP, as Linux) but not
+ * yet written into the packets the stack sends. IP_RECVERR is accepted
+ * (glibc's resolver gives up without it) but no extended errors are queued:
+ * MSG_ERRQUEUE always finds none. IP_MTU_DISCOVER is kept: the stack never
+ * does path MTU discovery (TCP sends DF at the interface MTU, UDP does not).
  */
 export class IpOptions {
   tos = 0;
+  recvErr = false;
+  mtuDiscover = 1; // IP_PMTUDISC_WANT, Linux's default (ip_no_pmtu_disc = 0)
 
   constructor(private readonly stream: boolean) {}
 
   get(name: number, ep: { getTtl(): number }): Buffer | undefined {
-    if (name === IP.TTL) return intValue(ep.getTtl());
-    if (name === IP.TOS) return intValue(this.tos);
-    return undefined;
+    switch (name) {
+      case IP.TTL: return intValue(ep.getTtl());
+      case IP.TOS: return intValue(this.tos);
+      case IP.RECVERR: return intValue(this.recvErr ? 1 : 0);
+      case IP.MTU_DISCOVER: return intValue(this.mtuDiscover);
+      default: return undefined;
+    }
   }
 
   /** True when `name` was an option handled here. */
   set(name: number, value: Buffer, ep: { setTtl(v: number): void }): boolean {
     const v = ipOptionValue(value);
-    if (name === IP.TTL) ep.setTtl(v);
-    else if (name === IP.TOS) this.tos = this.stream ? (v & ~INET_ECN_MASK & 0xff) | (this.tos & INET_ECN_MASK) : v & 0xff;
-    else return false;
-    return true;
+    switch (name) {
+      case IP.TTL:
+        ep.setTtl(v);
+        return true;
+      case IP.TOS:
+        this.tos = this.stream ? (v & ~INET_ECN_MASK & 0xff) | (this.tos & INET_ECN_MASK) : v & 0xff;
+        return true;
+      case IP.RECVERR:
+        this.recvErr = v !== 0;
+        return true;
+      case IP.MTU_DISCOVER:
+        if (v < 0 || v > IP_PMTUDISC_MAX) fail('EINVAL', `IP_MTU_DISCOVER ${v}`);
+        this.mtuDiscover = v;
+        return true;
+      default:
+        return false;
+    }
   }
 }
 
