@@ -23,7 +23,7 @@ import { attachHostConsole } from './fsimpl/devpts/hostconsole';
 import { P9Client } from './fsimpl/gofer/client';
 import { setInitialCwd, startProgram } from './loader/start';
 import { type NetworkMode, prepareNetwork } from './network';
-import { netStack } from './fsimpl/socket/netstack';
+import { netReport, netStack } from './fsimpl/socket/netstack';
 import { HOST_NETWORK_NOTE } from './fsimpl/socket/hostinet';
 
 export interface SandboxOptions {
@@ -103,7 +103,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   } finally {
     ctx.kill();
     console?.close();
-    for (const line of kernel.unsupportedReport()) kernel.debug(line);
+    for (const line of [...kernel.unsupportedReport(), ...netReport(kernel)]) kernel.debug(line);
     gofer.close();
   }
 }

@@ -28,6 +28,7 @@ import { invalidArgument, notFound } from '../server/errors';
 import { NameIndex, podName } from '../server/names';
 import { PodRecord, RecordStore, RECORD_VERSION } from './store';
 import { checkPodSupported } from './unsupported';
+import { podSysctls } from './sysctls';
 
 const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
 /** How long a Sentry may take to end after a shutdown request before it is killed. */
@@ -112,6 +113,7 @@ export class Pods {
     if (!config || !meta) throw invalidArgument('pod sandbox config with metadata is required');
     if (!meta.name || !meta.namespace || !meta.uid) throw invalidArgument('pod sandbox metadata needs name, namespace and uid');
     checkPodSupported(config);
+    const sysctls = podSysctls(config);
     // Like containerd: without a hostname the pod shares the node's name (kubelet sets it unless hostNetwork).
     const hostname = config.hostname || os.hostname();
     if (!HOSTNAME_RE.test(hostname)) throw invalidArgument(`hostname ${JSON.stringify(hostname)} is not valid`);
@@ -147,6 +149,7 @@ export class Pods {
       const sentry = await startSentry({ runDir, hostname, netnsPath: record.netnsPath, joinCgroup: (pid) => cg.addProcess(pid) });
       undo.push(() => this.endSentry(record));
       this.connect(id, sentry.client);
+      if (Object.keys(sysctls).length > 0) await sentry.client.request({ op: 'sysctl', values: sysctls });
       record.sentryPid = sentry.client.sentryPid; // the Sentry itself, not the bin/tsvisor shell around it
       record.state = 'ready';
       this.store.save(record);

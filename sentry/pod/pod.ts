@@ -35,6 +35,7 @@ import { STUB_BASE } from '../platform/ptrace/stub';
 import { capSetsOf } from '../kernel/capabilities';
 import { Credentials } from '../kernel/creds';
 import { Kernel } from '../kernel/kernel';
+import { parseSysctl, SYSCTLS, sysctlName, sysctlRefusal } from '../kernel/sysctl';
 import { defaultLimits } from '../kernel/limits';
 import { killedStatus, SIG_DFL, validSignal } from '../kernel/signals';
 import { sendSignal } from '../kernel/signal/send';
@@ -114,6 +115,8 @@ export class Pod {
         return this.remove(req.container);
       case 'list':
         return { ok: true, processes: this.list() };
+      case 'sysctl':
+        return this.sysctl(req.values);
       case 'stats':
         return { ok: true, usage: this.usage() };
       case 'portForward': {
@@ -320,6 +323,21 @@ export class Pod {
     const unkillable = target === c.init && c.ownPidNamespace && signo !== SIGKILL && signo !== SIGSTOP;
     if (unkillable && target.sigactions.get(signo).handler === SIG_DFL) return { ok: true, delivered: false };
     sendSignal(target, signo);
+    return { ok: true };
+  }
+
+  /** The pod's sysctls: all are checked before any is set, so a refused one changes nothing. */
+  private sysctl(values: Record<string, string>): ReplyBody {
+    for (const [name, value] of Object.entries(values)) {
+      const refusal = sysctlRefusal(name);
+      if (refusal) throw new Error(refusal);
+      try {
+        parseSysctl(SYSCTLS[sysctlName(name)], value, this.kernel.sysctls.get(name));
+      } catch (e) {
+        throw new Error(`sysctl ${name}=${JSON.stringify(value)}: ${(e as Error).message}`);
+      }
+    }
+    for (const [name, value] of Object.entries(values)) this.kernel.sysctls.set(name, value);
     return { ok: true };
   }
 

@@ -54,3 +54,17 @@ export function netStack(k: Kernel): Stack {
   }
   return s;
 }
+
+/**
+ * Debug-log lines about the stack at the end (none if it was never made):
+ * its counters, and the last internal error a malformed input provoked
+ * (the fuzz and hostile-frame tests require none).
+ */
+export function netReport(k: Kernel): string[] {
+  const s = stacks.get(k);
+  if (!s) return [];
+  const counts = Object.entries(s.stats.snapshot()).map(([name, n]) => `${name}=${n}`);
+  const lines = [`net: ${counts.length ? counts.join(' ') : 'no events'}`];
+  if (s.lastInternalError !== undefined) lines.push(`net: last internal error: ${String(s.lastInternalError)}`);
+  return lines;
+}
