@@ -36,8 +36,6 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
     'container seccomp profiles are not applied inside the Sentry, so sethostname succeeds with CAP_SYS_ADMIN',
   '[k8s.io] Container OOM runtime should output OOMKilled reason should terminate with exitCode 137 and reason OOMKilled':
     'container memory limits are not enforced inside the Sentry, so nothing is OOM-killed',
-  '[k8s.io] PodSandbox runtime should support sysctls should support safe sysctls': "pod sysctls are not applied: the Sentry's /proc/sys has no kernel/shm_rmid_forced",
-  '[k8s.io] PodSandbox runtime should support sysctls should support unsafe sysctls': "pod sysctls are not applied: the Sentry's /proc/sys has no fs/mqueue",
 };
 
 /**

@@ -2,7 +2,7 @@
  * A container's security context in a gvisor pod against the same context
  * in containerd + runc (the reference: Linux itself): capabilities (the
  * default set, add/drop, a non-root user), sethostname with CAP_SYS_ADMIN,
- * masked and read-only paths. Each case runs the same script in a
+ * masked and read-only paths, and pod sysctls. Each case runs the same script in a
  * container of each pod (the runc pod through tsvisor's --upstream) and
  * the outputs must be identical.
  */
@@ -23,17 +23,22 @@ describe('container security context: gvisor pod vs containerd/runc', function (
 
   const ok = (args: string[]): Promise<string> => crictlOk(cri, args, () => cri.log());
 
-  const podConfig = (side: Side): string =>
-    writeJson(dir, `pod-${side}.json`, { metadata: { name: `sec-${side}`, namespace: 'e2e-security', uid: `uid-sec-${side}`, attempt: 0 }, hostname: 'sec-host', linux: {} });
+  const podConfig = (side: Side, name = `sec-${side}`, linux: object = {}): string =>
+    writeJson(dir, `pod-${name}.json`, { metadata: { name, namespace: 'e2e-security', uid: `uid-${name}`, attempt: 0 }, hostname: 'sec-host', linux });
 
-  /** Runs `script` (stdout and stderr merged) in a new container with `securityContext` on each side; returns both outputs. */
-  async function onBoth(securityContext: object, script: string): Promise<Record<Side, string>> {
+  /**
+   * Runs `script` (stdout and stderr merged) in a new container with
+   * `securityContext` on each side (in `on`'s pods, by default the shared
+   * ones); returns both outputs.
+   */
+  async function onBoth(securityContext: object, script: string, on: Record<Side, { id: string; config: string }> | undefined = undefined): Promise<Record<Side, string>> {
     const out: Record<Side, string> = { runc: '', gvisor: '' };
     for (const side of SIDES) {
+      const pod = on?.[side] ?? { id: pods[side], config: podConfig(side) };
       const ctr = writeJson(dir, `ctr-${n++}.json`, {
         metadata: { name: `c${n}` }, image: { image: busybox }, command: ['sleep', '1000'], linux: { security_context: securityContext },
       });
-      const id = (await ok(['create', pods[side], ctr, podConfig(side)])).trim();
+      const id = (await ok(['create', pod.id, ctr, pod.config])).trim();
       try {
         await ok(['start', id]);
         out[side] = await ok(['exec', '-s', id, 'sh', '-c', `exec 2>&1; ${script}`]);
@@ -91,5 +96,28 @@ describe('container security context: gvisor pod vs containerd/runc', function (
     const out = await onBoth(sc, script);
     assert.match(out.runc, /^character special file\n\.\n\.\.\n.*Read-only file system\nhome=1\n/m);
     assert.equal(out.gvisor, out.runc);
+  });
+
+  it('pod sysctls of its own namespaces are set and read back; /proc/sys is read-only in the container; a host sysctl is refused', async () => {
+    const sysctls = { 'kernel.shm_rmid_forced': '1', 'fs.mqueue.msg_max': '100', 'net.core.somaxconn': '1000', 'net/ipv4/ip_local_port_range': '1024 2048' };
+    const withSysctls: Record<Side, { id: string; config: string }> = { runc: { id: '', config: '' }, gvisor: { id: '', config: '' } };
+    try {
+      for (const side of SIDES) {
+        const config = podConfig(side, `sysctl-${side}`, { sysctls });
+        withSysctls[side] = { id: (await ok(['runp', ...(side === 'gvisor' ? ['--runtime', 'gvisor'] : []), config])).trim(), config };
+      }
+      const files = ['kernel/shm_rmid_forced', 'fs/mqueue/msg_max', 'net/core/somaxconn', 'net/ipv4/ip_local_port_range'].map((f) => `/proc/sys/${f}`);
+      // kubelet makes /proc/sys read-only in every unprivileged container.
+      const out = await onBoth({ readonly_paths: ['/proc/sys'] }, `cat ${files.join(' ')}; echo 0 > /proc/sys/kernel/shm_rmid_forced; echo rc=$?`, withSysctls);
+      assert.match(out.runc, /^1\n100\n1000\n1024\t2048\n.*Read-only file system\nrc=[12]\n/);
+      assert.equal(out.gvisor, out.runc);
+    } finally {
+      for (const side of SIDES) if (withSysctls[side].id) await crictl(cri, ['rmp', '-f', withSysctls[side].id]);
+    }
+    for (const side of SIDES) {
+      const r = await crictl(cri, ['runp', ...(side === 'gvisor' ? ['--runtime', 'gvisor'] : []), podConfig(side, `swappiness-${side}`, { sysctls: { 'vm.swappiness': '10' } })]);
+      assert.notEqual(r.code, 0, `${side}: a pod with vm.swappiness must not run: ${r.stdout}`);
+      if (side === 'gvisor') assert.match(r.stderr, /InvalidArgument desc = sysctl \\"vm\.swappiness\\" is not in a separate kernel namespace/);
+    }
   });
 });

@@ -61,6 +61,8 @@ export type Request =
   | { op: 'reopenLog'; container: string }
   | { op: 'remove'; container: string }
   | { op: 'list' }
+  /** The pod's sysctls (namespaced ones only, "net.core.somaxconn": "1024"), set before its first container starts. */
+  | { op: 'sysctl'; values: Record<string, string> }
   | { op: 'stats' }
   /**
    * kubectl port-forward: connect to 127.0.0.1:`port` through the pod's own

@@ -4,6 +4,7 @@ import { Process, Task } from './task';
 import { Timers } from './timers';
 import { Futexes } from './futex';
 import { SIG_IGN } from './signals';
+import { Sysctls } from './sysctl';
 import type { NetworkOptions } from '../fsimpl/socket/netstack';
 
 const SIGCHLD = 17;
@@ -54,6 +55,7 @@ export class Kernel {
     readonly opts: KernelOptions,
   ) {
     this.uts = { hostname: Buffer.from(opts.hostname, 'utf8').toString('latin1'), domainname: '(none)' };
+    this.sysctls = new Sysctls(this.uts);
     this.vfs = makeVfs(this);
   }
 
@@ -63,6 +65,8 @@ export class Kernel {
    * sethostname/setdomainname change.
    */
   readonly uts: { hostname: string; domainname: string };
+  /** The namespaced sysctls (/proc/sys, a pod's sysctls). */
+  readonly sysctls: Sysctls;
 
   get hostname(): string {
     return this.uts.hostname;

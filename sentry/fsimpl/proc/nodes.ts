@@ -91,7 +91,10 @@ export class ProcDir extends ProcNode {
   }
 }
 
-/** A read-only file whose text is generated when first read. */
+/**
+ * A file whose text is generated when first read; read-only unless it has
+ * a `store` (a /proc/sys file), which takes each write(2)'s bytes whole.
+ */
 export class ProcFile extends ProcNode {
   private content: Buffer | undefined;
 
@@ -101,13 +104,21 @@ export class ProcFile extends ProcNode {
     owner: Owner,
     private readonly generate: () => string,
     mode = 0o444,
+    private readonly store?: (data: string) => void,
   ) {
     super(fs, key, S_IFREG | mode, owner);
   }
 
   override open(t: Task, flags: number, path: string): FileDescription {
-    if ((flags & O.ACCMODE) !== O.RDONLY) fail('EACCES', `${path} is read-only`);
+    if ((flags & O.ACCMODE) !== O.RDONLY && !this.store) fail('EACCES', `${path} is read-only`);
     return super.open(t, flags, path);
+  }
+
+  override write(src: Buffer): number {
+    if (!this.store) return fail('EINVAL', 'read-only proc file');
+    this.store(src.toString('latin1'));
+    this.content = undefined;
+    return src.length;
   }
 
   override read(dst: Buffer, offset: number): number {

@@ -2,7 +2,6 @@
  * /proc generated from the Kernel: only sandbox processes are listed, and
  * identity files describe the emulated kernel (Linux 4.4.0), not the host.
  */
-import { CAP_LAST_CAP } from '../../abi/linux/capability';
 import { fail } from '../../errors/linuxerr';
 import { formatCapSet } from '../../kernel/capabilities';
 import type { Kernel } from '../../kernel/kernel';
@@ -11,6 +10,7 @@ import { Owner } from '../../vfs/inode';
 import { controllingTty } from '../devpts/devpts';
 import { procNetDev, procNetRoute } from '../socket/ifaces';
 import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
+import { procSys } from './sys';
 
 export const LINUX_VERSION = 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016';
 export const LINUX_RELEASE = '4.4.0';
@@ -76,24 +76,6 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
 
   const pidDir = (pid: number): ProcChild => (key) => new ProcDir(fs, key, ownerOf(liveProcess(pid)), () => new Map(pidEntries(pid)));
 
-  const sys: Entries = [
-    ['kernel', dir(() => [
-      ['hostname', file(() => `${kernel.hostname}\n`)],
-      ['osrelease', text(LINUX_RELEASE)],
-      ['ostype', text('Linux')],
-      ['version', text('#1 SMP Sun Jan 10 15:06:54 PST 2016')],
-      ['pid_max', text('4194304')],
-      ['ngroups_max', text('65536')],
-      ['cap_last_cap', text(String(CAP_LAST_CAP))],
-    ])],
-    ['vm', dir(() => [
-      ['overcommit_memory', text('0')],
-      ['max_map_count', text('65530')],
-      ['mmap_min_addr', text('65536')],
-    ])],
-    ['fs', dir(() => [['nr_open', text('1048576')]])],
-  ];
-
   const rootTable: ProcTable = () => {
     const m = new Map<string, ProcChild>([
       ['self', (key) => new ProcSymlink(fs, key, ROOT_OWNER, (t) => String(caller(t).process.pid))],
@@ -107,7 +89,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['loadavg', file(() => `0.00 0.00 0.00 ${kernel.tasks.size}/${kernel.tasks.size} ${lastPid(kernel)}\n`)],
       ['version', text(LINUX_VERSION)],
       ['filesystems', text(['nodev\ttmpfs', 'nodev\tproc', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
-      ['sys', dir(() => sys)],
+      ['sys', procSys(fs, kernel)],
     ]);
     for (const pid of kernel.processes.keys()) m.set(String(pid), pidDir(pid));
     return m;
