@@ -12,6 +12,7 @@ import { clearChildTid } from './futex';
 import { timersOnExit } from './signal/itimers';
 import { exitRobustList } from './robust';
 import { creatorThreadExited, parentExited } from './pdeath';
+import { NO_SECCOMP, type SeccompState } from './seccomp/filter';
 import type { Kernel } from './kernel';
 
 /** A thread group: what Linux calls a process. Pids are virtual (the first is 1). */
@@ -41,12 +42,20 @@ export class Process {
   /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS state. */
   dumpable = 1;
   noNewPrivs = 0;
+  /** seccomp mode and filters (kernel/seccomp/filter.ts): inherited by children, kept across exec. */
+  seccomp: SeccompState = NO_SECCOMP;
   /** The thread of the parent that created this process (its death sends PR_SET_PDEATHSIG signals). */
   creatorTid = 0;
   /** The mount namespace: the root filesystem of the container this process belongs to. */
   mounts: Vfs;
   /** The pod container this process belongs to ('' in a single-command sandbox). */
   container = '';
+  /**
+   * Set for a process the Sentry plays itself, which runs no code (the
+   * pod's pause, sentry/pod/pause.ts): signals sent to it come here instead
+   * of being queued. Returns whether the signal took effect.
+   */
+  takeSignal: ((signo: number) => boolean) | undefined;
 
   constructor(
     readonly kernel: Kernel,

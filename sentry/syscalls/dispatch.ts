@@ -12,12 +12,14 @@ import { SyscallArgs } from './args';
 import { SYSCALL_TABLE } from './table';
 import { SyscallControl, SyscallResult } from './types';
 import { formatCall, formatResult } from '../strace/format';
+import { seccompVerdict } from './seccomp';
 
 /** How a syscall ended: its result is in rax, the task is gone, or it must wait. */
 export type DispatchOutcome = 'done' | 'exited' | Block;
 
 /**
- * Runs the syscall the task stopped at and writes the result to rax. This
+ * Runs the syscall the task stopped at (unless its seccomp filters say
+ * otherwise) and writes the result to rax. This
  * is the only place a LinuxError becomes -errno. A handler that throws
  * Block is parked by the scheduler and re-run later. A handler bug (any
  * other exception) is logged and answered with EIO rather than taking
@@ -30,7 +32,10 @@ export function dispatch(t: Task): DispatchOutcome {
   const strace = t.kernel.opts.strace;
   const entry = strace ? formatCall(t, nr, args) : '';
   let result: SyscallResult;
-  if (!row) {
+  const verdict = seccompVerdict(t, nr, args);
+  if (verdict !== undefined) {
+    result = verdict;
+  } else if (!row) {
     t.kernel.recordUnsupported(SYSCALL_NAMES.get(nr) ?? `syscall_${nr}`);
     result = -Errno.ENOSYS;
   } else {

@@ -5,6 +5,7 @@ import { readCString, writeI32, writeU64 } from '../kernel/usermem';
 import { validSignal } from '../kernel/signals';
 import { SyscallArgs } from './args';
 import { FamilyRows, partial } from './rows';
+import { seccompPrctl } from './seccomp';
 import { CAP, CAP_LAST_CAP, capBit, PR_CAP, PR_CAP_AMBIENT_OP, SECBIT_KEEP_CAPS } from '../abi/linux/capability';
 
 /** A valid capability number argument, else EINVAL. */
@@ -75,7 +76,7 @@ function ambient(t: Task, a: SyscallArgs): number {
 
 const PR = {
   SET_PDEATHSIG: 1, GET_PDEATHSIG: 2, GET_DUMPABLE: 3, SET_DUMPABLE: 4,
-  SET_NAME: 15, GET_NAME: 16, GET_SECCOMP: 21,
+  SET_NAME: 15, GET_NAME: 16,
   GET_TIMERSLACK: 30, SET_TIMERSLACK: 29, SET_CHILD_SUBREAPER: 36, GET_CHILD_SUBREAPER: 37,
   SET_NO_NEW_PRIVS: 38, GET_NO_NEW_PRIVS: 39, GET_TID_ADDRESS: 40, SET_THP_DISABLE: 41, GET_THP_DISABLE: 42,
 };
@@ -83,7 +84,7 @@ const TASK_COMM_LEN = 16;
 
 /**
  * prctl(2) for the options programs use at start-up: names, dumpable,
- * no_new_privs, capabilities (capabilityPrctl), subreaper and timer
+ * no_new_privs, capabilities (capabilityPrctl), seccomp, subreaper and timer
  * slack queries. PR_SET_PDEATHSIG is per thread and delivered when the
  * thread that created the caller's process ends, or its whole process
  * (kernel/pdeath.ts); it is not reset by set-id exec or credential changes.
@@ -91,8 +92,8 @@ const TASK_COMM_LEN = 16;
  */
 function prctl(t: Task, a: SyscallArgs): number {
   const p = t.process;
-  const capResult = capabilityPrctl(t, a);
-  if (capResult !== undefined) return capResult;
+  const own = capabilityPrctl(t, a) ?? seccompPrctl(t, a);
+  if (own !== undefined) return own;
   switch (a.int(0)) {
     case PR.SET_NAME:
       p.comm = readCString(t.mem, a.ptr(1), TASK_COMM_LEN).slice(0, TASK_COMM_LEN - 1);
@@ -122,8 +123,6 @@ function prctl(t: Task, a: SyscallArgs): number {
       return 0;
     case PR.GET_NO_NEW_PRIVS:
       return p.noNewPrivs;
-    case PR.GET_SECCOMP:
-      return 0;
     case PR.GET_CHILD_SUBREAPER:
     case PR.GET_THP_DISABLE:
       return 0;
@@ -148,6 +147,6 @@ function personality(t: Task, a: SyscallArgs): number {
 }
 
 export const prctlSyscalls: FamilyRows = {
-  prctl: partial(prctl, 'names, PR_SET_PDEATHSIG (per thread, not reset by set-id exec), dumpable, no_new_privs, queries, bounding/ambient capability sets and keep-caps; PR_SET_SECUREBITS, seccomp, PR_SET_MM and newer options are EINVAL'),
+  prctl: partial(prctl, 'names, PR_SET_PDEATHSIG (per thread, not reset by set-id exec), dumpable, no_new_privs, queries, bounding/ambient capability sets and keep-caps, seccomp (syscalls/seccomp.ts); PR_SET_SECUREBITS, PR_SET_MM and newer options are EINVAL'),
   personality: partial(personality, 'only PER_LINUX'),
 };

@@ -52,7 +52,6 @@ export const privilegedSyscalls: FamilyRows = {
   add_key: error('ENOSYS', 'kernel keyrings are not supported'),
   request_key: error('ENOSYS', 'kernel keyrings are not supported'),
   userfaultfd: error('ENOSYS', 'userfaultfd is not supported'),
-  seccomp: error('ENOSYS', 'app seccomp filters are not supported yet'),
   modify_ldt: error('ENOSYS', 'LDT changes are not supported'),
   uselib: error('ENOSYS', 'obsolete'),
 };

@@ -55,6 +55,10 @@ function newProcess(t: Task, r: CloneRequest): Task {
   p.envp = parent.envp;
   p.exe = parent.exe;
   p.comm = parent.comm;
+  // no_new_privs, dumpable and seccomp filters are inherited (prctl(2), seccomp(2)).
+  p.noNewPrivs = parent.noNewPrivs;
+  p.dumpable = parent.dumpable;
+  p.seccomp = parent.seccomp;
   p.pgid = parent.pgid;
   p.sid = parent.sid;
   p.exitSignal = r.exitSignal;

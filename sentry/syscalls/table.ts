@@ -13,6 +13,7 @@ import { threadSyscalls } from './thread';
 import { signalSyscalls } from './signal';
 import { prctlSyscalls } from './prctl';
 import { capabilitySyscalls } from './capability';
+import { seccompSyscalls } from './seccomp';
 import { privilegedSyscalls } from './privileged';
 import { mmSyscalls } from './mm';
 import { execSyscalls } from './exec';
@@ -41,6 +42,7 @@ const FAMILIES: FamilyRows[] = [
   signalSyscalls,
   prctlSyscalls,
   capabilitySyscalls,
+  seccompSyscalls,
   privilegedSyscalls,
   mmSyscalls,
   execSyscalls,

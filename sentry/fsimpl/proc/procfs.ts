@@ -161,7 +161,7 @@ function status(p: Process): string {
     ['SigQ', '0/63457'],
     ['CapInh', formatCapSet(c.caps.inheritable)], ['CapPrm', formatCapSet(c.caps.permitted)], ['CapEff', formatCapSet(c.caps.effective)],
     ['CapBnd', formatCapSet(c.caps.bounding)], ['CapAmb', formatCapSet(c.caps.ambient)],
-    ['NoNewPrivs', p.noNewPrivs], ['Seccomp', 0], ['Cpus_allowed_list', '0'], ['voluntary_ctxt_switches', 0],
+    ['NoNewPrivs', p.noNewPrivs], ['Seccomp', p.seccomp.mode], ['Cpus_allowed_list', '0'], ['voluntary_ctxt_switches', 0],
     ['nonvoluntary_ctxt_switches', 0],
   ];
   return rows.map(([k, v]) => `${k}:\t${v}\n`).join('');
