@@ -6,12 +6,12 @@ import { openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
 import { HOST_NETWORK_WARNING, HOSTNAME_RE, parseNetworkMode, takeHostNetns } from './do';
 
-export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--network=sandbox|none|host] [--debug-log FILE] [--strace]
+export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--network=sandbox|none|host] [--shared-pid-namespace] [--debug-log FILE] [--strace]
 `;
 
 export function sandboxCommand(args: string[]): void {
   const { flags, rest } = parseFlags(args, {
-    boolean: new Set(['strace', 'help']),
+    boolean: new Set(['strace', 'help', 'shared-pid-namespace']),
     valued: new Set(['control', 'hostname', 'debug-log', 'network']),
   });
   if (flags.has('help')) throw new UsageError(SANDBOX_USAGE);
@@ -31,6 +31,7 @@ export function sandboxCommand(args: string[]): void {
     hostname,
     network,
     hostNetns: takeHostNetns(),
+    sharedPidNamespace: flags.has('shared-pid-namespace'),
     debug,
     strace: flags.has('strace') ? (line) => debug?.(line) : undefined,
   });

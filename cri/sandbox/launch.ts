@@ -20,6 +20,8 @@ export interface SentryLaunch {
   runDir: string;
   hostname: string;
   netnsPath?: string;
+  /** The pod's containers share one PID namespace (CRI pid mode POD): its pid 1 is a pause process. */
+  sharedPidNamespace?: boolean;
   /** Moves the (gated) Sentry into the pod cgroup before it runs. */
   joinCgroup?: (pid: number) => void;
 }
@@ -41,6 +43,7 @@ export async function startSentry(o: SentryLaunch): Promise<RunningSentry> {
   const logPath = path.join(o.runDir, 'sentry.log');
   const log = openSync(logPath, 'a');
   const args = ['sandbox', '--control', controlPath, '--hostname', o.hostname, '--debug-log', logPath];
+  if (o.sharedPidNamespace) args.push('--shared-pid-namespace');
   const [cmd, argv] = o.netnsPath ? ['nsenter', [`--net=${o.netnsPath}`, '--', TSVISOR, ...args]] : [TSVISOR, args];
   let child;
   try {

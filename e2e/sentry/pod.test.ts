@@ -2,7 +2,8 @@
  * The pod Sentry driven through its control socket, as the CRI server
  * drives it: containers on their own Gofers with CRI-format logs, exec'd
  * processes with passed stdio, signals with init semantics, exit events,
- * a second client after the first went away, shutdown.
+ * a second client after the first went away, shutdown; a pod sharing one
+ * PID namespace, whose pid 1 is a pause process.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -48,6 +49,25 @@ function exitOf(client: SentryClient, container: string, exec?: string): Promise
     };
     client.on('exit', on);
   });
+}
+
+/** Runs `script` with /bin/sh as exec `exec` in `container`, stdout to a socket pair: what it wrote and its wait status. */
+async function execScript(
+  client: SentryClient, container: string, exec: string, script: string, o: Partial<ProcessSpec> = {},
+): Promise<{ out: string; status: number }> {
+  const [ours, theirs] = socketPair();
+  const done = exitOf(client, container, exec);
+  try {
+    await client.request({ op: 'exec', container, exec, ...spec(['/bin/sh', '-c', script], o) }, [{ name: 'stdout', fd: theirs }]);
+  } finally {
+    closeFd(theirs);
+  }
+  const reader = new net.Socket({ fd: ours, readable: true, writable: false });
+  let out = '';
+  reader.on('data', (d: Buffer) => (out += d.toString()));
+  await once(reader, 'end');
+  reader.destroy();
+  return { out, status: (await done).status };
 }
 
 describe('pod sentry (tsvisor sandbox) over its control socket', function () {
@@ -116,19 +136,8 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
 
   it('exec runs a new process in a running container with passed stdio; SIGTERM to an init without a handler is ignored, SIGKILL is not', async () => {
     await startContainer('c3', ['/bin/sh', '-c', 'echo ready > /tmp/state; exec sleep 1000']);
-    const [ours, theirs] = socketPair();
-    const done = exitOf(sentry.client, 'c3', 'e1');
-    await sentry.client.request({ op: 'exec', container: 'c3', exec: 'e1', ...spec(['/bin/sh', '-c', 'cat /tmp/state /etc/hosts; id -u; exit 7'], { uid: 1000 }) }, [
-      { name: 'stdout', fd: theirs },
-    ]);
-    closeFd(theirs);
-    const reader = new net.Socket({ fd: ours, readable: true, writable: false });
-    let out = '';
-    reader.on('data', (d: Buffer) => (out += d.toString()));
-    await once(reader, 'end');
-    reader.destroy();
-    assert.equal(out, 'ready\n10.1.2.3 podhost\n1000\n');
-    assert.equal((await done).status, 7 << 8);
+    const r = await execScript(sentry.client, 'c3', 'e1', 'cat /tmp/state /etc/hosts; id -u; exit 7', { uid: 1000 });
+    assert.deepEqual(r, { out: 'ready\n10.1.2.3 podhost\n1000\n', status: 7 << 8 });
 
     const killed = exitOf(sentry.client, 'c3');
     // The reply says the signal was dropped, so a stopping runtime knows to offer it again.
@@ -175,17 +184,7 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
       { name: 'stdout', fd: stuckTheirs },
     ]);
     closeFd(stuckTheirs);
-    const [ours, theirs] = socketPair();
-    const done = exitOf(sentry.client, 'c5', 'probe');
-    await sentry.client.request({ op: 'exec', container: 'c5', exec: 'probe', ...spec(['/bin/sh', '-c', 'echo alive']) }, [{ name: 'stdout', fd: theirs }]);
-    closeFd(theirs);
-    const reader = new net.Socket({ fd: ours, readable: true, writable: false });
-    let out = '';
-    reader.on('data', (d: Buffer) => (out += d.toString()));
-    await once(reader, 'end');
-    reader.destroy();
-    assert.equal(out, 'alive\n');
-    assert.equal((await done).status, 0);
+    assert.deepEqual(await execScript(sentry.client, 'c5', 'probe', 'echo alive'), { out: 'alive\n', status: 0 });
     await sentry.client.request({ op: 'signal', container: 'c5', exec: 'flood', signal: 9 });
     closeFd(stuckOurs);
     assert.equal((await flooded).status, 9);
@@ -363,6 +362,83 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
       await once(sock, 'data');
       sock.destroy();
       assert.equal((await ended).status, 0);
+    });
+  });
+
+  describe('a pod whose containers share one PID namespace (CRI pid mode POD): pid 1 is a pause process', () => {
+    let pod: RunningSentry;
+
+    const shell = (id: string, exec: string, script: string): Promise<{ out: string; status: number }> => execScript(pod.client, id, exec, script);
+
+    async function startShared(id: string, argv: string[]): Promise<number> {
+      const gofer = startContainerGofer(rootfs, true);
+      try {
+        const r = await pod.client.request({ op: 'start', container: id, mounts: [], rootReadOnly: false, files: [], ownPidNamespace: false, ...spec(argv) }, [
+          { name: 'gofer:/', fd: gofer },
+        ]);
+        return r.pid ?? -1;
+      } finally {
+        closeFd(gofer);
+      }
+    }
+
+    before(async () => {
+      pod = await startSentry({ runDir: path.join(dir, 'run-shared'), hostname: 'podhost', sharedPidNamespace: true });
+      assert.equal(await startShared('app', ['/bin/sh', '-c', 'exec sleep 1000']), 2);
+    });
+
+    after(async () => {
+      if (!pod.client.connected) return;
+      const closed = once(pod.client, 'close');
+      await pod.client.request({ op: 'shutdown' }).catch(() => undefined);
+      await closed;
+    });
+
+    it('/proc/1 is /pause (user 65535, no parent); ps lists it with the containers\' processes', async () => {
+      const r = await shell('app', 'proc1', 'cat /proc/1/cmdline; echo; cat /proc/1/comm; readlink /proc/1/exe; grep -E "^(PPid|Uid):" /proc/1/status');
+      assert.deepEqual(r, { out: '/pause\0\npause\n/pause\nPPid:\t0\nUid:\t65535\t65535\t65535\t65535\n', status: 0 });
+      const ps = await shell('app', 'ps', 'ps -o pid,ppid,user,args');
+      // No /etc/passwd: users by number. busybox runs ps inside the exec'd shell (comm ps, the shell's cmdline).
+      assert.match(ps.out, /^PID +PPID +USER +COMMAND\n +1 +0 +65535 +\/pause\n +2 +0 +0 +sleep 1000\n +\d+ +0 +0 +\{ps\} \/bin\/sh -c ps -o pid,ppid,user,args\n$/);
+    });
+
+    it('adopts orphans and reaps them when they exit, zombies re-parented to it too: none is left', async () => {
+      // Waits up to 5 s for pid $1 to have state $2 ('gone': no /proc entry).
+      const waitfor = 'waitfor() { for i in $(seq 50); do s=$(cut -d" " -f3 /proc/$1/stat 2>/dev/null || echo gone); [ "$s" = "$2" ] && return 0; sleep 0.1; done; echo "pid $1 is $s, not $2"; }';
+      // An orphan: the subshell that started it has exited (and was waited for) before cut runs.
+      const orphan = await shell('app', 'orphan', [
+        waitfor, '(sleep 1000 & echo $! > /tmp/o)', 'o=$(cat /tmp/o)', 'cut -d" " -f4 /proc/$o/stat', 'kill $o', 'waitfor $o gone', 'echo done',
+      ].join('\n'));
+      assert.deepEqual(orphan, { out: '1\ndone\n', status: 0 });
+      // A zombie: `true` exits while its parent (exec'd into sleep) never waits; then the parent is killed and waited for.
+      const zombie = await shell('app', 'zombie', [
+        waitfor, 'sh -c \'true & echo $! > /tmp/z; exec sleep 1000\' &', 'x=$!', 'while [ ! -s /tmp/z ]; do sleep 0.1; done', 'z=$(cat /tmp/z)',
+        'waitfor $z Z', 'cut -d" " -f4 /proc/$z/stat | sed "s/^$x$/parent/"', 'kill $x', 'wait', 'waitfor $z gone',
+        'cat /proc/[0-9]*/stat | cut -d" " -f3 | grep -c Z || true',
+      ].join('\n'));
+      assert.deepEqual(zombie, { out: 'parent\n0\n', status: 0 });
+    });
+
+    it('a container that joined the namespace has no init semantics: SIGTERM from outside ends its first process', async () => {
+      const done = exitOf(pod.client, 'term');
+      await startShared('term', ['/bin/sh', '-c', 'exec sleep 1000']);
+      assert.equal((await pod.client.request({ op: 'signal', container: 'term', signal: 15 })).delivered, undefined);
+      assert.equal((await done).status, 15);
+      await pod.client.request({ op: 'remove', container: 'term' });
+    });
+
+    it('signals from the pod without a pause handler (HUP, QUIT, USR1, STOP, KILL) do nothing to pid 1', async () => {
+      const r = await shell('app', 'kill', 'for s in HUP QUIT USR1 STOP KILL; do kill -$s 1 || echo "kill -$s failed"; done; sleep 0.1; cat /proc/1/comm; cut -d" " -f3 /proc/1/stat');
+      assert.deepEqual(r, { out: 'pause\nR\n', status: 0 });
+    });
+
+    it('SIGTERM to pid 1 ends pause (its handler exits) and so the whole pod: every process is killed, the Sentry exits', async () => {
+      const appKilled = exitOf(pod.client, 'app');
+      const closed = once(pod.client, 'close');
+      await pod.client.request({ op: 'exec', container: 'app', exec: 'term1', ...spec(['/bin/sh', '-c', 'kill -TERM 1; exec sleep 1000']) });
+      assert.equal((await appKilled).status, 9);
+      await closed;
+      assert.equal(pod.client.connected, false);
     });
   });
 

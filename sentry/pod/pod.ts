@@ -5,6 +5,9 @@
  * adopts the container's orphans and whose death ends the container, as
  * the init of a PID namespace. The pod's containers share the Sentry's
  * pid space, network and IPC, as the containers of a Kubernetes pod do.
+ * When the pod shares one PID namespace (startPause), its pid 1 is a
+ * pause process (pause.ts) that adopts every orphan, and containers that
+ * join that namespace have no init semantics of their own.
  *
  * Lifecycle (driven by control requests, sentry/control/protocol.ts):
  *
@@ -49,6 +52,7 @@ import { buildRootVfs } from '../vfs/mounts';
 import { Tmpfs, TmpfsFile } from '../fsimpl/tmpfs/tmpfs';
 import { Vfs } from '../vfs/vfs';
 import { applyPathRules } from './pathmasks';
+import { becomePause, PAUSE_SPEC } from './pause';
 import { PortForwards } from './portforward';
 
 const SIGKILL = 9;
@@ -82,6 +86,8 @@ export interface Adopter {
 export class Pod {
   private readonly containers = new Map<string, Container>();
   private readonly forwards: PortForwards;
+  /** pid 1 of the pod's shared PID namespace, if it has one. */
+  private pause: Process | undefined;
   shuttingDown = false;
   /** Sends an exit event to the control clients. */
   emit: (e: ExitEvent) => void = () => undefined;
@@ -124,12 +130,26 @@ export class Pod {
         return new LaterReply((answer) => this.forwards.connect(req.port, stream, answer));
       }
       case 'shutdown':
-        this.shuttingDown = true;
-        this.forwards.closeAll();
+        this.end();
         return { ok: true };
       default:
         throw new Error(`unknown request ${(req as { op: string }).op}`);
     }
+  }
+
+  /**
+   * The pod's containers share one PID namespace: its init, pid 1, is a
+   * pause process the Sentry plays. Called before any other process exists.
+   */
+  startPause(): void {
+    const t = this.newProcess('', PAUSE_SPEC, this.kernel.vfs, () => []);
+    becomePause(t.process);
+    this.pause = t.process;
+  }
+
+  private end(): void {
+    this.shuttingDown = true;
+    this.forwards.closeAll();
   }
 
   private container(id: string): Container {
@@ -184,7 +204,8 @@ export class Pod {
     }
     const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
     this.containers.set(id, { id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map() });
-    this.kernel.containerInits.set(id, t.process);
+    // Joining the pod's shared namespace, the container leaves its orphans to the pod's pause.
+    if (ownPidNamespace || !this.pause) this.kernel.containerInits.set(id, t.process);
     this.sched.adopt(t);
     return { ok: true, pid: t.process.pid };
   }
@@ -383,6 +404,12 @@ export class Pod {
 
   /** A process ended: a container's init takes the whole container down; exec'd processes are reported. */
   private exited(p: Process): void {
+    if (p === this.pause) {
+      // The init of the pod's PID namespace ended (SIGTERM or SIGINT): so does everything in it.
+      this.kernel.debug(`the pod's pause process ended (status ${p.exitStatus}): ending the pod`);
+      this.end();
+      return;
+    }
     const c = this.containers.get(p.container);
     if (!c || p.exitStatus === undefined) return;
     if (p === c.init) {

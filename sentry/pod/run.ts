@@ -27,6 +27,8 @@ export interface PodOptions {
   hostname: string;
   network?: NetworkMode;
   hostNetns?: string;
+  /** The pod's containers share one PID namespace, whose pid 1 is a pause process (CRI pid mode POD). */
+  sharedPidNamespace?: boolean;
   strace?: (line: string) => void;
   debug?: (line: string) => void;
 }
@@ -52,6 +54,7 @@ export function runPod(o: PodOptions): void {
   if (network.mode === 'host') kernel.debug(HOST_NETWORK_NOTE);
   const sched = new Scheduler(kernel);
   const pod = new Pod(kernel, template, host, sched);
+  if (o.sharedPidNamespace) pod.startPause();
   const server = new ControlServer(listenFd, (req, fds) => pod.handle(req, fds), (line) => kernel.debug(line));
   pod.emit = (e) => server.broadcast(e);
   kernel.debug(`pod sentry ready on ${o.controlPath}`);

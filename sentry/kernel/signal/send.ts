@@ -48,6 +48,7 @@ export function discardPending(p: Process, mask: SignalMask): void {
 export function queueSignal(target: Task | Process, signo: number, info: Buffer = kernelInfo(signo)): boolean {
   const p = target instanceof Task ? target.process : target;
   if (p.exitStatus !== undefined) return false;
+  if (p.takeSignal) return p.takeSignal(signo);
   if (signo === SIG.SIGKILL) {
     p.exit(killedStatus(signo));
     return true;
