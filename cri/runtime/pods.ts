@@ -24,6 +24,7 @@ import { createNetns, netnsPathOf, removeNetns } from '../pod/netns';
 import { SentryClient } from '../sandbox/control';
 import { controlPathOf, startSentry } from '../sandbox/launch';
 import type * as t from '../proto/types';
+import { NamespaceMode } from '../proto/types';
 import { invalidArgument, notFound } from '../server/errors';
 import { NameIndex, podName } from '../server/names';
 import { PodRecord, RecordStore, RECORD_VERSION } from './store';
@@ -146,7 +147,11 @@ export class Pods {
       record.cgroupPath = cg.path;
       this.store.save(record);
       undo.push(() => fs.rmSync(runDir, { recursive: true, force: true }));
-      const sentry = await startSentry({ runDir, hostname, netnsPath: record.netnsPath, joinCgroup: (pid) => cg.addProcess(pid) });
+      // pid POD (also the default) is Kubernetes' shareProcessNamespace: containerd makes the pause container that namespace's init.
+      const sharedPidNamespace = (config.linux?.security_context?.namespace_options?.pid ?? NamespaceMode.POD) === NamespaceMode.POD;
+      const sentry = await startSentry({
+        runDir, hostname, netnsPath: record.netnsPath, sharedPidNamespace, joinCgroup: (pid) => cg.addProcess(pid),
+      });
       undo.push(() => this.endSentry(record));
       this.connect(id, sentry.client);
       if (Object.keys(sysctls).length > 0) await sentry.client.request({ op: 'sysctl', values: sysctls });

@@ -12,8 +12,6 @@ const NODE_NAMESPACE = "refused by design: a tsvisor pod cannot share the node's
 const PRIVILEGED = 'refused by design: privileged containers are not supported (cri/runtime/unsupported.ts)';
 
 export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
-  '[k8s.io] Security Context NamespaceOption runtime should support PodPID':
-    "with a pod-shared PID namespace the first container's process is pid 1: the pod Sentry has no pause process to be the pod's init",
   '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is false': NO_IPCS,
   '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]':
     "Debian's busybox has no pgrep applet, which the spec runs (an image gap, see docs/testing.md)",
