@@ -5,8 +5,8 @@
  * image's; the working dir falls back to the image's, then /; the user is
  * run_as_user/run_as_username, else the image's User ("uid", "uid:gid",
  * "name", "name:group", resolved in the image's /etc/passwd and
- * /etc/group), else root; the capabilities as containerd derives them
- * (capabilities.ts).
+ * /etc/group), else root; the capabilities and the seccomp filter as
+ * containerd derives them (capabilities.ts, seccomp.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import type * as t from '../proto/types';
 import type { ProcessSpec } from '../../sentry/control/protocol';
 import { invalidArgument } from '../server/errors';
 import { capabilitiesOf } from './capabilities';
+import { seccompOf } from './seccomp';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -112,8 +113,9 @@ export function processSpecOf(rootfs: string, image: ImageConfig, c: t.Container
   const cwd = c.working_dir || image.WorkingDir || '/';
   if (!cwd.startsWith('/')) throw invalidArgument(`working dir ${JSON.stringify(cwd)} is not absolute`);
   const sc = c.linux?.security_context ?? null;
+  const capabilities = capabilitiesOf(sc?.capabilities);
   return {
     argv, envp: envOf(image, c.envs), cwd, ...identityOf(rootfs, image, sc), noNewPrivs: sc?.no_new_privs ?? false,
-    capabilities: capabilitiesOf(sc?.capabilities),
+    capabilities, seccomp: seccompOf(sc, capabilities.bounding),
   };
 }

@@ -28,10 +28,6 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
     'brctl addbr needs /sys/class/net and bridge devices (SIOCBRADDBR), which the Sentry does not have',
   '[k8s.io] Security Context bucket runtime should support MaskedPaths':
     "Debian's busybox-static runs applets itself (FEATURE_SH_STANDALONE: `sh -c ls` re-execs /proc/self/exe), so masking /bin/ls cannot stop `ls` (an image gap, see docs/testing.md); masking itself works (sentry/pod/pathmasks.test.ts, e2e/cri/security.test.ts)",
-  '[k8s.io] Security Context SeccompProfilePath should support seccomp localhost profile on the container': 'container seccomp profiles are not applied inside the Sentry',
-  '[k8s.io] Security Context SeccompProfilePath should support seccomp default on the container': 'container seccomp profiles are not applied inside the Sentry (/proc/self/status says Seccomp: 0)',
-  '[k8s.io] Security Context SeccompProfilePath runtime should support an seccomp profile that blocks setting hostname with SYS_ADMIN':
-    'container seccomp profiles are not applied inside the Sentry, so sethostname succeeds with CAP_SYS_ADMIN',
   '[k8s.io] Container OOM runtime should output OOMKilled reason should terminate with exitCode 137 and reason OOMKilled':
     'container memory limits are not enforced inside the Sentry, so nothing is OOM-killed',
 };

@@ -2,7 +2,7 @@
  * A container's security context in a gvisor pod against the same context
  * in containerd + runc (the reference: Linux itself): capabilities (the
  * default set, add/drop, a non-root user), sethostname with CAP_SYS_ADMIN,
- * masked and read-only paths, and pod sysctls. Each case runs the same script in a
+ * masked and read-only paths, seccomp profiles and pod sysctls. Each case runs the same script in a
  * container of each pod (the runc pod through tsvisor's --upstream) and
  * the outputs must be identical.
  */
@@ -96,6 +96,17 @@ describe('container security context: gvisor pod vs containerd/runc', function (
     const out = await onBoth(sc, script);
     assert.match(out.runc, /^character special file\n\.\n\.\.\n.*Read-only file system\nhome=1\n/m);
     assert.equal(out.gvisor, out.runc);
+  });
+
+  it('seccomp: RuntimeDefault and a localhost profile filter the same syscalls; Seccomp: 2 in /proc/self/status', async () => {
+    const script = "grep '^Seccomp:' /proc/self/status; chmod 400 /; echo chmod=$?; hostname other; echo hostname=$?; unshare -n true; echo unshare=$?; echo ok";
+    const dflt = await onBoth({ seccomp: { profile_type: 0 } }, script);
+    assert.match(dflt.runc, /^Seccomp:\t2\nchmod=0\n.*Operation not permitted\nhostname=1\n.*Operation not permitted\nunshare=1\nok\n/);
+    assert.equal(dflt.gvisor, dflt.runc);
+    const profile = writeJson(dir, 'block-chmod.json', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ERRNO' }] });
+    const local = await onBoth({ seccomp: { profile_type: 2, localhost_ref: profile } }, script);
+    assert.match(local.runc, /^Seccomp:\t2\nchmod: \/: Operation not permitted\nchmod=1\n/);
+    assert.equal(local.gvisor, local.runc);
   });
 
   it('pod sysctls of its own namespaces are set and read back; /proc/sys is read-only in the container; a host sysctl is refused', async () => {

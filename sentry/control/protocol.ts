@@ -34,6 +34,12 @@ export interface ProcessSpec {
    * host (root has everything).
    */
   capabilities?: CapNameSets;
+  /**
+   * A seccomp filter (base64 struct sock_filter array) installed on the
+   * process before its program is exec'd, as runc installs a container's
+   * profile; exec'd processes of the container get it too.
+   */
+  seccomp?: string;
 }
 
 /** A file put into the container's root before it starts (the pod's /etc/hosts, resolv.conf, hostname). */

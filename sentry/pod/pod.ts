@@ -36,6 +36,9 @@ import { HostError } from '../platform/host/libc';
 import { Context } from '../platform/platform';
 import { STUB_BASE } from '../platform/ptrace/stub';
 import { capSetsOf } from '../kernel/capabilities';
+import { SOCK_FILTER_SIZE } from '../abi/linux/seccomp';
+import { BpfProgram, checkProgram, decodeProgram } from '../kernel/seccomp/bpf';
+import { newFilter, NO_SECCOMP, withFilter } from '../kernel/seccomp/filter';
 import { Credentials } from '../kernel/creds';
 import { Kernel } from '../kernel/kernel';
 import { parseSysctl, SYSCTLS, sysctlName, sysctlRefusal } from '../kernel/sysctl';
@@ -324,6 +327,7 @@ export class Pod {
     setup(t);
     p.creds = new Credentials(spec.uid, spec.gid, spec.uid, spec.gid, spec.uid, spec.gid, [...spec.groups]);
     if (spec.capabilities) p.creds.caps = capSetsOf(spec.capabilities);
+    if (spec.seccomp) p.seccomp = withFilter(NO_SECCOMP, newFilter(seccompProgram(spec.seccomp)));
     p.noNewPrivs = spec.noNewPrivs ? 1 : 0;
     stdio(t).forEach((f, fd) => p.fds.installAt(fd, f, false));
     setInitialCwd(t, spec.cwd);
@@ -437,9 +441,23 @@ export class Pod {
   }
 }
 
-/** Refuses a process spec the Sentry cannot honour before anything is set up for it (unknown capability names). */
+/** Refuses a process spec the Sentry cannot honour before anything is set up for it (unknown capabilities, a bad filter). */
 function checkSpec(spec: ProcessSpec): void {
   if (spec.capabilities) capSetsOf(spec.capabilities);
+  if (spec.seccomp) seccompProgram(spec.seccomp);
+}
+
+/** A runtime-supplied seccomp filter, checked as seccomp(2) checks an app's. */
+function seccompProgram(base64: string): BpfProgram {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length % SOCK_FILTER_SIZE !== 0) throw new Error('seccomp filter: not a whole number of instructions');
+  const prog = decodeProgram(bytes);
+  try {
+    checkProgram(prog);
+  } catch (e) {
+    throw new Error(`seccomp filter refused: ${(e as Error).message}`);
+  }
+  return prog;
 }
 
 /** Removes and returns a required descriptor of a request. */
