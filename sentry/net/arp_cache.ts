@@ -6,6 +6,7 @@
  */
 import type { Ipv4 } from './addr';
 import type { Clock, Timer } from './clock';
+import type { TxOffload } from './nic';
 import type { NetStats } from './stats';
 
 export interface ArpConfig {
@@ -37,8 +38,14 @@ interface Entry {
   lastAsked: number;
 }
 
+/** A packet waiting for its next hop's MAC, with the offload work its link is to finish. */
+interface Queued {
+  readonly frame: Buffer;
+  readonly offload?: TxOffload;
+}
+
 interface Pending {
-  readonly queue: Buffer[];
+  readonly queue: Queued[];
   sent: number;
   timer: Timer;
 }
@@ -47,7 +54,7 @@ export interface ArpCacheOwner {
   /** Broadcasts a request for `ip`. */
   request(ip: Ipv4): void;
   /** Sends `frame` (headroom for the Ethernet header included) to `mac`. */
-  transmit(frame: Buffer, mac: Buffer): void;
+  transmit(frame: Buffer, mac: Buffer, offload?: TxOffload): void;
   /** Nobody answered for `ip`: its queued packets were dropped. */
   unresolved(ip: Ipv4): void;
 }
@@ -64,10 +71,10 @@ export class ArpCache {
   ) {}
 
   /** Sends `frame` to `ip` now if its MAC is known, else queues it behind a resolution. */
-  send(ip: Ipv4, frame: Buffer): void {
+  send(ip: Ipv4, frame: Buffer, offload?: TxOffload): void {
     const mac = this.lookup(ip);
     if (mac) {
-      this.owner.transmit(frame, mac);
+      this.owner.transmit(frame, mac, offload);
       return;
     }
     let p = this.pending.get(ip);
@@ -84,7 +91,7 @@ export class ArpCache {
       this.stats.inc('arp.queue_full');
       return;
     }
-    p.queue.push(frame);
+    p.queue.push({ frame, offload });
   }
 
   /** The MAC for `ip` if known; a stale answer is still used but asked again (at most once per retransMs). */
@@ -129,7 +136,7 @@ export class ArpCache {
     if (p) {
       p.timer.cancel();
       this.pending.delete(ip);
-      for (const f of p.queue) this.owner.transmit(f, mac);
+      for (const q of p.queue) this.owner.transmit(q.frame, mac, q.offload);
     }
   }
 

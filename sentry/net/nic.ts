@@ -11,13 +11,48 @@ import type { NetStats } from './stats';
 import { ARP_OP, buildArp, parseArp } from './wire/arp';
 import { BROADCAST_MAC, buildEthernet, ETH_HEADER, ETHERTYPE, isMulticastMac, parseEthernet } from './wire/ethernet';
 
+/**
+ * Transmit work a link can finish for the stack (a packet socket with
+ * PACKET_VNET_HDR hands it to the host kernel, which does it in the veth
+ * or on the far side, as for its own sockets).
+ */
+export interface LinkOffloads {
+  /** TCP checksums: the stack writes only the pseudo-header sum into the field. */
+  readonly txChecksum: boolean;
+  /** TCP segmentation (TSO/GSO): one frame of up to 64 KiB is sent as MSS-sized packets. Needs txChecksum. */
+  readonly gso: boolean;
+}
+
+/** The offload work for one frame, in virtio_net_hdr's terms (offsets from the frame's first byte). */
+export interface TxOffload {
+  /** Checksum from `csumStart` to the end, stored at `csumStart + csumOffset` (which holds the pseudo-header sum). */
+  readonly csumStart: number;
+  readonly csumOffset: number;
+  /** TCP/IPv4 payload bytes per packet when segmenting; 0: send as is. */
+  readonly gsoSize: number;
+  /** Ethernet, IP and TCP headers: the bytes each segment repeats. */
+  readonly headerLength: number;
+}
+
+/** What a link knows about a received frame. */
+export interface RxFrameInfo {
+  /**
+   * The TCP/UDP checksum needs no check: a sender on this host left it
+   * partial for offload (it never crossed a wire), or the host kernel
+   * verified it already.
+   */
+  readonly l4ChecksumOk?: boolean;
+}
+
 /** Where Ethernet frames leave the stack. */
 export interface LinkEndpoint {
   /** The largest IP packet the link carries (1500 on Ethernet). */
   readonly mtu: number;
   readonly mac: Buffer;
-  /** Sends one frame; the stack does not touch `frame` afterwards. */
-  send(frame: Buffer): void;
+  /** Absent: the stack sends finished frames no larger than the MTU. */
+  readonly offloads?: LinkOffloads;
+  /** Sends one frame; the stack does not touch `frame` afterwards. `offload` comes only with a link's `offloads`. */
+  send(frame: Buffer, offload?: TxOffload): void;
 }
 
 /** Per-interface traffic, as /proc/net/dev shows it (bytes are link-layer frames on Ethernet, IP packets on lo). */
@@ -45,13 +80,15 @@ export interface Nic {
   readonly mtu: number;
   readonly address: Ipv4;
   readonly prefixLength: number;
+  /** The transmit offloads of the NIC's link, if any. */
+  readonly offloads?: LinkOffloads;
   /** Sends the IPv4 packet at `buf.subarray(ETH_HEADER)` towards `nextHop`. */
-  transmit(buf: Buffer, nextHop: Ipv4, broadcast: boolean): void;
+  transmit(buf: Buffer, nextHop: Ipv4, broadcast: boolean, offload?: TxOffload): void;
   close(): void;
 }
 
-/** Delivers a received IPv4 packet to the network layer. */
-export type IpDeliver = (packet: Buffer, nic: Nic) => void;
+/** Delivers a received IPv4 packet to the network layer; `l4ChecksumOk` as in RxFrameInfo. */
+export type IpDeliver = (packet: Buffer, nic: Nic, l4ChecksumOk: boolean) => void;
 
 export const LOOPBACK_MTU = 65536;
 
@@ -84,7 +121,7 @@ export class LoopbackNic implements Nic {
       this.scheduled = false;
       const q = this.queue;
       this.queue = [];
-      for (const p of q) if (!this.closed) this.deliver(p, this);
+      for (const p of q) if (!this.closed) this.deliver(p, this, false);
     });
   }
 
@@ -123,7 +160,7 @@ export class EthernetNic implements Nic {
     this.prefixLength = cfg.prefixLength;
     this.arp = new ArpCache(
       clock,
-      { request: (ip) => this.sendArp(ARP_OP.REQUEST, BROADCAST_MAC, Buffer.alloc(6), ip), transmit: (f, mac) => this.sendFrame(f, mac), unresolved },
+      { request: (ip) => this.sendArp(ARP_OP.REQUEST, BROADCAST_MAC, Buffer.alloc(6), ip), transmit: (f, mac, o) => this.sendFrame(f, mac, o), unresolved },
       stats,
       cfg.arp ?? DEFAULT_ARP_CONFIG,
     );
@@ -137,20 +174,24 @@ export class EthernetNic implements Nic {
     return this.link.mac;
   }
 
-  transmit(buf: Buffer, nextHop: Ipv4, broadcast: boolean): void {
+  get offloads(): LinkOffloads | undefined {
+    return this.link.offloads;
+  }
+
+  transmit(buf: Buffer, nextHop: Ipv4, broadcast: boolean, offload?: TxOffload): void {
     if (this.closed) return;
-    if (broadcast) this.sendFrame(buf, BROADCAST_MAC);
-    else this.arp.send(nextHop, buf);
+    if (broadcast) this.sendFrame(buf, BROADCAST_MAC, offload);
+    else this.arp.send(nextHop, buf, offload);
   }
 
   /** One received frame; anything malformed or not for us is counted and dropped. */
-  input(frame: Buffer): void {
+  input(frame: Buffer, info?: RxFrameInfo): void {
     if (this.closed) return;
     this.counters.received(frame.length);
     const eth = parseEthernet(frame);
     if (!eth) return this.stats.inc('eth.truncated');
     if (isMulticastMac(eth.dst) ? !eth.dst.equals(BROADCAST_MAC) : !eth.dst.equals(this.mac)) return this.stats.inc('eth.not_for_us');
-    if (eth.type === ETHERTYPE.IPV4) this.deliver(eth.payload, this);
+    if (eth.type === ETHERTYPE.IPV4) this.deliver(eth.payload, this, info?.l4ChecksumOk === true);
     else if (eth.type === ETHERTYPE.ARP) this.arpInput(eth.payload);
     else this.stats.inc('eth.unknown_type');
   }
@@ -177,16 +218,16 @@ export class EthernetNic implements Nic {
     this.output(buildEthernet(dstMac, this.mac, ETHERTYPE.ARP, body));
   }
 
-  private sendFrame(buf: Buffer, dst: Buffer): void {
+  private sendFrame(buf: Buffer, dst: Buffer, offload?: TxOffload): void {
     if (this.closed) return;
     dst.copy(buf, 0, 0, 6);
     this.mac.copy(buf, 6, 0, 6);
     buf.writeUInt16BE(ETHERTYPE.IPV4, 12);
-    this.output(buf);
+    this.output(buf, offload);
   }
 
-  private output(frame: Buffer): void {
+  private output(frame: Buffer, offload?: TxOffload): void {
     this.counters.sent(frame.length);
-    this.link.send(frame);
+    this.link.send(frame, offload);
   }
 }

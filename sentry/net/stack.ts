@@ -9,7 +9,7 @@ import { IP_DEFAULT_TTL, IPPROTO } from '../abi/linux/inet';
 import { type Ipv4, isLoopback, isMulticastOrBroadcast, parseIpv4, prefixMask, sameSubnet } from './addr';
 import type { ArpConfig } from './arp_cache';
 import { type Clock, realClock } from './clock';
-import { EthernetNic, type LinkEndpoint, LoopbackNic, type Nic } from './nic';
+import { EthernetNic, type LinkEndpoint, LoopbackNic, type Nic, type RxFrameInfo, type TxOffload } from './nic';
 import { Reassembler } from './reassembly';
 import { NetStats } from './stats';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './tcp/config';
@@ -33,6 +33,19 @@ export interface IpSendFields {
   readonly protocol: number;
   readonly ttl: number;
   readonly dontFragment: boolean;
+}
+
+/**
+ * What a transport leaves to the NIC for one packet (only where
+ * `route.nic.offloads` offers it): the checksum, whose field at
+ * `checksumAt` of the transport header holds the pseudo-header sum, and
+ * for TCP segmentation the payload per segment (`gsoSize`, 0: none) behind
+ * a transport header of `headerLength` bytes.
+ */
+export interface L4Offload {
+  readonly checksumAt: number;
+  readonly gsoSize: number;
+  readonly headerLength: number;
 }
 
 export interface StackOptions {
@@ -70,12 +83,14 @@ export class Stack {
   private icmpRefill: number;
   /** The last exception a malformed input provoked (it was caught and counted as internal_error). */
   lastInternalError?: unknown;
+  /** Inside inputBatch: connections whose output and ACK wait for the end of the burst. */
+  private batch?: Set<TcpEndpoint>;
 
   constructor(opts: StackOptions = {}) {
     this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
     this.tcpConfig = { ...DEFAULT_TCP_CONFIG, ...opts.tcp };
-    this.loopback = new LoopbackNic(this.clock, (p, nic) => this.guard(() => this.ipInput(p, nic)));
+    this.loopback = new LoopbackNic(this.clock, (p, nic) => this.guard(() => this.ipInput(p, nic, false)));
     this.tcp = new TcpTable(this);
     this.udp = new UdpTable(this);
     this.reassembler = new Reassembler(this.clock, this.stats);
@@ -97,7 +112,7 @@ export class Stack {
       { name: setup.name, address, prefixLength: setup.prefixLength, arp: setup.arp },
       this.clock,
       this.stats,
-      (p, nic) => this.ipInput(p, nic),
+      (p, nic, l4ChecksumOk) => this.ipInput(p, nic, l4ChecksumOk),
       (ip) => this.tcp.hostUnreachable(ip),
     );
     return this.eth;
@@ -112,11 +127,40 @@ export class Stack {
     return this.gateway;
   }
 
-  /** One frame from the Ethernet link. Malformed input never throws: it is counted and dropped. */
-  input(frame: Buffer): void {
+  /**
+   * One frame from the Ethernet link; `info` says what the link vouches
+   * for (a trusted checksum is not computed again). Malformed input never
+   * throws: it is counted and dropped.
+   */
+  input(frame: Buffer, info?: RxFrameInfo): void {
     const eth = this.eth;
     if (!eth) return this.stats.inc('eth.no_interface');
-    this.guard(() => eth.input(frame));
+    this.guard(() => eth.input(frame, info));
+  }
+
+  /**
+   * Runs `feed`, which passes a burst of frames to `input`, with TCP output
+   * and ACKs held until it ends: ACKs that arrive together release one
+   * large (GSO) frame instead of a small one each, and data that arrives
+   * together is acknowledged once, as Linux acknowledges what GRO merged.
+   */
+  inputBatch(feed: () => void): void {
+    if (this.batch) return feed();
+    const batch = new Set<TcpEndpoint>();
+    this.batch = batch;
+    try {
+      feed();
+    } finally {
+      this.batch = undefined;
+      for (const e of batch) this.guard(() => e.flushOutput());
+    }
+  }
+
+  /** Whether `e` may leave its output to the end of the current input batch (then it is called back with flushOutput). */
+  deferOutput(e: TcpEndpoint): boolean {
+    if (!this.batch) return false;
+    this.batch.add(e);
+    return true;
   }
 
   tcpSocket(): TcpEndpoint {
@@ -151,22 +195,27 @@ export class Stack {
   /**
    * Sends an IPv4 packet of `payloadLength` bytes that `write(buf, off)`
    * fills in place, fragmenting it if the interface needs (and DF allows).
+   * A packet with `offload` (which the route's NIC must offer) is never
+   * fragmented: with a `gsoSize` the link cuts it into packets that fit.
    * False if it cannot go out whole (EMSGSIZE).
    */
-  sendIp(route: Route, dst: Ipv4, f: IpSendFields, payloadLength: number, write: (b: Buffer, off: number) => void): boolean {
+  sendIp(route: Route, dst: Ipv4, f: IpSendFields, payloadLength: number, write: (b: Buffer, off: number) => void, offload?: L4Offload): boolean {
     const mtu = route.nic.mtu;
     if (IPV4_MIN_HEADER + payloadLength > IPV4_MAX_PACKET) return false;
     const id = this.ipId;
-    this.ipId = (this.ipId + 1) & 0xffff;
+    // The link numbers the segments of a GSO packet id, id+1, … (as Linux's inet_gso_segment).
+    const segments = offload && offload.gsoSize > 0 ? Math.max(1, Math.ceil((payloadLength - offload.headerLength) / offload.gsoSize)) : 1;
+    this.ipId = (this.ipId + segments) & 0xffff;
     const fields = { id, ttl: f.ttl, protocol: f.protocol, src: route.src, dst, dontFragment: f.dontFragment };
-    if (IPV4_MIN_HEADER + payloadLength <= mtu) {
+    if (IPV4_MIN_HEADER + payloadLength <= mtu || segments > 1) {
       const buf = Buffer.allocUnsafe(ETH_HEADER + IPV4_MIN_HEADER + payloadLength);
       write(buf, ETH_HEADER + IPV4_MIN_HEADER);
       writeIpv4Header(buf, ETH_HEADER, fields, payloadLength);
-      route.nic.transmit(buf, route.nextHop, route.broadcast);
+      route.nic.transmit(buf, route.nextHop, route.broadcast, offload && this.txOffload(offload, segments));
       return true;
     }
-    if (f.dontFragment) return false;
+    // A partial checksum cannot be finished across fragments.
+    if (f.dontFragment || offload) return false;
     const whole = Buffer.allocUnsafe(payloadLength);
     write(whole, 0);
     const step = Math.floor((mtu - IPV4_MIN_HEADER) / 8) * 8;
@@ -179,6 +228,12 @@ export class Stack {
     }
     this.stats.inc('ip.fragmented');
     return true;
+  }
+
+  /** The link's view of a transport's offload request for a packet behind a 20-byte IPv4 header. */
+  private txOffload(o: L4Offload, segments: number): TxOffload {
+    const l4 = ETH_HEADER + IPV4_MIN_HEADER;
+    return { csumStart: l4, csumOffset: o.checksumAt, gsoSize: segments > 1 ? o.gsoSize : 0, headerLength: l4 + o.headerLength };
   }
 
   /** Stops the interfaces and forgets pending fragments; endpoints should be closed first. */
@@ -204,7 +259,8 @@ export class Stack {
     }
   }
 
-  private ipInput(packet: Buffer, nic: Nic): void {
+  /** `l4ChecksumOk`: the link vouched for the transport checksum (never for fragments: reassembly leaves it to the check). */
+  private ipInput(packet: Buffer, nic: Nic, l4ChecksumOk: boolean): void {
     const parsed = parseIpv4Packet(packet);
     if (typeof parsed === 'string') return this.stats.inc(`ip.bad_${parsed}`);
     let h: Ipv4Header = parsed;
@@ -212,18 +268,20 @@ export class Stack {
     if (isMulticastOrBroadcast(h.src) || (fromWire && (isLoopback(h.src) || isLoopback(h.dst) || h.src === nic.address))) return this.stats.inc('ip.martian');
     const broadcast = h.dst === 0xffffffff || (fromWire && h.dst !== nic.address && this.route(h.dst)?.broadcast === true);
     if (!broadcast && !this.isLocalAddress(h.dst)) return this.stats.inc('ip.not_for_us');
+    let checksumOk = l4ChecksumOk;
     if (h.moreFragments || h.fragmentOffset > 0) {
       const whole = this.reassembler.add(h);
       if (!whole) return;
       h = whole;
+      checksumOk = false;
     }
     this.stats.inc('ip.delivered');
     switch (h.protocol) {
       case IPPROTO.TCP:
-        if (!broadcast) this.tcp.input(h);
+        if (!broadcast) this.tcp.input(h, checksumOk);
         return;
       case IPPROTO.UDP:
-        if (!this.udp.input(h, broadcast) && !broadcast) this.sendIcmpError(h, ICMP_TYPE.DEST_UNREACHABLE, ICMP_UNREACH.PORT);
+        if (!this.udp.input(h, broadcast, checksumOk) && !broadcast) this.sendIcmpError(h, ICMP_TYPE.DEST_UNREACHABLE, ICMP_UNREACH.PORT);
         return;
       case IPPROTO.ICMP:
         return this.icmpInput(h, broadcast);

@@ -210,8 +210,11 @@ export class UdpTable {
     });
   }
 
-  /** One received datagram; false when no socket wanted it (the caller may answer port unreachable). */
-  input(h: Ipv4Header, broadcast: boolean): boolean {
+  /**
+   * One received datagram; false when no socket wanted it (the caller may
+   * answer port unreachable). `checksumOk`: the link vouched for its checksum.
+   */
+  input(h: Ipv4Header, broadcast: boolean, checksumOk = false): boolean {
     const p = h.payload;
     if (p.length < UDP_HEADER) {
       this.stack.stats.inc('udp.truncated');
@@ -223,7 +226,7 @@ export class UdpTable {
       return true;
     }
     const dgram = p.subarray(0, len);
-    if (p.readUInt16BE(6) !== 0 && finish(sum16(dgram, 0, len, pseudoHeaderSum(h.src, h.dst, IPPROTO.UDP, len))) !== 0) {
+    if (!checksumOk && p.readUInt16BE(6) !== 0 && finish(sum16(dgram, 0, len, pseudoHeaderSum(h.src, h.dst, IPPROTO.UDP, len))) !== 0) {
       this.stack.stats.inc('udp.bad_checksum');
       return true;
     }

@@ -24,6 +24,14 @@ export class NewReno {
   private bytesAcked = 0;
   /** The connection negotiated SACK: recovery is RFC 6675's. */
   sack = false;
+  /**
+   * The connection sends GSO frames, each acknowledged by one ACK from a
+   * receiver that acks every frame larger than an MSS: slow start counts
+   * every byte acked (as Linux's tcp_slow_start counts segments) instead of
+   * at most an MSS per ACK (RFC 3465 L = 1), which would grow cwnd by one
+   * segment per frame, not double it per round trip.
+   */
+  gso = false;
 
   constructor(
     private mss: number,
@@ -85,7 +93,7 @@ export class NewReno {
       return 'retransmit';
     }
     if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, this.mss);
+      this.cwnd += this.gso ? acked : Math.min(acked, this.mss);
     } else {
       this.bytesAcked += acked;
       if (this.bytesAcked >= this.cwnd) {

@@ -26,6 +26,7 @@ import { WaitQueue } from '../../kernel/wait';
 import type { InetAddr, Ipv4 } from '../addr';
 import type { Timer } from '../clock';
 import type { Route, Stack } from '../stack';
+import { IPV4_MAX_PACKET } from '../wire/ipv4';
 import { encodeOptions, encodeSackBlocks, MAX_SACK_BLOCKS, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MAX_WINDOW_SCALE, type TcpSegment } from '../wire/tcp';
 import { OutOfOrderQueue, RecvQueue, SendQueue } from './buffers';
 import { NewReno } from './congestion';
@@ -541,10 +542,16 @@ export class TcpEndpoint {
     this.keepProbes = 0;
     if (this.state === TcpState.SYN_SENT) this.synSentInput(seg);
     else this.synchronizedInput(seg);
-    if (this.state !== TcpState.CLOSED) {
-      this.output();
-      this.flushAck();
-    }
+    // In a burst of frames, output and the ACK wait for its end; not while data is missing, so that
+    // each out-of-order arrival gets its duplicate ACK at once (they drive the peer's fast retransmit).
+    if (this.state !== TcpState.CLOSED && !(this.ooo.empty && this.stack.deferOutput(this))) this.flushOutput();
+  }
+
+  /** Sends what the last segments allowed: data, then an ACK still due. */
+  flushOutput(): void {
+    if (this.state === TcpState.CLOSED) return;
+    this.output();
+    this.flushAck();
   }
 
   // ---------------------------------------------------------- input path
@@ -777,7 +784,7 @@ export class TcpEndpoint {
       return;
     }
     if (filledHole) this.ackNow = true;
-    else this.scheduleAck();
+    else this.scheduleAck(data.length);
     this.notify();
   }
 
@@ -839,9 +846,16 @@ export class TcpEndpoint {
       const unsent = Math.max(0, seqDiff(dataEnd, this.sndNxt));
       const flight = seqDiff(this.sndNxt, this.sndUna);
       const usable = Math.min(this.cc.allowance, this.sndWnd) - flight;
-      let len = Math.min(unsent, this.mss, Math.max(usable, 0));
+      let len = Math.min(unsent, this.segmentLimit(), Math.max(usable, 0));
       const nextHeld = seqLT(this.sndNxt, this.sndMax) ? this.sb.nextSacked(this.sndNxt) : undefined;
       if (nextHeld !== undefined) len = Math.min(len, seqDiff(nextHeld, this.sndNxt));
+      if (len > this.mss) {
+        // A GSO frame: whole segments, and the tail of the data with them only if Nagle would send
+        // it now anyway (nothing in flight, TCP_NODELAY, or the FIN follows), as Linux's
+        // tcp_mss_split_point. Otherwise the tail is left to the rules below on the next round.
+        const partial = len % this.mss;
+        if (partial > 0 && !(len === unsent && (flight === 0 || this.noDelay || this.finQueued))) len -= partial;
+      }
       // The FIN rides on the last data (or goes alone), also again after a go-back-N. It needs a
       // byte of the peer's window (Linux drops a FIN at zero window), not of cwnd.
       const fin = this.finQueued && len === unsent && seqLE(this.sndNxt, dataEnd) && this.sndWnd - flight - len >= 1;
@@ -851,6 +865,15 @@ export class TcpEndpoint {
       this.sendData(this.sndNxt, len, fin);
     }
     this.checkPersist();
+  }
+
+  /**
+   * The most new data one frame may carry: an MSS, or with a GSO link as
+   * many whole MSS as fit in an IPv4 packet (the link segments it).
+   */
+  private segmentLimit(): number {
+    if (this.route?.nic.offloads?.gso !== true) return this.mss;
+    return Math.floor((IPV4_MAX_PACKET - IP_TCP_HEADERS) / this.mss) * this.mss;
   }
 
   /** Sends `len` bytes at `seq` (plus FIN), advancing SND.NXT. */
@@ -947,7 +970,7 @@ export class TcpEndpoint {
   private sendSyn(): void {
     const synAck = this.state === TcpState.SYN_RCVD;
     const flags = TCP_FLAG.SYN | (synAck ? TCP_FLAG.ACK : 0);
-    const mssOpt = Math.min(this.route ? this.route.nic.mtu - IP_TCP_HEADERS : TCP_DEFAULT_MSS, this.userMss || MAX_MSS, 0xffff);
+    const mssOpt = this.advertisedMss();
     // A SYN-ACK offers window scaling only if the SYN did (RFC 7323 1.3).
     const offerScale = !synAck || this.sndScaleOffered;
     const options = encodeOptions({ mss: mssOpt, sackPermitted: !synAck || this.sackOk, windowScale: offerScale ? this.rcvScale : undefined });
@@ -959,6 +982,11 @@ export class TcpEndpoint {
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;
     if (!this.rtxTimer) this.restartRtx();
+  }
+
+  /** The MSS option of our SYN: the largest segment the peer should send us. */
+  private advertisedMss(): number {
+    return Math.min(this.route ? this.route.nic.mtu - IP_TCP_HEADERS : TCP_DEFAULT_MSS, this.userMss || MAX_MSS, 0xffff);
   }
 
   private sendAck(): void {
@@ -997,7 +1025,7 @@ export class TcpEndpoint {
     }
     this.stack.tcp.send(this.route, this.localAddr, this.remoteAddr, this.getTtl(), {
       srcPort: this.localPort, dstPort: this.remotePort, seq, ack: flags & TCP_FLAG.ACK ? this.rcvNxt : 0, flags, window, options,
-    }, data);
+    }, data, this.mss);
     if (flags & TCP_FLAG.ACK) {
       this.unackedSegments = 0;
       this.ackNow = false;
@@ -1031,8 +1059,15 @@ export class TcpEndpoint {
 
   // -------------------------------------------------------------- ACKs
 
-  private scheduleAck(): void {
-    if (++this.unackedSegments >= 2) {
+  /**
+   * Delayed ACK for `bytes` of new in-order data: every second segment is
+   * acknowledged at once. A GSO frame from a local sender counts as the
+   * segments it stands for, so it is acknowledged at once as Linux does
+   * when more than one MSS arrived (__tcp_ack_snd_check).
+   */
+  private scheduleAck(bytes: number): void {
+    this.unackedSegments += Math.max(1, Math.ceil(bytes / this.advertisedMss()));
+    if (this.unackedSegments >= 2) {
       this.ackNow = true;
       return;
     }
@@ -1246,6 +1281,7 @@ export class TcpEndpoint {
     this.sndMax = this.iss;
     this.mss = Math.min(route.nic.mtu - IP_TCP_HEADERS, this.userMss || MAX_MSS);
     this.cc = new NewReno(this.mss, this.iss);
+    this.cc.gso = route.nic.offloads?.gso === true;
     let scale = 0;
     while (scale < TCP_MAX_WINDOW_SCALE && 0xffff << scale < this.rcvBufOpt) scale++;
     this.rcvScale = scale;

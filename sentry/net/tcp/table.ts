@@ -11,7 +11,7 @@ import { type Ipv4, isMulticastOrBroadcast } from '../addr';
 import { addressesOverlap, PortTable } from '../ports';
 import type { Route, Stack } from '../stack';
 import type { Ipv4Header } from '../wire/ipv4';
-import { parseTcp, TCP_FLAG, TCP_MIN_HEADER, type TcpFields, type TcpSegment, writeTcp } from '../wire/tcp';
+import { parseTcp, TCP_CHECKSUM_AT, TCP_FLAG, TCP_MIN_HEADER, type TcpFields, type TcpSegment, writeTcp } from '../wire/tcp';
 import { TcpEndpoint, TcpState } from './endpoint';
 import { seqAdd } from './seqnum';
 
@@ -61,9 +61,9 @@ export class TcpTable {
     }
   }
 
-  /** One received TCP segment inside IPv4 header `h`. */
-  input(h: Ipv4Header): void {
-    const seg = parseTcp(h.payload, h.src, h.dst, IPPROTO.TCP);
+  /** One received TCP segment inside IPv4 header `h`; `checksumOk`: the link vouched for its checksum. */
+  input(h: Ipv4Header, checksumOk = false): void {
+    const seg = parseTcp(h.payload, h.src, h.dst, IPPROTO.TCP, checksumOk);
     if (typeof seg === 'string') return this.stack.stats.inc(`tcp.bad_${seg}`);
     if (isMulticastOrBroadcast(h.dst) || isMulticastOrBroadcast(h.src) || seg.srcPort === 0 || seg.dstPort === 0) return this.stack.stats.inc('tcp.bad_address');
     this.stack.stats.inc('tcp.segments_in');
@@ -75,13 +75,21 @@ export class TcpTable {
     this.resetFor(h, seg);
   }
 
-  /** Builds and sends one segment from `src` to `dst` over `route`. */
-  send(route: Route, src: Ipv4, dst: Ipv4, ttl: number, f: TcpFields, payload: Buffer): void {
-    const len = TCP_MIN_HEADER + (f.options?.length ?? 0) + payload.length;
+  /**
+   * Builds and sends one segment from `src` to `dst` over `route`. Where
+   * the route's NIC offers it, the link finishes the checksum, and a
+   * payload longer than `mss` (only with GSO) goes as one frame the link
+   * cuts into `mss`-byte segments.
+   */
+  send(route: Route, src: Ipv4, dst: Ipv4, ttl: number, f: TcpFields, payload: Buffer, mss = 0): void {
+    const headerLength = TCP_MIN_HEADER + (f.options?.length ?? 0);
+    const len = headerLength + payload.length;
+    const partial = route.nic.offloads?.txChecksum === true;
+    const offload = partial ? { checksumAt: TCP_CHECKSUM_AT, gsoSize: mss > 0 && payload.length > mss ? mss : 0, headerLength } : undefined;
     this.stack.stats.inc('tcp.segments_out');
     this.stack.sendIp(route, dst, { protocol: IPPROTO.TCP, ttl, dontFragment: true }, len, (b, off) => {
-      writeTcp(b, off, f, payload, src, dst, IPPROTO.TCP);
-    });
+      writeTcp(b, off, f, payload, src, dst, IPPROTO.TCP, partial);
+    }, offload);
   }
 
   private findListener(h: Ipv4Header, seg: TcpSegment): TcpEndpoint | undefined {

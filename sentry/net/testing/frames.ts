@@ -56,14 +56,15 @@ export interface Decoded {
   readonly tcp?: TcpSegment;
 }
 
-export function decode(frame: Buffer): Decoded {
+/** The headers of a frame on the wire; `checksumOk` skips the TCP checksum (a partial one of an offloading sender). */
+export function decode(frame: Buffer, checksumOk = false): Decoded {
   const eth = parseEthernet(frame);
   if (!eth) throw new Error('short frame');
   if (eth.type !== ETHERTYPE.IPV4) return { ethType: eth.type };
   const ip = parseIpv4(eth.payload);
   if (typeof ip === 'string') throw new Error(`bad IPv4 on the wire: ${ip}`);
   if (ip.protocol !== IPPROTO.TCP || ip.fragmentOffset > 0 || ip.moreFragments) return { ethType: eth.type, ip };
-  const tcp = parseTcp(ip.payload, ip.src, ip.dst, IPPROTO.TCP);
+  const tcp = parseTcp(ip.payload, ip.src, ip.dst, IPPROTO.TCP, checksumOk);
   if (typeof tcp === 'string') throw new Error(`bad TCP on the wire: ${tcp}`);
   return { ethType: eth.type, ip, tcp };
 }

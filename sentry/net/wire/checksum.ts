@@ -16,11 +16,16 @@ export function sum16(b: Buffer, off: number, len: number, initial = 0): number 
   return s;
 }
 
-/** Folds a sum to 16 bits and complements it: the value that goes in the header. */
-export function finish(sum: number): number {
+/** Folds a sum to 16 bits (end-around carry), without complementing it. */
+export function fold(sum: number): number {
   let s = sum;
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
+  return s;
+}
+
+/** Folds a sum to 16 bits and complements it: the value that goes in the header. */
+export function finish(sum: number): number {
+  return ~fold(sum) & 0xffff;
 }
 
 /** Sum of the IPv4 pseudo-header TCP and UDP checksums cover (RFC 9293 3.1, RFC 768). */

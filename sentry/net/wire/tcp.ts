@@ -1,7 +1,7 @@
 // The TCP header and options (RFC 9293 section 3.1; window scale RFC 7323
 // section 2; SACK-permitted RFC 2018).
 
-import { finish, pseudoHeaderSum, sum16 } from './checksum';
+import { finish, fold, pseudoHeaderSum, sum16 } from './checksum';
 
 export const TCP_MIN_HEADER = 20;
 export const TCP_MAX_HEADER = 60;
@@ -45,12 +45,17 @@ export interface TcpSegment {
 
 export type TcpParseError = 'truncated' | 'data-offset' | 'checksum';
 
-/** Parses and checks the checksum against the pseudo-header of `src` -> `dst`. Malformed options are ignored, not fatal. */
-export function parseTcp(b: Buffer, src: number, dst: number, protocol: number): TcpSegment | TcpParseError {
+/**
+ * Parses and checks the checksum against the pseudo-header of `src` ->
+ * `dst`, unless `checksumOk` says the link already vouched for it (a local
+ * sender's offloaded checksum, or one the host kernel verified). Malformed
+ * options are ignored, not fatal.
+ */
+export function parseTcp(b: Buffer, src: number, dst: number, protocol: number, checksumOk = false): TcpSegment | TcpParseError {
   if (b.length < TCP_MIN_HEADER) return 'truncated';
   const headerLength = (b[12] >> 4) * 4;
   if (headerLength < TCP_MIN_HEADER || headerLength > b.length) return 'data-offset';
-  if (finish(sum16(b, 0, b.length, pseudoHeaderSum(src, dst, protocol, b.length))) !== 0) return 'checksum';
+  if (!checksumOk && finish(sum16(b, 0, b.length, pseudoHeaderSum(src, dst, protocol, b.length))) !== 0) return 'checksum';
   return {
     srcPort: b.readUInt16BE(0),
     dstPort: b.readUInt16BE(2),
@@ -128,12 +133,17 @@ export interface TcpFields {
   readonly options?: Buffer;
 }
 
+/** Offset of the checksum field in the TCP header. */
+export const TCP_CHECKSUM_AT = 16;
+
 /**
  * Writes header, options and `payload` at `off` of `b` (which must have room)
  * with the checksum over the pseudo-header of `src` -> `dst`; returns the
- * segment length.
+ * segment length. With `partialChecksum` the field gets only the folded
+ * pseudo-header sum (over the whole length, as Linux leaves it for
+ * CHECKSUM_PARTIAL and GSO), for the link to finish.
  */
-export function writeTcp(b: Buffer, off: number, f: TcpFields, payload: Buffer, src: number, dst: number, protocol: number): number {
+export function writeTcp(b: Buffer, off: number, f: TcpFields, payload: Buffer, src: number, dst: number, protocol: number, partialChecksum = false): number {
   const optLen = f.options?.length ?? 0;
   const headerLength = TCP_MIN_HEADER + optLen;
   const len = headerLength + payload.length;
@@ -144,9 +154,10 @@ export function writeTcp(b: Buffer, off: number, f: TcpFields, payload: Buffer, 
   b[off + 12] = (headerLength / 4) << 4;
   b[off + 13] = f.flags;
   b.writeUInt16BE(f.window, off + 14);
-  b.writeUInt32BE(0, off + 16); // checksum and urgent pointer
+  b.writeUInt32BE(0, off + TCP_CHECKSUM_AT); // checksum and urgent pointer
   if (f.options) f.options.copy(b, off + TCP_MIN_HEADER);
   payload.copy(b, off + headerLength);
-  b.writeUInt16BE(finish(sum16(b, off, len, pseudoHeaderSum(src, dst, protocol, len))), off + 16);
+  const pseudo = pseudoHeaderSum(src, dst, protocol, len);
+  b.writeUInt16BE(partialChecksum ? fold(pseudo) : finish(sum16(b, off, len, pseudo)), off + TCP_CHECKSUM_AT);
   return len;
 }
