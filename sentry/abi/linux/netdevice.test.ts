@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { nativeValues } from '../../testing/native';
 import {
   ARPHRD_ETHER, ARPHRD_LOOPBACK, ETH_P_ALL_BE, IFCONF, RTF, ETHTOOL_DRVINFO, ETHTOOL_GDRVINFO, IFF, IFNAMSIZ, IFREQ, PACKET_OPT, SIOC, SOCKADDR_LL, SOL_PACKET, TP_STATUS, TPACKET_AUXDATA,
+  VIRTIO_NET_HDR, VIRTIO_NET_HDR_F, VIRTIO_NET_HDR_GSO,
 } from './netdevice';
 
 const C = `#include <stdio.h>
@@ -15,6 +16,7 @@ const C = `#include <stdio.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
 #include <linux/route.h>
+#include <linux/virtio_net.h>
 #define P(n, v) printf("%s %ld\\n", n, (long)(v))
 int main(void) {
   P("SIOCGIFFLAGS", SIOCGIFFLAGS); P("SIOCGIFADDR", SIOCGIFADDR); P("SIOCSIFADDR", SIOCSIFADDR); P("SIOCGIFNETMASK", SIOCGIFNETMASK);
@@ -31,6 +33,13 @@ int main(void) {
   P("sockaddr_ll", sizeof(struct sockaddr_ll)); P("sll_protocol", offsetof(struct sockaddr_ll, sll_protocol)); P("sll_ifindex", offsetof(struct sockaddr_ll, sll_ifindex));
   P("auxdata", sizeof(struct tpacket_auxdata)); P("tp_status", offsetof(struct tpacket_auxdata, tp_status));
   P("TP_STATUS_CSUMNOTREADY", TP_STATUS_CSUMNOTREADY); P("TP_STATUS_CSUM_VALID", TP_STATUS_CSUM_VALID);
+  P("PACKET_VNET_HDR", PACKET_VNET_HDR); P("vnet_hdr", sizeof(struct virtio_net_hdr));
+  P("vh_flags", offsetof(struct virtio_net_hdr, flags)); P("vh_gso_type", offsetof(struct virtio_net_hdr, gso_type));
+  P("vh_hdr_len", offsetof(struct virtio_net_hdr, hdr_len)); P("vh_gso_size", offsetof(struct virtio_net_hdr, gso_size));
+  P("vh_csum_start", offsetof(struct virtio_net_hdr, csum_start)); P("vh_csum_offset", offsetof(struct virtio_net_hdr, csum_offset));
+  P("F_NEEDS_CSUM", VIRTIO_NET_HDR_F_NEEDS_CSUM); P("F_DATA_VALID", VIRTIO_NET_HDR_F_DATA_VALID);
+  P("GSO_NONE", VIRTIO_NET_HDR_GSO_NONE); P("GSO_TCPV4", VIRTIO_NET_HDR_GSO_TCPV4); P("GSO_UDP", VIRTIO_NET_HDR_GSO_UDP);
+  P("GSO_TCPV6", VIRTIO_NET_HDR_GSO_TCPV6); P("GSO_ECN", VIRTIO_NET_HDR_GSO_ECN);
   return 0;
 }`;
 
@@ -49,6 +58,11 @@ describe('netdevice ABI against the C library', () => {
       ['PACKET_AUXDATA', PACKET_OPT.AUXDATA], ['PACKET_IGNORE_OUTGOING', PACKET_OPT.IGNORE_OUTGOING], ['sockaddr_ll', SOCKADDR_LL.SIZE],
       ['sll_protocol', SOCKADDR_LL.PROTOCOL], ['sll_ifindex', SOCKADDR_LL.IFINDEX], ['auxdata', TPACKET_AUXDATA.SIZE],
       ['tp_status', TPACKET_AUXDATA.STATUS], ['TP_STATUS_CSUMNOTREADY', TP_STATUS.CSUMNOTREADY], ['TP_STATUS_CSUM_VALID', TP_STATUS.CSUM_VALID],
+      ['PACKET_VNET_HDR', PACKET_OPT.VNET_HDR], ['vnet_hdr', VIRTIO_NET_HDR.SIZE], ['vh_flags', VIRTIO_NET_HDR.FLAGS],
+      ['vh_gso_type', VIRTIO_NET_HDR.GSO_TYPE], ['vh_hdr_len', VIRTIO_NET_HDR.HDR_LEN], ['vh_gso_size', VIRTIO_NET_HDR.GSO_SIZE],
+      ['vh_csum_start', VIRTIO_NET_HDR.CSUM_START], ['vh_csum_offset', VIRTIO_NET_HDR.CSUM_OFFSET], ['F_NEEDS_CSUM', VIRTIO_NET_HDR_F.NEEDS_CSUM],
+      ['F_DATA_VALID', VIRTIO_NET_HDR_F.DATA_VALID], ['GSO_NONE', VIRTIO_NET_HDR_GSO.NONE], ['GSO_TCPV4', VIRTIO_NET_HDR_GSO.TCPV4],
+      ['GSO_UDP', VIRTIO_NET_HDR_GSO.UDP], ['GSO_TCPV6', VIRTIO_NET_HDR_GSO.TCPV6], ['GSO_ECN', VIRTIO_NET_HDR_GSO.ECN],
     ];
     for (const [name, ours] of pairs) assert.equal(ours, n.get(name), name);
   });

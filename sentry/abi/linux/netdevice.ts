@@ -2,8 +2,9 @@
 // struct ifreq (include/uapi/linux/sockios.h, include/uapi/linux/if.h),
 // interface flags, SIOCETHTOOL and struct ethtool_drvinfo
 // (include/uapi/linux/ethtool.h), AF_PACKET options, struct sockaddr_ll
-// and struct tpacket_auxdata (include/uapi/linux/if_packet.h). Checked
-// with gcc in netdevice.test.ts.
+// and struct tpacket_auxdata (include/uapi/linux/if_packet.h), struct
+// virtio_net_hdr (include/uapi/linux/virtio_net.h). Checked with gcc in
+// netdevice.test.ts.
 
 export const SIOC = {
   GIFNAME: 0x8910,
@@ -44,7 +45,7 @@ export const ETHTOOL_DRVINFO = { SIZE: 196, CMD: 0, DRIVER: 4, DRIVER_LEN: 32 } 
 export const ETH_P_ALL_BE = 0x0300;
 
 export const SOL_PACKET = 263;
-export const PACKET_OPT = { AUXDATA: 8, IGNORE_OUTGOING: 23 } as const;
+export const PACKET_OPT = { AUXDATA: 8, VNET_HDR: 15, IGNORE_OUTGOING: 23 } as const;
 
 /** struct sockaddr_ll: family u16, protocol be16, ifindex i32, hatype u16, pkttype u8, halen u8, addr[8]. */
 export const SOCKADDR_LL = { SIZE: 20, FAMILY: 0, PROTOCOL: 2, IFINDEX: 4 } as const;
@@ -54,3 +55,17 @@ export const TPACKET_AUXDATA = { SIZE: 20, STATUS: 0 } as const;
 
 /** tp_status bits: the frame's transport checksum is still partial (a local sender's offload), or already verified. */
 export const TP_STATUS = { CSUMNOTREADY: 1 << 3, CSUM_VALID: 1 << 7 } as const;
+
+/**
+ * struct virtio_net_hdr, which a packet socket with PACKET_VNET_HDR puts in
+ * front of every frame both ways: flags u8, gso_type u8, then hdr_len,
+ * gso_size, csum_start, csum_offset as u16 (little-endian on x86_64: packet
+ * sockets use the legacy virtio byte order, the host's).
+ */
+export const VIRTIO_NET_HDR = { SIZE: 10, FLAGS: 0, GSO_TYPE: 1, HDR_LEN: 2, GSO_SIZE: 4, CSUM_START: 6, CSUM_OFFSET: 8 } as const;
+
+/** virtio_net_hdr flags: the checksum is partial (csum_start/csum_offset say where), or already verified. */
+export const VIRTIO_NET_HDR_F = { NEEDS_CSUM: 1, DATA_VALID: 2 } as const;
+
+/** virtio_net_hdr gso_type values (ECN is a flag or'ed in). */
+export const VIRTIO_NET_HDR_GSO = { NONE: 0, TCPV4: 1, UDP: 3, TCPV6: 4, ECN: 0x80 } as const;

@@ -4,22 +4,33 @@
  * read whenever the scheduler polls its host fds (when every task waits,
  * and between stops while tasks run), so the stack answers ARP, SYNs and
  * ACKs even when no task is blocked on a socket.
+ *
+ * The socket speaks virtio_net_hdr (PACKET_VNET_HDR), so the link offers
+ * the stack what a virtio NIC offers a guest: the host kernel finishes TCP
+ * checksums and cuts GSO frames of up to 64 KiB into MSS-sized segments
+ * (in the veth or on the far side, or in software where the device has
+ * those offloads off), and received frames say whether their checksum is
+ * trustworthy already (a local sender's partial checksum, or one the
+ * kernel verified), so the stack does no checksum work for them.
  */
 import { HostWaiter, hostWaiters } from '../../kernel/hostwait';
 import { WaitQueue } from '../../kernel/wait';
-import type { LinkEndpoint } from '../../net/nic';
+import type { LinkEndpoint, LinkOffloads, RxFrameInfo, TxOffload } from '../../net/nic';
 import type { Stack } from '../../net/stack';
 import { ETH_HEADER } from '../../net/wire/ethernet';
-import { completeChecksum } from '../../net/wire/offload';
+import { VIRTIO_NET_HDR } from '../../abi/linux/netdevice';
 import type { PacketSocket } from '../../platform/host/netif';
 
 const POLLIN = 1;
-/** The largest frame kept: a 64 KiB GSO packet from a local sender, its Ethernet header and a VLAN tag. */
-const RX_MAX = 65536 + ETH_HEADER + 4;
+/** The largest frame kept: a 64 KiB GSO packet from a local sender, its Ethernet header and a VLAN tag, behind the virtio_net_hdr. */
+const RX_MAX = VIRTIO_NET_HDR.SIZE + 65536 + ETH_HEADER + 4;
 /** Frames handled per poll, so a flood cannot keep tasks from running. */
 const RX_BATCH = 256;
+const TRUSTED: RxFrameInfo = { l4ChecksumOk: true };
+const UNTRUSTED: RxFrameInfo = { l4ChecksumOk: false };
 
 export class PacketLink implements LinkEndpoint {
+  readonly offloads: LinkOffloads = { txChecksum: true, gso: true };
   private readonly rx = Buffer.alloc(RX_MAX);
   private readonly waiter: HostWaiter;
   private stack?: Stack;
@@ -40,26 +51,33 @@ export class PacketLink implements LinkEndpoint {
     hostWaiters.add(this.waiter);
   }
 
-  send(frame: Buffer): void {
+  send(frame: Buffer, offload?: TxOffload): void {
     // A full queue drops the frame, as a NIC's would; TCP retransmits.
     const nic = this.stack?.ethernet;
-    if (!this.socket.send(frame) && nic) nic.counters.txDropped++;
+    if (!this.socket.send(frame, offload) && nic) nic.counters.txDropped++;
   }
 
   private drain(): void {
     const stack = this.stack;
-    if (!stack) return;
+    if (stack) stack.inputBatch(() => this.receive(stack));
+  }
+
+  /** Passes what the socket holds (up to RX_BATCH frames) to the stack. */
+  private receive(stack: Stack): void {
     for (let i = 0; i < RX_BATCH; i++) {
       const got = this.socket.receive(this.rx);
       if (!got) return;
-      if (got.length > this.rx.length) {
+      if (got === 'dropped') {
+        stack.stats.inc('link.rx_unsupported');
+        continue;
+      }
+      if (got.start + got.length > this.rx.length) {
         stack.stats.inc('link.rx_truncated');
         continue;
       }
       // The stack keeps the frame: hand it a copy of the receive buffer.
-      const frame = Buffer.from(this.rx.subarray(0, got.length));
-      if (got.checksumPartial) completeChecksum(frame);
-      stack.input(frame);
+      const frame = Buffer.from(this.rx.subarray(got.start, got.start + got.length));
+      stack.input(frame, got.checksumOk ? TRUSTED : UNTRUSTED);
     }
   }
 

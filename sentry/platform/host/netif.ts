@@ -10,11 +10,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import koffi from 'koffi';
 import {
-  ARPHRD_ETHER, ETH_P_ALL_BE, ETHTOOL_DRVINFO, ETHTOOL_GDRVINFO, IFF, IFNAMSIZ, IFREQ, PACKET_OPT, SIOC, SOCKADDR_LL, SOL_PACKET, TP_STATUS,
-  TPACKET_AUXDATA,
+  ARPHRD_ETHER, ETH_P_ALL_BE, ETHTOOL_DRVINFO, ETHTOOL_GDRVINFO, IFF, IFNAMSIZ, IFREQ, PACKET_OPT, SIOC, SOCKADDR_LL, SOL_PACKET,
+  VIRTIO_NET_HDR, VIRTIO_NET_HDR_F, VIRTIO_NET_HDR_GSO,
 } from '../../abi/linux/netdevice';
 import { AF, SOCK } from '../../abi/linux/socket';
-import { cmsgLen, cmsgSpace, CMSGHDR, IOVEC_SIZE, MSG, MSGHDR, SOL_SOCKET } from '../../abi/linux/scm';
+import { IOVEC_SIZE, MSG, SOL_SOCKET } from '../../abi/linux/scm';
 import { addressOf, check, errno, HostError, raw } from './libc';
 
 const libc = koffi.load('libc.so.6');
@@ -22,12 +22,13 @@ const fns = {
   socket: libc.func('int socket(int domain, int type, int protocol)'),
   bind: libc.func('int bind(int fd, void *addr, unsigned int len)'),
   setsockopt: libc.func('int setsockopt(int fd, int level, int name, void *val, unsigned int len)'),
-  recvmsg: libc.func('long recvmsg(int fd, void *msg, int flags)'),
-  send: libc.func('long send(int fd, void *buf, size_t len, int flags)'),
+  recv: libc.func('long recv(int fd, void *buf, size_t len, int flags)'),
+  writev: libc.func('long writev(int fd, void *iov, int iovcnt)'),
 };
 
 const EINTR = 4;
 const EAGAIN = 11;
+const EINVAL = 22;
 const ENOBUFS = 105;
 const SO_RCVBUFFORCE = 33;
 const SO_SNDBUFFORCE = 32;
@@ -153,22 +154,36 @@ export function releaseAddresses(name: string): void {
   }
 }
 
-/** What one receive returned: the frame's length (beyond `buf` when truncated) and whether its L4 checksum is partial. */
+/** What one receive returned: where the frame starts in the buffer, its length (beyond the buffer when truncated), what the kernel said of it. */
 export interface ReceivedFrame {
+  /** The frame follows the virtio_net_hdr at the start of the buffer. */
+  start: number;
   length: number;
-  checksumPartial: boolean;
+  /** Its TCP/UDP checksum needs no check: partial from a local sender (NEEDS_CSUM), or verified (DATA_VALID). */
+  checksumOk: boolean;
+}
+
+/** What the link asks the kernel to finish for one sent frame (virtio_net_hdr's fields, offsets from the frame's start). */
+export interface FrameOffload {
+  csumStart: number;
+  csumOffset: number;
+  /** TCP/IPv4 segment payload size, 0: no segmentation. */
+  gsoSize: number;
+  headerLength: number;
 }
 
 /**
  * A non-blocking AF_PACKET socket bound to one interface: every frame the
- * interface receives, none it sends, with PACKET_AUXDATA telling which
- * frames a local sender left with a partial (offloaded) checksum.
+ * interface receives, none it sends. With PACKET_VNET_HDR each frame comes
+ * and goes behind a struct virtio_net_hdr: received frames say whether
+ * their checksum still needs checking, and GSO frames of a local sender
+ * arrive whole; sent frames may leave their TCP checksum and their
+ * segmentation to the kernel (done in software where the device cannot).
  */
 export class PacketSocket {
   readonly fd: number;
-  private readonly msg = Buffer.alloc(MSGHDR.SIZE);
-  private readonly iov = Buffer.alloc(IOVEC_SIZE);
-  private readonly control = Buffer.alloc(cmsgSpace(TPACKET_AUXDATA.SIZE));
+  private readonly txHeader = Buffer.alloc(VIRTIO_NET_HDR.SIZE);
+  private readonly iov = Buffer.alloc(2 * IOVEC_SIZE);
 
   constructor(ifindex: number, bufferBytes = 4 << 20) {
     // Protocol 0 until bound: no frame of another interface gets queued in between.
@@ -176,7 +191,7 @@ export class PacketSocket {
     try {
       const one = Buffer.alloc(4);
       one.writeInt32LE(1);
-      this.setopt(SOL_PACKET, PACKET_OPT.AUXDATA, one, 'PACKET_AUXDATA');
+      this.setopt(SOL_PACKET, PACKET_OPT.VNET_HDR, one, 'PACKET_VNET_HDR');
       this.setopt(SOL_PACKET, PACKET_OPT.IGNORE_OUTGOING, one, 'PACKET_IGNORE_OUTGOING');
       const size = Buffer.alloc(4);
       size.writeInt32LE(bufferBytes);
@@ -191,46 +206,57 @@ export class PacketSocket {
       raw.close(this.fd);
       throw e;
     }
-    this.msg.writeBigUInt64LE(addressOf(this.iov), MSGHDR.IOV);
-    this.msg.writeBigUInt64LE(1n, MSGHDR.IOVLEN);
-    this.msg.writeBigUInt64LE(addressOf(this.control), MSGHDR.CONTROL);
+    this.iov.writeBigUInt64LE(addressOf(this.txHeader), 0);
+    this.iov.writeBigUInt64LE(BigInt(VIRTIO_NET_HDR.SIZE), 8);
   }
 
   private setopt(level: number, name: number, val: Buffer, what: string): void {
     check(`setsockopt(${what})`, fns.setsockopt(this.fd, level, name, val, val.length) as number);
   }
 
-  /** The next frame into `buf`, or undefined when none is queued. */
-  receive(buf: Buffer): ReceivedFrame | undefined {
-    this.iov.writeBigUInt64LE(addressOf(buf), 0);
-    this.iov.writeBigUInt64LE(BigInt(buf.length), 8);
+  /**
+   * The next frame into `buf` (behind its virtio_net_hdr), undefined when
+   * none is queued, or 'dropped' when the kernel could not describe one (a
+   * GSO type virtio_net_hdr lacks: it consumed the frame with EINVAL).
+   */
+  receive(buf: Buffer): ReceivedFrame | 'dropped' | undefined {
     for (;;) {
-      this.msg.writeBigUInt64LE(BigInt(this.control.length), MSGHDR.CONTROLLEN);
-      this.msg.writeInt32LE(0, MSGHDR.FLAGS);
-      const n = Number(fns.recvmsg(this.fd, this.msg, MSG.TRUNC));
-      if (n >= 0) return { length: n, checksumPartial: (this.auxStatus() & TP_STATUS.CSUMNOTREADY) !== 0 };
+      const n = Number(fns.recv(this.fd, buf, buf.length, MSG.TRUNC));
+      if (n >= VIRTIO_NET_HDR.SIZE) {
+        const flags = buf[VIRTIO_NET_HDR.FLAGS];
+        return { start: VIRTIO_NET_HDR.SIZE, length: n - VIRTIO_NET_HDR.SIZE, checksumOk: (flags & (VIRTIO_NET_HDR_F.NEEDS_CSUM | VIRTIO_NET_HDR_F.DATA_VALID)) !== 0 };
+      }
+      if (n >= 0) return 'dropped';
       const e = errno();
       if (e === EAGAIN) return undefined;
-      if (e !== EINTR) throw new HostError('recvmsg(AF_PACKET)', e);
+      if (e === EINVAL) return 'dropped';
+      if (e !== EINTR) throw new HostError('recv(AF_PACKET)', e);
     }
   }
 
-  /** tp_status of the PACKET_AUXDATA message of the last receive (0 if absent). */
-  private auxStatus(): number {
-    const len = Number(this.msg.readBigUInt64LE(MSGHDR.CONTROLLEN));
-    if (len < cmsgLen(TPACKET_AUXDATA.SIZE)) return 0;
-    const level = this.control.readInt32LE(CMSGHDR.LEVEL);
-    const type = this.control.readInt32LE(CMSGHDR.TYPE);
-    return level === SOL_PACKET && type === PACKET_OPT.AUXDATA ? this.control.readUInt32LE(CMSGHDR.DATA + TPACKET_AUXDATA.STATUS) : 0;
-  }
-
-  /** Sends one frame; false when the interface's queue is full (the frame is dropped, as a NIC would). */
-  send(frame: Buffer): boolean {
+  /**
+   * Sends one frame, with the kernel finishing what `offload` names; false
+   * when the interface's queue is full (the frame is dropped, as a NIC would).
+   */
+  send(frame: Buffer, offload?: FrameOffload): boolean {
+    const h = this.txHeader;
+    if (offload) {
+      h[VIRTIO_NET_HDR.FLAGS] = VIRTIO_NET_HDR_F.NEEDS_CSUM;
+      h[VIRTIO_NET_HDR.GSO_TYPE] = offload.gsoSize > 0 ? VIRTIO_NET_HDR_GSO.TCPV4 : VIRTIO_NET_HDR_GSO.NONE;
+      h.writeUInt16LE(offload.headerLength, VIRTIO_NET_HDR.HDR_LEN);
+      h.writeUInt16LE(offload.gsoSize, VIRTIO_NET_HDR.GSO_SIZE);
+      h.writeUInt16LE(offload.csumStart, VIRTIO_NET_HDR.CSUM_START);
+      h.writeUInt16LE(offload.csumOffset, VIRTIO_NET_HDR.CSUM_OFFSET);
+    } else {
+      h.fill(0);
+    }
+    this.iov.writeBigUInt64LE(addressOf(frame), IOVEC_SIZE);
+    this.iov.writeBigUInt64LE(BigInt(frame.length), IOVEC_SIZE + 8);
     for (;;) {
-      if (Number(fns.send(this.fd, frame, frame.length, 0)) >= 0) return true;
+      if (Number(fns.writev(this.fd, this.iov, 2)) >= 0) return true;
       const e = errno();
       if (e === EAGAIN || e === ENOBUFS) return false;
-      if (e !== EINTR) throw new HostError('send(AF_PACKET)', e);
+      if (e !== EINTR) throw new HostError('writev(AF_PACKET)', e);
     }
   }
 
