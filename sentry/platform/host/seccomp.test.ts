@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { BPF, SECCOMP_RET_ALLOW } from '../../abi/linux/seccomp';
+import { SECCOMP_RET_ALLOW } from '../../abi/linux/seccomp';
+import { checkProgram, decodeProgram, runProgram } from '../../kernel/seccomp/bpf';
 import { AF, SOCK } from '../../abi/linux/socket';
 import { SYS, type SyscallName } from '../../abi/linux/syscalls';
 import { buildSentryFilter, HOST_NETWORK_ALLOWED, SENTRY_DENIED } from './seccomp';
@@ -11,31 +12,18 @@ const AUDIT_ARCH_X86_64 = 0xc000003e;
 const EPERM = 0x00050001;
 
 /**
- * Runs a filter program on one syscall, as the kernel's classic-BPF
- * interpreter would (the instructions the builder uses: word loads from
- * struct seccomp_data, AND, JEQ, JGE, RET).
+ * Runs a filter program on one syscall with the Sentry's own classic-BPF
+ * checker and interpreter (kernel/seccomp/bpf.ts, which applies the
+ * kernel's rules), over a struct seccomp_data.
  */
 function evaluate(prog: Buffer, name: SyscallName, args: number[] = [], arch = AUDIT_ARCH_X86_64): number {
   const data = Buffer.alloc(64);
   data.writeUInt32LE(SYS[name], 0);
   data.writeUInt32LE(arch, 4);
   args.forEach((v, i) => data.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), 16 + 8 * i));
-  let a = 0;
-  for (let pc = 0; pc < prog.length / 8; pc++) {
-    const code = prog.readUInt16LE(pc * 8);
-    const jt = prog.readUInt8(pc * 8 + 2);
-    const jf = prog.readUInt8(pc * 8 + 3);
-    const k = prog.readUInt32LE(pc * 8 + 4);
-    switch (code) {
-      case BPF.LD_W_ABS: a = data.readUInt32LE(k); break;
-      case BPF.AND_K: a = (a & k) >>> 0; break;
-      case BPF.JEQ_K: pc += a === k ? jt : jf; break;
-      case BPF.JGE_K: pc += a >= k ? jt : jf; break;
-      case BPF.RET_K: return k;
-      default: throw new Error(`unexpected BPF opcode ${code.toString(16)} at ${pc}`);
-    }
-  }
-  throw new Error('the program ran off its end');
+  const p = decodeProgram(prog);
+  checkProgram(p);
+  return runProgram(p, data);
 }
 
 describe('Sentry seccomp filter', () => {
