@@ -171,8 +171,7 @@ describe('sentry/net checksum offload and GSO', () => {
     const frames = sent.filter((s) => isTcp(s.frame) && payloadOf(s) > 0);
     const big = frames.filter((s) => payloadOf(s) > MSS);
     assert.ok(big.length > 0);
-    // Each ACK of two segments lets out a little more (ACK clocking): the first window goes as one frame.
-    assert.equal(Math.max(...frames.map(payloadOf)), 10 * MSS);
+    assert.equal(Math.max(...frames.map(payloadOf)), GSO_MAX);
     for (const s of big) {
       assert.equal(s.offload?.gsoSize, MSS);
       const fin = (s.frame[ETH_HEADER + 33] & TCP_FLAG.FIN) !== 0;
@@ -185,7 +184,7 @@ describe('sentry/net checksum offload and GSO', () => {
     }
     const dataSegments = segments.filter((c) => (decode(c.frame).tcp?.payload.length ?? 0) > 0);
     assert.equal(dataSegments.length, Math.ceil(data.length / MSS));
-    assert.ok(frames.length < dataSegments.length, `${frames.length} frames for ${dataSegments.length} segments`);
+    assert.ok(frames.length * 2 < dataSegments.length, `${frames.length} frames for ${dataSegments.length} segments`);
     assert.equal(p.a.stats.get('ip.fragmented'), 0);
   });
 

@@ -21,12 +21,16 @@ export interface TcpConfig {
   /** Probe interval cap for a zero window. */
   readonly persistMaxMs: number;
   /**
-   * Default SO_RCVBUF/SO_SNDBUF. Linux starts at 128 KiB / 16 KiB and
-   * autotunes up to MiBs; without autotuning, 256 KiB each keeps a LAN
-   * link full.
+   * Initial SO_RCVBUF/SO_SNDBUF (Linux starts at 128 KiB / 16 KiB). Unless
+   * the application sets them, they grow as Linux's autotuning grows them,
+   * up to the maxima (Linux's tcp_rmem[2] and tcp_wmem[2]): the receive
+   * buffer when the peer filled the window and the application drained it,
+   * the send buffer to twice cwnd when the application waited for room.
    */
   readonly rcvBuf: number;
   readonly sndBuf: number;
+  readonly rcvBufMax: number;
+  readonly sndBufMax: number;
   /** Embryonic connections per listener (tcp_max_syn_backlog); more SYNs are dropped. */
   readonly maxSynBacklog: number;
   readonly keepIdleMs: number;
@@ -46,6 +50,8 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   persistMaxMs: 60_000,
   rcvBuf: 256 * 1024,
   sndBuf: 256 * 1024,
+  rcvBufMax: 6 * 1024 * 1024,
+  sndBufMax: 4 * 1024 * 1024,
   maxSynBacklog: 256,
   keepIdleMs: TCP_KEEPALIVE_DEFAULTS.IDLE_S * 1000,
   keepIntvlMs: TCP_KEEPALIVE_DEFAULTS.INTVL_S * 1000,

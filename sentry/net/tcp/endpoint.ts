@@ -29,7 +29,7 @@ import type { Route, Stack } from '../stack';
 import { IPV4_MAX_PACKET } from '../wire/ipv4';
 import { encodeOptions, encodeSackBlocks, MAX_SACK_BLOCKS, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MAX_WINDOW_SCALE, type TcpSegment } from '../wire/tcp';
 import { OutOfOrderQueue, RecvQueue, SendQueue } from './buffers';
-import { NewReno } from './congestion';
+import { INITIAL_WINDOW_SEGMENTS, NewReno } from './congestion';
 import { RttEstimator } from './rto';
 import { Scoreboard } from './sack';
 import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
@@ -92,6 +92,23 @@ export class TcpEndpoint {
   private ttl = -1;
   private rcvBufOpt: number;
   private sndBufOpt: number;
+  /** The application set SO_RCVBUF / SO_SNDBUF: no autotuning (Linux's SOCK_RCVBUF_LOCK / SOCK_SNDBUF_LOCK). */
+  private rcvBufLocked = false;
+  private sndBufLocked = false;
+  /**
+   * Receive autotuning (Linux's dynamic right-sizing): the round trip as
+   * the receiver sees it (the time the peer took to fill a window we
+   * offered, the minimum so far), and what the reader took since
+   * `rcvSpaceTime` against the most it took in a round trip before.
+   */
+  private rcvRtt = 0;
+  private rcvRttSeq?: number;
+  private rcvRttStart = 0;
+  private rcvCopied = 0;
+  private rcvSpace = 0;
+  private rcvSpaceTime = 0;
+  /** The application found the send buffer full since it last grew (Linux's SOCK_NOSPACE). */
+  private sndNoSpace = false;
   private userMss = 0;
 
   // Send sequence space (RFC 9293 3.3.1) plus SND.MAX, the highest sequence ever sent.
@@ -264,7 +281,10 @@ export class TcpEndpoint {
     if (this.state === TcpState.LISTEN || (!this.everConnected && this.state === TcpState.CLOSED)) fail('ENOTCONN');
     if (this.rcvq.length > 0 && max > 0) {
       const data = this.rcvq.read(max, peek);
-      if (!peek) this.maybeWindowUpdate();
+      if (!peek) {
+        this.growRcvBuf(data.length);
+        this.maybeWindowUpdate();
+      }
       this.notify();
       return data;
     }
@@ -284,6 +304,7 @@ export class TcpEndpoint {
     if (this.state === TcpState.SYN_SENT || this.state === TcpState.SYN_RCVD) fail('EAGAIN');
     if (!SENDING.has(this.state)) fail('EPIPE');
     const free = this.sndBufOpt - this.sndq.length;
+    if (free <= 0 || free < data.length) this.sndNoSpace = true;
     if (free <= 0) fail('EAGAIN');
     if (data.length === 0) return 0;
     const n = Math.min(free, data.length);
@@ -354,6 +375,7 @@ export class TcpEndpoint {
       if (this.rcvq.length > 0) mask |= POLL.IN | POLL.RDNORM;
       // Like sk_stream_is_writeable: room for at least half of what is queued.
       if (sndShut || this.sndBufOpt - this.sndq.length >= this.sndq.length / 2) mask |= POLL.OUT | POLL.WRNORM;
+      else this.sndNoSpace = true; // as tcp_poll sets SOCK_NOSPACE: whoever asks wants room
     }
     if (this.softError) mask |= POLL.ERR;
     return mask;
@@ -397,9 +419,10 @@ export class TcpEndpoint {
     return this.rcvBufOpt;
   }
 
-  /** SO_RCVBUF: Linux doubles the value (for bookkeeping overhead) within [min, 2*rmem_max]. */
+  /** SO_RCVBUF: Linux doubles the value (for bookkeeping overhead) within [min, 2*rmem_max], and stops autotuning it. */
   setRcvBuf(v: number): void {
     this.rcvBufOpt = Math.max(SOCK_MIN_RCVBUF, Math.min(Math.max(v, 0), SOCK_BUF_MAX) * 2);
+    this.rcvBufLocked = true;
   }
 
   getSndBuf(): number {
@@ -408,6 +431,7 @@ export class TcpEndpoint {
 
   setSndBuf(v: number): void {
     this.sndBufOpt = Math.max(SOCK_MIN_SNDBUF, Math.min(Math.max(v, 0), SOCK_BUF_MAX) * 2);
+    this.sndBufLocked = true;
     this.notify();
   }
 
@@ -504,6 +528,8 @@ export class TcpEndpoint {
     this.ttl = parent.ttl;
     this.rcvBufOpt = parent.rcvBufOpt;
     this.sndBufOpt = parent.sndBufOpt;
+    this.rcvBufLocked = parent.rcvBufLocked;
+    this.sndBufLocked = parent.sndBufLocked;
     this.userMss = parent.userMss;
     this.localAddr = local.addr;
     this.localPort = local.port;
@@ -754,6 +780,7 @@ export class TcpEndpoint {
     this.retries = 0;
     const flight = seqDiff(this.sndMax, this.sndUna);
     if (synAcked === 0 && this.cc.onAck(acked, ack, flight) === 'retransmit') this.retransmitFirst();
+    this.growSndBuf(flight);
     if (flight === 0) this.cancelTimer('rtxTimer');
     else this.restartRtx();
     this.notify();
@@ -778,6 +805,7 @@ export class TcpEndpoint {
     const filledHole = !this.ooo.empty;
     this.deliver(data);
     for (const d of this.ooo.take(this.rcvNxt)) this.deliver(d);
+    this.measureRcvRtt();
     if (this.ooo.fin !== undefined && this.ooo.fin === this.rcvNxt) fin = true;
     if (fin) {
       this.finInput();
@@ -1033,6 +1061,58 @@ export class TcpEndpoint {
     }
   }
 
+  // ------------------------------------------------------ buffer autotuning
+
+  /**
+   * The receiver's round trip without timestamps, as Linux's
+   * tcp_rcv_rtt_measure: the time from offering a window to receiving the
+   * data at its right edge, the smallest such time seen.
+   */
+  private measureRcvRtt(): void {
+    const now = this.stack.clock.now();
+    if (this.rcvRttSeq !== undefined) {
+      if (seqLT(this.rcvNxt, this.rcvRttSeq)) return;
+      const sample = now - this.rcvRttStart;
+      if (sample > 0) this.rcvRtt = this.rcvRtt === 0 ? sample : Math.min(this.rcvRtt, sample);
+    }
+    this.rcvRttSeq = this.rcvAdvEdge;
+    this.rcvRttStart = now;
+  }
+
+  /**
+   * Receive buffer autotuning as Linux's tcp_rcv_space_adjust, once per
+   * receiver round trip: when the reader took more than in any round trip
+   * before, the sender needs twice that in flight to keep it busy (the
+   * window, not the reader, was the limit), so the buffer grows to twice
+   * it plus 16 segments, up to tcp_rmem[2].
+   */
+  private growRcvBuf(read: number): void {
+    if (this.rcvBufLocked) return;
+    this.rcvCopied += read;
+    const now = this.stack.clock.now();
+    if (this.rcvRtt === 0 || now - this.rcvSpaceTime < this.rcvRtt) return;
+    if (this.rcvCopied > this.rcvSpace) {
+      this.rcvSpace = this.rcvCopied;
+      const want = 2 * this.rcvCopied + 16 * this.advertisedMss();
+      this.rcvBufOpt = Math.max(this.rcvBufOpt, Math.min(want, this.stack.tcpConfig.rcvBufMax));
+    }
+    this.rcvCopied = 0;
+    this.rcvSpaceTime = now;
+  }
+
+  /**
+   * Send buffer autotuning as Linux's tcp_sndbuf_expand: when an ACK makes
+   * room that the application was waiting for and cwnd is not what limits
+   * the flight, the buffer grows to twice cwnd (at least the initial
+   * window), up to tcp_wmem[2].
+   */
+  private growSndBuf(flight: number): void {
+    if (this.sndBufLocked || !this.sndNoSpace || flight >= this.cc.cwnd) return;
+    this.sndNoSpace = false;
+    const want = 2 * Math.max(this.cc.cwnd, INITIAL_WINDOW_SEGMENTS * this.mss);
+    this.sndBufOpt = Math.max(this.sndBufOpt, Math.min(want, this.stack.tcpConfig.sndBufMax));
+  }
+
   // ------------------------------------------------------ receive window
 
   private rcvWindowSpace(): number {
@@ -1282,8 +1362,10 @@ export class TcpEndpoint {
     this.mss = Math.min(route.nic.mtu - IP_TCP_HEADERS, this.userMss || MAX_MSS);
     this.cc = new NewReno(this.mss, this.iss);
     this.cc.gso = route.nic.offloads?.gso === true;
+    // The scale covers the largest buffer autotuning may reach, as Linux's tcp_select_initial_window.
+    const space = this.rcvBufLocked ? this.rcvBufOpt : Math.max(this.rcvBufOpt, this.stack.tcpConfig.rcvBufMax);
     let scale = 0;
-    while (scale < TCP_MAX_WINDOW_SCALE && 0xffff << scale < this.rcvBufOpt) scale++;
+    while (scale < TCP_MAX_WINDOW_SCALE && 0xffff << scale < space) scale++;
     this.rcvScale = scale;
     this.lastRecv = this.stack.clock.now();
   }
@@ -1394,6 +1476,10 @@ export class TcpEndpoint {
     this.wrShut = false;
     this.retries = 0;
     this.rttSeq = undefined;
+    this.rcvRtt = 0;
+    this.rcvRttSeq = undefined;
+    this.rcvCopied = 0;
+    this.rcvSpace = 0;
   }
 
   private clampBacklog(backlog: number): number {

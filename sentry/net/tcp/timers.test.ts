@@ -172,24 +172,24 @@ describe('sentry/net TCP timers', () => {
     assert.equal(ack2.t, last.t + 1, 'the second full segment is acknowledged immediately');
   });
 
-  it('SYN options: MSS from the MTU and a window scale from the buffer; segments respect the peer MSS', () => {
+  it('SYN options: MSS from the MTU and a window scale for the largest buffer; segments respect the peer MSS', () => {
     const p = stackPair({ conditions: { delayMs: 1, mtu: 1000 } });
     const log = capture(p);
     const { client, server } = connectPair(p);
     const syn = log.map((x) => x.frame).find((f) => tcpOf(f)?.flags === TCP_FLAG.SYN);
     assert.ok(syn);
     const raw = decode(syn).ip?.payload as Buffer;
-    // MSS (kind 2, len 4, 960), NOP, NOP, SACK-permitted, NOP, WS (kind 3, len 3, shift 3 for a
-    // 256 KiB buffer): Linux's layout without timestamps.
+    // MSS (kind 2, len 4, 960), NOP, NOP, SACK-permitted, NOP, WS (kind 3, len 3, shift 7 for the
+    // 6 MiB an autotuned buffer may reach, as Linux with tcp_rmem[2] 6 MiB): Linux's layout without timestamps.
     assert.deepEqual(
       [...raw.subarray(20, 32)],
-      [TCP_OPT.MSS, 4, 960 >> 8, 960 & 255, TCP_OPT.NOP, TCP_OPT.NOP, TCP_OPT.SACK_PERMITTED, 2, TCP_OPT.NOP, TCP_OPT.WINDOW_SCALE, 3, 3],
+      [TCP_OPT.MSS, 4, 960 >> 8, 960 & 255, TCP_OPT.NOP, TCP_OPT.NOP, TCP_OPT.SACK_PERMITTED, 2, TCP_OPT.NOP, TCP_OPT.WINDOW_SCALE, 3, 7],
     );
     const data = pattern(100_000);
     transfer(p, client, server, data);
     const sizes = log.filter((x) => x.from === 'a').map((x) => tcpOf(x.frame)?.payload.length ?? 0);
     assert.equal(Math.max(...sizes), 960);
-    const windows = log.filter((x) => x.from === 'b' && !((tcpOf(x.frame)?.flags ?? 0) & TCP_FLAG.SYN)).map((x) => (tcpOf(x.frame)?.window ?? 0) << 3);
+    const windows = log.filter((x) => x.from === 'b' && !((tcpOf(x.frame)?.flags ?? 0) & TCP_FLAG.SYN)).map((x) => (tcpOf(x.frame)?.window ?? 0) << 7);
     assert.ok(Math.max(...windows) > 65535, 'scaled windows beyond 64 KiB');
   });
 
