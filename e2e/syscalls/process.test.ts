@@ -31,6 +31,8 @@ describe('e2e: processes, threads and signals', function () {
     sameAsNative(['/bin/sh', '-c', 'sleep 0.2 & cat | tr a-z A-Z; wait; echo done'], { input: 'line one\nline two\n' }, 'LINE ONE\nLINE TWO\ndone\n'));
 
   it('C: 32 threads with mutexes and joins', () => sameAsNative([compileC('threads')], {}, 'counter=32000 sum=496\n'));
+  it('C: execve from a thread, the main thread or after the main thread exited ends the other threads (de_thread)', () =>
+    sameAsNative([compileC('exec_threads')]));
   it('C: futex ping-pong between two threads', () => sameAsNative([compileC('futex_pingpong')], {}, '2000 round trips\n'));
   it('C: MAP_SHARED anonymous memory is shared with forked children, MAP_PRIVATE copied', () =>
     sameAsNative([compileC('sharedmem')], {}, 'counter 3000 (want 3000)\nchildren wrote 10 20 30\nprivate still 7\nafter MADV_DONTNEED: shared 3000, private 0\n'));

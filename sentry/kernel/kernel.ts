@@ -1,4 +1,4 @@
-import { Platform } from '../platform/platform';
+import { Context, Platform } from '../platform/platform';
 import { Vfs } from '../vfs/vfs';
 import { Process, Task } from './task';
 import { Timers } from './timers';
@@ -18,6 +18,10 @@ export interface TaskControl {
   wake(t: Task): void;
   /** A signal became pending for `t`: a parked task stops waiting as its Block says. */
   interrupt(t: Task): void;
+  /** `t` ended outside the loop (another thread's execve killed it): it leaves every queue. */
+  forget(t: Task): void;
+  /** `t` now runs on `t.ctx` instead of `from` (execve took over the leader's host thread). */
+  moved(t: Task, from: Context): void;
 }
 
 export interface KernelOptions {
@@ -44,7 +48,9 @@ export class Kernel {
   readonly timers = new Timers();
   readonly futexes = new Futexes();
   /** Set by the scheduler that runs this kernel's tasks. */
-  sched: TaskControl = { adopt: () => undefined, wake: () => undefined, interrupt: () => undefined };
+  sched: TaskControl = {
+    adopt: () => undefined, wake: () => undefined, interrupt: () => undefined, forget: () => undefined, moved: () => undefined,
+  };
   readonly vfs: Vfs;
   private nextTid = 1;
 

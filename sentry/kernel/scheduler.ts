@@ -259,11 +259,16 @@ export class Scheduler implements TaskControl {
     this.ready.set(t, 'resume');
   }
 
-  private forget(t: Task): void {
+  forget(t: Task): void {
     this.unpark(t)?.block.cancel?.();
     this.ready.delete(t);
     this.running.delete(t);
     this.byContext.delete(t.ctx);
+  }
+
+  moved(t: Task, from: Context): void {
+    this.byContext.delete(from);
+    this.byContext.set(t.ctx, t);
   }
 
   /** init is gone: like a PID namespace whose init died, every other process is killed. */

@@ -56,6 +56,14 @@ export class Process {
    * of being queued. Returns whether the signal took effect.
    */
   takeSignal: ((signo: number) => boolean) | undefined;
+  /**
+   * The stub's host leader thread after the group leader's task exited
+   * while other threads live on (the task with tid == pid always runs on
+   * it). The host reports a leader's exit only after its whole group's, so
+   * it stays stopped here, as Linux keeps a zombie leader, until the
+   * process ends or an execve takes it over (kernel/dethread.ts).
+   */
+  idleLeader: Context | undefined;
 
   constructor(
     readonly kernel: Kernel,
@@ -89,6 +97,8 @@ export class Process {
       this.kernel.tasks.delete(t.tid);
     }
     this.tasks.clear();
+    this.idleLeader?.kill();
+    this.idleLeader = undefined;
     timersOnExit(this);
     this.fds.closeAll();
     parentExited(this);
@@ -115,11 +125,15 @@ export class Task {
   /** The deadline the current syscall chose on its first run (kept across re-runs). */
   private syscallDeadline: bigint | undefined;
 
+  /**
+   * `tid` and `ctx` change only when an execve from this thread makes it
+   * the group leader (kernel/dethread.ts).
+   */
   constructor(
     readonly kernel: Kernel,
-    readonly tid: number,
+    public tid: number,
     readonly process: Process,
-    readonly ctx: Context,
+    public ctx: Context,
   ) {
     process.tasks.add(this);
   }
@@ -147,12 +161,38 @@ export class Task {
       this.process.exit(status);
       return;
     }
+    this.leaveGroup();
+  }
+
+  /**
+   * Ends this task's host thread while others of the stub live on; the
+   * leader's is only halted and kept (Process.idleLeader).
+   */
+  private endHostThread(): void {
+    if (this.tid !== this.process.pid) {
+      this.ctx.exitThread();
+      return;
+    }
+    this.ctx.halt();
+    this.process.idleLeader = this.ctx;
+  }
+
+  /**
+   * What Linux does for a thread that exits while its group lives on: the
+   * robust list and clear_child_tid (read and written through its own host
+   * thread, so before that ends), the children it created go to another
+   * thread, and it leaves the scheduler's queues and the tid table. `heir`
+   * adopts its children.
+   */
+  leaveGroup(heir?: Task): void {
+    this.ctx.halt(); // no app code of its own runs while its locks are released
     exitRobustList(this);
     clearChildTid(this);
-    this.ctx.exitThread();
+    this.endHostThread();
     this.process.tasks.delete(this);
     this.kernel.tasks.delete(this.tid);
-    creatorThreadExited(this, [...this.process.tasks][0]);
+    this.kernel.sched.forget(this);
+    creatorThreadExited(this, heir ?? [...this.process.tasks][0]);
   }
 
   get mem(): MemoryIO {

@@ -5,6 +5,7 @@
 import { O, S_ISGID, S_ISUID } from '../abi/linux/fs';
 import { capsOnExec } from '../kernel/capabilities';
 import { RLIMIT } from '../kernel/limits';
+import { deThread } from '../kernel/dethread';
 import { exitRobustList } from '../kernel/robust';
 import type { Task } from '../kernel/task';
 import { MemoryManager } from '../mm/mm';
@@ -57,8 +58,8 @@ export function commFor(filename: string): string {
 /**
  * Replaces the calling process's image with `path` (resolved and opened
  * through the VFS). Throws LinuxError with the old image intact, or
- * ImageLostError. Does not reset signal handlers or kill other threads:
- * the caller does that for the syscall.
+ * ImageLostError. Other threads die at the point of no return
+ * (kernel/dethread.ts); signal handlers are the syscall's to reset.
  */
 export function execImage(t: Task, path: string, argv: string[], envp: string[]): void {
   execFile(t, t.process.mounts.openPath(t, path, O.RDONLY), path, argv, envp);
@@ -79,6 +80,7 @@ export function execFile(t: Task, file: FileDescription, filename: string, argv:
   const plan = prepareExec(env, file, filename, argv, envp);
   // Point of no return.
   try {
+    deThread(t); // the other threads die first, with the old memory still mapped
     exitRobustList(t); // the old image's robust locks, while its memory is still there
     const old = p.mm;
     old.unmapAll();

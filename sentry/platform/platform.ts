@@ -74,6 +74,12 @@ export interface Context {
   newThread(): Context;
   /** Ends only this thread; the address space stays for the others. */
   exitThread(): void;
+  /**
+   * Stops the thread if it is running app code and consumes that stop, so
+   * the kernel can take it over (set its registers) or leave it stopped
+   * for good. No-op if it is already stopped.
+   */
+  halt(): void;
   /** CPU time the app's host thread has used, in nanoseconds. */
   cpuTimeNs(): bigint;
   /** Kills the host process/thread and reaps it. Idempotent. */

@@ -12,7 +12,7 @@ import { timersOnExec } from '../kernel/signal/itimers';
 import { commFor, execFile, ImageLostError } from '../loader/exec';
 import { FileDescription } from '../vfs/file';
 import { SyscallArgs } from './args';
-import { FamilyRows, partial } from './rows';
+import { FamilyRows, partial, supported } from './rows';
 import { SyscallControl } from './types';
 
 /** SS_DISABLE: sigaltstack is reset by exec. */
@@ -72,7 +72,11 @@ function open(t: Task, path: string, nofollow: boolean): FileDescription {
   return t.process.mounts.openPath(t, path, O.RDONLY | (nofollow ? O.NOFOLLOW : 0));
 }
 
-/** execve(2). From a multi-threaded process the other threads are not ended first (Linux's de_thread). */
+/**
+ * execve(2). From a multithreaded process the other threads die first and
+ * the caller becomes the leader (kernel/dethread.ts), once the new image
+ * is known to load: errors before that leave every thread running.
+ */
 function execve(t: Task, a: SyscallArgs): SyscallControl {
   const path = readCString(t.mem, a.ptr(0));
   if (path === '') fail('ENOENT', 'empty path');
@@ -103,6 +107,6 @@ function execveat(t: Task, a: SyscallArgs): SyscallControl {
 }
 
 export const execSyscalls: FamilyRows = {
-  execve: partial(execve, 'other threads of the caller are not ended first (de_thread)'),
+  execve: supported(execve),
   execveat: partial(execveat, 'relative paths under a dirfd resolve through its path name'),
 };

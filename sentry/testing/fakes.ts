@@ -40,6 +40,7 @@ export class FakeContext implements Context {
   exitThread(): void {
     this.killed = true;
   }
+  halt(): void {}
   cpuTimeNs(): bigint {
     return 1_500_000_000n;
   }

@@ -224,16 +224,28 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
     return new PtraceContext(this.platform, child);
   }
 
-  /** Ends just this host thread (the app thread exited; others keep the address space). */
+  /**
+   * Stops the thread if it runs app code (its stop is consumed here, not by
+   * waitAny). Any stop will do: the interrupt's, or a syscall/fault that
+   * came first (that syscall is never run, a fault's signal is dropped).
+   * A PTRACE_EVENT_STOP left pending is absorbed by the next resume's loop.
+   */
+  halt(): void {
+    if (this.dead || !this.running) return;
+    this.t.ptrace(PTRACE.INTERRUPT, 0, 0, 'PTRACE_INTERRUPT');
+    this.interpret(this.t.wait());
+    this.resumeSignal = 0;
+  }
+
+  /**
+   * Ends just this host thread (the app thread exited; others keep the
+   * address space). Never for the stub's leader thread while others live:
+   * the host reports a leader's exit only after the whole group's, so
+   * waiting for it here would never return (the kernel halts it instead).
+   */
   exitThread(): void {
+    this.halt();
     if (this.dead) return;
-    if (this.running) {
-      // Running app code: stop it first (its stop is consumed here, not by waitAny).
-      // Any stop will do: the interrupt's, or a syscall/fault that came first.
-      this.t.ptrace(PTRACE.INTERRUPT, 0, 0, 'PTRACE_INTERRUPT');
-      this.interpret(this.t.wait());
-      if (this.dead) return;
-    }
     const s = this.scratch;
     s.set(this.regs.words);
     s[REG.rax] = BigInt(SYS.exit);
