@@ -31,8 +31,23 @@ export function rssKiB(pid: number): number {
   return procKiB(pid, 'status', /^VmRSS:\s+(\d+) kB/m);
 }
 
-/** CPU time (user + system) of all threads of a process, in nanoseconds. */
+/**
+ * CPU time of all threads of a process, in nanoseconds: each thread's
+ * scheduler runtime (/proc/[pid]/task/[tid]/schedstat, in ns), else
+ * utime + stime (/proc/[pid]/stat, in ticks). Ticks are 10 ms: a process
+ * that ran less than one, such as a shell that exec'd sleep, would read 0,
+ * and metrics-server drops a container whose CPU time is 0 (`kubectl top`:
+ * "not found").
+ */
 export function cpuNs(pid: number): bigint {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0n;
+  }
+  const runtimes = tids.map((tid) => procFile(pid, `task/${tid}/schedstat`).split(' ')[0]).filter((f) => /^\d+$/.test(f));
+  if (runtimes.length > 0) return runtimes.reduce((sum, f) => sum + BigInt(f), 0n);
   const stat = procFile(pid, 'stat');
   // Fields after the parenthesised comm (which may contain spaces): state is field 3, utime 14, stime 15.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
