@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the test cluster's binaries with Go from the Go module proxy, pinned by
 # scripts/cluster-versions.env: Kubernetes (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubelet, kube-proxy, kubectl), etcd and helm. Each lands in a
-# cache folder outside the repo keyed by its version:
+# kube-scheduler, kubelet, kube-proxy, kubectl), etcd, helm and metrics-server.
+# Each lands in a cache folder outside the repo keyed by its version:
 #   $CACHE/k8s-<ver>/bin/<name>   $CACHE/etcd-<ver>/bin/etcd   $CACHE/helm-<ver>/bin/helm
+#   $CACHE/metrics-server-<ver>/bin/metrics-server
 # A binary that exists (and `go version -m` says was built from the pinned
 # version) is not rebuilt. Builds run one package at a time under nice so a
 # two-core machine stays usable (TSVISOR_BUILD_JOBS raises go build -p).
@@ -101,13 +102,27 @@ build_helm() {
   gobuild "$root/module" "$root/bin/helm" helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 }
 
+build_metrics_server() {
+  local root="$CACHE/metrics-server-$METRICS_SERVER_VERSION"
+  built "$root/bin/metrics-server" sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" && return
+  mkdir -p "$root/bin"
+  wrapper "$root/module" 1.24.4 "sigs.k8s.io/metrics-server $METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
+  (cd "$root/module" && go mod tidy) || die "go mod tidy for metrics-server $METRICS_SERVER_VERSION failed"
+  # What `metrics-server --version` prints (its Makefile sets client-go's version too).
+  gobuild "$root/module" "$root/bin/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server \
+    "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION -X k8s.io/client-go/pkg/version.buildDate=1970-01-01T00:00:00Z"
+}
+
 start=$(date +%s)
 build_etcd
 build_kubernetes
 build_helm
+build_metrics_server
 for b in "${K8S_BINS[@]}"; do
   built "$CACHE/k8s-$KUBERNETES_VERSION/bin/$b" k8s.io/kubernetes "$KUBERNETES_VERSION" || die "$b is not built from Kubernetes $KUBERNETES_VERSION"
 done
 built "$CACHE/etcd-$ETCD_VERSION/bin/etcd" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" || die "etcd is not built from $ETCD_VERSION"
 built "$CACHE/helm-$HELM_VERSION/bin/helm" helm.sh/helm/v3 "$HELM_VERSION" || die "helm is not built from $HELM_VERSION"
-log "Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, helm $HELM_VERSION ready in $CACHE ($(($(date +%s) - start))s)"
+built "$CACHE/metrics-server-$METRICS_SERVER_VERSION/bin/metrics-server" sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" ||
+  die "metrics-server is not built from $METRICS_SERVER_VERSION"
+log "Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, helm $HELM_VERSION, metrics-server $METRICS_SERVER_VERSION ready in $CACHE ($(($(date +%s) - start))s)"

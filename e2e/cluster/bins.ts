@@ -13,6 +13,7 @@ export interface ClusterVersions {
   kubernetes: string;
   etcd: string;
   helm: string;
+  metricsServer: string;
 }
 
 /** KEY=VALUE lines of an env file (comments and blank lines skipped). */
@@ -35,7 +36,7 @@ export function clusterVersions(): ClusterVersions {
     if (v === undefined || !/^v\d+\.\d+\.\d+$/.test(v)) throw new Error(`${VERSIONS_FILE}: ${k} missing or not vX.Y.Z`);
     return v;
   };
-  return { kubernetes: get('KUBERNETES_VERSION'), etcd: get('ETCD_VERSION'), helm: get('HELM_VERSION') };
+  return { kubernetes: get('KUBERNETES_VERSION'), etcd: get('ETCD_VERSION'), helm: get('HELM_VERSION'), metricsServer: get('METRICS_SERVER_VERSION') };
 }
 
 export type KubeBinary = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet' | 'kube-proxy' | 'kubectl';
@@ -45,6 +46,7 @@ export interface ClusterBins {
   kube(name: KubeBinary): string;
   etcd(): string;
   helm(): string;
+  metricsServer(): string;
 }
 
 function cacheRoot(): string {
@@ -69,5 +71,6 @@ export function clusterBins(): ClusterBins {
     kube: (name) => executable(path.join(dir('k8s', versions.kubernetes), name)),
     etcd: () => executable(path.join(dir('etcd', versions.etcd), 'etcd')),
     helm: () => executable(path.join(dir('helm', versions.helm), 'helm')),
+    metricsServer: () => executable(path.join(dir('metrics-server', versions.metricsServer), 'metrics-server')),
   };
 }

@@ -38,10 +38,10 @@ export class CertificateAuthority {
   readonly cert: string;
   readonly key: string;
 
-  constructor(readonly dir: string) {
+  constructor(readonly dir: string, name = 'tsvisor test cluster CA') {
     this.cert = path.join(dir, 'ca.crt');
     this.key = path.join(dir, 'ca.key');
-    openssl(['req', '-x509', ...EC, '-keyout', this.key, '-out', this.cert, '-days', '7', '-subj', '/CN=tsvisor test cluster CA']);
+    openssl(['req', '-x509', ...EC, '-keyout', this.key, '-out', this.cert, '-days', '7', '-subj', `/CN=${name}`]);
   }
 
   /** A client certificate for `id`, named `name`.{crt,key}. */
