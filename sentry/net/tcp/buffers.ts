@@ -1,8 +1,35 @@
 /**
  * Byte queues of a TCP connection, kept as lists of the buffers the
  * application wrote or the network delivered, never copied into one big
- * ring: a send is usually one subarray, a read one copy.
+ * ring: a send is copied once, from the chunks into the frame; a read one copy.
  */
+import type { Payload } from '../wire/tcp';
+
+
+const EMPTY = Buffer.alloc(0);
+
+/** `length` bytes from chunk `first` at `start` on. */
+class ChunksView implements Payload {
+  constructor(
+    private readonly chunks: readonly Buffer[],
+    private readonly first: number,
+    private readonly start: number,
+    readonly length: number,
+  ) {}
+
+  copy(target: Buffer, at: number): number {
+    let copied = 0;
+    let i = this.first;
+    let s = this.start;
+    while (copied < this.length) {
+      const c = this.chunks[i];
+      copied += c.copy(target, at + copied, s, Math.min(c.length, s + this.length - copied));
+      s = 0;
+      i++;
+    }
+    return copied;
+  }
+}
 
 /** Unacknowledged and unsent data, indexed from SND.UNA. */
 export class SendQueue {
@@ -23,10 +50,14 @@ export class SendQueue {
     this.bytes += data.length;
   }
 
-  /** Up to `len` bytes starting `offset` bytes after the front. */
-  read(offset: number, len: number): Buffer {
+  /**
+   * Up to `len` bytes starting `offset` bytes after the front: a slice of
+   * one chunk, or a view over several that copies them into the frame
+   * being built (no joined copy first). Valid until the queue changes.
+   */
+  read(offset: number, len: number): Payload {
     const n = Math.min(len, this.bytes - offset);
-    if (n <= 0) return Buffer.alloc(0);
+    if (n <= 0) return EMPTY;
     if (offset < this.curOff || this.curIdx < this.head) {
       this.curIdx = this.head;
       this.curOff = 0;
@@ -38,16 +69,7 @@ export class SendQueue {
     const first = this.chunks[this.curIdx];
     const start = offset - this.curOff;
     if (start + n <= first.length) return first.subarray(start, start + n);
-    const out = Buffer.allocUnsafe(n);
-    let copied = 0;
-    let i = this.curIdx;
-    let s = start;
-    while (copied < n) {
-      copied += this.chunks[i].copy(out, copied, s, Math.min(this.chunks[i].length, s + n - copied));
-      s = 0;
-      i++;
-    }
-    return out;
+    return new ChunksView(this.chunks, this.curIdx, start, n);
   }
 
   /** Drops `n` acknowledged bytes from the front. */

@@ -27,7 +27,7 @@ import type { InetAddr, Ipv4 } from '../addr';
 import type { Timer } from '../clock';
 import type { Route, Stack } from '../stack';
 import { IPV4_MAX_PACKET } from '../wire/ipv4';
-import { encodeOptions, encodeSackBlocks, MAX_SACK_BLOCKS, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MAX_WINDOW_SCALE, type TcpSegment } from '../wire/tcp';
+import { encodeOptions, encodeSackBlocks, MAX_SACK_BLOCKS, type Payload, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MAX_WINDOW_SCALE, type TcpSegment } from '../wire/tcp';
 import { OutOfOrderQueue, RecvQueue, SendQueue } from './buffers';
 import { INITIAL_WINDOW_SEGMENTS, NewReno } from './congestion';
 import { RttEstimator } from './rto';
@@ -1035,7 +1035,7 @@ export class TcpEndpoint {
     }, Buffer.alloc(0));
   }
 
-  private transmit(flags: number, seq: number, data: Buffer, opts?: Buffer): void {
+  private transmit(flags: number, seq: number, data: Payload, opts?: Buffer): void {
     let options = opts;
     if (!this.route) return;
     if (flags & TCP_FLAG.RST) this.stack.stats.inc('tcp.resets_sent');
@@ -1129,12 +1129,16 @@ export class TcpEndpoint {
     return Math.min(0xffff, Math.max(0, seqDiff(this.rcvAdvEdge, this.rcvNxt)) >>> this.rcvScale);
   }
 
-  /** After the application read: announce a window that grew from small to worthwhile. */
+  /**
+   * After the application read: announce a window that grew from small to
+   * worthwhile, as Linux's tcp_cleanup_rbuf: the offered window is at most
+   * half the buffer and would at least double (by a worthwhile step).
+   */
   private maybeWindowUpdate(): void {
     if (!RECEIVING.has(this.state)) return;
-    const current = seqDiff(this.rcvAdvEdge, this.rcvNxt);
+    const current = Math.max(0, seqDiff(this.rcvAdvEdge, this.rcvNxt));
     const free = this.rcvWindowSpace();
-    if (current < this.rcvBufOpt / 2 && free - current >= Math.min(this.rcvBufOpt / 2, this.mss)) this.sendAck();
+    if (2 * current <= this.rcvBufOpt && free >= 2 * current && free - current >= Math.min(this.rcvBufOpt / 2, this.mss)) this.sendAck();
   }
 
   // -------------------------------------------------------------- ACKs

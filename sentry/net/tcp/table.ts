@@ -11,7 +11,7 @@ import { type Ipv4, isMulticastOrBroadcast } from '../addr';
 import { addressesOverlap, PortTable } from '../ports';
 import type { Route, Stack } from '../stack';
 import type { Ipv4Header } from '../wire/ipv4';
-import { parseTcp, TCP_CHECKSUM_AT, TCP_FLAG, TCP_MIN_HEADER, type TcpFields, type TcpSegment, writeTcp } from '../wire/tcp';
+import { type Payload, parseTcp, TCP_CHECKSUM_AT, TCP_FLAG, TCP_MIN_HEADER, type TcpFields, type TcpSegment, writeTcp } from '../wire/tcp';
 import { TcpEndpoint, TcpState } from './endpoint';
 import { seqAdd } from './seqnum';
 
@@ -81,7 +81,7 @@ export class TcpTable {
    * payload longer than `mss` (only with GSO) goes as one frame the link
    * cuts into `mss`-byte segments.
    */
-  send(route: Route, src: Ipv4, dst: Ipv4, ttl: number, f: TcpFields, payload: Buffer, mss = 0): void {
+  send(route: Route, src: Ipv4, dst: Ipv4, ttl: number, f: TcpFields, payload: Payload, mss = 0): void {
     const headerLength = TCP_MIN_HEADER + (f.options?.length ?? 0);
     const len = headerLength + payload.length;
     const partial = route.nic.offloads?.txChecksum === true;

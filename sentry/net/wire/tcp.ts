@@ -123,6 +123,13 @@ export function encodeSackBlocks(blocks: readonly SeqRange[]): Buffer {
   return b;
 }
 
+/** A segment's data: a Buffer, or a view that copies bytes kept elsewhere into the frame (a Buffer is one). */
+export interface Payload {
+  readonly length: number;
+  /** Copies all `length` bytes to `target` at `targetStart`; returns the count. */
+  copy(target: Buffer, targetStart: number): number;
+}
+
 export interface TcpFields {
   readonly srcPort: number;
   readonly dstPort: number;
@@ -143,7 +150,7 @@ export const TCP_CHECKSUM_AT = 16;
  * pseudo-header sum (over the whole length, as Linux leaves it for
  * CHECKSUM_PARTIAL and GSO), for the link to finish.
  */
-export function writeTcp(b: Buffer, off: number, f: TcpFields, payload: Buffer, src: number, dst: number, protocol: number, partialChecksum = false): number {
+export function writeTcp(b: Buffer, off: number, f: TcpFields, payload: Payload, src: number, dst: number, protocol: number, partialChecksum = false): number {
   const optLen = f.options?.length ?? 0;
   const headerLength = TCP_MIN_HEADER + optLen;
   const len = headerLength + payload.length;
