@@ -36,6 +36,8 @@ describe('e2e: processes, threads and signals', function () {
   it('C: futex ping-pong between two threads', () => sameAsNative([compileC('futex_pingpong')], {}, '2000 round trips\n'));
   it('C: MAP_SHARED anonymous memory is shared with forked children, MAP_PRIVATE copied', () =>
     sameAsNative([compileC('sharedmem')], {}, 'counter 3000 (want 3000)\nchildren wrote 10 20 30\nprivate still 7\nafter MADV_DONTNEED: shared 3000, private 0\n'));
+  it('C: shared futexes in MAP_SHARED memory across fork (waits, FUTEX_PRIVATE_FLAG, process-shared condvar)', () =>
+    sameAsNative([compileC('futex_shared')], {}, 'shared: child wait returned 0\nshared: parent woke 1\nprivate wait: child wait returned -1\nprivate wait: parent woke 0\ncondvar ping-pong: 400 turns\n'));
   it('C: SIGALRM interrupts a blocking read with EINTR', () => sameAsNative([compileC('alarm_read')], {}, 'read=-1 errno=Interrupted system call\n'));
   it('C: handlers, siginfo, sigaltstack, SIGSEGV si_addr, sigtimedwait, signalfd, timers, job control', () => sameAsNative([compileC('signals')]));
 

@@ -1,7 +1,10 @@
 /**
  * Futex wait lists. A waiter is keyed by its address space and the futex
- * word's address (private futexes; threads share their process's
- * MemoryManager). A wake marks the waiter woken before waking it, so its
+ * word's address (threads share their process's MemoryManager), except
+ * that a shared (non-FUTEX_PRIVATE_FLAG) futex in MAP_SHARED anonymous
+ * memory is keyed by the shared object and the offset in it, as Linux
+ * keys it by the backing page, so processes that share it (fork) meet.
+ * Not supported: shared keys for file mappings (they are private copies). A wake marks the waiter woken before waking it, so its
  * re-run FUTEX_WAIT returns 0 whatever the word holds now, as Linux's
  * does; a waiter that times out or is interrupted takes itself off the list.
  */
@@ -21,7 +24,10 @@ export class Futexes {
   private readonly spaceIds = new WeakMap<MemoryManager, number>();
   private nextSpace = 1;
 
-  key(mm: MemoryManager, addr: number): string {
+  /** `shared`: the futex was not FUTEX_PRIVATE_FLAG (robust-list and clear_child_tid wakes are shared, as in Linux). */
+  key(mm: MemoryManager, addr: number, shared = true): string {
+    const v = shared ? mm.vmas.find(addr) : undefined;
+    if (v?.backing.kind === 'shmem') return `shm${v.backing.id}:${v.backing.offset + (addr - v.start)}`;
     let id = this.spaceIds.get(mm);
     if (id === undefined) this.spaceIds.set(mm, (id = this.nextSpace++));
     return `${id}:${addr}`;

@@ -5,7 +5,7 @@ import { AddressSpace, MemoryIO } from '../platform/platform';
 import { FileDescription } from '../vfs/file';
 import { isPageAligned, pageDown, pageUp, stackAndMmapLayout } from './layout';
 import { formatMapsLine } from './procmaps';
-import { Backing, Vma, VmaSet } from './vma';
+import { Backing, clip, Vma, VmaSet } from './vma';
 
 export interface MmapRequest {
   addr: number;
@@ -58,7 +58,14 @@ const KNOWN_ADVICE: ReadonlySet<number> = new Set(Object.values(MADV));
  */
 /** MAP_SHARED|MAP_ANONYMOUS: the host mapping is shared too, so forked processes share the pages. */
 function sharedAnon(v: Vma): boolean {
-  return v.shared && v.backing.kind === 'anon';
+  return v.backing.kind === 'shmem';
+}
+
+/** Names each MAP_SHARED|MAP_ANONYMOUS object (unique in the Sentry: futex keys compare them across processes). */
+let nextShmemId = 1;
+
+function anonBacking(shared: boolean): Backing {
+  return shared ? { kind: 'shmem', id: nextShmemId++, offset: 0 } : { kind: 'anon' };
 }
 
 export class MemoryManager {
@@ -137,7 +144,7 @@ export class MemoryManager {
       maxProt: file !== undefined && shared ? PROT.READ | PROT.EXEC : PROT_RWX,
       shared,
       growsDown: (r.flags & MAP.GROWSDOWN) !== 0,
-      backing: file === undefined ? { kind: 'anon' } : file.backing,
+      backing: file === undefined ? anonBacking(shared) : file.backing,
     };
     this.mapArea(v, file === undefined ? undefined : () => this.copyFromFile(file.fd, Number(r.offset), addr, size));
     return addr;
@@ -306,7 +313,7 @@ export class MemoryManager {
       // The host mapping grows as one: a separately mapped extension would be a second host area
       // (a moved area never merges with new neighbours), and a later move of both would fail.
       this.as.remap(oldAddr, oldSize, newSize, oldAddr);
-      this.vmas.insert({ ...v, start: oldEnd, end: newEnd });
+      this.vmas.insert(clip(v, oldEnd, newEnd));
       return oldAddr;
     }
     if (!mayMove) fail('ENOMEM', 'mremap cannot grow in place');

@@ -27,6 +27,7 @@ function mapsName(v: Vma): string {
     case 'named':
       return v.backing.name;
     case 'anon':
+    case 'shmem':
       return '';
   }
 }

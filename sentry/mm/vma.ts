@@ -12,6 +12,12 @@ export type Backing =
   | { readonly kind: 'stack' }
   /** A private copy of a file: `offset` is the file offset of the area's start. */
   | { readonly kind: 'file'; readonly path: string; readonly offset: number; readonly dev: number; readonly ino: number }
+  /**
+   * MAP_SHARED|MAP_ANONYMOUS memory: `id` names the shared object (the same
+   * in the copies fork makes and after mremap), `offset` is the area start's
+   * offset in it. Shared futexes are keyed by the two (kernel/futex.ts).
+   */
+  | { readonly kind: 'shmem'; readonly id: number; readonly offset: number }
   /** Anonymous memory with a fixed maps name (e.g. "[anon:foo]"). */
   | { readonly kind: 'named'; readonly name: string };
 
@@ -27,9 +33,13 @@ export interface Vma {
   readonly backing: Backing;
 }
 
-/** `v` restricted to [start, end) (which must lie inside it). */
+/**
+ * `v` restricted to [start, end) (which must lie inside it), or the same
+ * object continued over [start, end) right after it (mremap growing it).
+ */
 export function clip(v: Vma, start: number, end: number): Vma {
-  const backing = v.backing.kind === 'file' ? { ...v.backing, offset: v.backing.offset + (start - v.start) } : v.backing;
+  const b = v.backing;
+  const backing = b.kind === 'file' || b.kind === 'shmem' ? { ...b, offset: b.offset + (start - v.start) } : b;
   return { ...v, start, end, backing };
 }
 
@@ -39,8 +49,9 @@ function sameBacking(a: Vma, b: Vma): boolean {
   if (x.kind === 'file' && y.kind === 'file') {
     return x.path === y.path && x.dev === y.dev && x.ino === y.ino && x.offset + (a.end - a.start) === y.offset;
   }
+  if (x.kind === 'shmem' && y.kind === 'shmem') return x.id === y.id && x.offset + (a.end - a.start) === y.offset;
   if (x.kind === 'named' && y.kind === 'named') return x.name === y.name;
-  return x.kind === y.kind && x.kind !== 'file' && x.kind !== 'named';
+  return x.kind === y.kind && x.kind !== 'file' && x.kind !== 'named' && x.kind !== 'shmem';
 }
 
 function mergeable(a: Vma, b: Vma): boolean {

@@ -1,10 +1,10 @@
 /**
- * futex(2) for threads of one address space (private futexes; the
- * PRIVATE flag changes nothing since shared futexes across processes are
- * not supported yet). Waits park the task (kernel/wait.ts); wakes use the
+ * futex(2). Shared futexes (no FUTEX_PRIVATE_FLAG) in MAP_SHARED anonymous
+ * memory work across processes; elsewhere (file mappings are private
+ * copies) they are private to the address space. Waits park the task (kernel/wait.ts); wakes use the
  * kernel's wait lists (kernel/futex.ts).
  */
-import { FUTEX, FUTEX_CMD_MASK, FUTEX_CLOCK_REALTIME } from '../abi/linux/futex';
+import { FUTEX, FUTEX_CMD_MASK, FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG } from '../abi/linux/futex';
 import { CLOCK, TIMESPEC_SIZE, decodeTimespec } from '../abi/linux/time';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
@@ -19,8 +19,9 @@ function word(t: Task, addr: number): number {
   return t.mem.read(addr, 4).readUInt32LE(0);
 }
 
-function key(t: Task, addr: number): string {
-  return t.kernel.futexes.key(t.process.mm, addr);
+/** The op's FUTEX_PRIVATE_FLAG decides whether a shared mapping gives a key shared across processes. */
+function key(t: Task, addr: number, a: SyscallArgs): string {
+  return t.kernel.futexes.key(t.process.mm, addr, (a.int(1) & FUTEX_PRIVATE_FLAG) === 0);
 }
 
 /**
@@ -38,7 +39,7 @@ function deadline(t: Task, a: SyscallArgs, absolute: boolean): bigint | undefine
 /** FUTEX_WAIT(_BITSET): EAGAIN if *uaddr != val, else sleep until woken (0), timed out or interrupted (EINTR). */
 function wait(t: Task, a: SyscallArgs, bitset: number, absolute: boolean): number {
   const addr = a.ptr(0);
-  const k = key(t, addr);
+  const k = key(t, addr, a);
   const futexes = t.kernel.futexes;
   if (futexes.takeWoken(t)) return 0;
   if (bitset === 0) fail('EINVAL', 'empty bitset');
@@ -52,14 +53,14 @@ function wait(t: Task, a: SyscallArgs, bitset: number, absolute: boolean): numbe
 function wake(t: Task, a: SyscallArgs, bitset: number): number {
   if (a.ptr(0) % 4 !== 0) fail('EINVAL', 'unaligned futex');
   if (bitset === 0) fail('EINVAL', 'empty bitset');
-  return t.kernel.futexes.wake(key(t, a.ptr(0)), a.int(2), bitset);
+  return t.kernel.futexes.wake(key(t, a.ptr(0), a), a.int(2), bitset);
 }
 
 /** FUTEX_(CMP_)REQUEUE: the count to move is in the timeout argument's register. */
 function requeue(t: Task, a: SyscallArgs, compare: boolean): number {
   if (compare && word(t, a.ptr(0)) !== a.uint(5)) fail('EAGAIN');
   const nMove = Number(a.u64(3) & 0x7fffffffn);
-  return t.kernel.futexes.requeue(key(t, a.ptr(0)), key(t, a.ptr(4)), a.int(2), nMove);
+  return t.kernel.futexes.requeue(key(t, a.ptr(0), a), key(t, a.ptr(4), a), a.int(2), nMove);
 }
 
 const OPS: Record<number, (old: number, arg: number) => number> = {
@@ -97,8 +98,8 @@ function wakeOp(t: Task, a: SyscallArgs): number {
   const next = Buffer.alloc(4);
   next.writeInt32LE(op(old, oparg) | 0);
   t.mem.write(addr2, next);
-  let n = t.kernel.futexes.wake(key(t, a.ptr(0)), a.int(2));
-  if (test(old, cmparg)) n += t.kernel.futexes.wake(key(t, addr2), Number(a.u64(3) & 0x7fffffffn));
+  let n = t.kernel.futexes.wake(key(t, a.ptr(0), a), a.int(2));
+  if (test(old, cmparg)) n += t.kernel.futexes.wake(key(t, addr2, a), Number(a.u64(3) & 0x7fffffffn));
   return n;
 }
 
@@ -126,5 +127,5 @@ function futex(t: Task, a: SyscallArgs): number {
 }
 
 export const futexSyscalls: FamilyRows = {
-  futex: partial(futex, 'private futexes only (no sharing across processes), no priority inheritance'),
+  futex: partial(futex, 'shared futexes across processes only in MAP_SHARED anonymous memory (not file mappings); no priority inheritance'),
 };
