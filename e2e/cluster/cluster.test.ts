@@ -78,11 +78,8 @@ describe('test cluster: kubelet on tsvisor cri', function () {
   /** Applies the pod, waits for it to end (Succeeded, or fails fast on Failed), returns its logs and deletes it. */
   async function runToCompletion(name: string, manifest: string): Promise<string> {
     await cluster.kubectlOk(['apply', '-f', '-'], manifest);
-    let phase = '';
-    for (const deadline = Date.now() + 150_000; phase !== 'Succeeded' && phase !== 'Failed' && Date.now() < deadline; ) {
-      await new Promise((r) => setTimeout(r, 1000));
-      phase = await cluster.kubectlOk(['get', 'pod', name, '-o', 'jsonpath={.status.phase}']);
-    }
+    const ended = await cluster.api.waitPod(name, (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', 150_000);
+    const phase = ended.last?.status?.phase;
     if (phase !== 'Succeeded') {
       const describe = await cluster.kubectl(['describe', 'pod', name]);
       const logs = await cluster.kubectl(['logs', name]);
@@ -94,18 +91,16 @@ describe('test cluster: kubelet on tsvisor cri', function () {
   }
 
   it('registers the node Ready, with its runtime handlers', async () => {
-    const node = JSON.parse(await cluster.kubectlOk(['get', 'node', cluster.nodeName, '-o', 'json'])) as {
-      status: { conditions: { type: string; status: string }[]; addresses: { type: string; address: string }[]; nodeInfo: { containerRuntimeVersion: string; kubeletVersion: string }; runtimeHandlers?: { name: string }[] };
-    };
-    assert.equal(node.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
-    assert.deepEqual(node.status.addresses.find((a) => a.type === 'InternalIP')?.address, cluster.nodeIp);
-    assert.match(node.status.nodeInfo.containerRuntimeVersion, /^tsvisor:\/\//);
-    assert.equal(node.status.nodeInfo.kubeletVersion, clusterVersions().kubernetes);
-    assert.ok(node.status.runtimeHandlers?.some((h) => h.name === 'gvisor'), `runtimeHandlers: ${JSON.stringify(node.status.runtimeHandlers)}`);
+    const { status } = await cluster.api.node(cluster.nodeName);
+    assert.equal(status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.deepEqual(status?.addresses?.find((a) => a.type === 'InternalIP')?.address, cluster.nodeIp);
+    assert.match(status?.nodeInfo?.containerRuntimeVersion ?? '', /^tsvisor:\/\//);
+    assert.equal(status?.nodeInfo?.kubeletVersion, clusterVersions().kubernetes);
+    assert.ok(status?.runtimeHandlers?.some((h) => h.name === 'gvisor'), `runtimeHandlers: ${JSON.stringify(status?.runtimeHandlers)}`);
   });
 
   it('has RuntimeClass gvisor with handler gvisor', async () => {
-    assert.equal(await cluster.kubectlOk(['get', 'runtimeclass', 'gvisor', '-o', 'jsonpath={.handler}']), 'gvisor');
+    assert.equal((await cluster.api.runtimeClass('gvisor'))?.handler, 'gvisor');
   });
 
   it("reaches the apiserver through the kubernetes Service's ClusterIP (kube-proxy's iptables rules)", async () => {

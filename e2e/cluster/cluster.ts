@@ -20,8 +20,10 @@ import { nginxImage } from '../images/nginx';
 import type { TestImage } from '../images/oci';
 import { freePort } from '../images/registry';
 import { freshDir } from '../syscalls/harness';
+import { KubeApi } from './api';
 import { clusterBins, type KubeBinary } from './bins';
 import { Component, exec, get, type TlsClient, waitUntil } from './component';
+import { aggregationFlags, apiServiceAvailable, frontProxy, METRICS_USER, metricsServerArgs, metricsServerDnsName, metricsServerObjects, type MetricsServerSetup } from './metrics';
 import { CgroupRoot, cgroupRootName, defaultRouteAddress, type HostState, hostStateFile, IptablesSnapshot, kubeletRootDir, PathSnapshot, removeStaleClusters, SysctlSnapshot } from './host';
 import { CertificateAuthority, kubeconfig, serviceAccountKeys } from './pki';
 
@@ -30,6 +32,8 @@ export interface ClusterOptions {
   gvisorRuntimeClass?: boolean;
   /** Run kube-proxy in iptables mode (default false). */
   kubeProxy?: boolean;
+  /** Run metrics-server behind the aggregation layer, for `kubectl top` (default false). */
+  metricsServer?: boolean;
   /** Seconds to wait for each component to become ready (default 120). */
   startTimeoutSec?: number;
 }
@@ -40,6 +44,8 @@ export interface Cluster {
   nodeIp: string;
   /** Admin kubeconfig (system:masters). */
   kubeconfig: string;
+  /** Typed reads and watches with the admin kubeconfig (@kubernetes/client-node). */
+  api: KubeApi;
   registry: PushedRegistry;
   cri: CriServer;
   containerd: Containerd;
@@ -115,8 +121,9 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
     fs.rmSync(hostStateFile(), { force: true });
   });
 
-  const start = (name: KubeBinary | 'etcd', args: string[]): Component => {
-    const c = new Component(name, dir, name === 'etcd' ? bins.etcd() : bins.kube(name), args);
+  const start = (name: KubeBinary | 'etcd' | 'metrics-server', args: string[]): Component => {
+    const bin = name === 'etcd' ? bins.etcd() : name === 'metrics-server' ? bins.metricsServer() : bins.kube(name);
+    const c = new Component(name, dir, bin, args);
     components.push(c);
     td.add(name, () => c.stop());
     return c;
@@ -149,6 +156,8 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       return file;
     };
     const adminKubeconfig = kubeconfigFor('admin', 'tsvisor-admin', admin);
+    // The aggregation layer (metrics.k8s.io for kubectl top), as kubeadm configures it.
+    const fp = frontProxy(d('pki', 'front-proxy'));
     const adminTls: TlsClient = { ca: fs.readFileSync(ca.cert), cert: fs.readFileSync(admin.cert), key: fs.readFileSync(admin.key) };
 
     // etcd, plain HTTP on loopback only; fsync off: its data dies with the test.
@@ -171,7 +180,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       `--service-account-key-file=${sa.publicKey}`, `--service-account-signing-key-file=${sa.privateKey}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--allow-privileged=true',
-      '--profiling=false',
+      '--profiling=false', ...aggregationFlags(fp),
     ]);
     await waitUntil('kube-apiserver /readyz', async () => (await get(`${server}/readyz`, adminTls)).status === 200, timeout, [etcd, apiserver]);
 
@@ -299,8 +308,23 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       await waitUntil('kube-proxy /healthz', async () => (await get(`http://127.0.0.1:${healthPort}/healthz`)).status === 200, timeout, [...controlPlane, kubelet, proxy]);
     }
 
+    if (o.metricsServer === true) {
+      const ms: MetricsServerSetup = {
+        address: nodeIp,
+        port: await freePort(),
+        serving: ca.serving('metrics-server-serving', { user: METRICS_USER }, { ips: [nodeIp], dns: [metricsServerDnsName] }),
+        clusterCa: ca.cert,
+        kubeconfig: kubeconfigFor('metrics-server', METRICS_USER),
+      };
+      await kubectlOk(['apply', '-f', '-'], metricsServerObjects(ms).map((x) => stringify(x)).join('---\n'));
+      const metricsServer = start('metrics-server', metricsServerArgs(ms));
+      // Available once the aggregator reaches it through the EndpointSlice and its discovery answers.
+      const available = async () => apiServiceAvailable((await kubectl(['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'json'])).stdout);
+      await waitUntil('APIService v1beta1.metrics.k8s.io Available', available, timeout, [...controlPlane, kubelet, metricsServer]);
+    }
+
     return {
-      dir, nodeName, nodeIp, kubeconfig: adminKubeconfig, registry, cri, containerd,
+      dir, nodeName, nodeIp, kubeconfig: adminKubeconfig, api: new KubeApi(adminKubeconfig), registry, cri, containerd,
       kubectl, kubectlOk, diagnostics,
       stop: () => td.run(),
     };

@@ -53,8 +53,7 @@ describe('helm chart on the test cluster', function () {
     if (m === null) throw new Error(`no server URL in ${cluster.kubeconfig}`);
     return Number(m[1]);
   };
-  const nodeLabels = async (): Promise<Record<string, string>> =>
-    JSON.parse(await cluster.kubectlOk(['get', 'node', cluster.nodeName, '-o', 'jsonpath={.metadata.labels}'])) as Record<string, string>;
+  const nodeLabels = async (): Promise<Record<string, string>> => (await cluster.api.node(cluster.nodeName)).metadata?.labels ?? {};
 
   before(async () => {
     cluster = await startCluster({ kubeProxy: true, gvisorRuntimeClass: false });
@@ -91,16 +90,12 @@ describe('helm chart on the test cluster', function () {
     assert.equal(rollout.code, 0, `${rollout.stderr}${rollout.stdout}\n${await diagnostics()}`);
 
     assert.equal((await nodeLabels())[LABEL], 'true');
-    const handlers = await cluster.kubectlOk(['get', 'node', cluster.nodeName, '-o', 'jsonpath={.status.runtimeHandlers[*].name}']);
-    assert.ok(handlers.split(' ').includes('gvisor'), handlers);
-    const rc = JSON.parse(await cluster.kubectlOk(['get', 'runtimeclass', 'gvisor', '-o', 'json'])) as {
-      handler: string;
-      overhead: { podFixed: Record<string, string> };
-      scheduling: { nodeSelector: Record<string, string> };
-    };
-    assert.equal(rc.handler, 'gvisor');
-    assert.deepEqual(rc.overhead.podFixed, { cpu: '10m', memory: '32Mi' });
-    assert.deepEqual(rc.scheduling.nodeSelector, { [LABEL]: 'true' });
+    const handlers = (await cluster.api.node(cluster.nodeName)).status?.runtimeHandlers?.map((h) => h.name) ?? [];
+    assert.ok(handlers.includes('gvisor'), handlers.join(' '));
+    const rc = await cluster.api.runtimeClass('gvisor');
+    assert.equal(rc?.handler, 'gvisor');
+    assert.deepEqual(rc.overhead?.podFixed, { cpu: '10m', memory: '32Mi' });
+    assert.deepEqual(rc.scheduling?.nodeSelector, { [LABEL]: 'true' });
 
     // On the node: the tree, the config, and a live tsvisor cri from it serving gvisor on its own socket.
     assert.ok(fs.existsSync(`${dir}/opt/tsvisor/dist/cli/main.js`));
@@ -127,25 +122,22 @@ describe('helm chart on the test cluster', function () {
         },
       }),
     );
-    let phase = '';
-    for (const deadline = Date.now() + 150_000; phase !== 'Succeeded' && phase !== 'Failed' && Date.now() < deadline; ) {
-      await new Promise((r) => setTimeout(r, 1000));
-      phase = await cluster.kubectlOk(['get', 'pod', 'helm-gvisor', '-o', 'jsonpath={.status.phase}']);
-    }
+    const ended = await cluster.api.waitPod('helm-gvisor', (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', 150_000);
     const describe = async () => (await cluster.kubectl(['describe', 'pod', 'helm-gvisor'])).stdout;
-    assert.equal(phase, 'Succeeded', await describe());
+    assert.equal(ended.last?.status?.phase, 'Succeeded', await describe());
     assert.equal(await cluster.kubectlOk(['logs', 'helm-gvisor']), '4.4.0\n');
     // The RuntimeClass's overhead and node selector were applied at admission.
-    const spec = JSON.parse(await cluster.kubectlOk(['get', 'pod', 'helm-gvisor', '-o', 'jsonpath={.spec}'])) as { overhead: Record<string, string>; nodeSelector: Record<string, string> };
-    assert.deepEqual(spec.overhead, { cpu: '10m', memory: '32Mi' });
+    const spec = (await cluster.api.pod('helm-gvisor')).spec;
+    assert.deepEqual(spec?.overhead, { cpu: '10m', memory: '32Mi' });
     assert.deepEqual(spec.nodeSelector, { [LABEL]: 'true' });
     await cluster.kubectlOk(['delete', 'pod', 'helm-gvisor', '--wait=true']);
   });
 
   it('a deleted installer pod restores the node; its replacement installs it again', async () => {
     const oldPid = Number(fs.readFileSync(pidFile, 'utf8'));
-    const [oldPod] = (await cluster.kubectlOk(['-n', NAMESPACE, 'get', 'pods', '-l', `app.kubernetes.io/name=tsvisor`, '-o', 'name'])).split('\n');
-    await cluster.kubectlOk(['-n', NAMESPACE, 'delete', oldPod, '--wait=true']);
+    const installers = await cluster.api.pods('app.kubernetes.io/name=tsvisor', NAMESPACE);
+    assert.equal(installers.length, 1, 'one installer pod (one node)');
+    await cluster.kubectlOk(['-n', NAMESPACE, 'delete', 'pod', installers[0].metadata?.name ?? '', '--wait=true']);
     // The pod is gone once its SIGTERM handler restored the node. A reinstall over an
     // intact node would have kept the server running: a new pid shows it was removed.
     assert.equal(readCmdline('/proc', oldPid), null, 'old tsvisor cri stopped');
@@ -169,7 +161,7 @@ describe('helm chart on the test cluster', function () {
     assert.deepEqual(fs.readdirSync(dir).sort(), ['etc', 'opt', 'values.yaml']);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'opt')), []);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'etc')), []);
-    assert.equal((await cluster.kubectl(['get', 'runtimeclass', 'gvisor'])).code, 1, 'RuntimeClass deleted');
-    assert.equal(await cluster.kubectlOk(['-n', NAMESPACE, 'get', 'pods', '-o', 'name']), '');
+    assert.equal(await cluster.api.runtimeClass('gvisor'), undefined, 'RuntimeClass deleted');
+    assert.deepEqual((await cluster.api.pods('', NAMESPACE)).map((p) => p.metadata?.name), []);
   });
 });

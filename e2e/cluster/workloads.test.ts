@@ -7,7 +7,8 @@
  * - item 3: exec -it with a terminal, logs -f, attach, cp both ways;
  * - item 4: a Deployment, Jobs (success and failure), CrashLoopBackOff,
  *   exec probes (readiness and liveness), resource limits on the pod's
- *   cgroup, and the kubelet's stats summary of a gvisor pod;
+ *   cgroup, the kubelet's stats summary of a gvisor pod and `kubectl top pod`
+ *   (metrics-server behind the aggregation layer);
  * - item 5: networking: nginx replicas in gvisor behind a ClusterIP Service
  *   (kube-proxy, iptables), reached from a gvisor and a runc client pod;
  *   pod to pod between gvisor and runc pods both ways; kubectl port-forward.
@@ -23,31 +24,20 @@ import { crictl } from '../cri/harness';
 import { imageRef } from '../images/client';
 import { INDEX_HTML, NGINX_IMAGE } from '../images/nginx';
 import { freePort } from '../images/registry';
+import type { ContainerStatus, Pod } from './api';
 import { clusterBins } from './bins';
 import { type Cluster, startCluster } from './cluster';
 import { get } from './component';
 
-/** The parts of a pod's status these tests read. */
-interface ContainerStatus {
-  name: string;
-  ready: boolean;
-  restartCount: number;
-  state: { running?: object; waiting?: { reason: string }; terminated?: { exitCode: number; reason: string } };
-  lastState: { terminated?: { exitCode: number; reason: string } };
-}
-interface PodStatus {
-  phase: string;
-  podIP?: string;
-  conditions?: { type: string; status: string }[];
-  containerStatuses?: ContainerStatus[];
-}
-interface Pod {
-  metadata: { name: string; uid: string; labels?: Record<string, string> };
-  spec: { runtimeClassName?: string };
-  status: PodStatus;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A memory quantity as the metrics API writes it (bytes, Ki, Mi, Gi). */
+function quantityBytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
+  assert.ok(m !== null, `memory quantity ${q}`);
+  const unit: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+  return Number(m[1]) * (m[2] === undefined ? 1 : unit[m[2]]);
+}
 
 describe('workloads on the test cluster (kubectl, gvisor and runc pods)', function () {
   this.timeout(180_000);
@@ -55,7 +45,7 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
   let scratch: string;
 
   before(async () => {
-    cluster = await startCluster({ kubeProxy: true }); // item 5's Service
+    cluster = await startCluster({ kubeProxy: true, metricsServer: true }); // item 5's Service, item 4's kubectl top
     scratch = fs.mkdtempSync(path.join(cluster.dir, 'workloads-'));
   });
 
@@ -85,23 +75,19 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
     await cluster.kubectlOk(['apply', '-f', '-'], objects.map((x) => stringify(x)).join('---\n'));
   }
 
-  async function getPod(name: string): Promise<Pod> {
-    return JSON.parse(await cluster.kubectlOk(['get', 'pod', name, '-o', 'json'])) as Pod;
-  }
+  const getPod = (name: string): Promise<Pod> => cluster.api.pod(name);
 
-  /** Polls until `done(pod)` holds; fails with the pod's description and the components' logs. */
+  /** Watches the pod until `done(pod)` holds; fails with the pod's description and the components' logs. */
   async function waitPod(name: string, what: string, done: (p: Pod) => boolean, timeoutSec = 120): Promise<Pod> {
-    let last: Pod | undefined;
-    for (const deadline = Date.now() + timeoutSec * 1000; Date.now() < deadline; await sleep(500)) {
-      last = await getPod(name);
-      if (done(last)) return last;
-    }
+    const { ok, last } = await cluster.api.waitPod(name, done, timeoutSec * 1000);
+    if (ok && last !== undefined) return last;
     const describe = await cluster.kubectl(['describe', 'pod', name]);
     return assert.fail(`pod ${name}: not ${what} after ${timeoutSec} s\nstatus: ${JSON.stringify(last?.status)}\n${describe.stdout}\n${cluster.diagnostics()}`);
   }
 
-  const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  const main = (p: Pod): ContainerStatus | undefined => p.status.containerStatuses?.find((c) => c.name === 'main');
+  const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const main = (p: Pod): ContainerStatus | undefined => p.status?.containerStatuses?.find((c) => c.name === 'main');
+  const uidOf = async (name: string): Promise<string> => (await getPod(name)).metadata?.uid ?? assert.fail(`pod ${name} has no uid`);
 
   async function deletePods(...names: string[]): Promise<void> {
     await cluster.kubectlOk(['delete', 'pod', ...names, '--wait=true', '--ignore-not-found']);
@@ -130,7 +116,7 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
     });
 
     it('runs in tsvisor: the pod is in tsvisor cri with handler gvisor, its output through kubectl logs', async () => {
-      const uid = (await getPod('sandboxed')).metadata.uid;
+      const uid = await uidOf('sandboxed');
       const listed = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', `io.kubernetes.pod.uid=${uid}`])).stdout) as { items: { runtimeHandler: string; state: string }[] };
       assert.deepEqual(listed.items.map((p) => [p.runtimeHandler, p.state]), [['gvisor', 'SANDBOX_READY']]);
       assert.equal(await cluster.kubectlOk(['logs', 'sandboxed']), 'hello from the sandbox\n');
@@ -160,7 +146,7 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
 
     it('a pod without a runtime class runs in containerd (runc): the host kernel', async () => {
       assert.equal(await kexec('native', ['uname', '-r']), `${os.release()}\n`);
-      const uid = (await getPod('native')).metadata.uid;
+      const uid = await uidOf('native');
       const listed = JSON.parse((await crictl(cluster.containerd, ['pods', '-o', 'json', '--label', `io.kubernetes.pod.uid=${uid}`])).stdout) as { items: unknown[] };
       assert.equal(listed.items.length, 1);
     });
@@ -218,8 +204,8 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
     it('attach -i feeds a stdin-once container; it sees EOF when kubectl detaches and exits with its code', async () => {
       const r = await cluster.kubectl(['attach', '-i', 'reader', '-c', 'main'], { input: 'a\nb\n', timeoutSec: 60 });
       assert.equal(r.stdout, 'got a\ngot b\nstdin closed\n', JSON.stringify(r));
-      const p = await waitPod('reader', 'terminated', (x) => main(x)?.state.terminated !== undefined);
-      assert.equal(main(p)?.state.terminated?.exitCode, 7);
+      const p = await waitPod('reader', 'terminated', (x) => main(x)?.state?.terminated !== undefined);
+      assert.equal(main(p)?.state?.terminated?.exitCode, 7);
       assert.equal(await cluster.kubectlOk(['logs', 'reader']), 'got a\ngot b\nstdin closed\n');
     });
 
@@ -276,11 +262,11 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
         },
       });
       await cluster.kubectlOk(['rollout', 'status', 'deployment/web', '--timeout=120s']);
-      const d = JSON.parse(await cluster.kubectlOk(['get', 'deployment', 'web', '-o', 'json'])) as { status: { availableReplicas: number; conditions: { type: string; status: string }[] } };
-      assert.equal(d.status.availableReplicas, 3);
-      assert.equal(d.status.conditions.find((c) => c.type === 'Available')?.status, 'True');
-      const pods = (JSON.parse(await cluster.kubectlOk(['get', 'pods', '-l', 'app=web', '-o', 'json'])) as { items: Pod[] }).items;
-      assert.deepEqual(pods.map((p) => [p.spec.runtimeClassName, p.status.phase]), Array(3).fill(['gvisor', 'Running']));
+      const d = await cluster.api.deployment('web');
+      assert.equal(d.status?.availableReplicas, 3);
+      assert.equal(d.status?.conditions?.find((c) => c.type === 'Available')?.status, 'True');
+      const pods = await cluster.api.pods('app=web');
+      assert.deepEqual(pods.map((p) => [p.spec?.runtimeClassName, p.status?.phase]), Array(3).fill(['gvisor', 'Running']));
       const sandboxes = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', 'app=web', '--state', 'ready'])).stdout) as { items: { runtimeHandler: string }[] };
       assert.deepEqual(sandboxes.items.map((s) => s.runtimeHandler), ['gvisor', 'gvisor', 'gvisor']);
     });
@@ -307,17 +293,17 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       await cluster.kubectlOk(['wait', '--for=condition=Complete', 'job/works', '--timeout=120s']);
       await cluster.kubectlOk(['wait', '--for=condition=Failed', 'job/fails', '--timeout=120s']);
       const counts = async (name: string) => {
-        const { succeeded, failed } = (JSON.parse(await cluster.kubectlOk(['get', 'job', name, '-o', 'json'])) as { status: { succeeded?: number; failed?: number } }).status;
+        const { succeeded, failed } = (await cluster.api.job(name)).status ?? {};
         return { succeeded, failed };
       };
       assert.deepEqual(await counts('works'), { succeeded: 1, failed: undefined });
       assert.deepEqual(await counts('fails'), { succeeded: undefined, failed: 1 });
       for (const [name, code] of [['works', 0], ['fails', 42]] as const) {
-        const pods = (JSON.parse(await cluster.kubectlOk(['get', 'pods', '-l', `job-name=${name}`, '-o', 'json'])) as { items: Pod[] }).items;
+        const pods = await cluster.api.pods(`job-name=${name}`);
         assert.equal(pods.length, 1);
-        const terminated = main(pods[0])?.state.terminated;
+        const terminated = main(pods[0])?.state?.terminated;
         assert.deepEqual([terminated?.exitCode, terminated?.reason], [code, code === 0 ? 'Completed' : 'Error']);
-        assert.equal(await cluster.kubectlOk(['logs', pods[0].metadata.name]), `job ${name}\n`);
+        assert.equal(await cluster.kubectlOk(['logs', pods[0].metadata?.name ?? '']), `job ${name}\n`);
       }
     });
 
@@ -327,29 +313,29 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
         podManifest('ready-probe', 'exec sleep 3600', { container: { readinessProbe: probe('/tmp/ready') } }),
         podManifest('live-probe', 'echo start; touch /tmp/alive; exec sleep 3600', { restartPolicy: 'Always', container: { livenessProbe: { ...probe('/tmp/alive'), initialDelaySeconds: 1 } } }),
       );
-      await waitPod('ready-probe', 'Running', (p) => main(p)?.state.running !== undefined);
+      await waitPod('ready-probe', 'Running', (p) => main(p)?.state?.running !== undefined);
       await sleep(3000); // several probe periods
       assert.equal(main(await getPod('ready-probe'))?.ready, false, 'not ready before the file exists');
       await kexec('ready-probe', ['touch', '/tmp/ready']);
       await waitPod('ready-probe', 'Ready', isReady, 30);
       await kexec('ready-probe', ['rm', '/tmp/ready']);
-      await waitPod('ready-probe', 'not Ready', (p) => !isReady(p) && main(p)?.state.running !== undefined, 30);
+      await waitPod('ready-probe', 'not Ready', (p) => !isReady(p) && main(p)?.state?.running !== undefined, 30);
 
-      await waitPod('live-probe', 'Running', (p) => main(p)?.state.running !== undefined);
+      await waitPod('live-probe', 'Running', (p) => main(p)?.state?.running !== undefined);
       await sleep(3000);
       assert.equal(main(await getPod('live-probe'))?.restartCount, 0, 'a passing liveness probe does not restart');
       await kexec('live-probe', ['rm', '/tmp/alive']);
-      const restarted = await waitPod('live-probe', 'restarted and running', (p) => main(p)?.restartCount === 1 && main(p)?.state.running !== undefined, 60);
+      const restarted = await waitPod('live-probe', 'restarted and running', (p) => main(p)?.restartCount === 1 && main(p)?.state?.running !== undefined, 60);
       // Killed by the kubelet (exit 137 from SIGKILL after the grace period, or 143 from SIGTERM).
-      assert.ok([137, 143].includes(main(restarted)?.lastState.terminated?.exitCode ?? -1), JSON.stringify(main(restarted)));
+      assert.ok([137, 143].includes(main(restarted)?.lastState?.terminated?.exitCode ?? -1), JSON.stringify(main(restarted)));
       // A new container: a fresh root overlay with the file created again.
       assert.equal(await kexec('live-probe', ['cat', '/tmp/alive']), '');
       await deletePods('ready-probe', 'live-probe');
     });
 
     it('a failing container goes to CrashLoopBackOff with its restarts counted', async () => {
-      const p = await waitPod('crasher', 'CrashLoopBackOff after 2 restarts', (x) => (main(x)?.restartCount ?? 0) >= 2 && main(x)?.state.waiting?.reason === 'CrashLoopBackOff', 120);
-      assert.equal(main(p)?.lastState.terminated?.exitCode, 3);
+      const p = await waitPod('crasher', 'CrashLoopBackOff after 2 restarts', (x) => (main(x)?.restartCount ?? 0) >= 2 && main(x)?.state?.waiting?.reason === 'CrashLoopBackOff', 120);
+      assert.equal(main(p)?.lastState?.terminated?.exitCode, 3);
       assert.equal(await cluster.kubectlOk(['logs', 'crasher', '--previous']), 'crashing\n');
     });
 
@@ -360,11 +346,11 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       const p = await waitPod('limited', 'Ready', isReady);
       const limit = String(256 * 1024 * 1024);
       // kubelet's pod cgroup (Guaranteed QoS: directly under kubepods), cgroupfs driver, cgroup v1 or v2.
-      const sandbox = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', `io.kubernetes.pod.uid=${p.metadata.uid}`])).stdout) as { items: { id: string }[] };
+      const sandbox = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', `io.kubernetes.pod.uid=${p.metadata?.uid}`])).stdout) as { items: { id: string }[] };
       assert.equal(sandbox.items.length, 1);
       const inspect = JSON.parse((await crictl(cluster.cri, ['inspectp', sandbox.items[0].id])).stdout) as { info: { cgroupPath: string } };
       const cgroupPath = inspect.info.cgroupPath;
-      assert.match(cgroupPath, new RegExp(`/kubepods/pod${p.metadata.uid}/tsvisor-${sandbox.items[0].id.slice(0, 32)}$`));
+      assert.match(cgroupPath, new RegExp(`/kubepods/pod${p.metadata?.uid}/tsvisor-${sandbox.items[0].id.slice(0, 32)}$`));
       const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
       const read = (controller: string, rel: string, v1File: string, v2File: string) =>
         fs.readFileSync(v2 ? path.join('/sys/fs/cgroup', rel, v2File) : path.join('/sys/fs/cgroup', controller, rel, v1File), 'utf8').trim();
@@ -387,8 +373,8 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       const container = { resources: { limits: { cpu: '1', memory: '160Mi' } } };
       await apply(podManifest('hog-runc', hog, { gvisor: false, container }), podManifest('hog-gvisor', hog, { container }));
       const ended = async (name: string) => {
-        const p = await waitPod(name, 'terminated', (x) => main(x)?.state.terminated !== undefined);
-        return { code: main(p)?.state.terminated?.exitCode, logs: await cluster.kubectlOk(['logs', name]) };
+        const p = await waitPod(name, 'terminated', (x) => main(x)?.state?.terminated !== undefined);
+        return { code: main(p)?.state?.terminated?.exitCode, logs: await cluster.kubectlOk(['logs', name]) };
       };
       // runc: the kernel kills tail (the biggest process of the cgroup); the shell reports it and goes on.
       const runc = await ended('hog-runc');
@@ -400,8 +386,8 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
     });
 
     it("kubelet's stats summary shows the gvisor pod's CPU and memory", async () => {
-      // `kubectl top` needs metrics-server (not built for the test cluster); it reads this same summary.
-      const uid = (await getPod('limited')).metadata.uid;
+      // kubelet's CRI stats provider: the pod from its cgroup, the containers from tsvisor's ListContainerStats.
+      const uid = await uidOf('limited');
       interface Usage { cpu?: { usageCoreNanoSeconds?: number }; memory?: { workingSetBytes?: number; usageBytes?: number } }
       type Summary = { pods: ({ podRef: { name: string; uid: string }; containers?: ({ name: string } & Usage)[] } & Usage)[] };
       let entry: Summary['pods'][number] | undefined;
@@ -418,6 +404,44 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       assert.ok(ws > 10 * 1024 * 1024 && ws <= 256 * 1024 * 1024, JSON.stringify(entry));
       const ctr = entry.containers?.find((c) => c.name === 'main');
       assert.ok(ctr !== undefined && (ctr.cpu?.usageCoreNanoSeconds ?? 0) > 0 && (ctr.memory?.workingSetBytes ?? 0) > 0, JSON.stringify(entry));
+    });
+
+    it('kubectl top pod: a busy gvisor container shows over 100m CPU, an idle one less; both show memory', async () => {
+      // Arithmetic runs natively in the stub, burning CPU; a redirection every 2000 rounds (a few ms)
+      // makes system calls. Known limit: a task that makes none never returns control to its Sentry,
+      // whose one loop then blocks in waitpid: stats, exec and stopping the pod would all hang.
+      const burn = 'while :; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; : >/dev/null; done';
+      await apply(podManifest('busy', burn), podManifest('idle', 'exec sleep 3600'));
+      for (const p of ['busy', 'idle']) await waitPod(p, 'Ready', isReady);
+      // metrics-server scrapes kubelet's /metrics/resource, which has the containers' counters from tsvisor.
+      const resource = await cluster.kubectlOk(['get', '--raw', `/api/v1/nodes/${cluster.nodeName}/proxy/metrics/resource`]);
+      for (const p of ['busy', 'idle']) {
+        assert.match(resource, new RegExp(`^container_cpu_usage_seconds_total\\{container="main",namespace="default",pod="${p}"\\} \\S+ \\d+$`, 'm'));
+        assert.match(resource, new RegExp(`^container_memory_working_set_bytes\\{container="main",namespace="default",pod="${p}"\\} [1-9]\\S* \\d+$`, 'm'));
+      }
+      // CPU is the rate between two scrapes after the container started: a few metric resolutions.
+      const top = new Map<string, { cpuMilli: number; memMi: number }>();
+      let out = '';
+      for (const deadline = Date.now() + 90_000; top.size < 2 && Date.now() < deadline; await sleep(2000)) {
+        for (const name of ['busy', 'idle'].filter((n) => !top.has(n))) {
+          const r = await cluster.kubectl(['top', 'pod', name, '--no-headers']);
+          out = `${name}: ${r.code}: ${r.stdout}${r.stderr}`;
+          if (r.code !== 0) continue; // "metrics not available yet"
+          const m = /^(busy|idle) +(\d+)m +(\d+)Mi +\n$/.exec(r.stdout);
+          assert.ok(m !== null && m[1] === name, `kubectl top pod ${name}: ${JSON.stringify(r.stdout)}`);
+          top.set(name, { cpuMilli: Number(m[2]), memMi: Number(m[3]) });
+        }
+      }
+      assert.equal(top.size, 2, `kubectl top pod never listed both pods: ${out}\n${cluster.diagnostics()}`);
+      const [busy, idle] = [top.get('busy')!, top.get('idle')!];
+      assert.ok(busy.cpuMilli > 100, `busy: ${JSON.stringify(top.get('busy'))}`);
+      assert.ok(busy.cpuMilli > idle.cpuMilli, JSON.stringify(Object.fromEntries(top)));
+      // The same numbers through the metrics API (client-node): memory in bytes (kubectl rounds to Mi),
+      // a shell's stub at least 100 KiB.
+      const metrics = (await cluster.api.metrics.getPodMetrics('default')).items.filter((m) => ['busy', 'idle'].includes(m.metadata.name));
+      assert.deepEqual(metrics.map((m) => [m.metadata.name, m.containers.map((c) => c.name)]).sort(), [['busy', ['main']], ['idle', ['main']]]);
+      for (const m of metrics) assert.ok(quantityBytes(m.containers[0].usage.memory) > 100 * 1024, JSON.stringify(m));
+      await deletePods('busy', 'idle');
     });
   });
   describe('item 5: networking (nginx in gvisor behind a ClusterIP Service, pod to pod, port-forward)', () => {
@@ -473,11 +497,10 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       );
       await cluster.kubectlOk(['rollout', 'status', 'deployment/nginx', '--timeout=180s']);
       for (const p of ['client-gvisor', 'client-runc']) await waitPod(p, 'Ready', isReady);
-      const pods = (JSON.parse(await cluster.kubectlOk(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])) as { items: Pod[] }).items;
-      replicas = new Map(pods.filter(isReady).map((p) => [p.metadata.name, p.status.podIP ?? '']));
-      runcIp = (await getPod('client-runc')).status.podIP ?? '';
-      const svc = JSON.parse(await cluster.kubectlOk(['get', 'service', 'nginx', '-o', 'json'])) as { spec: { clusterIP: string } };
-      serviceIp = svc.spec.clusterIP;
+      const pods = await cluster.api.pods('app=nginx');
+      replicas = new Map(pods.filter(isReady).map((p) => [p.metadata?.name ?? '', p.status?.podIP ?? '']));
+      runcIp = (await getPod('client-runc')).status?.podIP ?? '';
+      serviceIp = (await cluster.api.service('nginx')).spec?.clusterIP ?? '';
     });
 
     after(async () => {
@@ -491,9 +514,8 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       assert.ok(serviceIp.startsWith('10.96.0.'), serviceIp);
       const sandboxes = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', 'app=nginx', '--state', 'ready'])).stdout) as { items: { runtimeHandler: string }[] };
       assert.deepEqual(sandboxes.items.map((x) => x.runtimeHandler), ['gvisor', 'gvisor']);
-      type Slices = { items: { endpoints: { addresses: string[]; conditions: { ready: boolean } }[]; ports: { port: number }[] }[] };
-      const slices = JSON.parse(await cluster.kubectlOk(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=nginx', '-o', 'json'])) as Slices;
-      const endpoints = slices.items.flatMap((sl) => sl.endpoints.filter((e) => e.conditions.ready).flatMap((e) => e.addresses.map((a) => `${a}:${sl.ports[0].port}`)));
+      const slices = await cluster.api.endpointSlices('nginx');
+      const endpoints = slices.flatMap((sl) => sl.endpoints.filter((e) => e.conditions?.ready === true).flatMap((e) => e.addresses.map((a) => `${a}:${sl.ports?.[0].port}`)));
       assert.deepEqual(endpoints.sort(), [...replicas.values()].map((ip) => `${ip}:80`).sort());
     });
 
@@ -508,7 +530,7 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
     }
 
     it('pod to pod: a gvisor pod and a runc pod reach each nginx replica (gvisor) at its pod IP', async () => {
-      const gvisorIp = (await getPod('client-gvisor')).status.podIP;
+      const gvisorIp = (await getPod('client-gvisor')).status?.podIP;
       for (const client of ['client-gvisor', 'client-runc']) {
         for (const [name, ip] of replicas) {
           assert.equal(await fetchIn(client, `http://${ip}/`, 10), INDEX_HTML, `${client} -> ${name}`);
