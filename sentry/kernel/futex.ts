@@ -4,7 +4,8 @@
  * that a shared (non-FUTEX_PRIVATE_FLAG) futex in MAP_SHARED anonymous
  * memory is keyed by the shared object and the offset in it, as Linux
  * keys it by the backing page, so processes that share it (fork) meet.
- * Not supported: shared keys for file mappings (they are private copies). A wake marks the waiter woken before waking it, so its
+ * So is one in a shared file mapping (by the file's shared copy,
+ * mm/filecache.ts); private file copies are keyed by address space. A wake marks the waiter woken before waking it, so its
  * re-run FUTEX_WAIT returns 0 whatever the word holds now, as Linux's
  * does; a waiter that times out or is interrupted takes itself off the list.
  */
@@ -28,6 +29,7 @@ export class Futexes {
   key(mm: MemoryManager, addr: number, shared = true): string {
     const v = shared ? mm.vmas.find(addr) : undefined;
     if (v?.backing.kind === 'shmem') return `shm${v.backing.id}:${v.backing.offset + (addr - v.start)}`;
+    if (v?.backing.kind === 'file' && v.backing.cache !== undefined) return `file${v.backing.cache}:${v.backing.offset + (addr - v.start)}`;
     let id = this.spaceIds.get(mm);
     if (id === undefined) this.spaceIds.set(mm, (id = this.nextSpace++));
     return `${id}:${addr}`;

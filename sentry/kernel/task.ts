@@ -99,6 +99,7 @@ export class Process {
     this.tasks.clear();
     this.idleLeader?.kill();
     this.idleLeader = undefined;
+    this.mm.releaseCaches();
     timersOnExit(this);
     this.fds.closeAll();
     parentExited(this);

@@ -6,6 +6,8 @@ import { FileDescription } from '../vfs/file';
 import { isPageAligned, pageDown, pageUp, stackAndMmapLayout } from './layout';
 import { formatMapsLine } from './procmaps';
 import { Backing, clip, Vma, VmaSet } from './vma';
+import { InodeFile } from '../vfs/inodefile';
+import { acquireCached, cacheKey, CachedFile, cachedById, findCached, releaseCached } from './filecache';
 
 export interface MmapRequest {
   addr: number;
@@ -41,6 +43,8 @@ export interface MemoryUsage {
   exe: number;
 }
 
+type FileBacking = Extract<Backing, { kind: 'file' }>;
+
 /** Largest off_t a regular file mapping may reach (MAX_LFS_FILESIZE). */
 const MAX_FILE_OFFSET = (1n << 63n) - 1n;
 /** MAP_32BIT allocates in [1 GiB, 2 GiB) like x86_64 Linux. */
@@ -54,7 +58,8 @@ const KNOWN_ADVICE: ReadonlySet<number> = new Set(Object.values(MADV));
  * step with the host AddressSpace it drives. Every address and length from
  * the application is validated here with Linux's errnos before anything
  * reaches the host. File mappings are private copies read through the
- * FileDescription (the Sentry never maps host files).
+ * FileDescription, or for MAP_SHARED the file's shared copy in the
+ * platform's shared memory (mm/filecache.ts); the Sentry never maps host files.
  */
 /** MAP_SHARED|MAP_ANONYMOUS: the host mapping is shared too, so forked processes share the pages. */
 function sharedAnon(v: Vma): boolean {
@@ -79,6 +84,8 @@ export class MemoryManager {
   layout: ImageLayout = { startCode: 0, endCode: 0, startData: 0, endData: 0, startStack: 0, argStart: 0, argEnd: 0, envStart: 0, envEnd: 0 };
   /** The auxiliary vector given to the current image (/proc/[pid]/auxv). */
   auxv: ReadonlyArray<readonly [number, number]> = [];
+  /** Shared file copies this address space maps (each counted once as a user). */
+  private readonly caches = new Set<CachedFile>();
 
   /**
    * @param taskSize first address the application may not use (Linux's
@@ -119,6 +126,10 @@ export class MemoryManager {
     child.brkEnd = this.brkEnd;
     child.layout = { ...this.layout };
     child.auxv = this.auxv;
+    for (const c of this.caches) {
+      c.users++;
+      child.caches.add(c);
+    }
     return child;
   }
 
@@ -137,39 +148,80 @@ export class MemoryManager {
     const anon = (r.flags & MAP.ANONYMOUS) !== 0;
     const file = anon ? undefined : this.checkFileMapping(r, size, shared);
     const addr = this.place(r.addr, size, r.flags);
+    const cache = file?.cacheKey === undefined ? undefined : this.useCache(file.cacheKey, file.fd);
     const v: Vma = {
       start: addr,
       end: addr + size,
       prot: r.prot & PROT_RWX,
-      maxProt: file !== undefined && shared ? PROT.READ | PROT.EXEC : PROT_RWX,
+      maxProt: file !== undefined && shared && !file.writable ? PROT.READ | PROT.EXEC : PROT_RWX,
       shared,
       growsDown: (r.flags & MAP.GROWSDOWN) !== 0,
-      backing: file === undefined ? anonBacking(shared) : file.backing,
+      backing: file === undefined ? anonBacking(shared) : cache === undefined ? file.backing : { ...file.backing, cache: cache.id },
     };
-    this.mapArea(v, file === undefined ? undefined : () => this.copyFromFile(file.fd, Number(r.offset), addr, size));
+    try {
+      this.mapArea(v, file === undefined || cache !== undefined ? undefined : () => this.copyFromFile(file.fd, Number(r.offset), addr, size));
+    } finally {
+      this.dropUnusedCaches();
+    }
     return addr;
   }
 
   /**
    * Linux's file checks for mmap: a readable fd, a regular file, offsets
-   * within MAX_LFS_FILESIZE. MAP_SHARED of a file is a private copy: allowed
-   * only without PROT_WRITE, and the mapping can never become writable
-   * (writes could not reach the file). A writable MAP_SHARED mapping of a
-   * file opened for writing fails with ENODEV, as for a file system without
-   * shared mmap support.
+   * within MAX_LFS_FILESIZE. MAP_SHARED through a description open for
+   * reading and writing (not O_APPEND) maps the file's shared copy
+   * (mm/filecache.ts); so does a read-only MAP_SHARED mapping of a file that
+   * has one. Other MAP_SHARED mappings are private copies that can never
+   * become writable. Without shared memory in the platform, or beyond what
+   * the copy holds, a writable MAP_SHARED mapping fails with ENODEV, as for
+   * a file system without shared mmap support.
    */
-  private checkFileMapping(r: MmapRequest, size: number, shared: boolean): { fd: FileDescription; backing: Backing } {
+  private checkFileMapping(r: MmapRequest, size: number, shared: boolean): { fd: FileDescription; backing: FileBacking; writable: boolean; cacheKey?: string } {
     const fd = r.file ?? fail('EBADF', 'mmap without a file');
     const acc = fd.flags & O.ACCMODE;
-    if (shared && (r.prot & PROT.WRITE) !== 0) {
-      if (acc !== O.RDWR || (fd.flags & O.APPEND) !== 0) fail('EACCES', 'shared writable mapping of a read-only fd');
-      fail('ENODEV', 'writable MAP_SHARED file mappings are not supported');
-    }
+    const writableFd = shared && acc === O.RDWR && (fd.flags & O.APPEND) === 0;
+    const wantsWrite = shared && (r.prot & PROT.WRITE) !== 0;
+    if (wantsWrite && !writableFd) fail('EACCES', 'shared writable mapping of a read-only fd');
     if (acc === O.WRONLY) fail('EACCES', 'mmap of a write-only fd');
     const st = fd.stat();
     if ((st.mode & S_IFMT) !== S_IFREG) fail('ENODEV', 'only regular files can be mapped');
     if (r.offset + BigInt(size) > MAX_FILE_OFFSET) fail('EOVERFLOW', 'mmap offset');
-    return { fd, backing: { kind: 'file', path: fd.path, offset: Number(r.offset), dev: st.dev, ino: st.ino } };
+    const backing: FileBacking = { kind: 'file', path: fd.path, offset: Number(r.offset), dev: st.dev, ino: st.ino };
+    const key = cacheKey(st.dev, st.ino);
+    const mem = this.as.sharedMemory;
+    const fits = mem !== undefined && r.offset + BigInt(size) <= BigInt(mem.slotSize) && fd instanceof InodeFile;
+    const cached = shared && fits && (writableFd || findCached(key) !== undefined);
+    if (wantsWrite && !cached) fail('ENODEV', 'this MAP_SHARED file mapping is not supported');
+    return { fd, backing, writable: cached && writableFd, cacheKey: cached ? key : undefined };
+  }
+
+  /** The shared copy for a new mapping; this address space becomes a user if it was not one. */
+  private useCache(key: string, fd: FileDescription): CachedFile {
+    const mem = this.as.sharedMemory;
+    if (mem === undefined || !(fd instanceof InodeFile)) return fail('ENODEV', 'no shared memory');
+    const existing = findCached(key);
+    if (existing !== undefined && this.caches.has(existing)) return existing;
+    const c = acquireCached(key, mem, fd.inode);
+    this.caches.add(c);
+    return c;
+  }
+
+  /** Lets go of the shared copies no area maps any more (the last user writes back). */
+  private dropUnusedCaches(): void {
+    if (this.caches.size === 0) return;
+    const used = new Set<number>();
+    for (const v of this.vmas.all()) if (v.backing.kind === 'file' && v.backing.cache !== undefined) used.add(v.backing.cache);
+    for (const c of [...this.caches]) {
+      if (used.has(c.id)) continue;
+      this.caches.delete(c);
+      releaseCached(c);
+    }
+  }
+
+  /** The address space is gone (its process exited): its shared copies lose a user. */
+  releaseCaches(): void {
+    for (const c of this.caches) releaseCached(c);
+    this.caches.clear();
   }
 
   /** Where a new mapping of `size` bytes goes (get_unmapped_area + MAP_FIXED rules). */
@@ -207,7 +259,9 @@ export class MemoryManager {
     const len = v.end - v.start;
     this.vmas.remove(v.start, v.end);
     const writable = fill !== undefined ? PROT.READ | PROT.WRITE : v.prot;
-    this.as.mapAnonymous(v.start, len, writable, sharedAnon(v));
+    const b = v.backing;
+    if (b.kind === 'file' && b.cache !== undefined) this.as.mapSharedMemory?.(v.start, len, v.prot, cachedById(b.cache).slot + b.offset);
+    else this.as.mapAnonymous(v.start, len, writable, sharedAnon(v));
     this.vmas.insert(v);
     if (fill === undefined) return;
     try {
@@ -233,12 +287,14 @@ export class MemoryManager {
 
   private unmapRange(start: number, end: number): void {
     if (this.vmas.remove(start, end).length > 0) this.as.unmap(start, end - start);
+    this.dropUnusedCaches();
   }
 
   /** Unmaps the whole application range (execve). */
   unmapAll(): void {
     this.vmas.remove(0, this.taskSize);
     this.as.unmap(0, this.taskSize);
+    this.dropUnusedCaches();
   }
 
   /** munmap(2). Unmapping unmapped pages succeeds. */
@@ -411,13 +467,20 @@ export class MemoryManager {
     if (!this.vmas.isCovered(addr, end)) fail('ENOMEM', 'madvise over unmapped pages');
   }
 
-  /** msync(2): file mappings are private copies, so there is nothing to write back. */
+  /**
+   * msync(2): the shared file copies in the range are written back to their
+   * files (whole, for MS_SYNC and MS_ASYNC alike); private copies have
+   * nothing to write.
+   */
   msync(addr: number, len: number, flags: number): void {
     if ((flags & ~(MS.ASYNC | MS.INVALIDATE | MS.SYNC)) !== 0) fail('EINVAL', 'msync flags');
     if (!isPageAligned(addr)) fail('EINVAL', 'msync address not page aligned');
     if ((flags & MS.ASYNC) !== 0 && (flags & MS.SYNC) !== 0) fail('EINVAL', 'MS_ASYNC and MS_SYNC');
     const end = this.rangeEnd(addr, len, 'ENOMEM');
     if (!this.vmas.isCovered(addr, end)) fail('ENOMEM', 'msync over unmapped pages');
+    const ids = new Set<number>();
+    for (const v of this.vmas.overlapping(addr, end)) if (v.backing.kind === 'file' && v.backing.cache !== undefined) ids.add(v.backing.cache);
+    for (const id of ids) cachedById(id).writeBack();
   }
 
   /** mincore(2): one byte per page; every mapped page is reported resident. */

@@ -10,8 +10,11 @@ export type Backing =
   | { readonly kind: 'anon' }
   | { readonly kind: 'heap' }
   | { readonly kind: 'stack' }
-  /** A private copy of a file: `offset` is the file offset of the area's start. */
-  | { readonly kind: 'file'; readonly path: string; readonly offset: number; readonly dev: number; readonly ino: number }
+  /**
+   * A file: `offset` is the file offset of the area's start. A private copy,
+   * or with `cache` the file's shared copy (mm/filecache.ts) for MAP_SHARED.
+   */
+  | { readonly kind: 'file'; readonly path: string; readonly offset: number; readonly dev: number; readonly ino: number; readonly cache?: number }
   /**
    * MAP_SHARED|MAP_ANONYMOUS memory: `id` names the shared object (the same
    * in the copies fork makes and after mremap), `offset` is the area start's

@@ -13,6 +13,20 @@ export interface MemoryIO {
 }
 
 /**
+ * Host memory shared by every address space (the pages of MAP_SHARED file
+ * mappings, mm/filecache.ts), in slots of `slotSize` bytes.
+ */
+export interface SharedMemory {
+  readonly slotSize: number;
+  /** A zeroed slot; returns its offset. */
+  allocSlot(): number;
+  /** Frees a slot (its pages are dropped). */
+  releaseSlot(offset: number): void;
+  read(offset: number, dst: Buffer): void;
+  write(offset: number, src: Uint8Array): void;
+}
+
+/**
  * Changes the host address space that backs the application. Only the
  * Sentry's own arguments reach the host (the mm layer validates app input).
  */
@@ -24,6 +38,10 @@ export interface AddressSpace {
   protect(addr: number, len: number, prot: number): void;
   /** Moves/resizes a mapping to newAddr (MREMAP_MAYMOVE|MREMAP_FIXED), or in place when newAddr is oldAddr. */
   remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void;
+  /** The platform's shared memory, when it has one (else shared file mappings are not supported). */
+  readonly sharedMemory?: SharedMemory;
+  /** MAP_FIXED|MAP_SHARED of sharedMemory's bytes [offset, offset+len) at addr. */
+  mapSharedMemory?(addr: number, len: number, prot: number, offset: number): void;
 }
 
 /** Why the application stopped running. */

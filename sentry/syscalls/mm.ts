@@ -21,10 +21,13 @@ function brk(t: Task, a: SyscallArgs): number {
 
 /**
  * mmap(2): anonymous and file mappings with Linux's placement and checks.
- * File mappings are private copies read through the file (MAP_SHARED only
- * read-only: such a mapping can never become writable); MAP_SHARED
- * anonymous memory is shared with forked children; MAP_HUGETLB is ENOMEM (no
- * huge pages); writable MAP_SHARED file mappings are ENODEV.
+ * Private file mappings are copies read through the file; MAP_SHARED
+ * through a read-write description maps the file's shared copy
+ * (mm/filecache.ts: seen by every process mapping the file and by
+ * read/write, written back on msync and the last unmap; ENODEV beyond
+ * its first GiB); other MAP_SHARED file mappings are read-only copies;
+ * MAP_SHARED anonymous memory is shared with forked children; MAP_HUGETLB
+ * is ENOMEM (no huge pages).
  */
 function mmap(t: Task, a: SyscallArgs): number {
   const flags = a.uint(3);
@@ -58,7 +61,7 @@ function madvise(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** msync(2): nothing to write back (file mappings are private copies). */
+/** msync(2): writes shared file copies in the range back to their files. */
 function msync(t: Task, a: SyscallArgs): number {
   t.process.mm.msync(a.ptr(0), a.size(1), a.int(2));
   return 0;
@@ -95,7 +98,7 @@ function munlockall(): number {
 
 export const mmSyscalls: FamilyRows = {
   brk: supported(brk),
-  mmap: partial(mmap, 'file mappings are private copies; writable MAP_SHARED files ENODEV; MAP_HUGETLB ENOMEM'),
+  mmap: partial(mmap, 'MAP_SHARED files: a shared copy of the first GiB (ENODEV beyond), written back on msync/last unmap, no SIGBUS past EOF; MAP_HUGETLB ENOMEM'),
   munmap: supported(munmap),
   mprotect: partial(mprotect, 'a range with a hole changes nothing (ENOMEM)'),
   mremap: partial(mremap, 'old_len 0 EINVAL; growing file-backed mappings ENOMEM'),

@@ -3,6 +3,7 @@ import type { MemoryIO } from '../platform/platform';
 import { fail } from '../errors/linuxerr';
 import { FileDescriptionBase, Stat } from './file';
 import { DirEntry, Inode, isDir, isRegular } from './inode';
+import { cachedInode } from '../mm/filecache';
 
 /**
  * The open file description of an Inode: the shared offset, the access
@@ -34,9 +35,21 @@ export class InodeFile extends FileDescriptionBase {
     if (this.isPath || (this.flags & O.ACCMODE) === O.RDONLY) fail('EBADF', 'not open for writing');
   }
 
+  /** Contents at `offset`: from the file's shared mapping copy while it has one (mm/filecache.ts). */
+  private readAt(dst: Buffer, offset: number): number {
+    return cachedInode(this.inode)?.read(dst, offset) ?? this.inode.read(dst, offset);
+  }
+
+  /** Writes reach the file, and its shared mapping copy if it has one. */
+  private writeAt(src: Buffer, offset: number): number {
+    const n = this.inode.write(src, offset);
+    cachedInode(this.inode)?.update(src.subarray(0, n), offset);
+    return n;
+  }
+
   read(dst: Buffer): number {
     this.checkReadable();
-    const n = this.inode.read(dst, this.pos);
+    const n = this.readAt(dst, this.pos);
     if (this.inode.seekable) this.pos += n;
     return n;
   }
@@ -45,13 +58,13 @@ export class InodeFile extends FileDescriptionBase {
     this.checkReadable();
     if (!this.inode.seekable) fail('ESPIPE');
     if (offset < 0) fail('EINVAL', 'negative offset');
-    return this.inode.read(dst, offset);
+    return this.readAt(dst, offset);
   }
 
   write(src: Buffer): number {
     this.checkWritable();
     if (this.flags & O.APPEND) this.pos = this.inode.stat().size;
-    const n = this.inode.write(src, this.pos);
+    const n = this.writeAt(src, this.pos);
     if (this.inode.seekable) this.pos += n;
     return n;
   }
@@ -61,7 +74,7 @@ export class InodeFile extends FileDescriptionBase {
     this.checkWritable();
     if (!this.inode.seekable) fail('ESPIPE');
     if (offset < 0) fail('EINVAL', 'negative offset');
-    return this.inode.write(src, this.flags & O.APPEND ? this.inode.stat().size : offset);
+    return this.writeAt(src, this.flags & O.APPEND ? this.inode.stat().size : offset);
   }
 
   seek(offset: number, whence: number): number {

@@ -19,6 +19,7 @@ import { Tracee, pinToCurrentCpu, decodeWaitStatus, WaitStatus } from './host';
 import { hostClockNs, processCpuClock } from '../host/clock';
 import { buildStubFilter, sockFprog } from '../host/seccomp';
 import { isRoot, SANDBOX_GID, SANDBOX_UID } from '../host/privileges';
+import { HostMemoryFile } from '../host/memfile';
 
 /** Linux's TASK_SIZE on x86_64 (47-bit user address space). */
 const HOST_TASK_SIZE = 0x7fff_ffff_f000;
@@ -29,6 +30,9 @@ const MAP_ANONYMOUS = 0x20;
 const MREMAP_MAYMOVE = 1;
 const MREMAP_FIXED = 2;
 const POSIX_SPAWN_SETSID = 0x80;
+/** The shared memory file's fd in every stub (forked stubs inherit it; threads share it). */
+const STUB_MEMFD = 3;
+const F_DUPFD = 0;
 const NO_SYSCALL = BigInt.asUintN(64, -1n);
 const EINTR = 4;
 /** Injected clones (fork, threads) are auto-attached with these same options. */
@@ -45,11 +49,15 @@ export class PtracePlatform implements Platform {
   /** Every live context by host tid, for routing waitpid(-1) results. */
   readonly contexts = new Map<number, PtraceContext>();
   private readonly status = new Int32Array(1);
+  /** Backs MAP_SHARED file mappings in every stub. */
+  readonly memory = new HostMemoryFile();
 
   constructor() {
     // Tracer and tracees on one CPU: every stop is then a same-CPU wake-up.
     this.cpu = pinToCurrentCpu();
-    const fd = check('memfd_create', raw.memfdCreate('tsvisor-stub', 0) as number);
+    let fd = check('memfd_create', raw.memfdCreate('tsvisor-stub', 0) as number);
+    // The spawn's dup2 to STUB_MEMFD must not replace the stub's own file before it is exec'd.
+    if (fd === STUB_MEMFD) fd = check('fcntl(F_DUPFD)', raw.fcntl(fd, F_DUPFD, STUB_MEMFD + 1) as number);
     const elf = buildStubElf();
     if ((raw.write(fd, elf, elf.length) as number) !== elf.length) throw new HostError('write stub', errno());
     // /proc/self: correct in the spawned child whatever PID namespace we are in.
@@ -76,7 +84,7 @@ export class PtracePlatform implements Platform {
   }
 
   newContext(): PtraceContext {
-    const pid = spawnStub(this.stubPath);
+    const pid = spawnStub(this.stubPath, this.memory.fd);
     const t = new Tracee(pid);
     try {
       t.ptrace(PTRACE.SEIZE, 0, TRACE_OPTIONS, 'PTRACE_SEIZE');
@@ -88,7 +96,8 @@ export class PtracePlatform implements Platform {
       // Leave only the stub page: no host stack, vDSO or vvar for the app to find.
       ctx.injectChecked(SYS.munmap, 0, STUB_BASE);
       ctx.injectChecked(SYS.munmap, STUB_BASE + STUB_SIZE, HOST_TASK_SIZE - STUB_BASE - STUB_SIZE);
-      ctx.injectChecked(SYS.close_range, 0, 0xffffffff, 0);
+      ctx.injectChecked(SYS.close_range, 0, STUB_MEMFD - 1, 0);
+      ctx.injectChecked(SYS.close_range, STUB_MEMFD + 1, 0xffffffff, 0);
       harden(ctx);
       return ctx;
     } catch (e) {
@@ -139,14 +148,19 @@ export interface PlatformStop {
   event: StopEvent;
 }
 
-function spawnStub(path: string): number {
+/** Starts a stub with the shared memory file at STUB_MEMFD. */
+function spawnStub(path: string, memfd: number): number {
   const attr = Buffer.alloc(512);
+  const actions = Buffer.alloc(512);
+  check('posix_spawn_file_actions_init', raw.fileActionsInit(actions) as number);
+  check('posix_spawn_file_actions_adddup2', raw.fileActionsAddDup2(actions, memfd, STUB_MEMFD) as number);
   check('posix_spawnattr_init', raw.spawnAttrInit(attr) as number);
   // Own session: terminal signals for the Sentry never reach the app's host process.
   raw.spawnAttrSetflags(attr, POSIX_SPAWN_SETSID);
   const pidOut = [0];
-  const rc = raw.posixSpawn(pidOut, path, null, attr, ['tsvisor-stub', null], [null]) as number;
+  const rc = raw.posixSpawn(pidOut, path, actions, attr, ['tsvisor-stub', null], [null]) as number;
   raw.spawnAttrDestroy(attr);
+  raw.fileActionsDestroy(actions);
   if (rc !== 0) throw new HostError('posix_spawn stub', rc);
   return pidOut[0];
 }
@@ -334,6 +348,12 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   }
   protect(addr: number, len: number, prot: number): void {
     this.injectChecked(SYS.mprotect, addr, len, prot);
+  }
+  get sharedMemory(): HostMemoryFile {
+    return this.platform.memory;
+  }
+  mapSharedMemory(addr: number, len: number, prot: number, offset: number): void {
+    this.injectChecked(SYS.mmap, addr, len, prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, offset);
   }
   remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void {
     const flags = newAddr === oldAddr ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED;
