@@ -8,6 +8,7 @@ import { STUB_BASE } from './platform/ptrace/stub';
 import { closeSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { installSentryFilter } from './platform/host/seccomp';
+import { startWaitTicker } from './platform/host/ticker';
 import { dropPrivileges } from './platform/host/privileges';
 import { Kernel } from './kernel/kernel';
 import { Process, Task } from './kernel/task';
@@ -25,6 +26,9 @@ import { setInitialCwd, startProgram } from './loader/start';
 import { type NetworkMode, prepareNetwork } from './network';
 import { netReport, netStack } from './fsimpl/socket/netstack';
 import { HOST_NETWORK_NOTE } from './fsimpl/socket/hostinet';
+
+/** How often the scheduler gets a turn while app code runs without making syscalls. */
+export const WAIT_TICK_MS = 10;
 
 export interface SandboxOptions {
   goferFd: number;
@@ -61,6 +65,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   }
   // The stub and the host facts for /proc need no Gofer: get them while it starts.
   const platform = new PtracePlatform();
+  startWaitTicker(WAIT_TICK_MS);
   const ctx = platform.newContext();
   const host = readHostInfo();
   const gofer = P9Client.connect(o.goferFd);

@@ -16,7 +16,8 @@ import { readHostInfo } from '../vfs/mounts';
 import { Vfs } from '../vfs/vfs';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs';
 import { Pod } from './pod';
-import { seccompSelfCheck } from '../sandbox';
+import { seccompSelfCheck, WAIT_TICK_MS } from '../sandbox';
+import { startWaitTicker } from '../platform/host/ticker';
 import { type NetworkMode, prepareNetwork } from '../network';
 import { netStack } from '../fsimpl/socket/netstack';
 import { HOST_NETWORK_NOTE } from '../fsimpl/socket/hostinet';
@@ -43,6 +44,7 @@ function emptyVfs(): Vfs {
 export function runPod(o: PodOptions): void {
   const network = prepareNetwork(o.network ?? 'sandbox', o.hostNetns, (line) => o.debug?.(line));
   const platform = new PtracePlatform();
+  startWaitTicker(WAIT_TICK_MS);
   const template = platform.newContext();
   const host = readHostInfo();
   const listenFd = listenUnix(o.controlPath);
