@@ -32,6 +32,7 @@ const MREMAP_FIXED = 2;
 const POSIX_SPAWN_SETSID = 0x80;
 /** The shared memory file's fd in every stub (forked stubs inherit it; threads share it). */
 const STUB_MEMFD = 3;
+const MFD_CLOEXEC = 1;
 const F_DUPFD = 0;
 const NO_SYSCALL = BigInt.asUintN(64, -1n);
 const EINTR = 4;
@@ -55,7 +56,9 @@ export class PtracePlatform implements Platform {
   constructor() {
     // Tracer and tracees on one CPU: every stop is then a same-CPU wake-up.
     this.cpu = pinToCurrentCpu();
-    let fd = check('memfd_create', raw.memfdCreate('tsvisor-stub', 0) as number);
+    // Close-on-exec: no other child (a Gofer) inherits it. A stub still execs it
+    // by /proc/self/fd (resolved before exec closes it) and gets its copy by dup2.
+    let fd = check('memfd_create', raw.memfdCreate('tsvisor-stub', MFD_CLOEXEC) as number);
     // The spawn's dup2 to STUB_MEMFD must not replace the stub's own file before it is exec'd.
     if (fd === STUB_MEMFD) fd = check('fcntl(F_DUPFD)', raw.fcntl(fd, F_DUPFD, STUB_MEMFD + 1) as number);
     const elf = buildStubElf();
