@@ -19,6 +19,7 @@ import { sleepNs } from '../platform/host/clock';
 import { hostPoll } from '../platform/host/hostfd';
 import { HostError } from '../platform/host/libc';
 import { hostWaiters } from './hostwait';
+import { collectGarbage, IdleCollector } from './idlegc';
 import { Context, StopEvent } from '../platform/platform';
 import { dispatch } from '../syscalls/dispatch';
 import { deliverPending, syscallInterrupted } from './signal/deliver';
@@ -62,6 +63,8 @@ export class Scheduler implements TaskControl {
   private readonly running = new Set<Task>();
   private readonly parked = new Map<Task, Parked>();
   private readonly byContext = new Map<Context, Task>();
+  /** Collects garbage once the sandbox has idled a while (see idlegc.ts). */
+  private readonly collector = new IdleCollector(() => this.kernel.debug(collectGarbage()));
 
   constructor(private readonly kernel: Kernel) {
     kernel.sched = this;
@@ -101,9 +104,11 @@ export class Scheduler implements TaskControl {
         const [t, what] = next.value;
         this.ready.delete(t);
         if (this.alive(t)) this.guard(t, () => (what === 'syscall' ? this.runSyscall(t) : this.resume(t)));
+        this.collector.noteWork();
       } else if (this.pruneRunning() > 0) {
         this.waitStop();
         this.pollHost();
+        this.collector.noteWork();
       } else {
         this.idle();
       }
@@ -199,12 +204,13 @@ export class Scheduler implements TaskControl {
 
   /**
    * Every task is parked: wait for the next timer (or a while, if none),
-   * or for a host fd a task waits on (the sandbox's stdin) to be ready.
+   * or for a host fd a task waits on (the sandbox's stdin) to be ready. A
+   * long enough idle streak first collects garbage (idlegc.ts).
    */
   private idle(): void {
     const next = this.kernel.timers.next();
     const now = monotonicNs();
-    const wait = next === undefined ? IDLE_NS : next > now ? next - now : 0n;
+    const wait = this.collector.beforeSleep(now, next === undefined ? IDLE_NS : next > now ? next - now : 0n);
     if (!pollHostWaiters(Number((wait + 999_999n) / 1_000_000n))) sleepNs(wait);
   }
 

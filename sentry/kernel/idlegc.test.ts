@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { collectGarbage, IDLE_COLLECT_AFTER_NS, IdleCollector } from './idlegc';
+
+const SEC = 1_000_000_000n;
+
+describe('kernel/idlegc: collecting once the sandbox idles', () => {
+  function collector(): { c: IdleCollector; runs: () => number } {
+    let n = 0;
+    return { c: new IdleCollector(() => n++), runs: () => n };
+  }
+
+  it('waits out the grace period after work, shortening long sleeps to it, then collects once', () => {
+    const { c, runs } = collector();
+    assert.equal(IDLE_COLLECT_AFTER_NS, 2n * SEC);
+    // Start-up counts as work: the first idle streak begins at 10 s.
+    assert.equal(c.beforeSleep(10n * SEC, 100n * SEC), 2n * SEC, 'a long sleep wakes when the collection is due');
+    assert.equal(c.beforeSleep(10n * SEC + SEC / 2n, SEC / 10n), SEC / 10n, 'a shorter sleep is kept');
+    assert.equal(runs(), 0);
+    assert.equal(c.beforeSleep(12n * SEC, 98n * SEC), 0n, 'collected: the caller recomputes its wait');
+    assert.equal(runs(), 1);
+    assert.equal(c.beforeSleep(12n * SEC + 1n, 98n * SEC), 98n * SEC, 'nothing to do until more work');
+    assert.equal(c.beforeSleep(500n * SEC, 1n * SEC), 1n * SEC);
+    assert.equal(runs(), 1, 'once per idle streak');
+  });
+
+  it('work restarts the streak, so tasks that sleep briefly between bursts never trigger a collection', () => {
+    const { c, runs } = collector();
+    for (let t = 0n; t < 60n * SEC; t += SEC + SEC / 2n) {
+      assert.equal(c.beforeSleep(t, SEC), SEC);
+      c.noteWork();
+    }
+    assert.equal(runs(), 0);
+    assert.equal(c.beforeSleep(100n * SEC, 5n * SEC), 2n * SEC);
+    assert.equal(c.beforeSleep(102n * SEC, 3n * SEC), 0n);
+    assert.equal(runs(), 1);
+    c.noteWork();
+    assert.equal(c.beforeSleep(103n * SEC, 10n * SEC), 2n * SEC, 'new work: a new streak');
+    assert.equal(c.beforeSleep(106n * SEC, 10n * SEC), 0n);
+    assert.equal(runs(), 2);
+  });
+
+  it('collectGarbage trims the C heap and says whether V8 collected', () => {
+    const line = collectGarbage();
+    if (typeof gc === 'function') assert.match(line, /^idle: garbage collected, V8 heap in use [\d.]+ -> [\d.]+ MiB, external [\d.]+ -> [\d.]+ MiB; malloc trimmed$/);
+    else assert.equal(line, 'idle: malloc trimmed; no garbage collection (node was started without --expose-gc)');
+  });
+});
