@@ -95,11 +95,11 @@ describe('e2e/network: hostile frames at the sandbox', function () {
     return fetchSha(net, file.name, 10);
   }
 
-  // Pending: the sandbox's stack has no SYN cookies (sentry/net/README.md):
-  // the spoofed embryonic connections fill the listener's SYN queue until
-  // their SYN-ACK retries run out (over a minute), and new clients' SYNs
-  // are dropped meanwhile. Linux (tcp_syncookies=1) keeps serving.
-  it.skip('a listener keeps accepting during a flood of SYNs from spoofed sources, as Linux does', async () => {
+  // The spoofed embryonic connections fill the listener's SYN queue (their
+  // SYN-ACKs are never answered); past it, both Linux (tcp_syncookies=1)
+  // and the sandbox's stack answer with SYN cookies, so a new client still
+  // gets in (sentry/net/tcp/syncookies.ts).
+  it('a listener keeps accepting during a flood of SYNs from spoofed sources, as Linux does', async () => {
     const net = twoHosts(lab());
     const file = randomFile(4096);
     const native = lab().spawn(net.a, [PY, '-c', SERVER, net.addrA, String(PORT), file.dir]);

@@ -31,8 +31,10 @@ export interface TcpConfig {
   readonly sndBuf: number;
   readonly rcvBufMax: number;
   readonly sndBufMax: number;
-  /** Embryonic connections per listener (tcp_max_syn_backlog); more SYNs are dropped. */
+  /** Embryonic connections per listener (tcp_max_syn_backlog); more SYNs get cookies or are dropped. */
   readonly maxSynBacklog: number;
+  /** tcp_syncookies 1 (Linux's default): a full SYN queue answers with SYN cookies (syncookies.ts) instead of dropping. */
+  readonly syncookies: boolean;
   readonly keepIdleMs: number;
   readonly keepIntvlMs: number;
   readonly keepCnt: number;
@@ -53,6 +55,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   rcvBufMax: 6 * 1024 * 1024,
   sndBufMax: 4 * 1024 * 1024,
   maxSynBacklog: 256,
+  syncookies: true,
   keepIdleMs: TCP_KEEPALIVE_DEFAULTS.IDLE_S * 1000,
   keepIntvlMs: TCP_KEEPALIVE_DEFAULTS.INTVL_S * 1000,
   keepCnt: TCP_KEEPALIVE_DEFAULTS.CNT,

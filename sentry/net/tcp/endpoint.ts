@@ -517,6 +517,53 @@ export class TcpEndpoint {
 
   /** Sends a SYN-ACK for a SYN that reached listener `parent` (called by the TCP table). */
   acceptSyn(parent: TcpEndpoint, local: InetAddr, remote: InetAddr, seg: TcpSegment, route: Route): void {
+    this.inherit(parent, local, remote, route);
+    this.initSend(route);
+    this.takeSyn(seg);
+    this.state = TcpState.SYN_RCVD;
+    this.stack.tcp.addConnection(this);
+    this.stack.tcp.ports.attach(this);
+    parent.synQueue.add(this);
+    this.sendSyn();
+  }
+
+  /**
+   * What listener `this` puts in a SYN-ACK it sends without keeping state
+   * (a SYN cookie): its MSS and window, no window scale or SACK (the
+   * cookie could not remember them).
+   */
+  cookieSynAck(route: Route): { mss: number; window: number; ttl: number } {
+    return { mss: Math.min(route.nic.mtu - IP_TCP_HEADERS, this.userMss || MAX_MSS, 0xffff), window: Math.min(this.rcvBufOpt, 0xffff), ttl: this.getTtl() };
+  }
+
+  /**
+   * Opens the connection an ACK `seg` with a valid SYN cookie stands for
+   * (called by the TCP table): as if our SYN-ACK with ISN seg.ack - 1 had
+   * answered a SYN with seg.seq - 1 on listener `parent`, MSS `peerMss`
+   * from the cookie, no window scaling and no SACK. The segment is then
+   * processed as the handshake's final ACK (it may carry data).
+   */
+  acceptCookie(parent: TcpEndpoint, local: InetAddr, remote: InetAddr, seg: TcpSegment, route: Route, peerMss: number): void {
+    this.inherit(parent, local, remote, route);
+    this.initSend(route, seqAdd(seg.ack, -1));
+    this.irs = seqAdd(seg.seq, -1);
+    this.rcvNxt = seg.seq;
+    this.mss = Math.max(MIN_MSS, Math.min(peerMss, this.mss));
+    this.cc.setMss(this.mss);
+    this.sndScale = 0;
+    this.rcvScale = 0;
+    this.sndWl1 = this.irs;
+    this.rcvAdvEdge = seqAdd(this.rcvNxt, parent.cookieSynAck(route).window);
+    this.sndNxt = seg.ack;
+    this.sndMax = seg.ack;
+    this.state = TcpState.SYN_RCVD;
+    this.stack.tcp.addConnection(this);
+    this.stack.tcp.ports.attach(this);
+    this.onSegment(seg);
+  }
+
+  /** A passive open's settings from the listener, and the four-tuple. */
+  private inherit(parent: TcpEndpoint, local: InetAddr, remote: InetAddr, route: Route): void {
     this.parent = parent;
     this.reuseAddr = parent.reuseAddr;
     this.noDelay = parent.noDelay;
@@ -537,18 +584,6 @@ export class TcpEndpoint {
     this.remotePort = remote.port;
     this.route = route;
     this.everConnected = true;
-    this.initSend(route);
-    this.irs = seg.seq;
-    this.rcvNxt = seqAdd(seg.seq, 1);
-    this.applySynOptions(seg);
-    this.sndWnd = seg.window;
-    this.maxSndWnd = seg.window;
-    this.sndWl1 = seg.seq;
-    this.state = TcpState.SYN_RCVD;
-    this.stack.tcp.addConnection(this);
-    this.stack.tcp.ports.attach(this);
-    parent.synQueue.add(this);
-    this.sendSyn();
   }
 
   /** The next hop did not answer ARP: an opening connection fails with EHOSTUNREACH (established ones keep retrying). */
@@ -556,10 +591,14 @@ export class TcpEndpoint {
     if (this.state === TcpState.SYN_SENT && this.route?.nextHop === nextHop) this.fail(Errno.EHOSTUNREACH);
   }
 
-  /** A listener's view of an incoming SYN: whether another embryonic connection fits. */
-  canQueueSyn(): boolean {
-    if (this.synQueue.size >= Math.min(this.stack.tcpConfig.maxSynBacklog, Math.max(this.backlog, 1) * 2)) return false;
-    return this.acceptQueue.length <= this.backlog;
+  /** A listener's SYN queue holds min(tcp_max_syn_backlog, 2*backlog) embryonic connections. */
+  synQueueFull(): boolean {
+    return this.synQueue.size >= Math.min(this.stack.tcpConfig.maxSynBacklog, Math.max(this.backlog, 1) * 2);
+  }
+
+  /** Linux's sk_acceptq_is_full: one more than the backlog may wait. */
+  acceptQueueFull(): boolean {
+    return this.acceptQueue.length > this.backlog;
   }
 
   /** A segment for this connection (after the stack checked the checksum). */
@@ -593,12 +632,7 @@ export class TcpEndpoint {
       return;
     }
     if (!(f & TCP_FLAG.SYN)) return;
-    this.irs = seg.seq;
-    this.rcvNxt = seqAdd(seg.seq, 1);
-    this.applySynOptions(seg);
-    this.sndWnd = seg.window;
-    this.maxSndWnd = seg.window;
-    this.sndWl1 = seg.seq;
+    this.takeSyn(seg);
     this.sndWl2 = seg.ack;
     if (f & TCP_FLAG.ACK) {
       this.ackAdvanced(seg.ack);
@@ -686,7 +720,7 @@ export class TcpEndpoint {
         this.sendRawRst(ack);
         return false;
       }
-      if (this.parent && this.parent.acceptQueue.length > this.parent.backlog) {
+      if (this.parent?.acceptQueueFull()) {
         // Accept queue full: as Linux, ignore the ACK; our SYN-ACK retransmission retries.
         this.stack.stats.inc('tcp.accept_queue_full');
         return false;
@@ -1358,8 +1392,8 @@ export class TcpEndpoint {
 
   // ------------------------------------------------------------ helpers
 
-  private initSend(route: Route): void {
-    this.iss = (this.stack.random() * 0x100000000) >>> 0;
+  private initSend(route: Route, iss = (this.stack.random() * 0x100000000) >>> 0): void {
+    this.iss = iss;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -1372,6 +1406,16 @@ export class TcpEndpoint {
     while (scale < TCP_MAX_WINDOW_SCALE && 0xffff << scale < space) scale++;
     this.rcvScale = scale;
     this.lastRecv = this.stack.clock.now();
+  }
+
+  /** The peer's SYN: its sequence number, options and (unscaled) window. */
+  private takeSyn(seg: TcpSegment): void {
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.applySynOptions(seg);
+    this.sndWnd = seg.window;
+    this.maxSndWnd = seg.window;
+    this.sndWl1 = seg.seq;
   }
 
   /** MSS and window scale from the peer's SYN (RFC 7323: scaling only if both sides offer it). */

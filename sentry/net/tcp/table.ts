@@ -2,7 +2,9 @@
  * The stack's TCP demultiplexer: connected endpoints by four-tuple,
  * listeners by port, and the answers for segments nobody owns (RST, RFC
  * 9293 3.10.7.1). SYNs for listeners create embryonic endpoints within the
- * listener's SYN queue limit, so a SYN flood costs bounded memory.
+ * listener's SYN queue limit; past it they are answered with SYN cookies
+ * (syncookies.ts) that keep no state, so a SYN flood costs bounded memory
+ * and real clients still get in.
  */
 import { IPPROTO } from '../../abi/linux/inet';
 import { SOMAXCONN } from '../../abi/linux/socket';
@@ -11,16 +13,21 @@ import { type Ipv4, isMulticastOrBroadcast } from '../addr';
 import { addressesOverlap, PortTable } from '../ports';
 import type { Route, Stack } from '../stack';
 import type { Ipv4Header } from '../wire/ipv4';
-import { type Payload, parseTcp, TCP_CHECKSUM_AT, TCP_FLAG, TCP_MIN_HEADER, type TcpFields, type TcpSegment, writeTcp } from '../wire/tcp';
+import { encodeOptions, type Payload, parseTcp, TCP_CHECKSUM_AT, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MIN_HEADER, type TcpFields, type TcpSegment, writeTcp } from '../wire/tcp';
 import { TcpEndpoint, TcpState } from './endpoint';
 import { seqAdd } from './seqnum';
+import { SYNCOOKIE_VALID_MS, SynCookies } from './syncookies';
 
 export class TcpTable {
   readonly ports: PortTable<TcpEndpoint>;
   readonly somaxconn = SOMAXCONN;
   private readonly conns = new Map<string, TcpEndpoint>();
+  private readonly cookies: SynCookies;
+  /** When each listener last answered with a cookie (Linux's rx_opt.ts_recent_stamp for tcp_synq_overflow). */
+  private readonly lastCookie = new WeakMap<TcpEndpoint, number>();
 
   constructor(private readonly stack: Stack) {
+    this.cookies = new SynCookies(stack.clock);
     this.ports = new PortTable<TcpEndpoint>(stack.random, (holder, cand, addr) => {
       if (!addressesOverlap(holder.localAddr, addr)) return false;
       if (cand.reusePort && holder.reusePort) return false;
@@ -109,14 +116,59 @@ export class TcpTable {
     return candidates[((h.src ^ Math.imul(seg.srcPort, 2654435761)) >>> 0) % candidates.length];
   }
 
+  /** A segment for a listener with no connection of its own (Linux's tcp_v4_do_rcv in LISTEN and tcp_conn_request). */
   private listenInput(listener: TcpEndpoint, h: Ipv4Header, seg: TcpSegment): void {
     if (seg.flags & TCP_FLAG.RST) return;
-    if (seg.flags & TCP_FLAG.ACK) return this.resetFor(h, seg);
+    if (seg.flags & TCP_FLAG.ACK) {
+      if (!(seg.flags & TCP_FLAG.SYN) && this.cookieAck(listener, h, seg)) return;
+      return this.resetFor(h, seg);
+    }
     if (!(seg.flags & TCP_FLAG.SYN)) return;
-    if (!listener.canQueueSyn()) return this.stack.stats.inc('tcp.syn_dropped');
+    // As Linux: a full SYN queue means a cookie (or a drop without them); a full accept queue drops the SYN either way.
+    const synQueueFull = listener.synQueueFull();
+    if ((synQueueFull && !this.stack.tcpConfig.syncookies) || listener.acceptQueueFull()) return this.stack.stats.inc('tcp.syn_dropped');
     const route = this.stack.route(h.src, h.dst);
     if (!route) return this.stack.stats.inc('tcp.no_route');
+    if (synQueueFull) return this.sendCookie(listener, route, h, seg);
     new TcpEndpoint(this.stack).acceptSyn(listener, { addr: h.dst, port: seg.dstPort }, { addr: h.src, port: seg.srcPort }, seg, route);
+  }
+
+  /** Answers a SYN with a SYN-ACK whose ISN is a cookie (MSS option only), keeping nothing. */
+  private sendCookie(listener: TcpEndpoint, route: Route, h: Ipv4Header, seg: TcpSegment): void {
+    const t = listener.cookieSynAck(route);
+    const cookie = this.cookies.make(h.dst, seg.dstPort, h.src, seg.srcPort, seg.seq, Math.min(seg.options.mss ?? TCP_DEFAULT_MSS, t.mss));
+    this.lastCookie.set(listener, this.stack.clock.now());
+    this.stack.stats.inc('tcp.syncookies_sent');
+    const f: TcpFields = {
+      srcPort: seg.dstPort, dstPort: seg.srcPort, seq: cookie.isn, ack: seqAdd(seg.seq, 1), flags: TCP_FLAG.SYN | TCP_FLAG.ACK, window: t.window,
+      options: encodeOptions({ mss: t.mss }),
+    };
+    this.send(route, h.dst, h.src, t.ttl, f, Buffer.alloc(0));
+  }
+
+  /**
+   * An ACK for a listener: true when it carries a valid cookie and was
+   * taken (a connection opened, or dropped for a full accept queue, as
+   * Linux drops it); false for a stray ACK, which gets an RST. Cookies are
+   * looked for only within 2 minutes of the listener's last one, as Linux.
+   */
+  private cookieAck(listener: TcpEndpoint, h: Ipv4Header, seg: TcpSegment): boolean {
+    const last = this.lastCookie.get(listener);
+    if (last === undefined || this.stack.clock.now() - last > SYNCOOKIE_VALID_MS) return false;
+    const mss = this.cookies.check(h.dst, seg.dstPort, h.src, seg.srcPort, seqAdd(seg.seq, -1), seqAdd(seg.ack, -1));
+    if (mss === undefined) {
+      this.stack.stats.inc('tcp.syncookies_failed');
+      return false;
+    }
+    this.stack.stats.inc('tcp.syncookies_recv');
+    if (listener.acceptQueueFull()) {
+      this.stack.stats.inc('tcp.accept_queue_full');
+      return true;
+    }
+    const route = this.stack.route(h.src, h.dst);
+    if (!route) return true;
+    new TcpEndpoint(this.stack).acceptCookie(listener, { addr: h.dst, port: seg.dstPort }, { addr: h.src, port: seg.srcPort }, seg, route, mss);
+    return true;
   }
 
   /** The RST a segment for no connection gets (never one for an RST). */

@@ -194,7 +194,8 @@ describe('sentry/net TCP timers', () => {
   });
 
   it('SYN flood: the SYN queue is bounded, embryonic connections expire, real clients still get in afterwards', () => {
-    const p = stackPair({ stack: { tcp: { maxSynBacklog: 64 } } });
+    // tcp_syncookies=0: past the queue, SYNs are dropped (syncookies.test.ts has the cookies).
+    const p = stackPair({ stack: { tcp: { maxSynBacklog: 64, syncookies: false } } });
     const listener = p.b.tcpSocket();
     listener.bind({ addr: 0, port: 80 });
     listener.listen(16);
@@ -215,7 +216,8 @@ describe('sentry/net TCP timers', () => {
   });
 
   it('accept queue full: handshakes wait (the final ACK is ignored) and finish once the application accepts', () => {
-    const p = stackPair();
+    // Without cookies: a cookie handshake whose final ACK meets a full accept queue is lost until the client sends data.
+    const p = stackPair({ stack: { tcp: { syncookies: false } } });
     const listener = p.b.tcpSocket();
     listener.bind({ addr: 0, port: 80 });
     listener.listen(0);
