@@ -36,8 +36,6 @@ describe('e2e: processes, threads and signals', function () {
   it('C: futex ping-pong between two threads', () => sameAsNative([compileC('futex_pingpong')], {}, '2000 round trips\n'));
   it('C: a child computing without syscalls does not stall the sandbox (sleep on time, pipes flow, SIGKILL lands)', () =>
     sameAsNative([compileC('spin')], {}, 'slept 200 ms: on time\npipe bytes 100\nspinner killed by 9\n'));
-  it('C: a child computing without syscalls does not stall the sandbox (sleep on time, pipes flow, SIGKILL lands)', () =>
-    sameAsNative([compileC('spin')], {}, 'slept 200 ms: on time\npipe bytes 100\nspinner killed by 9\n'));
   it('C: MAP_SHARED anonymous memory is shared with forked children, MAP_PRIVATE copied', () =>
     sameAsNative([compileC('sharedmem')], {}, 'counter 3000 (want 3000)\nchildren wrote 10 20 30\nprivate still 7\nafter MADV_DONTNEED: shared 3000, private 0\n'));
   it('C: shared futexes in MAP_SHARED memory across fork (waits, FUTEX_PRIVATE_FLAG, process-shared condvar)', () =>
