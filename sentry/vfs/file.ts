@@ -4,6 +4,7 @@
  * description": shared by dup'ed fds and across fork, it owns the offset
  * and status flags.
  */
+import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { WaitQueue } from '../kernel/wait';
 import type { MemoryIO } from '../platform/platform';
@@ -110,4 +111,19 @@ export abstract class FileDescriptionBase implements FileDescription {
 
   /** Frees resources held by the description (host fds, gofer handles). */
   protected release(): void {}
+}
+
+/** A description with no file offset (pipes, sockets, ttys, anonymous inodes): positioned I/O and lseek are ESPIPE. */
+export abstract class StreamFileBase extends FileDescriptionBase {
+  pread(): number {
+    return fail('ESPIPE', `pread on ${this.path}`);
+  }
+
+  pwrite(): number {
+    return fail('ESPIPE', `pwrite on ${this.path}`);
+  }
+
+  seek(): number {
+    return fail('ESPIPE', `lseek on ${this.path}`);
+  }
 }

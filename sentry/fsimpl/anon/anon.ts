@@ -2,31 +2,19 @@
  * Files on Linux's anonymous inode (eventfd, timerfd, epoll): one shared
  * inode, mode 0600 with no file type, no offsets.
  */
-import { fail } from '../../errors/linuxerr';
-import { FileDescriptionBase, Stat, Timespec } from '../../vfs/file';
+import { StreamFileBase, Stat, Timespec } from '../../vfs/file';
 
 /** anon_inodefs's device and its single inode number (values apps only compare). */
 const ANON_DEV = 14;
 const ANON_INO = 1;
 const EPOCH: Timespec = { sec: 0, nsec: 0 };
 
-export abstract class AnonFile extends FileDescriptionBase {
+export abstract class AnonFile extends StreamFileBase {
   /** `kind` names the file in /proc/[pid]/fd: anon_inode:[kind]. */
   constructor(kind: string, flags: number) {
     super(`anon_inode:[${kind}]`, flags);
   }
 
-  pread(): number {
-    return fail('ESPIPE', `pread on ${this.path}`);
-  }
-
-  pwrite(): number {
-    return fail('ESPIPE', `pwrite on ${this.path}`);
-  }
-
-  seek(): number {
-    return fail('ESPIPE', `lseek on ${this.path}`);
-  }
 
   stat(): Stat {
     return {

@@ -22,7 +22,7 @@ import type { Task } from '../../kernel/task';
 import { Block } from '../../kernel/wait';
 import { writeI32 } from '../../kernel/usermem';
 import type { MemoryIO } from '../../platform/platform';
-import { FileDescription, FileDescriptionBase, Stat } from '../../vfs/file';
+import { FileDescription, StreamFileBase, Stat } from '../../vfs/file';
 import { checkBackground, groupMembers } from './jobcontrol';
 import { OUTPUT_MAX } from './ldisc';
 import { Pty } from './pty';
@@ -43,7 +43,7 @@ export interface PtyNodes {
 const DECISECOND_NS = 100_000_000n;
 
 /** Whatever the ends share: access checks and the tty ioctls of the pair. */
-abstract class PtyFile extends FileDescriptionBase {
+abstract class PtyFile extends StreamFileBase {
   constructor(
     readonly pty: Pty,
     protected readonly nodes: PtyNodes,
@@ -66,17 +66,6 @@ abstract class PtyFile extends FileDescriptionBase {
     if (write ? acc === O.RDONLY : acc === O.WRONLY) fail('EBADF', this.path);
   }
 
-  pread(): number {
-    return fail('ESPIPE', this.path);
-  }
-
-  pwrite(): number {
-    return fail('ESPIPE', this.path);
-  }
-
-  seek(): number {
-    return fail('ESPIPE', this.path);
-  }
 
   /** Whether the pair is `t`'s controlling terminal. */
   protected controlsCaller(t: Task): boolean {

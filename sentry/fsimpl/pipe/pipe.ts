@@ -8,7 +8,7 @@ import { POLL } from '../../abi/linux/poll';
 import { fail } from '../../errors/linuxerr';
 import { Block, WaitQueue } from '../../kernel/wait';
 import type { MemoryIO } from '../../platform/platform';
-import { FileDescriptionBase, Stat, Timespec } from '../../vfs/file';
+import { StreamFileBase, Stat, Timespec } from '../../vfs/file';
 import { nowTimespec } from '../../vfs/inode';
 
 /** Writes up to PIPE_BUF bytes are atomic: all or nothing. */
@@ -151,7 +151,7 @@ export class Pipe {
 }
 
 /** One end of a pipe: its access mode says which. Offsets do not exist (ESPIPE). */
-export class PipeFile extends FileDescriptionBase {
+export class PipeFile extends StreamFileBase {
   readonly waitQueue: WaitQueue;
 
   constructor(
@@ -181,17 +181,6 @@ export class PipeFile extends FileDescriptionBase {
     return this.pipe.write(src, this.nonblock);
   }
 
-  pread(): number {
-    return fail('ESPIPE', 'pread on a pipe');
-  }
-
-  pwrite(): number {
-    return fail('ESPIPE', 'pwrite on a pipe');
-  }
-
-  seek(): number {
-    return fail('ESPIPE', 'lseek on a pipe');
-  }
 
   stat(): Stat {
     return this.pipe.stat();

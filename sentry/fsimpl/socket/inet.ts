@@ -17,7 +17,7 @@ import type { InetAddr } from '../../net/addr';
 import type { TcpEndpoint } from '../../net/tcp/endpoint';
 import type { UdpEndpoint } from '../../net/udp';
 import type { MemoryIO } from '../../platform/platform';
-import { FileDescriptionBase, Stat, Timespec } from '../../vfs/file';
+import { StreamFileBase, Stat, Timespec } from '../../vfs/file';
 import { nowTimespec } from '../../vfs/inode';
 import { blockOn, type Waiting } from './waiting';
 
@@ -131,7 +131,7 @@ export function lingerOption(v: Buffer): { onoff: boolean; seconds: number } {
 }
 
 /** What TCP and UDP sockets share: the description, SO_RCVTIMEO/SNDTIMEO, stat. */
-export abstract class InetSocket extends FileDescriptionBase {
+export abstract class InetSocket extends StreamFileBase {
   /** SO_RCVTIMEO/SO_SNDTIMEO in ns (0: wait forever; negative: do not wait). */
   rcvtimeoNs = 0n;
   sndtimeoNs = 0n;
@@ -183,18 +183,6 @@ export abstract class InetSocket extends FileDescriptionBase {
 
   write(src: Buffer): number {
     return this.send(Buffer.from(src), undefined, { nonblock: this.nonblocking });
-  }
-
-  pread(): number {
-    return fail('ESPIPE', this.path);
-  }
-
-  pwrite(): number {
-    return fail('ESPIPE', this.path);
-  }
-
-  seek(): number {
-    return fail('ESPIPE', this.path);
   }
 
   stat(): Stat {

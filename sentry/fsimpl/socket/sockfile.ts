@@ -5,12 +5,11 @@
  * O_NONBLOCK from SOCK_NONBLOCK or fcntl.
  */
 import { O, S_IFSOCK } from '../../abi/linux/fs';
-import { fail } from '../../errors/linuxerr';
-import { FileDescriptionBase, type Stat, type Timespec } from '../../vfs/file';
+import { StreamFileBase, type Stat, type Timespec } from '../../vfs/file';
 import { nowTimespec } from '../../vfs/inode';
 import type { SockIds } from './inet';
 
-export abstract class SocketFile extends FileDescriptionBase {
+export abstract class SocketFile extends StreamFileBase {
   private readonly ctime: Timespec = nowTimespec();
 
   constructor(
@@ -24,17 +23,6 @@ export abstract class SocketFile extends FileDescriptionBase {
     return (this.flags & O.NONBLOCK) !== 0;
   }
 
-  pread(): number {
-    return fail('ESPIPE', `pread on ${this.path}`);
-  }
-
-  pwrite(): number {
-    return fail('ESPIPE', `pwrite on ${this.path}`);
-  }
-
-  seek(): number {
-    return fail('ESPIPE', `lseek on ${this.path}`);
-  }
 
   stat(): Stat {
     const { dev, ino, uid, gid } = this.ids;

@@ -13,7 +13,7 @@ import { SIOCINQ, SIOCOUTQ, SOCK, SOCK_BUF_DEFAULT, UNIX_MAX_DGRAM_QLEN } from '
 import { fail, LinuxError } from '../../errors/linuxerr';
 import { WaitQueue } from '../../kernel/wait';
 import type { MemoryIO } from '../../platform/platform';
-import { FileDescription, FileDescriptionBase, Stat, Timespec } from '../../vfs/file';
+import { FileDescription, StreamFileBase, Stat, Timespec } from '../../vfs/file';
 import { nowTimespec } from '../../vfs/inode';
 import type { Ucred } from './control';
 import type { UnixNamespace } from './namespace';
@@ -51,7 +51,7 @@ export interface SocketOwner {
   gid: number;
 }
 
-export class UnixSocket extends FileDescriptionBase {
+export class UnixSocket extends StreamFileBase {
   readonly waitQueue = new WaitQueue();
   readonly ino: number;
   private readonly ctime: Timespec = nowTimespec();
@@ -386,17 +386,6 @@ export class UnixSocket extends FileDescriptionBase {
     return this.send(src, [], this.creatorCred, undefined, { nonblock: this.nonblocking });
   }
 
-  pread(): number {
-    return fail('ESPIPE', this.path);
-  }
-
-  pwrite(): number {
-    return fail('ESPIPE', this.path);
-  }
-
-  seek(): number {
-    return fail('ESPIPE', this.path);
-  }
 
   stat(): Stat {
     return {
