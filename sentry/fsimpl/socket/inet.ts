@@ -30,6 +30,7 @@ export interface SockIds {
 }
 
 export interface InetReceived {
+  /** Valid until the next recv on any socket (TCP copies into a shared buffer): copy it out first. */
   data: Buffer;
   /** The datagram's full length (MSG_TRUNC); the byte count for TCP. */
   fullLength: number;
@@ -206,6 +207,22 @@ export abstract class InetSocket extends StreamFileBase {
   protected abstract outQueue(): number;
 }
 
+/** The largest TCP receive copied into the shared scratch buffer (larger ones get their own). */
+const SCRATCH_MAX = 256 * 1024;
+let scratch = Buffer.alloc(0);
+
+/**
+ * The buffer TCP receives copy into: one for every socket, since the
+ * Sentry handles one system call at a time and every caller of recv copies
+ * `data` out before the next. A bulk receive then allocates nothing per
+ * call (those allocations made the garbage collector the largest cost).
+ */
+function recvScratch(n: number): Buffer | undefined {
+  if (n > SCRATCH_MAX) return undefined;
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(n, 2 * scratch.length)));
+  return scratch;
+}
+
 /** A SOCK_STREAM socket over a TcpEndpoint. */
 export class TcpSocket extends InetSocket {
   private readonly ip = new IpOptions(true);
@@ -290,7 +307,7 @@ export class TcpSocket extends InetSocket {
     }
     let data: Buffer;
     try {
-      data = this.ep.read(len, flags.peek);
+      data = this.ep.read(len, flags.peek, recvScratch(Math.min(len, this.ep.inQueue)));
     } catch (e) {
       if (!isLinuxError(e, 'EAGAIN')) throw e;
       return blockOn(w, [this.ep.waitQueue], this.path);

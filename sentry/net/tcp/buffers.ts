@@ -125,10 +125,10 @@ export class RecvQueue {
     this.bytes += data.length;
   }
 
-  /** Copies out up to `max` bytes; `peek` leaves them queued. */
-  read(max: number, peek: boolean): Buffer {
+  /** Copies out up to `max` bytes, into `into` when it is large enough; `peek` leaves them queued. */
+  read(max: number, peek: boolean, into?: Buffer): Buffer {
     const n = Math.min(max, this.bytes);
-    const out = Buffer.allocUnsafe(n);
+    const out = into && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
     let copied = 0;
     let i = this.head;
     while (copied < n) {

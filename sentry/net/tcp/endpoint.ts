@@ -276,11 +276,14 @@ export class TcpEndpoint {
     return child;
   }
 
-  /** Up to `max` bytes; an empty buffer is end of file. Throws EAGAIN, ENOTCONN or a pending error. */
-  read(max: number, peek = false): Buffer {
+  /**
+   * Up to `max` bytes (copied into `into` if it is large enough); an empty
+   * buffer is end of file. Throws EAGAIN, ENOTCONN or a pending error.
+   */
+  read(max: number, peek = false, into?: Buffer): Buffer {
     if (this.state === TcpState.LISTEN || (!this.everConnected && this.state === TcpState.CLOSED)) fail('ENOTCONN');
     if (this.rcvq.length > 0 && max > 0) {
-      const data = this.rcvq.read(max, peek);
+      const data = this.rcvq.read(max, peek, into);
       if (!peek) {
         this.growRcvBuf(data.length);
         this.maybeWindowUpdate();
