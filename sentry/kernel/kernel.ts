@@ -114,7 +114,12 @@ export class Kernel {
     parent.childEvents.notify();
   }
 
-  /** Each pod container's first process: it adopts the container's orphans, as a PID namespace's init. */
+  /**
+   * The first process of each pod container with a PID namespace of its own
+   * (or of every container when the pod has no pause): it adopts the
+   * container's orphans, as a PID namespace's init. In a pod sharing one
+   * namespace, orphans go to the pause process, pid 1.
+   */
   readonly containerInits = new Map<string, Process>();
 
   /** Who adopts the children of `p`: its container's init, else the sandbox's pid 1 (if alive and not `p`). */
