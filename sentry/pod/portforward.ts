@@ -36,7 +36,7 @@ import type { TcpEndpoint } from '../net/tcp/endpoint';
 import { closeFd } from '../platform/host/fdio';
 import { hostPoll, hostRead, hostSetNonblocking, hostWriteNow } from '../platform/host/hostfd';
 import { HostError } from '../platform/host/libc';
-import { hostShutdown } from '../platform/host/shutdown';
+import { hostShutdown } from '../platform/host/hostsocket';
 
 const LOOPBACK = 0x7f000001;
 /** Bytes moved per read on either side. */

@@ -2,17 +2,14 @@
  * Blocking byte I/O on host fds for the Sentry's synchronous Gofer
  * connection (including descriptors the Gofer passes with SCM_RIGHTS),
  * pread on descriptors it donated, and the socketpair the connection runs
- * on. Reuses the koffi bindings in libc.ts (plus setsockopt and recvmsg);
- * data and msghdrs move through Buffers only.
+ * on. Uses the koffi bindings in libc.ts; data and msghdrs move through
+ * Buffers only.
  */
-import koffi from 'koffi';
 import { cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SOL_SOCKET } from '../../abi/linux/scm';
 import { scmRights } from './unixsock';
 import { raw, errno, check, HostError, addressOf } from './libc';
 
-const libc = koffi.load('libc.so.6');
-const setsockopt = libc.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)');
-const recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
+const { setsockopt, recvmsg } = raw;
 
 const EINTR = 4;
 const AF_UNIX = 1;

@@ -9,7 +9,6 @@ import { check, errno, HostError, raw } from './libc';
 
 const libc = koffi.load('libc.so.6');
 const fns = {
-  pwrite: libc.func('long pwrite(int fd, void *buf, size_t count, long off)'),
   lseek: libc.func('long lseek(int fd, long off, int whence)'),
   fstat: libc.func('int fstat(int fd, void *buf)'),
 };
@@ -80,7 +79,7 @@ export function hostPread(fd: number, dst: Buffer, offset: number): number {
 }
 
 export function hostPwrite(fd: number, src: Buffer, offset: number): number {
-  return blocking('pwrite', fd, POLLOUT, () => fns.pwrite(fd, src, src.length, offset));
+  return blocking('pwrite', fd, POLLOUT, () => raw.pwrite(fd, src, src.length, offset));
 }
 
 export function hostLseek(fd: number, offset: number, whence: number): number {

@@ -16,16 +16,8 @@ import { errno, HostError, raw } from './libc';
 
 const libc = koffi.load('libc.so.6');
 const fns = {
-  socket: libc.func('int socket(int domain, int type, int protocol)'),
-  bind: libc.func('int bind(int fd, void *addr, unsigned int len)'),
-  connect: libc.func('int connect(int fd, void *addr, unsigned int len)'),
-  listen: libc.func('int listen(int fd, int backlog)'),
-  accept4: libc.func('int accept4(int fd, void *addr, void *len, int flags)'),
   getsockname: libc.func('int getsockname(int fd, void *addr, void *len)'),
   getpeername: libc.func('int getpeername(int fd, void *addr, void *len)'),
-  getsockopt: libc.func('int getsockopt(int fd, int level, int name, void *val, void *len)'),
-  setsockopt: libc.func('int setsockopt(int fd, int level, int name, void *val, unsigned int len)'),
-  shutdown: libc.func('int shutdown(int fd, int how)'),
   sendto: libc.func('long sendto(int fd, void *buf, size_t len, int flags, void *addr, unsigned int alen)'),
   recvfrom: libc.func('long recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *alen)'),
 };
@@ -55,26 +47,26 @@ function nameBuffers(): { addr: Buffer; len: Int32Array } {
 /** socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol) for SOCK_STREAM or SOCK_DGRAM. */
 export function hostInetSocket(type: number, protocol: number): number {
   if (type !== SOCK.STREAM && type !== SOCK.DGRAM) throw new RangeError(`socket type ${type}`);
-  return call('socket', () => fns.socket(AF.INET, type | SOCK.NONBLOCK | SOCK.CLOEXEC, protocol));
+  return call('socket', () => raw.socket(AF.INET, type | SOCK.NONBLOCK | SOCK.CLOEXEC, protocol));
 }
 
 export function hostBind(fd: number, addr: Buffer): void {
-  call('bind', () => fns.bind(fd, sockaddrIn(addr), SOCKADDR_IN.SIZE));
+  call('bind', () => raw.bind(fd, sockaddrIn(addr), SOCKADDR_IN.SIZE));
 }
 
 /** connect(2); EINPROGRESS and EALREADY come back as HostError like any failure. */
 export function hostConnect(fd: number, addr: Buffer): void {
-  call('connect', () => fns.connect(fd, sockaddrIn(addr), SOCKADDR_IN.SIZE));
+  call('connect', () => raw.connect(fd, sockaddrIn(addr), SOCKADDR_IN.SIZE));
 }
 
 export function hostListen(fd: number, backlog: number): void {
-  call('listen', () => fns.listen(fd, backlog));
+  call('listen', () => raw.listen(fd, backlog));
 }
 
 /** accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC: the new fd and the peer's sockaddr_in. */
 export function hostAccept(fd: number): { fd: number; peer: Buffer } {
   const { addr, len } = nameBuffers();
-  const conn = call('accept4', () => fns.accept4(fd, addr, len, SOCK.NONBLOCK | SOCK.CLOEXEC));
+  const conn = call('accept4', () => raw.accept4(fd, addr, len, SOCK.NONBLOCK | SOCK.CLOEXEC));
   return { fd: conn, peer: addr.subarray(0, Math.min(len[0], SOCKADDR_IN.SIZE)) };
 }
 
@@ -94,16 +86,17 @@ export function hostPeerName(fd: number): Buffer {
 export function hostGetSockOpt(fd: number, level: number, name: number, size: number): Buffer {
   const val = Buffer.alloc(size);
   const len = new Int32Array([size]);
-  call('getsockopt', () => fns.getsockopt(fd, level, name, val, len));
+  call('getsockopt', () => raw.getsockopt(fd, level, name, val, len));
   return val.subarray(0, Math.min(len[0], size));
 }
 
 export function hostSetSockOpt(fd: number, level: number, name: number, value: Buffer): void {
-  call('setsockopt', () => fns.setsockopt(fd, level, name, value, value.length));
+  call('setsockopt', () => raw.setsockopt(fd, level, name, value, value.length));
 }
 
+/** shutdown(2): also the pod's port-forward half-close (allowed by every Sentry filter: it opens nothing). */
 export function hostShutdown(fd: number, how: number): void {
-  call('shutdown', () => fns.shutdown(fd, how));
+  call('shutdown', () => raw.shutdown(fd, how));
 }
 
 /** sendto(2); `to` undefined sends to the connected peer. Returns the bytes taken. */

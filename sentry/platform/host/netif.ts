@@ -19,9 +19,6 @@ import { addressOf, check, errno, HostError, raw } from './libc';
 
 const libc = koffi.load('libc.so.6');
 const fns = {
-  socket: libc.func('int socket(int domain, int type, int protocol)'),
-  bind: libc.func('int bind(int fd, void *addr, unsigned int len)'),
-  setsockopt: libc.func('int setsockopt(int fd, int level, int name, void *val, unsigned int len)'),
   recv: libc.func('long recv(int fd, void *buf, size_t len, int flags)'),
   writev: libc.func('long writev(int fd, void *iov, int iovcnt)'),
 };
@@ -68,7 +65,7 @@ function prefixOf(mask: Buffer, off: number): number {
 
 /** An AF_INET datagram socket, the handle the interface ioctls are made on. */
 function withControlSocket<T>(fn: (fd: number) => T): T {
-  const fd = check('socket', fns.socket(AF.INET, SOCK.DGRAM | SOCK.CLOEXEC, 0) as number);
+  const fd = check('socket', raw.socket(AF.INET, SOCK.DGRAM | SOCK.CLOEXEC, 0) as number);
   try {
     return fn(fd);
   } finally {
@@ -187,7 +184,7 @@ export class PacketSocket {
 
   constructor(ifindex: number, bufferBytes = 4 << 20) {
     // Protocol 0 until bound: no frame of another interface gets queued in between.
-    this.fd = check('socket(AF_PACKET)', fns.socket(AF.PACKET, SOCK.RAW | SOCK.NONBLOCK | SOCK.CLOEXEC, 0) as number);
+    this.fd = check('socket(AF_PACKET)', raw.socket(AF.PACKET, SOCK.RAW | SOCK.NONBLOCK | SOCK.CLOEXEC, 0) as number);
     try {
       const one = Buffer.alloc(4);
       one.writeInt32LE(1);
@@ -201,7 +198,7 @@ export class PacketSocket {
       sll.writeUInt16LE(AF.PACKET, SOCKADDR_LL.FAMILY);
       sll.writeUInt16LE(ETH_P_ALL_BE, SOCKADDR_LL.PROTOCOL);
       sll.writeInt32LE(ifindex, SOCKADDR_LL.IFINDEX);
-      check('bind(AF_PACKET)', fns.bind(this.fd, sll, sll.length) as number);
+      check('bind(AF_PACKET)', raw.bind(this.fd, sll, sll.length) as number);
     } catch (e) {
       raw.close(this.fd);
       throw e;
@@ -211,7 +208,7 @@ export class PacketSocket {
   }
 
   private setopt(level: number, name: number, val: Buffer, what: string): void {
-    check(`setsockopt(${what})`, fns.setsockopt(this.fd, level, name, val, val.length) as number);
+    check(`setsockopt(${what})`, raw.setsockopt(this.fd, level, name, val, val.length) as number);
   }
 
   /**

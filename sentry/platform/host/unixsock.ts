@@ -5,19 +5,10 @@
  * descriptors attached (SCM_RIGHTS). Everything is non-blocking: the
  * Sentry's scheduler polls these fds between app syscalls.
  */
-import koffi from 'koffi';
 import { CMSGHDR, cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../../abi/linux/scm';
 import { addressOf, check, errno, HostError, raw } from './libc';
 
-const libc = koffi.load('libc.so.6');
-const socket = libc.func('int socket(int domain, int type, int protocol)');
-const bind = libc.func('int bind(int fd, void *addr, uint32_t len)');
-const listen = libc.func('int listen(int fd, int backlog)');
-const connect = libc.func('int connect(int fd, void *addr, uint32_t len)');
-const accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
-const sendmsg = libc.func('long sendmsg(int fd, void *msg, int flags)');
-const recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
-const getsockopt = libc.func('int getsockopt(int fd, int level, int name, void *val, void *len)');
+const { socket, bind, listen, connect, accept4, sendmsg, recvmsg, getsockopt } = raw;
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
