@@ -9,8 +9,6 @@
  * rtnetlink (netlink.ts) describes the same interfaces.
  * Not supported: SIOCGIFMETRIC/MAP, and other interfaces in host mode.
  */
-import { AF } from '../../abi/linux/socket';
-import { SOCKADDR_IN } from '../../abi/linux/inet';
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFCONF, IFF, IFNAMSIZ, IFREQ, RTF, SIOC } from '../../abi/linux/netdevice';
 import { fail } from '../../errors/linuxerr';
 import type { Kernel } from '../../kernel/kernel';
@@ -18,6 +16,7 @@ import { prefixMask, type Ipv4 } from '../../net/addr';
 import type { Nic, NicCounters } from '../../net/nic';
 import type { Stack } from '../../net/stack';
 import type { MemoryIO } from '../../platform/platform';
+import { encodeInetAddr } from './inet_address';
 import { netStack } from './netstack';
 
 export interface SandboxInterface {
@@ -61,10 +60,9 @@ export function isInterfaceIoctl(cmd: number): boolean {
 /** SIOCSIFFLAGS, SIOCSIFADDR, SIOCSIFBRDADDR, SIOCSIFNETMASK, SIOCSIFMTU, SIOCSIFHWADDR. */
 const SETTERS = new Set([0x8914, 0x8916, 0x891a, 0x891c, 0x8922, 0x8924]);
 
+/** An interface address as the ifreq union holds it: a sockaddr_in with port 0. */
 function sockaddrIn(b: Buffer, off: number, a: Ipv4): void {
-  b.fill(0, off, off + SOCKADDR_IN.SIZE);
-  b.writeUInt16LE(AF.INET, off + SOCKADDR_IN.FAMILY);
-  b.writeUInt32BE(a, off + SOCKADDR_IN.ADDR);
+  encodeInetAddr({ addr: a, port: 0 }).copy(b, off);
 }
 
 /** What each SIOCGIF* request writes into the ifreq's union. */
