@@ -39,7 +39,7 @@ function netnsOf(path: string): string | undefined {
 }
 
 /** The interface the sandbox takes: the first veth that is up and has an IPv4 address. */
-export function chooseInterface(ifaces: readonly HostInterface[]): HostInterface | undefined {
+function chooseInterface(ifaces: readonly HostInterface[]): HostInterface | undefined {
   return ifaces.find((i) => isEthernet(i) && i.driver === 'veth' && i.up && i.ipv4 !== undefined);
 }
 

@@ -12,6 +12,7 @@ import { monotonicNs, type Timers } from '../../kernel/timers';
 import type { Clock } from '../../net/clock';
 import { Stack } from '../../net/stack';
 import type { PacketLink } from './packetlink';
+import type { NetworkMode } from '../../network';
 
 /** The Ethernet interface the sandbox took over: its packet socket and the host's settings for it. */
 export interface SandboxNic {
@@ -23,7 +24,7 @@ export interface SandboxNic {
 }
 
 export interface NetworkOptions {
-  mode: 'sandbox' | 'none' | 'host';
+  mode: NetworkMode;
   nic?: SandboxNic;
 }
 
