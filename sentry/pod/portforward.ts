@@ -1,10 +1,12 @@
 /**
  * Port-forward connections of the pod (kubectl port-forward), the way
  * gVisor does them: through the sandbox's own network stack, never the
- * host's. Each connection is a TCP endpoint on the kernel's stack
- * connected to 127.0.0.1:PORT (so a server in the pod listening on
- * 0.0.0.0 or 127.0.0.1 is reached) joined to one host stream socket the
- * CRI server passed.
+ * host's. Each connection is a TCP socket of the kernel's network mode
+ * (the sandbox stack's; in `host` mode a host socket in the Sentry's
+ * network namespace, where the app's sockets are too) connected to
+ * 127.0.0.1:PORT (so a server in the pod listening on 0.0.0.0 or
+ * 127.0.0.1 is reached) joined to one host stream socket the CRI server
+ * passed.
  *
  * Everything runs in the scheduler loop and nothing waits: the host
  * socket is non-blocking and watched through hostWaiters (POLLIN while we
@@ -24,15 +26,18 @@
  */
 import { Errno } from '../abi/linux/errno';
 import { POLL } from '../abi/linux/poll';
-import { SHUT } from '../abi/linux/socket';
 import type { ReplyBody } from '../control/protocol';
 import { isLinuxError, LinuxError } from '../errors/linuxerr';
 import { HostWaiter, hostWaiters } from '../kernel/hostwait';
 import type { Kernel } from '../kernel/kernel';
 import { monotonicNs, TimerHandle } from '../kernel/timers';
 import { WaitQueue } from '../kernel/wait';
-import { netStack } from '../fsimpl/socket/netstack';
-import type { TcpEndpoint } from '../net/tcp/endpoint';
+import type { InetSocket } from '../fsimpl/socket/inet';
+import { newInetSocket } from '../fsimpl/socket/inet_create';
+import { unixNamespace } from '../fsimpl/socket/namespace';
+import { IPPROTO } from '../abi/linux/inet';
+import { SHUT, SOCK } from '../abi/linux/socket';
+import type { Waiting } from '../fsimpl/socket/waiting';
 import { closeFd } from '../platform/host/fdio';
 import { hostPoll, hostRead, hostSetNonblocking, hostWriteNow } from '../platform/host/hostfd';
 import { HostError } from '../platform/host/libc';
@@ -47,10 +52,12 @@ const CHUNK = 64 * 1024;
  * request timeout (30 s).
  */
 const CONNECT_TIMEOUT_NS = 20_000_000_000n;
+/** Every socket call here must answer at once: this runs in the scheduler loop. */
+const NOWAIT: Waiting = { nonblock: true };
+const STREAM_READ = { peek: false, waitAll: false };
 
 /** One forwarded connection. */
 class Forward {
-  private readonly ep: TcpEndpoint;
   private connecting = true;
   private closed = false;
   private connectTimer: TimerHandle | undefined;
@@ -77,6 +84,7 @@ class Forward {
 
   constructor(
     private readonly kernel: Kernel,
+    private readonly sock: InetSocket,
     private readonly port: number,
     private readonly hostFd: number,
     private answer: ((r: ReplyBody) => void) | undefined,
@@ -86,15 +94,14 @@ class Forward {
     this.writable = { fd: hostFd, events: POLL.OUT, queue: new WaitQueue() };
     this.hangup = { fd: hostFd, events: 0, queue: new WaitQueue() };
     for (const w of [this.readable, this.writable, this.hangup]) w.queue.add(this.kick);
-    this.ep = netStack(kernel).tcpSocket();
-    this.ep.waitQueue.add(this.kick);
+    this.sock.waitQueue.add(this.kick);
   }
 
   /** Sends the SYN; the outcome is answered from `step` (an immediate failure, at once). */
   open(): void {
     try {
       hostSetNonblocking(this.hostFd);
-      this.ep.connect({ addr: LOOPBACK, port: this.port });
+      this.sock.connect({ addr: LOOPBACK, port: this.port }, NOWAIT);
       this.connected();
     } catch (e) {
       if (!isLinuxError(e, 'EINPROGRESS')) return this.fail(e);
@@ -102,15 +109,17 @@ class Forward {
         this.connectTimer = undefined;
         this.fail(new LinuxError(Errno.ETIMEDOUT));
       });
+      // A host socket's loopback handshake may be over already: its readiness changed before anyone watched.
+      this.kick();
     }
   }
 
   private step(): void {
     if (this.closed) return;
     if (this.connecting) {
-      if (!(this.ep.readiness() & (POLL.OUT | POLL.ERR | POLL.HUP))) return;
+      if (!(this.sock.readiness() & (POLL.OUT | POLL.ERR | POLL.HUP))) return;
       try {
-        this.ep.connect({ addr: LOOPBACK, port: this.port }); // the second call reports the outcome
+        this.sock.connect({ addr: LOOPBACK, port: this.port }, NOWAIT); // the second call reports the outcome
       } catch (e) {
         if (!isLinuxError(e, 'EALREADY')) this.fail(e);
         return;
@@ -156,7 +165,7 @@ class Forward {
       }
       let n: number;
       try {
-        n = this.ep.write(this.toSandbox); // the endpoint keeps what it takes: never reuse `buf`
+        n = this.sock.send(this.toSandbox, undefined, NOWAIT); // the socket keeps what it takes: never reuse `buf`
       } catch (e) {
         if (isLinuxError(e, 'EAGAIN')) break;
         throw e;
@@ -164,7 +173,7 @@ class Forward {
       this.toSandbox = n < this.toSandbox.length ? this.toSandbox.subarray(n) : undefined;
     }
     if (this.hostEof && !this.toSandbox && !this.sandboxWriteShut) {
-      this.ep.shutdown(SHUT.WR);
+      this.sock.shutdown(SHUT.WR);
       this.sandboxWriteShut = true;
     }
     this.watch(this.readable, !this.hostEof && !this.toSandbox);
@@ -177,7 +186,8 @@ class Forward {
         if (this.sandboxEof) break;
         let data: Buffer;
         try {
-          data = this.ep.read(CHUNK);
+          // The received bytes live in a buffer the next receive reuses: keep a copy.
+          data = Buffer.from(this.sock.recv(CHUNK, STREAM_READ, NOWAIT).data);
         } catch (e) {
           if (isLinuxError(e, 'EAGAIN')) break;
           throw e;
@@ -228,8 +238,8 @@ class Forward {
     if (this.connectTimer) this.kernel.timers.cancel(this.connectTimer);
     if (this.pumpTimer) this.kernel.timers.cancel(this.pumpTimer);
     for (const w of [this.readable, this.writable, this.hangup]) hostWaiters.delete(w);
-    this.ep.waitQueue.remove(this.kick);
-    this.ep.close();
+    this.sock.waitQueue.remove(this.kick);
+    this.sock.decRef();
     closeFd(this.hostFd);
     this.onClose(this);
   }
@@ -251,7 +261,16 @@ export class PortForwards {
       answer({ ok: false, error: `port-forward: invalid port ${port}` });
       return;
     }
-    const f = new Forward(this.kernel, port, hostFd, answer, (done) => this.open.delete(done));
+    let sock: InetSocket;
+    try {
+      const ns = unixNamespace(this.kernel);
+      sock = newInetSocket(this.kernel, SOCK.STREAM, IPPROTO.TCP, true, { dev: ns.dev, ino: ns.allocIno(), uid: 0, gid: 0 });
+    } catch (e) {
+      closeFd(hostFd);
+      answer({ ok: false, error: `port-forward: no socket: ${(e as Error).message}` });
+      return;
+    }
+    const f = new Forward(this.kernel, sock, port, hostFd, answer, (done) => this.open.delete(done));
     this.open.add(f);
     f.open();
   }

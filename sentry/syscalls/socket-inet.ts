@@ -14,10 +14,9 @@ import { fail, isLinuxError } from '../errors/linuxerr';
 import { sendSignal } from '../kernel/signal/send';
 import type { Task } from '../kernel/task';
 import { decodeInetAddr, encodeInetAddr } from '../fsimpl/socket/inet_address';
-import { InetSocket, SockIds, TcpSocket, UdpSocket } from '../fsimpl/socket/inet';
-import { HostInetSocket } from '../fsimpl/socket/hostinet';
+import { InetSocket, SockIds } from '../fsimpl/socket/inet';
+import { newInetSocket } from '../fsimpl/socket/inet_create';
 import { unixNamespace } from '../fsimpl/socket/namespace';
-import { netStack } from '../fsimpl/socket/netstack';
 import { Iovec, MAX_RW_COUNT } from './fs-mem';
 import { gather, install, intValue, readTimeout, scatter, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr } from './socket-common';
 
@@ -46,11 +45,8 @@ function inetProtocol(type: number, protocol: number): number {
 /** socket(AF_INET, …): `type` without SOCK_NONBLOCK/SOCK_CLOEXEC, already checked by the caller. */
 export function inetSocket(t: Task, type: number, protocol: number, nonblock: boolean): InetSocket {
   const proto = inetProtocol(type, protocol);
-  const ids = newIds(t);
   // --network=host: a host socket in the Sentry's network namespace, after the same checks.
-  if (t.kernel.opts.network?.mode === 'host') return HostInetSocket.create(type, proto, nonblock, ids);
-  const stack = netStack(t.kernel);
-  return proto === IPPROTO.TCP ? new TcpSocket(stack.tcpSocket(), nonblock, ids) : new UdpSocket(stack.udpSocket(), nonblock, ids);
+  return newInetSocket(t.kernel, type, proto, nonblock, newIds(t));
 }
 
 export function inetBind(s: InetSocket, raw: Buffer): void {
