@@ -5,6 +5,12 @@
  * cached and dropped when this Sentry changes them; the host tree is
  * assumed not to change under a running sandbox.
  *
+ * When the tree is the read-only image under the memory overlay (readOnly),
+ * names the Gofer did not find are remembered too: nothing can create them,
+ * and every exec of a dynamic program probes /etc/ld.so.preload. A mount
+ * the sandbox writes (a pod volume another container may also write) asks
+ * again each time.
+ *
  * A regular file read through a read-only fid is read with pread on a
  * descriptor the Gofer donates for that fid (Tgetfd): no bytes cross the
  * 9P socket. Writes still go through 9P to the same host file, so those
@@ -25,6 +31,8 @@ import { ReadaheadCache, WINDOW } from './readahead';
 const IO_CHUNK = 1 << 20;
 const READDIR_COUNT = 64 * 1024;
 const AT_REMOVEDIR = 0x200;
+/** Missing names remembered per directory; past this the set starts over (a scan of many names). */
+const MAX_ABSENT = 1024;
 
 export class GoferFs implements Filesystem {
   readonly type = '9p';
@@ -51,6 +59,8 @@ export class GoferFs implements Filesystem {
 export class GoferInode extends Inode {
   private attr: P9Attr | undefined;
   private readonly children = new Map<string, GoferInode>();
+  /** Names the Gofer did not find (only on a read-only tree, which cannot gain names). */
+  private readonly absent = new Set<string>();
   private listing: DirEntry[] | undefined;
   private target: string | undefined;
   private readFid: number | undefined;
@@ -94,12 +104,17 @@ export class GoferInode extends Inode {
     if (!isDir(this.mode)) fail('ENOTDIR', name);
     const cached = this.children.get(name);
     if (cached) return cached;
+    if (this.absent.has(name)) return undefined;
     let fid: number;
     try {
       fid = this.client.walk(this.fid, [name]).fid;
     } catch (e) {
-      if (isLinuxError(e, 'ENOENT')) return undefined;
-      throw e;
+      if (!isLinuxError(e, 'ENOENT')) throw e;
+      if (this.fs.readOnly) {
+        if (this.absent.size >= MAX_ABSENT) this.absent.clear();
+        this.absent.add(name);
+      }
+      return undefined;
     }
     const child = new GoferInode(this.fs, fid);
     this.children.set(name, child);
