@@ -28,7 +28,8 @@ describe('cri/config', () => {
       cni: { confDir: '/etc/cni/net.d', binDirs: ['/opt/cni/bin', '/usr/lib/cni'] },
       cgroupParent: '/tsvisor',
       logLevel: 'info',
-      network: 'cni',
+      network: 'sandbox',
+      hostNetworkPods: 'allow',
       insecureRegistries: [],
       registryCaFile: null,
       registryMirrors: {},
@@ -55,6 +56,7 @@ describe('cri/config', () => {
         'cgroupParent: /kubepods',
         'logLevel: debug',
         'network: none',
+        'hostNetworkPods: refuse',
         'insecureRegistries: ["127.0.0.1:5000"]',
         'registryCaFile: /etc/ca.pem',
         'registryMirrors: {registry.k8s.io: "http://127.0.0.1:5000", docker.io: "https://mirror.example:8443/"}',
@@ -71,6 +73,7 @@ describe('cri/config', () => {
       cgroupParent: '/kubepods',
       logLevel: 'debug',
       network: 'none',
+      hostNetworkPods: 'refuse',
       insecureRegistries: ['127.0.0.1:5000'],
       registryCaFile: '/etc/ca.pem',
       registryMirrors: { 'registry.k8s.io': 'http://127.0.0.1:5000', 'docker.io': 'https://mirror.example:8443/' },
@@ -131,6 +134,8 @@ describe('cri/config', () => {
     rejects(['--config', file('m1.yaml', 'registryMirrors: [a]')], /registryMirrors: expected a mapping of registry host to mirror URL/);
     rejects(['--config', file('m2.yaml', 'registryMirrors: {gcr.io: 5}')], /registryMirrors: gcr\.io: expected a non-empty string/);
     rejects(['--config', file('m3.yaml', 'registryMirrors: {"a/b": "http://x"}')], /invalid mirrored registry host "a\/b"/);
+    rejects(['--network', 'cni'], /--network: expected one of sandbox, none, host, got "cni"/);
+    rejects(['--host-network-pods', 'yes'], /--host-network-pods: expected one of allow, refuse, got "yes"/);
     rejects(['extra'], /unexpected argument: extra/);
   });
 });

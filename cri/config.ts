@@ -7,11 +7,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { parseFlags, UsageError } from '../cli/flags';
+import { NETWORK_MODES, type NetworkMode } from '../sentry/network';
 import { parseMirrors } from './image/mirrors';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
-/** `cni` sets pods up with the CNI plugins; `none` gives them only loopback. */
-export type NetworkMode = 'cni' | 'none';
+/**
+ * The pod Sentry's network mode (sentry/network.ts): `sandbox`, the
+ * Sentry's own TCP/IP stack on the interface CNI put into the pod's network
+ * namespace; `host`, CNI too, but the app's sockets are host sockets in
+ * that namespace (less isolation); `none`, loopback only (CNI is not run).
+ */
+export type { NetworkMode };
+/** hostNetwork pods: `allow` runs their Sentry in the node's network namespace in host mode; `refuse` rejects them. */
+export type HostNetworkPods = 'allow' | 'refuse';
 
 export interface CriConfig {
   /** Path of the unix socket kubelet connects to. */
@@ -30,6 +38,7 @@ export interface CriConfig {
   cgroupParent: string;
   logLevel: LogLevel;
   network: NetworkMode;
+  hostNetworkPods: HostNetworkPods;
   /** Registries (host[:port]) pulled from over plain HTTP. */
   insecureRegistries: string[];
   /** Extra CA bundle (PEM) trusted for registries, or null. */
@@ -48,7 +57,8 @@ export const DEFAULT_CONFIG: Readonly<CriConfig> = Object.freeze({
   cni: { confDir: '/etc/cni/net.d', binDirs: ['/opt/cni/bin', '/usr/lib/cni'] },
   cgroupParent: '/tsvisor',
   logLevel: 'info',
-  network: 'cni',
+  network: 'sandbox',
+  hostNetworkPods: 'allow',
   insecureRegistries: [],
   registryCaFile: null,
   registryMirrors: {},
@@ -69,7 +79,14 @@ export const CRI_USAGE = `tsvisor cri [flags]
   --cni-bin-dirs A,B         cni.binDirs (default ${DEFAULT_CONFIG.cni.binDirs.join(',')})
   --cgroup-parent PATH       cgroupParent (default ${DEFAULT_CONFIG.cgroupParent})
   --log-level LEVEL          logLevel: error, warn, info or debug (default info)
-  --network cni|none         network (default cni)
+  --network MODE             network: the pods' Sentry network mode: sandbox (its own
+                             TCP/IP stack on the pod's CNI interface; default), host
+                             (host sockets in the pod's namespace; less isolation)
+                             or none (loopback only, no CNI)
+  --host-network-pods allow|refuse
+                             hostNetworkPods: pods asking for the node's network run
+                             in host mode in the node's namespace (default allow;
+                             less isolation, logged), or are refused
   --insecure-registries A,B  insecureRegistries: registries reached over HTTP
   --registry-ca-file FILE    registryCaFile: extra CA bundle for registries
   --registry-mirror H=URL,…  registryMirrors: pull images named under registry H
@@ -173,7 +190,8 @@ const KEYS: Record<string, { flag: string; set: Setter }> = {
   },
   cgroupParent: { flag: 'cgroup-parent', set: (c, v, w) => (c.cgroupParent = expectAbsolute(v, w)) },
   logLevel: { flag: 'log-level', set: (c, v, w) => (c.logLevel = expectOneOf<LogLevel>(['error', 'warn', 'info', 'debug'])(v, w)) },
-  network: { flag: 'network', set: (c, v, w) => (c.network = expectOneOf<NetworkMode>(['cni', 'none'])(v, w)) },
+  network: { flag: 'network', set: (c, v, w) => (c.network = expectOneOf<NetworkMode>(NETWORK_MODES)(v, w)) },
+  hostNetworkPods: { flag: 'host-network-pods', set: (c, v, w) => (c.hostNetworkPods = expectOneOf<HostNetworkPods>(['allow', 'refuse'])(v, w)) },
   insecureRegistries: { flag: 'insecure-registries', set: (c, v, w) => (c.insecureRegistries = expectList(v, w)) },
   registryCaFile: {
     flag: 'registry-ca-file',

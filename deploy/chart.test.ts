@@ -148,7 +148,7 @@ describe('charts/tsvisor', function () {
     const c = criConfig(def.cri);
     assert.deepEqual(
       { socket: c.socket, root: c.root, stateDir: c.stateDir, upstream: c.upstream, network: c.network, logLevel: c.logLevel },
-      { socket: '/run/tsvisor/cri.sock', root: '/var/lib/tsvisor', stateDir: '/run/tsvisor', upstream: null, network: 'cni', logLevel: 'info' },
+      { socket: '/run/tsvisor/cri.sock', root: '/var/lib/tsvisor', stateDir: '/run/tsvisor', upstream: null, network: 'sandbox', logLevel: 'info' },
     );
     const set = configMapFiles(
       render(['debug=true', 'network=none', 'kubelet.configure=true', 'node.service=systemd', 'cri.upstream=unix:///run/containerd/containerd.sock', 'cri.extra.insecureRegistries={r.local:5000}']),

@@ -12,6 +12,8 @@ export interface PodFilesOptions {
   hostAliases?: Array<{ ip: string; hostnames: string[] }>;
   /** The host's resolver config, copied when `dns` is absent. */
   hostResolvConf?: string;
+  /** A hosts file copied instead of the managed one (hostNetwork pods see the node's). */
+  nodeHosts?: string;
 }
 
 // Limits kubelet applies (glibc's resolver limits, as expanded by KEP-2595).
@@ -73,7 +75,8 @@ export function writePodFiles(dir: string, o: PodFilesOptions): { hostsPath: str
   const resolvPath = path.join(dir, 'resolv.conf');
   const hostnamePath = path.join(dir, 'hostname');
   const resolv = o.dns ? resolvConf(o.dns) : fs.readFileSync(o.hostResolvConf ?? '/etc/resolv.conf', 'utf8');
-  fs.writeFileSync(hostsPath, hostsFile(o.hostname, o.ips, o.hostAliases), { mode: 0o644 });
+  const hosts = o.nodeHosts ? fs.readFileSync(o.nodeHosts, 'utf8') : hostsFile(o.hostname, o.ips, o.hostAliases);
+  fs.writeFileSync(hostsPath, hosts, { mode: 0o644 });
   fs.writeFileSync(resolvPath, resolv, { mode: 0o644 });
   fs.writeFileSync(hostnamePath, `${o.hostname}\n`, { mode: 0o644 });
   return { hostsPath, resolvPath, hostnamePath };

@@ -18,7 +18,7 @@ export function tsvisorBackends(config: CriConfig, log: (msg: string) => void): 
   });
   const runtime = new TsvisorRuntime({
     root: config.root, stateDir: config.stateDir, handlers: config.handlers, images: store,
-    cni: config.cni, cgroupParent: config.cgroupParent, log,
+    cni: config.cni, cgroupParent: config.cgroupParent, network: config.network, hostNetworkPods: config.hostNetworkPods, log,
   });
   runtime.recover();
   const streaming = new StreamingServer({ address: config.streaming.address, port: config.streaming.port, runtime: new SandboxStreams(runtime.containers, runtime.pods) });

@@ -166,7 +166,7 @@ export class Containers {
     processSpecOf(this.images.rootfs(image.id), image.config, config);
     checkReadOnlyMounts(config.mounts);
     this.dirMounts(config.mounts); // for its checks of every mount's destination and source
-    checkContainerSupported(config);
+    checkContainerSupported(config, pod.config);
     const logPath = this.logPathOf(pod.config.log_directory, config.log_path);
     const id = randomBytes(32).toString('hex');
     const name = containerName(config.metadata, pod.id);

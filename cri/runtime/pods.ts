@@ -28,10 +28,13 @@ import { NamespaceMode } from '../proto/types';
 import { invalidArgument, notFound } from '../server/errors';
 import { NameIndex, podName } from '../server/names';
 import { PodRecord, RecordStore, RECORD_VERSION } from './store';
-import { checkPodSupported } from './unsupported';
+import { checkPodSupported, usesHostNetwork } from './unsupported';
+import type { HostNetworkPods, NetworkMode } from '../config';
 import { podSysctls } from './sysctls';
 
 const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?$/;
+/** The node's hosts file, which hostNetwork pods see (as containerd gives them). */
+const NODE_HOSTS = '/etc/hosts';
 /** How long a Sentry may take to end after a shutdown request before it is killed. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
@@ -41,6 +44,10 @@ export interface PodsOptions {
   cni: Cni;
   /** Default cgroup parent when the pod names none. */
   cgroupParent: string;
+  /** The Sentry's network mode for pods with a network namespace of their own. */
+  network: NetworkMode;
+  /** Whether hostNetwork pods run (in host mode in the node's namespace) or are refused. */
+  hostNetworkPods: HostNetworkPods;
   log: (msg: string) => void;
 }
 
@@ -113,7 +120,8 @@ export class Pods {
     const meta = config?.metadata;
     if (!config || !meta) throw invalidArgument('pod sandbox config with metadata is required');
     if (!meta.name || !meta.namespace || !meta.uid) throw invalidArgument('pod sandbox metadata needs name, namespace and uid');
-    checkPodSupported(config);
+    checkPodSupported(config, this.o.hostNetworkPods === 'allow');
+    const hostNetwork = usesHostNetwork(config);
     const sysctls = podSysctls(config);
     // Like containerd: without a hostname the pod shares the node's name (kubelet sets it unless hostNetwork).
     const hostname = config.hostname || os.hostname();
@@ -130,17 +138,25 @@ export class Pods {
       // Persist first: a crash half-way leaves a record that Stop/Remove can clean up.
       this.store.save(record);
       undo.push(() => this.store.delete(id));
-      // Recorded before it exists: a crash while it is created leaves a mount Stop must find.
-      record.netnsPath = netnsPathOf(this.o.stateDir, id);
-      this.store.save(record);
-      undo.push(() => removeNetns(record.netnsPath!));
-      await createNetns(this.o.stateDir, id);
-      const cniPod = this.cniInfo(record);
-      const net = await this.o.cni.setUp(cniPod);
-      undo.push(() => this.o.cni.tearDown(cniPod, net));
-      record.ips = net.ips;
+      // hostNetwork: the Sentry stays in the node's network namespace, in host mode (less isolation: logged).
+      const network: NetworkMode = hostNetwork ? 'host' : this.o.network;
+      if (hostNetwork) {
+        this.o.log(`pod ${id}: hostNetwork: its sentry runs in the node's network namespace with host sockets (network mode host)`);
+      } else {
+        // Recorded before it exists: a crash while it is created leaves a mount Stop must find.
+        record.netnsPath = netnsPathOf(this.o.stateDir, id);
+        this.store.save(record);
+        undo.push(() => removeNetns(record.netnsPath!));
+        await createNetns(this.o.stateDir, id);
+      }
+      if (record.netnsPath && network !== 'none') {
+        const cniPod = this.cniInfo(record);
+        const net = await this.o.cni.setUp(cniPod);
+        undo.push(() => this.o.cni.tearDown(cniPod, net));
+        record.ips = net.ips;
+      }
       record.files = writePodFiles(this.store.dirOf(id), {
-        hostname, ips: net.ips, dns: config.dns_config ?? undefined,
+        hostname, ips: record.ips, dns: config.dns_config ?? undefined, nodeHosts: hostNetwork ? NODE_HOSTS : undefined,
       });
       const cg = PodCgroup.create({ parent: config.linux?.cgroup_parent || this.o.cgroupParent, name: `tsvisor-${id.slice(0, 32)}` });
       undo.push(() => cg.destroy());
@@ -150,7 +166,7 @@ export class Pods {
       // pid POD (also the default) is Kubernetes' shareProcessNamespace: containerd makes the pause container that namespace's init.
       const sharedPidNamespace = (config.linux?.security_context?.namespace_options?.pid ?? NamespaceMode.POD) === NamespaceMode.POD;
       const sentry = await startSentry({
-        runDir, hostname, netnsPath: record.netnsPath, sharedPidNamespace, joinCgroup: (pid) => cg.addProcess(pid),
+        runDir, hostname, netnsPath: record.netnsPath, network, sharedPidNamespace, joinCgroup: (pid) => cg.addProcess(pid),
       });
       undo.push(() => this.endSentry(record));
       this.connect(id, sentry.client);

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { defaults } from '../proto/codec';
 import * as t from '../proto/types';
+import type { HostNetworkPods, NetworkMode } from '../config';
 import type { ImageStore } from '../image/store';
 import { Cni } from '../pod/cni';
 import type { LocalRuntime } from '../server/backend';
@@ -23,6 +24,9 @@ export interface RuntimeOptions {
   images: ImageStore;
   cni: { confDir?: string; binDirs?: string[] };
   cgroupParent?: string;
+  /** The pods' network mode and hostNetwork policy (cri/config.ts; default sandbox, allow). */
+  network?: NetworkMode;
+  hostNetworkPods?: HostNetworkPods;
   log: (msg: string) => void;
 }
 
@@ -61,7 +65,10 @@ export class TsvisorRuntime implements LocalRuntime {
   constructor(o: RuntimeOptions) {
     this.handlers = o.handlers;
     this.cni = new Cni({ ...o.cni, cacheDir: path.join(o.root, 'cni') });
-    this.pods = new Pods({ root: o.root, stateDir: o.stateDir, cni: this.cni, cgroupParent: o.cgroupParent ?? 'tsvisor', log: o.log });
+    this.pods = new Pods({
+      root: o.root, stateDir: o.stateDir, cni: this.cni, cgroupParent: o.cgroupParent ?? 'tsvisor',
+      network: o.network ?? 'sandbox', hostNetworkPods: o.hostNetworkPods ?? 'allow', log: o.log,
+    });
     this.containers = new Containers(o.root, this.pods, o.images, o.log);
     this.pods.onSentry = (id, client) => this.containers.follow(id, client);
     this.stats = new Stats(this.pods, this.containers, o.root);
@@ -224,7 +231,11 @@ export class TsvisorRuntime implements LocalRuntime {
 
   async updateContainerResources(req: t.UpdateContainerResourcesRequest): Promise<t.UpdateContainerResourcesResponse> {
     const c = this.containers.get(req.container_id);
-    if (req.linux) this.pods.cgroupOf(this.pods.get(c.podId))?.setResources(req.linux);
+    if (!req.linux) return {};
+    // The memory limit is the container's own, enforced by the Sentry: on the pod cgroup (the Sentry and
+    // every container's stubs) it would make the host kill the whole pod instead.
+    await this.containers.updateResources(c.id, req.linux);
+    this.pods.cgroupOf(this.pods.get(c.podId))?.setResources({ ...req.linux, memory_limit_in_bytes: '0' });
     return {};
   }
 

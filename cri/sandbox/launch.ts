@@ -8,6 +8,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnGated, startGofer } from '../../gofer/launch';
+import type { NetworkMode } from '../../sentry/network';
 import { SentryClient } from './control';
 
 /** bin/tsvisor of this installation (dist/cri/sandbox → repo root). */
@@ -19,7 +20,10 @@ export interface SentryLaunch {
   /** Private directory for the control socket and the Sentry's log. */
   runDir: string;
   hostname: string;
+  /** The pod's network namespace; none: the Sentry stays in the node's (a hostNetwork pod, with `network` host). */
   netnsPath?: string;
+  /** The Sentry's network mode (bin/tsvisor sandbox --network; default sandbox). */
+  network?: NetworkMode;
   /** The pod's containers share one PID namespace (CRI pid mode POD): its pid 1 is a pause process. */
   sharedPidNamespace?: boolean;
   /** Moves the (gated) Sentry into the pod cgroup before it runs. */
@@ -44,6 +48,7 @@ export async function startSentry(o: SentryLaunch): Promise<RunningSentry> {
   const log = openSync(logPath, 'a');
   const args = ['sandbox', '--control', controlPath, '--hostname', o.hostname, '--debug-log', logPath];
   if (o.sharedPidNamespace) args.push('--shared-pid-namespace');
+  if (o.network) args.push(`--network=${o.network}`);
   const [cmd, argv] = o.netnsPath ? ['nsenter', [`--net=${o.netnsPath}`, '--', TSVISOR, ...args]] : [TSVISOR, args];
   let child;
   try {

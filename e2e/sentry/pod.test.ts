@@ -363,6 +363,31 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
       sock.destroy();
       assert.equal((await ended).status, 0);
     });
+
+    it('in host network mode (a hostNetwork pod) connects to the port in the Sentry\'s network namespace, where the app\'s sockets are host sockets', async () => {
+      const probe = net.createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+      const port = (probe.address() as net.AddressInfo).port; // free on the host until we close it
+      await new Promise((r) => probe.close(r));
+      const hostPod = await startSentry({ runDir: path.join(dir, 'run-host'), hostname: 'podhost', network: 'host' });
+      const gofer = startContainerGofer(rootfs, true);
+      try {
+        await hostPod.client.request({ op: 'start', container: 'hn', mounts: [], rootReadOnly: false, files: [], ...spec(['/bin/sh', '-c', `exec nc -ll -p ${port} -e tr a-z A-Z`]) }, [
+          { name: 'gofer:/', fd: gofer },
+        ]);
+        closeFd(gofer);
+        assert.equal((await exchange(await forwardWhenListening(port, hostPod.client), 'host mode')).toString(), 'HOST MODE');
+        // The listener is the host's: a plain host client reaches it too.
+        const direct = net.connect(port, '127.0.0.1');
+        await once(direct, 'connect');
+        assert.equal((await exchange(direct, 'direct')).toString(), 'DIRECT');
+        await assert.rejects(forward(port === 65535 ? port - 1 : port + 1, hostPod.client), refused);
+      } finally {
+        const closed = once(hostPod.client, 'close');
+        await hostPod.client.request({ op: 'shutdown' }).catch(() => undefined);
+        await closed;
+      }
+    });
   });
 
   describe('a pod whose containers share one PID namespace (CRI pid mode POD): pid 1 is a pause process', () => {
