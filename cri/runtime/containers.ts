@@ -18,6 +18,7 @@ import type { ImageStore } from '../image/store';
 import { PassedFd, SentryClient, SentryRequestError } from '../sandbox/control';
 import { startContainerGofer } from '../sandbox/launch';
 import * as t from '../proto/types';
+import { defaults } from '../proto/codec';
 import { CriError, failedPrecondition, invalidArgument, notFound } from '../server/errors';
 import { containerName, NameIndex } from '../server/names';
 import { status } from '@grpc/grpc-js';
@@ -39,6 +40,19 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGK
 /** Exit code as containerd reports it: the code, or 128+n for death by signal n. */
 export function exitCodeOf(waitStatus: number): number {
   return (waitStatus & 0x7f) === 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f);
+}
+
+/**
+ * linux.resources.memory_limit_in_bytes as the Sentry's OOM killer takes it
+ * (sentry/pod/memory.ts): bytes, 0 for none (absent, 0 or negative, as
+ * runc leaves memory.max alone then).
+ */
+export function memoryLimitOf(r: t.LinuxContainerResources | null | undefined): number {
+  const v = r?.memory_limit_in_bytes ?? '';
+  if (v === '') return 0;
+  if (!/^-?\d+$/.test(v)) throw invalidArgument(`memory_limit_in_bytes ${JSON.stringify(v)} is not an integer`);
+  const n = BigInt(v);
+  return n <= 0n ? 0 : n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
 }
 
 /** An exec'd process: its wait status when it ends, and controls. */
@@ -95,7 +109,9 @@ export class Containers {
       .request({ op: 'list' })
       .then((r) => {
         for (const s of r.processes ?? []) {
-          if (s.exec === undefined && s.status !== undefined) this.exited({ event: 'exit', container: s.container, status: s.status, at: s.finishedAt ?? Date.now() });
+          if (s.exec === undefined && s.status !== undefined) {
+            this.exited({ event: 'exit', container: s.container, status: s.status, at: s.finishedAt ?? Date.now(), oomKilled: s.oomKilled });
+          }
         }
       })
       .catch((e: Error) => this.log(`pod ${podId}: listing containers failed: ${e.message}`));
@@ -113,7 +129,8 @@ export class Containers {
     const r = this.store.update(c.id, (r) => {
       r.state = 'exited';
       r.exitCode = code;
-      r.reason = code === 0 ? 'Completed' : 'Error';
+      // As containerd: a container the OOM killer took a process from ended OOMKilled, whatever its code.
+      r.reason = e.oomKilled ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error';
       r.finishedAt = (BigInt(e.at) * 1_000_000n).toString();
     });
     this.onEvent(r, 2 /* CONTAINER_STOPPED_EVENT */);
@@ -166,6 +183,7 @@ export class Containers {
     processSpecOf(this.images.rootfs(image.id), image.config, config);
     checkReadOnlyMounts(config.mounts);
     this.dirMounts(config.mounts); // for its checks of every mount's destination and source
+    memoryLimitOf(config.linux?.resources);
     checkContainerSupported(config, pod.config);
     const logPath = this.logPathOf(pod.config.log_directory, config.log_path);
     const id = randomBytes(32).toString('hex');
@@ -239,7 +257,7 @@ export class Containers {
           // Kubernetes gives each container its own PID namespace unless the pod shares one (pid: POD, crictl's default).
           ownPidNamespace: sc?.namespace_options?.pid === t.NamespaceMode.CONTAINER,
           mounts: mounts.map((m) => ({ dest: m.container_path, readOnly: m.readonly })), ...pathRulesOf(sc),
-          files: this.podFiles(pod.files, c.config.mounts), ...spec,
+          files: this.podFiles(pod.files, c.config.mounts), memoryLimitBytes: memoryLimitOf(c.config.linux?.resources), ...spec,
         },
         fds,
       );
@@ -414,6 +432,20 @@ export class Containers {
   async resize(id: string, rows: number, cols: number): Promise<void> {
     const c = this.get(id);
     await this.pods.sentry(c.podId).request({ op: 'resize', container: c.id, rows, cols }).catch(() => undefined);
+  }
+
+  /**
+   * UpdateContainerResources: the memory limit goes to the container's
+   * processes in the Sentry (a running container takes it at once), and is
+   * kept in the record for a container not started yet.
+   */
+  async updateResources(id: string, r: t.LinuxContainerResources): Promise<void> {
+    const c = this.get(id);
+    const limit = memoryLimitOf(r);
+    if (c.state === 'running') await this.pods.sentry(c.podId).request({ op: 'resources', container: c.id, memoryLimitBytes: limit });
+    this.store.update(c.id, (rec) => {
+      rec.config = { ...rec.config, linux: { ...(rec.config.linux ?? defaults('LinuxContainerConfig')), resources: r } };
+    });
   }
 
   async reopenLog(id: string): Promise<void> {

@@ -59,6 +59,8 @@ export type Request =
       maskedPaths?: string[];
       /** Paths made read-only in the container (EROFS on writes). */
       readonlyPaths?: string[];
+      /** linux.resources.memory_limit_in_bytes: over it, the Sentry's OOM killer kills the biggest process (absent, 0: unlimited). */
+      memoryLimitBytes?: number;
     } & ProcessSpec)
   | { op: 'attach'; container: string }
   | ({ op: 'exec'; container: string; exec: string; tty?: boolean; size?: { rows: number; cols: number } } & ProcessSpec)
@@ -70,6 +72,8 @@ export type Request =
   /** The pod's sysctls (namespaced ones only, "net.core.somaxconn": "1024"), set before its first container starts. */
   | { op: 'sysctl'; values: Record<string, string> }
   | { op: 'stats' }
+  /** UpdateContainerResources: a running container's new memory limit (0: unlimited). */
+  | { op: 'resources'; container: string; memoryLimitBytes: number }
   /**
    * kubectl port-forward: connect to 127.0.0.1:`port` through the pod's own
    * network stack and join that connection to the passed `stream` fd (one
@@ -93,6 +97,8 @@ export interface ProcessState {
   status?: number;
   startedAt: number;
   finishedAt?: number;
+  /** The Sentry's OOM killer killed one of the container's processes (containerd's reason OOMKilled). */
+  oomKilled?: boolean;
 }
 
 /** What the Sentry knows of a running container's resources. */
@@ -103,6 +109,9 @@ export interface ContainerUsage {
   /** The writable layer (the in-memory overlay's upper tmpfs). */
   writableBytes: number;
   writableInodes: number;
+  /** Its memory limit (0: none) and how many of its processes the OOM killer killed (memory.events oom_kill). */
+  memoryLimitBytes: number;
+  oomKills: number;
 }
 
 /** What a request produced; `code` is the exit code a failed start reports (127 not found, 126 not runnable). */
@@ -119,6 +128,8 @@ export interface ExitEvent {
   exec?: string;
   status: number;
   at: number;
+  /** The container (not an exec) had a process killed by the OOM killer. */
+  oomKilled?: boolean;
 }
 
 export type ServerMessage = Reply | ExitEvent;

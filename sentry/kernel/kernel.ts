@@ -22,6 +22,8 @@ export interface TaskControl {
   forget(t: Task): void;
   /** `t` now runs on `t.ctx` instead of `from` (execve took over the leader's host thread). */
   moved(t: Task, from: Context): void;
+  /** Whether `t` runs app code now (its stub cannot take injected syscalls until it stops). */
+  runsAppCode(t: Task): boolean;
 }
 
 export interface KernelOptions {
@@ -50,6 +52,7 @@ export class Kernel {
   /** Set by the scheduler that runs this kernel's tasks. */
   sched: TaskControl = {
     adopt: () => undefined, wake: () => undefined, interrupt: () => undefined, forget: () => undefined, moved: () => undefined,
+    runsAppCode: () => false,
   };
   readonly vfs: Vfs;
   private nextTid = 1;
@@ -127,6 +130,13 @@ export class Kernel {
     const init = this.containerInits.get(p.container) ?? this.processes.get(1);
     return init && init !== p && init.exitStatus === undefined ? init : undefined;
   }
+
+  /**
+   * Called after each syscall that completed, before the task returns to
+   * its code: where memory may have grown (the pod Sentry checks its
+   * containers' memory limits here).
+   */
+  afterSyscall: ((t: Task) => void) | undefined;
 
   /** Called after every process exit (the pod Sentry reports container and exec exits). */
   onProcessExit: (p: Process) => void = () => undefined;

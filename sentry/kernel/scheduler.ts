@@ -142,7 +142,14 @@ export class Scheduler implements TaskControl {
   private runSyscall(t: Task): void {
     const outcome = dispatch(t);
     if (outcome instanceof Block) this.park(t, outcome);
-    else if (outcome === 'done' && this.alive(t)) this.resume(t);
+    else if (outcome === 'done' && this.alive(t)) {
+      this.kernel.afterSyscall?.(t);
+      if (this.alive(t)) this.resume(t);
+    }
+  }
+
+  runsAppCode(t: Task): boolean {
+    return this.running.has(t);
   }
 
   /** Back to user mode: pending signals first (handler frames, or death), and not while stopped. */

@@ -512,6 +512,16 @@ export class MemoryManager {
     return this.vmas.all().map(formatMapsLine).join('');
   }
 
+  /**
+   * The areas a container's memory limit charges (kernel/memcg.ts): every
+   * accessible mapping but the file copies shared through the platform's
+   * memory (a file's, not this process's). Their total is the upper bound
+   * of what the process can have resident, the same count as VmRSS here.
+   */
+  chargedAreas(): Vma[] {
+    return this.vmas.all().filter((v) => v.prot !== PROT.NONE && !(v.backing.kind === 'file' && v.backing.cache !== undefined));
+  }
+
   usage(): MemoryUsage {
     const u: MemoryUsage = { size: 0, rss: 0, data: 0, stack: 0, exe: this.layout.endCode - this.layout.startCode };
     for (const v of this.vmas.all()) {

@@ -42,6 +42,12 @@ export interface AddressSpace {
   readonly sharedMemory?: SharedMemory;
   /** MAP_FIXED|MAP_SHARED of sharedMemory's bytes [offset, offset+len) at addr. */
   mapSharedMemory?(addr: number, len: number, prot: number, offset: number): void;
+  /**
+   * Bytes of the given page-aligned areas that the host has resident (the
+   * pages the app touched), for a container's memory limit
+   * (kernel/memcg.ts). Only while the address space is stopped.
+   */
+  residentBytes?(areas: ReadonlyArray<{ start: number; end: number }>): number;
 }
 
 /** Why the application stopped running. */

@@ -57,6 +57,7 @@ import { Vfs } from '../vfs/vfs';
 import { applyPathRules } from './pathmasks';
 import { becomePause, PAUSE_SPEC } from './pause';
 import { PortForwards } from './portforward';
+import { ContainerMemory } from './memory';
 
 const SIGKILL = 9;
 const ESRCH = 3;
@@ -77,6 +78,8 @@ interface Container {
   state: ProcessState;
   init: Process;
   execs: Map<string, { state: ProcessState; process: Process; console?: Console }>;
+  /** Its memory limit and OOM killer. */
+  memory: ContainerMemory;
 }
 
 type StartRequest = Extract<RequestMessage, { op: 'start' }>;
@@ -103,6 +106,7 @@ export class Pod {
     private readonly sched: Adopter,
   ) {
     kernel.onProcessExit = (p) => this.exited(p);
+    kernel.afterSyscall = (t) => this.checkMemory(t.process);
     this.forwards = new PortForwards(kernel);
   }
 
@@ -128,6 +132,9 @@ export class Pod {
         return this.sysctl(req.values);
       case 'stats':
         return { ok: true, usage: this.usage() };
+      case 'resources':
+        this.container(req.container).memory.setLimit(req.memoryLimitBytes);
+        return { ok: true };
       case 'portForward': {
         const stream = take(fds, 'stream');
         return new LaterReply((answer) => this.forwards.connect(req.port, stream, answer));
@@ -206,7 +213,10 @@ export class Pod {
       return { ok: false, error: failure.message, code: failure.code };
     }
     const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
-    this.containers.set(id, { id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map() });
+    const memory = new ContainerMemory(this.kernel, id, () => writableLayer(vfs).bytes, req.memoryLimitBytes ?? 0);
+    this.containers.set(id, {
+      id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map(), memory,
+    });
     // Joining the pod's shared namespace, the container leaves its orphans to the pod's pause.
     if (ownPidNamespace || !this.pause) this.kernel.containerInits.set(id, t.process);
     this.sched.adopt(t);
@@ -392,14 +402,22 @@ export class Pod {
     return [...this.containers.values()]
       .filter((c) => c.state.status === undefined)
       .map((c) => {
-        const root = c.vfs.mountList().find((m) => m.path === '/')?.fs;
-        const layer = root instanceof OverlayFs ? root.upper.usage() : { bytes: 0, inodes: 0 };
+        const layer = writableLayer(c.vfs);
         const stubPids = [...this.kernel.processes.values()]
           .filter((p) => p.container === c.id && p.exitStatus === undefined)
           .flatMap((p) => [...p.tasks].slice(0, 1).map((t) => t.ctx.hostPid ?? 0))
           .filter((pid) => pid > 0);
-        return { container: c.id, stubPids, writableBytes: layer.bytes, writableInodes: layer.inodes };
+        return {
+          container: c.id, stubPids, writableBytes: layer.bytes, writableInodes: layer.inodes, memoryLimitBytes: c.memory.limit, oomKills: c.memory.oomKills,
+        };
       });
+  }
+
+  /** After a syscall of `p`: its container's memory limit (memory.ts); a kill there marks the container OOM-killed. */
+  private checkMemory(p: Process): void {
+    const c = this.containers.get(p.container);
+    if (!c || c.state.status !== undefined) return;
+    if (c.memory.check()) c.state.oomKilled = true;
   }
 
   private list(): ProcessState[] {
@@ -437,7 +455,7 @@ export class Pod {
   private finish(s: ProcessState, status: number): void {
     s.status = status;
     s.finishedAt = Date.now();
-    this.emit({ event: 'exit', container: s.container, exec: s.exec, status, at: s.finishedAt });
+    this.emit({ event: 'exit', container: s.container, exec: s.exec, status, at: s.finishedAt, oomKilled: s.oomKilled });
   }
 }
 
@@ -496,6 +514,12 @@ function writeFile(t: Task, f: FileSpec): void {
   } finally {
     file.decRef();
   }
+}
+
+/** The container's writable layer (its in-memory overlay's upper tmpfs); nothing with a read-only root. */
+function writableLayer(vfs: Vfs): { bytes: number; inodes: number } {
+  const root = vfs.mountList().find((m) => m.path === '/')?.fs;
+  return root instanceof OverlayFs ? root.upper.usage() : { bytes: 0, inodes: 0 };
 }
 
 function devNull(t: Task): FileDescription {

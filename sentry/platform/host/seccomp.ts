@@ -117,7 +117,7 @@ export function buildSentryFilter(o: SentryFilterOptions = {}): Buffer {
  * never reach it (PTRACE_SYSEMU stops and skips them before seccomp runs),
  * so it only matters if the stub ever ran on its own: then it dies.
  */
-export const STUB_ALLOWED: readonly SyscallName[] = ['mmap', 'munmap', 'mprotect', 'mremap', 'madvise', 'clone', 'exit', 'exit_group'];
+export const STUB_ALLOWED: readonly SyscallName[] = ['mmap', 'munmap', 'mprotect', 'mremap', 'madvise', 'mincore', 'clone', 'exit', 'exit_group'];
 
 export function buildStubFilter(): Buffer {
   return buildFilter(STUB_ALLOWED, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);

@@ -114,4 +114,22 @@ describe('ptrace platform: many stubs', function () {
     live.splice(live.indexOf(thread), 1);
     assert.equal(main.read(CODE, 2).toString('hex'), '89c7', 'the address space outlives the thread');
   });
+
+  it('residentBytes counts the pages the app touched, across mincore chunks, and leaves no scratch mapping', () => {
+    const ctx = platform.newContext();
+    live.push(ctx);
+    const PAGE = 0x1000;
+    const base = 0x10000000;
+    const len = 300 << 20; // more than one 256 MiB mincore chunk
+    ctx.mapAnonymous(base, len, 3);
+    const area = [{ start: base, end: base + len }];
+    assert.equal(ctx.residentBytes(area), 0, 'mapped but untouched');
+    const touched = [0, 1, 77, (256 << 20) / PAGE, len / PAGE - 1];
+    for (const page of touched) ctx.write(base + page * PAGE, Buffer.from([1]));
+    assert.equal(ctx.residentBytes(area), touched.length * PAGE);
+    assert.equal(ctx.residentBytes([{ start: base + PAGE, end: base + 2 * PAGE }]), PAGE);
+    assert.equal(ctx.residentBytes([{ start: base + len, end: base + len + PAGE }]), 0, 'an unmapped area counts as nothing');
+    const maps = readFileSync(`/proc/${ctx.hostPid}/maps`, 'utf8').trim().split('\n').filter((l) => !l.includes('[vsyscall]'));
+    assert.equal(maps.length, 2, maps.join('\n'));
+  });
 });

@@ -113,6 +113,8 @@ export class PtracePlatform implements Platform {
 
 const PAGE = 0x1000;
 const PROT_RW = 3;
+/** mincore's vector for one injection: a byte per page, so 256 MiB of app memory per call. */
+const MINCORE_VECTOR = 64 * 1024;
 const PR_SET_DUMPABLE = 4;
 const PR_SET_NAME = 15;
 /** The stub's name on the host (`ps`, /proc/PID/comm); its argv is unmapped with its stack. */
@@ -361,6 +363,34 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void {
     const flags = newAddr === oldAddr ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED;
     this.injectChecked(SYS.mremap, oldAddr, oldLen, newLen, flags, newAddr);
+  }
+
+  /**
+   * mincore(2) injected over each area, its vector in a scratch mapping
+   * above the app's address space (as harden() uses): for private anonymous
+   * memory a page is reported once it is present, i.e. touched. An area
+   * that is gone (ENOMEM) counts as nothing.
+   */
+  residentBytes(areas: ReadonlyArray<{ start: number; end: number }>): number {
+    const scratch = STUB_BASE + STUB_SIZE;
+    const span = MINCORE_VECTOR * PAGE;
+    this.injectChecked(SYS.mmap, scratch, MINCORE_VECTOR, PROT_RW, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+    try {
+      const vec = Buffer.allocUnsafe(MINCORE_VECTOR);
+      let pages = 0;
+      for (const a of areas) {
+        for (let s = a.start; s < a.end; s += span) {
+          const len = Math.min(a.end - s, span);
+          if (this.inject(SYS.mincore, s, len, scratch) < 0) continue;
+          const v = vec.subarray(0, len / PAGE);
+          this.readInto(scratch, v);
+          for (let i = 0; i < v.length; i++) pages += v[i] & 1;
+        }
+      }
+      return pages * PAGE;
+    } finally {
+      this.inject(SYS.munmap, scratch, MINCORE_VECTOR);
+    }
   }
 
   // MemoryIO

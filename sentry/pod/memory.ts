@@ -1,0 +1,113 @@
+/**
+ * A pod container's memory limit (`linux.resources.memory_limit_in_bytes`
+ * of CreateContainer / UpdateContainerResources): kernel/memcg.ts's
+ * accounting over the container's live processes and its writable layer,
+ * checked after each of its syscalls (Kernel.afterSyscall). Over the limit,
+ * the biggest process gets SIGKILL, logged in the debug log and counted;
+ * the container then reports it (exit event `oomKilled`), as containerd
+ * reports a container any of whose processes the OOM killer killed.
+ */
+import { HostError } from '../platform/host/libc';
+import { LinuxError } from '../errors/linuxerr';
+import { Charged, MemoryCgroup } from '../kernel/memcg';
+import type { Kernel } from '../kernel/kernel';
+import type { Process } from '../kernel/task';
+import { monotonicNs } from '../kernel/timers';
+import { sendSignal } from '../kernel/signal/send';
+
+const SIGKILL = 9;
+/** The writable layer is walked at most this often (it is a tree walk). */
+const FILE_BYTES_EVERY_NS = 50_000_000n;
+
+function areaBytes(areas: ReadonlyArray<{ start: number; end: number }>): number {
+  let n = 0;
+  for (const a of areas) n += a.end - a.start;
+  return n;
+}
+
+/** A process as charged: its mapped bound, and its resident memory through one of its stopped threads. */
+class ProcessCharge implements Charged {
+  constructor(
+    readonly process: Process,
+    private readonly kernel: Kernel,
+  ) {}
+
+  committed(): number {
+    return areaBytes(this.process.mm.chargedAreas());
+  }
+
+  measure(): number | undefined {
+    const t = [...this.process.tasks].find((x) => !this.kernel.sched.runsAppCode(x));
+    const as = t?.ctx.as;
+    if (!as?.residentBytes) return undefined;
+    try {
+      return as.residentBytes(this.process.mm.chargedAreas());
+    } catch (e) {
+      // The stub is dying (killed from outside): it has nothing to charge.
+      if (e instanceof HostError || e instanceof LinuxError) return undefined;
+      throw e;
+    }
+  }
+}
+
+export class ContainerMemory {
+  private readonly cgroup = new MemoryCgroup<ProcessCharge>();
+  private readonly charges = new WeakMap<Process, ProcessCharge>();
+  private fileBytes = 0;
+  private fileBytesAt: bigint | undefined;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly id: string,
+    /** Bytes of the container's files held in Sentry memory (its writable layer). */
+    private readonly files: () => number,
+    limit: number,
+  ) {
+    this.setLimit(limit);
+  }
+
+  get limit(): number {
+    return this.cgroup.limit;
+  }
+
+  get oomKills(): number {
+    return this.cgroup.oomKills;
+  }
+
+  /** 0 (or less) means unlimited. */
+  setLimit(bytes: number): void {
+    if (!Number.isSafeInteger(bytes)) throw new Error(`memory limit ${bytes} is not an integer`);
+    this.cgroup.limit = Math.max(0, bytes);
+    this.fileBytesAt = undefined;
+  }
+
+  /**
+   * After a syscall of one of the container's processes: kills the
+   * biggest one if the container is over its limit. Returns the victim.
+   */
+  check(): Process | undefined {
+    if (this.cgroup.limit <= 0) return undefined;
+    const now = monotonicNs();
+    if (this.fileBytesAt === undefined || now - this.fileBytesAt >= FILE_BYTES_EVERY_NS) {
+      this.fileBytes = this.files();
+      this.fileBytesAt = now;
+    }
+    const members: ProcessCharge[] = [];
+    for (const p of this.kernel.processes.values()) {
+      if (p.container !== this.id || p.exitStatus !== undefined || p.tasks.size === 0) continue;
+      let c = this.charges.get(p);
+      if (!c) this.charges.set(p, (c = new ProcessCharge(p, this.kernel)));
+      members.push(c);
+    }
+    const verdict = this.cgroup.check(members, this.fileBytes, now);
+    if (!verdict) return undefined;
+    const p = verdict.victim.process;
+    this.cgroup.killed(verdict.victim);
+    this.kernel.debug(
+      `oom-kill: container ${this.id} uses ${verdict.usage} bytes, over its limit of ${this.cgroup.limit} ` +
+        `(files ${this.fileBytes}): killed process ${p.pid} (${p.comm}), the biggest; oom_kill ${this.cgroup.oomKills}`,
+    );
+    sendSignal(p, SIGKILL);
+    return p;
+  }
+}
