@@ -14,6 +14,7 @@
 import { readlinkSync } from 'node:fs';
 import { defaultGateway, describeInterface, type HostInterface, interfaceNames, isEthernet, PacketSocket, releaseAddresses } from './platform/host/netif';
 import { PacketLink } from './fsimpl/socket/packetlink';
+import { HostProcNet } from './platform/host/procnet';
 import type { NetworkOptions } from './fsimpl/socket/netstack';
 
 export const NETWORK_MODES = ['sandbox', 'none', 'host'] as const;
@@ -44,6 +45,8 @@ function chooseInterface(ifaces: readonly HostInterface[]): HostInterface | unde
 }
 
 export function prepareNetwork(mode: NetworkMode, hostNetns: string | undefined, log: (line: string) => void): NetworkOptions {
+  // Host mode: the app's sockets are the host's, and so are the tables /proc/net lists them in.
+  if (mode === 'host') return { mode, hostTables: HostProcNet.open() };
   if (mode !== 'sandbox') return { mode };
   const own = netnsOf('/proc/self/ns/net');
   // Set (maybe empty: unreadable) when bin/tsvisor made our PID namespace, where pid 1 is this process.

@@ -59,6 +59,11 @@ export class PortTable<T extends PortUser> {
     return this.byPort.get(port) ?? EMPTY;
   }
 
+  /** Every endpoint holding a port (accepted connections share their listener's). */
+  *all(): IterableIterator<T> {
+    for (const set of this.byPort.values()) yield* set;
+  }
+
   get size(): number {
     let n = 0;
     for (const s of this.byPort.values()) n += s.size;

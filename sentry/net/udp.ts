@@ -140,6 +140,11 @@ export class UdpEndpoint {
     return e;
   }
 
+  /** Bytes the receive queue charges (data and per-datagram overhead): /proc/net/udp's rx_queue, Linux's sk_rmem_alloc. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
   /** FIONREAD on UDP: the size of the next datagram. */
   get inQueue(): number {
     return this.queue[0]?.data.length ?? 0;

@@ -9,6 +9,7 @@ import type { Process, Task } from '../../kernel/task';
 import { Owner } from '../../vfs/inode';
 import { controllingTty } from '../devpts/devpts';
 import { procNetDev, procNetRoute } from '../socket/ifaces';
+import { procNetSockets, SOCKET_TABLES } from '../socket/procnet';
 import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
 import { procSys } from './sys';
 
@@ -72,6 +73,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
   const net: Entries = [
     ['dev', file(() => procNetDev(kernel))],
     ['route', file(() => procNetRoute(kernel))],
+    ...SOCKET_TABLES.map((t): [string, ProcChild] => [t, file(() => procNetSockets(kernel, t))]),
   ];
 
   const pidDir = (pid: number): ProcChild => (key) => new ProcDir(fs, key, ownerOf(liveProcess(pid)), () => new Map(pidEntries(pid)));

@@ -34,7 +34,8 @@ import { fail, isLinuxError } from '../../errors/linuxerr';
 import { type HostWaiter, hostWaiters } from '../../kernel/hostwait';
 import { Block, WaitQueue } from '../../kernel/wait';
 import type { InetAddr } from '../../net/addr';
-import { hostPoll } from '../../platform/host/hostfd';
+import { hostFstat, hostPoll } from '../../platform/host/hostfd';
+import { decodeStat } from '../../vfs/structs';
 import {
   hostAccept, hostBind, hostConnect, hostGetSockOpt, hostInetSocket, hostIoctlInt, hostListen, hostPeerName, hostRecvFrom, hostSendTo,
   hostSetSockOpt, hostShutdown, hostSockName,
@@ -159,7 +160,8 @@ export class HostInetSocket extends InetSocket {
     nonblock: boolean,
     ids: SockIds,
   ) {
-    super(type, protocol, nonblock, ids);
+    // The host socket's inode number, which the host's /proc/net tables (shown in this mode) list it under.
+    super(type, protocol, nonblock, { ...ids, ino: host(() => decodeStat(hostFstat(hostFd))).ino });
     this.watch = new HostReadiness(hostFd, this.queue);
     hostWaiters.add(this.watch);
   }

@@ -29,6 +29,13 @@ export interface SockIds {
   gid: number;
 }
 
+/** The socket inode of each stack endpoint an app socket holds (/proc/net/tcp's inode and uid columns). */
+const endpointIds = new WeakMap<object, SockIds>();
+
+export function socketIdsOf(ep: object): SockIds | undefined {
+  return endpointIds.get(ep);
+}
+
 export interface InetReceived {
   /** Valid until the next recv on any socket (TCP copies into a shared buffer): copy it out first. */
   data: Buffer;
@@ -233,6 +240,7 @@ export class TcpSocket extends InetSocket {
     ids: SockIds,
   ) {
     super(SOCK.STREAM, IPPROTO.TCP, nonblock, ids);
+    endpointIds.set(ep, ids);
   }
 
   get waitQueue(): WaitQueue {
@@ -401,6 +409,7 @@ export class UdpSocket extends InetSocket {
     ids: SockIds,
   ) {
     super(SOCK.DGRAM, IPPROTO.UDP, nonblock, ids);
+    endpointIds.set(ep, ids);
   }
 
   get waitQueue(): WaitQueue {

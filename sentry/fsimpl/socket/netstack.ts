@@ -11,6 +11,7 @@ import type { Kernel } from '../../kernel/kernel';
 import { monotonicNs, type Timers } from '../../kernel/timers';
 import type { Clock } from '../../net/clock';
 import { Stack } from '../../net/stack';
+import type { HostProcNet } from '../../platform/host/procnet';
 import type { PacketLink } from './packetlink';
 import type { NetworkMode } from '../../network';
 
@@ -26,6 +27,8 @@ export interface SandboxNic {
 export interface NetworkOptions {
   mode: NetworkMode;
   nic?: SandboxNic;
+  /** `host` mode: the host's socket tables, which /proc/net shows (procnet.ts). */
+  hostTables?: HostProcNet;
 }
 
 /** A Clock on kernel timers: callbacks run on the scheduler's next turn at or after the deadline. */

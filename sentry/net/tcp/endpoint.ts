@@ -402,6 +402,11 @@ export class TcpEndpoint {
     return e;
   }
 
+  /** A listener's connections waiting for accept(2) (Linux's sk_ack_backlog, /proc/net/tcp's rx_queue). */
+  get acceptBacklog(): number {
+    return this.acceptQueue.length;
+  }
+
   /** FIONREAD/SIOCINQ. */
   get inQueue(): number {
     return this.rcvq.length;
