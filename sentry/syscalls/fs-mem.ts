@@ -45,9 +45,9 @@ export function readIovecs(mem: MemoryIO, addr: number, cnt: number): Iovec[] {
   return out;
 }
 
-/** Whether repeated reads are safe (a short read only means EOF): regular files. */
+/** Whether repeated reads are safe (a short read only means EOF): regular files, and devices that fill every read (/dev/zero). */
 function streamsFully(f: FileDescription): boolean {
-  return f instanceof InodeFile && isRegular(f.inode.mode);
+  return f instanceof InodeFile && (isRegular(f.inode.mode) || f.inode.fillsReads);
 }
 
 /**

@@ -74,6 +74,11 @@ export function isRegular(mode: number): boolean {
 export abstract class Inode {
   abstract readonly fs: Filesystem;
   abstract stat(): Stat;
+  /**
+   * A read fills the whole count, not one chunk (a device that always has
+   * data, as Linux's read_zero loops over the count); regular files do anyway.
+   */
+  readonly fillsReads: boolean = false;
 
   get mode(): number {
     return this.stat().mode;

@@ -41,8 +41,9 @@ class NullDev extends DevNode {
   }
 }
 
-/** /dev/zero: reads zeros, writes vanish. */
+/** /dev/zero: reads zeros (the whole count, as Linux: `dd bs=20M` fills its buffer), writes vanish. */
 class ZeroDev extends DevNode {
+  override readonly fillsReads = true;
   override read(dst: Buffer): number {
     return dst.fill(0).length;
   }
