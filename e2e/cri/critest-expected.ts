@@ -17,8 +17,6 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
     "Debian's busybox has no pgrep applet, which the spec runs (an image gap, see docs/testing.md)",
   '[k8s.io] Security Context NamespaceOption runtime should support HostPID': NODE_NAMESPACE,
   '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is true': NODE_NAMESPACE,
-  '[k8s.io] Security Context NamespaceOption runtime should support HostNetwork is true':
-    "the hostNetwork pod runs (host network mode), but the spec looks for the host's listening port in `netstat -ln`, and the sandbox has no /proc/net/tcp{,6}",
   '[k8s.io] Security Context bucket runtime should support Privileged is true': PRIVILEGED,
   '[k8s.io] Security Context SeccompProfilePath runtime should ignore a seccomp profile that blocks setting hostname when privileged': PRIVILEGED,
   "[k8s.io] Container Mount Propagation runtime should support mount propagation mount with 'rprivate' should not support propagation": PRIVILEGED,
