@@ -25,6 +25,8 @@ declare -A PROVIDES=(
   [openssl]=/usr/bin/openssl
   [apache2-utils]=/usr/bin/htpasswd
   [busybox-static]=/bin/busybox
+  [procps]=/usr/bin/pgrep
+  [util-linux]=/usr/bin/ipcs
   [gcc]=/usr/bin/gcc
   [libc6-dev]=/usr/lib/x86_64-linux-gnu/libc.a
   [golang-go]=/usr/bin/go
@@ -71,6 +73,26 @@ EOF
     mv "$BIN_DIR/critest.tmp" "$BIN_DIR/critest"
   ) || exit 1
 fi
+
+# Debian's dynamically linked busybox (package busybox; it conflicts with
+# busybox-static, so it is unpacked, not installed): the critest images'
+# base. Its shell runs applets through PATH, as in the busybox image
+# critest's specs were written for; busybox-static runs them itself, so a
+# masked /bin/ls would still run.
+DEBIAN_BUSYBOX_DIR="$CACHE/debian-busybox"
+if [ ! -x "$DEBIAN_BUSYBOX_DIR/bin/busybox" ]; then
+  echo "setup-cri-deps: unpacking Debian's busybox into $DEBIAN_BUSYBOX_DIR"
+  deb_dir=$(mktemp -d)
+  chmod 777 "$deb_dir" # apt downloads as its own user (_apt)
+  (cd "$deb_dir" && { apt-get download -q busybox || { apt-get update -q && apt-get download -q busybox; }; }) ||
+    die "apt-get download busybox failed"
+  rm -rf "$DEBIAN_BUSYBOX_DIR.tmp"
+  dpkg-deb -x "$deb_dir"/busybox_*.deb "$DEBIAN_BUSYBOX_DIR.tmp" || die "unpacking the busybox package failed"
+  rm -rf "$deb_dir"
+  mv "$DEBIAN_BUSYBOX_DIR.tmp" "$DEBIAN_BUSYBOX_DIR"
+fi
+"$DEBIAN_BUSYBOX_DIR/bin/busybox" true || die "$DEBIAN_BUSYBOX_DIR/bin/busybox does not run"
+echo "setup-cri-deps: busybox $DEBIAN_BUSYBOX_DIR/bin/busybox"
 
 for bin in crictl critest; do
   go version -m "$BIN_DIR/$bin" | grep -Eq "^[[:space:]]+mod[[:space:]]+sigs.k8s.io/cri-tools[[:space:]]+$CRI_TOOLS_VERSION[[:space:]]" ||

@@ -7,14 +7,10 @@
  * an entry with the fix that makes it pass.
  */
 
-const NO_IPCS = "Debian's busybox has no ipcs applet, which the spec runs (an image gap, see docs/testing.md)";
 const NODE_NAMESPACE = "refused by design: a tsvisor pod cannot share the node's PID or IPC namespace (cri/runtime/unsupported.ts)";
 const PRIVILEGED = 'refused by design: privileged containers are not supported (cri/runtime/unsupported.ts)';
 
 export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
-  '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is false': NO_IPCS,
-  '[k8s.io] Container runtime should support basic operations on container runtime should support execSync with timeout [Conformance]':
-    "Debian's busybox has no pgrep applet, which the spec runs (an image gap, see docs/testing.md)",
   '[k8s.io] Security Context NamespaceOption runtime should support HostPID': NODE_NAMESPACE,
   '[k8s.io] Security Context NamespaceOption runtime should support HostIpc is true': NODE_NAMESPACE,
   '[k8s.io] Security Context bucket runtime should support Privileged is true': PRIVILEGED,
@@ -24,10 +20,6 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
   "[k8s.io] Container Mount Propagation runtime should support mount propagation mount with 'rslave' should support propagation from host to container": PRIVILEGED,
   '[k8s.io] Security Context bucket runtime should support adding capability':
     'the sandbox kernel has no bridging: `brctl addbr` (SIOCBRADDBR) fails with ENOPKG, as on Linux without the bridge module, even with CAP_NET_ADMIN (which the container does get: e2e/cri/security.test.ts); the spec without the capability passes',
-  '[k8s.io] Security Context bucket runtime should support MaskedPaths':
-    "Debian's busybox-static runs applets itself (FEATURE_SH_STANDALONE: `sh -c ls` re-execs /proc/self/exe), so masking /bin/ls cannot stop `ls` (an image gap, see docs/testing.md); masking itself works (sentry/pod/pathmasks.test.ts, e2e/cri/security.test.ts)",
-  '[k8s.io] Container OOM runtime should output OOMKilled reason should terminate with exitCode 137 and reason OOMKilled':
-    'container memory limits are not enforced inside the Sentry, so nothing is OOM-killed',
 };
 
 /**

@@ -22,7 +22,9 @@ import {
   singleImage,
   TestImage,
 } from './oci';
-import { BASE_GROUPS, BASE_USERS, busyboxRoot, dirs, file, Group, sorted, staticProgram, User } from './rootfs';
+import * as fs from 'node:fs';
+import { debianBusyboxPath } from '../cri/tools';
+import { BASE_GROUPS, BASE_USERS, busyboxRoot, completeTree, dirs, file, Group, sharedLibraryFiles, sorted, staticProgram, User } from './rootfs';
 import { TarEntry } from './tar';
 import { PATH_ENV } from './testimages';
 
@@ -52,15 +54,25 @@ export function critestImagesYaml(): string {
 
 let baseLayerCache: Layer | undefined;
 
+/** Host programs the specs run that busybox lacks (pgrep: execSync with timeout; ipcs: HostIpc), each with its libraries. */
+const HOST_PROGRAMS = ['/usr/bin/pgrep', '/usr/bin/ipcs'];
+
 /**
  * The busybox layer every critest image starts from (pushed once, shared).
- * As in the busybox image critest's specs were written for, each applet is
- * a hard link to /bin/busybox, not a symlink: the MaskedPaths spec masks
- * /bin/ls and expects the shell to keep working.
+ * As in the busybox image critest's specs were written for: a busybox whose
+ * shell runs applets through PATH (Debian's dynamically linked one, with its
+ * libraries; the static one runs them itself), and each applet a hard link
+ * to /bin/busybox, not a symlink: the MaskedPaths spec masks /bin/ls,
+ * expects `ls` to fail and the shell to keep working.
  */
 function baseLayer(): Layer {
   const isApplet = (e: TarEntry) => e.type === 'symlink' && e.target.endsWith('bin/busybox');
-  const entries = busyboxRoot();
+  const busybox = debianBusyboxPath();
+  const entries = completeTree([
+    ...busyboxRoot(BASE_USERS, BASE_GROUPS, busybox),
+    ...sharedLibraryFiles(busybox),
+    ...HOST_PROGRAMS.flatMap((p) => [file(p.slice(1), fs.readFileSync(p), 0o755), ...sharedLibraryFiles(p)]),
+  ]);
   const links = entries.filter(isApplet).map((e): TarEntry => ({ type: 'hardlink', path: e.path, target: 'bin/busybox' }));
   // A hard link must come after its target in the tar stream.
   baseLayerCache ??= makeLayer([...entries.filter((e) => !isApplet(e)), ...links], 'docker');

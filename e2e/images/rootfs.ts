@@ -48,10 +48,10 @@ export function group(groups: readonly Group[]): string {
   return groups.map((g) => `${g.name}:x:${g.gid}:${(g.members ?? []).join(',')}\n`).join('');
 }
 
-/** busybox's applets as "dir/name" paths (`busybox --list-full`), sorted. */
-function applets(): string[] {
-  const r = spawnSync(BUSYBOX, ['--list-full'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${BUSYBOX} --list-full failed: ${r.stderr}`);
+/** `busybox`'s applets as "dir/name" paths (`busybox --list-full`), sorted. */
+function applets(busybox: string): string[] {
+  const r = spawnSync(busybox, ['--list-full'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${busybox} --list-full failed: ${r.stderr}`);
   return r.stdout
     .split('\n')
     .filter((p) => p.includes('/') && p !== 'bin/busybox')
@@ -72,21 +72,22 @@ export function file(p: string, data: Buffer | string, mode = 0o644): TarEntry {
 }
 
 /**
- * A busybox root: /bin/busybox, one relative symlink per applet (relative, so
- * that a symlink wrongly resolved against the host cannot reach the host's
- * own busybox), /etc/passwd and /etc/group, /tmp with mode 1777.
+ * A busybox root: /bin/busybox (`busybox`, Debian's static one by default),
+ * one relative symlink per applet (relative, so that a symlink wrongly
+ * resolved against the host cannot reach the host's own busybox),
+ * /etc/passwd and /etc/group, /tmp with mode 1777.
  */
-export function busyboxRoot(users: readonly User[] = BASE_USERS, groups: readonly Group[] = BASE_GROUPS): TarEntry[] {
+export function busyboxRoot(users: readonly User[] = BASE_USERS, groups: readonly Group[] = BASE_GROUPS, busybox = BUSYBOX): TarEntry[] {
   const entries: TarEntry[] = [
     ...dirs(['bin', 'dev', 'etc', 'home', 'proc', 'sbin', 'sys', 'usr', 'usr/bin', 'usr/sbin', 'var', 'var/run', 'var/www']),
     { type: 'dir', path: 'root', mode: 0o700 },
     { type: 'dir', path: 'tmp', mode: 0o1777 },
-    file('bin/busybox', fs.readFileSync(BUSYBOX), 0o755),
+    file('bin/busybox', fs.readFileSync(busybox), 0o755),
     file('etc/passwd', passwd(users)),
     file('etc/group', group(groups)),
     file('etc/hostname', 'tsvisor-image\n'),
   ];
-  for (const a of applets()) {
+  for (const a of applets(busybox)) {
     const up = '../'.repeat(a.split('/').length - 1);
     entries.push({ type: 'symlink', path: a, target: `${up}bin/busybox` });
   }

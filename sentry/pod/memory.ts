@@ -62,6 +62,8 @@ export class ContainerMemory {
     /** Bytes of the container's files held in Sentry memory (its writable layer). */
     private readonly files: () => number,
     limit: number,
+    /** Called before the victim is killed (its death may end the container at once). */
+    private readonly onOomKill: (p: Process) => void,
   ) {
     this.setLimit(limit);
   }
@@ -83,10 +85,10 @@ export class ContainerMemory {
 
   /**
    * After a syscall of one of the container's processes: kills the
-   * biggest one if the container is over its limit. Returns the victim.
+   * biggest one if the container is over its limit.
    */
-  check(): Process | undefined {
-    if (this.cgroup.limit <= 0) return undefined;
+  check(): void {
+    if (this.cgroup.limit <= 0) return;
     const now = monotonicNs();
     if (this.fileBytesAt === undefined || now - this.fileBytesAt >= FILE_BYTES_EVERY_NS) {
       this.fileBytes = this.files();
@@ -100,14 +102,14 @@ export class ContainerMemory {
       members.push(c);
     }
     const verdict = this.cgroup.check(members, this.fileBytes, now);
-    if (!verdict) return undefined;
+    if (!verdict) return;
     const p = verdict.victim.process;
     this.cgroup.killed(verdict.victim);
     this.kernel.debug(
       `oom-kill: container ${this.id} uses ${verdict.usage} bytes, over its limit of ${this.cgroup.limit} ` +
         `(files ${this.fileBytes}): killed process ${p.pid} (${p.comm}), the biggest; oom_kill ${this.cgroup.oomKills}`,
     );
+    this.onOomKill(p);
     sendSignal(p, SIGKILL);
-    return p;
   }
 }

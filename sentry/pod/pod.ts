@@ -213,7 +213,7 @@ export class Pod {
       return { ok: false, error: failure.message, code: failure.code };
     }
     const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
-    const memory = new ContainerMemory(this.kernel, id, () => writableLayer(vfs).bytes, req.memoryLimitBytes ?? 0);
+    const memory = new ContainerMemory(this.kernel, id, () => writableLayer(vfs).bytes, req.memoryLimitBytes ?? 0, () => (state.oomKilled = true));
     this.containers.set(id, {
       id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map(), memory,
     });
@@ -416,8 +416,7 @@ export class Pod {
   /** After a syscall of `p`: its container's memory limit (memory.ts); a kill there marks the container OOM-killed. */
   private checkMemory(p: Process): void {
     const c = this.containers.get(p.container);
-    if (!c || c.state.status !== undefined) return;
-    if (c.memory.check()) c.state.oomKilled = true;
+    if (c && c.state.status === undefined) c.memory.check();
   }
 
   private list(): ProcessState[] {

@@ -1,0 +1,141 @@
+/**
+ * Container memory limits (linux.resources.memory_limit_in_bytes) in a
+ * gvisor pod against the same containers in containerd + runc (the
+ * reference: Linux's memory cgroup): a container over its limit has its
+ * process killed and ends OOMKilled with exit code 137 while the rest of
+ * its pod lives on; one under its limit is left alone; an ordinary SIGKILL
+ * is not an OOM kill; UpdateContainerResources sets the limit of a
+ * running container. The gvisor side's Sentry logs each kill.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { crictl, crictlOk, type CriServer, type ReferencePair, startReferencePair, writeJson } from './harness';
+
+type Side = 'runc' | 'gvisor';
+const SIDES: Side[] = ['runc', 'gvisor'];
+const MiB = 1024 * 1024;
+const LIMIT = 32 * MiB;
+
+interface Status {
+  state: string;
+  exitCode: number;
+  reason: string;
+}
+
+describe('container memory limits and the OOM killer: gvisor pod vs containerd/runc', function () {
+  this.timeout(300_000);
+  let pair: ReferencePair;
+  let cri: CriServer;
+  let dir: string;
+  let busybox = '';
+  const pods: Record<Side, string> = { runc: '', gvisor: '' };
+  let n = 0;
+
+  const ok = (args: string[]): Promise<string> => crictlOk(cri, args, () => cri.log());
+
+  const podConfig = (side: Side): string =>
+    writeJson(dir, `pod-${side}.json`, { metadata: { name: `oom-${side}`, namespace: 'e2e-oom', uid: `uid-oom-${side}`, attempt: 0 }, log_directory: path.join(dir, `logs-${side}`) });
+
+  /** Creates and starts a container running `script` with the given memory limit (0: none). */
+  async function run(side: Side, script: string, limit: number): Promise<string> {
+    const name = `c${n++}`;
+    const resources = limit > 0 ? { memory_limit_in_bytes: limit, memory_swap_limit_in_bytes: limit } : {};
+    const ctr = writeJson(dir, `ctr-${name}.json`, {
+      metadata: { name }, image: { image: busybox }, command: ['sh', '-c', script], log_path: `${name}.log`, linux: { resources },
+    });
+    const id = (await ok(['create', pods[side], ctr, podConfig(side)])).trim();
+    await ok(['start', id]);
+    return id;
+  }
+
+  async function status(id: string): Promise<Status> {
+    return (JSON.parse(await ok(['inspect', id])) as { status: Status }).status;
+  }
+
+  /** The container's status once it exited (or after `timeoutMs`). */
+  async function exited(id: string, timeoutMs = 60_000): Promise<Status> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const st = await status(id);
+      if (st.state === 'CONTAINER_EXITED' || Date.now() > deadline) return st;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const brief = (st: Status): string => `${st.state} ${st.exitCode} ${st.reason}`;
+
+  /** The gvisor pod's Sentry debug log (its kills are logged there). */
+  function sentryLog(): string {
+    const dirs = path.join(cri.stateDir, 'sandboxes', pods.gvisor);
+    return fs.readFileSync(path.join(dirs, 'sentry.log'), 'utf8');
+  }
+
+  before(async () => {
+    pair = await startReferencePair('oom', 239);
+    ({ dir, cri } = pair);
+    busybox = pair.reg.ref('tsvisor-test/busybox:1.0');
+    await ok(['pull', busybox]);
+    pods.runc = (await ok(['runp', podConfig('runc')])).trim();
+    pods.gvisor = (await ok(['runp', '--runtime', 'gvisor', podConfig('gvisor')])).trim();
+  });
+
+  after(async () => {
+    for (const id of [pods.runc, pods.gvisor]) if (cri && id) await crictl(cri, ['rmp', '-f', id]);
+    await pair?.stop();
+  });
+
+  it('a container that touches more than its limit ends OOMKilled with 137; another container of the pod lives on', async () => {
+    for (const side of SIDES) {
+      const sibling = await run(side, 'sleep 1000', 0);
+      // dd's 64 MiB buffer, filled by each read from /dev/zero: twice the limit.
+      const hog = await run(side, 'dd if=/dev/zero of=/dev/null bs=64M', LIMIT);
+      assert.equal(brief(await exited(hog)), 'CONTAINER_EXITED 137 OOMKilled', side);
+      assert.equal(brief(await status(sibling)), 'CONTAINER_RUNNING 0 ', `${side}: the sibling is untouched`);
+      // (containerd's exec -s output ends in extra blank lines)
+      assert.equal((await ok(['exec', '-s', sibling, 'echo', 'alive'])).trimEnd(), 'alive', side);
+      await ok(['rm', '-f', sibling, hog]);
+    }
+    const kills = sentryLog().split('\n').filter((l) => l.includes('oom-kill:'));
+    assert.equal(kills.length, 1, kills.join('\n'));
+    assert.match(kills[0], /over its limit of 33554432 .*killed process \d+ \(dd\), the biggest; oom_kill 1$/);
+  });
+
+  it('a container under its limit is left alone, however much it maps', async () => {
+    for (const side of SIDES) {
+      // 8 MiB buffers, 20 reads: 160 MiB went through, never more than a quarter of the limit resident.
+      const id = await run(side, 'dd if=/dev/zero of=/dev/null bs=8M count=20 2>/dev/null && echo done', LIMIT);
+      assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 0 Completed', side);
+      assert.match(await ok(['logs', id]), /^done\n$/);
+      await ok(['rm', id]);
+    }
+  });
+
+  it('a child of the container killed by the OOM killer makes the container OOMKilled, whatever its init exits with', async () => {
+    for (const side of SIDES) {
+      const id = await run(side, 'dd if=/dev/zero of=/dev/null bs=64M; echo "dd: $?"', LIMIT);
+      assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 0 OOMKilled', side);
+      assert.equal(await ok(['logs', id]), 'dd: 137\n', side);
+      await ok(['rm', id]);
+    }
+  });
+
+  it('a SIGKILL that is not the OOM killer\'s is reason Error', async () => {
+    for (const side of SIDES) {
+      const id = await run(side, 'sleep 1000', LIMIT);
+      await ok(['stop', '-t', '0', id]);
+      assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 137 Error', side);
+      await ok(['rm', id]);
+    }
+  });
+
+  it('UpdateContainerResources gives a running container its memory limit', async () => {
+    for (const side of SIDES) {
+      const id = await run(side, 'while [ ! -e /go ]; do sleep 0.1; done; dd if=/dev/zero of=/dev/null bs=64M', 0);
+      await ok(['update', '--memory', String(LIMIT), id]);
+      await ok(['exec', '-s', id, 'touch', '/go']);
+      assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 137 OOMKilled', side);
+      await ok(['rm', id]);
+    }
+  });
+});
