@@ -389,6 +389,39 @@ export interface ReferencePair {
   stop(): Promise<void>;
 }
 
+export type PairSide = 'runc' | 'gvisor';
+
+/** A ReferencePair with the busybox test image pulled and one pod on each side. */
+export interface PodPair extends ReferencePair {
+  /** The pulled busybox image's reference. */
+  busybox: string;
+  pods: Record<PairSide, string>;
+}
+
+/**
+ * startReferencePair, then busybox pulled and a pod of each side run from
+ * `podConfig(side, dir)` (a crictl pod config file); stop() removes the pods first.
+ */
+export async function startPodPair(name: string, octet: number, podConfig: (side: PairSide, dir: string) => string): Promise<PodPair> {
+  const pair = await startReferencePair(name, octet);
+  const pods: Record<PairSide, string> = { runc: '', gvisor: '' };
+  const ok = (args: string[]): Promise<string> => crictlOk(pair.cri, args, () => pair.cri.log());
+  const stop = async (): Promise<void> => {
+    for (const id of [pods.runc, pods.gvisor]) if (id) await crictl(pair.cri, ['rmp', '-f', id]);
+    await pair.stop();
+  };
+  try {
+    const busybox = pair.reg.ref('tsvisor-test/busybox:1.0');
+    await ok(['pull', busybox]);
+    pods.runc = (await ok(['runp', podConfig('runc', pair.dir)])).trim();
+    pods.gvisor = (await ok(['runp', '--runtime', 'gvisor', podConfig('gvisor', pair.dir)])).trim();
+    return { ...pair, busybox, pods, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
 /**
  * Starts the registry, containerd and `tsvisor cri --upstream` with its own
  * CNI bridge and subnet 10.`octet`.<slot>.0/24 (one octet per test file).

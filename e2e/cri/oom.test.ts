@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crictl, crictlOk, type CriServer, type ReferencePair, startReferencePair, writeJson } from './harness';
+import { crictlOk, type CriServer, type PodPair, startPodPair, writeJson } from './harness';
 
 type Side = 'runc' | 'gvisor';
 const SIDES: Side[] = ['runc', 'gvisor'];
@@ -25,7 +25,7 @@ interface Status {
 
 describe('container memory limits and the OOM killer: gvisor pod vs containerd/runc', function () {
   this.timeout(300_000);
-  let pair: ReferencePair;
+  let pair: PodPair;
   let cri: CriServer;
   let dir: string;
   let busybox = '';
@@ -72,16 +72,12 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
   }
 
   before(async () => {
-    pair = await startReferencePair('oom', 239);
-    ({ dir, cri } = pair);
-    busybox = pair.reg.ref('tsvisor-test/busybox:1.0');
-    await ok(['pull', busybox]);
-    pods.runc = (await ok(['runp', podConfig('runc')])).trim();
-    pods.gvisor = (await ok(['runp', '--runtime', 'gvisor', podConfig('gvisor')])).trim();
+    pair = await startPodPair('oom', 239, (side, d) => ((dir = d), podConfig(side)));
+    ({ cri, busybox } = pair);
+    Object.assign(pods, pair.pods);
   });
 
   after(async () => {
-    for (const id of [pods.runc, pods.gvisor]) if (cri && id) await crictl(cri, ['rmp', '-f', id]);
     await pair?.stop();
   });
 

@@ -7,14 +7,14 @@
  * the outputs must be identical.
  */
 import assert from 'node:assert/strict';
-import { crictl, crictlOk, type CriServer, type ReferencePair, startReferencePair, writeJson } from './harness';
+import { crictl, crictlOk, type CriServer, type PodPair, startPodPair, writeJson } from './harness';
 
 type Side = 'runc' | 'gvisor';
 const SIDES: Side[] = ['runc', 'gvisor'];
 
 describe('container security context: gvisor pod vs containerd/runc', function () {
   this.timeout(300_000);
-  let pair: ReferencePair;
+  let pair: PodPair;
   let cri: CriServer;
   let dir: string;
   let busybox = '';
@@ -50,16 +50,12 @@ describe('container security context: gvisor pod vs containerd/runc', function (
   }
 
   before(async () => {
-    pair = await startReferencePair('secctx', 240);
-    ({ dir, cri } = pair);
-    busybox = pair.reg.ref('tsvisor-test/busybox:1.0');
-    await ok(['pull', busybox]);
-    pods.runc = (await ok(['runp', podConfig('runc')])).trim();
-    pods.gvisor = (await ok(['runp', '--runtime', 'gvisor', podConfig('gvisor')])).trim();
+    pair = await startPodPair('secctx', 240, (side, d) => ((dir = d), podConfig(side)));
+    ({ cri, busybox } = pair);
+    Object.assign(pods, pair.pods);
   });
 
   after(async () => {
-    for (const id of [pods.runc, pods.gvisor]) if (cri && id) await crictl(cri, ['rmp', '-f', id]);
     await pair?.stop();
   });
 
