@@ -7,6 +7,7 @@
 import { statSync, openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
 import { startGofer } from '../gofer/launch';
+import { saveStartupCache } from './startcache';
 import type { SandboxExit } from '../sentry/sandbox';
 import { HOST_NETNS_ENV, NETWORK_MODES, type NetworkMode } from '../sentry/network';
 
@@ -52,6 +53,20 @@ export function parseNetworkMode(v: string | boolean | undefined): NetworkMode {
 
 /** Printed on stderr when a sandbox starts with --network=host: the choice must stay visible. */
 export const HOST_NETWORK_WARNING = "tsvisor: warning: --network=host: the sandbox uses the host's network stack directly (less isolation)\n";
+
+/** Where bin/tsvisor keeps NODE_EXTRA_CA_CERTS while the Sentry's Node starts without it. */
+export const SAVED_CA_CERTS_ENV = 'TSVISOR_NODE_EXTRA_CA_CERTS';
+
+/**
+ * Gives the app the NODE_EXTRA_CA_CERTS bin/tsvisor emptied for the
+ * Sentry's Node (and so for the Gofer, started before this), in its place.
+ */
+export function restoreAppEnv(env: NodeJS.ProcessEnv = process.env): void {
+  const saved = env[SAVED_CA_CERTS_ENV];
+  if (saved === undefined) return;
+  delete env[SAVED_CA_CERTS_ENV];
+  env.NODE_EXTRA_CA_CERTS = saved;
+}
 
 /** Takes bin/tsvisor's note of the host network namespace out of the environment the app inherits. */
 export function takeHostNetns(): string | undefined {
@@ -106,6 +121,8 @@ export function doCommand(args: string[]): void {
   const gofer = startGofer({ root: o.rootfs, readOnly: o.overlay === 'memory' });
   // The Sentry's modules load while the Gofer's Node starts on the other CPU.
   const { runSandbox } = require('../sentry/sandbox') as typeof import('../sentry/sandbox');
+  saveStartupCache();
+  restoreAppEnv();
   const result = runSandbox({
     goferFd: gofer.fd,
     overlay: o.overlay,

@@ -4,6 +4,7 @@
  */
 import { openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
+import { saveStartupCache } from './startcache';
 import { HOST_NETWORK_WARNING, HOSTNAME_RE, parseNetworkMode, takeHostNetns } from './do';
 
 export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--network=sandbox|none|host] [--shared-pid-namespace] [--debug-log FILE] [--strace]
@@ -26,6 +27,7 @@ export function sandboxCommand(args: string[]): void {
   const logFd = typeof debugLog === 'string' ? openSync(debugLog, 'a') : undefined;
   const debug = logFd === undefined ? undefined : (line: string) => writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
   const { runPod } = require('../sentry/pod/run') as typeof import('../sentry/pod/run');
+  saveStartupCache();
   runPod({
     controlPath: control,
     hostname,

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { StartCache } from './startcache';
+
+describe('start-up cache', () => {
+  let dir: string;
+  let cacheFile: string;
+  const file = (name: string): string => path.join(dir, name);
+  /** Forgets the tree's modules, as a new process would not have them. */
+  const forget = (): void => {
+    for (const f of Object.keys(require.cache)) if (f.startsWith(dir + path.sep)) delete require.cache[f];
+  };
+  /** One "process start": a new cache over the file, loading a.js. */
+  const start = (): { cache: StartCache; a: { v: number; where: () => string; b: unknown } } => {
+    forget();
+    const cache = new StartCache(cacheFile, dir);
+    return { cache, a: cache.load(file('a.js')) as { v: number; where: () => string; b: unknown } };
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-startcache-'));
+    cacheFile = path.join(dir, 'cache', 'test.bin');
+    fs.writeFileSync(file('a.js'), "const b = require('./b');\nexports.b = b;\nexports.v = b.v + 1;\nexports.where = () => new Error('here').stack;\n");
+    fs.writeFileSync(file('b.js'), 'exports.v = 41;\n');
+  });
+  afterEach(() => {
+    forget();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads from the file after one run fills it and another compiles it, with real paths in stack traces', () => {
+    let run = start();
+    assert.equal(run.a.v, 42);
+    assert.deepEqual(run.cache.counts(), { loaded: 1, warm: 0 }); // b.js was Node's: the cache did not know it
+    run.cache.save();
+    run = start();
+    assert.deepEqual(run.cache.counts(), { loaded: 2, warm: 1 }); // b.js's code is not cached yet
+    run.cache.save();
+    run = start();
+    assert.equal(run.a.v, 42);
+    assert.deepEqual(run.cache.counts(), { loaded: 2, warm: 2 });
+    assert.match(run.a.where(), new RegExp(`at .*${file('a.js').replace(/[.]/g, '\\.')}:4:`));
+    const before = fs.statSync(cacheFile).mtimeMs;
+    run.cache.save();
+    assert.equal(fs.statSync(cacheFile).mtimeMs, before, 'an up-to-date file is not rewritten');
+  });
+
+  it('reads a changed module from disk, and keeps the code of one rewritten with the same bytes', () => {
+    for (let i = 0; i < 2; i++) start().cache.save();
+    fs.writeFileSync(file('b.js'), 'exports.v = 99;\n');
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(file('a.js'), later, later);
+    const run = start();
+    assert.equal(run.a.v, 100);
+    // a.js: cached bytes and code, but a new mtime to record; b.js: new bytes.
+    assert.deepEqual(run.cache.counts(), { loaded: 2, warm: 0 });
+    run.cache.save();
+    assert.deepEqual(start().cache.counts(), { loaded: 2, warm: 2 });
+  });
+
+  it('shares a module Node loaded first instead of loading it twice', () => {
+    for (let i = 0; i < 2; i++) start().cache.save();
+    forget();
+    const b: unknown = require(file('b.js'));
+    const cache = new StartCache(cacheFile, dir);
+    const a = cache.load(file('a.js')) as { b: unknown };
+    assert.equal(a.b, b);
+  });
+
+  it('runs without a cache when the file is damaged or cannot be written', () => {
+    fs.mkdirSync(path.dirname(cacheFile));
+    fs.writeFileSync(cacheFile, 'garbage');
+    let run = start();
+    assert.equal(run.a.v, 42);
+    fs.rmSync(path.dirname(cacheFile), { recursive: true });
+    fs.writeFileSync(path.dirname(cacheFile), 'a file where the directory should be');
+    run.cache.save();
+    run = start();
+    assert.equal(run.a.v, 42);
+  });
+});

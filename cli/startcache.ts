@@ -1,0 +1,242 @@
+/**
+ * The Sentry's start-up cache: its ~200 CommonJS modules, their sources
+ * and V8's compiled code for them, in one file (dist/.cache/NAME-KEY.bin).
+ * Node 20 has no compile cache of its own (module.enableCompileCache is
+ * Node 22), so every `tsvisor do` resolved (stat, realpath, package.json
+ * lookups), read and compiled each module again: about half of the
+ * Sentry's module loading. Loading through this cache costs one read, a
+ * stat per module to check it is unchanged, and V8's deserialisation.
+ *
+ * Each module keeps its own vm.Script named by its real path, so stack
+ * traces and line numbers are those of the dist file. A module whose
+ * mtime or size changed since it was cached (a rebuild) is read from disk
+ * and compiled afresh; one the cache does not know is left to Node's own
+ * require. Modules register in Node's module cache, so a module is never
+ * loaded twice whichever loader meets it first.
+ *
+ * saveStartupCache() rewrites the file (atomically, by rename) when this
+ * run met a module the file lacked, a changed one, or code V8 rejected
+ * (another Node or other V8 flags: the key includes both). It runs once the
+ * Sentry's modules are loaded and before its seccomp filter, which forbids
+ * opening files. An unwritable directory just means no cache.
+ */
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import { Script } from 'node:vm';
+
+/** The parts of Node's CommonJS loader this uses (stable since Node 0.x, but untyped). */
+interface Loader {
+  new (id: string, parent?: NodeModule | null): NodeModule;
+  _cache: Record<string, NodeModule | undefined>;
+  _nodeModulePaths(dir: string): string[];
+  createRequire(filename: string): NodeJS.Require;
+}
+
+/** One cached module; offsets are into the data after the manifest. */
+interface Entry {
+  file: string;
+  mtimeMs: number;
+  size: number;
+  src: [number, number];
+  code: [number, number];
+}
+
+/** What this run loaded itself: the source, its stat when read, and the Script to take code from. */
+interface Loaded {
+  src: string;
+  mtimeMs: number;
+  size: number;
+  script: Script;
+  /** V8 took cached code for it. */
+  warm: boolean;
+}
+
+const loader = Module as unknown as Loader;
+const DIST = path.resolve(__dirname, '..');
+const CACHE_DIR = path.join(DIST, '.cache');
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const WRAP_TAIL = '\n})';
+
+/** FNV-1a: a short key for the Node version and V8 flags (no crypto at start-up). */
+function key(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+export class StartCache {
+  private readonly entries = new Map<string, Entry>();
+  private data: Buffer | undefined;
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly exists = new Map<string, boolean>();
+
+  /** `file` caches modules under `dist` (our dist directory; a test's own tree). */
+  constructor(
+    private readonly file: string,
+    private readonly dist = DIST,
+  ) {
+    try {
+      const blob = readFileSync(file);
+      const n = blob.readUInt32LE(0);
+      for (const e of JSON.parse(blob.toString('utf8', 4, 4 + n)) as Entry[]) this.entries.set(e.file, e);
+      this.data = blob.subarray(4 + n);
+    } catch {
+      // No cache yet, or a damaged one: start from nothing.
+      this.entries.clear();
+    }
+  }
+
+  /** The exports of dist module `file`, loading it (and what it requires) through the cache. */
+  load(file: string): unknown {
+    const known = loader._cache[file];
+    if (known) return known.exports;
+    const st = statSync(file);
+    const found = this.entries.get(file);
+    const e = found !== undefined && this.data !== undefined && found.size === st.size ? found : undefined;
+    const cached = e && this.slice(e.src);
+    // tsc rewrites every file it builds: a new mtime with the same bytes keeps its code.
+    const same = e?.mtimeMs === st.mtimeMs;
+    const disk = cached !== undefined && same ? undefined : readFileSync(file);
+    const fresh = cached !== undefined && (disk === undefined || disk.equals(cached));
+    const src = (fresh ? (cached as Buffer) : (disk as Buffer)).toString('utf8');
+    const cachedData = fresh && e && e.code[1] > 0 ? this.slice(e.code) : undefined;
+    const script = new Script(WRAP_HEAD + src + WRAP_TAIL, { filename: file, cachedData });
+    const warm = cachedData !== undefined && !script.cachedDataRejected && same;
+    this.loaded.set(file, { src, mtimeMs: st.mtimeMs, size: st.size, script, warm });
+    const m = new loader(file, null);
+    m.filename = file;
+    m.paths = loader._nodeModulePaths(path.dirname(file));
+    loader._cache[file] = m;
+    try {
+      (script.runInThisContext() as (...a: unknown[]) => void).call(m.exports, m.exports, this.requireFor(m), m, file, path.dirname(file));
+    } catch (err) {
+      delete loader._cache[file];
+      throw err;
+    }
+    m.loaded = true;
+    return m.exports;
+  }
+
+  /** Whether cached module `file` still exists (once per file: most are required from many places). A removed one is Node's to report. */
+  private present(file: string): boolean {
+    let p = this.exists.get(file);
+    if (p === undefined) this.exists.set(file, (p = statSync(file, { throwIfNoEntry: false })?.isFile() ?? false));
+    return p;
+  }
+
+  private slice([off, len]: [number, number]): Buffer {
+    return (this.data as Buffer).subarray(off, off + len);
+  }
+
+  /** `require` for a cached module: its relative requests stay in the cache, anything else goes to Node. */
+  private requireFor(m: NodeModule): NodeJS.Require {
+    const dir = path.dirname(m.filename);
+    const req = (id: string): unknown => {
+      if (id.startsWith('./') || id.startsWith('../')) {
+        const base = path.resolve(dir, id);
+        for (const f of [base, `${base}.js`, path.join(base, 'index.js')]) {
+          if (this.entries.has(f) && this.present(f)) return this.load(f);
+        }
+      }
+      return m.require(id);
+    };
+    let full: NodeJS.Require | undefined;
+    const node = (): NodeJS.Require => (full ??= loader.createRequire(m.filename));
+    return Object.defineProperties(req, {
+      resolve: { get: () => node().resolve },
+      cache: { get: () => loader._cache },
+      main: { get: () => require.main },
+      extensions: { get: () => node().extensions },
+    }) as unknown as NodeJS.Require;
+  }
+
+  /** Whether the file on disk is short of what this run loaded: a module it lacks, or one whose code V8 did not take. */
+  private stale(): boolean {
+    for (const f of this.distModules()) {
+      const l = this.loaded.get(f);
+      if (l ? !l.warm : !this.entries.has(f)) return true;
+    }
+    return false;
+  }
+
+  /** Every module of ours loaded so far, by whichever loader, except this loader itself. */
+  private distModules(): string[] {
+    return Object.keys(loader._cache).filter((f) => f.startsWith(this.dist + path.sep) && f.endsWith('.js') && f !== __filename);
+  }
+
+  /** Modules this cache loaded itself, and how many of them ran V8's cached code. */
+  counts(): { loaded: number; warm: number } {
+    return { loaded: this.loaded.size, warm: [...this.loaded.values()].filter((l) => l.warm).length };
+  }
+
+  save(): void {
+    if (this.stale()) {
+      try {
+        this.write();
+      } catch {
+        // A read-only install or a full disk: run without a cache.
+      }
+    }
+    // The blob and the Scripts are start-up garbage from now on.
+    this.data = undefined;
+    this.loaded.clear();
+  }
+
+  private write(): void {
+    const manifest: Entry[] = [];
+    const parts: Buffer[] = [];
+    let off = 0;
+    const add = (b: Buffer): [number, number] => {
+      parts.push(b);
+      off += b.length;
+      return [off - b.length, b.length];
+    };
+    for (const file of this.distModules()) {
+      const l = this.loaded.get(file);
+      if (l) {
+        manifest.push({ file, mtimeMs: l.mtimeMs, size: l.size, src: add(Buffer.from(l.src, 'utf8')), code: add(l.script.createCachedData()) });
+        continue;
+      }
+      // Loaded by Node's require: keep its source now; its code is cached next time.
+      const st = statSync(file);
+      manifest.push({ file, mtimeMs: st.mtimeMs, size: st.size, src: add(readFileSync(file)), code: add(Buffer.alloc(0)) });
+    }
+    const head = Buffer.from(JSON.stringify(manifest), 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(head.length, 0);
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, Buffer.concat([len, head, ...parts]));
+      renameSync(tmp, this.file);
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* never written */
+      }
+      throw e;
+    }
+  }
+}
+
+let active: StartCache | undefined;
+
+/**
+ * Loads dist module `file` through the start-up cache `name` (one per kind
+ * of process: its set of modules and its V8 flags).
+ */
+export function requireCached(name: string, file: string): unknown {
+  // V8 refuses code cached under other flags; profiler flags change no code.
+  const flags = process.execArgv.filter((a) => !/^--(cpu|heap)-prof/.test(a));
+  const id = key(`${process.version} ${flags.join(' ')}`);
+  active = new StartCache(path.join(CACHE_DIR, `${name}-${id}.bin`));
+  return active.load(path.resolve(file));
+}
+
+/** Brings the cache file up to date with what this process loaded; call before the seccomp filter. Later calls do nothing. */
+export function saveStartupCache(): void {
+  active?.save();
+  active = undefined;
+}
