@@ -48,12 +48,12 @@ interface Runtime {
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function pidsMentioning(text: string): number[] {
+export function pidsMentioning(text: string): number[] {
   return processesMentioning([text]).map((p) => Number(p.split(' ')[0]));
 }
 
 /** The process's name (/proc/PID/comm), '' once it is gone. */
-function comm(pid: number): string {
+export function comm(pid: number): string {
   try {
     return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {

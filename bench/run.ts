@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: tsvisor side by side with native Linux and gVisor's runsc
  * (ptrace platform) in one run, on the same inputs, then the network stacks
- * between two network namespaces (bench/net.ts) and the CRI runtime against
- * containerd + runc (bench/cri.ts). Every series gets one warm-up run
+ * between two network namespaces (bench/net.ts), the CRI runtime against
+ * containerd + runc (bench/cri.ts) and gvisor pods against runc pods on the
+ * test Kubernetes cluster (bench/cluster.ts). Every series gets one warm-up run
  * and then several measured runs; the table shows medians and the raw numbers
  * are printed too. Exits 1 if any run failed.
  */
 import { compileC, runnerArgv, RunnerKind } from '../e2e/syscalls/harness';
 import { bigFile } from '../e2e/syscalls/fixtures';
+import { clusterBench } from './cluster';
 import { criBench } from './cri';
 import { gnuTimeMaxRssKiB, measure, Sample } from './measure';
 import { netBench } from './net';
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
   const all = [...(await syscallCost()), ...(await startup()), ...(await sha256()), ...(await processModel())];
   const net = await netBench();
   await criBench();
+  await clusterBench();
   const failed = [...all.filter((s) => s.failure !== undefined).map((s) => s.kind), ...net.filter((s) => s.failure !== undefined).map((s) => `net ${s.runner}`)];
   if (failed.length > 0) {
     console.log(`\n${failed.length} series failed: ${failed.join(', ')}`);

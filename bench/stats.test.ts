@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { fmt, median, table } from './stats';
+import { fmt, median, slope, table } from './stats';
 
 describe('bench stats', () => {
   it('median of odd, even and empty samples', () => {
@@ -16,5 +16,11 @@ describe('bench stats', () => {
 
   it('renders an aligned table', () => {
     assert.strictEqual(table([['a', 'bb'], ['ccc', 'd']]), 'a    bb\n---  --\nccc  d');
+  });
+
+  it('fits a slope by least squares', () => {
+    assert.strictEqual(slope([0, 5, 10], [100, 90, 80]), -2);
+    assert.strictEqual(slope([5, 10, 15], [10, 21, 30]), 2);
+    assert.ok(Number.isNaN(slope([3, 3], [1, 2])));
   });
 });
