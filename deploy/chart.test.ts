@@ -100,7 +100,7 @@ describe('charts/tsvisor', function () {
     const rc = find(render(['runtimeClass.name=sandboxed', 'runtimeClass.handler=tsv', 'runtimeClass.scheduling.nodeSelector.pool=a']), 'RuntimeClass');
     assert.equal(rc.metadata.name, 'sandboxed');
     assert.equal(rc.handler, 'tsv');
-    assert.deepEqual(rc.overhead, { podFixed: { cpu: '10m', memory: '32Mi' } });
+    assert.deepEqual(rc.overhead, { podFixed: { cpu: '10m', memory: '40Mi' } });
     assert.deepEqual(rc.scheduling, { nodeSelector: { 'tsvisor.dev/installed': 'true', pool: 'a' } });
     // The installer is told to expect the same handler, and tsvisor cri to serve it.
     const files = configMapFiles(render(['runtimeClass.handler=tsv']));

@@ -94,7 +94,7 @@ describe('helm chart on the test cluster', function () {
     assert.ok(handlers.includes('gvisor'), handlers.join(' '));
     const rc = await cluster.api.runtimeClass('gvisor');
     assert.equal(rc?.handler, 'gvisor');
-    assert.deepEqual(rc.overhead?.podFixed, { cpu: '10m', memory: '32Mi' });
+    assert.deepEqual(rc.overhead?.podFixed, { cpu: '10m', memory: '40Mi' });
     assert.deepEqual(rc.scheduling?.nodeSelector, { [LABEL]: 'true' });
 
     // On the node: the tree, the config, and a live tsvisor cri from it serving gvisor on its own socket.
@@ -128,7 +128,7 @@ describe('helm chart on the test cluster', function () {
     assert.equal(await cluster.kubectlOk(['logs', 'helm-gvisor']), '4.4.0\n');
     // The RuntimeClass's overhead and node selector were applied at admission.
     const spec = (await cluster.api.pod('helm-gvisor')).spec;
-    assert.deepEqual(spec?.overhead, { cpu: '10m', memory: '32Mi' });
+    assert.deepEqual(spec?.overhead, { cpu: '10m', memory: '40Mi' });
     assert.deepEqual(spec.nodeSelector, { [LABEL]: 'true' });
     await cluster.kubectlOk(['delete', 'pod', 'helm-gvisor', '--wait=true']);
   });
