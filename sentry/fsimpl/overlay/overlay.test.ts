@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AT, AT_FDCWD, O } from '../../abi/linux/fs';
+import { AT, AT_FDCWD, O, S_IFMT } from '../../abi/linux/fs';
 import { Errno } from '../../abi/linux/errno';
 import { LinuxError } from '../../errors/linuxerr';
 import type { Task } from '../../kernel/task';
@@ -86,6 +86,23 @@ describe('memory overlay', () => {
     assert.throws(() => vfs.openPath(t, '/etc/motd', O.RDONLY), enoent, 'the lower file stays hidden');
     assert.ok(gofer.get('etc/motd') && gofer.get('data/sub/deep'));
     assert.equal(gofer.mutations, 0);
+  });
+
+  it('lists lower-only names from the lower listing, with the inode and type stat reports', () => {
+    const { vfs, t, gofer } = setup();
+    vfs.openPath(t, '/etc/new', O.CREAT | O.WRONLY, 0o644).decRef();
+    const f = vfs.openPath(t, '/data', O.RDONLY | O.DIRECTORY) as InodeFile;
+    const walks: string[][] = [];
+    const walk = gofer.walk.bind(gofer);
+    gofer.walk = (fid, names) => (walks.push(names), walk(fid, names));
+    const listed = f.dirEntries().entries.filter((e) => e.name !== '.' && e.name !== '..');
+    assert.deepEqual(walks.filter((w) => w.length > 0), [], 'no walk per listed name');
+    for (const e of [...listed, ...(vfs.openPath(t, '/etc', O.RDONLY | O.DIRECTORY) as InodeFile).dirEntries().entries]) {
+      if (e.name === '.' || e.name === '..') continue;
+      const dir = listed.includes(e) ? '/data' : '/etc';
+      const st = vfs.statAt(t, AT_FDCWD, `${dir}/${e.name}`, AT.SYMLINK_NOFOLLOW);
+      assert.deepEqual([e.name, e.ino, e.type], [e.name, st.ino, (st.mode & S_IFMT) >>> 12]);
+    }
   });
 
   it('renames files across directories, leaving a whiteout behind', () => {

@@ -7,7 +7,7 @@
  * without redirect_dir, renaming a directory that exists in the lower
  * layer fails with EXDEV (mv falls back to copying).
  */
-import { FS_MAGIC, O, S_IFMT } from '../../abi/linux/fs';
+import { DT, FS_MAGIC, O, S_IFMT } from '../../abi/linux/fs';
 import { fail } from '../../errors/linuxerr';
 import type { Task } from '../../kernel/task';
 import type { FileDescription, Stat } from '../../vfs/file';
@@ -97,13 +97,21 @@ export class OverlayInode extends Inode {
 
   override readdir(): DirEntry[] {
     if (!isDir(this.mode)) fail('ENOTDIR');
-    const names = new Set<string>();
-    for (const e of this.upper?.readdir() ?? []) names.add(e.name);
-    if (this.mergesLower) for (const e of this.lower?.readdir() ?? []) if (!this.whiteouts.has(e.name)) names.add(e.name);
     const out: DirEntry[] = [];
-    for (const name of names) {
+    const viaLookup = (name: string): void => {
       const st = (this.lookup(name) as Inode).stat();
       out.push({ name, ino: st.ino, type: (st.mode & S_IFMT) >>> 12 });
+    };
+    const upperNames = new Set((this.upper?.readdir() ?? []).map((e) => e.name));
+    for (const name of upperNames) viaLookup(name);
+    if (!this.mergesLower) return out;
+    for (const e of (this.lower as Inode).readdir()) {
+      if (upperNames.has(e.name) || this.whiteouts.has(e.name)) continue;
+      // A name only the image has: its lower entry has the inode and type a
+      // stat reports (as Linux overlayfs passes the lower d_ino and d_type on),
+      // without a Gofer walk and getattr per name of a big directory.
+      if (this.children.has(e.name) || e.type === DT.UNKNOWN) viaLookup(e.name);
+      else out.push({ name: e.name, ino: e.ino, type: e.type });
     }
     return out;
   }
