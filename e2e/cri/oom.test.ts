@@ -97,6 +97,15 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     assert.match(kills[0], /over its limit of 33554432 .*killed process \d+ \(dd\), the biggest; oom_kill 1$/);
   });
 
+  it('a shell that keeps growing its heap (a 64 MiB command substitution) is the biggest process and is killed', async () => {
+    for (const side of SIDES) {
+      const id = await run(side, 'x=$(head -c 64m /dev/zero | tr "\\0" a); echo survived ${#x}', LIMIT);
+      assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 137 OOMKilled', side);
+      assert.equal(await ok(['logs', id]), '', side);
+      await ok(['rm', id]);
+    }
+  });
+
   it('a container under its limit is left alone, however much it maps', async () => {
     for (const side of SIDES) {
       // 8 MiB buffers, 20 reads: 160 MiB went through, never more than a quarter of the limit resident.

@@ -132,8 +132,8 @@ export class Kernel {
   }
 
   /**
-   * Called after each syscall that completed, before the task returns to
-   * its code: where memory may have grown (the pod Sentry checks its
+   * Called after each syscall run, before the task returns to its code or
+   * parks: where memory may have grown (the pod Sentry checks its
    * containers' memory limits here).
    */
   afterSyscall: ((t: Task) => void) | undefined;

@@ -141,11 +141,12 @@ export class Scheduler implements TaskControl {
 
   private runSyscall(t: Task): void {
     const outcome = dispatch(t);
+    if (outcome === 'exited' || !this.alive(t)) return;
+    // Also before parking: a process that filled memory and went to sleep is caught now.
+    this.kernel.afterSyscall?.(t);
+    if (!this.alive(t)) return;
     if (outcome instanceof Block) this.park(t, outcome);
-    else if (outcome === 'done' && this.alive(t)) {
-      this.kernel.afterSyscall?.(t);
-      if (this.alive(t)) this.resume(t);
-    }
+    else this.resume(t);
   }
 
   runsAppCode(t: Task): boolean {

@@ -66,6 +66,8 @@ function mergeable(a: Vma, b: Vma): boolean {
 
 export class VmaSet {
   private areas: Vma[] = [];
+  /** Changes with every insert, remove and update, so derived numbers can be cached (kernel/memcg.ts's bound). */
+  generation = 0;
 
   get size(): number {
     return this.areas.length;
@@ -119,12 +121,14 @@ export class VmaSet {
   /** Adds an area over a free range. */
   insert(v: Vma): void {
     if (v.start >= v.end || !this.isFree(v.start, v.end)) throw new Error(`vma insert over used range ${v.start.toString(16)}`);
+    this.generation++;
     this.areas.splice(this.firstEndingAfter(v.start), 0, v);
     this.normalize();
   }
 
   /** Removes [start, end) from the set, splitting areas at the edges; returns the removed pieces. */
   remove(start: number, end: number): Vma[] {
+    this.generation++;
     const removed: Vma[] = [];
     const keep: Vma[] = [];
     const i = this.firstEndingAfter(start);

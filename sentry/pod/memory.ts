@@ -12,12 +12,17 @@ import { LinuxError } from '../errors/linuxerr';
 import { Charged, MemoryCgroup } from '../kernel/memcg';
 import type { Kernel } from '../kernel/kernel';
 import type { Process } from '../kernel/task';
+import type { MemoryManager } from '../mm/mm';
 import { monotonicNs } from '../kernel/timers';
 import { sendSignal } from '../kernel/signal/send';
 
 const SIGKILL = 9;
-/** The writable layer is walked at most this often (it is a tree walk). */
+/**
+ * The writable layer is a tree walk: done at most every 50 ms, and never
+ * more than a twentieth of the time (a layer of many files takes long).
+ */
 const FILE_BYTES_EVERY_NS = 50_000_000n;
+const FILE_WALK_SHARE = 20n;
 
 function areaBytes(areas: ReadonlyArray<{ start: number; end: number }>): number {
   let n = 0;
@@ -27,13 +32,21 @@ function areaBytes(areas: ReadonlyArray<{ start: number; end: number }>): number
 
 /** A process as charged: its mapped bound, and its resident memory through one of its stopped threads. */
 class ProcessCharge implements Charged {
+  /** The bound, kept while the process's areas stay as they were (it is asked after every syscall). */
+  private bound: { mm: MemoryManager; generation: number; bytes: number } | undefined;
+
   constructor(
     readonly process: Process,
     private readonly kernel: Kernel,
   ) {}
 
   committed(): number {
-    return areaBytes(this.process.mm.chargedAreas());
+    const mm = this.process.mm;
+    const b = this.bound;
+    if (b?.mm === mm && b.generation === mm.vmas.generation) return b.bytes;
+    const bytes = areaBytes(mm.chargedAreas());
+    this.bound = { mm, generation: mm.vmas.generation, bytes };
+    return bytes;
   }
 
   measure(): number | undefined {
@@ -54,7 +67,8 @@ export class ContainerMemory {
   private readonly cgroup = new MemoryCgroup<ProcessCharge>();
   private readonly charges = new WeakMap<Process, ProcessCharge>();
   private fileBytes = 0;
-  private fileBytesAt: bigint | undefined;
+  /** When the writable layer is walked next (undefined: at the next check). */
+  private nextFileWalk: bigint | undefined;
 
   constructor(
     private readonly kernel: Kernel,
@@ -80,7 +94,7 @@ export class ContainerMemory {
   setLimit(bytes: number): void {
     if (!Number.isSafeInteger(bytes)) throw new Error(`memory limit ${bytes} is not an integer`);
     this.cgroup.limit = Math.max(0, bytes);
-    this.fileBytesAt = undefined;
+    this.nextFileWalk = undefined;
   }
 
   /**
@@ -89,10 +103,12 @@ export class ContainerMemory {
    */
   check(): void {
     if (this.cgroup.limit <= 0) return;
-    const now = monotonicNs();
-    if (this.fileBytesAt === undefined || now - this.fileBytesAt >= FILE_BYTES_EVERY_NS) {
+    let now = monotonicNs();
+    if (this.nextFileWalk === undefined || now >= this.nextFileWalk) {
       this.fileBytes = this.files();
-      this.fileBytesAt = now;
+      const took = monotonicNs() - now;
+      now += took;
+      this.nextFileWalk = now + (took * FILE_WALK_SHARE > FILE_BYTES_EVERY_NS ? took * FILE_WALK_SHARE : FILE_BYTES_EVERY_NS);
     }
     const members: ProcessCharge[] = [];
     for (const p of this.kernel.processes.values()) {
