@@ -4,7 +4,9 @@
  * the stubs that run its processes (PSS, so pages shared copy-on-write
  * between them count once, and their CPU time) plus its writable layer,
  * which lives in the Sentry's memory; the Sentry's own overhead is the
- * pod's. Exited containers and stopped pods report no usage.
+ * pod's. A container with a memory limit (enforced by the Sentry,
+ * sentry/pod/memory.ts) also reports what is left under it. Exited
+ * containers and stopped pods report no usage.
  */
 import { defaults } from '../proto/codec';
 import type * as t from '../proto/types';
@@ -62,11 +64,14 @@ export class Stats {
     const running = c.state === 'running' && usage !== undefined;
     const memBytes = running ? usage.stubPids.reduce((sum, pid) => sum + pssKiB(pid) * 1024, 0) + usage.writableBytes : 0;
     const cpu = running ? usage.stubPids.reduce((sum, pid) => sum + cpuNs(pid), 0n) : 0n;
+    // As containerd: what is left under the container's memory limit, when it has one.
+    const limit = running ? usage.memoryLimitBytes ?? 0 : 0;
+    const available = limit > 0 ? u(Math.max(0, limit - memBytes)) : null;
     return {
       ...defaults('ContainerStats'),
       attributes: { id: c.id, metadata: c.config.metadata, labels: c.config.labels, annotations: c.config.annotations },
       cpu: running ? { ...defaults('CpuUsage'), timestamp: ts, usage_core_nano_seconds: u(cpu) } : null,
-      memory: running ? { ...defaults('MemoryUsage'), timestamp: ts, working_set_bytes: u(memBytes), usage_bytes: u(memBytes) } : null,
+      memory: running ? { ...defaults('MemoryUsage'), timestamp: ts, working_set_bytes: u(memBytes), usage_bytes: u(memBytes), available_bytes: available } : null,
       writable_layer: {
         ...defaults('FilesystemUsage'), timestamp: ts, fs_id: { mountpoint: this.mountpoint },
         used_bytes: u(usage?.writableBytes ?? 0), inodes_used: u(usage?.writableInodes ?? 0),

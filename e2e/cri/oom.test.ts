@@ -125,9 +125,15 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     }
   });
 
-  it('a SIGKILL that is not the OOM killer\'s is reason Error', async () => {
+  it('a limited container\'s stats say what is left under its limit; a SIGKILL that is not the OOM killer\'s is reason Error', async () => {
     for (const side of SIDES) {
       const id = await run(side, 'sleep 1000', LIMIT);
+      type Value = { value: string } | undefined;
+      const stats = JSON.parse(await ok(['stats', '-o', 'json', id])) as { stats: Array<{ memory: { workingSetBytes: Value; availableBytes: Value } }> };
+      const mem = stats.stats[0].memory;
+      const used = Number(mem.workingSetBytes?.value ?? 0);
+      assert.ok(used > 0 && used < LIMIT / 2, `${side}: ${used} bytes used`);
+      assert.equal(Number(mem.availableBytes?.value), LIMIT - used, side);
       await ok(['stop', '-t', '0', id]);
       assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 137 Error', side);
       await ok(['rm', id]);
