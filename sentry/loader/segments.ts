@@ -105,10 +105,15 @@ export function loadSegments(mm: MemoryManager, file: FileDescription, elf: ElfI
     const base = { prot, maxProt: PROT_RWX, shared: false, growsDown: false };
     if (s.filesz > 0) {
       const offset = s.offset - (s.vaddr % PAGE_SIZE);
-      mm.mapArea({ ...base, start, end: mapEnd, backing: { kind: 'file', path: file.path, offset, dev: st.dev, ino: st.ino } }, () => {
-        mm.copyFromFile(file, offset, start, mapEnd - start);
-        if (s.memsz > s.filesz && mapEnd > fileEnd) mm.io.write(fileEnd, Buffer.alloc(mapEnd - fileEnd));
-      });
+      // A copy-on-write mapping of the file's cached image when it has one, else a copy.
+      const image = mm.imageOf(file, offset, mapEnd - start);
+      const zeroTail = s.memsz > s.filesz && mapEnd > fileEnd;
+      const fill = (): void => {
+        if (image === undefined) mm.copyFromFile(file, offset, start, mapEnd - start);
+        if (zeroTail) mm.io.write(fileEnd, Buffer.alloc(mapEnd - fileEnd));
+      };
+      const backing = { kind: 'file', path: file.path, offset, dev: st.dev, ino: st.ino } as const;
+      mm.mapArea({ ...base, start, end: mapEnd, backing }, image === undefined || zeroTail ? fill : undefined, image);
     }
     const bssStart = s.filesz > 0 ? mapEnd : start;
     if (memEnd > bssStart) mm.mapArea({ ...base, start: bssStart, end: memEnd, backing: { kind: 'anon' } });

@@ -8,6 +8,7 @@ import { formatMapsLine } from './procmaps';
 import { Backing, clip, Vma, VmaSet } from './vma';
 import { InodeFile } from '../vfs/inodefile';
 import { acquireCached, cacheKey, CachedFile, cachedById, findCached, releaseCached } from './filecache';
+import { imageOffset } from './imagecache';
 
 export interface MmapRequest {
   addr: number;
@@ -149,6 +150,7 @@ export class MemoryManager {
     const file = anon ? undefined : this.checkFileMapping(r, size, shared);
     const addr = this.place(r.addr, size, r.flags);
     const cache = file?.cacheKey === undefined ? undefined : this.useCache(file.cacheKey, file.fd);
+    const image = file === undefined || shared ? undefined : this.imageOf(file.fd, Number(r.offset), size);
     const v: Vma = {
       start: addr,
       end: addr + size,
@@ -159,7 +161,8 @@ export class MemoryManager {
       backing: file === undefined ? anonBacking(shared) : cache === undefined ? file.backing : { ...file.backing, cache: cache.id },
     };
     try {
-      this.mapArea(v, file === undefined || cache !== undefined ? undefined : () => this.copyFromFile(file.fd, Number(r.offset), addr, size));
+      const copy = file === undefined || cache !== undefined || image !== undefined ? undefined : () => this.copyFromFile(file.fd, Number(r.offset), addr, size);
+      this.mapArea(v, copy, image);
     } finally {
       this.dropUnusedCaches();
     }
@@ -193,6 +196,20 @@ export class MemoryManager {
     const cached = shared && fits && (writableFd || findCached(key) !== undefined);
     if (wantsWrite && !cached) fail('ENODEV', 'this MAP_SHARED file mapping is not supported');
     return { fd, backing, writable: cached && writableFd, cacheKey: cached ? key : undefined };
+  }
+
+  /**
+   * Where the shared memory holds bytes [offset, offset+len) of the file
+   * `fd` reads, when they can never change (mm/imagecache.ts): a private
+   * mapping maps them copy-on-write instead of copying them.
+   */
+  imageOf(fd: FileDescription, offset: number, len: number): number | undefined {
+    const mem = this.as.sharedMemory;
+    if (mem === undefined || this.as.mapPrivateMemory === undefined || !(fd instanceof InodeFile)) return undefined;
+    const source = fd.inode.immutableSource();
+    if (source === undefined || offset + len > mem.slotSize) return undefined;
+    const base = imageOffset(mem, source, source.stat().size);
+    return base === undefined ? undefined : base + offset;
   }
 
   /** The shared copy for a new mapping; this address space becomes a user if it was not one. */
@@ -253,14 +270,16 @@ export class MemoryManager {
   /**
    * Maps `v` fresh (replacing whatever was there, like MAP_FIXED). With
    * `fill`, the memory is first mapped writable, filled, then given its
-   * protection, since MemoryIO honours page protections.
+   * protection, since MemoryIO honours page protections. With `image` (an
+   * offset from imageOf), a private file mapping maps that copy.
    */
-  mapArea(v: Vma, fill?: () => void): void {
+  mapArea(v: Vma, fill?: () => void, image?: number): void {
     const len = v.end - v.start;
     this.vmas.remove(v.start, v.end);
     const writable = fill !== undefined ? PROT.READ | PROT.WRITE : v.prot;
     const b = v.backing;
     if (b.kind === 'file' && b.cache !== undefined) this.as.mapSharedMemory?.(v.start, len, v.prot, cachedById(b.cache).slot + b.offset);
+    else if (image !== undefined && this.as.mapPrivateMemory) this.as.mapPrivateMemory(v.start, len, writable, image);
     else this.as.mapAnonymous(v.start, len, writable, sharedAnon(v));
     this.vmas.insert(v);
     if (fill === undefined) return;

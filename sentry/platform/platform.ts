@@ -42,6 +42,8 @@ export interface AddressSpace {
   readonly sharedMemory?: SharedMemory;
   /** MAP_FIXED|MAP_SHARED of sharedMemory's bytes [offset, offset+len) at addr. */
   mapSharedMemory?(addr: number, len: number, prot: number, offset: number): void;
+  /** MAP_FIXED|MAP_PRIVATE of sharedMemory's bytes [offset, offset+len) at addr: copy-on-write pages of a cached file image. */
+  mapPrivateMemory?(addr: number, len: number, prot: number, offset: number): void;
   /**
    * Bytes of the given page-aligned areas that the host has resident (the
    * pages the app touched), for a container's memory limit

@@ -84,6 +84,15 @@ export abstract class Inode {
     return this.stat().mode;
   }
 
+  /**
+   * The inode whose bytes this one reads, when nothing can ever change them
+   * (a file of the read-only image under the memory overlay); its identity
+   * keys the copy that private mappings of it share (mm/imagecache.ts).
+   */
+  immutableSource(): Inode | undefined {
+    return undefined;
+  }
+
   /** The type-appropriate error for a directory operation on this inode. */
   protected dirOp(op: string): never {
     return isDir(this.mode) ? fail(this.fs.readOnly ? 'EROFS' : 'EPERM', op) : fail('ENOTDIR', op);

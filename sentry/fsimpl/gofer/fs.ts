@@ -121,6 +121,10 @@ export class GoferInode extends Inode {
     return child;
   }
 
+  override immutableSource(): Inode | undefined {
+    return this.fs.readOnly && isRegular(this.mode) ? this : undefined;
+  }
+
   override readdir(): DirEntry[] {
     if (!isDir(this.mode)) fail('ENOTDIR');
     if (this.listing) return this.listing;

@@ -144,6 +144,11 @@ export class OverlayInode extends Inode {
     return dst;
   }
 
+  /** The lower file until it is copied up (the copy is another inode, with bytes that change). */
+  override immutableSource(): Inode | undefined {
+    return this.upper ? undefined : this.lower?.immutableSource();
+  }
+
   override read(dst: Buffer, offset: number): number {
     return this.top.read(dst, offset);
   }

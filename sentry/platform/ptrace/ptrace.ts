@@ -360,6 +360,9 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   mapSharedMemory(addr: number, len: number, prot: number, offset: number): void {
     this.injectChecked(SYS.mmap, addr, len, prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, offset);
   }
+  mapPrivateMemory(addr: number, len: number, prot: number, offset: number): void {
+    this.injectChecked(SYS.mmap, addr, len, prot, MAP_PRIVATE | MAP_FIXED, STUB_MEMFD, offset);
+  }
   remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void {
     const flags = newAddr === oldAddr ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED;
     this.injectChecked(SYS.mremap, oldAddr, oldLen, newLen, flags, newAddr);
