@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { collectGarbage, IDLE_COLLECT_AFTER_NS, IdleCollector } from './idlegc';
+import { collectGarbage, IDLE_COLLECT_AFTER_NS, IdleCollector, idleTimer } from './idlegc';
 
 const SEC = 1_000_000_000n;
 
@@ -38,6 +38,26 @@ describe('kernel/idlegc: collecting once the sandbox idles', () => {
     assert.equal(c.beforeSleep(106n * SEC, 10n * SEC), 0n);
     assert.equal(runs(), 2);
   });
+
+  it('idleTimer (the Gofer) collects once 2 s after start-up or the last work, once per quiet spell', async () => {
+    const ms = Number(IDLE_COLLECT_AFTER_NS / 1_000_000n);
+    const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
+    const times: number[] = [];
+    const t0 = Date.now();
+    const worked = idleTimer(() => times.push(Date.now() - t0));
+    await sleep(ms / 2);
+    worked();
+    await sleep(ms / 2 + 200);
+    assert.equal(times.length, 0, 'work pushed the collection back');
+    await sleep(ms / 2 + 200);
+    assert.equal(times.length, 1);
+    assert.ok(times[0] >= ms / 2 + ms, `collected at ${times[0]} ms, ${ms} ms after the work`);
+    await sleep(ms + 200);
+    assert.equal(times.length, 1, 'nothing more without work');
+    worked();
+    await sleep(ms + 200);
+    assert.equal(times.length, 2, 'new work: one more');
+  }).timeout(15_000);
 
   it('collectGarbage trims the C heap and says whether V8 collected', () => {
     const line = collectGarbage();

@@ -15,8 +15,12 @@
  * for less than that between bursts never triggers one (V8 collects as it
  * allocates there anyway), and a server waiting for its next request only
  * pays once it has been quiet that long.
+ *
+ * The Gofer, which does return to the event loop but whose requests come in
+ * bursts (a container starting, then nothing), collects the same way from a
+ * timer (idleTimer).
  */
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { trimMalloc } from '../platform/host/malloc';
 
 /** How long every task must have been parked, after some work, before the Sentry collects. */
@@ -25,9 +29,18 @@ export const IDLE_COLLECT_AFTER_NS = 2_000_000_000n;
 const MiB = 1024 * 1024;
 
 /**
- * A full garbage collection (when node runs with --expose-gc, as bin/tsvisor
- * starts the Sentry; skipped otherwise), then malloc_trim for the Buffer
- * memory it freed. Returns a line for the debug log.
+ * A full, compacting garbage collection (when node runs with --expose-gc, as
+ * bin/tsvisor starts the Sentry and gofer/launch.ts the Gofer; skipped
+ * otherwise), then malloc_trim for the Buffer memory it freed. Returns a
+ * line for the debug log.
+ *
+ * A full collection frees objects but leaves the old generation's pages as
+ * fragmented as it found them: V8 only compacts pages it judges fragmented
+ * enough to pay for the move. Idle, the move is worth it, so this one
+ * collection runs with --compact-on-every-full-gc (switched back off after,
+ * so collections under load stay as V8 schedules them): an idle pod's Sentry
+ * keeps 2.3 MiB less (old space 10.0 -> 7.7 MiB of pages for 7.5 MiB of
+ * objects), its Gofer about 0.3 MiB less.
  */
 export function collectGarbage(): string {
   const before = getHeapStatistics();
@@ -35,7 +48,12 @@ export function collectGarbage(): string {
     trimMalloc();
     return 'idle: malloc trimmed; no garbage collection (node was started without --expose-gc)';
   }
-  gc();
+  setFlagsFromString('--compact-on-every-full-gc');
+  try {
+    gc();
+  } finally {
+    setFlagsFromString('--no-compact-on-every-full-gc');
+  }
   trimMalloc();
   const after = getHeapStatistics();
   const mib = (n: number): string => (n / MiB).toFixed(1);
@@ -75,4 +93,18 @@ export class IdleCollector {
     const left = IDLE_COLLECT_AFTER_NS - idleFor;
     return waitNs < left ? waitNs : left;
   }
+}
+
+/**
+ * For a process that returns to Node's event loop (the Gofer): runs
+ * `collect` once IDLE_COLLECT_AFTER_NS has passed since start-up or the
+ * last call of the returned function, which the process calls whenever it
+ * does work. Once per idle streak, like IdleCollector; the timer never keeps
+ * the process alive.
+ */
+export function idleTimer(collect: () => void): () => void {
+  const timer = setTimeout(collect, Number(IDLE_COLLECT_AFTER_NS / 1_000_000n));
+  timer.unref();
+  // refresh() re-arms a timer that has already fired, and only moves a pending one.
+  return () => void timer.refresh();
 }
