@@ -2,10 +2,13 @@
  * Gofer process entry: `node main.js --root DIR --fd N [--ro]`. Serves
  * 9P2000.L on the inherited, connected unix socket fd N. Once every module
  * is loaded it chroots into DIR, so even a path-check bug cannot reach host
- * files; it exits when the socket closes.
+ * files; it exits when the socket closes. After 2 s without requests it
+ * collects garbage and trims malloc (sentry/kernel/idlegc.ts), once per
+ * quiet spell.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { collectGarbage, idleTimer } from '../sentry/kernel/idlegc';
 import { chdir, chroot } from './host/libc';
 import { serve } from './serve';
 import { GoferServer } from './server';
@@ -27,7 +30,9 @@ function main(): void {
   chdir('/');
   // The Sentry applies the application's umask; modes arrive final.
   process.umask(0);
-  serve(fd, new GoferServer({ root: '/', readOnly: values.ro === true }), () => process.exit(0));
+  // Requests come in bursts (a container starting, a build), then often nothing for hours.
+  const worked = idleTimer(collectGarbage);
+  serve(fd, new GoferServer({ root: '/', readOnly: values.ro === true }), () => process.exit(0), worked);
 }
 
 main();

@@ -7,10 +7,12 @@ import { encode, FrameParser } from './p9/codec';
 import { MsgType } from './p9/types';
 import { GoferServer } from './server';
 
-export function serve(fd: number, server: GoferServer, onClose: () => void): void {
+/** `onWork` runs for every batch of requests (the Gofer's idle collection counts from the last). */
+export function serve(fd: number, server: GoferServer, onClose: () => void, onWork: () => void = () => undefined): void {
   const sock = new net.Socket({ fd, readable: true, writable: true });
   const parser = new FrameParser(server.msize);
   sock.on('data', (chunk: Buffer) => {
+    onWork();
     let frames;
     try {
       frames = parser.push(chunk);
