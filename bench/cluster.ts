@@ -271,8 +271,9 @@ function reportDensity(results: DensityResult[], limits: KubeletLimits, overhead
   console.log(`  scheduler admits: allocatable ${fmt(limits.allocatableBytes / MiB, 0)} MiB / (overhead + request 0), by memory; kubelet also caps the node at ${limits.allocatablePods} pods`);
   console.log(`  fit before eviction: (MemAvailable now ${fmt(memAvailable / MiB, 0)} MiB − kubelet's memory.available threshold ${fmt(limits.evictionBytes / MiB, 0)} MiB) / marginal per pod`);
   const g = rows[0];
-  const verdict = g.r.marginal > g.overhead ? 'BELOW' : 'covers';
-  console.log(`  overhead.podFixed ${fmt(g.overhead / MiB, 0)} MiB ${verdict} the measured ${fmt(g.r.marginal / MiB, 1)} MiB per idle gvisor pod (scheduler admits ${fmt(g.r.marginal / g.overhead)}x the pods that fit)`);
+  const honest = g.r.marginal <= g.overhead;
+  console.log(`  overhead.podFixed ${fmt(g.overhead / MiB, 0)} MiB ${honest ? 'covers' : 'is BELOW'} the measured ${fmt(g.r.marginal / MiB, 1)} MiB per idle gvisor pod (the scheduler admits ${fmt(g.r.marginal / g.overhead)}x the pods that fit)`);
+  console.log(`  target overhead.podFixed >= marginal memory per idle gvisor pod: ${honest ? 'PASS' : 'FAIL'}`);
 }
 
 export async function clusterBench(): Promise<void> {
