@@ -5,11 +5,14 @@
  * process killed and ends OOMKilled with exit code 137 while the rest of
  * its pod lives on; one under its limit is left alone; an ordinary SIGKILL
  * is not an OOM kill; UpdateContainerResources sets the limit of a
- * running container. The gvisor side's Sentry logs each kill.
+ * running container. The hogs are dd, a shell's heap, and memhog (a static
+ * C program touching memory with no system calls, which only the periodic
+ * check of running processes catches). The gvisor side's Sentry logs each kill.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { staticProgram } from '../images/rootfs';
 import { crictlOk, type CriServer, type PodPair, startPodPair, writeJson } from './harness';
 
 type Side = 'runc' | 'gvisor';
@@ -31,18 +34,21 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
   let busybox = '';
   const pods: Record<Side, string> = { runc: '', gvisor: '' };
   let n = 0;
+  /** Holds e2e/images/c/memhog.c, built static: a program that touches memory without system calls. */
+  let hogDir = '';
 
   const ok = (args: string[]): Promise<string> => crictlOk(cri, args, () => cri.log());
 
   const podConfig = (side: Side): string =>
     writeJson(dir, `pod-${side}.json`, { metadata: { name: `oom-${side}`, namespace: 'e2e-oom', uid: `uid-oom-${side}`, attempt: 0 }, log_directory: path.join(dir, `logs-${side}`) });
 
-  /** Creates and starts a container running `script` with the given memory limit (0: none). */
+  /** Creates and starts a container running `script` with the given memory limit (0: none); /hog holds memhog. */
   async function run(side: Side, script: string, limit: number): Promise<string> {
     const name = `c${n++}`;
     const resources = limit > 0 ? { memory_limit_in_bytes: limit, memory_swap_limit_in_bytes: limit } : {};
+    const mounts = [{ container_path: '/hog', host_path: hogDir, readonly: true }];
     const ctr = writeJson(dir, `ctr-${name}.json`, {
-      metadata: { name }, image: { image: busybox }, command: ['sh', '-c', script], log_path: `${name}.log`, linux: { resources },
+      metadata: { name }, image: { image: busybox }, command: ['sh', '-c', script], log_path: `${name}.log`, linux: { resources }, mounts,
     });
     const id = (await ok(['create', pods[side], ctr, podConfig(side)])).trim();
     await ok(['start', id]);
@@ -75,6 +81,9 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     pair = await startPodPair('oom', 239, (side, d) => ((dir = d), podConfig(side)));
     ({ cri, busybox } = pair);
     Object.assign(pods, pair.pods);
+    hogDir = path.join(dir, 'hog');
+    fs.mkdirSync(hogDir);
+    fs.writeFileSync(path.join(hogDir, 'memhog'), staticProgram('memhog'), { mode: 0o755 });
   });
 
   after(async () => {
@@ -106,7 +115,27 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     }
   });
 
+  it('a program touching memory without system calls is killed while it runs, and one that touched it and sleeps when it sleeps', async () => {
+    for (const side of SIDES) {
+      for (const mode of ['spin', 'sleep']) {
+        const id = await run(side, `exec /hog/memhog 64 ${mode}`, LIMIT);
+        assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 137 OOMKilled', `${side} ${mode}`);
+        assert.equal(await ok(['logs', id]), 'mapped 64 MiB\n', `${side} ${mode}`);
+        await ok(['rm', id]);
+      }
+    }
+  });
+
   it('a container under its limit is left alone, however much it maps', async () => {
+    for (const side of SIDES) {
+      const id = await run(side, 'exec /hog/memhog 16 sleep', LIMIT);
+      for (let i = 0; i < 50 && !(await ok(['logs', id])).includes('touched'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await ok(['logs', id]), 'mapped 16 MiB\ntouched\n', side);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(brief(await status(id)), 'CONTAINER_RUNNING 0 ', side);
+      await ok(['rm', '-f', id]);
+    }
+
     for (const side of SIDES) {
       // 8 MiB buffers, 20 reads: 160 MiB went through, never more than a quarter of the limit resident.
       const id = await run(side, 'dd if=/dev/zero of=/dev/null bs=8M count=20 2>/dev/null && echo done', LIMIT);

@@ -138,6 +138,13 @@ export class Kernel {
    */
   afterSyscall: ((t: Task) => void) | undefined;
 
+  /**
+   * Called between stops while tasks run app code (at least every tick):
+   * the pod Sentry asks the running processes of a container over its
+   * memory bound to stop for a measurement (Context.interrupt).
+   */
+  whileRunning: (() => void) | undefined;
+
   /** Called after every process exit (the pod Sentry reports container and exec exits). */
   onProcessExit: (p: Process) => void = () => undefined;
 

@@ -108,6 +108,7 @@ export class Scheduler implements TaskControl {
       } else if (this.pruneRunning() > 0) {
         this.waitStop();
         this.pollHost();
+        this.kernel.whileRunning?.();
         this.collector.noteWork();
       } else {
         this.idle();

@@ -106,6 +106,13 @@ export interface Context {
    * for good. No-op if it is already stopped.
    */
   halt(): void;
+  /**
+   * Asks a thread that runs app code to stop for a moment, without waiting:
+   * the platform then calls Platform.onInterrupted with it stopped (so the
+   * kernel may inject into it, e.g. to measure its memory) and lets it run
+   * on. No-op if it is not running.
+   */
+  interrupt?(): void;
   /** CPU time the app's host thread has used, in nanoseconds. */
   cpuTimeNs(): bigint;
   /** Kills the host process/thread and reaps it. Idempotent. */
@@ -118,4 +125,6 @@ export interface Platform {
   newContext(): Context;
   /** Blocks until a resumed context stops; undefined for host events that need nothing. */
   waitAny(): { ctx: Context; event: StopEvent } | undefined;
+  /** Called from waitAny with a context stopped by Context.interrupt (or another stop the kernel need not see). */
+  onInterrupted?: (ctx: Context) => void;
 }

@@ -9,9 +9,10 @@
  */
 import { HostError } from '../platform/host/libc';
 import { LinuxError } from '../errors/linuxerr';
-import { Charged, MemoryCgroup } from '../kernel/memcg';
+import { Charged, MEASURE_INTERVAL_NS, MemoryCgroup } from '../kernel/memcg';
 import type { Kernel } from '../kernel/kernel';
-import type { Process } from '../kernel/task';
+import type { Process, Task } from '../kernel/task';
+import type { Context } from '../platform/platform';
 import type { MemoryManager } from '../mm/mm';
 import { monotonicNs } from '../kernel/timers';
 import { sendSignal } from '../kernel/signal/send';
@@ -37,7 +38,8 @@ class ProcessCharge implements Charged {
 
   constructor(
     readonly process: Process,
-    private readonly kernel: Kernel,
+    /** Whether a thread is stopped, so the platform can inject into it. */
+    private readonly stopped: (t: Task) => boolean,
   ) {}
 
   committed(): number {
@@ -50,7 +52,7 @@ class ProcessCharge implements Charged {
   }
 
   measure(): number | undefined {
-    const t = [...this.process.tasks].find((x) => !this.kernel.sched.runsAppCode(x));
+    const t = [...this.process.tasks].find(this.stopped);
     const as = t?.ctx.as;
     if (!as?.residentBytes) return undefined;
     try {
@@ -69,6 +71,11 @@ export class ContainerMemory {
   private fileBytes = 0;
   /** When the writable layer is walked next (undefined: at the next check). */
   private nextFileWalk: bigint | undefined;
+  /** When running processes may next be asked to stop for a measurement. */
+  private nextStopRequest = 0n;
+  /** A thread stopped on our request (interrupted()), measurable though the scheduler has it running. */
+  private stoppedNow: Context | undefined;
+  private readonly isStopped = (t: Task): boolean => t.ctx === this.stoppedNow || !this.kernel.sched.runsAppCode(t);
 
   constructor(
     private readonly kernel: Kernel,
@@ -110,14 +117,7 @@ export class ContainerMemory {
       now += took;
       this.nextFileWalk = now + (took * FILE_WALK_SHARE > FILE_BYTES_EVERY_NS ? took * FILE_WALK_SHARE : FILE_BYTES_EVERY_NS);
     }
-    const members: ProcessCharge[] = [];
-    for (const p of this.kernel.processes.values()) {
-      if (p.container !== this.id || p.exitStatus !== undefined || p.tasks.size === 0) continue;
-      let c = this.charges.get(p);
-      if (!c) this.charges.set(p, (c = new ProcessCharge(p, this.kernel)));
-      members.push(c);
-    }
-    const verdict = this.cgroup.check(members, this.fileBytes, now);
+    const verdict = this.cgroup.check(this.members(), this.fileBytes, now);
     if (!verdict) return;
     const p = verdict.victim.process;
     this.cgroup.killed(verdict.victim);
@@ -127,5 +127,48 @@ export class ContainerMemory {
     );
     this.onOomKill(p);
     sendSignal(p, SIGKILL);
+  }
+
+  /**
+   * While tasks run app code: a process computing without syscalls is
+   * never checked after one, so when the container is over its bound, one
+   * thread of each process with no stopped thread is asked to stop
+   * (Context.interrupt); interrupted() then measures it. At most every
+   * MEASURE_INTERVAL_NS.
+   */
+  requestStops(): void {
+    if (this.cgroup.limit <= 0) return;
+    const now = monotonicNs();
+    if (now < this.nextStopRequest) return;
+    this.nextStopRequest = now + MEASURE_INTERVAL_NS;
+    const members = this.members();
+    const bound = members.reduce((sum, m) => sum + m.committed(), this.fileBytes);
+    if (bound <= this.cgroup.limit) return;
+    for (const m of members) {
+      const tasks = [...m.process.tasks];
+      if (!tasks.some(this.isStopped)) tasks[0]?.ctx.interrupt?.();
+    }
+  }
+
+  /** A thread of the container stopped as requestStops asked: the container is checked with it measurable. */
+  interrupted(ctx: Context): void {
+    this.stoppedNow = ctx;
+    try {
+      this.check();
+    } finally {
+      this.stoppedNow = undefined;
+    }
+  }
+
+  /** The container's live processes, each with its charge. */
+  private members(): ProcessCharge[] {
+    const out: ProcessCharge[] = [];
+    for (const p of this.kernel.processes.values()) {
+      if (p.container !== this.id || p.exitStatus !== undefined || p.tasks.size === 0) continue;
+      let c = this.charges.get(p);
+      if (!c) this.charges.set(p, (c = new ProcessCharge(p, this.isStopped)));
+      out.push(c);
+    }
+    return out;
   }
 }

@@ -107,6 +107,10 @@ export class Pod {
   ) {
     kernel.onProcessExit = (p) => this.exited(p);
     kernel.afterSyscall = (t) => this.checkMemory(t.process);
+    kernel.whileRunning = () => {
+      for (const c of this.containers.values()) if (c.state.status === undefined) c.memory.requestStops();
+    };
+    kernel.platform.onInterrupted = (ctx) => this.interrupted(ctx);
     this.forwards = new PortForwards(kernel);
   }
 
@@ -417,6 +421,16 @@ export class Pod {
   private checkMemory(p: Process): void {
     const c = this.containers.get(p.container);
     if (c && c.state.status === undefined) c.memory.check();
+  }
+
+  /** A thread stopped at the request of its container's memory check (memory.ts requestStops). */
+  private interrupted(ctx: Context): void {
+    for (const t of this.kernel.tasks.values()) {
+      if (t.ctx !== ctx) continue;
+      const c = this.containers.get(t.process.container);
+      if (c && c.state.status === undefined) c.memory.interrupted(ctx);
+      return;
+    }
   }
 
   private list(): ProcessState[] {

@@ -52,6 +52,7 @@ export class PtracePlatform implements Platform {
   private readonly status = new Int32Array(1);
   /** Backs MAP_SHARED file mappings in every stub. */
   readonly memory = new HostMemoryFile();
+  onInterrupted: ((ctx: Context) => void) | undefined;
 
   constructor() {
     // Tracer and tracees on one CPU: every stop is then a same-CPU wake-up.
@@ -82,7 +83,11 @@ export class PtracePlatform implements Platform {
     const ctx = this.contexts.get(pid);
     if (!ctx) return undefined;
     const event = ctx.interpret(decodeWaitStatus(this.status[0]));
-    if (event === undefined) ctx.resume();
+    if (event === undefined) {
+      this.onInterrupted?.(ctx);
+      // The hook may have ended the process (an OOM kill): then there is nothing to resume.
+      if (this.contexts.get(pid) === ctx) ctx.resume();
+    }
     return event && { ctx, event };
   }
 
@@ -254,6 +259,11 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
     this.t.ptrace(PTRACE.INTERRUPT, 0, 0, 'PTRACE_INTERRUPT');
     this.interpret(this.t.wait());
     this.resumeSignal = 0;
+  }
+
+  /** PTRACE_INTERRUPT without waiting: the event stop comes through waitAny (onInterrupted), which resumes it. */
+  interrupt(): void {
+    if (!this.dead && this.running) this.t.ptrace(PTRACE.INTERRUPT, 0, 0, 'PTRACE_INTERRUPT');
   }
 
   /**
