@@ -116,6 +116,8 @@ export class GoferServer {
         return { type: MsgType.Rflush };
       case MsgType.Twalk:
         return this.walk(m);
+      case MsgType.Twalkgetattr:
+        return this.walkGetattr(m);
       case MsgType.Tgetattr:
         return rgetattr(this.stat(this.fid(m.fid)));
       case MsgType.Tsetattr:
@@ -253,6 +255,13 @@ export class GoferServer {
       }
     }
     return { type: MsgType.Rwalk, qids };
+  }
+
+  /** Twalkgetattr (our extension): a walk that must reach its last name, answered with that name's attributes too. */
+  private walkGetattr(m: MessageOf<MsgType.Twalkgetattr>): Message {
+    const { qids } = this.walk({ ...m, type: MsgType.Twalk }) as MessageOf<MsgType.Rwalk>;
+    if (qids.length < m.names.length) fail(qids.length > 0 && qids[qids.length - 1].type !== QT.DIR ? 'ENOTDIR' : 'ENOENT');
+    return { ...rgetattr(this.stat(this.fid(m.newfid))), type: MsgType.Rwalkgetattr, qids };
   }
 
   private setattr(m: MessageOf<MsgType.Tsetattr>): void {

@@ -49,6 +49,15 @@ describe('9P codec', () => {
     assert.throws(() => decode({ type: MsgType.Rgetfd, tag: 1, body: Buffer.alloc(1) }), /1 trailing bytes/);
   });
 
+  it('encodes Rwalkgetattr as an Rwalk body followed by an Rgetattr body', () => {
+    const [getattr] = everyMessage().filter((m) => m.type === MsgType.Rgetattr);
+    const qids = [{ type: 0x80, version: 1, path: 2n }];
+    const walk = encode(3, { type: MsgType.Rwalk, qids });
+    const both = encode(3, { ...getattr, type: MsgType.Rwalkgetattr, qids } as Message);
+    assert.equal(both[4], 131);
+    assert.deepEqual([...both.subarray(7)], [...walk.subarray(7), ...encode(3, getattr).subarray(7)]);
+  });
+
   it('has the fixed Rgetattr (160 bytes) and Rlerror (11 bytes) sizes', () => {
     const [getattr] = everyMessage().filter((m) => m.type === MsgType.Rgetattr);
     assert.equal(encode(1, getattr).length, 160);
@@ -57,7 +66,7 @@ describe('9P codec', () => {
 
   it('round-trips every message type', () => {
     const all = everyMessage();
-    assert.equal(all.length, 45); // Rlerror + 21 9P2000.L T/R pairs + our Tgetfd/Rgetfd
+    assert.equal(all.length, 47); // Rlerror + 21 9P2000.L T/R pairs + our Tgetfd/Rgetfd and Twalkgetattr/Rwalkgetattr
     for (const [i, msg] of all.entries()) {
       const frame = frameOf(encode(i, msg));
       assert.equal(frame.tag, i);

@@ -24,6 +24,30 @@ export type KindValue<K extends Kind> = KindTypes[K];
 type Field = readonly [string, Kind];
 type Layout = readonly Field[];
 
+/** The Rgetattr body, also the tail of Rwalkgetattr (our extension). */
+const GETATTR_FIELDS = [
+  ['valid', 'u64'],
+  ['qid', 'qid'],
+  ['mode', 'u32'],
+  ['uid', 'u32'],
+  ['gid', 'u32'],
+  ['nlink', 'u64'],
+  ['rdev', 'u64'],
+  ['size', 'u64'],
+  ['blksize', 'u64'],
+  ['blocks', 'u64'],
+  ['atimeSec', 'u64'],
+  ['atimeNsec', 'u64'],
+  ['mtimeSec', 'u64'],
+  ['mtimeNsec', 'u64'],
+  ['ctimeSec', 'u64'],
+  ['ctimeNsec', 'u64'],
+  ['btimeSec', 'u64'],
+  ['btimeNsec', 'u64'],
+  ['gen', 'u64'],
+  ['dataVersion', 'u64'],
+] as const satisfies Layout;
+
 export const LAYOUTS = {
   [MsgType.Rlerror]: [['ecode', 'u32']],
   [MsgType.Tstatfs]: [['fid', 'u32']],
@@ -79,28 +103,7 @@ export const LAYOUTS = {
     ['fid', 'u32'],
     ['requestMask', 'u64'],
   ],
-  [MsgType.Rgetattr]: [
-    ['valid', 'u64'],
-    ['qid', 'qid'],
-    ['mode', 'u32'],
-    ['uid', 'u32'],
-    ['gid', 'u32'],
-    ['nlink', 'u64'],
-    ['rdev', 'u64'],
-    ['size', 'u64'],
-    ['blksize', 'u64'],
-    ['blocks', 'u64'],
-    ['atimeSec', 'u64'],
-    ['atimeNsec', 'u64'],
-    ['mtimeSec', 'u64'],
-    ['mtimeNsec', 'u64'],
-    ['ctimeSec', 'u64'],
-    ['ctimeNsec', 'u64'],
-    ['btimeSec', 'u64'],
-    ['btimeNsec', 'u64'],
-    ['gen', 'u64'],
-    ['dataVersion', 'u64'],
-  ],
+  [MsgType.Rgetattr]: GETATTR_FIELDS,
   [MsgType.Tsetattr]: [
     ['fid', 'u32'],
     ['valid', 'u32'],
@@ -193,6 +196,12 @@ export const LAYOUTS = {
   [MsgType.Tgetfd]: [['fid', 'u32']],
   /** Empty: the descriptor is ancillary data (see MsgType.Tgetfd). */
   [MsgType.Rgetfd]: [],
+  [MsgType.Twalkgetattr]: [
+    ['fid', 'u32'],
+    ['newfid', 'u32'],
+    ['names', 'strs'],
+  ],
+  [MsgType.Rwalkgetattr]: [['qids', 'qids'], ...GETATTR_FIELDS],
 } as const satisfies Record<MsgType, Layout>;
 
 type Layouts = typeof LAYOUTS;

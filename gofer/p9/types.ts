@@ -60,6 +60,17 @@ export const enum MsgType {
    */
   Tgetfd = 128,
   Rgetfd = 129,
+  /**
+   * tsvisor extension: `Twalkgetattr fid[4] newfid[4] nwname[2] nwname*(wname[s])`
+   * is a Twalk whose reply also carries the Rgetattr body (all of
+   * P9_GETATTR_BASIC) of the last element: `Rwalkgetattr nwqid[2]
+   * nwqid*(wqid[13]) valid[8] qid[13] mode[4] …` (the Rgetattr fields in
+   * order). A lookup is then one round trip instead of two. A walk that
+   * does not reach the last name is an error (ENOTDIR when it stopped at a
+   * non-directory, else ENOENT) and newfid is not created.
+   */
+  Twalkgetattr = 130,
+  Rwalkgetattr = 131,
 }
 
 export const VERSION_9P2000L = '9P2000.L';

@@ -128,6 +128,21 @@ describe('gofer: P9Client against a real Gofer', function () {
       assertErrno(() => walk(...Array<string>(20).fill('n'), 'leaf', 'x'), 'ENOTDIR');
     });
 
+    it('walks and stats in one Twalkgetattr: the attributes getattr gives, errors as for walk, no fid left on failure', () => {
+      const r = s.client.walkGetattr(s.rootFid, 'hello.txt');
+      assert.deepEqual(r.attr, s.client.getattr(r.fid));
+      assert.equal(r.attr.qid.path, fs.lstatSync(disk('hello.txt'), { bigint: true }).ino);
+      const dir = s.client.walkGetattr(s.rootFid, 'dir');
+      assert.equal(s.client.walkGetattr(dir.fid, 'a').attr.size, fs.lstatSync(disk('dir', 'a')).size);
+      assert.equal(s.client.walkGetattr(s.rootFid, 'rel').attr.qid.type, QT.SYMLINK);
+      const next = walk('hello.txt');
+      s.client.clunk(next);
+      assertErrno(() => s.client.walkGetattr(s.rootFid, 'missing'), 'ENOENT');
+      assertErrno(() => s.client.walkGetattr(next, 'x'), 'EBADF');
+      assertErrno(() => s.client.walkGetattr(r.fid, 'x'), 'ENOTDIR');
+      assert.equal(walk('hello.txt'), next, 'failed walks leave no fid behind');
+    });
+
     it('reuses fids freed by clunk and by failed walks', () => {
       const a = walk('hello.txt');
       s.client.clunk(a);

@@ -97,25 +97,20 @@ export class P9Client implements GoferClient {
     }
   }
 
+  /** Twalkgetattr (tsvisor extension): walks to `name` and returns the new fid with its attributes, in one round trip. */
+  walkGetattr(fid: number, name: string): { fid: number; attr: P9Attr } {
+    const newfid = this.allocFid();
+    try {
+      return { fid: newfid, attr: toAttr(this.rpc({ type: MsgType.Twalkgetattr, fid, newfid, names: [name] }, MsgType.Rwalkgetattr)) };
+    } catch (e) {
+      // The Gofer creates newfid only when the walk and the getattr both succeed.
+      this.freeFids.push(newfid);
+      throw e;
+    }
+  }
+
   getattr(fid: number): P9Attr {
-    const r = this.rpc({ type: MsgType.Tgetattr, fid, requestMask: GETATTR_BASIC }, MsgType.Rgetattr);
-    return {
-      qid: r.qid,
-      mode: r.mode,
-      uid: r.uid,
-      gid: r.gid,
-      nlink: Number(r.nlink),
-      rdev: Number(r.rdev),
-      size: Number(r.size),
-      blksize: Number(r.blksize),
-      blocks: Number(r.blocks),
-      atimeSec: Number(r.atimeSec),
-      atimeNsec: Number(r.atimeNsec),
-      mtimeSec: Number(r.mtimeSec),
-      mtimeNsec: Number(r.mtimeNsec),
-      ctimeSec: Number(r.ctimeSec),
-      ctimeNsec: Number(r.ctimeNsec),
-    };
+    return toAttr(this.rpc({ type: MsgType.Tgetattr, fid, requestMask: GETATTR_BASIC }, MsgType.Rgetattr));
   }
 
   setattr(fid: number, attr: P9SetAttr): void {
@@ -311,4 +306,25 @@ export class P9Client implements GoferClient {
 
 function closeAll(fds: number[]): void {
   for (const fd of fds) closeFd(fd);
+}
+
+/** The attributes of an Rgetattr or Rwalkgetattr. */
+function toAttr(r: MessageOf<MsgType.Rgetattr> | MessageOf<MsgType.Rwalkgetattr>): P9Attr {
+  return {
+    qid: r.qid,
+    mode: r.mode,
+    uid: r.uid,
+    gid: r.gid,
+    nlink: Number(r.nlink),
+    rdev: Number(r.rdev),
+    size: Number(r.size),
+    blksize: Number(r.blksize),
+    blocks: Number(r.blocks),
+    atimeSec: Number(r.atimeSec),
+    atimeNsec: Number(r.atimeNsec),
+    mtimeSec: Number(r.mtimeSec),
+    mtimeNsec: Number(r.mtimeNsec),
+    ctimeSec: Number(r.ctimeSec),
+    ctimeNsec: Number(r.ctimeNsec),
+  };
 }

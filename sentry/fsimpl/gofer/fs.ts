@@ -106,8 +106,11 @@ export class GoferInode extends Inode {
     if (cached) return cached;
     if (this.absent.has(name)) return undefined;
     let fid: number;
+    let attr: P9Attr | undefined;
     try {
-      fid = this.client.walk(this.fid, [name]).fid;
+      // Every name looked up is then stat'ed (its mode at least): ask for both at once.
+      if (this.client.walkGetattr) ({ fid, attr } = this.client.walkGetattr(this.fid, name));
+      else fid = this.client.walk(this.fid, [name]).fid;
     } catch (e) {
       if (!isLinuxError(e, 'ENOENT')) throw e;
       if (this.fs.readOnly) {
@@ -117,6 +120,7 @@ export class GoferInode extends Inode {
       return undefined;
     }
     const child = new GoferInode(this.fs, fid);
+    child.attr = attr;
     this.children.set(name, child);
     return child;
   }
