@@ -178,6 +178,8 @@ export class TcpEndpoint {
 
   // Timers.
   private rtxTimer?: Timer;
+  /** When `rtxTimer` fires (clock ms) and whether it is a tail loss probe rather than the RTO. */
+  private rtxDue?: { at: number; probe: boolean };
   private delackTimer?: Timer;
   private persistTimer?: Timer;
   private persistBackoff = 0;
@@ -963,8 +965,10 @@ export class TcpEndpoint {
     }
     this.transmit(flags, seq, data);
     this.sndNxt = end;
-    if (seqGT(end, this.sndMax)) this.sndMax = end;
+    const fresh = seqGT(end, this.sndMax);
+    if (fresh) this.sndMax = end;
     if (!this.rtxTimer) this.restartRtx();
+    else if (fresh) this.rearmProbe();
   }
 
   /** Resends the first unacknowledged segment, ignoring windows (fast retransmit, partial ACK, RTO). */
@@ -1213,13 +1217,35 @@ export class TcpEndpoint {
 
   /** Arms the retransmission timer, or the tail loss probe when that comes first. */
   private restartRtx(): void {
-    this.cancelTimer('rtxTimer');
     const pto = this.probeTimeout();
-    this.rtxTimer = this.stack.clock.setTimer(pto ?? this.rtt.rto, () => {
+    this.armRtx(pto ?? this.rtt.rto, pto !== undefined);
+  }
+
+  /** Arms `rtxTimer` to fire in `delayMs`, as the loss probe or as the RTO. */
+  private armRtx(delayMs: number, probe: boolean): void {
+    this.cancelTimer('rtxTimer');
+    this.rtxDue = { at: this.stack.clock.now() + delayMs, probe };
+    this.rtxTimer = this.stack.clock.setTimer(delayMs, () => {
       this.rtxTimer = undefined;
-      if (pto !== undefined) this.onProbeTimeout();
+      if (probe) this.onProbeTimeout();
       else this.onRetransmitTimeout();
     });
+  }
+
+  /**
+   * New data went out while the timer ran: the loss probe is due 2*SRTT
+   * after the last transmission, as Linux's tcp_schedule_loss_probe after
+   * every send. A timer armed when one segment was in flight waited for a
+   * worst-case delayed ACK (or was the RTO itself); with more in flight the
+   * probe now comes sooner, so a lost tail of a small window is probed
+   * instead of waiting out the RTO. A pending RTO that is due earlier stays.
+   */
+  private rearmProbe(): void {
+    const pto = this.probeTimeout();
+    const due = this.rtxDue;
+    if (pto === undefined || due === undefined) return;
+    const at = this.stack.clock.now() + pto;
+    if (due.probe || at < due.at) this.armRtx(pto, true);
   }
 
   /**

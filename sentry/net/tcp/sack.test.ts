@@ -6,6 +6,16 @@ import { TCP_FLAG } from '../wire/tcp';
 
 const tcpOf = (f: Buffer) => decode(f).tcp;
 
+/** A connection 5 ms each way whose sender has an RTT estimate (so it may send tail loss probes). */
+function withRttEstimate() {
+  const p = stackPair({ conditions: { delayMs: 5 } });
+  const { client, server } = connectPair(p);
+  client.write(Buffer.from('warm up the RTT estimate'));
+  p.clock.advance(100);
+  server.read(100);
+  return { p, client, server };
+}
+
 describe('sentry/net TCP SACK', () => {
   it('three losses in one window: duplicate ACKs carry SACK blocks and recovery needs no timeout', () => {
     const p = stackPair({ conditions: { delayMs: 5 } });
@@ -58,11 +68,7 @@ describe('sentry/net TCP SACK', () => {
   });
 
   it('lost last segments are recovered through a tail loss probe after 2*SRTT, not the RTO', () => {
-    const p = stackPair({ conditions: { delayMs: 5 } });
-    const { client, server } = connectPair(p);
-    client.write(Buffer.from('warm up the RTT estimate'));
-    p.clock.advance(100);
-    server.read(100);
+    const { p, client, server } = withRttEstimate();
     const seen = new Map<number, number>();
     const log = capture(p, (f, from) => {
       const t = tcpOf(f);
@@ -80,5 +86,26 @@ describe('sentry/net TCP SACK', () => {
     assert.equal(p.a.stats.get('tcp.timeouts'), 0);
     const sent = log.filter((c) => c.from === 'a' && (tcpOf(c.frame)?.payload.length ?? 0) > 0);
     assert.equal(sent.length, 12, 'ten segments, the probe (the 10th again) and the 9th retransmitted');
+  });
+
+  it('a second segment sent while the first waits re-arms the probe at 2*SRTT: both lost, recovered without the RTO', () => {
+    const { p, client, server } = withRttEstimate();
+    const seen = new Map<number, number>();
+    capture(p, (f, from) => {
+      const t = tcpOf(f);
+      if (from !== 'a' || !t || t.payload.length === 0) return false;
+      seen.set(t.seq, (seen.get(t.seq) ?? 0) + 1);
+      return seen.get(t.seq) === 1; // every first transmission is lost
+    });
+    const t0 = p.clock.now();
+    // Alone in flight, the first segment's timer allows for a delayed ACK (2*SRTT + 200 ms): the RTO comes first.
+    client.write(pattern(1460));
+    p.clock.advance(1);
+    client.write(pattern(1460, 1));
+    p.clock.runUntil(() => server.inQueue === 2 * 1460, t0 + 1000);
+    assert.equal(server.inQueue, 2 * 1460);
+    assert.ok(p.clock.now() - t0 < 100, `done in ${p.clock.now() - t0} ms, well before the 200 ms RTO`);
+    assert.equal(p.a.stats.get('tcp.loss_probes'), 1);
+    assert.equal(p.a.stats.get('tcp.timeouts'), 0);
   });
 });
