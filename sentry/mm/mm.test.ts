@@ -333,4 +333,23 @@ describe('procMaps and usage', () => {
     );
     assert.deepEqual(mm.usage(), { size: 5 * P, rss: 4 * P, data: 2 * P, stack: 2 * P, exe: 0 });
   });
+
+  it('charges a memory limit for accessible memory but read-only file mappings (page cache in Linux)', () => {
+    const { mm } = setup();
+    mm.setBrkStart(0x60_0000);
+    mm.brk(0x60_2000);
+    mm.mmap(req({ addr: 0x40_0000, prot: PROT.NONE, flags: ANON | MAP.FIXED }));
+    const f = new MemFile('/lib/x.so', Buffer.alloc(4 * P, 1));
+    mm.mmap(req({ addr: 0x80_0000, len: 3 * P, prot: PROT.READ | PROT.EXEC, flags: MAP.PRIVATE | MAP.FIXED, file: f }));
+    mm.mmap(req({ addr: 0x90_0000, len: P, prot: RW, flags: MAP.PRIVATE | MAP.FIXED, file: f }));
+    mm.mmap(req({ addr: 0xa0_0000, len: 5 * P, flags: MAP.SHARED | MAP.ANONYMOUS | MAP.FIXED }));
+    const gen = mm.vmas.generation;
+    assert.deepEqual(
+      mm.chargedAreas().map((v) => `${v.start.toString(16)} ${(v.end - v.start) / P} ${v.backing.kind}`),
+      ['600000 2 heap', '900000 1 file', 'a00000 5 shmem'],
+    );
+    mm.mprotect(0x80_0000, P, RW);
+    assert.ok(mm.vmas.generation > gen, 'a change to the areas is seen by the cached bound');
+    assert.equal(mm.chargedAreas().length, 4);
+  });
 });

@@ -533,12 +533,15 @@ export class MemoryManager {
 
   /**
    * The areas a container's memory limit charges (kernel/memcg.ts): every
-   * accessible mapping but the file copies shared through the platform's
-   * memory (a file's, not this process's). Their total is the upper bound
-   * of what the process can have resident, the same count as VmRSS here.
+   * accessible mapping but those of files that stay read-only, which Linux
+   * charges as page cache once, not per process (program text, ld.so's
+   * libraries: here copies, or the image cache's pages that mincore would
+   * report present in every process mapping them), and the shared copies
+   * of MAP_SHARED files. Their total bounds what the process can have
+   * resident.
    */
   chargedAreas(): Vma[] {
-    return this.vmas.all().filter((v) => v.prot !== PROT.NONE && !(v.backing.kind === 'file' && v.backing.cache !== undefined));
+    return this.vmas.all().filter((v) => v.prot !== PROT.NONE && !(v.backing.kind === 'file' && (v.backing.cache !== undefined || (v.prot & PROT.WRITE) === 0)));
   }
 
   usage(): MemoryUsage {
