@@ -313,6 +313,11 @@ export class TcpSocket extends InetSocket {
     if (flags.waitAll && !flags.peek && !w.nonblock && !ended && this.ep.inQueue < Math.min(len, this.ep.getRcvBuf())) {
       blockOn(w, [this.ep.waitQueue], this.path);
     }
+    // Nothing to read and nothing ended: wait without the endpoint's EAGAIN
+    // (an exception with a stack trace, once per blocking read of a bulk receive).
+    if (!ended && len > 0 && this.ep.inQueue === 0 && !this.ep.isListening && (this.ep.readiness() & POLL.IN) === 0) {
+      return blockOn(w, [this.ep.waitQueue], this.path);
+    }
     let data: Buffer;
     try {
       data = this.ep.read(len, flags.peek, recvScratch(Math.min(len, this.ep.inQueue)));

@@ -24,8 +24,20 @@ import type { PacketSocket } from '../../platform/host/netif';
 const POLLIN = 1;
 /** The largest frame kept: a 64 KiB GSO packet from a local sender, its Ethernet header and a VLAN tag, behind the virtio_net_hdr. */
 const RX_MAX = VIRTIO_NET_HDR.SIZE + 65536 + ETH_HEADER + 4;
-/** Frames at least this large keep the receive buffer instead of being copied out of it. */
-const KEEP_MIN = RX_MAX / 2;
+/** Frames at least this large (GSO frames) are kept where they were received instead of being copied out. */
+const KEEP_MIN = 32 * 1024;
+/**
+ * Frames are received into slabs this large, one after another, so a bulk
+ * receive allocates one buffer per ~7 GSO frames instead of one per frame
+ * (those allocations made the garbage collector a large cost). A kept frame
+ * holds its slab until the stack lets go of it (the application read the
+ * data), so a slab is small enough that a few kept frames scattered over
+ * many slabs (a UDP queue, out-of-order TCP data) hold at most 16 times
+ * their size.
+ */
+const SLAB = 512 * 1024;
+/** Kept frames start at a cache line. */
+const ALIGN = 64;
 /** Frames handled per poll, so a flood cannot keep tasks from running. */
 const RX_BATCH = 256;
 const TRUSTED: RxFrameInfo = { l4ChecksumOk: true };
@@ -33,7 +45,9 @@ const UNTRUSTED: RxFrameInfo = { l4ChecksumOk: false };
 
 export class PacketLink implements LinkEndpoint {
   readonly offloads: LinkOffloads = { txChecksum: true, gso: true };
-  private rx = Buffer.allocUnsafe(RX_MAX);
+  private slab = Buffer.allocUnsafe(SLAB);
+  /** Where the next frame is received in `slab`. */
+  private slabOff = 0;
   private readonly waiter: HostWaiter;
   private stack?: Stack;
 
@@ -67,29 +81,35 @@ export class PacketLink implements LinkEndpoint {
   /** Passes what the socket holds (up to RX_BATCH frames) to the stack. */
   private receive(stack: Stack): void {
     for (let i = 0; i < RX_BATCH; i++) {
-      const got = this.socket.receive(this.rx);
+      if (SLAB - this.slabOff < RX_MAX) {
+        this.slab = Buffer.allocUnsafe(SLAB);
+        this.slabOff = 0;
+      }
+      const rx = this.slab.subarray(this.slabOff, this.slabOff + RX_MAX);
+      const got = this.socket.receive(rx);
       if (!got) return;
       if (got === 'dropped') {
         stack.stats.inc('link.rx_unsupported');
         continue;
       }
-      if (got.start + got.length > this.rx.length) {
+      if (got.start + got.length > rx.length) {
         stack.stats.inc('link.rx_truncated');
         continue;
       }
-      stack.input(this.take(got.start, got.length), got.checksumOk ? TRUSTED : UNTRUSTED);
+      stack.input(this.take(rx, got.start, got.length), got.checksumOk ? TRUSTED : UNTRUSTED);
     }
   }
 
   /**
    * The received frame, for the stack to keep: a large one (a GSO frame)
-   * takes the receive buffer itself, which is then replaced (so no 64 KiB
-   * copy, and at most half of the buffer unused); a small one is copied out.
+   * stays in the slab, whose next frame starts after it (no copy); a small
+   * one is copied out, so that an ACK or a datagram kept for long never
+   * holds a whole slab, and its place is reused.
    */
-  private take(start: number, length: number): Buffer {
-    if (length < KEEP_MIN) return Buffer.from(this.rx.subarray(start, start + length));
-    const frame = this.rx.subarray(start, start + length);
-    this.rx = Buffer.allocUnsafe(RX_MAX);
+  private take(rx: Buffer, start: number, length: number): Buffer {
+    const frame = rx.subarray(start, start + length);
+    if (length < KEEP_MIN) return Buffer.from(frame);
+    this.slabOff += (start + length + ALIGN - 1) & ~(ALIGN - 1);
     return frame;
   }
 
