@@ -127,12 +127,20 @@ async function processModel(): Promise<Series[]> {
   return [...loop.all, ...py.all, ...ping.all];
 }
 
+/** BENCH_ONLY=startup,process (any of syscall, startup, sha256, process, net, cri, cluster) runs only those parts. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter((p) => p !== ''));
+const wanted = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
+
 async function main(): Promise<void> {
   console.log(`tsvisor benchmark: native vs tsvisor vs runsc (${runnerArgv('runsc', []).join(' ')})`);
-  const all = [...(await syscallCost()), ...(await startup()), ...(await sha256()), ...(await processModel())];
-  const net = await netBench();
-  await criBench();
-  await clusterBench();
+  const all: Series[] = [];
+  if (wanted('syscall')) all.push(...(await syscallCost()));
+  if (wanted('startup')) all.push(...(await startup()));
+  if (wanted('sha256')) all.push(...(await sha256()));
+  if (wanted('process')) all.push(...(await processModel()));
+  const net = wanted('net') ? await netBench() : [];
+  if (wanted('cri')) await criBench();
+  if (wanted('cluster')) await clusterBench();
   const failed = [...all.filter((s) => s.failure !== undefined).map((s) => s.kind), ...net.filter((s) => s.failure !== undefined).map((s) => `net ${s.runner}`)];
   if (failed.length > 0) {
     console.log(`\n${failed.length} series failed: ${failed.join(', ')}`);
