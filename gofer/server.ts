@@ -82,6 +82,7 @@ export class GoferServer {
       const m = decode(frame);
       // The only reply with a descriptor: the transport must send the two together.
       if (m.type === MsgType.Tgetfd) return { frame: encode(frame.tag, { type: MsgType.Rgetfd }), fd: this.donatable(m.fid) };
+      if (m.type === MsgType.Tlopenfd) return this.lopenfd(frame.tag, m);
       return { frame: encode(frame.tag, this.dispatch(m)) };
     } catch (e) {
       return { frame: encode(frame.tag, { type: MsgType.Rlerror, ecode: this.errnoFor(e) }) };
@@ -255,6 +256,26 @@ export class GoferServer {
       }
     }
     return { type: MsgType.Rwalk, qids };
+  }
+
+  /** Tlopenfd (our extension): clone, open, and the descriptor Tgetfd would give, if any. */
+  private lopenfd(tag: number, m: MessageOf<MsgType.Tlopenfd>): Reply {
+    this.dispatch({ type: MsgType.Twalk, fid: m.fid, newfid: m.newfid, names: [] });
+    let opened: MessageOf<MsgType.Rlopen>;
+    try {
+      // Through dispatch: a read-only Gofer refuses opens for writing there.
+      opened = this.dispatch({ type: MsgType.Tlopen, fid: m.newfid, flags: m.flags }) as MessageOf<MsgType.Rlopen>;
+    } catch (e) {
+      this.clunk(m.newfid);
+      throw e;
+    }
+    let fd: number | undefined;
+    try {
+      fd = this.donatable(m.newfid);
+    } catch {
+      fd = undefined; // not a read-only regular file: the reply goes without one
+    }
+    return { frame: encode(tag, { type: MsgType.Rlopenfd, qid: opened.qid, iounit: opened.iounit }), fd };
   }
 
   /** Twalkgetattr (our extension): a walk that must reach its last name, answered with that name's attributes too. */

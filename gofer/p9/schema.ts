@@ -202,6 +202,16 @@ export const LAYOUTS = {
     ['names', 'strs'],
   ],
   [MsgType.Rwalkgetattr]: [['qids', 'qids'], ...GETATTR_FIELDS],
+  [MsgType.Tlopenfd]: [
+    ['fid', 'u32'],
+    ['newfid', 'u32'],
+    ['flags', 'u32'],
+  ],
+  /** The descriptor, when there is one, is ancillary data (see MsgType.Tlopenfd). */
+  [MsgType.Rlopenfd]: [
+    ['qid', 'qid'],
+    ['iounit', 'u32'],
+  ],
 } as const satisfies Record<MsgType, Layout>;
 
 type Layouts = typeof LAYOUTS;

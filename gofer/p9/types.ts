@@ -71,6 +71,17 @@ export const enum MsgType {
    */
   Twalkgetattr = 130,
   Rwalkgetattr = 131,
+  /**
+   * tsvisor extension: `Tlopenfd fid[4] newfid[4] flags[4]` clones fid to
+   * newfid (Twalk with no names) and opens it (Tlopen flags): `Rlopenfd
+   * qid[13] iounit[4]`, with the descriptor Tgetfd would give for newfid
+   * attached when it would give one (none is not an error). Opening a file
+   * to read it is then one round trip instead of three. On Rlerror newfid
+   * may exist (the open succeeded but the descriptor could not be sent):
+   * the client clunks it.
+   */
+  Tlopenfd = 132,
+  Rlopenfd = 133,
 }
 
 export const VERSION_9P2000L = '9P2000.L';

@@ -108,10 +108,32 @@ describe('gofer: Tgetfd (donated descriptors)', () => {
     assert.equal(s.client.readlink(s.client.walk(s.rootFid, ['rel']).fid), 'hello.txt');
   });
 
+  it('Tlopenfd opens a clone and attaches the descriptor Tgetfd would give, or none', () => {
+    const r = s.client.lopenfd(s.rootFid, O.RDONLY);
+    assert.equal(r.fd, undefined, 'a directory has none');
+    assert.notEqual(r.fid, s.rootFid);
+    assert.ok(s.client.readdir(r.fid, 0n, 4096).length > 0, 'the clone is open');
+    const file = s.client.walk(s.rootFid, ['hello.txt']).fid;
+    const f = s.client.lopenfd(file, O.RDONLY);
+    const b = Buffer.alloc(64);
+    assert.equal(b.subarray(0, preadFd(f.fd as number, b, 0)).toString(), 'hello world\n');
+    closeFd(f.fd as number);
+    assert.equal(s.client.lopenfd(file, O.RDWR).fd, undefined, 'opened for writing: none');
+    const rel = s.client.walk(s.rootFid, ['rel']).fid;
+    const next = s.client.walk(s.rootFid, []).fid;
+    s.client.clunk(next);
+    assertErrno(() => s.client.lopenfd(rel, O.RDONLY), 'ELOOP');
+    assert.equal(s.client.walk(s.rootFid, []).fid, next, 'a failed open leaves no fid behind');
+  });
+
   it('GoferFs reads a file through one donated descriptor, with no Tread', () => {
     const gfs = goferFs();
-    const calls = { getfd: 0, read: 0 };
-    const { getfd, read } = s.client;
+    const calls = { lopenfd: 0, getfd: 0, read: 0 };
+    const { lopenfd, getfd, read } = s.client;
+    s.client.lopenfd = (fid, flags) => {
+      calls.lopenfd++;
+      return lopenfd.call(s.client, fid, flags);
+    };
     s.client.getfd = (fid) => {
       calls.getfd++;
       return getfd.call(s.client, fid);
@@ -123,7 +145,7 @@ describe('gofer: Tgetfd (donated descriptors)', () => {
     const big = inode(gfs, 'big.bin');
     assert.ok(readWhole(big, BIG_SIZE).equals(pattern(BIG_SIZE)));
     assert.ok(readWhole(big, BIG_SIZE, 3 << 20).equals(pattern(BIG_SIZE)));
-    assert.deepEqual(calls, { getfd: 1, read: 0 });
+    assert.deepEqual(calls, { lopenfd: 1, getfd: 0, read: 0 });
     assert.equal(gfs.hostFds.size, 1);
   });
 
@@ -143,6 +165,8 @@ describe('gofer: Tgetfd (donated descriptors)', () => {
 
   it('GoferFs falls back to Tread with read-ahead when the Gofer does not donate', () => {
     const gfs = goferFs();
+    // An older Gofer: no Tlopenfd, and Tgetfd refused.
+    (s.client as { lopenfd?: unknown }).lopenfd = undefined;
     let asked = 0;
     s.client.getfd = () => {
       asked++;

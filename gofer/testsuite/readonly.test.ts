@@ -47,6 +47,7 @@ describe('gofer: read-only mode', () => {
     assertErrno(() => s.client.lopen(walk('hello.txt'), O.WRONLY), 'EROFS');
     assertErrno(() => s.client.lopen(walk('hello.txt'), O.RDWR), 'EROFS');
     assertErrno(() => s.client.lopen(walk('hello.txt'), O.RDONLY | O.TRUNC), 'EROFS');
+    assertErrno(() => s.client.lopenfd(walk('hello.txt'), O.WRONLY), 'EROFS');
     assertErrno(() => s.client.lcreate(root(), 'new', O.RDWR, 0o644, 0), 'EROFS');
     assertErrno(() => s.client.mkdir(root(), 'new', 0o755, 0), 'EROFS');
     assertErrno(() => s.client.symlink(root(), 'new', 'x', 0), 'EROFS');

@@ -59,6 +59,8 @@ export interface GoferClient {
   /** Twalk from `fid` through `names` (may be empty: clones the fid). Returns the new fid and one qid per name. */
   walk(fid: number, names: string[]): { fid: number; qids: Qid[] };
   getattr(fid: number): P9Attr;
+  /** Tlopenfd (tsvisor extension): a clone of `fid` opened with `flags`, and its donated host descriptor when the Gofer gives one. */
+  lopenfd?(fid: number, flags: number): { fid: number; fd?: number };
   /** Twalkgetattr (tsvisor extension): a one-name walk and the new fid's getattr in one round trip. */
   walkGetattr?(fid: number, name: string): { fid: number; attr: P9Attr };
   setattr(fid: number, attr: P9SetAttr): void;

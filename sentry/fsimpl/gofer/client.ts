@@ -246,6 +246,30 @@ export class P9Client implements GoferClient {
     return fd;
   }
 
+  /**
+   * Tlopenfd (tsvisor extension): a new fid cloned from `fid` and opened
+   * with `flags`, and the host descriptor Tgetfd would give for it (now the
+   * caller's) when the Gofer gives one, in one round trip.
+   */
+  lopenfd(fid: number, flags: number): { fid: number; fd?: number } {
+    const newfid = this.allocFid();
+    const fds: number[] = [];
+    try {
+      this.rpc({ type: MsgType.Tlopenfd, fid, newfid, flags }, MsgType.Rlopenfd, TAG, fds);
+    } catch (e) {
+      // The open may have succeeded with only the descriptor undeliverable: newfid goes either way.
+      try {
+        this.clunk(newfid);
+      } catch {
+        // it did not exist
+      }
+      throw e;
+    }
+    const [fd, ...extra] = fds;
+    closeAll(extra);
+    return { fid: newfid, fd };
+  }
+
   /** Releases `fid`; it is free for reuse even if the Gofer reports an error (9P clunk semantics). */
   clunk(fid: number): void {
     try {

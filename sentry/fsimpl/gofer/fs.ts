@@ -19,7 +19,7 @@
  */
 import { DT, FS_MAGIC, O } from '../../abi/linux/fs';
 import { fail, isLinuxError, LinuxError } from '../../errors/linuxerr';
-import { preadFd } from '../../platform/host/fdio';
+import { closeFd, preadFd } from '../../platform/host/fdio';
 import { HostError } from '../../platform/host/libc';
 import type { Stat } from '../../vfs/file';
 import { DirEntry, Filesystem, Inode, isDir, isRegular, Owner, SetAttr, StatFs } from '../../vfs/inode';
@@ -163,8 +163,28 @@ export class GoferInode extends Inode {
     return fid;
   }
 
+  /**
+   * The read-only fid for read(), with the Gofer's donated descriptor taken
+   * in the same round trip (Tlopenfd) when it can give one.
+   */
+  private openForRead(): number {
+    if (!this.client.lopenfd || !isRegular(this.mode)) return this.openFid(O.RDONLY);
+    let r: { fid: number; fd?: number };
+    try {
+      r = this.client.lopenfd(this.fid, O.RDONLY);
+    } catch (e) {
+      // EAGAIN: opened, but the descriptor could not be sent (the Gofer's queue was busy); the fid is gone again.
+      if (!isLinuxError(e, 'EAGAIN')) throw e;
+      return this.openFid(O.RDONLY);
+    }
+    if (r.fd === undefined) this.undonatable = true;
+    else if (this.fs.hostFds.get(this) === undefined) this.fs.hostFds.add(this, r.fd);
+    else closeFd(r.fd);
+    return r.fid;
+  }
+
   override read(dst: Buffer, offset: number): number {
-    const fid = (this.readFid ??= this.writeFid ?? this.openFid(O.RDONLY));
+    const fid = (this.readFid ??= this.writeFid ?? this.openForRead());
     const hostFd = this.hostFd(fid);
     if (hostFd !== undefined) return preadAll(hostFd, dst, offset);
     if (dst.length < WINDOW) {
