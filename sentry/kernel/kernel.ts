@@ -139,7 +139,7 @@ export class Kernel {
   afterSyscall: ((t: Task) => void) | undefined;
 
   /**
-   * Called between stops while tasks run app code (at least every tick):
+   * Called every HOST_POLL_NS (10 ms) while tasks run app code:
    * the pod Sentry asks the running processes of a container over its
    * memory bound to stop for a measurement (Context.interrupt).
    */

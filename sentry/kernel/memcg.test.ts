@@ -39,6 +39,11 @@ describe('kernel/memcg: a container memory limit and its OOM killer', () => {
     const b = new Proc('b', 12 * MiB, 12 * MiB);
     assert.equal(cg.check([a, b], 10 * MiB, 0n), undefined);
     assert.equal(a.measured + b.measured, 0);
+    assert.equal(cg.underBound, true);
+    b.mapped += 1;
+    assert.equal(cg.check([a, b], 10 * MiB, 1n), undefined);
+    assert.equal(cg.underBound, false, 'one byte over the bound: measured');
+    assert.equal(a.measured + b.measured, 2);
   });
 
   it('a process that mapped more than the limit but touched little is measured, not killed', () => {

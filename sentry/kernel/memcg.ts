@@ -55,6 +55,8 @@ export class MemoryCgroup<P extends Charged> {
   oomKills = 0;
   /** The highest usage measured (memory.peak, as far as the checks saw it). */
   peak = 0;
+  /** The last check found the members' upper bound within the limit (nothing was measured). */
+  underBound = false;
   private readonly last = new WeakMap<P, Measured>();
   private lastCheckNs: bigint | undefined;
 
@@ -63,10 +65,12 @@ export class MemoryCgroup<P extends Charged> {
    * Returns the process to kill when the container is over its limit.
    */
   check(members: readonly P[], fileBytes: number, nowNs: bigint): OomVerdict<P> | undefined {
+    this.underBound = false;
     if (this.limit <= 0) return undefined;
     const committed = members.map((p) => p.committed());
     const bound = fileBytes + committed.reduce((a, b) => a + b, 0);
-    if (bound <= this.limit) return undefined;
+    this.underBound = bound <= this.limit;
+    if (this.underBound) return undefined;
     const fresh = this.lastCheckNs === undefined || nowNs - this.lastCheckNs >= MEASURE_INTERVAL_NS;
     if (!fresh && this.estimate(members, committed, fileBytes) <= this.limit) return undefined;
     this.lastCheckNs = nowNs;

@@ -64,7 +64,7 @@ export class Scheduler implements TaskControl {
   private readonly parked = new Map<Task, Parked>();
   private readonly byContext = new Map<Context, Task>();
   /** Collects garbage once the sandbox has idled a while (see idlegc.ts). */
-  private readonly collector = new IdleCollector(() => this.kernel.debug(collectGarbage()));
+  private readonly collector = new IdleCollector((phase) => this.kernel.debug(collectGarbage(phase)));
 
   constructor(private readonly kernel: Kernel) {
     kernel.sched = this;
@@ -108,7 +108,6 @@ export class Scheduler implements TaskControl {
       } else if (this.pruneRunning() > 0) {
         this.waitStop();
         this.pollHost();
-        this.kernel.whileRunning?.();
         this.collector.noteWork();
       } else {
         this.idle();
@@ -121,13 +120,14 @@ export class Scheduler implements TaskControl {
   /**
    * While tasks run, host fds with waiters are checked at most every
    * HOST_POLL_NS between stops, so input reaches a parked task even when
-   * others keep the loop busy.
+   * others keep the loop busy; the kernel's whileRunning hook runs then too.
    */
   private pollHost(): void {
     const now = monotonicNs();
     if (now - this.lastHostPollNs < HOST_POLL_NS) return;
     this.lastHostPollNs = now;
     pollHostWaiters(0);
+    this.kernel.whileRunning?.();
   }
 
   private alive(t: Task): boolean {

@@ -420,7 +420,7 @@ export class Pod {
   /** After a syscall of `p`: its container's memory limit (memory.ts); a kill there marks the container OOM-killed. */
   private checkMemory(p: Process): void {
     const c = this.containers.get(p.container);
-    if (c && c.state.status === undefined) c.memory.check();
+    if (c && c.state.status === undefined) c.memory.check(p);
   }
 
   /** A thread stopped at the request of its container's memory check (memory.ts requestStops). */
