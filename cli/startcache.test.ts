@@ -69,6 +69,23 @@ describe('start-up cache', () => {
     assert.equal(a.b, b);
   });
 
+  it('keeps the newest three files of a name when it writes one', () => {
+    fs.mkdirSync(path.dirname(cacheFile));
+    const other = (key: string, age: number): string => {
+      const f = path.join(path.dirname(cacheFile), `test-${key}.bin`);
+      fs.writeFileSync(f, 'x');
+      const t = new Date(Date.now() - age * 1000);
+      fs.utimesSync(f, t, t);
+      return f;
+    };
+    const [old, older, oldest] = [other('0000000a', 10), other('0000000b', 20), other('0000000c', 30)];
+    const unrelated = path.join(path.dirname(cacheFile), 'do-0000000d.bin');
+    fs.writeFileSync(unrelated, 'x');
+    cacheFile = path.join(path.dirname(cacheFile), 'test-0000000e.bin');
+    start().cache.save();
+    assert.deepEqual([cacheFile, old, older, oldest, unrelated].map((f) => fs.existsSync(f)), [true, true, true, false, true]);
+  });
+
   it('runs without a cache when the file is damaged or cannot be written', () => {
     fs.mkdirSync(path.dirname(cacheFile));
     fs.writeFileSync(cacheFile, 'garbage');

@@ -20,7 +20,7 @@
  * Sentry's modules are loaded and before its seccomp filter, which forbids
  * opening files. An unwritable directory just means no cache.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
@@ -55,6 +55,8 @@ interface Loaded {
 const loader = Module as unknown as Loader;
 const DIST = path.resolve(__dirname, '..');
 const CACHE_DIR = path.join(DIST, '.cache');
+/** Cache files kept per name (one per Node version and V8 flag set in use). */
+const KEEP_PER_NAME = 3;
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const WRAP_TAIL = '\n})';
 
@@ -183,6 +185,17 @@ export class StartCache {
     this.loaded.clear();
   }
 
+  /** Files of the same name under other keys (other Nodes or V8 flags): the newest few stay. */
+  private pruneSiblings(): void {
+    const dir = path.dirname(this.file);
+    const prefix = path.basename(this.file).replace(/-[0-9a-f]+\.bin$/, '-');
+    const siblings = readdirSync(dir)
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.bin'))
+      .map((f) => ({ f: path.join(dir, f), t: statSync(path.join(dir, f)).mtimeMs }))
+      .sort((a, b) => b.t - a.t);
+    for (const { f } of siblings.slice(KEEP_PER_NAME)) unlinkSync(f);
+  }
+
   private write(): void {
     const manifest: Entry[] = [];
     const parts: Buffer[] = [];
@@ -210,6 +223,7 @@ export class StartCache {
     try {
       writeFileSync(tmp, Buffer.concat([len, head, ...parts]));
       renameSync(tmp, this.file);
+      this.pruneSiblings();
     } catch (e) {
       try {
         unlinkSync(tmp);
