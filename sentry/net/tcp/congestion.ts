@@ -82,8 +82,11 @@ export class NewReno {
     this.dupAcks = 0;
     if (this.inRecovery) {
       if (seqGE(ack, this.recover)) {
-        // Full ACK (RFC 6582 3.2 step 3, option 1).
-        this.cwnd = Math.min(this.ssthresh, Math.max(flight, this.mss) + this.mss);
+        // Full ACK. With SACK cwnd was never inflated and stays at ssthresh (RFC 6675 ends recovery
+        // without deflation; Linux's PRR ends it at ssthresh too); NewReno deflates (RFC 6582 3.2
+        // step 3, option 1), which with SACK would leave a window of two segments whenever the
+        // recovery ended with little in flight.
+        if (!this.sack) this.cwnd = Math.min(this.ssthresh, Math.max(flight, this.mss) + this.mss);
         this.inRecovery = false;
         return 'none';
       }

@@ -1000,17 +1000,19 @@ export class TcpEndpoint {
   }
 
   /**
-   * A retransmission is lost again when the peer SACKs data sent well after
-   * it (three segments' worth) while the hole stays open: send it again
-   * instead of waiting for the timeout (the idea of RACK, RFC 8985, in
-   * sequence space).
+   * A retransmission is lost again when the peer SACKs a whole segment sent
+   * after it while the hole stays open: send it again instead of waiting for
+   * the timeout (the idea of RACK, RFC 8985, in sequence space). With the
+   * small windows of a lossy path that one segment is often all that follows
+   * the retransmission; a reordered retransmission costs a duplicate, a missed
+   * lost one costs the RTO and the window.
    */
   private detectLostRetransmits(): void {
     const highest = this.sb.highest;
     if (highest === undefined) return;
     this.rxtMarks = this.rxtMarks.filter((m) => {
       if (seqLT(m.start, this.sndUna) || this.sb.covers(m.start)) return false;
-      if (!seqGT(highest, seqAdd(m.mark, 2 * this.mss))) return true;
+      if (seqLT(highest, seqAdd(m.mark, this.mss))) return true;
       if (seqLT(m.start, this.highRxt)) this.highRxt = m.start;
       this.stack.stats.inc('tcp.lost_retransmits');
       return false;

@@ -108,4 +108,27 @@ describe('sentry/net TCP SACK', () => {
     assert.equal(p.a.stats.get('tcp.loss_probes'), 1);
     assert.equal(p.a.stats.get('tcp.timeouts'), 0);
   });
+
+  it('a lost retransmission goes out again once a segment sent after it is SACKed, not after the RTO', () => {
+    const { p, client, server } = withRttEstimate();
+    let first: number | undefined;
+    let sends = 0;
+    capture(p, (f, from) => {
+      const t = tcpOf(f);
+      if (from !== 'a' || !t || t.payload.length === 0) return false;
+      first ??= t.seq;
+      // The first segment is lost, and so is its first retransmission.
+      return t.seq === first && ++sends <= 2;
+    });
+    const t0 = p.clock.now();
+    // Ten segments fit the initial window, two more go out on the first duplicate ACKs (limited
+    // transmit), and the thirteenth during the recovery, after the retransmission: the only one sent after it.
+    client.write(pattern(13 * 1460));
+    p.clock.runUntil(() => server.inQueue === 13 * 1460, t0 + 1000);
+    assert.equal(server.inQueue, 13 * 1460);
+    assert.ok(p.clock.now() - t0 < 100, `done in ${p.clock.now() - t0} ms, well before the 200 ms RTO`);
+    assert.equal(p.a.stats.get('tcp.lost_retransmits'), 1);
+    assert.equal(p.a.stats.get('tcp.timeouts'), 0);
+    assert.equal(sends, 3);
+  });
 });
