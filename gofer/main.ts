@@ -3,8 +3,8 @@
  * 9P2000.L on the inherited, connected unix socket fd N. Once every module
  * is loaded it chroots into DIR, so even a path-check bug cannot reach host
  * files; it exits when the socket closes. After 2 s without requests it
- * collects garbage and trims malloc (sentry/kernel/idlegc.ts), once per
- * quiet spell.
+ * collects garbage and trims malloc, 5 s later it gives back its young
+ * generation (sentry/kernel/idlegc.ts), once each per quiet spell.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,7 @@ function main(): void {
   // The Sentry applies the application's umask; modes arrive final.
   process.umask(0);
   // Requests come in bursts (a container starting, a build), then often nothing for hours.
-  const worked = idleTimer(collectGarbage);
+  const worked = idleTimer((phase) => collectGarbage(phase));
   serve(fd, new GoferServer({ root: '/', readOnly: values.ro === true }), () => process.exit(0), worked);
 }
 
