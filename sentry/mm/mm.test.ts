@@ -351,5 +351,7 @@ describe('procMaps and usage', () => {
     mm.mprotect(0x80_0000, P, RW);
     assert.ok(mm.vmas.generation > gen, 'a change to the areas is seen by the cached bound');
     assert.equal(mm.chargedAreas().length, 4);
+    assert.equal(mm.inheritedBytes, 0);
+    assert.equal(mm.fork(new FakeMemory(), new FakeMemory()).inheritedBytes, 9 * P, "a fork's child shares what the parent is charged for");
   });
 });

@@ -87,6 +87,12 @@ export class MemoryManager {
   auxv: ReadonlyArray<readonly [number, number]> = [];
   /** Shared file copies this address space maps (each counted once as a user). */
   private readonly caches = new Set<CachedFile>();
+  /**
+   * A fork's child: the bytes of the parent's charged areas at the fork,
+   * whose pages the two share copy-on-write (a memory limit charges those
+   * once, to the parent: sentry/pod/memory.ts). 0 for a fresh image.
+   */
+  inheritedBytes = 0;
 
   /**
    * @param taskSize first address the application may not use (Linux's
@@ -127,6 +133,7 @@ export class MemoryManager {
     child.brkEnd = this.brkEnd;
     child.layout = { ...this.layout };
     child.auxv = this.auxv;
+    for (const v of this.chargedAreas()) child.inheritedBytes += v.end - v.start;
     for (const c of this.caches) {
       c.users++;
       child.caches.add(c);

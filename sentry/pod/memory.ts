@@ -41,6 +41,8 @@ function areaBytes(areas: ReadonlyArray<{ start: number; end: number }>): number
 class ProcessCharge implements Charged {
   /** The bound, kept while the process's areas stay as they were (it is asked after every syscall). */
   private bound: { mm: MemoryManager; generation: number; bytes: number } | undefined;
+  /** A forked image's pages shared with its parent, as first measured (not charged to it). */
+  private shared: { mm: MemoryManager; bytes: number } | undefined;
 
   constructor(
     readonly process: Process,
@@ -57,12 +59,23 @@ class ProcessCharge implements Charged {
     return bytes;
   }
 
+  /**
+   * Resident bytes, less for a fork's child (until it execs) what it
+   * shares with its parent copy-on-write: Linux charges those pages once.
+   * mincore cannot tell shared from copied pages, so what the child holds
+   * when first measured, up to all the parent had mapped, counts as shared
+   * (a child rewriting inherited pages is undercharged).
+   */
   measure(): number | undefined {
     const t = [...this.process.tasks].find(this.stopped);
     const as = t?.ctx.as;
     if (!as?.residentBytes) return undefined;
+    const mm = this.process.mm;
     try {
-      return as.residentBytes(this.process.mm.chargedAreas());
+      const resident = as.residentBytes(mm.chargedAreas());
+      if (mm.inheritedBytes === 0) return resident;
+      if (this.shared?.mm !== mm) this.shared = { mm, bytes: Math.min(resident, mm.inheritedBytes) };
+      return Math.max(0, resident - this.shared.bytes);
     } catch (e) {
       // The stub is dying (killed from outside): it has nothing to charge.
       if (e instanceof HostError || e instanceof LinuxError) return undefined;

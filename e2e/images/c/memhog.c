@@ -1,7 +1,8 @@
 /*
- * memhog MIB spin|sleep: maps MIB MiB of anonymous memory and touches every
- * page of it without a system call in between; then keeps touching it
- * forever (spin) or sleeps (sleep). For the memory-limit tests
+ * memhog MIB spin|sleep|fork: maps MIB MiB of anonymous memory and touches
+ * every page of it without a system call in between; then keeps touching
+ * it forever (spin), sleeps (sleep), or forks a child that shares those
+ * pages copy-on-write and both sleep (fork). For the memory-limit tests
  * (e2e/cri/oom.test.ts): only page faults, which the sandbox's kernel never
  * sees, show that its memory grows.
  */
@@ -13,7 +14,7 @@
 
 int main(int argc, char **argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: memhog MIB spin|sleep\n");
+    fprintf(stderr, "usage: memhog MIB spin|sleep|fork\n");
     return 2;
   }
   size_t len = (size_t)atoi(argv[1]) << 20;
@@ -30,5 +31,16 @@ int main(int argc, char **argv) {
   } while (spin);
   printf("touched\n");
   fflush(stdout);
+  if (strcmp(argv[2], "fork") == 0) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      perror("fork");
+      return 1;
+    }
+    if (pid == 0) {
+      printf("forked\n");
+      fflush(stdout);
+    }
+  }
   for (;;) pause();
 }
