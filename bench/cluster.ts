@@ -45,6 +45,7 @@ const READY_TIMEOUT_MS = 180_000;
 /** Stop adding pods when the node would be left with less than this (a shared machine). */
 const KEEP_FREE_MIB = 2048;
 const MiB = 1024 * 1024;
+const OTHER_CLUSTER_WAIT_MS = 30 * 60_000;
 
 /** A way of running a pod: with the RuntimeClass or without (the default handler). */
 interface Flavour {
@@ -276,9 +277,28 @@ function reportDensity(results: DensityResult[], limits: KubeletLimits, overhead
   console.log(`  target overhead.podFixed >= marginal memory per idle gvisor pod: ${honest ? 'PASS' : 'FAIL'}`);
 }
 
+/** kube-apiserver processes on the machine (another test cluster). */
+function otherApiservers(): number[] {
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e) && comm(Number(e)) === 'kube-apiserver').map(Number);
+}
+
+/**
+ * Waits while another test cluster runs: two on one 2-core machine skew every
+ * number, and one's tear-down removes the KUBE-* chains the other's kube-proxy made.
+ */
+async function waitForOtherClusters(): Promise<void> {
+  const deadline = now() + OTHER_CLUSTER_WAIT_MS;
+  for (let told = false; otherApiservers().length > 0; told = true) {
+    if (now() > deadline) throw new Error(`another test cluster (kube-apiserver ${otherApiservers().join(', ')}) still runs after ${OTHER_CLUSTER_WAIT_MS / 60_000} minutes`);
+    if (!told) console.log(`  waiting for another test cluster to end (kube-apiserver ${otherApiservers().join(', ')})`);
+    await sleep(5_000);
+  }
+}
+
 export async function clusterBench(): Promise<void> {
   console.log('\nCluster: gvisor pods (RuntimeClass from deploy/tsvisor.yaml) vs default pods (containerd + runc) on the test cluster');
   const rc = shippedRuntimeClass();
+  await waitForOtherClusters();
   const t0 = now();
   const cluster = await startCluster({ gvisorRuntimeClass: false });
   try {
