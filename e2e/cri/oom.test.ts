@@ -126,6 +126,16 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     }
   });
 
+  it('files in memory count: 48 MiB written to /dev/shm (a tmpfs on both sides) end the container OOMKilled', async () => {
+    for (const side of SIDES) {
+      const id = await run(side, 'head -c 48m /dev/zero > /dev/shm/f; echo "head: $?"; sleep 1000', LIMIT);
+      // The file outlives its writer: every process goes, the shell (the init) last.
+      assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 137 OOMKilled', side);
+      assert.equal(await ok(['logs', id]), '', side);
+      await ok(['rm', id]);
+    }
+  });
+
   it('a container under its limit is left alone, however much it maps; pages a fork shares count once', async () => {
     for (const side of SIDES) {
       for (const [mode, out] of [['sleep', 'touched\n'], ['fork', 'touched\nforked\n']]) {

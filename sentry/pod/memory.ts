@@ -1,7 +1,8 @@
 /**
  * A pod container's memory limit (`linux.resources.memory_limit_in_bytes`
  * of CreateContainer / UpdateContainerResources): kernel/memcg.ts's
- * accounting over the container's live processes and its writable layer,
+ * accounting over the container's live processes and its files in memory
+ * (writable layer, /tmp, /dev/shm),
  * checked after each of its syscalls (Kernel.afterSyscall). Over the limit,
  * the biggest process gets SIGKILL, logged in the debug log and counted;
  * the container then reports it (exit event `oomKilled`), as containerd
@@ -19,7 +20,7 @@ import { sendSignal } from '../kernel/signal/send';
 
 const SIGKILL = 9;
 /**
- * The writable layer is a tree walk: done at most every 50 ms, and never
+ * Counting the files is a tree walk: done at most every 50 ms, and never
  * more than a twentieth of the time (a layer of many files takes long).
  */
 const FILE_BYTES_EVERY_NS = 50_000_000n;
@@ -102,7 +103,7 @@ export class ContainerMemory {
   constructor(
     private readonly kernel: Kernel,
     private readonly id: string,
-    /** Bytes of the container's files held in Sentry memory (its writable layer). */
+    /** Bytes of the container's files held in Sentry memory (its writable layer and tmpfs mounts). */
     private readonly files: () => number,
     limit: number,
     /** Called before the victim is killed (its death may end the container at once). */

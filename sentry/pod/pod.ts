@@ -217,7 +217,7 @@ export class Pod {
       return { ok: false, error: failure.message, code: failure.code };
     }
     const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
-    const memory = new ContainerMemory(this.kernel, id, () => writableLayer(vfs).bytes, req.memoryLimitBytes ?? 0, () => (state.oomKilled = true));
+    const memory = new ContainerMemory(this.kernel, id, () => filesInMemory(vfs), req.memoryLimitBytes ?? 0, () => (state.oomKilled = true));
     this.containers.set(id, {
       id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map(), memory,
     });
@@ -533,6 +533,20 @@ function writeFile(t: Task, f: FileSpec): void {
 function writableLayer(vfs: Vfs): { bytes: number; inodes: number } {
   const root = vfs.mountList().find((m) => m.path === '/')?.fs;
   return root instanceof OverlayFs ? root.upper.usage() : { bytes: 0, inodes: 0 };
+}
+
+/**
+ * Bytes of the container's files held in Sentry memory, which its memory
+ * limit charges as Linux charges tmpfs pages: its writable layer, /tmp and
+ * /dev/shm (and the pod's files mounted over a read-only root).
+ */
+function filesInMemory(vfs: Vfs): number {
+  let bytes = 0;
+  for (const { fs } of vfs.mountList()) {
+    if (fs instanceof OverlayFs) bytes += fs.upper.usage().bytes;
+    else if (fs instanceof Tmpfs) bytes += fs.usage().bytes;
+  }
+  return bytes;
 }
 
 function devNull(t: Task): FileDescription {
