@@ -2,8 +2,9 @@
  * A pod container's memory limit (`linux.resources.memory_limit_in_bytes`
  * of CreateContainer / UpdateContainerResources): kernel/memcg.ts's
  * accounting over the container's live processes and its files in memory
- * (writable layer, /tmp, /dev/shm),
- * checked after each of its syscalls (Kernel.afterSyscall). Over the limit,
+ * (writable layer, /tmp, /dev/shm), checked after each of its syscalls
+ * (Kernel.afterSyscall) and, while they run, by interrupting them
+ * (requestStops). Over the limit,
  * the biggest process gets SIGKILL, logged in the debug log and counted;
  * the container then reports it (exit event `oomKilled`), as containerd
  * reports a container any of whose processes the OOM killer killed.
