@@ -72,6 +72,8 @@ export class StartCache {
   private data: Buffer | undefined;
   private readonly loaded = new Map<string, Loaded>();
   private readonly exists = new Map<string, boolean>();
+  private readonly resolved = new Map<string, string | undefined>();
+  private readonly searchPaths = new Map<string, string[]>();
 
   /** `file` caches modules under `dist` (our dist directory; a test's own tree). */
   constructor(
@@ -108,7 +110,7 @@ export class StartCache {
     this.loaded.set(file, { src, mtimeMs: st.mtimeMs, size: st.size, script, warm });
     const m = new loader(file, null);
     m.filename = file;
-    m.paths = loader._nodeModulePaths(path.dirname(file));
+    m.paths = this.nodeModulePaths(path.dirname(file));
     loader._cache[file] = m;
     try {
       (script.runInThisContext() as (...a: unknown[]) => void).call(m.exports, m.exports, this.requireFor(m), m, file, path.dirname(file));
@@ -118,6 +120,23 @@ export class StartCache {
     }
     m.loaded = true;
     return m.exports;
+  }
+
+  /** Node's node_modules search list for modules in `dir` (one array per directory: nothing changes it). */
+  private nodeModulePaths(dir: string): string[] {
+    let p = this.searchPaths.get(dir);
+    if (p === undefined) this.searchPaths.set(dir, (p = loader._nodeModulePaths(dir)));
+    return p;
+  }
+
+  /** The cached module relative request `id` from `dir` names, if any (memoised: many modules of a directory require the same ones). */
+  private resolve(dir: string, id: string): string | undefined {
+    const key = `${dir}\0${id}`;
+    if (this.resolved.has(key)) return this.resolved.get(key);
+    const base = path.resolve(dir, id);
+    const f = [base, `${base}.js`, path.join(base, 'index.js')].find((c) => this.entries.has(c) && this.present(c));
+    this.resolved.set(key, f);
+    return f;
   }
 
   /** Whether cached module `file` still exists (once per file: most are required from many places). A removed one is Node's to report. */
@@ -136,10 +155,8 @@ export class StartCache {
     const dir = path.dirname(m.filename);
     const req = (id: string): unknown => {
       if (id.startsWith('./') || id.startsWith('../')) {
-        const base = path.resolve(dir, id);
-        for (const f of [base, `${base}.js`, path.join(base, 'index.js')]) {
-          if (this.entries.has(f) && this.present(f)) return this.load(f);
-        }
+        const f = this.resolve(dir, id);
+        if (f !== undefined) return this.load(f);
       }
       return m.require(id);
     };
