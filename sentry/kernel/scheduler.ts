@@ -17,6 +17,7 @@
 import { REG } from '../abi/linux/ptrace';
 import { sleepNs } from '../platform/host/clock';
 import { hostPoll } from '../platform/host/hostfd';
+import { pauseWaitTicker, resumeWaitTicker } from '../platform/host/ticker';
 import { HostError } from '../platform/host/libc';
 import { hostWaiters } from './hostwait';
 import { collectGarbage, IdleCollector } from './idlegc';
@@ -36,6 +37,8 @@ const SIGKILL = 9;
 
 /** The longest the loop sleeps when every task is parked and no timer is due. */
 const IDLE_NS = 1_000_000_000n;
+/** Idle sleeps at least this long pause the wait ticker (ticker.ts); shorter ones, which it interrupts at most once, keep it. */
+const PAUSE_TICK_NS = 20_000_000n;
 /** How often host fds are polled between stops while tasks run. */
 const HOST_POLL_NS = 10_000_000n;
 
@@ -106,6 +109,7 @@ export class Scheduler implements TaskControl {
         if (this.alive(t)) this.guard(t, () => (what === 'syscall' ? this.runSyscall(t) : this.resume(t)));
         this.collector.noteWork();
       } else if (this.pruneRunning() > 0) {
+        resumeWaitTicker();
         this.waitStop();
         this.pollHost();
         this.collector.noteWork();
@@ -220,6 +224,7 @@ export class Scheduler implements TaskControl {
     const next = this.kernel.timers.next();
     const now = monotonicNs();
     const wait = this.collector.beforeSleep(now, next === undefined ? IDLE_NS : next > now ? next - now : 0n);
+    if (wait >= PAUSE_TICK_NS) pauseWaitTicker();
     if (!pollHostWaiters(Number((wait + 999_999n) / 1_000_000n))) sleepNs(wait);
   }
 

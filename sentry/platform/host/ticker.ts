@@ -9,6 +9,13 @@
  * returns EINTR and the scheduler loop takes its turn. Every blocking host
  * call the Sentry makes retries or tolerates EINTR (hostfd, fdio, unixsock,
  * Tracee.wait, poll and sleep).
+ *
+ * When every task is parked the scheduler sleeps in poll or nanosleep until
+ * its next timer or host fd, and nothing needs interrupting: it pauses the
+ * tick then (pauseWaitTicker) and resumes it before it next waits for a
+ * stop. Ticking through an idle sandbox woke the Sentry 100 times a second:
+ * 1 % of a CPU per sleeping `tsvisor do`, and a stream of garbage that kept
+ * an idle pod's young generation resident (kernel/idlegc.ts).
  */
 import koffi from 'koffi';
 import { check } from './libc';
@@ -33,11 +40,19 @@ const SIGACTION = { SIZE: 152, HANDLER: 0, FLAGS: 136 } as const;
 /** struct sigevent: value (8), signo, notify, then the target thread id. */
 const SIGEVENT = { SIZE: 64, SIGNO: 8, NOTIFY: 12, TID: 16 } as const;
 
-let started = false;
+let timerId: number | undefined;
+/** struct itimerspec: interval, then first expiry; the ticking one, and all zero (disarmed). */
+const tickSpec = Buffer.alloc(32);
+const stopSpec = Buffer.alloc(32);
+let ticking = false;
+
+function setTicker(spec: Buffer): void {
+  check('timer_settime', Number(fns.timerSettime(SYS_TIMER_SETTIME, timerId, 0, spec, null)));
+}
 
 /** Starts ticking every `intervalMs` on the calling thread (the tracer thread); once per process. */
 export function startWaitTicker(intervalMs: number): void {
-  if (started) return;
+  if (timerId !== undefined) return;
   // A handler that only returns: any async-signal-safe libc function taking an int will do.
   const handler = fns.dlsym(0, 'getpid') as number | bigint;
   if (!handler) throw new Error('dlsym(getpid) failed');
@@ -52,11 +67,25 @@ export function startWaitTicker(intervalMs: number): void {
   const id = Buffer.alloc(4);
   check('timer_create', Number(fns.timerCreate(SYS_TIMER_CREATE, CLOCK_MONOTONIC, ev, id)));
   const ns = BigInt(intervalMs) * 1_000_000n;
-  const spec = Buffer.alloc(32); // struct itimerspec: interval, then first expiry
-  spec.writeBigInt64LE(ns / 1_000_000_000n, 0);
-  spec.writeBigInt64LE(ns % 1_000_000_000n, 8);
-  spec.writeBigInt64LE(ns / 1_000_000_000n, 16);
-  spec.writeBigInt64LE(ns % 1_000_000_000n, 24);
-  check('timer_settime', Number(fns.timerSettime(SYS_TIMER_SETTIME, id.readInt32LE(0), 0, spec, null)));
-  started = true;
+  tickSpec.writeBigInt64LE(ns / 1_000_000_000n, 0);
+  tickSpec.writeBigInt64LE(ns % 1_000_000_000n, 8);
+  tickSpec.writeBigInt64LE(ns / 1_000_000_000n, 16);
+  tickSpec.writeBigInt64LE(ns % 1_000_000_000n, 24);
+  timerId = id.readInt32LE(0);
+  setTicker(tickSpec);
+  ticking = true;
+}
+
+/** Stops the tick (no-op unless it runs). */
+export function pauseWaitTicker(): void {
+  if (!ticking) return;
+  setTicker(stopSpec);
+  ticking = false;
+}
+
+/** Restarts a paused tick, a full interval from now (no-op unless paused). */
+export function resumeWaitTicker(): void {
+  if (ticking || timerId === undefined) return;
+  setTicker(tickSpec);
+  ticking = true;
 }
