@@ -5,9 +5,13 @@
  * namespace unmounted on the host is not kept alive by it), network, IPC and UTS namespaces and then
  * chroots itself into the root.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { closeFd, socketPair } from '../sentry/platform/host/fdio';
+import { spawnHelper } from '../sentry/platform/host/spawn';
+
+/** node:child_process (with net and streams) loads only for a gated start: `do` spawns its Gofer without it. */
+const childProcess = (): typeof import('node:child_process') => require('node:child_process') as typeof import('node:child_process');
 
 export interface GoferOptions {
   root: string;
@@ -26,6 +30,7 @@ export function spawnGated(
   cmd: string, args: string[], stdio: Array<'ignore' | 'inherit' | number>, beforeStart?: (pid: number) => void,
   options: { detached?: boolean } = {},
 ): ChildProcess {
+  const { spawn } = childProcess();
   if (!beforeStart) return spawn(cmd, args, { stdio: ['ignore', ...stdio], ...options });
   const child = spawn('/bin/sh', ['-c', 'read _ && exec "$@"', 'sh', cmd, ...args], { stdio: ['pipe', ...stdio], ...options });
   child.once('error', () => undefined);
@@ -77,6 +82,8 @@ export function startGofer(opts: GoferOptions): GoferHandle {
     const args = ['--mount', '--net', '--ipc', '--uts', '--propagation', 'slave', '--', process.execPath, ...GOFER_NODE_FLAGS];
     args.push(path.join(__dirname, 'main.js'), '--root', path.resolve(opts.root), '--fd', String(GOFER_FD));
     if (opts.readOnly) args.push('--ro');
+    // Without a gate (`do`): posix_spawn, so the Gofer starts before node:child_process would even have loaded.
+    if (!opts.beforeStart) return { fd: sentryEnd, pid: spawnHelper('unshare', ['unshare', ...args], ['null', 'null', 2, goferEnd]) };
     const child = spawnGated('unshare', args, ['ignore', 'inherit', goferEnd], opts.beforeStart);
     // Spawn failures surface as a missing pid below; the async 'error' event must not crash the Sentry.
     child.once('error', () => undefined);

@@ -23,6 +23,7 @@ export const raw = {
   ),
   fileActionsInit: libc.func('int posix_spawn_file_actions_init(void *fa)'),
   fileActionsAddDup2: libc.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)'),
+  fileActionsAddClosefrom: libc.func('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)'),
   fileActionsDestroy: libc.func('int posix_spawn_file_actions_destroy(void *fa)'),
   spawnAttrInit: libc.func('int posix_spawnattr_init(void *attr)'),
   spawnAttrSetflags: libc.func('int posix_spawnattr_setflags(void *attr, short flags)'),
