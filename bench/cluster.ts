@@ -316,6 +316,7 @@ export async function clusterBench(): Promise<void> {
   } finally {
     await cluster.stop();
   }
+  console.log(`  cluster benchmark: ${fmt((now() - t0) / 60_000, 1)} minutes with the cluster's start and stop`);
 }
 
 if (require.main === module) {
