@@ -64,7 +64,7 @@ const GOFER_FD = 3;
  *                            helper threads: 16.0 -> 11.5 MiB after the
  *                            files, 8.8 -> 8.4 MiB after a start
  *   --expose-gc              lets the Gofer collect, compact and trim malloc
- *                            2 s after its last request (gofer/main.ts):
+ *                            2 s after its last request (gofer/run.ts):
  *                            11.5 -> 9.9 MiB after the files, 9.3 -> 8.8
  *                            after a start
  * An idle pod-like Gofer (`tsvisor do -- sh -c 'echo; exec sleep'`): 10.3 ->

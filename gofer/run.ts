@@ -1,10 +1,11 @@
 /**
- * Gofer process entry: `node main.js --root DIR --fd N [--ro]`. Serves
- * 9P2000.L on the inherited, connected unix socket fd N. Once every module
- * is loaded it chroots into DIR, so even a path-check bug cannot reach host
- * files; it exits when the socket closes. After 2 s without requests it
- * collects garbage and trims malloc, 5 s later it gives back its young
- * generation (sentry/kernel/idlegc.ts), once each per quiet spell.
+ * The Gofer's main (gofer/main.ts loads it through the start-up cache):
+ * `node main.js --root DIR --fd N [--ro]` serves 9P2000.L on the inherited,
+ * connected unix socket fd N. Once every module is loaded it chroots into
+ * DIR, so even a path-check bug cannot reach host files; it exits when the
+ * socket closes. After 2 s without requests it collects garbage and trims
+ * malloc, 5 s later it gives back its young generation
+ * (sentry/kernel/idlegc.ts), once each per quiet spell.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { chdir, chroot } from './host/libc';
 import { serve } from './serve';
 import { GoferServer } from './server';
 
-function main(): void {
+export function main(): void {
   const { values } = parseArgs({
     options: {
       root: { type: 'string' },
@@ -34,5 +35,3 @@ function main(): void {
   const worked = idleTimer((phase) => collectGarbage(phase));
   serve(fd, new GoferServer({ root: '/', readOnly: values.ro === true }), () => process.exit(0), worked);
 }
-
-main();
