@@ -39,7 +39,12 @@ import { fmt, median, slope, table } from './stats';
 const LATENCY_RUNS = 6;
 const DENSITY_BATCH = 5;
 const DENSITY_CAP = 30;
-/** Longer than the Sentry's idle collection (2 s parked, kernel/idlegc.ts), so pods are measured idle. */
+/**
+ * Longer than the Sentry's first idle collection (2 s after its last work,
+ * kernel/idlegc.ts). The Gofers' and later collections may still be due in the
+ * newest batch, but every reading holds exactly one such batch and older pods
+ * that have long settled, so the slope over the readings is a settled pod's.
+ */
 const SETTLE_MS = 5_000;
 const READY_TIMEOUT_MS = 180_000;
 /** Stop adding pods when the node would be left with less than this (a shared machine). */
