@@ -236,9 +236,10 @@ export class StartCache {
     const len = Buffer.alloc(4);
     len.writeUInt32LE(head.length, 0);
     mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
+    // Not just the pid: every `do` Sentry is pid 1 of its own PID namespace, and its Gofer pid 2.
+    const tmp = `${this.file}.${process.pid}-${process.hrtime.bigint()}-${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      writeFileSync(tmp, Buffer.concat([len, head, ...parts]));
+      writeFileSync(tmp, Buffer.concat([len, head, ...parts]), { flag: 'wx' });
       renameSync(tmp, this.file);
       this.pruneSiblings();
     } catch (e) {
