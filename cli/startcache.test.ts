@@ -86,6 +86,16 @@ describe('start-up cache', () => {
     assert.deepEqual([cacheFile, old, older, oldest, unrelated].map((f) => fs.existsSync(f)), [true, true, true, false, true]);
   });
 
+  it('reads the modules from disk when the cached data is cut short', () => {
+    for (let i = 0; i < 2; i++) start().cache.save();
+    const whole = fs.readFileSync(cacheFile);
+    const manifest = whole.readUInt32LE(0);
+    fs.writeFileSync(cacheFile, whole.subarray(0, 4 + manifest + 10));
+    const run = start();
+    assert.equal(run.a.v, 42);
+    assert.deepEqual(run.cache.counts(), { loaded: 2, warm: 0 });
+  });
+
   it('runs without a cache when the file is damaged or cannot be written', () => {
     fs.mkdirSync(path.dirname(cacheFile));
     fs.writeFileSync(cacheFile, 'garbage');

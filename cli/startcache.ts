@@ -98,7 +98,9 @@ export class StartCache {
     const st = statSync(file);
     const found = this.entries.get(file);
     const e = found !== undefined && this.data !== undefined && found.size === st.size ? found : undefined;
-    const cached = e && this.slice(e.src);
+    // A source slice of another length than the file (a damaged cache) is not used.
+    const slice = e && this.slice(e.src);
+    const cached = slice !== undefined && slice.length === st.size ? slice : undefined;
     // tsc rewrites every file it builds: a new mtime with the same bytes keeps its code.
     const same = e?.mtimeMs === st.mtimeMs;
     const disk = cached !== undefined && same ? undefined : readFileSync(file);
