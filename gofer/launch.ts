@@ -1,9 +1,11 @@
 /**
- * Starts a Gofer for one container root. Called by the CLI before the
- * Sentry installs its seccomp filter (it needs socketpair and fork/exec).
- * The Gofer gets fresh mount (a slave of the host's, so a pod's network
- * namespace unmounted on the host is not kept alive by it), network, IPC and UTS namespaces and then
- * chroots itself into the root.
+ * Starts a Gofer for one container root, or one for a container's root and
+ * all its mounts. Called by the CLI before the Sentry installs its seccomp
+ * filter (it needs socketpair and fork/exec). The Gofer gets fresh mount (a
+ * slave of the host's, so a pod's network namespace unmounted on the host
+ * is not kept alive by it), network, IPC and UTS namespaces and then
+ * chroots itself into the root (or into a directory holding only its
+ * trees, gofer/stage.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -13,9 +15,13 @@ import { spawnHelper } from '../sentry/platform/host/spawn';
 /** node:child_process (with net and streams) loads only for a gated start: `do` spawns its Gofer without it. */
 const childProcess = (): typeof import('node:child_process') => require('node:child_process') as typeof import('node:child_process');
 
-export interface GoferOptions {
+/** A directory a Gofer serves, and whether it refuses writes (EROFS). */
+export interface GoferTree {
   root: string;
   readOnly: boolean;
+}
+
+export interface GoferOptions extends GoferTree {
   /** Called with the Gofer's pid before it runs (e.g. to move it into the pod's cgroup). */
   beforeStart?: (pid: number) => void;
 }
@@ -77,24 +83,52 @@ const GOFER_FD = 3;
 const GOFER_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded', '--expose-gc'];
 
 export function startGofer(opts: GoferOptions): GoferHandle {
-  const [sentryEnd, goferEnd] = socketPair();
+  const { fds, pid } = startTreesGofer([opts], opts.beforeStart);
+  return { fd: fds[0], pid };
+}
+
+export interface GoferTreesHandle {
+  /** The Sentry's ends of the trees' 9P sockets, in the order of the trees (close-on-exec). */
+  fds: number[];
+  pid: number;
+}
+
+/**
+ * One Gofer process serving every tree, each on a socket of its own (a
+ * container's root and mounts: one process instead of one per tree, ~10
+ * MiB each). It exits once all the sockets have closed.
+ */
+export function startTreesGofer(trees: readonly GoferTree[], beforeStart?: (pid: number) => void): GoferTreesHandle {
+  if (trees.length === 0) throw new Error('a gofer needs a tree to serve');
+  const sentryEnds: number[] = [];
+  const goferEnds: number[] = [];
   try {
+    while (sentryEnds.length < trees.length) {
+      const [s, g] = socketPair();
+      sentryEnds.push(s);
+      goferEnds.push(g);
+    }
     const args = ['--mount', '--net', '--ipc', '--uts', '--propagation', 'slave', '--', process.execPath, ...GOFER_NODE_FLAGS];
-    args.push(path.join(__dirname, 'main.js'), '--root', path.resolve(opts.root), '--fd', String(GOFER_FD));
-    if (opts.readOnly) args.push('--ro');
+    args.push(path.join(__dirname, 'main.js'), ...treeArgs(trees));
     // Without a gate (`do`): posix_spawn, so the Gofer starts before node:child_process would even have loaded.
-    if (!opts.beforeStart) return { fd: sentryEnd, pid: spawnHelper('unshare', ['unshare', ...args], ['null', 'null', 2, goferEnd]) };
-    const child = spawnGated('unshare', args, ['ignore', 'inherit', goferEnd], opts.beforeStart);
+    if (!beforeStart) return { fds: sentryEnds, pid: spawnHelper('unshare', ['unshare', ...args], ['null', 'null', 2, ...goferEnds]) };
+    const child = spawnGated('unshare', args, ['ignore', 'inherit', ...goferEnds], beforeStart);
     // Spawn failures surface as a missing pid below; the async 'error' event must not crash the Sentry.
     child.once('error', () => undefined);
     if (child.pid === undefined) throw new Error('failed to start the gofer (unshare)');
-    // The Gofer must not keep the Sentry's event loop alive; it exits when its socket closes.
+    // The Gofer must not keep the Sentry's event loop alive; it exits when its sockets close.
     child.unref();
-    return { fd: sentryEnd, pid: child.pid };
+    return { fds: sentryEnds, pid: child.pid };
   } catch (e) {
-    closeFd(sentryEnd);
+    for (const fd of sentryEnds) closeFd(fd);
     throw e;
   } finally {
-    closeFd(goferEnd);
+    for (const fd of goferEnds) closeFd(fd);
   }
+}
+
+/** gofer/run.ts's arguments: one tree as `--root DIR --fd N [--ro]` (chroot into it), more as `--tree`s. */
+function treeArgs(trees: readonly GoferTree[]): string[] {
+  if (trees.length === 1) return ['--root', path.resolve(trees[0].root), '--fd', String(GOFER_FD), ...(trees[0].readOnly ? ['--ro'] : [])];
+  return trees.flatMap((t, i) => ['--tree', `${GOFER_FD + i}:${t.readOnly ? 'ro' : 'rw'}:${path.resolve(t.root)}`]);
 }

@@ -1,7 +1,7 @@
 /**
- * The Gofer's libc calls that node:fs lacks (chroot, mknod, utimensat with
- * UTIME_OMIT, getdents64 cookies, statfs f_namelen, sendmsg with
- * SCM_RIGHTS). The only koffi use in the Gofer. Structs are passed as
+ * The Gofer's libc calls that node:fs lacks (chroot, mount, mknod,
+ * utimensat with UTIME_OMIT, getdents64 cookies, statfs f_namelen and
+ * f_flags, sendmsg with SCM_RIGHTS). The only koffi use in the Gofer. Structs are passed as
  * Buffers with x86_64 layouts.
  */
 import koffi from 'koffi';
@@ -13,6 +13,7 @@ const libc = koffi.load('libc.so.6');
 const fn = {
   chroot: libc.func('int chroot(const char *path)'),
   chdir: libc.func('int chdir(const char *path)'),
+  mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   utimensat: libc.func('int utimensat(int dirfd, const char *path, void *times, int flags)'),
   getdents64: libc.func('intptr_t getdents64(int fd, void *buf, size_t count)'),
@@ -44,6 +45,22 @@ export function chroot(path: string): void {
 
 export function chdir(path: string): void {
   check('chdir', fn.chdir(path));
+}
+
+/** mount(2) flags (include/uapi/linux/mount.h). */
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  REMOUNT: 0x20,
+  BIND: 0x1000,
+  REC: 0x4000,
+} as const;
+
+/** mount(2); `source`, `fstype` and `data` may be null where the kind of mount ignores them. */
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
+  check('mount', fn.mount(source, target, fstype, flags, data));
 }
 
 export function mknod(path: string, mode: number, dev: bigint): void {
@@ -127,6 +144,8 @@ export interface HostStatFs {
   ffree: bigint;
   fsid: bigint;
   namelen: bigint;
+  /** ST_* mount flags; ST_RDONLY, ST_NOSUID, ST_NODEV and ST_NOEXEC equal the MS_* flags of the same names. */
+  flags: bigint;
 }
 
 function parseStatFs(b: Buffer): HostStatFs {
@@ -141,6 +160,7 @@ function parseStatFs(b: Buffer): HostStatFs {
     ffree: f(6),
     fsid: f(7),
     namelen: f(8),
+    flags: f(10),
   };
 }
 
