@@ -13,10 +13,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
-import type { ExitEvent, FileSpec } from '../../sentry/control/protocol';
+import type { ExitEvent, FdName, FileSpec } from '../../sentry/control/protocol';
 import type { ImageStore } from '../image/store';
 import { PassedFd, SentryClient, SentryRequestError } from '../sandbox/control';
-import { startContainerGofer } from '../sandbox/launch';
+import { startContainerGofers } from '../sandbox/launch';
 import * as t from '../proto/types';
 import { defaults } from '../proto/codec';
 import { CriError, failedPrecondition, invalidArgument, notFound } from '../server/errors';
@@ -237,9 +237,10 @@ export class Containers {
     const join = cg ? (pid: number) => cg.addProcess(pid) : undefined;
     const fds: PassedFd[] = [];
     try {
-      fds.push({ name: 'gofer:/', fd: startContainerGofer(rootfs, true, join) });
       const mounts = withWritableSubmounts(this.dirMounts(c.config.mounts));
-      for (const m of mounts) fds.push({ name: `gofer:${m.container_path}`, fd: startContainerGofer(m.host_path, m.readonly, join) });
+      const trees = [{ root: rootfs, readOnly: true }, ...mounts.map((m) => ({ root: m.host_path, readOnly: m.readonly }))];
+      const names: FdName[] = ['gofer:/', ...mounts.map((m): FdName => `gofer:${m.container_path}`)];
+      startContainerGofers(trees, join).forEach((fd, i) => fds.push({ name: names[i], fd }));
       if (c.logPath) {
         fs.mkdirSync(path.dirname(c.logPath), { recursive: true });
         fds.push({ name: 'log', fd: fs.openSync(c.logPath, 'a', 0o640) });
@@ -276,7 +277,7 @@ export class Containers {
     }
   }
 
-  /** Directory mounts get a Gofer each; file mounts are copied in by podFiles. */
+  /** Directory mounts are served by the container's Gofer; file mounts are copied in by podFiles. */
   private dirMounts(mounts: t.Mount[]): t.Mount[] {
     return mounts.filter((m) => {
       if (!path.isAbsolute(m.container_path) || m.container_path.split('/').includes('..')) {

@@ -7,7 +7,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawnGated, startGofer } from '../../gofer/launch';
+import { GoferTree, spawnGated, startTreesGofer } from '../../gofer/launch';
 import type { NetworkMode } from '../../sentry/network';
 import { SentryClient } from './control';
 
@@ -89,7 +89,16 @@ function logTail(logPath: string): string {
   }
 }
 
-/** A container's Gofer for `root`; returns the fd to pass to the Sentry (the caller closes its copy after). */
+/**
+ * A container's Gofer: one process for its root and every directory mount.
+ * Returns the fds to pass to the Sentry, one per tree in order (the caller
+ * closes its copies after).
+ */
+export function startContainerGofers(trees: readonly GoferTree[], joinCgroup?: (pid: number) => void): number[] {
+  return startTreesGofer(trees, joinCgroup).fds;
+}
+
+/** A Gofer for `root` alone; returns the fd to pass to the Sentry. */
 export function startContainerGofer(root: string, readOnly: boolean, joinCgroup?: (pid: number) => void): number {
-  return startGofer({ root, readOnly, beforeStart: joinCgroup }).fd;
+  return startContainerGofers([{ root, readOnly }], joinCgroup)[0];
 }

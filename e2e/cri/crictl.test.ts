@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { crictl, cniConflist, CriServer, PushedRegistry, run, startCriServer, withPushedImages } from './harness';
+import { crictl, cniConflist, CriServer, processesMentioning, PushedRegistry, run, startCriServer, withPushedImages } from './harness';
 import { crictlPath } from './tools';
 import { freshDir } from '../syscalls/harness';
 
@@ -158,7 +158,7 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     await ok(['rm', id]);
   });
 
-  it('mounts: a host directory read-write and read-only, and a host file, as Gofer mounts and a copy', async () => {
+  it('mounts: a host directory read-write and read-only, and a host file, as Gofer mounts and a copy; one Gofer process serves the root and both mounts', async () => {
     const data = path.join(dir, 'data');
     const conf = path.join(dir, 'conf');
     fs.mkdirSync(data);
@@ -168,7 +168,7 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     const ctr = writeJson('mounts.json', {
       metadata: { name: 'mounts' },
       image: { image: reg.ref('tsvisor-test/busybox:1.0') },
-      command: ['/bin/sh', '-c', 'echo written > /data/out; cat /conf/settings /etc/motd; echo x > /conf/new || echo ro-refused'],
+      command: ['/bin/sh', '-c', 'echo written > /data/out; cat /conf/settings /etc/motd; echo x > /conf/new || echo ro-refused; exec sleep 1000'],
       mounts: [
         { container_path: '/data', host_path: data },
         { container_path: '/conf', host_path: conf, readonly: true },
@@ -178,11 +178,23 @@ describe('crictl against tsvisor cri (gvisor handler)', function () {
     });
     const id = (await ok(['create', podId, ctr, path.join(dir, 'pod.json')])).trim();
     await ok(['start', id]);
-    await exited(id);
-    assert.equal((await crictl(cri, ['logs', id])).stdout, 'mode=ro\nhello motd\nro-refused\n');
+    const expected = 'mode=ro\nhello motd\nro-refused\n';
+    let logs = '';
+    for (let i = 0; i < 50 && logs !== expected; i++) {
+      logs = (await crictl(cri, ['logs', id])).stdout;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(logs, expected);
     assert.equal(fs.readFileSync(path.join(data, 'out'), 'utf8'), 'written\n');
     assert.equal(fs.existsSync(path.join(conf, 'new')), false);
+    // Every process naming either mount source: the one Gofer, its root first (read-only), then the mounts.
+    const gofers = processesMentioning([data, conf]);
+    assert.equal(gofers.length, 1, gofers.join('\n'));
+    assert.match(gofers[0], new RegExp(`/gofer/main\\.js --tree 3:ro:/\\S+ --tree 4:rw:${data} --tree 5:ro:${conf}$`));
+    await ok(['stop', '-t', '0', id]);
     await ok(['rm', id]);
+    for (let i = 0; i < 50 && processesMentioning([data, conf]).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(processesMentioning([data, conf]), []);
   });
 
   it('a restarted container (same name, next attempt) runs in the same pod', async () => {
