@@ -4,7 +4,8 @@
  * reports the host's kernel, a pod with runtimeClassName gvisor runs in
  * tsvisor and reports the sandbox's, and both logs come back through
  * `kubectl logs` (apiserver → kubelet → the CRI log files). kube-proxy
- * serves the `kubernetes` Service's ClusterIP.
+ * serves the `kubernetes` Service's ClusterIP. A hostNetwork gvisor pod
+ * serves on the node's own network.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -114,5 +115,36 @@ describe('test cluster: kubelet on tsvisor cri', function () {
 
   it('runs a runtimeClassName gvisor pod in tsvisor: sandbox kernel, logs through kubectl', async () => {
     assert.equal(await runToCompletion('gvisor-runtime', pod('gvisor-runtime', 'gvisor')), '4.4.0\nhello from gvisor-runtime\n');
+  });
+
+  it("runs a hostNetwork gvisor pod: its server listens on the node's network, the pod IP is the node's", async () => {
+    const port = 20000 + (process.pid % 20000);
+    await cluster.kubectlOk(['apply', '-f', '-'], stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'gvisor-hostnet', namespace: 'default' },
+      spec: {
+        runtimeClassName: 'gvisor',
+        hostNetwork: true,
+        terminationGracePeriodSeconds: 2,
+        containers: [{
+          name: 'main', image: cluster.registry.ref('tsvisor-test/busybox:1.0'),
+          command: ['/bin/sh', '-c', `mkdir -p /tmp/www && uname -r > /tmp/www/index.html && exec httpd -f -p ${port} -h /tmp/www`],
+        }],
+      },
+    }));
+    try {
+      const running = await cluster.api.waitPod('gvisor-hostnet', (p) => p.status?.phase === 'Running', 150_000);
+      assert.equal(running.last?.status?.podIP, cluster.nodeIp);
+      let page = '';
+      for (let i = 0; i < 50 && page === ''; i++) {
+        const r = await exec(['curl', '-sS', '--max-time', '5', `http://127.0.0.1:${port}/index.html`]);
+        page = r.code === 0 ? r.stdout : '';
+        if (!page) await new Promise((res) => setTimeout(res, 200));
+      }
+      assert.equal(page, '4.4.0\n', `no page from the hostNetwork pod\n${cluster.diagnostics()}`);
+    } finally {
+      await cluster.kubectlOk(['delete', 'pod', 'gvisor-hostnet', '--wait=true']);
+    }
   });
 });
