@@ -4,9 +4,10 @@
  * private mount namespace (started under `unshare --mount --propagation
  * slave`), a fresh tmpfs is mounted over STAGE, each tree is bind-mounted
  * (recursively: host mounts below a mount source stay visible, as they were
- * to a Gofer chrooted into it) on STAGE/<index>, read-only trees are
- * remounted read-only, the tmpfs itself too, and the process chroots into
- * STAGE. Tree i is then '/i' and holds nothing but that tree.
+ * to a Gofer chrooted into it) on STAGE/<index>, read-only trees are made
+ * read-only with every mount below them (as the Gofer refuses writes
+ * anywhere in them), the tmpfs too, and the process chroots into STAGE.
+ * Tree i is then '/i' and holds nothing but that tree.
  *
  * Confinement: requests name paths below their own tree only (gofer/paths:
  * '..' stops at a tree's root, names are single components, symlinks are
@@ -18,8 +19,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Errno } from '../sentry/abi/linux/errno';
 import { O } from '../sentry/abi/linux/fs';
-import { chdir, chroot, mount, MS, statfs } from './host/libc';
+import { errnoOf } from './errno';
+import { chdir, chroot, makeReadOnlyRecursive, mount, MS, statfs } from './host/libc';
 
 /** Any directory of the host: covered by the tmpfs in the Gofer's namespace only. */
 const STAGE = '/tmp';
@@ -42,7 +45,7 @@ export function chrootIntoTrees(trees: readonly TreeSpec[]): string[] {
       const target = `${STAGE}/${i}`;
       fs.mkdirSync(target);
       mount(`/proc/self/fd/${fds[i]}`, target, null, MS.BIND | MS.REC);
-      if (t.readOnly) mount(null, target, null, MS.REMOUNT | MS.BIND | MS.RDONLY | keptFlags(fds[i]));
+      if (t.readOnly) makeReadOnly(target, fds[i]);
       return `/${i}`;
     });
     mount(null, STAGE, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
@@ -54,6 +57,13 @@ export function chrootIntoTrees(trees: readonly TreeSpec[]): string[] {
   }
 }
 
-function keptFlags(fd: number): number {
-  return Number(statfs(fd).flags) & KEPT_FLAGS;
+/** The bind at `target` of the tree open as `fd`, and the mounts below it, read-only. */
+function makeReadOnly(target: string, fd: number): void {
+  try {
+    makeReadOnlyRecursive(target);
+  } catch (e) {
+    if (errnoOf(e) !== Errno.ENOSYS) throw e;
+    // Before Linux 5.12 only the bind itself can be made read-only; the Gofer still refuses writes below.
+    mount(null, target, null, MS.REMOUNT | MS.BIND | MS.RDONLY | (Number(statfs(fd).flags) & KEPT_FLAGS));
+  }
 }

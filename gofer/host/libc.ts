@@ -14,6 +14,7 @@ const fn = {
   chroot: libc.func('int chroot(const char *path)'),
   chdir: libc.func('int chdir(const char *path)'),
   mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+  syscall: libc.func('long syscall(long number, ...)'),
   mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   utimensat: libc.func('int utimensat(int dirfd, const char *path, void *times, int flags)'),
   getdents64: libc.func('intptr_t getdents64(int fd, void *buf, size_t count)'),
@@ -61,6 +62,20 @@ export const MS = {
 /** mount(2); `source`, `fstype` and `data` may be null where the kind of mount ignores them. */
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
   check('mount', fn.mount(source, target, fstype, flags, data));
+}
+
+/** x86_64 syscall number of mount_setattr (Linux 5.12+; glibc has no wrapper before 2.36). */
+const SYS_MOUNT_SETATTR = 442;
+const AT_RECURSIVE = 0x8000;
+const MOUNT_ATTR_RDONLY = 0x1;
+/** struct mount_attr, version 0: attr_set, attr_clr, propagation, userns_fd (u64 each). */
+const MOUNT_ATTR_SIZE_VER0 = 32;
+
+/** Makes the mount at `target` and every mount below it read-only, their other flags untouched (mount_setattr AT_RECURSIVE). */
+export function makeReadOnlyRecursive(target: string): void {
+  const attr = Buffer.alloc(MOUNT_ATTR_SIZE_VER0);
+  attr.writeBigUInt64LE(BigInt(MOUNT_ATTR_RDONLY), 0);
+  check('mount_setattr', fn.syscall(SYS_MOUNT_SETATTR, 'int', AT_FDCWD, 'const char *', target, 'uint', AT_RECURSIVE, 'void *', attr, 'size_t', MOUNT_ATTR_SIZE_VER0));
 }
 
 export function mknod(path: string, mode: number, dev: bigint): void {

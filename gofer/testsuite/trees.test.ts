@@ -5,6 +5,7 @@
  * for a symlink); read-only per tree, in the Gofer and in the kernel.
  */
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { O } from '../../sentry/abi/linux/fs';
@@ -39,12 +40,17 @@ describe('gofer: one process for several trees', () => {
     ro = path.join(t.top, 'ro');
     fs.mkdirSync(path.join(rw, 'd'), { recursive: true });
     fs.writeFileSync(path.join(rw, 'mine.txt'), 'rw tree');
-    fs.mkdirSync(ro);
+    fs.mkdirSync(path.join(ro, 'sub'), { recursive: true });
     fs.writeFileSync(path.join(ro, 'ro.txt'), 'ro tree');
+    // A host mount below a read-only tree: read-only in the Gofer too.
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(ro, 'sub')]);
     ESCAPES.toRootHost = path.join(t.root, 'hello.txt');
     for (const [name, target] of Object.entries(ESCAPES)) fs.symlinkSync(target, path.join(rw, name));
   });
-  after(() => removeTree(t));
+  after(() => {
+    execFileSync('umount', [path.join(ro, 'sub')]);
+    removeTree(t);
+  });
   beforeEach(() => {
     const g = startTreesGofer([
       { root: t.root, readOnly: true },
@@ -114,7 +120,7 @@ describe('gofer: one process for several trees', () => {
     assert.equal(fs.existsSync(path.join(ro, 'new.txt')), false);
   });
 
-  it('runs chrooted into a read-only directory of read-only and writable binds of the trees, and nothing else', () => {
+  it('runs chrooted into a read-only directory of read-only (with the mounts below them) and writable binds of the trees, and nothing else', () => {
     // mountinfo lists the mounts the process sees, relative to its root.
     const mounts = fs
       .readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
@@ -122,7 +128,7 @@ describe('gofer: one process for several trees', () => {
       .split('\n')
       .map((l) => l.split(' '))
       .map((f) => `${f[4]} ${f[5].split(',')[0]}`);
-    assert.deepEqual(mounts.sort(), ['/ ro', '/0 ro', '/1 rw', '/2 ro']);
+    assert.deepEqual(mounts.sort(), ['/ ro', '/0 ro', '/1 rw', '/2 ro', '/2/sub ro']);
     assert.deepEqual(fs.readdirSync(`/proc/${pid}/root`).sort(), ['0', '1', '2']);
   });
 
