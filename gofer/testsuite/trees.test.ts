@@ -44,11 +44,15 @@ describe('gofer: one process for several trees', () => {
     fs.writeFileSync(path.join(ro, 'ro.txt'), 'ro tree');
     // A host mount below a read-only tree: read-only in the Gofer too.
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(ro, 'sub')]);
+    // The writable tree is a shared mount, as a kubelet volume with HostToContainer propagation sits on.
+    execFileSync('mount', ['--bind', rw, rw]);
+    execFileSync('mount', ['--make-shared', rw]);
     ESCAPES.toRootHost = path.join(t.root, 'hello.txt');
     for (const [name, target] of Object.entries(ESCAPES)) fs.symlinkSync(target, path.join(rw, name));
   });
   after(() => {
     execFileSync('umount', [path.join(ro, 'sub')]);
+    execFileSync('umount', [rw]);
     removeTree(t);
   });
   beforeEach(() => {
@@ -149,6 +153,22 @@ describe('gofer: one process for several trees', () => {
     } finally {
       fs.rmSync(path.join(rw, 'd'), { force: true });
       fs.renameSync(path.join(rw, 'd2'), path.join(rw, 'd'));
+    }
+  });
+
+  it('sees host mounts made below a shared tree after it started (HostToContainer propagation)', () => {
+    const late = path.join(rw, 'late');
+    fs.mkdirSync(late);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', late]);
+      try {
+        fs.writeFileSync(path.join(late, 'f'), 'mounted later');
+        assert.equal(read(1, 'late', 'f'), 'mounted later');
+      } finally {
+        execFileSync('umount', ['-l', late]);
+      }
+    } finally {
+      fs.rmdirSync(late);
     }
   });
 
