@@ -1,11 +1,12 @@
 /**
- * Read-only volume mounts, by the CRI's rules. Each directory mount is
- * served by a Gofer that sees the host tree below its path, mounts
- * included, and a read-only Gofer refuses writes everywhere below: that is
- * a recursive read-only mount (`recursive_read_only`, advertised in the
- * handler's features). A plain `readonly` mount is not recursive: host
- * mounts below it keep their own writability, so each gets a writable
- * Gofer of its own, mounted at the same place in the container.
+ * Read-only volume mounts, by the CRI's rules. Each directory mount is a
+ * tree of the container's Gofer (gofer/stage.ts) that holds the host tree
+ * below its path, mounts included, and a read-only tree refuses writes
+ * everywhere below: that is a recursive read-only mount
+ * (`recursive_read_only`, advertised in the handler's features). A plain
+ * `readonly` mount is not recursive: host mounts below it keep their own
+ * writability, so each gets a writable tree of its own, mounted at the same
+ * place in the container.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,7 +28,7 @@ export function checkReadOnlyMounts(mounts: readonly Mount[]): void {
 
 /**
  * Directories mounted on the host strictly below `dir` (resolved), sorted;
- * only the outermost ones, since a Gofer sees the mounts below its own.
+ * only the outermost ones, since a tree holds the mounts below its own.
  */
 export function hostMountsBelow(dir: string, mountinfo?: string): string[] {
   const root = fs.realpathSync(dir);
