@@ -230,21 +230,35 @@ function recvScratch(n: number): Buffer | undefined {
   return scratch;
 }
 
-/** A SOCK_STREAM socket over a TcpEndpoint. */
-export class TcpSocket extends InetSocket {
-  private readonly ip = new IpOptions(true);
-
+/** A socket over an endpoint of the Sentry's own stack: its waits and its end are the endpoint's. */
+abstract class StackSocket<E extends { waitQueue: WaitQueue; close(): void; localAddress(): InetAddr; remoteAddress(): InetAddr }> extends InetSocket {
   constructor(
-    readonly ep: TcpEndpoint,
+    readonly ep: E,
+    type: number,
+    protocol: number,
     nonblock: boolean,
     ids: SockIds,
   ) {
-    super(SOCK.STREAM, IPPROTO.TCP, nonblock, ids);
+    super(type, protocol, nonblock, ids);
     endpointIds.set(ep, ids);
   }
 
   get waitQueue(): WaitQueue {
     return this.ep.waitQueue;
+  }
+
+  /** The last close: the endpoint finishes the protocol alone (TCP: graceful FIN, RST with unread data or SO_LINGER 0). */
+  protected override release(): void {
+    this.ep.close();
+  }
+}
+
+/** A SOCK_STREAM socket over a TcpEndpoint. */
+export class TcpSocket extends StackSocket<TcpEndpoint> {
+  private readonly ip = new IpOptions(true);
+
+  constructor(ep: TcpEndpoint, nonblock: boolean, ids: SockIds) {
+    super(ep, SOCK.STREAM, IPPROTO.TCP, nonblock, ids);
   }
 
   readiness(): number {
@@ -393,32 +407,18 @@ export class TcpSocket extends InetSocket {
   protected outQueue(): number {
     return this.ep.outQueue;
   }
-
-  /** The last close: graceful FIN (RST with unread data or SO_LINGER 0); the endpoint finishes the protocol alone. */
-  protected override release(): void {
-    this.ep.close();
-  }
 }
 
 /** A SOCK_DGRAM socket over a UdpEndpoint. */
-export class UdpSocket extends InetSocket {
+export class UdpSocket extends StackSocket<UdpEndpoint> {
   private shutdownBits = 0;
   /** SO_KEEPALIVE and SO_LINGER mean nothing for UDP; Linux stores them, so do we. */
   private keepAlive = false;
   private linger = { onoff: false, seconds: 0 };
   private readonly ip = new IpOptions(false);
 
-  constructor(
-    readonly ep: UdpEndpoint,
-    nonblock: boolean,
-    ids: SockIds,
-  ) {
-    super(SOCK.DGRAM, IPPROTO.UDP, nonblock, ids);
-    endpointIds.set(ep, ids);
-  }
-
-  get waitQueue(): WaitQueue {
-    return this.ep.waitQueue;
+  constructor(ep: UdpEndpoint, nonblock: boolean, ids: SockIds) {
+    super(ep, SOCK.DGRAM, IPPROTO.UDP, nonblock, ids);
   }
 
   /** As udp_poll: the endpoint's bits plus those of shutdown(2). */
@@ -518,9 +518,5 @@ export class UdpSocket extends InetSocket {
 
   protected outQueue(): number {
     return 0;
-  }
-
-  protected override release(): void {
-    this.ep.close();
   }
 }
