@@ -28,6 +28,7 @@ export class Futexes {
   /** `shared`: the futex was not FUTEX_PRIVATE_FLAG (robust-list and clear_child_tid wakes are shared, as in Linux). */
   key(mm: MemoryManager, addr: number, shared = true): string {
     const v = shared ? mm.vmas.find(addr) : undefined;
+    if (v?.backing.kind === 'sysvshm') return `sysv${v.backing.seg.uid}:${v.backing.offset + (addr - v.start)}`;
     if (v?.backing.kind === 'shmem') return `shm${v.backing.id}:${v.backing.offset + (addr - v.start)}`;
     if (v?.backing.kind === 'file' && v.backing.cache !== undefined) return `file${v.backing.cache}:${v.backing.offset + (addr - v.start)}`;
     let id = this.spaceIds.get(mm);

@@ -9,6 +9,7 @@ import { Backing, clip, Vma, VmaSet } from './vma';
 import { InodeFile } from '../vfs/inodefile';
 import { acquireCached, cacheKey, CachedFile, cachedById, findCached, releaseCached } from './filecache';
 import { imageOffset } from './imagecache';
+import type { ShmTarget } from './shmattach';
 
 export interface MmapRequest {
   addr: number;
@@ -93,6 +94,13 @@ export class MemoryManager {
    * once, to the parent: sentry/pod/memory.ts). 0 for a fresh image.
    */
   inheritedBytes = 0;
+  /**
+   * Areas of each System V segment mapped here, as last reported to the
+   * segment (its shm_nattch counts areas: mm/shmattach.ts).
+   */
+  private shmAreas = new Map<ShmTarget, number>();
+  /** The pid a segment records as the last to attach or detach through this address space (shm_lpid). */
+  shmPid = 0;
 
   /**
    * @param taskSize first address the application may not use (Linux's
@@ -126,8 +134,9 @@ export class MemoryManager {
    * which the platform has already copied (copy-on-write) on the host.
    * Vmas are immutable values, so the child's set can share them.
    */
-  fork(as: AddressSpace, io: MemoryIO): MemoryManager {
+  fork(as: AddressSpace, io: MemoryIO, childPid = 0): MemoryManager {
     const child = new MemoryManager(as, io, this.taskSize, this.stackRlimit);
+    child.shmPid = childPid;
     for (const v of this.vmas.all()) child.vmas.insert(v);
     child.startBrk = this.startBrk;
     child.brkEnd = this.brkEnd;
@@ -137,6 +146,11 @@ export class MemoryManager {
     for (const c of this.caches) {
       c.users++;
       child.caches.add(c);
+    }
+    // The child's copies of attached segments count as attachments, made by the forking process (as shm_open in dup_mmap).
+    for (const [seg, n] of this.shmAreas) {
+      child.shmAreas.set(seg, n);
+      seg.attached(n, this.shmPid);
     }
     return child;
   }
@@ -230,8 +244,9 @@ export class MemoryManager {
     return c;
   }
 
-  /** Lets go of the shared copies no area maps any more (the last user writes back). */
+  /** Lets go of the shared copies no area maps any more (the last user writes back); reports segment (de)attachments. */
   private dropUnusedCaches(): void {
+    this.syncShm();
     if (this.caches.size === 0) return;
     const used = new Set<number>();
     for (const v of this.vmas.all()) if (v.backing.kind === 'file' && v.backing.cache !== undefined) used.add(v.backing.cache);
@@ -242,10 +257,88 @@ export class MemoryManager {
     }
   }
 
-  /** The address space is gone (its process exited): its shared copies lose a user. */
+  /** The address space is gone (its process exited): its shared copies lose a user, its segments their attachments. */
   releaseCaches(): void {
     for (const c of this.caches) releaseCached(c);
     this.caches.clear();
+    const areas = this.shmAreas;
+    this.shmAreas = new Map();
+    for (const [seg, n] of areas) seg.attached(-n, this.shmPid);
+  }
+
+  /**
+   * Recounts the areas of each System V segment and reports the change to
+   * the segment (shm_open/shm_close per area in Linux). `force` when an
+   * area was just attached; otherwise only address spaces with
+   * attachments pay for the walk.
+   */
+  private syncShm(force = false): void {
+    if (this.shmAreas.size === 0 && !force) return;
+    const now = new Map<ShmTarget, number>();
+    for (const v of this.vmas.all()) if (v.backing.kind === 'sysvshm') now.set(v.backing.seg, (now.get(v.backing.seg) ?? 0) + 1);
+    const old = this.shmAreas;
+    this.shmAreas = now;
+    for (const [seg, n] of now) if (n !== (old.get(seg) ?? 0)) seg.attached(n - (old.get(seg) ?? 0), this.shmPid);
+    for (const [seg, n] of old) if (!now.has(seg)) seg.attached(-n, this.shmPid);
+  }
+
+  /**
+   * shmat(2)'s mapping of `seg` (the checks of the segment and the
+   * address's SHMLBA rounding are the caller's): MAP_SHARED of the
+   * segment's slot in the platform's shared memory, so every process that
+   * attaches it shares the pages. `addr` 0 picks a free range; otherwise
+   * the range is mapped at `addr`, over existing mappings only with
+   * `remap` (SHM_REMAP; else EINVAL). A read-only attachment can never be
+   * made writable (mprotect: EACCES).
+   */
+  attachShm(seg: ShmTarget, addr: number, prot: number, remap: boolean): number {
+    if (this.as.mapSharedMemory === undefined) fail('ENOMEM', 'no shared memory in this platform');
+    const size = pageUp(seg.size);
+    if (addr !== 0 && size > this.taskSize - addr) fail('ENOMEM', 'shmat range beyond the address space');
+    if (addr !== 0 && !remap && !this.vmas.isFree(addr, addr + size)) fail('EINVAL', 'shmat over an existing mapping without SHM_REMAP');
+    const start = this.place(addr, size, addr !== 0 ? MAP.FIXED : 0);
+    const writable = (prot & PROT.WRITE) !== 0;
+    const v: Vma = {
+      start,
+      end: start + size,
+      prot,
+      maxProt: writable ? PROT_RWX : PROT.READ | PROT.EXEC,
+      shared: true,
+      growsDown: false,
+      backing: { kind: 'sysvshm', seg, offset: 0 },
+    };
+    try {
+      this.mapArea(v);
+      this.syncShm(true);
+    } finally {
+      this.dropUnusedCaches();
+    }
+    return start;
+  }
+
+  /**
+   * shmdt(2): the area at `addr` whose segment offset is its distance from
+   * `addr` names the segment (normally the attachment's first page); every
+   * area of that segment within the segment's size from `addr` is
+   * unmapped. EINVAL when there is none (do_shmdt).
+   */
+  detachShm(addr: number): void {
+    if (!isPageAligned(addr)) fail('EINVAL', 'shmdt address not page aligned');
+    let seg: ShmTarget | undefined;
+    for (const v of this.vmas.overlapping(addr, this.taskSize)) {
+      if (v.backing.kind === 'sysvshm' && v.start - addr === v.backing.offset) {
+        seg = v.backing.seg;
+        break;
+      }
+    }
+    if (seg === undefined) fail('EINVAL', 'no attached segment at this address');
+    const end = Math.min(this.taskSize, addr + pageUp(seg.size));
+    for (const v of this.vmas.overlapping(addr, end)) {
+      if (v.backing.kind !== 'sysvshm' || v.backing.seg !== seg) continue;
+      this.vmas.remove(v.start, v.end);
+      this.as.unmap(v.start, v.end - v.start);
+    }
+    this.dropUnusedCaches();
   }
 
   /** Where a new mapping of `size` bytes goes (get_unmapped_area + MAP_FIXED rules). */
@@ -286,6 +379,7 @@ export class MemoryManager {
     const writable = fill !== undefined ? PROT.READ | PROT.WRITE : v.prot;
     const b = v.backing;
     if (b.kind === 'file' && b.cache !== undefined) this.as.mapSharedMemory?.(v.start, len, v.prot, cachedById(b.cache).slot + b.offset);
+    else if (b.kind === 'sysvshm') this.as.mapSharedMemory?.(v.start, len, v.prot, b.seg.slot + b.offset);
     else if (image !== undefined && this.as.mapPrivateMemory) this.as.mapPrivateMemory(v.start, len, writable, image);
     else this.as.mapAnonymous(v.start, len, writable, sharedAnon(v));
     this.vmas.insert(v);
@@ -356,6 +450,7 @@ export class MemoryManager {
     }
     this.as.protect(start, end - start, newProt);
     this.vmas.update(start, end, (p) => ({ ...p, prot: newProt }));
+    this.syncShm();
   }
 
   /**
@@ -414,7 +509,7 @@ export class MemoryManager {
   private resizable(addr: number, oldSize: number, newSize: number): Vma {
     const v = this.vmas.find(addr) ?? fail('EFAULT', 'mremap of unmapped memory');
     if (oldSize > v.end - addr) fail('EFAULT', 'mremap range spans areas');
-    if (newSize > oldSize && v.backing.kind === 'file') fail('ENOMEM', 'growing a file-backed mapping is not supported');
+    if (newSize > oldSize && (v.backing.kind === 'file' || v.backing.kind === 'sysvshm')) fail('ENOMEM', 'growing a file-backed or SysV shm mapping is not supported');
     return v;
   }
 
@@ -432,6 +527,7 @@ export class MemoryManager {
       this.as.mapAnonymous(oldAddr, oldSize, v.prot);
       this.vmas.insert(piece);
     }
+    this.syncShm();
     return target;
   }
 
@@ -484,7 +580,8 @@ export class MemoryManager {
     if (advice === MADV.FREE && areas.some((v) => v.backing.kind === 'file' || v.shared)) fail('EINVAL', 'MADV_FREE needs private anonymous memory');
     if (advice === MADV.DONTNEED || advice === MADV.DONTNEED_LOCKED || advice === MADV.REMOVE) {
       for (const v of areas) {
-        if (v.backing.kind === 'file' || (sharedAnon(v) && advice !== MADV.REMOVE)) continue;
+        // SysV segments keep their contents (MADV_REMOVE's hole punch in the segment is not supported).
+        if (v.backing.kind === 'file' || v.backing.kind === 'sysvshm' || (sharedAnon(v) && advice !== MADV.REMOVE)) continue;
         const s = Math.max(v.start, addr);
         const e = Math.min(v.end, end);
         this.as.mapAnonymous(s, e - s, v.prot);
@@ -543,12 +640,12 @@ export class MemoryManager {
    * accessible mapping but those of files that stay read-only, which Linux
    * charges as page cache once, not per process (program text, ld.so's
    * libraries: here copies, or the image cache's pages that mincore would
-   * report present in every process mapping them), and the shared copies
-   * of MAP_SHARED files. Their total bounds what the process can have
+   * report present in every process mapping them), the shared copies
+   * of MAP_SHARED files and attached System V segments (shared memory). Their total bounds what the process can have
    * resident.
    */
   chargedAreas(): Vma[] {
-    return this.vmas.all().filter((v) => v.prot !== PROT.NONE && !(v.backing.kind === 'file' && (v.backing.cache !== undefined || (v.prot & PROT.WRITE) === 0)));
+    return this.vmas.all().filter((v) => v.prot !== PROT.NONE && v.backing.kind !== 'sysvshm' && !(v.backing.kind === 'file' && (v.backing.cache !== undefined || (v.prot & PROT.WRITE) === 0)));
   }
 
   usage(): MemoryUsage {

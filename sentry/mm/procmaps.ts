@@ -1,4 +1,5 @@
 import { PROT } from '../abi/linux/mm';
+import { shmMapsName } from './shmattach';
 import { Vma } from './vma';
 
 /** Width Linux pads a maps line's prefix to before the name (fs/proc/task_mmu.c). */
@@ -26,6 +27,8 @@ function mapsName(v: Vma): string {
       return '[stack]';
     case 'named':
       return v.backing.name;
+    case 'sysvshm':
+      return shmMapsName(v.backing.seg);
     case 'anon':
     case 'shmem':
       return '';
@@ -38,7 +41,9 @@ function mapsName(v: Vma): string {
  * followed by a space and the name when there is one.
  */
 export function formatMapsLine(v: Vma): string {
-  const file = v.backing.kind === 'file' ? v.backing : undefined;
+  const b = v.backing;
+  // A SysV segment shows as its unlinked shmem file: device 00:01 (the shm mount), inode = shmid.
+  const file = b.kind === 'file' ? b : b.kind === 'sysvshm' ? { offset: b.offset, dev: 1, ino: b.seg.id } : undefined;
   const [major, minor] = file ? devMajorMinor(file.dev) : [0, 0];
   const perms =
     ((v.prot & PROT.READ) !== 0 ? 'r' : '-') +

@@ -4,6 +4,7 @@
  * protection, flags and a contiguous backing) are merged after every change,
  * so /proc/self/maps looks like Linux's.
  */
+import type { ShmTarget } from './shmattach';
 
 /** What a mapping shows in /proc/self/maps and how it is refilled. */
 export type Backing =
@@ -21,6 +22,12 @@ export type Backing =
    * offset in it. Shared futexes are keyed by the two (kernel/futex.ts).
    */
   | { readonly kind: 'shmem'; readonly id: number; readonly offset: number }
+  /**
+   * An attached System V shared memory segment (shmat(2)): `offset` is the
+   * area start's offset in the segment's slot. Never merged with a
+   * neighbour (Linux does not merge VMAs whose close counts attachments).
+   */
+  | { readonly kind: 'sysvshm'; readonly seg: ShmTarget; readonly offset: number }
   /** Anonymous memory with a fixed maps name (e.g. "[anon:foo]"). */
   | { readonly kind: 'named'; readonly name: string };
 
@@ -42,7 +49,7 @@ export interface Vma {
  */
 export function clip(v: Vma, start: number, end: number): Vma {
   const b = v.backing;
-  const backing = b.kind === 'file' || b.kind === 'shmem' ? { ...b, offset: b.offset + (start - v.start) } : b;
+  const backing = b.kind === 'file' || b.kind === 'shmem' || b.kind === 'sysvshm' ? { ...b, offset: b.offset + (start - v.start) } : b;
   return { ...v, start, end, backing };
 }
 
@@ -54,7 +61,7 @@ function sameBacking(a: Vma, b: Vma): boolean {
   }
   if (x.kind === 'shmem' && y.kind === 'shmem') return x.id === y.id && x.offset + (a.end - a.start) === y.offset;
   if (x.kind === 'named' && y.kind === 'named') return x.name === y.name;
-  return x.kind === y.kind && x.kind !== 'file' && x.kind !== 'named' && x.kind !== 'shmem';
+  return x.kind === y.kind && x.kind !== 'file' && x.kind !== 'named' && x.kind !== 'shmem' && x.kind !== 'sysvshm';
 }
 
 function mergeable(a: Vma, b: Vma): boolean {

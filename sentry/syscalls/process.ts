@@ -46,7 +46,7 @@ function newProcess(t: Task, r: CloneRequest): Task {
   const ctx = t.ctx.fork();
   const pid = k.allocTid();
   const p = new Process(
-    k, pid, parent.pid, parent.mm.fork(ctx.as, ctx.mem),
+    k, pid, parent.pid, parent.mm.fork(ctx.as, ctx.mem, pid),
     r.flags & CLONE.FILES ? parent.fds : parent.fds.clone(),
     r.flags & CLONE.FS ? parent.fs : parent.fs.clone(),
     parent.creds.clone(), parent.limits.map((l) => ({ ...l })),

@@ -28,6 +28,7 @@ import { epollRows } from './epoll';
 import { eventfdRows } from './eventfd';
 import { timerfdRows } from './timerfd';
 import { socketRows } from './socket';
+import { shmSyscalls } from './shm';
 
 export interface TableEntry extends SyscallRow {
   readonly nr: number;
@@ -57,6 +58,7 @@ const FAMILIES: FamilyRows[] = [
   eventfdRows,
   timerfdRows,
   socketRows,
+  shmSyscalls,
 ];
 
 function build(): Map<number, TableEntry> {

@@ -12,6 +12,7 @@ import { procNetDev, procNetRoute } from '../socket/ifaces';
 import { procNetSockets, SOCKET_TABLES } from '../socket/procnet';
 import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
 import { procSys } from './sys';
+import { procSysvipc } from './sysvipc';
 
 export const LINUX_VERSION = 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016';
 export const LINUX_RELEASE = '4.4.0';
@@ -92,6 +93,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['version', text(LINUX_VERSION)],
       ['filesystems', text(['nodev\ttmpfs', 'nodev\tproc', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
       ['sys', procSys(fs, kernel)],
+      ['sysvipc', procSysvipc(fs, kernel)],
     ]);
     for (const pid of kernel.processes.keys()) m.set(String(pid), pidDir(pid));
     return m;
