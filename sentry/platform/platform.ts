@@ -24,6 +24,8 @@ export interface SharedMemory {
   releaseSlot(offset: number): void;
   read(offset: number, dst: Buffer): void;
   write(offset: number, src: Uint8Array): void;
+  /** How many bytes of [offset, offset+len) have pages (touched, not punched out); absent when unknown. */
+  residentBytes?(offset: number, len: number): number;
 }
 
 /**

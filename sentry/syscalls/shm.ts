@@ -75,8 +75,7 @@ function shmdt(t: Task, a: SyscallArgs): number {
  * gid, the mode's permission bits; owner, creator or CAP_SYS_ADMIN, else
  * EPERM), IPC_RMID (same check; the key is freed at once, the memory at
  * the last detach, SHM_DEST shows in the mode), IPC_INFO and SHM_INFO
- * (return the highest index in use; shm_rss counts every page, shm_swp
- * 0), SHM_LOCK/SHM_UNLOCK (CAP_IPC_LOCK, or the owner with a non-zero
+ * (return the highest index in use; shm_swp is 0), SHM_LOCK/SHM_UNLOCK (CAP_IPC_LOCK, or the owner with a non-zero
  * RLIMIT_MEMLOCK; only the SHM_LOCKED mode bit changes: nothing is
  * pinned). Other commands (and IPC_64-flagged ones, as on x86_64) EINVAL.
  */
@@ -171,12 +170,12 @@ function shminfo(space: ShmNamespace): Buffer {
   return b;
 }
 
-/** struct shm_info (SHM_INFO): shm_rss counts every page of every segment as resident. */
+/** struct shm_info (SHM_INFO): shm_rss is the pages the segments' slots hold; nothing is swapped. */
 function shmInfo(space: ShmNamespace): Buffer {
   const b = Buffer.alloc(SHM_INFO_SIZE);
   b.writeInt32LE(space.segments().length, SHM_INFO_OFF.usedIds);
   b.writeBigUInt64LE(BigInt(space.totalPages), SHM_INFO_OFF.tot);
-  b.writeBigUInt64LE(BigInt(space.totalPages), SHM_INFO_OFF.rss);
+  b.writeBigUInt64LE(BigInt(space.segments().reduce((n, s) => n + s.residentPages, 0)), SHM_INFO_OFF.rss);
   return b;
 }
 
@@ -184,5 +183,5 @@ export const shmSyscalls: FamilyRows = {
   shmget: partial(shmget, 'segments up to 1 GiB (ENOMEM beyond); SHM_HUGETLB/SHM_NORESERVE ignored'),
   shmat: partial(shmat, 'MAP_SHARED of the segment in the platform shared memory; nattch counts areas'),
   shmdt: partial(shmdt, 'unmaps the attachment at the address'),
-  shmctl: partial(shmctl, 'SHM_LOCK/UNLOCK only set the mode bit; shm_rss counts every page; kernel.shm_rmid_forced not modelled'),
+  shmctl: partial(shmctl, 'SHM_LOCK/UNLOCK only set the mode bit; kernel.shm_rmid_forced not modelled'),
 };

@@ -1,9 +1,10 @@
 /**
  * /proc/sysvipc (proc(5)): the System V IPC objects of the kernel's IPC
- * namespace in Linux's format, which util-linux ipcs reads. shm lists the
- * shared memory segments (kernel/ipc/shm.ts; rss counts every page of a
- * segment, swap is 0); sem and msg hold only their header lines, since
- * System V semaphores and message queues are not implemented (ENOSYS).
+ * namespace in Linux's format (5.x and later: the rss and swap columns
+ * aligned), which util-linux ipcs reads. shm lists the shared memory
+ * segments (kernel/ipc/shm.ts; swap is always 0); sem and msg hold only
+ * their header lines, since System V semaphores and message queues are
+ * not implemented (ENOSYS).
  */
 import type { Kernel } from '../../kernel/kernel';
 import { shmNamespace } from '../../kernel/ipc/namespace';
@@ -24,7 +25,7 @@ export function shmLine(s: ShmSegment): string {
   return (
     `${pad(p.key, 10)} ${pad(s.id, 10)}  ${pad(p.mode.toString(8), 4)} ${pad(s.size, 21)} ${pad(s.cpid, 5)} ${pad(s.lpid, 5)}  ` +
     `${pad(s.nattch, 5)} ${pad(p.uid, 5)} ${pad(p.gid, 5)} ${pad(p.cuid, 5)} ${pad(p.cgid, 5)} ` +
-    `${pad(s.atime, 10)} ${pad(s.dtime, 10)} ${pad(s.ctime, 10)} ${pad(s.pages * PAGE_SIZE, 21)} ${pad(0, 21)}\n`
+    `${pad(s.atime, 10)} ${pad(s.dtime, 10)} ${pad(s.ctime, 10)} ${pad(s.residentPages * PAGE_SIZE, 21)} ${pad(0, 21)}\n`
   );
 }
 

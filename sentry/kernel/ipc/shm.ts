@@ -7,8 +7,7 @@
  * reports attachments back (mm/shmattach.ts).
  *
  * Not modelled: kernel.shm_rmid_forced (segments outlive their creator as
- * with its default 0), shm_rss (every page of a segment is counted
- * resident), swapping, SHM_HUGETLB/SHM_NORESERVE (accepted, no effect),
+ * with its default 0), swapping, SHM_HUGETLB/SHM_NORESERVE (accepted, no effect),
  * segments larger than a shared memory slot (1 GiB: ENOMEM).
  */
 import { IPC, IPC_PRIVATE, IPCMNI, SHM, SHMMIN } from '../../abi/linux/ipc';
@@ -73,6 +72,9 @@ export function ipcOwnerOrAdmin(c: IpcCreds, perm: IpcPerm): boolean {
 }
 
 let nextUid = 1;
+/** ipc_min_cycle (RADIX_TREE_MAP_SIZE) and ipcid_seq_max() without ipcmni_extend. */
+const MIN_CYCLE = 64;
+const SEQ_MAX = Math.floor(0x7fffffff / IPCMNI);
 
 export class ShmSegment implements ShmTarget {
   readonly uid = nextUid++;
@@ -103,6 +105,12 @@ export class ShmSegment implements ShmTarget {
     return Math.ceil(this.size / PAGE_SIZE);
   }
 
+  /** Pages of the segment that hold memory (shm_rss), or every page when the platform cannot tell. */
+  get residentPages(): number {
+    const bytes = this.mem.residentBytes?.(this.slot, this.pages * PAGE_SIZE);
+    return bytes === undefined ? this.pages : Math.ceil(bytes / PAGE_SIZE);
+  }
+
   get destroyed(): boolean {
     return (this.perm.mode & SHM.DEST) !== 0;
   }
@@ -128,8 +136,11 @@ export interface NewSegment {
 export class ShmNamespace {
   private readonly byIndex = new Map<number, ShmSegment>();
   private readonly byKey = new Map<number, ShmSegment>();
-  /** ids->seq: the sequence number the next segment's id carries. */
+  /** ids->seq: the sequence number of new ids; it moves on when the index allocation wraps. */
   private seq = 0;
+  /** ids->last_idx and the idr's cyclic cursor (idr_next). */
+  private lastIndex = -1;
+  private cursor = 0;
   /** Pages of every segment (shm_tot), checked against kernel.shmall. */
   totalPages = 0;
 
@@ -174,16 +185,37 @@ export class ShmNamespace {
     if (BigInt(this.totalPages + pages) > lim.shmall) fail('ENOSPC', 'kernel.shmall reached');
     if (this.byIndex.size >= lim.shmmni) fail('ENOSPC', 'kernel.shmmni reached');
     if (pages * PAGE_SIZE > r.mem.slotSize) fail('ENOMEM', 'segment larger than a shared memory slot');
-    let index = 0;
-    while (this.byIndex.has(index)) index++;
     const slot = r.mem.allocSlot();
+    const index = this.allocIndex();
     const perm: IpcPerm = { key: r.key, uid: r.creds.euid, gid: r.creds.egid, cuid: r.creds.euid, cgid: r.creds.egid, mode: r.flags & 0o777, seq: this.seq };
-    this.seq = (this.seq + 1) % (Math.floor(0x7fffffff / IPCMNI) + 1);
     const seg = new ShmSegment(this, index, perm, r.size, r.pid, r.mem, slot, r.key);
     this.byIndex.set(index, seg);
     if (r.key !== IPC_PRIVATE) this.byKey.set(r.key, seg);
     this.totalPages += pages;
     return seg;
+  }
+
+  /**
+   * ipc_idr_alloc() as Linux has done it since 4.17: indexes are handed
+   * out cyclically below max(in_use * 3/2, 64), and the sequence number
+   * (the id's upper part) moves on whenever the cycle wraps, so a fresh
+   * namespace's ids are 0, 1, 2... and a reused index gets a new id.
+   * (Linux 4.4 bumped the sequence on every allocation: 0, 32769, 65538.)
+   */
+  private allocIndex(): number {
+    const end = Math.min(Math.max(Math.floor((this.byIndex.size * 3) / 2), MIN_CYCLE), IPCMNI);
+    let index = this.firstFree(this.cursor, end);
+    if (index < 0) index = this.firstFree(0, end);
+    if (index < 0) return fail('ENOSPC', 'no free index');
+    this.cursor = index + 1;
+    if (index <= this.lastIndex) this.seq = (this.seq + 1) % SEQ_MAX;
+    this.lastIndex = index;
+    return index;
+  }
+
+  private firstFree(from: number, end: number): number {
+    for (let i = from; i < end; i++) if (!this.byIndex.has(i)) return i;
+    return -1;
   }
 
   /** The segment with id `id` (EINVAL, as shm_obtain_object_check answers, when there is none). */

@@ -37,6 +37,7 @@ export const raw = {
   pwrite: libc.func('long pwrite(int fd, void *buf, size_t count, long off)'),
   ftruncate: libc.func('int ftruncate(int fd, long length)'),
   fallocate: libc.func('int fallocate(int fd, int mode, long offset, long len)'),
+  lseek: libc.func('long lseek(int fd, long offset, int whence)'),
   close: libc.func('int close(int fd)'),
   socketpair: libc.func('int socketpair(int domain, int type, int protocol, void *sv)'),
   // The socket calls (unix sockets, the packet link, host-mode sockets): one binding each.

@@ -12,6 +12,8 @@ import { check, errno, HostError, raw } from './libc';
 const MFD_CLOEXEC = 1;
 const FALLOC_FL_KEEP_SIZE = 1;
 const FALLOC_FL_PUNCH_HOLE = 2;
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
 /** The most of one file that shared mappings can reach. */
 const SLOT_SIZE = 1 << 30;
 
@@ -37,6 +39,24 @@ export class HostMemoryFile implements SharedMemory {
   releaseSlot(offset: number): void {
     check('fallocate', raw.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, SLOT_SIZE) as number);
     this.freeSlots.push(offset);
+  }
+
+  /**
+   * Bytes of [offset, offset+len) that hold pages (the sparse file's data
+   * extents: SEEK_DATA/SEEK_HOLE), i.e. what touching has made resident.
+   */
+  residentBytes(offset: number, len: number): number {
+    const end = offset + len;
+    let total = 0;
+    for (let at = offset; at < end; ) {
+      const data = raw.lseek(this.fd, at, SEEK_DATA) as number;
+      if (data < 0 || data >= end) break;
+      const hole = raw.lseek(this.fd, data, SEEK_HOLE) as number;
+      const stop = hole < 0 ? end : Math.min(hole, end);
+      total += stop - data;
+      at = stop;
+    }
+    return total;
   }
 
   read(offset: number, dst: Buffer): void {
