@@ -30,8 +30,12 @@ const LATENCY_RUNS = 10;
 const IDLE_PODS = 20;
 const FIRST_LOG_TIMEOUT_MS = 60_000;
 const LOG_POLL_MS = 2;
-/** Let lazily started work (JIT, GC, first timers) finish before memory is read. */
-const SETTLE_MS = 3_000;
+/**
+ * Let lazily started work (JIT, GC, first timers) finish before memory is
+ * read, and the pods reach the state they idle in: an idle Sentry and Gofer
+ * give memory back 2 s and 7 s after their last work (sentry/kernel/idlegc.ts).
+ */
+const SETTLE_MS = 10_000;
 const MiB = 1024;
 
 /** One way of running pods: a CRI endpoint and the runtime handler asked for. */
