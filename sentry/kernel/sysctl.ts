@@ -8,10 +8,12 @@
  * describe the emulated kernel and are read-only: Linux would only let the
  * host's initial namespaces change them.
  *
- * What the values change: the UTS names are uname's. The IPC and network
- * values are reported but govern nothing yet: the sandbox has no System V
- * IPC or POSIX message queues (those syscalls are ENOSYS), and its network
- * stack does not read them (its own defaults equal Linux's).
+ * What the values change: the UTS names are uname's; kernel.shmmax,
+ * shmall and shmmni are System V shared memory's limits (kernel/ipc/).
+ * The other IPC and network values are reported but govern nothing yet:
+ * the sandbox has no System V semaphores or message queues and no POSIX
+ * message queues (those syscalls are ENOSYS), and its network stack does
+ * not read them (its own defaults equal Linux's).
  */
 import { fail } from '../errors/linuxerr';
 
