@@ -34,7 +34,7 @@ export interface GoferOptions extends GoferTree {
  */
 export function spawnGated(
   cmd: string, args: string[], stdio: Array<'ignore' | 'inherit' | number>, beforeStart?: (pid: number) => void,
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): ChildProcess {
   const { spawn } = childProcess();
   if (!beforeStart) return spawn(cmd, args, { stdio: ['ignore', ...stdio], ...options });
@@ -82,6 +82,19 @@ const GOFER_FD = 3;
  */
 const GOFER_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded', '--expose-gc'];
 
+/**
+ * The environment of a Gofer the CRI server starts: the server's, without
+ * NODE_EXTRA_CA_CERTS, which Node loads at start-up although the Gofer makes
+ * no TLS connection: a distro bundle cost each pod's Gofer 1.1 MiB of
+ * anonymous memory (OpenSSL's parsed certificates). bin/tsvisor clears it
+ * for the Sentry, whose environment a `do` Gofer inherits.
+ */
+function goferEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 export function startGofer(opts: GoferOptions): GoferHandle {
   const { fds, pid } = startTreesGofer([opts], opts.beforeStart);
   return { fd: fds[0], pid };
@@ -112,7 +125,7 @@ export function startTreesGofer(trees: readonly GoferTree[], beforeStart?: (pid:
     args.push(path.join(__dirname, 'main.js'), ...treeArgs(trees));
     // Without a gate (`do`): posix_spawn, so the Gofer starts before node:child_process would even have loaded.
     if (!beforeStart) return { fds: sentryEnds, pid: spawnHelper('unshare', ['unshare', ...args], ['null', 'null', 2, ...goferEnds]) };
-    const child = spawnGated('unshare', args, ['ignore', 'inherit', ...goferEnds], beforeStart);
+    const child = spawnGated('unshare', args, ['ignore', 'inherit', ...goferEnds], beforeStart, { env: goferEnv() });
     // Spawn failures surface as a missing pid below; the async 'error' event must not crash the Sentry.
     child.once('error', () => undefined);
     if (child.pid === undefined) throw new Error('failed to start the gofer (unshare)');
