@@ -14,7 +14,7 @@ import { CAP_IPC_LOCK, ipcAllowed, ipcOwnerOrAdmin, ShmNamespace, ShmSegment } f
 import { RLIMIT } from '../kernel/limits';
 import type { Task } from '../kernel/task';
 import { SyscallArgs } from './args';
-import { FamilyRows, partial } from './rows';
+import { FamilyRows, partial, supported } from './rows';
 
 /** shmget's size: a size_t; anything past 2^53 is far beyond a slot anyway (ENOMEM after Linux's EINVAL/ENOSPC checks). */
 function sizeArg(a: SyscallArgs, i: number): number {
@@ -182,6 +182,6 @@ function shmInfo(space: ShmNamespace): Buffer {
 export const shmSyscalls: FamilyRows = {
   shmget: partial(shmget, 'segments up to 1 GiB (ENOMEM beyond); SHM_HUGETLB/SHM_NORESERVE ignored'),
   shmat: partial(shmat, 'MAP_SHARED of the segment in the platform shared memory; nattch counts areas'),
-  shmdt: partial(shmdt, 'unmaps the attachment at the address'),
+  shmdt: supported(shmdt),
   shmctl: partial(shmctl, 'SHM_LOCK/UNLOCK only set the mode bit; kernel.shm_rmid_forced not modelled'),
 };

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,6 +119,21 @@ int main(int argc, char **argv) {
   waitpid(child, &status, 0);
   say("exec'd exit %d, parent reads: %s\n", WEXITSTATUS(status), p + 200);
   show("after exec'd", id, child);
+
+  /* A process-shared semaphore in the segment: a child that attached it at another address waits, the parent posts. */
+  sem_t *sem = (sem_t *)(p + 4096);
+  sem_init(sem, 1, 0);
+  child = fork();
+  if (child == 0) {
+    char *again = shmat(id, NULL, 0);
+    shmdt(p);
+    if (again == (void *)-1 || again == p) _exit(3);
+    _exit(sem_wait((sem_t *)(again + 4096)) == 0 ? 0 : 4);
+  }
+  usleep(50000);
+  say("sem_post: %s\n", err(sem_post(sem)));
+  waitpid(child, &status, 0);
+  say("child woken by the semaphore: exit %d\n", WEXITSTATUS(status));
 
   /* Read-only attachments. */
   char *ro = shmat(id, NULL, SHM_RDONLY);
