@@ -3,7 +3,7 @@
  * drives it: containers on their own Gofers with CRI-format logs, exec'd
  * processes with passed stdio, signals with init semantics, exit events,
  * a second client after the first went away, shutdown; a pod sharing one
- * PID namespace, whose pid 1 is a pause process.
+ * PID namespace, whose pid 1 is a pause process; one IPC namespace.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -174,6 +174,19 @@ describe('pod sentry (tsvisor sandbox) over its control socket', function () {
       assert.deepEqual(records(log), [['stdout', 'F', want]]);
       await sentry.client.request({ op: 'remove', container: id });
     }
+  });
+
+  it('the pod\'s containers share one IPC namespace: a System V segment left by one is read by the next', async () => {
+    fs.copyFileSync(compileC('shmkey'), path.join(rootfs, 'bin', 'shmkey'));
+    const run = async (id: string, argv: string[]): Promise<Array<[string, string, string]>> => {
+      const done = exitOf(sentry.client, id);
+      const log = await startContainer(id, argv);
+      assert.equal((await done).status, 0, JSON.stringify(records(log)));
+      await sentry.client.request({ op: 'remove', container: id });
+      return records(log);
+    };
+    assert.deepEqual(await run('ipc1', ['/bin/shmkey', 'put', '0x5eed', 'left by ipc1']), []);
+    assert.deepEqual(await run('ipc2', ['/bin/shmkey', 'get', '0x5eed']), [['stdout', 'F', 'left by ipc1']]);
   });
 
   it('an exec whose reader stops reading parks alone; the rest of the pod keeps running', async () => {
