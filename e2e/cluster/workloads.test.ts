@@ -360,11 +360,13 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       assert.equal(read('memory', kubeletPodCgroup, 'memory.limit_in_bytes', 'memory.max'), limit);
       assert.equal(v2 ? read('cpu', kubeletPodCgroup, '', 'cpu.max') : read('cpu', kubeletPodCgroup, 'cpu.cfs_quota_us', ''), v2 ? '25000 100000' : '25000');
       if (!v2) assert.match(read('memory', cgroupPath, 'memory.stat', ''), new RegExp(`^hierarchical_memory_limit ${limit}$`, 'm'));
-      // The Sentry and the container's Gofers run in tsvisor's pod cgroup.
+      // The Sentry and the container's Gofer (one, serving the image root and the service-account volume) run in tsvisor's pod cgroup.
       const procs = read('memory', cgroupPath, 'cgroup.procs', 'cgroup.procs').split('\n').map(Number);
       const cmdlines = procs.map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '));
       assert.ok(cmdlines.some((c) => / sandbox --control \S+\/control\.sock/.test(c)), cmdlines.join('\n'));
-      assert.ok(cmdlines.some((c) => /\/gofer\/main\.js --root /.test(c)), cmdlines.join('\n'));
+      const gofers = cmdlines.filter((c) => /\/gofer\/main\.js /.test(c));
+      assert.equal(gofers.length, 1, cmdlines.join('\n'));
+      assert.match(gofers[0], /--tree 3:ro:\S+\/images\/unpacked\/\S+ --tree 4:ro:\S+\/kube-api-access-/);
     });
 
     // The host's OOM killer kills the biggest process of the pod's cgroup: under tsvisor, the stub running tail.
