@@ -523,7 +523,8 @@ export class MemoryManager {
     this.vmas.remove(target, target + newSize);
     this.as.remap(oldAddr, oldSize, newSize, target);
     this.vmas.insert({ ...piece, start: target, end: target + newSize });
-    if (dontUnmap) {
+    if (dontUnmap && piece.backing.kind === 'sysvshm') this.mapArea(piece); // the old range still shows the segment
+    else if (dontUnmap) {
       this.as.mapAnonymous(oldAddr, oldSize, v.prot);
       this.vmas.insert(piece);
     }

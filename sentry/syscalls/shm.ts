@@ -24,12 +24,15 @@ function sizeArg(a: SyscallArgs, i: number): number {
 /**
  * shmget(2): IPC_PRIVATE always creates; a key finds its segment or, with
  * IPC_CREAT, creates one (IPC_EXCL: EEXIST if it exists). The mode is the
- * low 9 bits of shmflg; SHM_HUGETLB/SHM_NORESERVE are accepted and
- * ignored. Limits: kernel.shmmax (EINVAL), shmall and shmmni (ENOSPC),
- * and a segment must fit a shared memory slot (1 GiB; ENOMEM).
+ * low 9 bits of shmflg; SHM_NORESERVE is accepted and ignored.
+ * SHM_HUGETLB is ENOMEM, as on Linux with no huge pages reserved (which
+ * would accept it with SHM_NORESERVE and fault on first touch). Limits:
+ * kernel.shmmax (EINVAL), shmall and shmmni (ENOSPC), and a segment must
+ * fit a shared memory slot (1 GiB; ENOMEM).
  */
 function shmget(t: Task, a: SyscallArgs): number {
   const p = t.process;
+  if ((a.int(2) & SHM.HUGETLB) !== 0) fail('ENOMEM', 'no huge pages reserved');
   const mem = p.mm.as.sharedMemory ?? fail('ENOMEM', 'no shared memory in this platform');
   return ns(t).get({ key: a.int(0), size: sizeArg(a, 1), flags: a.int(2), pid: p.pid, creds: p.creds, mem });
 }
@@ -180,7 +183,7 @@ function shmInfo(space: ShmNamespace): Buffer {
 }
 
 export const shmSyscalls: FamilyRows = {
-  shmget: partial(shmget, 'segments up to 1 GiB (ENOMEM beyond); SHM_HUGETLB/SHM_NORESERVE ignored'),
+  shmget: partial(shmget, 'segments up to 1 GiB (ENOMEM beyond); SHM_HUGETLB ENOMEM (no huge pages)'),
   shmat: partial(shmat, 'MAP_SHARED of the segment in the platform shared memory; nattch counts areas'),
   shmdt: supported(shmdt),
   shmctl: partial(shmctl, 'SHM_LOCK/UNLOCK only set the mode bit; kernel.shm_rmid_forced not modelled'),

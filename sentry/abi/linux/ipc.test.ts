@@ -21,6 +21,7 @@ int main(void) {
   P("SHM_RND", SHM_RND); P("SHM_REMAP", SHM_REMAP); P("SHM_EXEC", SHM_EXEC); P("SHM_LOCK", SHM_LOCK);
   P("SHM_UNLOCK", SHM_UNLOCK); P("SHM_STAT", SHM_STAT); P("SHM_INFO", SHM_INFO); P("SHM_STAT_ANY", SHM_STAT_ANY);
   P("SHM_DEST", SHM_DEST); P("SHM_LOCKED", SHM_LOCKED); P("SHMLBA", SHMLBA);
+  P("SHM_HUGETLB", SHM_HUGETLB); P("SHM_NORESERVE", SHM_NORESERVE);
   return 0;
 }`;
 
@@ -48,6 +49,7 @@ describe('System V shm ABI against the C library', function () {
       ['IPC_STAT', IPC.STAT], ['IPC_INFO', IPC.INFO], ['SHM_RDONLY', SHM.RDONLY], ['SHM_RND', SHM.RND], ['SHM_REMAP', SHM.REMAP],
       ['SHM_EXEC', SHM.EXEC], ['SHM_LOCK', SHM.LOCK], ['SHM_UNLOCK', SHM.UNLOCK], ['SHM_STAT', SHM.STAT], ['SHM_INFO', SHM.INFO],
       ['SHM_STAT_ANY', SHM.STAT_ANY], ['SHM_DEST', SHM.DEST], ['SHM_LOCKED', SHM.LOCKED], ['SHMLBA', SHMLBA],
+      ['SHM_HUGETLB', SHM.HUGETLB], ['SHM_NORESERVE', SHM.NORESERVE],
     ];
     for (const [name, ours] of want) assert.equal(ours, native.get(name), name);
   });

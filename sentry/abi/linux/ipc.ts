@@ -22,6 +22,10 @@ export const IPC = {
 export const IPC_64 = 0x100;
 
 export const SHM = {
+  /** shmget flags. */
+  HUGETLB: 0o4000,
+  NORESERVE: 0o10000,
+  /** shmat flags. */
   RDONLY: 0o10000,
   RND: 0o20000,
   REMAP: 0o40000,

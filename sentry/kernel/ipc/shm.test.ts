@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { IPC, IPC_PRIVATE, IPCMNI, SHM } from '../../abi/linux/ipc';
-import { PAGE_SIZE } from '../../abi/linux/mm';
+import { MREMAP, PAGE_SIZE } from '../../abi/linux/mm';
 import { ErrnoName } from '../../abi/linux/errno';
 import { isLinuxError } from '../../errors/linuxerr';
 import { FakeMemory } from '../../mm/testing';
@@ -160,6 +160,11 @@ describe('System V shm attachments in the memory manager', () => {
     errno('EINVAL', () => mm.detachShm(addr + PAGE_SIZE));
     mm.mprotect(addr, PAGE_SIZE, 1);
     assert.equal(seg.nattch, 2, 'a split area is two attachments, as in Linux');
+    const moved = mm.mremap(addr, PAGE_SIZE, PAGE_SIZE, MREMAP.MAYMOVE | MREMAP.DONTUNMAP, 0);
+    assert.equal(seg.nattch, 3, 'MREMAP_DONTUNMAP leaves the segment mapped at the old range too');
+    assert.ok(host.calls.includes(`mapshared ${addr.toString(16)} 1000 1 @${seg.slot.toString(16)}`), host.calls.join('\n'));
+    mm.munmap(moved, PAGE_SIZE);
+    assert.equal(seg.nattch, 2);
     mm.detachShm(addr);
     assert.equal(seg.nattch, 0);
     assert.equal(mm.vmas.size, 0);
