@@ -67,7 +67,12 @@ const MiB = 1024 * 1024;
  *
  * 'release' collects twice: the first shrinks the young generation and
  * unmaps the semi-space it is not using, the second, after the flip, the
- * other's unused pages.
+ * other's unused pages. Both run with --stress-flush-code, which drops the
+ * bytecode of every function not on the stack (V8 otherwise drops only
+ * what has not run for several collections under load): an idle Sentry
+ * keeps 0.75 MiB less (heap in use 7.6 -> 6.9 MiB). Functions compile
+ * again when next called; the first exec after such an idle spell took
+ * 22-30 ms with it and 23-25 ms without (noise on a shared host).
  */
 export function collectGarbage(phase: IdlePhase = 'collect'): string {
   const before = getHeapStatistics();
@@ -78,10 +83,12 @@ export function collectGarbage(phase: IdlePhase = 'collect'): string {
   const youngBefore = youngPages();
   setFlagsFromString('--compact-on-every-full-gc');
   try {
+    if (phase === 'release') setFlagsFromString('--stress-flush-code');
     gc();
     if (phase === 'release') gc();
   } finally {
     setFlagsFromString('--no-compact-on-every-full-gc');
+    if (phase === 'release') setFlagsFromString('--no-stress-flush-code');
   }
   trimMalloc();
   const after = getHeapStatistics();
