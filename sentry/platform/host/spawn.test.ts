@@ -31,6 +31,10 @@ describe('spawnHelper (posix_spawn of helpers)', () => {
     }
   });
 
+  it('refuses a source descriptor an earlier dup2 would overwrite', () => {
+    assert.throws(() => spawnHelper('sh', ['sh', '-c', 'true'], ['null', 'null', 2, 1, 3]), /descriptor 1 is below 5/);
+  });
+
   it('finds programs on PATH as execvp does, and reports a missing one', () => {
     assert.equal(findOnPath('sh', '/nonexistent:/bin'), '/bin/sh');
     assert.equal(findOnPath('/bin/sh', ''), '/bin/sh');

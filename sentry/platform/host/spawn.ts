@@ -35,6 +35,12 @@ export function findOnPath(name: string, envPath = process.env.PATH ?? '/usr/loc
 export function spawnHelper(file: string, argv: string[], fds: ReadonlyArray<number | 'null'>): number {
   const exe = findOnPath(file);
   const devNull = fds.includes('null') ? openSync('/dev/null', 'r+') : -1;
+  // The dup2s run in order: a source below the last index would be overwritten before its turn.
+  const clobbered = fds.map((fd) => (fd === 'null' ? devNull : fd)).find((fd, i) => fd !== i && fd < fds.length);
+  if (clobbered !== undefined) {
+    if (devNull >= 0) closeSync(devNull);
+    throw new Error(`spawnHelper: descriptor ${clobbered} is below ${fds.length}, the child's descriptor count`);
+  }
   const actions = Buffer.alloc(512);
   check('posix_spawn_file_actions_init', raw.fileActionsInit(actions) as number);
   try {
