@@ -13,7 +13,8 @@ const SUBNET_PREFIX = '10.88.213.';
 const NET = 'tsvtest';
 
 function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8' });
+  // A shared test machine's nat table can be large: room for its listing.
+  return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 function inNs(ns: string, cmd: string, args: string[]): { status: number | null; stdout: string } {
   const r = spawnSync('nsenter', [`--net=${ns}`, cmd, ...args], { encoding: 'utf8' });
@@ -190,6 +191,7 @@ describe('cri/pod/cni (Debian plugins: bridge, host-local, loopback)', function 
     };
     const at = attachmentFromResult(result, 'eth0');
     assert.deepEqual(at.ips, ['10.0.0.5', 'fd00::5']);
+    assert.deepEqual(at.cidrs, ['10.0.0.5/24', 'fd00::5/64']);
     assert.deepEqual(at.interfaces, [{ name: 'cni0', mac: 'aa' }, { name: 'veth1', mac: 'bb' }, { name: 'eth0', mac: 'cc', sandbox: '/ns' }]);
     assert.equal(at.raw, result);
     assert.throws(() => attachmentFromResult([], 'eth0'), /not a JSON object/);

@@ -19,6 +19,8 @@ export interface CniPodInfo {
 export interface CniAttachment {
   /** Addresses without prefix length, IPv4 first. */
   ips: string[];
+  /** The same addresses with their prefix length (CIDR), as ADD put them on the pod interface. */
+  cidrs: string[];
   interfaces: Array<{ name: string; mac?: string; sandbox?: string }>;
   /** The final ADD result, the prevResult of DEL. */
   raw: unknown;
@@ -60,11 +62,29 @@ export function attachmentFromResult(result: unknown, ifName: string): CniAttach
     return itf !== undefined && itf.sandbox !== undefined && itf.name === ifName;
   });
   const chosen = (onPodIf.length > 0 ? onPodIf : ipEntries)
-    .map((e) => String(e.address).split('/')[0])
-    .filter((a) => a !== '' && a !== 'undefined');
-  const v4 = chosen.filter((a) => !a.includes(':'));
-  const v6 = chosen.filter((a) => a.includes(':'));
-  return { ips: [...v4, ...v6], interfaces, raw: result };
+    .map((e) => String(e.address))
+    .filter((a) => a.split('/')[0] !== '' && a !== 'undefined');
+  const cidrs = [...chosen.filter((a) => !a.includes(':')), ...chosen.filter((a) => a.includes(':'))];
+  return { ips: cidrs.map((a) => a.split('/')[0]), cidrs, interfaces, raw: result };
+}
+
+/**
+ * Puts the pod's addresses back on its interface before DEL: the bridge
+ * plugin finds what to undo (its ipMasq rules) from the addresses the
+ * interface has, and the pod's Sentry took them from the host stack of the
+ * pod's namespace (sandbox network mode; it cannot give them back itself,
+ * having dropped CAP_NET_ADMIN). An address still there is left alone.
+ */
+async function restoreAddresses(netnsPath: string, ifName: string, result: unknown): Promise<void> {
+  let cidrs: string[];
+  try {
+    cidrs = attachmentFromResult(result, ifName).cidrs.filter((c) => c.includes('/'));
+  } catch {
+    return; // no usable ADD result: nothing to put back
+  }
+  for (const cidr of cidrs) {
+    await run('nsenter', [`--net=${netnsPath}`, 'ip', 'addr', 'replace', cidr, 'dev', ifName]);
+  }
 }
 
 function cniArgsOf(pod: CniPodInfo): string {
@@ -154,6 +174,7 @@ export class Cni {
     // A namespace already gone leaves nothing to undo inside it; plugins still release
     // host resources (IPAM leases, iptables rules) with an empty CNI_NETNS.
     const inv: Invocation = { ...entry, netnsPath: netnsExists(entry.netnsPath) ? entry.netnsPath : '' };
+    if (inv.netnsPath !== '' && entry.result !== undefined) await restoreAddresses(inv.netnsPath, entry.ifName, entry.result);
     const failures: string[] = [];
     for (const plugin of [...entry.net.plugins].reverse()) {
       if (this.tryFindPlugin(plugin.type) === undefined) continue; // never ran: nothing to undo

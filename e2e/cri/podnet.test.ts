@@ -123,6 +123,16 @@ describe('gvisor pod networking through CNI (sandbox stack on the pod veth)', fu
     assert.equal(body, 'hello-from-the-sandbox\n\n\n');
   });
 
+  it("removing a pod removes the iptables rules of its CNI ADD (the bridge's ipMasq finds the address the sandbox had taken)", async () => {
+    const natRules = async (id: string): Promise<string[]> =>
+      (await run('iptables-save', ['-t', 'nat'])).stdout.split('\n').filter((l) => l.includes(id));
+    const gone = await net.podWith('gone', 'exec sleep 1000');
+    assert.ok((await natRules(gone.pod)).length > 0, 'the bridge plugin added ipMasq rules for the pod');
+    await net.ok(['stopp', gone.pod]);
+    await net.ok(['rmp', gone.pod]);
+    assert.deepEqual(await natRules(gone.pod), []);
+  });
+
   it('a refused port is refused by the sandbox stack (RST), not dropped', async () => {
     const r = await run('curl', ['-sS', '--max-time', '5', `http://${web.ip}:8081/`]);
     assert.notEqual(r.code, 0);
