@@ -7,7 +7,7 @@
  * down by stop(): processes killed, mounts left below the folder reported as
  * leaks, folders removed.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { constants } from 'node:os';
@@ -94,7 +94,44 @@ export interface CriServerOptions {
  * unix socket paths below it must fit in 108 bytes.
  */
 export async function startCriServer(o: CriServerOptions = {}): Promise<CriServer> {
-  return startCriServerIn(freshDir('cri'), fs.mkdtempSync('/run/tsvc-'), o);
+  removeStaleCriState();
+  const stateDir = fs.mkdtempSync(STATE_PREFIX);
+  fs.writeFileSync(path.join(stateDir, OWNER_FILE), String(process.pid));
+  return startCriServerIn(freshDir('cri'), stateDir, o);
+}
+
+/** CRI servers' state folders (short: unix socket paths below them must fit in 108 bytes), and the test process owning each. */
+const STATE_PREFIX = '/run/tsvc-';
+const OWNER_FILE = 'test-owner';
+let staleStateChecked = false;
+
+/**
+ * State folders whose test process is gone (killed mid-run, so nothing
+ * stopped its pods): pod Sentries survive their CRI server by design, so
+ * they, their netns mounts and files are removed here, once per process.
+ */
+function removeStaleCriState(): void {
+  if (staleStateChecked) return;
+  staleStateChecked = true;
+  for (const name of fs.readdirSync('/run').filter((n) => `/run/${n}`.startsWith(STATE_PREFIX))) {
+    const dir = `/run/${name}`;
+    let owner: string;
+    try {
+      owner = fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8').trim();
+    } catch {
+      continue; // not ours to judge
+    }
+    if (/^\d+$/.test(owner) && fs.existsSync(`/proc/${owner}`)) continue;
+    for (const p of processesMentioning([dir])) {
+      try {
+        process.kill(Number(p.split(' ')[0]), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    for (const m of mountsUnder(dir).reverse()) spawnSync('umount', ['-l', m]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function startCriServerIn(dir: string, stateDir: string, o: CriServerOptions): Promise<CriServer> {
