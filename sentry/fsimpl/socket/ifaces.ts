@@ -142,8 +142,8 @@ export function procNetDev(kernel: Kernel): string {
   return head + sandboxInterfaces(netStack(kernel)).map(row).join('');
 }
 
-/** An address as /proc/net/route prints it: the network-order bytes read as a little-endian word, in hex. */
-const routeHex = (a: Ipv4) => {
+/** An address as /proc/net/route and /proc/net/tcp print it: the network-order bytes read as a little-endian word, in hex. */
+export const routeHex = (a: Ipv4): string => {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(a);
   return b.readUInt32LE().toString(16).toUpperCase().padStart(8, '0');

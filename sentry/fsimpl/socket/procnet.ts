@@ -15,6 +15,7 @@ import type { Ipv4 } from '../../net/addr';
 import { TcpState, type TcpEndpoint } from '../../net/tcp/endpoint';
 import type { UdpEndpoint } from '../../net/udp';
 import { PROC_NET_TABLES } from '../../platform/host/procnet';
+import { routeHex } from './ifaces';
 import { socketIdsOf } from './inet';
 import { netStack } from './netstack';
 
@@ -34,8 +35,7 @@ const UDP_HEADER = '   sl  local_address rem_address   st tx_queue rx_queue tr t
 const V6_HEADER = '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
 
 const hex = (n: number, width: number): string => (n >>> 0).toString(16).toUpperCase().padStart(width, '0');
-/** The address as Linux prints it: the network-order word read as a little-endian integer. */
-const addr = (a: Ipv4, port: number): string => `${hex(((a & 0xff) << 24) | ((a >>> 8 & 0xff) << 16) | ((a >>> 16 & 0xff) << 8) | (a >>> 24), 8)}:${hex(port, 4)}`;
+const addr = (a: Ipv4, port: number): string => `${routeHex(a)}:${hex(port, 4)}`;
 const dec = (n: number, width: number): string => String(n).padStart(width, ' ');
 
 function tcpRow(i: number, e: TcpEndpoint): string {
