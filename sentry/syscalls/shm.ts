@@ -6,11 +6,12 @@
  * inherits attachments, exec and exit detach (mm/mm.ts). Pids are the
  * sandbox's. System V semaphores and message queues remain ENOSYS.
  */
+import { CAP } from '../abi/linux/capability';
 import { IPC, IPC_PERM_OFF, SHM, SHM_INFO_OFF, SHM_INFO_SIZE, SHMID_DS_OFF, SHMID_DS_SIZE, SHMINFO_SIZE, SHMLBA, SHMMIN } from '../abi/linux/ipc';
 import { PROT } from '../abi/linux/mm';
 import { fail } from '../errors/linuxerr';
 import { shmNamespace } from '../kernel/ipc/namespace';
-import { CAP_IPC_LOCK, ipcAllowed, ipcOwnerOrAdmin, ShmNamespace, ShmSegment } from '../kernel/ipc/shm';
+import { ipcAllowed, ipcOwnerOrAdmin, ShmNamespace, ShmSegment } from '../kernel/ipc/shm';
 import { RLIMIT } from '../kernel/limits';
 import type { Task } from '../kernel/task';
 import { SyscallArgs } from './args';
@@ -121,7 +122,7 @@ function shmctl(t: Task, a: SyscallArgs): number {
     case SHM.LOCK:
     case SHM.UNLOCK: {
       const seg = space.byId(id);
-      if (!creds.hasCap(CAP_IPC_LOCK)) {
+      if (!creds.hasCap(CAP.IPC_LOCK)) {
         if (creds.euid !== seg.perm.uid && creds.euid !== seg.perm.cuid) fail('EPERM', 'not the owner');
         if (cmd === SHM.LOCK && t.process.limits[RLIMIT.MEMLOCK].cur === 0n) fail('EPERM', 'RLIMIT_MEMLOCK is 0');
       }

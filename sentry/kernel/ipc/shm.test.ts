@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { CAP } from '../../abi/linux/capability';
 import { IPC, IPC_PRIVATE, IPCMNI, SHM } from '../../abi/linux/ipc';
 import { MREMAP, PAGE_SIZE } from '../../abi/linux/mm';
 import { ErrnoName } from '../../abi/linux/errno';
@@ -6,7 +7,7 @@ import { isLinuxError } from '../../errors/linuxerr';
 import { FakeMemory } from '../../mm/testing';
 import { MemoryManager } from '../../mm/mm';
 import type { SharedMemory } from '../../platform/platform';
-import { CAP_IPC_OWNER, CAP_SYS_ADMIN, IpcCreds, ipcAllowed, ipcOwnerOrAdmin, IpcPerm, ShmLimits, ShmNamespace } from './shm';
+import { IpcCreds, ipcAllowed, ipcOwnerOrAdmin, IpcPerm, ShmLimits, ShmNamespace } from './shm';
 
 /** Slots by offset; released ones are remembered. */
 class FakeShared implements SharedMemory {
@@ -37,7 +38,7 @@ function creds(euid: number, egid = euid, caps: number[] = [], groups: number[] 
   return { euid, egid, groups, hasCap: (c) => caps.includes(c) };
 }
 
-const ROOT = creds(0, 0, [CAP_IPC_OWNER, CAP_SYS_ADMIN]);
+const ROOT = creds(0, 0, [CAP.IPC_OWNER, CAP.SYS_ADMIN]);
 
 function errno(name: ErrnoName, fn: () => unknown): void {
   assert.throws(fn, (e: unknown) => isLinuxError(e, name), `expected ${name}`);
@@ -128,15 +129,15 @@ describe('System V IPC permissions', () => {
     assert.ok(ipcAllowed(creds(12, 20), perm, 0o444));
     assert.ok(!ipcAllowed(creds(12, 21), perm, 0o666), 'group may not write');
     assert.ok(!ipcAllowed(creds(12, 99), perm, 0o444), 'others get nothing');
-    assert.ok(ipcAllowed(creds(12, 99, [CAP_IPC_OWNER]), perm, 0o666), 'CAP_IPC_OWNER overrides');
+    assert.ok(ipcAllowed(creds(12, 99, [CAP.IPC_OWNER]), perm, 0o666), 'CAP_IPC_OWNER overrides');
     assert.ok(!ipcAllowed(creds(10, 99), { ...perm, mode: 0o040 }, 0o444), 'the owner digit applies to the owner even when group would allow');
   });
 
   it('IPC_SET/IPC_RMID need the owner, the creator or CAP_SYS_ADMIN', () => {
     assert.ok(ipcOwnerOrAdmin(creds(10), perm));
     assert.ok(ipcOwnerOrAdmin(creds(11), perm));
-    assert.ok(!ipcOwnerOrAdmin(creds(12, 20, [CAP_IPC_OWNER]), perm));
-    assert.ok(ipcOwnerOrAdmin(creds(12, 20, [CAP_SYS_ADMIN]), perm));
+    assert.ok(!ipcOwnerOrAdmin(creds(12, 20, [CAP.IPC_OWNER]), perm));
+    assert.ok(ipcOwnerOrAdmin(creds(12, 20, [CAP.SYS_ADMIN]), perm));
   });
 });
 

@@ -10,6 +10,7 @@
  * with its default 0), swapping, SHM_HUGETLB/SHM_NORESERVE (accepted, no effect),
  * segments larger than a shared memory slot (1 GiB: ENOMEM).
  */
+import { CAP } from '../../abi/linux/capability';
 import { IPC, IPC_PRIVATE, IPCMNI, SHM, SHMMIN } from '../../abi/linux/ipc';
 import { PAGE_SIZE } from '../../abi/linux/mm';
 import { fail } from '../../errors/linuxerr';
@@ -30,10 +31,6 @@ export interface ShmLimits {
   shmall: bigint;
   shmmni: number;
 }
-
-export const CAP_IPC_LOCK = 14;
-export const CAP_IPC_OWNER = 15;
-export const CAP_SYS_ADMIN = 21;
 
 /** struct ipc64_perm's fields. */
 export interface IpcPerm {
@@ -59,7 +56,7 @@ export function ipcAllowed(c: IpcCreds, perm: IpcPerm, flag: number): boolean {
   let granted = perm.mode;
   if (c.euid === perm.cuid || c.euid === perm.uid) granted >>= 6;
   else if (inGroup(c, perm.cgid) || inGroup(c, perm.gid)) granted >>= 3;
-  return (requested & ~granted & 0o7) === 0 || c.hasCap(CAP_IPC_OWNER);
+  return (requested & ~granted & 0o7) === 0 || c.hasCap(CAP.IPC_OWNER);
 }
 
 function inGroup(c: IpcCreds, gid: number): boolean {
@@ -68,7 +65,7 @@ function inGroup(c: IpcCreds, gid: number): boolean {
 
 /** ipcctl_pre_down's check for IPC_SET and IPC_RMID: the owner, the creator or CAP_SYS_ADMIN. */
 export function ipcOwnerOrAdmin(c: IpcCreds, perm: IpcPerm): boolean {
-  return c.euid === perm.cuid || c.euid === perm.uid || c.hasCap(CAP_SYS_ADMIN);
+  return c.euid === perm.cuid || c.euid === perm.uid || c.hasCap(CAP.SYS_ADMIN);
 }
 
 let nextUid = 1;
