@@ -9,7 +9,6 @@ import { check, errno, HostError, raw } from './libc';
 
 const libc = koffi.load('libc.so.6');
 const fns = {
-  lseek: libc.func('long lseek(int fd, long off, int whence)'),
   fstat: libc.func('int fstat(int fd, void *buf)'),
 };
 
@@ -83,7 +82,7 @@ export function hostPwrite(fd: number, src: Buffer, offset: number): number {
 }
 
 export function hostLseek(fd: number, offset: number, whence: number): number {
-  return Number(check('lseek', fns.lseek(fd, offset, whence)));
+  return Number(check('lseek', raw.lseek(fd, offset, whence)));
 }
 
 /** The host's struct stat (144 bytes, x86_64) for `fd`. */

@@ -38,6 +38,7 @@ export const raw = {
   ftruncate: libc.func('int ftruncate(int fd, long length)'),
   fallocate: libc.func('int fallocate(int fd, int mode, long offset, long len)'),
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
+  mallocTrim: libc.func('int malloc_trim(size_t pad)'),
   close: libc.func('int close(int fd)'),
   socketpair: libc.func('int socketpair(int domain, int type, int protocol, void *sv)'),
   // The socket calls (unix sockets, the packet link, host-mode sockets): one binding each.

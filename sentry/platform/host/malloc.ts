@@ -4,10 +4,7 @@
  * only gives memory back to the host from the top of the heap (and unmaps
  * large chunks), so freed space in the middle stays resident.
  */
-import koffi from 'koffi';
-
-const libc = koffi.load('libc.so.6');
-const mallocTrim = libc.func('int malloc_trim(size_t pad)');
+import { raw } from './libc';
 
 /**
  * malloc_trim(0): returns every whole free page of the malloc heaps to the
@@ -15,5 +12,5 @@ const mallocTrim = libc.func('int malloc_trim(size_t pad)');
  * the free lists; meant for idle moments, not hot paths.
  */
 export function trimMalloc(): void {
-  mallocTrim(0);
+  raw.mallocTrim(0);
 }
