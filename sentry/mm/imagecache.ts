@@ -14,13 +14,13 @@
  * as before. A file copied up into the overlay's upper layer is another
  * inode with its own bytes, never served from here.
  */
+import { pageUp } from './layout';
 import type { SharedMemory } from '../platform/platform';
 import type { Inode } from '../vfs/inode';
 
 /** Bytes of file copies one sandbox keeps. */
 export const IMAGE_CACHE_BYTES = 256 * 1024 * 1024;
 const COPY_CHUNK = 1 << 20;
-const PAGE = 4096;
 
 interface Images {
   readonly slots: Map<Inode, number>;
@@ -39,7 +39,7 @@ export function imageOffset(mem: SharedMemory, source: Inode, size: number): num
   if (images === undefined) perMemory.set(mem, (images = { slots: new Map(), bytes: 0 }));
   const known = images.slots.get(source);
   if (known !== undefined) return known;
-  const charge = Math.ceil(size / PAGE) * PAGE;
+  const charge = pageUp(size);
   if (size === 0 || size > mem.slotSize || images.bytes + charge > IMAGE_CACHE_BYTES) return undefined;
   const slot = mem.allocSlot();
   try {

@@ -1,8 +1,9 @@
 /**
- * futex(2). Shared futexes (no FUTEX_PRIVATE_FLAG) in MAP_SHARED anonymous
- * memory work across processes; elsewhere (file mappings are private
- * copies) they are private to the address space. Waits park the task (kernel/wait.ts); wakes use the
- * kernel's wait lists (kernel/futex.ts).
+ * futex(2). Shared futexes (no FUTEX_PRIVATE_FLAG) in MAP_SHARED memory
+ * (anonymous, System V segments, shared file mappings) work across
+ * processes; elsewhere they are private to the address space. Waits park
+ * the task (kernel/wait.ts); wakes use the kernel's wait lists
+ * (kernel/futex.ts), keyed as there.
  */
 import { FUTEX, FUTEX_CMD_MASK, FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG } from '../abi/linux/futex';
 import { CLOCK, TIMESPEC_SIZE, decodeTimespec } from '../abi/linux/time';
@@ -127,5 +128,5 @@ function futex(t: Task, a: SyscallArgs): number {
 }
 
 export const futexSyscalls: FamilyRows = {
-  futex: partial(futex, 'shared futexes across processes only in MAP_SHARED anonymous memory (not file mappings); no priority inheritance'),
+  futex: partial(futex, 'shared futexes across processes only in MAP_SHARED memory (anonymous, System V segments, shared file mappings); no priority inheritance'),
 };
