@@ -18,11 +18,12 @@ import { collectGarbage, idleTimer } from '../sentry/kernel/idlegc';
 import { chdir, chroot } from './host/libc';
 import { serve } from './serve';
 import { GoferServer } from './server';
-import { chrootIntoTrees, TreeSpec } from './stage';
+import type { GoferTree } from './launch';
+import { chrootIntoTrees } from './stage';
 
 const USAGE = 'usage: gofer --root DIR --fd N [--ro] | gofer --tree FD:ro|rw:DIR [--tree FD:ro|rw:DIR ...]\n';
 
-interface Served extends TreeSpec {
+interface Served extends GoferTree {
   fd: number;
 }
 

@@ -23,20 +23,15 @@ import { Errno } from '../sentry/abi/linux/errno';
 import { O } from '../sentry/abi/linux/fs';
 import { errnoOf } from './errno';
 import { chdir, chroot, makeReadOnlyRecursive, mount, MS, statfs } from './host/libc';
+import type { GoferTree } from './launch';
 
 /** Any directory of the host: covered by the tmpfs in the Gofer's namespace only. */
 const STAGE = '/tmp';
 /** Mount flags a bind keeps when remounted read-only (the kernel refuses to drop locked ones). */
 const KEPT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
-export interface TreeSpec {
-  /** Host directory. */
-  root: string;
-  readOnly: boolean;
-}
-
 /** Stages `trees` and chroots; returns each tree's root inside the chroot. */
-export function chrootIntoTrees(trees: readonly TreeSpec[]): string[] {
+export function chrootIntoTrees(trees: readonly GoferTree[]): string[] {
   // Held as O_PATH descriptors: the tmpfs may cover a source (one under STAGE).
   const fds = trees.map((t) => fs.openSync(path.resolve(t.root), O.PATH | O.DIRECTORY | O.CLOEXEC));
   try {
