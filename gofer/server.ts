@@ -218,9 +218,11 @@ export class GoferServer {
    * is the first name the error propagates, otherwise the partial qid list
    * is returned (9P semantics; the new fid is then not created).
    */
-  private walkFrom(start: Fid, names: string[]): { qids: Qid[]; path: string } {
+  /** Walks `names` from `start`: the qids reached, the path, and the last name's attributes (undefined for no names). */
+  private walkFrom(start: Fid, names: string[]): { qids: Qid[]; path: string; last?: fs.BigIntStats } {
     const qids: Qid[] = [];
     let { path, qid } = start;
+    let last: fs.BigIntStats | undefined;
     for (const name of names) {
       try {
         if (qid.type !== QT.DIR) fail('ENOTDIR');
@@ -230,21 +232,27 @@ export class GoferServer {
           checkName(name);
           path = child(path, name);
         }
-        qid = qidOf(fs.lstatSync(this.host(path), { bigint: true }));
+        last = fs.lstatSync(this.host(path), { bigint: true });
+        qid = qidOf(last);
       } catch (e) {
         if (qids.length === 0) throw e;
         break;
       }
       qids.push(qid);
     }
-    return { qids, path };
+    return { qids, path, last };
   }
 
   private walk(m: MessageOf<MsgType.Twalk>): Message {
+    return { type: MsgType.Rwalk, qids: this.walkInto(m).qids };
+  }
+
+  /** Twalk's work: newfid is registered only when every name was reached. */
+  private walkInto(m: { fid: number; newfid: number; names: string[] }): { qids: Qid[]; last?: fs.BigIntStats } {
     const from = this.fid(m.fid);
     if (m.newfid !== m.fid) this.freeFid(m.newfid);
     if (m.names.length > MAXWELEM) fail('EINVAL', 'too many walk names');
-    const { qids, path } = this.walkFrom(from, m.names);
+    const { qids, path, last } = this.walkFrom(from, m.names);
     if (qids.length === m.names.length) {
       const qid = qids.at(-1) ?? from.qid;
       if (m.newfid === m.fid) {
@@ -255,7 +263,7 @@ export class GoferServer {
         this.fids.set(m.newfid, { path, qid });
       }
     }
-    return { type: MsgType.Rwalk, qids };
+    return { qids, last };
   }
 
   /** Tlopenfd (our extension): clone, open, and the descriptor Tgetfd would give, if any. */
@@ -280,9 +288,10 @@ export class GoferServer {
 
   /** Twalkgetattr (our extension): a walk that must reach its last name, answered with that name's attributes too. */
   private walkGetattr(m: MessageOf<MsgType.Twalkgetattr>): Message {
-    const { qids } = this.walk({ ...m, type: MsgType.Twalk }) as MessageOf<MsgType.Rwalk>;
+    const { qids, last } = this.walkInto(m);
     if (qids.length < m.names.length) fail(qids.length > 0 && qids[qids.length - 1].type !== QT.DIR ? 'ENOTDIR' : 'ENOENT');
-    return { ...rgetattr(this.stat(this.fid(m.newfid))), type: MsgType.Rwalkgetattr, qids };
+    // The walk's own lstat of the last name: a second one could fail after newfid was registered.
+    return { ...rgetattr(last ?? this.stat(this.fid(m.newfid))), type: MsgType.Rwalkgetattr, qids };
   }
 
   private setattr(m: MessageOf<MsgType.Tsetattr>): void {
