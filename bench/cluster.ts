@@ -28,7 +28,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { PodCgroup } from '../cri/pod/cgroup';
-import type { Pod } from '../e2e/cluster/api';
+import { type Pod, quantityBytes } from '../e2e/cluster/api';
 import { type Cluster, startCluster } from '../e2e/cluster/cluster';
 import { cgroupRootName } from '../e2e/cluster/host';
 import { REPO_ROOT } from '../e2e/syscalls/harness';
@@ -65,14 +65,6 @@ const RUNC: Flavour = { key: 'runc', label: 'default (containerd+runc)' };
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-/** Bytes of a Kubernetes quantity with a binary or decimal suffix (memory-style: no milli). */
-export function quantityBytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
-  if (m === null) throw new Error(`not a memory quantity: ${q}`);
-  const unit: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-  return Number(m[1]) * (m[2] === undefined ? 1 : unit[m[2]]);
-}
 
 function podManifest(name: string, image: string, f: Flavour, group: string): object {
   return {

@@ -136,3 +136,11 @@ export class KubeApi {
     });
   }
 }
+
+/** Bytes of a Kubernetes quantity with a binary or decimal suffix (memory-style: no milli). */
+export function quantityBytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
+  if (m === null) throw new Error(`not a memory quantity: ${q}`);
+  const unit: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  return Number(m[1]) * (m[2] === undefined ? 1 : unit[m[2]]);
+}

@@ -24,20 +24,12 @@ import { crictl } from '../cri/harness';
 import { imageRef } from '../images/client';
 import { INDEX_HTML, NGINX_IMAGE } from '../images/nginx';
 import { freePort } from '../images/registry';
-import type { ContainerStatus, Pod } from './api';
+import { type ContainerStatus, type Pod, quantityBytes } from './api';
 import { clusterBins } from './bins';
 import { type Cluster, startCluster } from './cluster';
 import { get } from './component';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A memory quantity as the metrics API writes it (bytes, Ki, Mi, Gi). */
-function quantityBytes(q: string): number {
-  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
-  assert.ok(m !== null, `memory quantity ${q}`);
-  const unit: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
-  return Number(m[1]) * (m[2] === undefined ? 1 : unit[m[2]]);
-}
 
 describe('workloads on the test cluster (kubectl, gvisor and runc pods)', function () {
   this.timeout(180_000);
