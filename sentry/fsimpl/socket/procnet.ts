@@ -24,8 +24,6 @@ const LINUX_TCP_STATE: Record<TcpState, number> = {
   [TcpState.ESTABLISHED]: 1, [TcpState.SYN_SENT]: 2, [TcpState.SYN_RCVD]: 3, [TcpState.FIN_WAIT_1]: 4, [TcpState.FIN_WAIT_2]: 5,
   [TcpState.TIME_WAIT]: 6, [TcpState.CLOSED]: 7, [TcpState.CLOSE_WAIT]: 8, [TcpState.LAST_ACK]: 9, [TcpState.LISTEN]: 10, [TcpState.CLOSING]: 11,
 };
-const TCP_CLOSE = 7;
-const TCP_ESTABLISHED = 1;
 
 /** Row widths: seq_pad fills each line to TMPSZ - 1 (tcp 150, udp 128). */
 const TCP_WIDTH = 149;
@@ -50,7 +48,8 @@ function tcpRow(i: number, e: TcpEndpoint): string {
 
 function udpRow(i: number, e: UdpEndpoint): string {
   const ids = socketIdsOf(e);
-  const state = e.remotePort !== 0 ? TCP_ESTABLISHED : TCP_CLOSE;
+  // As udp4_format_sock: a connected socket shows TCP_ESTABLISHED, others TCP_CLOSE.
+  const state = LINUX_TCP_STATE[e.remotePort !== 0 ? TcpState.ESTABLISHED : TcpState.CLOSED];
   return `${dec(i, 5)}: ${addr(e.localAddr, e.localPort)} ${addr(e.remoteAddr, e.remotePort)} ${hex(state, 2)} ` +
     `${hex(0, 8)}:${hex(e.queuedBytes, 8)} 00:00000000 00000000 ${dec(ids?.uid ?? 0, 5)} ${dec(0, 8)} ${ids?.ino ?? 0} 2 0000000000000000 0`;
 }
