@@ -52,10 +52,16 @@ class ProcessCharge implements Charged {
     private readonly stopped: (t: Task) => boolean,
   ) {}
 
+  /** Whether the bound still describes the process's areas (nothing mapped or unmapped since). */
+  current(): boolean {
+    const mm = this.process.mm;
+    return this.bound?.mm === mm && this.bound.generation === mm.vmas.generation;
+  }
+
   committed(): number {
     const mm = this.process.mm;
     const b = this.bound;
-    if (b?.mm === mm && b.generation === mm.vmas.generation) return b.bytes;
+    if (b !== undefined && this.current()) return b.bytes;
     const bytes = areaBytes(mm.chargedAreas());
     this.bound = { mm, generation: mm.vmas.generation, bytes };
     return bytes;
@@ -97,8 +103,7 @@ export class ContainerMemory {
   /** A thread stopped on our request (interrupted()), measurable though the scheduler has it running. */
   private stoppedNow: Context | undefined;
   private readonly isStopped = (t: Task): boolean => t.ctx === this.stoppedNow || !this.kernel.sched.runsAppCode(t);
-  /** Each member's areas as the last full check saw them, and the quick passes since. */
-  private readonly seen = new WeakMap<Process, { mm: MemoryManager; generation: number }>();
+  /** Syscalls let through since the last full check (every member's bound is current after one). */
   private quickPasses = 0;
 
   constructor(
@@ -137,8 +142,7 @@ export class ContainerMemory {
   check(caller?: Process): void {
     if (this.cgroup.limit <= 0) return;
     if (caller !== undefined && this.cgroup.underBound && this.quickPasses < QUICK_PASSES) {
-      const s = this.seen.get(caller);
-      if (s?.mm === caller.mm && s.generation === caller.mm.vmas.generation) {
+      if (this.charges.get(caller)?.current()) {
         this.quickPasses++;
         return;
       }
@@ -153,7 +157,6 @@ export class ContainerMemory {
     }
     const members = this.members();
     const verdict = this.cgroup.check(members, this.fileBytes, now);
-    for (const m of members) this.seen.set(m.process, { mm: m.process.mm, generation: m.process.mm.vmas.generation });
     if (!verdict) return;
     const p = verdict.victim.process;
     this.cgroup.killed(verdict.victim);
