@@ -24,6 +24,8 @@ export interface TaskControl {
   moved(t: Task, from: Context): void;
   /** Whether `t` runs app code now (its stub cannot take injected syscalls until it stops). */
   runsAppCode(t: Task): boolean;
+  /** The task running on host context `ctx`, if the scheduler has one there. */
+  taskOf(ctx: Context): Task | undefined;
 }
 
 export interface KernelOptions {
@@ -52,7 +54,7 @@ export class Kernel {
   /** Set by the scheduler that runs this kernel's tasks. */
   sched: TaskControl = {
     adopt: () => undefined, wake: () => undefined, interrupt: () => undefined, forget: () => undefined, moved: () => undefined,
-    runsAppCode: () => false,
+    runsAppCode: () => false, taskOf: () => undefined,
   };
   readonly vfs: Vfs;
   private nextTid = 1;

@@ -158,6 +158,10 @@ export class Scheduler implements TaskControl {
     return this.running.has(t);
   }
 
+  taskOf(ctx: Context): Task | undefined {
+    return this.byContext.get(ctx);
+  }
+
   /** Back to user mode: pending signals first (handler frames, or death), and not while stopped. */
   private resume(t: Task): void {
     if (!deliverPending(t)) return;

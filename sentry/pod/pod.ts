@@ -425,12 +425,9 @@ export class Pod {
 
   /** A thread stopped at the request of its container's memory check (memory.ts requestStops). */
   private interrupted(ctx: Context): void {
-    for (const t of this.kernel.tasks.values()) {
-      if (t.ctx !== ctx) continue;
-      const c = this.containers.get(t.process.container);
-      if (c && c.state.status === undefined) c.memory.interrupted(ctx);
-      return;
-    }
+    const t = this.kernel.sched.taskOf(ctx);
+    const c = t && this.containers.get(t.process.container);
+    if (c && c.state.status === undefined) c.memory.interrupted(ctx);
   }
 
   private list(): ProcessState[] {
