@@ -18,8 +18,6 @@ export const CRITEST_KNOWN_FAILURES: Record<string, string> = {
   "[k8s.io] Container Mount Propagation runtime should support mount propagation mount with 'rprivate' should not support propagation": PRIVILEGED,
   "[k8s.io] Container Mount Propagation runtime should support mount propagation mount with 'rshared' should support propagation from host to container and vice versa": PRIVILEGED,
   "[k8s.io] Container Mount Propagation runtime should support mount propagation mount with 'rslave' should support propagation from host to container": PRIVILEGED,
-  '[k8s.io] Security Context bucket runtime should support adding capability':
-    'the sandbox kernel has no bridging: `brctl addbr` (SIOCBRADDBR) fails with ENOPKG, as on Linux without the bridge module, even with CAP_NET_ADMIN (which the container does get: e2e/cri/security.test.ts); the spec without the capability passes',
 };
 
 /**

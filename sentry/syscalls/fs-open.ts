@@ -6,10 +6,8 @@ import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { SyscallArgs } from './args';
 import { lockFcntl } from './locks';
-import { interfaceIoctl, isInterfaceIoctl } from '../fsimpl/socket/ifaces';
-import { SIOC_BRIDGE } from '../abi/linux/bridge';
-
-const BRIDGE_IOCTLS: ReadonlySet<number> = new Set(Object.values(SIOC_BRIDGE));
+import { interfaceIoctl, isInterfaceIoctl, socketBridgeIoctl } from '../fsimpl/socket/ifaces';
+import { isBridgeIoctl } from '../fsimpl/socket/bridges';
 import { pipeFcntl } from './pipe';
 import { nofile, readPath } from './fs-mem';
 import { error, FamilyRows, partial, supported } from './rows';
@@ -175,8 +173,7 @@ function ioctl(t: Task, a: SyscallArgs): number {
     }
     default:
       if (isInterfaceIoctl(cmd) && (f.stat().mode & S_IFMT) === S_IFSOCK) return interfaceIoctl(t.kernel, t.mem, cmd, arg);
-      // The sandbox kernel has no bridging: Linux without the bridge module answers ENOPKG, whatever the caller's capabilities.
-      if (BRIDGE_IOCTLS.has(cmd) && (f.stat().mode & S_IFMT) === S_IFSOCK) fail('ENOPKG', 'bridge devices are not supported');
+      if (isBridgeIoctl(cmd) && (f.stat().mode & S_IFMT) === S_IFSOCK) return socketBridgeIoctl(t.kernel, t.process.creds, t.mem, cmd, arg);
       return f.ioctl ? f.ioctl(t.mem, cmd, arg, t) : fail('ENOTTY', `ioctl ${cmd.toString(16)}`);
   }
 }
@@ -192,5 +189,5 @@ export const fsOpenRows: FamilyRows = {
   dup2: supported(dup2),
   dup3: supported(dup3),
   fcntl: partial(fcntl, 'record locks (POSIX and OFD) are advisory and inside the sandbox only; no SIGIO owner; seals and leases EINVAL'),
-  ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; FIOASYNC on sockets and pipes without SIGIO; SIOCGIF* interface queries on sockets; bridge ioctls ENOPKG (no bridging); per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
+  ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; FIOASYNC on sockets and pipes without SIGIO; SIOCGIF* interface queries on sockets; bridge devices without ports (fsimpl/socket/bridges.ts); per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
 };

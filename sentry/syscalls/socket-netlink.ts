@@ -14,7 +14,7 @@ import { AF, MSG_FLAGS, SCM_CREDENTIALS, SO, SOCK, SOCK_MIN_RCVBUF, SOCK_MIN_SND
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import { ControlWriter, encodeUcred } from '../fsimpl/socket/control';
-import { sandboxInterfaces } from '../fsimpl/socket/ifaces';
+import { kernelInterfaces } from '../fsimpl/socket/ifaces';
 import { unixNamespace } from '../fsimpl/socket/namespace';
 import { type NetlinkAddr, type NetlinkCaller, netlinkPorts, NetlinkSocket } from '../fsimpl/socket/netlink';
 import { netStack } from '../fsimpl/socket/netstack';
@@ -32,7 +32,7 @@ export function netlinkSocket(t: Task, type: number, protocol: number, nonblock:
   if (protocol < 0 || protocol >= NETLINK_MAX_LINKS) fail('EPROTONOSUPPORT', `netlink protocol ${protocol}`);
   if (protocol !== NETLINK_ROUTE) fail('EPROTONOSUPPORT', `netlink protocol ${protocol} (only NETLINK_ROUTE)`);
   const k = t.kernel;
-  const ports = netlinkPorts(k, () => ({ interfaces: sandboxInterfaces(netStack(k)), gateway: netStack(k).defaultGateway }));
+  const ports = netlinkPorts(k, () => ({ interfaces: kernelInterfaces(k), gateway: netStack(k).defaultGateway }));
   const ns = unixNamespace(k);
   return new NetlinkSocket(ports, type, nonblock, { dev: ns.dev, ino: ns.allocIno(), uid: t.process.creds.euid, gid: t.process.creds.egid });
 }

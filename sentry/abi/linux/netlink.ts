@@ -106,7 +106,7 @@ export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 export const LINK_STATS_SIZE = 96;
 export const LINK_STATS64_SIZE = 200;
 /** IFLA_OPERSTATE values (RFC 2863). */
-export const IF_OPER = { UNKNOWN: 0, UP: 6 } as const;
+export const IF_OPER = { UNKNOWN: 0, DOWN: 2, UP: 6 } as const;
 /** ifi_flags bit beyond the 16 SIOCGIFFLAGS carries: the link has carrier. */
 export const IFF_LOWER_UP = 0x10000;
 

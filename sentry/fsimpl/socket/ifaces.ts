@@ -4,18 +4,21 @@
  * index: what busybox ifconfig, glibc's if_nametoindex and getifaddrs'
  * fallbacks use) and /proc/net/dev and /proc/net/route. They describe the
  * stack's interfaces: `lo` (index 1) and, when the sandbox took one over,
- * its Ethernet interface (index 2). Changing an interface (SIOCSIF*) is
- * refused: the sandbox's addresses are the ones the runtime gave it.
+ * its Ethernet interface (index 2), then the bridges programs made
+ * (bridges.ts: down, without addresses). Changing an interface (SIOCSIF*)
+ * is refused: the sandbox's addresses are the ones the runtime gave it.
  * rtnetlink (netlink.ts) describes the same interfaces.
  * Not supported: SIOCGIFMETRIC/MAP, and other interfaces in host mode.
  */
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFCONF, IFF, IFNAMSIZ, IFREQ, RTF, SIOC } from '../../abi/linux/netdevice';
 import { fail } from '../../errors/linuxerr';
+import type { Credentials } from '../../kernel/creds';
 import type { Kernel } from '../../kernel/kernel';
 import { prefixMask, type Ipv4 } from '../../net/addr';
 import type { Nic, NicCounters } from '../../net/nic';
 import type { Stack } from '../../net/stack';
 import type { MemoryIO } from '../../platform/platform';
+import { BRIDGE_FLAGS, type BridgeDevice, bridgeIoctl, type BridgeTable, bridgeTable } from './bridges';
 import { encodeInetAddr } from './inet_address';
 import { netStack } from './netstack';
 
@@ -26,11 +29,14 @@ export interface SandboxInterface {
   hwType: number;
   mac: Buffer;
   mtu: number;
+  /** The IPv4 address; 0: none (a bridge). */
   address: Ipv4;
   prefixLength: number;
   /** The subnet's broadcast address (0 on lo, which has none). */
   broadcast: Ipv4;
   counters: NicCounters;
+  /** A bridge (bridges.ts). */
+  bridge?: true;
 }
 
 function describe(index: number, nic: Nic, ethernet?: { mac: Buffer }): SandboxInterface {
@@ -47,10 +53,30 @@ function describe(index: number, nic: Nic, ethernet?: { mac: Buffer }): SandboxI
 /** Every interface's transmit queue length: the default of Linux's Ethernet devices (veth) and of lo. */
 export const TXQLEN = 1000;
 
-export function sandboxInterfaces(stack: Stack): SandboxInterface[] {
-  const eth = stack.ethernet;
-  return [describe(1, stack.loopback), ...(eth ? [describe(2, eth, eth)] : [])];
+/** A bridge without ports has the Ethernet default MTU. */
+const ETHERNET_MTU = 1500;
+
+function describeBridge(b: BridgeDevice): SandboxInterface {
+  return { ...b, bridge: true, flags: BRIDGE_FLAGS, hwType: ARPHRD_ETHER, mtu: ETHERNET_MTU, address: 0, prefixLength: 0, broadcast: 0 };
 }
+
+export function sandboxInterfaces(stack: Stack, bridges: readonly BridgeDevice[] = []): SandboxInterface[] {
+  const eth = stack.ethernet;
+  return [describe(1, stack.loopback), ...(eth ? [describe(2, eth, eth)] : []), ...bridges.map(describeBridge)];
+}
+
+/** The bridges of `k`'s namespace, numbered after lo and the Ethernet interface. */
+function kernelBridges(k: Kernel): BridgeTable {
+  return bridgeTable(k, netStack(k).ethernet ? 3 : 2);
+}
+
+/** The interfaces of `k`'s network namespace. */
+export function kernelInterfaces(k: Kernel): SandboxInterface[] {
+  return sandboxInterfaces(netStack(k), kernelBridges(k).list());
+}
+
+/** Whether an interface has its carrier (lo and the Ethernet interface, always; a bridge, never: it is down). */
+export const isRunning = (i: SandboxInterface): boolean => (i.flags & IFF.RUNNING) !== 0;
 
 /** Whether `cmd` is an interface ioctl this module answers (on any socket). */
 export function isInterfaceIoctl(cmd: number): boolean {
@@ -81,14 +107,18 @@ const GETTERS = new Map<number, (r: Buffer, i: SandboxInterface) => void>([
   }],
 ]);
 
+/** The requests about an IPv4 address: EADDRNOTAVAIL on an interface without one (devinet_ioctl). */
+const ADDRESS_GETTERS: ReadonlySet<number> = new Set([SIOC.GIFADDR, SIOC.GIFNETMASK, SIOC.GIFBRDADDR]);
+
 function nameOf(r: Buffer): string {
   const n = r.subarray(IFREQ.NAME, IFREQ.NAME + IFNAMSIZ - 1);
   const end = n.indexOf(0);
   return n.subarray(0, end < 0 ? n.length : end).toString('latin1');
 }
 
-/** SIOCGIFCONF: an ifreq (name, IPv4 address) per interface that fits; a NULL buffer asks for the length needed. */
-function interfaceConf(mem: MemoryIO, ifaces: SandboxInterface[], arg: number): number {
+/** SIOCGIFCONF: an ifreq (name, IPv4 address) per interface with an address that fits; a NULL buffer asks for the length needed. */
+function interfaceConf(mem: MemoryIO, all: SandboxInterface[], arg: number): number {
+  const ifaces = all.filter((i) => i.address !== 0);
   const conf = mem.read(arg, IFCONF.SIZE);
   const len = conf.readInt32LE(IFCONF.LEN);
   const buf = Number(conf.readBigUInt64LE(IFCONF.BUF));
@@ -110,7 +140,7 @@ function interfaceConf(mem: MemoryIO, ifaces: SandboxInterface[], arg: number): 
 
 /** An interface ioctl (isInterfaceIoctl) on a socket of `kernel`'s sandbox. */
 export function interfaceIoctl(kernel: Kernel, mem: MemoryIO, cmd: number, arg: number): number {
-  const ifaces = sandboxInterfaces(netStack(kernel));
+  const ifaces = kernelInterfaces(kernel);
   if (cmd === SIOC.GIFCONF) return interfaceConf(mem, ifaces, arg);
   const r = mem.read(arg, IFREQ.SIZE);
   if (cmd === SIOC.GIFNAME) {
@@ -122,10 +152,21 @@ export function interfaceIoctl(kernel: Kernel, mem: MemoryIO, cmd: number, arg: 
     const name = nameOf(r);
     const i = ifaces.find((x) => x.name === name) ?? fail('ENODEV', `interface ${JSON.stringify(name)}`);
     if (SETTERS.has(cmd)) fail('EPERM', `ioctl ${cmd.toString(16)}: the sandbox's interfaces are fixed`);
+    if (i.address === 0 && ADDRESS_GETTERS.has(cmd)) fail('EADDRNOTAVAIL', `${i.name} has no IPv4 address`);
     GETTERS.get(cmd)?.(r, i);
   }
   mem.write(arg, r);
   return 0;
+}
+
+/** A bridge ioctl (bridges.ts) on a socket of `kernel`'s sandbox, by a process with `creds`. */
+export function socketBridgeIoctl(kernel: Kernel, creds: Credentials, mem: MemoryIO, cmd: number, arg: number): number {
+  const all = () => kernelInterfaces(kernel);
+  const interfaces = {
+    byName: (name: string) => all().find((i) => i.name === name),
+    byIndex: (index: number) => all().find((i) => i.index === index),
+  };
+  return bridgeIoctl({ table: kernelBridges(kernel), interfaces, creds, mem }, cmd, arg);
 }
 
 /** /proc/net/dev: Linux's two header lines and its per-interface counter format. */
@@ -139,7 +180,7 @@ export function procNetDev(kernel: Kernel): string {
     const tx = [`${c.txBytes}`.padStart(8), `${c.txPackets}`.padStart(7), '   0', `${c.txDropped}`.padStart(4), '   0', '    0', '      0', '         0'];
     return `${i.name.padStart(6)}:${rx.join(' ')} ${tx.join(' ')}\n`;
   };
-  return head + sandboxInterfaces(netStack(kernel)).map(row).join('');
+  return head + kernelInterfaces(kernel).map(row).join('');
 }
 
 /** An address as /proc/net/route and /proc/net/tcp print it: the network-order bytes read as a little-endian word, in hex. */

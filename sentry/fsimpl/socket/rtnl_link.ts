@@ -14,12 +14,12 @@ import {
 import { ARPHRD_LOOPBACK } from '../../abi/linux/netdevice';
 import { AF } from '../../abi/linux/socket';
 import type { NicCounters } from '../../net/nic';
-import { type SandboxInterface, TXQLEN } from './ifaces';
+import { isRunning, type SandboxInterface, TXQLEN } from './ifaces';
 import { attrString, ipv4Attr, nlAlign, nlAttr, nlMessage, parseAttrs, stringAttr, u32Attr, u8Attr } from './nlmsg';
 import type { DumpResult, RtnlRequest, RtnlResult } from './rtnetlink';
 
-/** No interface has a queueing discipline (as veth and lo). */
-const QDISC = 'noqueue';
+/** Running interfaces have no queueing discipline (as veth and lo); a down one has the "noop" placeholder. */
+const qdisc = (i: SandboxInterface) => (isRunning(i) ? 'noqueue' : 'noop');
 const ETHER_BROADCAST = Buffer.alloc(6, 0xff);
 
 const isLoopback = (i: SandboxInterface) => i.hwType === ARPHRD_LOOPBACK;
@@ -45,26 +45,27 @@ export function linkMessage(i: SandboxInterface, flags: number, seq: number, por
   h.writeUInt8(AF.UNSPEC, IFINFOMSG.FAMILY);
   h.writeUInt16LE(i.hwType, IFINFOMSG.TYPE);
   h.writeInt32LE(i.index, IFINFOMSG.INDEX);
-  // The interfaces are up with carrier for the sandbox's whole life.
-  h.writeUInt32LE((i.flags | IFF_LOWER_UP) >>> 0, IFINFOMSG.FLAGS);
+  // lo and the Ethernet interface are up with carrier for the sandbox's whole life; bridges are down.
+  const running = isRunning(i);
+  h.writeUInt32LE((running ? i.flags | IFF_LOWER_UP : i.flags) >>> 0, IFINFOMSG.FLAGS);
   const lo = isLoopback(i);
   return nlMessage(RTM.NEWLINK, flags, seq, portId, [
     h,
     stringAttr(IFLA.IFNAME, i.name),
     u32Attr(IFLA.TXQLEN, TXQLEN),
     // lo has no operational state of its own (UNKNOWN), as in Linux.
-    u8Attr(IFLA.OPERSTATE, lo ? IF_OPER.UNKNOWN : IF_OPER.UP),
+    u8Attr(IFLA.OPERSTATE, !running ? IF_OPER.DOWN : lo ? IF_OPER.UNKNOWN : IF_OPER.UP),
     u8Attr(IFLA.LINKMODE, 0),
     u32Attr(IFLA.MTU, i.mtu),
     u32Attr(IFLA.GROUP, 0),
     u32Attr(IFLA.PROMISCUITY, 0),
     u32Attr(IFLA.NUM_TX_QUEUES, 1),
     u32Attr(IFLA.NUM_RX_QUEUES, 1),
-    u8Attr(IFLA.CARRIER, 1),
+    u8Attr(IFLA.CARRIER, running ? 1 : 0),
     nlAttr(IFLA.ADDRESS, i.mac),
     nlAttr(IFLA.BROADCAST, lo ? Buffer.alloc(6) : ETHER_BROADCAST),
     ...(skipStats ? [] : [nlAttr(IFLA.STATS64, linkStats(i.counters, true)), nlAttr(IFLA.STATS, linkStats(i.counters, false))]),
-    stringAttr(IFLA.QDISC, QDISC),
+    stringAttr(IFLA.QDISC, qdisc(i)),
   ]);
 }
 
@@ -150,5 +151,7 @@ export function dumpAddrs(r: RtnlRequest): DumpResult {
     if (ifaces.length === 0) return { kind: 'dump', messages: [], doneFlags: 0, error: { errno: Errno.ENODEV } };
     flags |= NLM_F.DUMP_FILTERED;
   }
-  return { kind: 'dump', messages: ifaces.map((i) => addrMessage(i, flags, r.msg.seq, r.portId)), doneFlags: 0 };
+  // Bridges have no address to describe.
+  const addressed = ifaces.filter((i) => i.address !== 0);
+  return { kind: 'dump', messages: addressed.map((i) => addrMessage(i, flags, r.msg.seq, r.portId)), doneFlags: 0 };
 }
