@@ -5,7 +5,8 @@ import { mountDevpts } from '../fsimpl/devpts/devpts';
 import { GoferClient } from '../fsimpl/gofer/api';
 import { GoferFs } from '../fsimpl/gofer/fs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
-import { buildProcfs, HostInfo } from '../fsimpl/proc/procfs';
+import { buildProcfs, cpuCount, HostInfo } from '../fsimpl/proc/procfs';
+import { buildSysfs } from '../fsimpl/sys/sysfs';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs';
 import type { Kernel } from '../kernel/kernel';
 import { Vfs } from './vfs';
@@ -27,8 +28,9 @@ export function readHostInfo(): HostInfo {
 }
 
 /**
- * The sandbox's mount tree: / (gofer, overlaid), /proc, /dev, /dev/shm, /dev/pts and
- * /tmp (tmpfs, so the host's /tmp is never visible or written). Meant as
+ * The sandbox's mount tree: / (gofer, overlaid), /proc, /sys (read-only),
+ * /dev, /dev/shm, /dev/pts and /tmp (tmpfs, so the host's /tmp is never
+ * visible or written). Meant as
  * the Kernel's makeVfs: procfs reads `kernel.vfs` only when generating.
  */
 export function buildRootVfs(opts: RootVfsOptions): Vfs {
@@ -37,7 +39,9 @@ export function buildRootVfs(opts: RootVfsOptions): Vfs {
   const gofer = new GoferFs(opts.gofer, vfs.allocDev(), overlaid);
   const root = overlaid ? new OverlayFs(vfs.allocDev(), new Tmpfs(vfs.allocDev(), 0o755), gofer.root).root : gofer.root;
   vfs.mount('/', root, overlaid ? 'overlay' : 'rootfs');
-  vfs.mount('/proc', buildProcfs(vfs.allocDev(), opts.kernel, opts.host ?? readHostInfo()), 'proc');
+  const host = opts.host ?? readHostInfo();
+  vfs.mount('/proc', buildProcfs(vfs.allocDev(), opts.kernel, host), 'proc');
+  vfs.mount('/sys', buildSysfs(vfs.allocDev(), opts.kernel, cpuCount(host.cpuinfo)), 'sysfs', { readOnly: true });
   vfs.mount('/dev', buildDevfs(vfs.allocDev()).root, 'devtmpfs');
   vfs.mount('/dev/shm', new Tmpfs(vfs.allocDev()).root, 'shm');
   if (opts.tmpfsAtTmp ?? true) vfs.mount('/tmp', new Tmpfs(vfs.allocDev()).root, 'tmpfs');

@@ -161,6 +161,7 @@ export const STATFS_OFF = {
 export const FS_MAGIC = {
   TMPFS: 0x01021994,
   PROC: 0x9fa0,
+  SYSFS: 0x62656572,
   OVERLAY: 0x794c7630,
   V9FS: 0x01021997,
   DEVPTS: 0x1cd1,

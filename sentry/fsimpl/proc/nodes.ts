@@ -12,14 +12,28 @@ import { DirEntry, Filesystem, Inode, Owner, StatFs } from '../../vfs/inode';
 import { InodeFile } from '../../vfs/inodefile';
 import type { Loc, MagicLink } from '../../vfs/vfs';
 
+/** What tells a generated filesystem apart: procfs, or sysfs (sentry/fsimpl/sys), which is read-only. */
+export interface SyntheticKind {
+  readonly type: 'proc' | 'sysfs';
+  readonly magic: number;
+  readonly readOnly: boolean;
+}
+
+const PROC_KIND: SyntheticKind = { type: 'proc', magic: FS_MAGIC.PROC, readOnly: false };
+
 export class ProcFs implements Filesystem {
-  readonly type = 'proc';
-  readonly readOnly = false;
+  readonly type: SyntheticKind['type'];
+  readonly readOnly: boolean;
   private readonly inos = new Map<string, number>();
   /** Every node reports the mount time, like Linux's procfs. */
   readonly time: Timespec;
 
-  constructor(readonly dev: number) {
+  constructor(
+    readonly dev: number,
+    private readonly kind = PROC_KIND,
+  ) {
+    this.type = kind.type;
+    this.readOnly = kind.readOnly;
     const ms = Date.now();
     this.time = { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
   }
@@ -32,7 +46,7 @@ export class ProcFs implements Filesystem {
   }
 
   statfs(): StatFs {
-    return { type: FS_MAGIC.PROC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255 };
+    return { type: this.kind.magic, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255 };
   }
 }
 

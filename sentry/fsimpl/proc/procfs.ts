@@ -25,6 +25,11 @@ export interface HostInfo {
 
 type Entries = [string, ProcChild][];
 
+/** The CPUs the sandbox shows: those of the host's /proc/cpuinfo. */
+export function cpuCount(cpuinfo: string): number {
+  return Math.max(1, (cpuinfo.match(/^processor\s*:/gm) ?? []).length);
+}
+
 /** Builds procfs for `kernel`, returning its root directory. */
 export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDir {
   const fs = new ProcFs(dev);
@@ -91,7 +96,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['stat', file(() => kernelStat(kernel, host.cpuinfo))],
       ['loadavg', file(() => `0.00 0.00 0.00 ${kernel.tasks.size}/${kernel.tasks.size} ${lastPid(kernel)}\n`)],
       ['version', text(LINUX_VERSION)],
-      ['filesystems', text(['nodev\ttmpfs', 'nodev\tproc', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
+      ['filesystems', text(['nodev\tsysfs', 'nodev\ttmpfs', 'nodev\tproc', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
       ['sys', procSys(fs, kernel)],
       ['sysvipc', procSysvipc(fs, kernel)],
     ]);
@@ -119,7 +124,7 @@ function uptime(kernel: Kernel): string {
  * its uptime as idle time), boot time, and process counts; `ps` needs btime.
  */
 function kernelStat(kernel: Kernel, cpuinfo: string): string {
-  const cpus = Math.max(1, (cpuinfo.match(/^processor\s*:/gm) ?? []).length);
+  const cpus = cpuCount(cpuinfo);
   const idle = kernel.uptimeNs() / 10_000_000n;
   const line = (name: string, ticks: bigint) => `${name} 0 0 0 ${ticks} 0 0 0 0 0 0`;
   return [
