@@ -23,7 +23,7 @@
  * bursts (a container starting, then nothing), collects the same way from a
  * timer (idleTimer).
  */
-import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
+import type * as V8 from 'node:v8';
 import { trimMalloc } from '../platform/host/malloc';
 
 /** How long every task must have been parked, after some work, before the Sentry collects. */
@@ -51,6 +51,9 @@ export type IdlePhase = 'collect' | 'release';
 
 const MiB = 1024 * 1024;
 
+/** node:v8 loads at the first idle collection, not at every Sentry and Gofer start (~5 ms of CPU each). */
+const v8 = (): typeof V8 => require('node:v8') as typeof V8;
+
 /**
  * A full, compacting garbage collection (when node runs with --expose-gc, as
  * bin/tsvisor starts the Sentry and gofer/launch.ts the Gofer; skipped
@@ -75,6 +78,7 @@ const MiB = 1024 * 1024;
  * 22-30 ms with it and 23-25 ms without (noise on a shared host).
  */
 export function collectGarbage(phase: IdlePhase = 'collect'): string {
+  const { getHeapStatistics, setFlagsFromString } = v8();
   const before = getHeapStatistics();
   if (typeof gc !== 'function') {
     trimMalloc();
@@ -102,7 +106,7 @@ export function collectGarbage(phase: IdlePhase = 'collect'): string {
 
 /** Resident bytes of V8's young generation. */
 function youngPages(): number {
-  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
+  return v8().getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
 }
 
 /**

@@ -5,7 +5,6 @@
  * (map the image into a fresh MemoryManager, write the initial stack and set
  * the entry registers). Only commit touches the address space.
  */
-import { randomBytes } from 'node:crypto';
 import { AT, CLOCKS_PER_SEC } from '../abi/linux/auxv';
 import { CAP } from '../abi/linux/capability';
 import { ARG_MAX, BINPRM_BUF_SIZE, MAX_ARG_STRINGS, MAX_ARG_STRLEN, MAX_INTERP_DEPTH, PHDR_SIZE, STK_LIM } from '../abi/linux/elf';
@@ -17,6 +16,7 @@ import { secureExec } from '../kernel/capabilities';
 import { Credentials } from '../kernel/creds';
 import { pageUp, stackAndMmapLayout } from '../mm/layout';
 import { MemoryManager } from '../mm/mm';
+import { randomBytes } from '../platform/host/random';
 import { Registers } from '../platform/platform';
 import { FileDescription } from '../vfs/file';
 import { ElfImage, isElf, parseElf } from './elf';

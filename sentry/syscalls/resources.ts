@@ -3,13 +3,13 @@
  * the sandbox reports the CPUs it may use and accepts hints without
  * passing anything to the host scheduler.
  */
-import { randomFillSync } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { CAP } from '../abi/linux/capability';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
 import { RLIMIT, RLIM_NLIMITS, Rlimit } from '../kernel/limits';
 import { writeOptional } from '../kernel/usermem';
+import { randomFill } from '../platform/host/random';
 import { SyscallArgs } from './args';
 import { FamilyRows, supported, partial } from './rows';
 
@@ -145,7 +145,7 @@ function getrandom(t: Task, a: SyscallArgs): number {
   const chunk = Buffer.alloc(Math.min(n, 1 << 20));
   for (let done = 0; done < n; done += chunk.length) {
     const part = chunk.subarray(0, Math.min(chunk.length, n - done));
-    randomFillSync(part);
+    randomFill(part);
     t.mem.write(a.ptr(0) + done, part);
   }
   return n;

@@ -3,10 +3,10 @@
  * expects (mem devices, tty, ptmx) and the /proc/self/fd convenience links.
  * /dev/pts is where the kernel's devpts is mounted.
  */
-import { randomFillSync } from 'node:crypto';
 import { makedev, S_IFCHR } from '../../abi/linux/fs';
 import { fail } from '../../errors/linuxerr';
 import type { Task } from '../../kernel/task';
+import { randomFill } from '../../platform/host/random';
 import type { FileDescription } from '../../vfs/file';
 import { Tmpfs, TmpfsDir, TmpfsNode } from '../tmpfs/tmpfs';
 import { Devpts, devptsOf } from '../devpts/devpts';
@@ -62,7 +62,7 @@ class FullDev extends ZeroDev {
 /** /dev/random and /dev/urandom: the Sentry's CSPRNG; writes are accepted and ignored. */
 class RandomDev extends DevNode {
   override read(dst: Buffer): number {
-    return randomFillSync(dst).length;
+    return randomFill(dst).length;
   }
   override write(src: Buffer): number {
     return src.length;

@@ -17,7 +17,7 @@
  * has neither; its MSS is the largest entry of the table below not above
  * the peer's.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import type { Ipv4 } from '../addr';
 import type { Clock } from '../clock';
 
@@ -34,8 +34,11 @@ const PERIOD_MS = 60_000;
 /** How long after the last cookie a listener still checks ACKs for one (Linux's TCP_SYNCOOKIE_VALID). */
 export const SYNCOOKIE_VALID_MS = MAX_AGE * PERIOD_MS;
 
+/** node:crypto loads with the first cookie, not at every sandbox start (~4 ms of CPU). */
+const crypto = (): typeof Crypto => require('node:crypto') as typeof Crypto;
+
 export class SynCookies {
-  private readonly secrets = [randomBytes(32), randomBytes(32)];
+  private secrets: Buffer[] | undefined;
   private readonly input = Buffer.alloc(16);
 
   constructor(private readonly clock: Clock) {}
@@ -73,6 +76,8 @@ export class SynCookies {
     b.writeUInt16BE(lp, 8);
     b.writeUInt16BE(rp, 10);
     b.writeUInt32BE(count >>> 0, 12);
+    const { createHash, randomBytes } = crypto();
+    this.secrets ??= [randomBytes(32), randomBytes(32)];
     return createHash('sha256').update(this.secrets[which]).update(b).digest().readUInt32BE(0);
   }
 }

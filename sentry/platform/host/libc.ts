@@ -61,6 +61,7 @@ export const raw = {
   fcntl: libc.func('int fcntl(int fd, int cmd, long arg)'),
   poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   isatty: libc.func('int isatty(int fd)'),
+  getrandom: libc.func('long getrandom(void *buf, size_t len, unsigned int flags)'),
 };
 
 export function errno(): number {
