@@ -2,6 +2,7 @@
  * A container's security context in a gvisor pod against the same context
  * in containerd + runc (the reference: Linux itself): capabilities (the
  * default set, add/drop, a non-root user), sethostname with CAP_SYS_ADMIN,
+ * a bridge with CAP_NET_ADMIN (listed in /sys),
  * masked and read-only paths, seccomp profiles and pod sysctls. Each case runs the same script in a
  * container of each pod (the runc pod through tsvisor's --upstream) and
  * the outputs must be identical.
@@ -61,16 +62,22 @@ describe('container security context: gvisor pod vs containerd/runc', function (
 
   const CAPS = "grep -E '^(Cap|NoNewPrivs)' /proc/self/status";
 
+  /** A bridge needs CAP_NET_ADMIN; once made, /sys lists it beside the pod's interfaces, down. */
+  const ADDBR = 'brctl addbr foobar; echo addbr=$?; ls /sys/class/net';
+  const BRIDGE = `${ADDBR}; cat /sys/class/net/foobar/operstate /sys/class/net/foobar/flags`;
+
   it('the default capabilities are containerd\'s 14, in every set but inheritable and ambient', async () => {
-    const out = await onBoth({}, CAPS);
+    const out = await onBoth({}, `${CAPS}; ${ADDBR}`);
     assert.match(out.runc, /^CapBnd:\t00000000a80425fb$/m);
+    assert.match(out.runc, /^addbr=1\neth0\nlo\n/m);
     assert.equal(out.gvisor, out.runc);
   });
 
   it('added and dropped capabilities decide what root may do: chown without CAP_CHOWN, sethostname with CAP_SYS_ADMIN', async () => {
     const sc = { capabilities: { add_capabilities: ['NET_ADMIN', 'SYS_ADMIN'], drop_capabilities: ['CHOWN', 'KILL'] } };
-    const out = await onBoth(sc, `${CAPS}; chown 1 /etc/passwd; echo chown=$?; hostname renamed; echo hostname=$? $(hostname) $(cat /proc/sys/kernel/hostname)`);
+    const out = await onBoth(sc, `${CAPS}; chown 1 /etc/passwd; echo chown=$?; hostname renamed; echo hostname=$? $(hostname) $(cat /proc/sys/kernel/hostname); ${BRIDGE}`);
     assert.match(out.runc, /^chown: \/etc\/passwd: Operation not permitted\nchown=1\nhostname=0 renamed renamed$/m);
+    assert.match(out.runc, /^addbr=0\neth0\nfoobar\nlo\ndown\n0x1002$/m);
     assert.equal(out.gvisor, out.runc);
   });
 
