@@ -158,7 +158,8 @@ export async function uninstall(c: InstallerContext): Promise<void> {
   const backup = host.path(kubeletBackupPath(s));
   if (fs.existsSync(backup)) {
     const file = host.path(s.kubelet.configFile);
-    fs.copyFileSync(backup, file);
+    // The file's own mode, not the backup's 0600: copyFileSync would give it the backup's.
+    writeIfChanged(file, fs.readFileSync(backup, 'utf8'), fs.statSync(file).mode & 0o7777);
     await runOk(host, ['systemctl', 'restart', `${s.kubelet.unit}.service`]);
     fs.rmSync(backup);
     log(`kubelet's own configuration restored`);

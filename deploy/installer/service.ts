@@ -63,28 +63,36 @@ export class SystemdService implements NodeService {
     return `/etc/systemd/system/${this.spec.name}.service`;
   }
 
+  private get unit(): string {
+    return `${this.spec.name}.service`;
+  }
+
+  /**
+   * enable and disable reload the manager even when no link changes
+   * (systemctl(1)), so they run only when needed and with --no-reload: a run
+   * that changes nothing reloads nothing, others reload once.
+   */
   async start(changed: boolean): Promise<void> {
     const file = this.host.path(this.unitFile);
     const text = systemdUnit(this.spec);
     const unitChanged = !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text;
-    if (unitChanged) {
-      fs.writeFileSync(file, text, { mode: 0o644 });
-      await runOk(this.host, ['systemctl', 'daemon-reload']);
-    }
-    await runOk(this.host, ['systemctl', 'enable', `${this.spec.name}.service`]);
-    await runOk(this.host, ['systemctl', changed || unitChanged ? 'restart' : 'start', `${this.spec.name}.service`]);
+    if (unitChanged) fs.writeFileSync(file, text, { mode: 0o644 });
+    const enabled = (await this.host.run(['systemctl', 'is-enabled', '--quiet', this.unit])).code === 0;
+    if (!enabled) await runOk(this.host, ['systemctl', 'enable', '--no-reload', this.unit]);
+    if (unitChanged || !enabled) await runOk(this.host, ['systemctl', 'daemon-reload']);
+    await runOk(this.host, ['systemctl', changed || unitChanged ? 'restart' : 'start', this.unit]);
   }
 
   async remove(): Promise<void> {
     const file = this.host.path(this.unitFile);
     if (!fs.existsSync(file)) return;
-    await runOk(this.host, ['systemctl', 'disable', '--now', `${this.spec.name}.service`]);
+    await runOk(this.host, ['systemctl', 'disable', '--now', '--no-reload', this.unit]);
     fs.rmSync(file);
     await runOk(this.host, ['systemctl', 'daemon-reload']);
   }
 
   logHint(): string {
-    return `journalctl -u ${this.spec.name}.service`;
+    return `journalctl -u ${this.unit}`;
   }
 }
 
