@@ -24,6 +24,9 @@ declare -A PROVIDES=(
   [nginx]=/usr/sbin/nginx
   [wrk]=/usr/bin/wrk
   [iproute2]=/usr/bin/ss
+  # deploy/installer/systemd.test.ts boots a node whose init is systemd
+  [systemd]=/usr/lib/systemd/systemd
+  [systemd-container]=/usr/bin/systemd-nspawn
 )
 
 die() { echo "setup-test-deps: ERROR: $*" >&2; exit 1; }

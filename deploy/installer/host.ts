@@ -74,6 +74,11 @@ export function namespacesPid(of: NamespacesOf, procDir = '/proc'): number {
   return kubelets[0];
 }
 
+/** argv run by nsenter in the mount, UTS, IPC, network and PID namespaces and the root of `pid`. */
+export function inNamespacesOf(pid: number, argv: readonly string[]): string[] {
+  return ['nsenter', '-t', String(pid), '-m', '-u', '-i', '-n', '-p', '-r', '--', ...argv];
+}
+
 export class NodeHost implements Host {
   constructor(
     private readonly hostRoot: string,
@@ -85,8 +90,7 @@ export class NodeHost implements Host {
   }
 
   run(argv: readonly string[]): Promise<RunResult> {
-    const pid = namespacesPid(this.namespacesOf);
-    return runCommand(['nsenter', '-t', String(pid), '-m', '-u', '-i', '-n', '-p', '-r', '--', ...argv]);
+    return runCommand(inNamespacesOf(namespacesPid(this.namespacesOf), argv));
   }
 
   cmdline(pid: number): string[] | null {
