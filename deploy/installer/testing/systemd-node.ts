@@ -20,6 +20,7 @@ const NSPAWN = '/usr/bin/systemd-nspawn';
 const SYSTEMD = '/usr/lib/systemd/systemd';
 const BOOT_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
+const CGROUP_PREFIX = 'tsvisor-test-';
 
 /** The cgroup hierarchies systemd uses here: the unified one alone, or name=systemd beside it (hybrid). */
 function cgroupHierarchies(): string[] {
@@ -99,17 +100,23 @@ export class SystemdNode {
     }
     makeRoot(root, files);
     const runDirs = NSPAWN_RUN_DIRS.filter((d) => !fs.existsSync(d));
-    const cgroups = cgroupHierarchies().map((h) => path.join(h, `tsvisor-test-${machine}`));
-    if (cgroups.length === 0) throw new Error('no cgroup hierarchy for systemd under /sys/fs/cgroup');
+    const hierarchies = cgroupHierarchies();
+    if (hierarchies.length === 0) throw new Error('no cgroup hierarchy for systemd under /sys/fs/cgroup');
+    // Left by a test process killed before stop(), once its node is gone (see --pdeathsig below).
+    for (const stale of hierarchies.flatMap((h) => fs.readdirSync(h).filter((n) => n.startsWith(CGROUP_PREFIX)).map((n) => path.join(h, n)))) {
+      if (cgroupPids(stale).length === 0) removeCgroup(stale);
+    }
+    const cgroups = hierarchies.map((h) => path.join(h, `${CGROUP_PREFIX}${machine}`));
     for (const cg of cgroups) fs.mkdirSync(cg);
     const logFile = `${root}.log`;
     const log = fs.openSync(logFile, 'w');
     // The shell joins the cgroups first, so nspawn's payload and supervisor cgroups are made below ours.
+    // --pdeathsig: should this process die without stop(), nspawn gets SIGTERM and shuts the node down.
     const nspawn = spawn(
       '/bin/sh',
       [
         '-c',
-        'for d; do echo $$ >"$d/cgroup.procs"; done; exec "$0" -D "$TSVISOR_NODE_ROOT" --bind-ro=/usr --boot --register=no --keep-unit --private-network --console=pipe -M "$TSVISOR_NODE_NAME"',
+        'for d; do echo $$ >"$d/cgroup.procs"; done; exec setpriv --pdeathsig TERM "$0" -D "$TSVISOR_NODE_ROOT" --bind-ro=/usr --boot --register=no --keep-unit --private-network --console=pipe -M "$TSVISOR_NODE_NAME"',
         NSPAWN,
         ...cgroups,
       ],
@@ -203,12 +210,12 @@ async function teardown(c: Container): Promise<number[]> {
     await sleep(50);
   }
   for (const cg of c.cgroups) removeCgroup(cg);
-  // rmdir, never recursive: a folder that still holds something is reported, not emptied.
+  // rmdir, never recursive: a folder that still holds something belongs to another nspawn too.
   for (const d of [path.join('/run/systemd/nspawn/propagate', c.machine), ...c.runDirs]) {
     try {
       fs.rmdirSync(d);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (!['ENOENT', 'ENOTEMPTY'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
     }
   }
   fs.rmSync(c.logFile, { force: true });
