@@ -7,7 +7,7 @@ import type { FileDescription } from '../vfs/file';
 import { InodeFile } from '../vfs/inodefile';
 import { isRegular } from '../vfs/inode';
 import type { SyscallArgs } from './args';
-import { CHUNK, Iovec, readIovecs, readToUser, writeFromUser } from './fs-mem';
+import { CHUNK, Iovec, MAX_RW_COUNT, readIovecs, readToUser, writeFromUser } from './fs-mem';
 import { FamilyRows, partial, supported } from './rows';
 
 /** preadv2/pwritev2 flags accepted as no-ops: RWF_HIPRI, RWF_DSYNC, RWF_SYNC (we are always synchronous). */
@@ -15,6 +15,19 @@ const RWF_NOOP = 0x7;
 
 function file(t: Task, fd: number): FileDescription {
   return t.process.fds.get(fd);
+}
+
+const NOTHING = Buffer.alloc(0);
+
+/** Whether writes to `f` are taken unread (Inode.discardsWrites: /dev/null, /dev/zero). */
+function discards(f: FileDescription): boolean {
+  return f instanceof InodeFile && f.inode.discardsWrites;
+}
+
+/** A write that `discards`: the description's own checks (EBADF) run on no bytes, and the whole count is taken. */
+function discarded(count: number, checks: (nothing: Buffer) => number): number {
+  checks(NOTHING);
+  return Math.min(count, MAX_RW_COUNT);
 }
 
 function checkOffset(off: number): number {
@@ -31,6 +44,7 @@ function read(t: Task, a: SyscallArgs): number {
 /** write(2): count bytes at the file position (at the end with O_APPEND). */
 function write(t: Task, a: SyscallArgs): number {
   const f = file(t, a.int(0));
+  if (discards(f)) return discarded(a.size(2), (b) => f.write(b, t));
   return writeFromUser(t.mem, a.ptr(1), a.size(2), (b) => f.write(b, t));
 }
 
@@ -45,6 +59,7 @@ function pread64(t: Task, a: SyscallArgs): number {
 function pwrite64(t: Task, a: SyscallArgs): number {
   const f = file(t, a.int(0));
   const off = checkOffset(a.long(3));
+  if (discards(f)) return discarded(a.size(2), (b) => f.pwrite(b, off));
   return writeFromUser(t.mem, a.ptr(1), a.size(2), (b, done) => f.pwrite(b, off + done));
 }
 
@@ -61,6 +76,7 @@ function readv(t: Task, f: FileDescription, iov: Iovec[], off: number | undefine
 }
 
 function writev(t: Task, f: FileDescription, iov: Iovec[], off: number | undefined): number {
+  if (discards(f)) return discarded(iov.reduce((n, v) => n + v.len, 0), (b) => (off === undefined ? f.write(b, t) : f.pwrite(b, off)));
   let total = 0;
   for (const v of iov) {
     const base = total;

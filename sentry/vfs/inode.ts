@@ -79,6 +79,12 @@ export abstract class Inode {
    * data, as Linux's read_zero loops over the count); regular files do anyway.
    */
   readonly fillsReads: boolean = false;
+  /**
+   * A write is taken whole without reading the buffer, as Linux's
+   * write_null (/dev/null, /dev/zero): nothing is copied from the app, and
+   * a bad buffer is not EFAULT.
+   */
+  readonly discardsWrites: boolean = false;
 
   get mode(): number {
     return this.stat().mode;

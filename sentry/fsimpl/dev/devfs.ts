@@ -33,6 +33,7 @@ abstract class DevNode extends TmpfsNode {
 
 /** /dev/null: reads EOF, writes vanish. */
 class NullDev extends DevNode {
+  override readonly discardsWrites = true;
   override read(): number {
     return 0;
   }
@@ -44,6 +45,7 @@ class NullDev extends DevNode {
 /** /dev/zero: reads zeros (the whole count, as Linux: `dd bs=20M` fills its buffer), writes vanish. */
 class ZeroDev extends DevNode {
   override readonly fillsReads = true;
+  override readonly discardsWrites: boolean = true;
   override read(dst: Buffer): number {
     return dst.fill(0).length;
   }
@@ -54,6 +56,7 @@ class ZeroDev extends DevNode {
 
 /** /dev/full: reads zeros, writes fail ENOSPC. */
 class FullDev extends ZeroDev {
+  override readonly discardsWrites = false;
   override write(): number {
     return fail('ENOSPC', '/dev/full');
   }
