@@ -14,9 +14,9 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { collectGarbage, idleTimer } from '../sentry/kernel/idlegc';
+import { collectGarbage, IdleCollector } from '../sentry/kernel/idlegc';
 import { chdir, chroot } from './host/libc';
-import { serve } from './serve';
+import { serveAll } from './serve';
 import { GoferServer } from './server';
 import type { GoferTree } from './launch';
 import { chrootIntoTrees } from './stage';
@@ -69,10 +69,7 @@ export function main(): void {
   // The Sentry applies the application's umask; modes arrive final.
   process.umask(0);
   // Requests come in bursts (a container starting, a build), then often nothing for hours.
-  const worked = idleTimer((phase) => collectGarbage(phase));
-  let open = served.length;
-  const closed = (): void => {
-    if (--open === 0) process.exit(0);
-  };
-  served.forEach((t, i) => serve(t.fd, new GoferServer({ root: roots[i], readOnly: t.readOnly }), closed, worked));
+  const idle = new IdleCollector((phase) => collectGarbage(phase));
+  serveAll(served.map((t, i) => ({ fd: t.fd, server: new GoferServer({ root: roots[i], readOnly: t.readOnly }) })), idle);
+  process.exit(0);
 }

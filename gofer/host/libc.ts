@@ -1,11 +1,13 @@
 /**
  * The Gofer's libc calls that node:fs lacks (chroot, mount, mknod,
  * utimensat with UTIME_OMIT, getdents64 cookies, statfs f_namelen and
- * f_flags, sendmsg with SCM_RIGHTS). The only koffi use in the Gofer. Structs are passed as
- * Buffers with x86_64 layouts.
+ * f_flags, sendmsg with SCM_RIGHTS, poll). The only koffi use in the
+ * Gofer. Structs are passed as Buffers with x86_64 layouts.
  */
 import koffi from 'koffi';
 import { AT, AT_FDCWD, DIRENT64_HEADER, SEEK, STATFS_SIZE } from '../../sentry/abi/linux/fs';
+import { Errno } from '../../sentry/abi/linux/errno';
+import { POLLFD_OFF, POLLFD_SIZE } from '../../sentry/abi/linux/poll';
 import { CMSGHDR, cmsgLen, cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../../sentry/abi/linux/scm';
 
 const libc = koffi.load('libc.so.6');
@@ -22,6 +24,7 @@ const fn = {
   statfs: libc.func('int statfs(const char *path, void *buf)'),
   fstatfs: libc.func('int fstatfs(int fd, void *buf)'),
   sendmsg: libc.func('intptr_t sendmsg(int fd, void *msg, int flags)'),
+  poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
 };
 
 /** A failed host call, with the host errno. */
@@ -80,6 +83,20 @@ export function makeReadOnlyRecursive(target: string): void {
 
 export function mknod(path: string, mode: number, dev: bigint): void {
   check('mknod', fn.mknod(path, mode, dev));
+}
+
+/**
+ * poll(2) for `events` on each of `fds`: their revents, after at most
+ * `timeoutMs` (-1: no limit). Interrupted by a signal, all are 0.
+ */
+export function poll(fds: readonly number[], events: number, timeoutMs: number): number[] {
+  const pfd = Buffer.alloc(POLLFD_SIZE * fds.length);
+  fds.forEach((fd, i) => {
+    pfd.writeInt32LE(fd, i * POLLFD_SIZE + POLLFD_OFF.fd);
+    pfd.writeInt16LE(events, i * POLLFD_SIZE + POLLFD_OFF.events);
+  });
+  if (fn.poll(pfd, fds.length, timeoutMs) < 0 && koffi.errno() !== Errno.EINTR) throw new SysError('poll', koffi.errno());
+  return fds.map((_, i) => pfd.readInt16LE(i * POLLFD_SIZE + POLLFD_OFF.revents));
 }
 
 /**

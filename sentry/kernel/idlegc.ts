@@ -19,9 +19,8 @@
  * allocates there anyway), and a server waiting for its next request only
  * pays once it has been quiet that long.
  *
- * The Gofer, which does return to the event loop but whose requests come in
- * bursts (a container starting, then nothing), collects the same way from a
- * timer (idleTimer).
+ * The Gofer, whose requests come in bursts too (a container starting, then
+ * nothing), collects the same way from its poll loop (gofer/serve.ts).
  */
 import type * as V8 from 'node:v8';
 import { trimMalloc } from '../platform/host/malloc';
@@ -150,27 +149,4 @@ export class IdleCollector {
     const left = due - quietFor;
     return waitNs < left ? waitNs : left;
   }
-}
-
-/**
- * For a process that returns to Node's event loop (the Gofer): runs
- * `collect` as IdleCollector would, IDLE_COLLECT_AFTER_NS after start-up or
- * the last call of the returned function, which the process calls whenever
- * it does work, then IDLE_RELEASE_AFTER_NS later. The timer never keeps the
- * process alive.
- */
-export function idleTimer(collect: (phase: IdlePhase) => void): () => void {
-  const ms = (ns: bigint): number => Number(ns / 1_000_000n);
-  let release: NodeJS.Timeout | undefined;
-  const first = setTimeout(() => {
-    collect('collect');
-    release = setTimeout(() => collect('release'), ms(IDLE_RELEASE_AFTER_NS));
-    release.unref();
-  }, ms(IDLE_COLLECT_AFTER_NS));
-  first.unref();
-  return () => {
-    clearTimeout(release);
-    // refresh() re-arms a timer that has already fired, and only moves a pending one.
-    first.refresh();
-  };
 }
