@@ -14,7 +14,6 @@
  * brought up (interfaces are fixed: SIOCSIFFLAGS is EPERM) and rtnetlink
  * stays read-only (`ip link add type bridge` is EPERM).
  */
-import { randomFillSync } from 'node:crypto';
 import { BRCTL, BRCTL_VERSION, SIOC_BRIDGE } from '../../abi/linux/bridge';
 import { CAP } from '../../abi/linux/capability';
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF, IFNAMSIZ, IFREQ } from '../../abi/linux/netdevice';
@@ -22,6 +21,7 @@ import { fail } from '../../errors/linuxerr';
 import type { Credentials } from '../../kernel/creds';
 import type { Kernel } from '../../kernel/kernel';
 import { NicCounters } from '../../net/nic';
+import { randomFill } from '../../platform/host/random';
 import type { MemoryIO } from '../../platform/platform';
 
 /** A bridge as ifaces.ts describes interfaces; `bridge` marks it. */
@@ -55,7 +55,7 @@ export class BridgeTable {
     if (!validName(name)) fail('EINVAL', `bridge name ${JSON.stringify(requested)}`);
     if (taken(name)) fail('EEXIST', `interface ${name} exists`);
     const mac = Buffer.alloc(6);
-    randomFillSync(mac);
+    randomFill(mac);
     // eth_random_addr: a locally administered unicast address.
     mac[0] = (mac[0] & 0xfe) | 0x02;
     const dev: BridgeDevice = { index: this.nextIndex++, name, mac, counters: new NicCounters() };
