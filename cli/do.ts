@@ -125,6 +125,7 @@ export function doCommand(args: string[]): void {
   restoreAppEnv();
   const result = runSandbox({
     goferFd: gofer.fd,
+    goferPid: gofer.pid,
     overlay: o.overlay,
     hostname: o.hostname,
     argv: o.argv,

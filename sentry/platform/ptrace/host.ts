@@ -105,10 +105,15 @@ export class Tracee {
 /** Pins the calling thread (and the children it spawns) to the CPU it runs on. */
 export function pinToCurrentCpu(): number {
   const cpu = check('sched_getcpu', raw.schedGetcpu() as number);
+  pinToCpu(0, cpu);
+  return cpu;
+}
+
+/** Pins thread `tid` (0: the calling one) to `cpu`; throws HostError (EPERM for another user's thread without CAP_SYS_NICE). */
+export function pinToCpu(tid: number, cpu: number): void {
   const mask = Buffer.alloc(128);
   mask[cpu >> 3] |= 1 << (cpu & 7);
-  check('sched_setaffinity', raw.schedSetaffinity(0, mask.length, mask) as number);
-  return cpu;
+  check('sched_setaffinity', raw.schedSetaffinity(tid, mask.length, mask) as number);
 }
 
 export const REGS_BYTES = USER_REGS_SIZE;
