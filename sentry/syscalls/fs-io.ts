@@ -7,7 +7,7 @@ import type { FileDescription } from '../vfs/file';
 import { InodeFile } from '../vfs/inodefile';
 import { isRegular } from '../vfs/inode';
 import type { SyscallArgs } from './args';
-import { CHUNK, Iovec, MAX_RW_COUNT, readIovecs, readToUser, writeFromUser } from './fs-mem';
+import { CHUNK, Iovec, iovTotal, MAX_RW_COUNT, readIovecs, readToIovecs, readToUser, writeFromIovecs, writeFromUser } from './fs-mem';
 import { FamilyRows, partial, supported } from './rows';
 
 /** preadv2/pwritev2 flags accepted as no-ops: RWF_HIPRI, RWF_DSYNC, RWF_SYNC (we are always synchronous). */
@@ -25,8 +25,8 @@ function discards(f: FileDescription): boolean {
 }
 
 /** A write that `discards`: the description's own checks (EBADF) run on no bytes, and the whole count is taken. */
-function discarded(count: number, checks: (nothing: Buffer) => number): number {
-  checks(NOTHING);
+function discarded(count: number, checks: (nothing: Buffer, done: number) => number): number {
+  checks(NOTHING, 0);
   return Math.min(count, MAX_RW_COUNT);
 }
 
@@ -63,28 +63,16 @@ function pwrite64(t: Task, a: SyscallArgs): number {
   return writeFromUser(t.mem, a.ptr(1), a.size(2), (b, done) => f.pwrite(b, off + done));
 }
 
-/** Reads into each iovec in turn; a short read ends the transfer. `off` undefined: at the position. */
+/** readv/preadv: one read of the whole array per chunk (fs-mem's readToIovecs). `off` undefined: at the position. */
 function readv(t: Task, f: FileDescription, iov: Iovec[], off: number | undefined): number {
-  let total = 0;
-  for (const v of iov) {
-    const base = total;
-    const n = readToUser(t.mem, f, v.base, v.len, (b, done) => (off === undefined ? f.read(b, t) : f.pread(b, off + base + done)));
-    total += n;
-    if (n < v.len) break;
-  }
-  return total;
+  return readToIovecs(t.mem, f, iov, (b, done) => (off === undefined ? f.read(b, t) : f.pread(b, off + done)));
 }
 
+/** writev/pwritev: one write of the whole array per chunk, so a pipe takes a small one whole or not at all. */
 function writev(t: Task, f: FileDescription, iov: Iovec[], off: number | undefined): number {
-  if (discards(f)) return discarded(iov.reduce((n, v) => n + v.len, 0), (b) => (off === undefined ? f.write(b, t) : f.pwrite(b, off)));
-  let total = 0;
-  for (const v of iov) {
-    const base = total;
-    const n = writeFromUser(t.mem, v.base, v.len, (b, done) => (off === undefined ? f.write(b, t) : f.pwrite(b, off + base + done)));
-    total += n;
-    if (n < v.len) break;
-  }
-  return total;
+  const at = (b: Buffer, done: number): number => (off === undefined ? f.write(b, t) : f.pwrite(b, off + done));
+  if (discards(f)) return discarded(iovTotal(iov), at);
+  return writeFromIovecs(t.mem, iov, at);
 }
 
 /** readv(2). */

@@ -50,37 +50,97 @@ function streamsFully(f: FileDescription): boolean {
   return f instanceof InodeFile && (isRegular(f.inode.mode) || f.inode.fillsReads);
 }
 
-/**
- * Reads up to `count` bytes from `f` into app memory at `addr`, with
- * `readAt(buf)` doing one read (at the position or an explicit offset).
- * Non-regular files get a single read so a pipe never blocks for more.
- */
-export function readToUser(mem: MemoryIO, f: FileDescription, addr: number, count: number, readAt: (b: Buffer, done: number) => number): number {
+/** Sum of the iovecs' lengths, cut to MAX_RW_COUNT as Linux cuts one transfer. */
+export function iovTotal(iov: Iovec[]): number {
+  let total = 0;
+  for (const v of iov) total += v.len;
+  return Math.min(total, MAX_RW_COUNT);
+}
+
+/** Copies `data` into the iovecs in order, starting `at` bytes into them. */
+export function scatter(mem: MemoryIO, iov: Iovec[], data: Uint8Array, at = 0): void {
   let done = 0;
-  const limit = Math.min(count, MAX_RW_COUNT);
+  let skip = at;
+  for (const v of iov) {
+    if (done >= data.length) break;
+    if (skip >= v.len) {
+      skip -= v.len;
+      continue;
+    }
+    const n = Math.min(v.len - skip, data.length - done);
+    mem.write(v.base + skip, data.subarray(done, done + n));
+    done += n;
+    skip = 0;
+  }
+}
+
+/** Up to `max` bytes of the iovecs in order, starting `at` bytes into them. */
+export function gather(mem: MemoryIO, iov: Iovec[], max: number, at = 0): Buffer {
+  const parts: Buffer[] = [];
+  let left = max;
+  let skip = at;
+  for (const v of iov) {
+    if (left === 0) break;
+    if (skip >= v.len) {
+      skip -= v.len;
+      continue;
+    }
+    const n = Math.min(v.len - skip, left);
+    parts.push(mem.read(v.base + skip, n));
+    left -= n;
+    skip = 0;
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/**
+ * Reads from `f` into the iovecs, `readAt(buf, done)` doing one read (at
+ * the position or an explicit offset). Each read takes a chunk of the
+ * whole array, as Linux reads all iovecs in one go: a pipe or socket gives
+ * what it has in a single read and never waits to fill a later iovec.
+ * Only regular files and fillsReads devices are read again, up to the
+ * total or end of file.
+ */
+export function readToIovecs(mem: MemoryIO, f: FileDescription, iov: Iovec[], readAt: (b: Buffer, done: number) => number): number {
+  const limit = iovTotal(iov);
+  let done = 0;
   do {
     // One scratch buffer for all reads: the kernel loop is single-threaded and
     // only the bytes a read reports are copied out.
     const buf = scratch.subarray(0, Math.min(CHUNK, limit - done));
     const n = readAt(buf, done);
-    if (n > 0) mem.write(addr + done, buf.subarray(0, n));
+    if (n > 0) scatter(mem, iov, buf.subarray(0, n), done);
     done += n;
     if (n < buf.length) break;
   } while (done < limit && streamsFully(f));
   return done;
 }
 
-/** Writes `count` bytes from app memory at `addr` to `f` via `writeAt`, chunk by chunk; stops at a short write. */
-export function writeFromUser(mem: MemoryIO, addr: number, count: number, writeAt: (b: Buffer, done: number) => number): number {
+/** readToIovecs into `count` bytes of app memory at `addr`. */
+export function readToUser(mem: MemoryIO, f: FileDescription, addr: number, count: number, readAt: (b: Buffer, done: number) => number): number {
+  return readToIovecs(mem, f, [{ base: addr, len: count }], readAt);
+}
+
+/**
+ * Writes the iovecs to a file with `writeAt(buf, done)`, one chunk of the
+ * whole array per write (so a pipe takes a small writev whole or not at
+ * all, as Linux); stops at a short write.
+ */
+export function writeFromIovecs(mem: MemoryIO, iov: Iovec[], writeAt: (b: Buffer, done: number) => number): number {
+  const limit = iovTotal(iov);
   let done = 0;
-  const limit = Math.min(count, MAX_RW_COUNT);
   do {
-    const buf = mem.read(addr + done, Math.min(CHUNK, limit - done));
+    const buf = gather(mem, iov, Math.min(CHUNK, limit - done), done);
     const n = writeAt(buf, done);
     done += n;
     if (n < buf.length) break;
   } while (done < limit);
   return done;
+}
+
+/** writeFromIovecs from `count` bytes of app memory at `addr`. */
+export function writeFromUser(mem: MemoryIO, addr: number, count: number, writeAt: (b: Buffer, done: number) => number): number {
+  return writeFromIovecs(mem, [{ base: addr, len: count }], writeAt);
 }
 
 /** RLIMIT_NOFILE of the calling process, as a number of fds. */

@@ -9,7 +9,7 @@ import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { Waiting } from '../fsimpl/socket/waiting';
 import type { FileDescription } from '../vfs/file';
-import { Iovec, nofile } from './fs-mem';
+import { gather as gatherIovecs, Iovec, nofile, scatter as scatterIovecs } from './fs-mem';
 
 /** sizeof(struct sockaddr_storage): the most bind/connect/sendto copy in. */
 export const SOCKADDR_STORAGE = 128;
@@ -47,25 +47,11 @@ export function writeSockaddr(t: Task, addr: number, lenPtr: number, value: Buff
 }
 
 export function gather(t: Task, iov: Iovec[], max: number): Buffer {
-  const parts: Buffer[] = [];
-  let left = max;
-  for (const v of iov) {
-    if (left === 0) break;
-    const n = Math.min(v.len, left);
-    if (n > 0) parts.push(t.mem.read(v.base, n));
-    left -= n;
-  }
-  return Buffer.concat(parts);
+  return gatherIovecs(t.mem, iov, max);
 }
 
 export function scatter(t: Task, iov: Iovec[], data: Buffer): void {
-  let off = 0;
-  for (const v of iov) {
-    if (off >= data.length) break;
-    const n = Math.min(v.len, data.length - off);
-    t.mem.write(v.base, data.subarray(off, off + n));
-    off += n;
-  }
+  scatterIovecs(t.mem, iov, data);
 }
 
 export function intValue(v: number): Buffer {
