@@ -19,10 +19,11 @@ import { AT, O, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, UTIME_NOW, UTIME_OMIT } from
 import { fail } from '../sentry/errors/linuxerr';
 import { qidOf, qidTypeOfDirent, rgetattr } from './attr';
 import { errnoOf } from './errno';
-import { getdents, lutimens, mknod, statfs, TimeSpec } from './host/libc';
+import { getdents, HostDirent, lutimens, mknod, statfs, TimeSpec } from './host/libc';
 import { decode, encode, P9FormatError, RawFrame } from './p9/codec';
-import { encodeDirents } from './p9/dirent';
+import { direntSize, encodeDirents } from './p9/dirent';
 import { Message, MessageOf } from './p9/schema';
+import type { P9Dirent } from '../sentry/fsimpl/gofer/api';
 import { DEFAULT_MSIZE, IOHDRSZ, MAXWELEM, MsgType, NOFID, NONUNAME, Qid, QT, SETATTR, VERSION_9P2000L } from './p9/types';
 import { checkName, child, hostPath, isWithin, parent } from './paths';
 
@@ -32,6 +33,8 @@ const OPEN_ALLOWED = O.ACCMODE | O.TRUNC | O.DIRECTORY | O.DSYNC | O.SYNC;
 const OPEN_FORCED = O.NOFOLLOW | O.NONBLOCK | O.CLOEXEC;
 /** Bytes of an Rread/Rreaddir frame before the data: size type tag count. */
 const RDATA_HDR = 11;
+/** getdents64 buffer for Treaddirall: the reply's size is bounded separately. */
+const READDIR_CHUNK = 64 * 1024;
 
 /** Requests that change the tree; refused with EROFS in read-only mode. */
 const MUTATING = new Set<number>([
@@ -134,6 +137,8 @@ export class GoferServer {
         return { type: MsgType.Rwrite, count: fs.writeSync(this.openFd(m.fid), m.data, 0, m.data.length, Number(m.offset)) };
       case MsgType.Treaddir:
         return this.readdir(m);
+      case MsgType.Treaddirall:
+        return this.readdirAll(m);
       case MsgType.Treadlink:
         return { type: MsgType.Rreadlink, target: fs.readlinkSync(this.host(this.fid(m.fid).path)) };
       case MsgType.Tmkdir:
@@ -395,15 +400,35 @@ export class GoferServer {
       // Host records are at most 8 bytes bigger than ours per entry; a floor keeps getdents from EINVAL.
       const host = getdents(fd, BigInt.asIntN(64, offset), Math.max(budget, 4096));
       if (host.length === 0) return { type: MsgType.Rreaddir, data: Buffer.alloc(0) };
-      const ents = host
-        .filter((d) => d.name !== '.' && d.name !== '..')
-        .map((d) => ({ qid: { type: qidTypeOfDirent(d.type), version: 0, path: d.ino }, offset: BigInt.asUintN(64, d.off), type: d.type, name: d.name }));
+      const ents = p9Dirents(host);
       if (ents.length > 0) {
         const data = encodeDirents(ents, budget);
         if (data.length === 0) fail('EINVAL', 'readdir count too small for one entry');
         return { type: MsgType.Rreaddir, data };
       }
       offset = BigInt.asUintN(64, host[host.length - 1].off);
+    }
+  }
+
+  /** Treaddirall (our extension): every entry of a walked directory, which it opens for the listing only; E2BIG past the budget. */
+  private readdirAll(m: MessageOf<MsgType.Treaddirall>): Message {
+    const budget = Math.min(m.count, this.msize - RDATA_HDR);
+    const fd = fs.openSync(this.host(this.fid(m.fid).path), O.RDONLY | O.DIRECTORY | OPEN_FORCED);
+    try {
+      const ents: P9Dirent[] = [];
+      let size = 0;
+      for (let offset = 0n; ; ) {
+        const host = getdents(fd, offset, READDIR_CHUNK);
+        if (host.length === 0) return { type: MsgType.Rreaddirall, data: encodeDirents(ents, budget) };
+        for (const d of p9Dirents(host)) {
+          size += direntSize(d.name);
+          if (size > budget) fail('E2BIG', 'listing larger than the reply');
+          ents.push(d);
+        }
+        offset = host[host.length - 1].off;
+      }
+    } finally {
+      fs.closeSync(fd);
     }
   }
 
@@ -468,4 +493,11 @@ export class GoferServer {
 
 function writes(flags: number): boolean {
   return (flags & O.ACCMODE) !== O.RDONLY || (flags & O.TRUNC) !== 0;
+}
+
+/** Host getdents64 records as 9P dirents, without . and .. (the offset is the host's cookie). */
+function p9Dirents(host: readonly HostDirent[]): P9Dirent[] {
+  return host
+    .filter((d) => d.name !== '.' && d.name !== '..')
+    .map((d) => ({ qid: { type: qidTypeOfDirent(d.type), version: 0, path: d.ino }, offset: BigInt.asUintN(64, d.off), type: d.type, name: d.name }));
 }

@@ -212,6 +212,12 @@ export const LAYOUTS = {
     ['qid', 'qid'],
     ['iounit', 'u32'],
   ],
+  [MsgType.Treaddirall]: [
+    ['fid', 'u32'],
+    ['count', 'u32'],
+  ],
+  /** As Rreaddir's `data`. */
+  [MsgType.Rreaddirall]: [['data', 'data']],
 } as const satisfies Record<MsgType, Layout>;
 
 type Layouts = typeof LAYOUTS;

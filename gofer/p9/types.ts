@@ -82,6 +82,17 @@ export const enum MsgType {
    */
   Tlopenfd = 132,
   Rlopenfd = 133,
+  /**
+   * tsvisor extension: `Treaddirall fid[4] count[4]` lists the directory
+   * fid has walked to (not opened: the Gofer opens and closes it itself),
+   * whole: `Rreaddirall data[count]`, dirents packed as in Rreaddir,
+   * without . and .. . A listing larger than count (or than msize allows)
+   * is Rlerror E2BIG, and the client lists it with Tlopen and Treaddir.
+   * Listing a directory is then one round trip instead of five (the clone
+   * walk, Tlopen, Treaddir until an empty one, Tclunk).
+   */
+  Treaddirall = 134,
+  Rreaddirall = 135,
 }
 
 export const VERSION_9P2000L = '9P2000.L';

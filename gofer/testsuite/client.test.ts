@@ -226,6 +226,32 @@ describe('gofer: P9Client against a real Gofer', function () {
     it('fails on unopened fids', () => {
       assertErrno(() => s.client.readdir(walk('dir'), 0n, 4096), 'EBADF');
     });
+
+    it('readdirAll lists a walked directory whole, as Treaddir does, and keeps no descriptor open', () => {
+      const fds = (): number => fs.readdirSync(`/proc/${s.pid}/fd`).length;
+      const n = fds();
+      const all = s.client.readdirAll(walk());
+      assert.deepEqual(all.map((e) => e.name).sort(), fs.readdirSync(t.root).sort());
+      assert.deepEqual(s.client.readdirAll(walk('empty')), []);
+      assert.equal(fds(), n, 'the Gofer closed the directories it listed');
+      assert.deepEqual(all, s.client.readdir(openAt(O.RDONLY | O.DIRECTORY), 0n, 65536), 'same qids, cookies and types');
+    });
+
+    it('readdirAll refuses files and symlinks (ENOTDIR: never followed), and a listing larger than one reply (E2BIG)', async () => {
+      assertErrno(() => s.client.readdirAll(walk('hello.txt')), 'ENOTDIR');
+      assertErrno(() => s.client.readdirAll(walk('dirlink')), 'ENOTDIR');
+      const many = disk('many');
+      fs.mkdirSync(many);
+      try {
+        for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(many, `entry-with-a-longish-name-${i}`), '');
+        await closeAndCheck(s);
+        s = open(t.root, false, 8192);
+        assertErrno(() => s.client.readdirAll(walk('many')), 'E2BIG');
+        assert.deepEqual(s.client.readdirAll(walk('dir')).map((e) => e.name).sort(), ['a', 'b', 'c', 'sub']);
+      } finally {
+        fs.rmSync(many, { recursive: true });
+      }
+    });
   });
 
   describe('readlink', () => {

@@ -71,6 +71,8 @@ export interface GoferClient {
   read(fid: number, offset: number, count: number): Buffer;
   write(fid: number, offset: number, data: Buffer): number;
   readdir(fid: number, offset: bigint, count: number): P9Dirent[];
+  /** Treaddirall (tsvisor extension): the whole listing of directory `fid` (walked, not opened) in one round trip; E2BIG when it does not fit in one reply. */
+  readdirAll?(fid: number): P9Dirent[];
   readlink(fid: number): string;
   mkdir(dfid: number, name: string, mode: number, gid: number): Qid;
   symlink(dfid: number, name: string, target: string, gid: number): Qid;

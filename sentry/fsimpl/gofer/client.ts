@@ -190,6 +190,11 @@ export class P9Client implements GoferClient {
     return decodeDirents(this.rpc({ type: MsgType.Treaddir, fid, offset, count: n }, MsgType.Rreaddir).data);
   }
 
+  /** Treaddirall (tsvisor extension): every entry of directory `fid` (walked, not opened) in one round trip; E2BIG when more than a reply can carry. */
+  readdirAll(fid: number): P9Dirent[] {
+    return decodeDirents(this.rpc({ type: MsgType.Treaddirall, fid, count: this.msize - RREAD_HDR }, MsgType.Rreaddirall).data);
+  }
+
   readlink(fid: number): string {
     return this.rpc({ type: MsgType.Treadlink, fid }, MsgType.Rreadlink).target;
   }

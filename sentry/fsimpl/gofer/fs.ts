@@ -23,7 +23,7 @@ import { closeFd, preadFd } from '../../platform/host/fdio';
 import { HostError } from '../../platform/host/libc';
 import type { Stat } from '../../vfs/file';
 import { DirEntry, Filesystem, Inode, isDir, isRegular, Owner, SetAttr, StatFs } from '../../vfs/inode';
-import { GoferClient, P9Attr } from './api';
+import { GoferClient, P9Attr, P9Dirent } from './api';
 import { HostFdCache } from './hostfds';
 import { ReadaheadCache, WINDOW } from './readahead';
 
@@ -131,7 +131,22 @@ export class GoferInode extends Inode {
 
   override readdir(): DirEntry[] {
     if (!isDir(this.mode)) fail('ENOTDIR');
-    if (this.listing) return this.listing;
+    return (this.listing ??= this.listWhole() ?? this.listOpened());
+  }
+
+  /** The listing in one round trip (Treaddirall); undefined when the Gofer cannot send it in one reply. */
+  private listWhole(): DirEntry[] | undefined {
+    if (!this.client.readdirAll) return undefined;
+    try {
+      return dirEntries(this.client.readdirAll(this.fid));
+    } catch (e) {
+      if (isLinuxError(e, 'E2BIG')) return undefined;
+      throw e;
+    }
+  }
+
+  /** The listing through an opened clone of our fid, a Treaddir at a time. */
+  private listOpened(): DirEntry[] {
     const fid = this.client.walk(this.fid, []).fid;
     const out: DirEntry[] = [];
     try {
@@ -140,15 +155,13 @@ export class GoferInode extends Inode {
       for (;;) {
         const batch = this.client.readdir(fid, offset, READDIR_COUNT);
         if (batch.length === 0) break;
-        for (const d of batch) {
-          if (d.name !== '.' && d.name !== '..') out.push({ name: d.name, ino: Number(d.qid.path), type: d.type || DT.UNKNOWN });
-        }
+        out.push(...dirEntries(batch));
         offset = batch[batch.length - 1].offset;
       }
     } finally {
       this.client.clunk(fid);
     }
-    return (this.listing = out);
+    return out;
   }
 
   /** A fid cloned from ours and opened with `flags`. */
@@ -332,4 +345,9 @@ function preadAll(fd: number, dst: Buffer, offset: number): number {
     throw e;
   }
   return done;
+}
+
+/** 9P dirents as the VFS lists them, without . and .. . */
+function dirEntries(batch: readonly P9Dirent[]): DirEntry[] {
+  return batch.filter((d) => d.name !== '.' && d.name !== '..').map((d) => ({ name: d.name, ino: Number(d.qid.path), type: d.type || DT.UNKNOWN }));
 }
