@@ -39,6 +39,7 @@ export const raw = {
   fallocate: libc.func('int fallocate(int fd, int mode, long offset, long len)'),
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
   mallocTrim: libc.func('int malloc_trim(size_t pad)'),
+  mallopt: libc.func('int mallopt(int param, int value)'),
   close: libc.func('int close(int fd)'),
   socketpair: libc.func('int socketpair(int domain, int type, int protocol, void *sv)'),
   // The socket calls (unix sockets, the packet link, host-mode sockets): one binding each.

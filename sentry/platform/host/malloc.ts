@@ -14,3 +14,21 @@ import { raw } from './libc';
 export function trimMalloc(): void {
   raw.mallocTrim(0);
 }
+
+/** mallopt(3) parameters. */
+const M_TRIM_THRESHOLD = -1;
+const M_MMAP_THRESHOLD = -3;
+
+/**
+ * Lets freed memory stay in the heap for the next allocations instead of
+ * going back to the host at once: blocks up to `mmapBytes` come from the
+ * heap (not a fresh mmap each), and free space at its top is given back
+ * only past `trimBytes` (fixed values also end glibc's own adjustment of
+ * both). A stream of short-lived large Buffers then reuses the same pages
+ * instead of unmapping them and faulting in fresh zeroed ones. The idle
+ * collection's malloc_trim still gives back everything free.
+ */
+export function retainFreedHeap(mmapBytes: number, trimBytes: number): void {
+  raw.mallopt(M_MMAP_THRESHOLD, mmapBytes);
+  raw.mallopt(M_TRIM_THRESHOLD, trimBytes);
+}
