@@ -19,8 +19,9 @@ describe('bench measure: process trees and memory from /proc', () => {
       assert.strictEqual(tree[0], sh.pid);
       assert.ok(!tree.includes(process.pid));
     } finally {
-      // Children first, by pid: the sleeps share the test's process group.
-      for (const pid of processTree([sh.pid as number]).reverse()) process.kill(pid, 'SIGKILL');
+      // Parents first (the sleeps share the test's process group): a shell whose
+      // sleep died first would exit on its own before its turn (ESRCH).
+      for (const pid of processTree([sh.pid as number])) process.kill(pid, 'SIGKILL');
     }
   });
 
