@@ -3,9 +3,9 @@
  * (ptrace platform) in one run, on the same inputs, then the network stacks
  * between two network namespaces (bench/net.ts), the CRI runtime against
  * containerd + runc (bench/cri.ts) and gvisor pods against runc pods on the
- * test Kubernetes cluster (bench/cluster.ts). Every series gets one warm-up run
- * and then several measured runs; the table shows medians and the raw numbers
- * are printed too. Exits 1 if any run failed.
+ * test Kubernetes cluster (bench/cluster.ts). Every comparison gets one warm-up
+ * run per runner and then several rounds with the runners interleaved; the
+ * table shows medians and the raw numbers are printed too. Exits 1 if any run failed.
  */
 import { compileC, runnerArgv, RunnerKind } from '../e2e/syscalls/harness';
 import { bigFile } from '../e2e/syscalls/fixtures';
@@ -19,7 +19,7 @@ const RUNNERS: RunnerKind[] = ['native', 'tsvisor', 'runsc'];
 const GETPPID_N = 100_000;
 const RUNS = 5;
 const SHA_MB = 200;
-const SHA_RUNS = 3;
+const SHA_RUNS = 5;
 const TIMEOUT_MS = 300_000;
 
 interface Series {
@@ -28,17 +28,25 @@ interface Series {
   failure?: string;
 }
 
-/** One warm-up and `runs` measured runs of argv under kind; stops at the first failure. */
-async function series(kind: RunnerKind, argv: string[], runs: number, check: (s: Sample) => string | undefined): Promise<Series> {
-  const full = runnerArgv(kind, argv);
-  const samples: Sample[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const s = await measure(full, TIMEOUT_MS);
-    const problem = s.ok ? check(s) : s.error;
-    if (problem !== undefined) return { kind, samples, failure: problem };
-    if (i > 0) samples.push(s);
+/**
+ * argv under every runner: one warm-up each, then `runs` rounds that run
+ * each runner once, the order rotating every round, so that the host's
+ * drift (page cache cooling, other load) hits all runners alike. A runner
+ * stops at its first failure; the others go on.
+ */
+async function interleaved(argv: string[], runs: number, check: (s: Sample) => string | undefined): Promise<Series[]> {
+  const all: Series[] = RUNNERS.map((kind) => ({ kind, samples: [] }));
+  for (let round = 0; round <= runs; round++) {
+    for (let k = 0; k < all.length; k++) {
+      const series = all[(round + k) % all.length];
+      if (series.failure !== undefined) continue;
+      const s = await measure(runnerArgv(series.kind, argv), TIMEOUT_MS);
+      const problem = s.ok ? check(s) : s.error;
+      if (problem !== undefined) series.failure = problem;
+      else if (round > 0) series.samples.push(s);
+    }
   }
-  return { kind, samples };
+  return all;
 }
 
 function raw(label: string, all: Series[], value: (s: Sample) => number, digits: number): void {
@@ -59,11 +67,8 @@ function verdict(ok: boolean): string {
 async function syscallCost(): Promise<Series[]> {
   const prog = compileC('getppid_loop');
   const perCall = (s: Sample): number => Number(/ns (\d+)/.exec(s.stdout)?.[1]) / GETPPID_N / 1000;
-  const all: Series[] = [];
-  for (const kind of RUNNERS) {
-    all.push(await series(kind, [prog, String(GETPPID_N)], RUNS, (s) => (Number.isFinite(perCall(s)) ? undefined : `bad output ${JSON.stringify(s.stdout)}`)));
-  }
-  console.log(`\n(a) getppid loop, N=${GETPPID_N}, ${RUNS} runs after a warm-up: microseconds per syscall`);
+  const all = await interleaved([prog, String(GETPPID_N)], RUNS, (s) => (Number.isFinite(perCall(s)) ? undefined : `bad output ${JSON.stringify(s.stdout)}`));
+  console.log(`\n(a) getppid loop, N=${GETPPID_N}, ${RUNS} interleaved runs after a warm-up: microseconds per syscall`);
   raw('us/syscall', all, perCall, 3);
   const m = all.map((s) => med(s, perCall));
   console.log(table([['runner', 'us/syscall (median)', 'x native'], ...all.map((s, i) => [s.kind, fmt(m[i], 3), fmt(m[i] / m[0], 1)])]));
@@ -72,10 +77,9 @@ async function syscallCost(): Promise<Series[]> {
 }
 
 async function startup(): Promise<Series[]> {
-  const all: Series[] = [];
-  for (const kind of RUNNERS) all.push(await series(kind, ['/bin/true'], RUNS, () => undefined));
+  const all = await interleaved(['/bin/true'], RUNS, () => undefined);
   const maxRss = RUNNERS.map((kind) => median([1, 2, 3].map(() => gnuTimeMaxRssKiB(runnerArgv(kind, ['/bin/true']), TIMEOUT_MS))));
-  console.log(`\n(b) do /bin/true, ${RUNS} runs after a warm-up`);
+  console.log(`\n(b) do /bin/true, ${RUNS} interleaved runs after a warm-up`);
   raw('wall-ms', all, (s) => s.wallMs, 1);
   raw('tree-PSS-MiB', all, (s) => s.peakTreePssKiB / 1024, 1);
   const wall = all.map((s) => med(s, (x) => x.wallMs));
@@ -93,9 +97,8 @@ async function startup(): Promise<Series[]> {
 
 /** Runs argv under every runner and prints wall-time medians and ratios to native and runsc. */
 async function wallComparison(title: string, argv: string[], runs: number, check: (s: Sample) => string | undefined): Promise<{ all: Series[]; wall: number[] }> {
-  const all: Series[] = [];
-  for (const kind of RUNNERS) all.push(await series(kind, argv, runs, check));
-  console.log(`\n${title}, ${runs} runs after a warm-up`);
+  const all = await interleaved(argv, runs, check);
+  console.log(`\n${title}, ${runs} interleaved runs after a warm-up`);
   raw('wall-ms', all, (s) => s.wallMs, 1);
   const wall = all.map((s) => med(s, (x) => x.wallMs));
   console.log(table([['runner', 'wall ms (median)', 'x native', 'x runsc'], ...all.map((s, i) => [s.kind, fmt(wall[i], 1), fmt(wall[i] / wall[0]), fmt(wall[i] / wall[2])])]));
