@@ -138,5 +138,8 @@ export function doCommand(args: string[]): void {
     hostNetns,
   });
   if (result.message) process.stderr.write(`tsvisor: ${result.message}\n`);
-  process.exitCode = exitCodeOf(result);
+  // Everything is written (stdio writes are synchronous here) and every stub
+  // is gone: exit without Node's orderly teardown of the environment and
+  // the heap, ~3 ms of every sandbox run.
+  process.exit(exitCodeOf(result));
 }
