@@ -6,7 +6,7 @@ describe('e2e: devices', function () {
   this.timeout(120_000);
   checkNoLeaks();
 
-  it('C: writes to /dev/null and /dev/zero take the count without reading the buffer; /dev/full and files still fail', () =>
+  it('C: writes to /dev/null and /dev/zero take the count without reading the buffer; /dev/full and files still fail; a wrong direction is EBADF first', () =>
     sameAsNative([compileC('devnull')], {}, [
       '/dev/null',
       'write bad pointer: 1048576 ',
@@ -19,6 +19,10 @@ describe('e2e: devices', function () {
       'writev bad pointers: 30 ',
       'writev bad iovec array: -1 Bad address',
       'write to O_RDONLY /dev/null: -1 Bad file descriptor',
+      'write bad pointer to O_RDONLY file: -1 Bad file descriptor',
+      'writev bad iovec array to O_RDONLY file: -1 Bad file descriptor',
+      'read bad pointer from O_WRONLY /dev/null: -1 Bad file descriptor',
+      'readv bad iovec array from O_WRONLY /dev/null: -1 Bad file descriptor',
       'write /dev/full: -1 No space left on device',
       'write bad pointer to a regular file: -1 Bad address',
       '',

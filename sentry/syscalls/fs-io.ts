@@ -17,6 +17,18 @@ function file(t: Task, fd: number): FileDescription {
   return t.process.fds.get(fd);
 }
 
+/**
+ * vfs_read's and vfs_write's first check, before the buffer or the iovec
+ * array is touched: a description not open for that direction (or O_PATH)
+ * is EBADF, whatever the pointers.
+ */
+function openFor(t: Task, fd: number, dir: 'read' | 'write'): FileDescription {
+  const f = file(t, fd);
+  const mode = f.flags & O.ACCMODE;
+  if ((f.flags & O.PATH) !== 0 || mode === (dir === 'read' ? O.WRONLY : O.RDONLY)) fail('EBADF', `fd ${fd} is not open for ${dir}ing`);
+  return f;
+}
+
 const NOTHING = Buffer.alloc(0);
 
 /** Whether writes to `f` are taken unread (Inode.discardsWrites: /dev/null, /dev/zero). */
@@ -37,27 +49,27 @@ function checkOffset(off: number): number {
 
 /** read(2): up to count bytes at the file position. */
 function read(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'read');
   return readToUser(t.mem, f, a.ptr(1), a.size(2), (b) => f.read(b, t));
 }
 
 /** write(2): count bytes at the file position (at the end with O_APPEND). */
 function write(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'write');
   if (discards(f)) return discarded(a.size(2), (b) => f.write(b, t));
   return writeFromUser(t.mem, a.ptr(1), a.size(2), (b) => f.write(b, t));
 }
 
 /** pread64(2): reads at an offset without moving the position; ESPIPE for pipes. */
 function pread64(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'read');
   const off = checkOffset(a.long(3));
   return readToUser(t.mem, f, a.ptr(1), a.size(2), (b, done) => f.pread(b, off + done));
 }
 
 /** pwrite64(2). */
 function pwrite64(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'write');
   const off = checkOffset(a.long(3));
   if (discards(f)) return discarded(a.size(2), (b) => f.pwrite(b, off));
   return writeFromUser(t.mem, a.ptr(1), a.size(2), (b, done) => f.pwrite(b, off + done));
@@ -77,24 +89,24 @@ function writev(t: Task, f: FileDescription, iov: Iovec[], off: number | undefin
 
 /** readv(2). */
 function readvSys(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'read');
   return readv(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), undefined);
 }
 
 /** writev(2). */
 function writevSys(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'write');
   return writev(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), undefined);
 }
 
 /** preadv(2): offset in the 4th argument (x86_64 passes it whole in pos_l). */
 function preadv(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'read');
   return readv(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), checkOffset(a.long(3)));
 }
 
 function pwritev(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'write');
   return writev(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), checkOffset(a.long(3)));
 }
 
@@ -107,13 +119,13 @@ function v2Offset(a: SyscallArgs): number | undefined {
 
 /** preadv2(2): flags RWF_HIPRI/DSYNC/SYNC are no-ops; RWF_NOWAIT and RWF_APPEND are EOPNOTSUPP. */
 function preadv2(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'read');
   return readv(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), v2Offset(a));
 }
 
 /** pwritev2(2): as preadv2. */
 function pwritev2(t: Task, a: SyscallArgs): number {
-  const f = file(t, a.int(0));
+  const f = openFor(t, a.int(0), 'write');
   return writev(t, f, readIovecs(t.mem, a.ptr(1), a.int(2)), v2Offset(a));
 }
 

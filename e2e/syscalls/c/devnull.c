@@ -1,7 +1,8 @@
 /*
  * Writes to /dev/null and /dev/zero are taken whole without the buffer
  * being read (Linux's write_null), so a bad pointer is no EFAULT; /dev/full
- * and regular files still fail. Prints each result.
+ * and regular files still fail. A description not open for the direction
+ * is EBADF before any pointer is looked at. Prints each result.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,11 @@ int main(void) {
     close(fd);
   }
   show("write to O_RDONLY /dev/null", write(open("/dev/null", O_RDONLY), "x", 1));
+  int ro = open("/etc/passwd", O_RDONLY), wo = open("/dev/null", O_WRONLY);
+  show("write bad pointer to O_RDONLY file", write(ro, bad, 1));
+  show("writev bad iovec array to O_RDONLY file", writev(ro, bad, 2));
+  show("read bad pointer from O_WRONLY /dev/null", read(wo, bad, 1));
+  show("readv bad iovec array from O_WRONLY /dev/null", readv(wo, bad, 2));
   show("write /dev/full", write(open("/dev/full", O_WRONLY), "x", 1));
   char path[] = "/tmp/devnull-XXXXXX";
   int fd = mkstemp(path);
