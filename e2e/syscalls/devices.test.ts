@@ -24,6 +24,8 @@ describe('e2e: devices', function () {
       'read bad pointer from O_WRONLY /dev/null: -1 Bad file descriptor',
       'readv bad iovec array from O_WRONLY /dev/null: -1 Bad file descriptor',
       'write /dev/full: -1 No space left on device',
+      'write bad pointer to /dev/full: -1 No space left on device',
+      'write nothing to /dev/full: -1 No space left on device',
       'write bad pointer to a regular file: -1 Bad address',
       '',
     ].join('\n')));

@@ -31,12 +31,12 @@ function openFor(t: Task, fd: number, dir: 'read' | 'write'): FileDescription {
 
 const NOTHING = Buffer.alloc(0);
 
-/** Whether writes to `f` are taken unread (Inode.discardsWrites: /dev/null, /dev/zero). */
+/** Whether writes to `f` are answered unread (Inode.discardsWrites: /dev/null, /dev/zero, /dev/full). */
 function discards(f: FileDescription): boolean {
   return f instanceof InodeFile && f.inode.discardsWrites;
 }
 
-/** A write that `discards`: the description's own checks (EBADF) run on no bytes, and the whole count is taken. */
+/** A write that `discards`: the description's and the inode's own checks (EBADF, /dev/full's ENOSPC) run on no bytes, then the whole count is taken. */
 function discarded(count: number, checks: (nothing: Buffer, done: number) => number): number {
   checks(NOTHING, 0);
   return Math.min(count, MAX_RW_COUNT);

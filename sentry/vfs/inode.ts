@@ -80,9 +80,10 @@ export abstract class Inode {
    */
   readonly fillsReads: boolean = false;
   /**
-   * A write is taken whole without reading the buffer, as Linux's
-   * write_null (/dev/null, /dev/zero): nothing is copied from the app, and
-   * a bad buffer is not EFAULT.
+   * A write is answered from its count alone, never reading the buffer, as
+   * Linux's write_null (/dev/null, /dev/zero: taken whole) and write_full
+   * (/dev/full: ENOSPC): nothing is copied from the app, and a bad buffer
+   * is not EFAULT.
    */
   readonly discardsWrites: boolean = false;
 

@@ -1,7 +1,7 @@
 /*
  * Writes to /dev/null and /dev/zero are taken whole without the buffer
  * being read (Linux's write_null), so a bad pointer is no EFAULT; /dev/full
- * and regular files still fail. A description not open for the direction
+ * refuses every write without reading it (ENOSPC); regular files still fail. A description not open for the direction
  * is EBADF before any pointer is looked at. Prints each result.
  */
 #include <errno.h>
@@ -35,7 +35,10 @@ int main(void) {
   show("writev bad iovec array to O_RDONLY file", writev(ro, bad, 2));
   show("read bad pointer from O_WRONLY /dev/null", read(wo, bad, 1));
   show("readv bad iovec array from O_WRONLY /dev/null", readv(wo, bad, 2));
-  show("write /dev/full", write(open("/dev/full", O_WRONLY), "x", 1));
+  int full = open("/dev/full", O_WRONLY);
+  show("write /dev/full", write(full, "x", 1));
+  show("write bad pointer to /dev/full", write(full, bad, 1));
+  show("write nothing to /dev/full", write(full, "x", 0));
   char path[] = "/tmp/devnull-XXXXXX";
   int fd = mkstemp(path);
   unlink(path);

@@ -54,9 +54,8 @@ class ZeroDev extends DevNode {
   }
 }
 
-/** /dev/full: reads zeros, writes fail ENOSPC. */
+/** /dev/full: reads zeros, writes fail ENOSPC (whatever the buffer: write_full never reads it). */
 class FullDev extends ZeroDev {
-  override readonly discardsWrites = false;
   override write(): number {
     return fail('ENOSPC', '/dev/full');
   }
