@@ -78,7 +78,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   // reaches: collect it while the Gofer is still starting (bin/tsvisor
   // exposes gc). Peak PSS of `do sleep` 47.2 -> 44.9 MiB; the ~8 ms it
   // takes is spent waiting for the Gofer's first reply anyway.
-  gc?.();
+  if (typeof gc === 'function') gc();
   const gofer = P9Client.connect(o.goferFd);
   // The Gofer has started (on the other CPU, while the Sentry loaded): from
   // now on it only answers the Sentry, which waits for each reply, so on the
