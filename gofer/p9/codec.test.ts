@@ -66,7 +66,7 @@ describe('9P codec', () => {
 
   it('round-trips every message type', () => {
     const all = everyMessage();
-    assert.equal(all.length, 49); // Rlerror + 21 9P2000.L T/R pairs + our Tgetfd, Twalkgetattr and Tlopenfd pairs
+    assert.equal(all.length, 51); // Rlerror + 21 9P2000.L T/R pairs + our Tgetfd, Twalkgetattr, Tlopenfd and Treaddirall pairs
     for (const [i, msg] of all.entries()) {
       const frame = frameOf(encode(i, msg));
       assert.equal(frame.tag, i);
