@@ -6,8 +6,7 @@ import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { SyscallArgs } from './args';
 import { lockFcntl } from './locks';
-import { interfaceIoctl, isInterfaceIoctl, socketBridgeIoctl } from '../fsimpl/socket/ifaces';
-import { isBridgeIoctl } from '../fsimpl/socket/bridges';
+import { isNetdevIoctl, netdevIoctl } from '../fsimpl/socket/ifaces';
 import { pipeFcntl } from './pipe';
 import { nofile, readPath } from './fs-mem';
 import { error, FamilyRows, partial, supported } from './rows';
@@ -172,8 +171,7 @@ function ioctl(t: Task, a: SyscallArgs): number {
       return 0;
     }
     default:
-      if (isInterfaceIoctl(cmd) && (f.stat().mode & S_IFMT) === S_IFSOCK) return interfaceIoctl(t.kernel, t.mem, cmd, arg);
-      if (isBridgeIoctl(cmd) && (f.stat().mode & S_IFMT) === S_IFSOCK) return socketBridgeIoctl(t.kernel, t.process.creds, t.mem, cmd, arg);
+      if (isNetdevIoctl(cmd) && (f.stat().mode & S_IFMT) === S_IFSOCK) return netdevIoctl(t.kernel, t.process.creds, t.mem, cmd, arg);
       return f.ioctl ? f.ioctl(t.mem, cmd, arg, t) : fail('ENOTTY', `ioctl ${cmd.toString(16)}`);
   }
 }

@@ -25,6 +25,13 @@ export const SIOC = {
 export const IFREQ = { SIZE: 40, NAME: 0, UNION: 16 } as const;
 export const IFNAMSIZ = 16;
 
+/** The NUL-terminated interface name at the start of an ifreq (or a bare char[IFNAMSIZ]); at most IFNAMSIZ - 1 bytes, as the kernel forces the last to NUL. */
+export function ifName(b: Buffer): string {
+  const n = b.subarray(IFREQ.NAME, IFREQ.NAME + IFNAMSIZ - 1);
+  const end = n.indexOf(0);
+  return n.subarray(0, end < 0 ? n.length : end).toString('latin1');
+}
+
 export const IFF = { UP: 0x1, BROADCAST: 0x2, LOOPBACK: 0x8, RUNNING: 0x40, MULTICAST: 0x1000 } as const;
 
 /** sa_family of SIOCGIFHWADDR's sockaddr: Ethernet (and veth), loopback. */

@@ -16,7 +16,7 @@
  */
 import { BRCTL, BRCTL_VERSION, SIOC_BRIDGE } from '../../abi/linux/bridge';
 import { CAP } from '../../abi/linux/capability';
-import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF, IFNAMSIZ, IFREQ } from '../../abi/linux/netdevice';
+import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF, IFNAMSIZ, IFREQ, ifName } from '../../abi/linux/netdevice';
 import { fail } from '../../errors/linuxerr';
 import type { Credentials } from '../../kernel/creds';
 import type { Kernel } from '../../kernel/kernel';
@@ -94,15 +94,18 @@ export function bridgeTable(k: Kernel, firstIndex: number): BridgeTable {
   return t;
 }
 
-/** What a bridge ioctl needs to know of the namespace's other interfaces: index and hardware type by name. */
-export interface InterfaceLookup {
-  byName(name: string): { index: number; hwType: number } | undefined;
-  byIndex(index: number): { name: string; hwType: number } | undefined;
+/** What a bridge ioctl needs to know of each interface of the namespace (ifaces.ts's SandboxInterface has it). */
+export interface InterfaceInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly hwType: number;
+  readonly bridge?: true;
 }
 
 export interface BridgeIoctlContext {
   readonly table: BridgeTable;
-  readonly interfaces: InterfaceLookup;
+  /** Every interface of the namespace, bridges included. */
+  readonly interfaces: readonly InterfaceInfo[];
   readonly creds: Credentials;
   readonly mem: MemoryIO;
 }
@@ -116,12 +119,6 @@ export function isBridgeIoctl(cmd: number): boolean {
 
 function needNetAdmin(c: BridgeIoctlContext): void {
   if (!c.creds.hasCap(CAP.NET_ADMIN)) fail('EPERM', 'bridge configuration needs CAP_NET_ADMIN');
-}
-
-/** A NUL-terminated interface name from IFNAMSIZ bytes (the last forced to NUL). */
-function nameIn(b: Buffer): string {
-  const end = b.indexOf(0);
-  return b.subarray(0, end < 0 || end > IFNAMSIZ - 1 ? IFNAMSIZ - 1 : end).toString('latin1');
 }
 
 /** SIOCGIFBR/SIOCSIFBR (old_deviceless): `unsigned long args[3]` at `arg`, args[0] the command. */
@@ -144,14 +141,14 @@ function deviceless(c: BridgeIoctlContext, arg: number): number {
     case BRCTL.ADD_BRIDGE:
     case BRCTL.DEL_BRIDGE:
       needNetAdmin(c);
-      return addOrDelete(c, cmd === BRCTL.ADD_BRIDGE, nameIn(c.mem.read(a1, IFNAMSIZ)));
+      return addOrDelete(c, cmd === BRCTL.ADD_BRIDGE, ifName(c.mem.read(a1, IFNAMSIZ)));
     default:
       return fail('EOPNOTSUPP', `bridge command ${cmd}`);
   }
 }
 
 function addOrDelete(c: BridgeIoctlContext, add: boolean, name: string): number {
-  const taken = (n: string) => c.interfaces.byName(n) !== undefined;
+  const taken = (n: string) => c.interfaces.some((i) => i.name === n);
   if (add) c.table.add(name, taken);
   else c.table.remove(name, taken);
   return 0;
@@ -161,26 +158,27 @@ function addOrDelete(c: BridgeIoctlContext, add: boolean, name: string): number 
  * SIOCBRADDIF/SIOCBRDELIF (add_del_if) on the bridge named in the ifreq,
  * the port by ifr_ifindex: EPERM without CAP_NET_ADMIN (checked first, in
  * dev_ioctl), ENODEV if the named interface does not exist, EOPNOTSUPP if
- * it is not a bridge; EINVAL
- * for an unknown port. Deleting: no interface is ever a port (EINVAL).
- * Adding: lo is EINVAL and a bridge ELOOP as in Linux; the Ethernet
- * interface would need forwarding, which the sandbox does not do.
+ * it is not a bridge, EINVAL for an unknown port. Deleting: no interface
+ * is ever a port (EINVAL). Adding: lo is EINVAL and a bridge ELOOP as in
+ * Linux; the Ethernet interface would need forwarding, which the sandbox
+ * does not do.
  */
 function portIoctl(c: BridgeIoctlContext, add: boolean, arg: number): number {
   needNetAdmin(c);
   const r = c.mem.read(arg, IFREQ.SIZE);
-  const name = nameIn(r.subarray(IFREQ.NAME, IFREQ.NAME + IFNAMSIZ));
-  const br = c.interfaces.byName(name) ?? fail('ENODEV', `interface ${JSON.stringify(name)}`);
-  if (!c.table.list().some((b) => b.index === br.index)) fail('EOPNOTSUPP', `${name} is not a bridge`);
-  const port = c.interfaces.byIndex(r.readInt32LE(IFREQ.UNION)) ?? fail('EINVAL', 'no interface with that index');
+  const name = ifName(r);
+  const br = c.interfaces.find((i) => i.name === name) ?? fail('ENODEV', `interface ${JSON.stringify(name)}`);
+  if (!br.bridge) fail('EOPNOTSUPP', `${name} is not a bridge`);
+  const index = r.readInt32LE(IFREQ.UNION);
+  const port = c.interfaces.find((i) => i.index === index) ?? fail('EINVAL', 'no interface with that index');
   if (!add) return fail('EINVAL', `${port.name} is not a port of ${name}`);
   if (port.hwType === ARPHRD_LOOPBACK) fail('EINVAL', 'lo cannot be a bridge port');
-  if (c.table.list().some((b) => b.name === port.name)) fail('ELOOP', 'a bridge cannot be a port of a bridge');
+  if (port.bridge) fail('ELOOP', 'a bridge cannot be a port of a bridge');
   if (port.hwType !== ARPHRD_ETHER) fail('EINVAL', `${port.name} is not an Ethernet device`);
   return fail('EOPNOTSUPP', 'the sandbox network stack does not forward between interfaces');
 }
 
-/** One bridge ioctl (isBridgeIoctl_) on a socket. */
+/** One bridge ioctl (isBridgeIoctl) on a socket. */
 export function bridgeIoctl(c: BridgeIoctlContext, cmd: number, arg: number): number {
   switch (cmd) {
     case SIOC_BRIDGE.GIFBR:
@@ -189,7 +187,7 @@ export function bridgeIoctl(c: BridgeIoctlContext, cmd: number, arg: number): nu
     case SIOC_BRIDGE.BRADDBR:
     case SIOC_BRIDGE.BRDELBR:
       needNetAdmin(c);
-      return addOrDelete(c, cmd === SIOC_BRIDGE.BRADDBR, nameIn(c.mem.read(arg, IFNAMSIZ)));
+      return addOrDelete(c, cmd === SIOC_BRIDGE.BRADDBR, ifName(c.mem.read(arg, IFNAMSIZ)));
     default:
       return portIoctl(c, cmd === SIOC_BRIDGE.BRADDIF, arg);
   }

@@ -10,7 +10,7 @@
  * rtnetlink (netlink.ts) describes the same interfaces.
  * Not supported: SIOCGIFMETRIC/MAP, and other interfaces in host mode.
  */
-import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFCONF, IFF, IFNAMSIZ, IFREQ, RTF, SIOC } from '../../abi/linux/netdevice';
+import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFCONF, IFF, IFNAMSIZ, IFREQ, ifName, RTF, SIOC } from '../../abi/linux/netdevice';
 import { fail } from '../../errors/linuxerr';
 import type { Credentials } from '../../kernel/creds';
 import type { Kernel } from '../../kernel/kernel';
@@ -18,7 +18,7 @@ import { prefixMask, type Ipv4 } from '../../net/addr';
 import type { Nic, NicCounters } from '../../net/nic';
 import type { Stack } from '../../net/stack';
 import type { MemoryIO } from '../../platform/platform';
-import { BRIDGE_FLAGS, type BridgeDevice, bridgeIoctl, type BridgeTable, bridgeTable } from './bridges';
+import { BRIDGE_FLAGS, type BridgeDevice, bridgeIoctl, type BridgeTable, bridgeTable, isBridgeIoctl } from './bridges';
 import { encodeInetAddr } from './inet_address';
 import { netStack } from './netstack';
 
@@ -78,9 +78,23 @@ export function kernelInterfaces(k: Kernel): SandboxInterface[] {
 /** Whether an interface has its carrier (lo and the Ethernet interface, always; a bridge, never: it is down). */
 export const isRunning = (i: SandboxInterface): boolean => (i.flags & IFF.RUNNING) !== 0;
 
-/** Whether `cmd` is an interface ioctl this module answers (on any socket). */
-export function isInterfaceIoctl(cmd: number): boolean {
+/** Whether an interface has an IPv4 address (a bridge has none). */
+export const hasAddress = (i: SandboxInterface): boolean => i.address !== 0;
+
+/** RFC 2863 operational state, as rtnetlink's IFLA_OPERSTATE and sysfs' operstate give it: lo has none of its own. */
+export function operState(i: SandboxInterface): 'up' | 'down' | 'unknown' {
+  if (!isRunning(i)) return 'down';
+  return i.flags & IFF.LOOPBACK ? 'unknown' : 'up';
+}
+
+/** Whether `cmd` is an interface ioctl of this module. */
+function isInterfaceIoctl(cmd: number): boolean {
   return GETTERS.has(cmd) || cmd === SIOC.GIFCONF || cmd === SIOC.GIFNAME || SETTERS.has(cmd);
+}
+
+/** Whether `cmd` is an interface or bridge ioctl: any socket answers them (sock_ioctl hands them to the device layer). */
+export function isNetdevIoctl(cmd: number): boolean {
+  return isInterfaceIoctl(cmd) || isBridgeIoctl(cmd);
 }
 
 /** SIOCSIFFLAGS, SIOCSIFADDR, SIOCSIFBRDADDR, SIOCSIFNETMASK, SIOCSIFMTU, SIOCSIFHWADDR. */
@@ -110,15 +124,9 @@ const GETTERS = new Map<number, (r: Buffer, i: SandboxInterface) => void>([
 /** The requests about an IPv4 address: EADDRNOTAVAIL on an interface without one (devinet_ioctl). */
 const ADDRESS_GETTERS: ReadonlySet<number> = new Set([SIOC.GIFADDR, SIOC.GIFNETMASK, SIOC.GIFBRDADDR]);
 
-function nameOf(r: Buffer): string {
-  const n = r.subarray(IFREQ.NAME, IFREQ.NAME + IFNAMSIZ - 1);
-  const end = n.indexOf(0);
-  return n.subarray(0, end < 0 ? n.length : end).toString('latin1');
-}
-
 /** SIOCGIFCONF: an ifreq (name, IPv4 address) per interface with an address that fits; a NULL buffer asks for the length needed. */
 function interfaceConf(mem: MemoryIO, all: SandboxInterface[], arg: number): number {
-  const ifaces = all.filter((i) => i.address !== 0);
+  const ifaces = all.filter(hasAddress);
   const conf = mem.read(arg, IFCONF.SIZE);
   const len = conf.readInt32LE(IFCONF.LEN);
   const buf = Number(conf.readBigUInt64LE(IFCONF.BUF));
@@ -139,7 +147,7 @@ function interfaceConf(mem: MemoryIO, all: SandboxInterface[], arg: number): num
 }
 
 /** An interface ioctl (isInterfaceIoctl) on a socket of `kernel`'s sandbox. */
-export function interfaceIoctl(kernel: Kernel, mem: MemoryIO, cmd: number, arg: number): number {
+function interfaceIoctl(kernel: Kernel, mem: MemoryIO, cmd: number, arg: number): number {
   const ifaces = kernelInterfaces(kernel);
   if (cmd === SIOC.GIFCONF) return interfaceConf(mem, ifaces, arg);
   const r = mem.read(arg, IFREQ.SIZE);
@@ -149,24 +157,20 @@ export function interfaceIoctl(kernel: Kernel, mem: MemoryIO, cmd: number, arg: 
     r.fill(0, IFREQ.NAME, IFREQ.NAME + IFNAMSIZ);
     r.write(i.name, IFREQ.NAME, 'latin1');
   } else {
-    const name = nameOf(r);
+    const name = ifName(r);
     const i = ifaces.find((x) => x.name === name) ?? fail('ENODEV', `interface ${JSON.stringify(name)}`);
     if (SETTERS.has(cmd)) fail('EPERM', `ioctl ${cmd.toString(16)}: the sandbox's interfaces are fixed`);
-    if (i.address === 0 && ADDRESS_GETTERS.has(cmd)) fail('EADDRNOTAVAIL', `${i.name} has no IPv4 address`);
+    if (!hasAddress(i) && ADDRESS_GETTERS.has(cmd)) fail('EADDRNOTAVAIL', `${i.name} has no IPv4 address`);
     GETTERS.get(cmd)?.(r, i);
   }
   mem.write(arg, r);
   return 0;
 }
 
-/** A bridge ioctl (bridges.ts) on a socket of `kernel`'s sandbox, by a process with `creds`. */
-export function socketBridgeIoctl(kernel: Kernel, creds: Credentials, mem: MemoryIO, cmd: number, arg: number): number {
-  const all = () => kernelInterfaces(kernel);
-  const interfaces = {
-    byName: (name: string) => all().find((i) => i.name === name),
-    byIndex: (index: number) => all().find((i) => i.index === index),
-  };
-  return bridgeIoctl({ table: kernelBridges(kernel), interfaces, creds, mem }, cmd, arg);
+/** A netdev ioctl (isNetdevIoctl) on a socket of `kernel`'s sandbox, by a process with `creds` (bridge changes need CAP_NET_ADMIN). */
+export function netdevIoctl(kernel: Kernel, creds: Credentials, mem: MemoryIO, cmd: number, arg: number): number {
+  if (!isBridgeIoctl(cmd)) return interfaceIoctl(kernel, mem, cmd, arg);
+  return bridgeIoctl({ table: kernelBridges(kernel), interfaces: kernelInterfaces(kernel), creds, mem }, cmd, arg);
 }
 
 /** /proc/net/dev: Linux's two header lines and its per-interface counter format. */

@@ -14,7 +14,7 @@ import {
 import { ARPHRD_LOOPBACK } from '../../abi/linux/netdevice';
 import { AF } from '../../abi/linux/socket';
 import type { NicCounters } from '../../net/nic';
-import { isRunning, type SandboxInterface, TXQLEN } from './ifaces';
+import { hasAddress, isRunning, operState, type SandboxInterface, TXQLEN } from './ifaces';
 import { attrString, ipv4Attr, nlAlign, nlAttr, nlMessage, parseAttrs, stringAttr, u32Attr, u8Attr } from './nlmsg';
 import type { DumpResult, RtnlRequest, RtnlResult } from './rtnetlink';
 
@@ -23,6 +23,8 @@ const qdisc = (i: SandboxInterface) => (isRunning(i) ? 'noqueue' : 'noop');
 const ETHER_BROADCAST = Buffer.alloc(6, 0xff);
 
 const isLoopback = (i: SandboxInterface) => i.hwType === ARPHRD_LOOPBACK;
+
+const IF_OPER_OF = { up: IF_OPER.UP, down: IF_OPER.DOWN, unknown: IF_OPER.UNKNOWN } as const;
 
 /** struct rtnl_link_stats64 (u64 fields) or rtnl_link_stats (u32, wrapping): packets, bytes, then tx_dropped. */
 function linkStats(c: NicCounters, wide: boolean): Buffer {
@@ -53,8 +55,7 @@ export function linkMessage(i: SandboxInterface, flags: number, seq: number, por
     h,
     stringAttr(IFLA.IFNAME, i.name),
     u32Attr(IFLA.TXQLEN, TXQLEN),
-    // lo has no operational state of its own (UNKNOWN), as in Linux.
-    u8Attr(IFLA.OPERSTATE, !running ? IF_OPER.DOWN : lo ? IF_OPER.UNKNOWN : IF_OPER.UP),
+    u8Attr(IFLA.OPERSTATE, IF_OPER_OF[operState(i)]),
     u8Attr(IFLA.LINKMODE, 0),
     u32Attr(IFLA.MTU, i.mtu),
     u32Attr(IFLA.GROUP, 0),
@@ -152,6 +153,5 @@ export function dumpAddrs(r: RtnlRequest): DumpResult {
     flags |= NLM_F.DUMP_FILTERED;
   }
   // Bridges have no address to describe.
-  const addressed = ifaces.filter((i) => i.address !== 0);
-  return { kind: 'dump', messages: addressed.map((i) => addrMessage(i, flags, r.msg.seq, r.portId)), doneFlags: 0 };
+  return { kind: 'dump', messages: ifaces.filter(hasAddress).map((i) => addrMessage(i, flags, r.msg.seq, r.portId)), doneFlags: 0 };
 }

@@ -17,18 +17,12 @@ import { fail } from '../../errors/linuxerr';
 import type { Kernel } from '../../kernel/kernel';
 import { formatMac } from '../../net/addr';
 import { type ProcChild, ProcDir, ProcFile, ProcFs, ProcSymlink, ROOT_OWNER } from '../proc/nodes';
-import { isRunning, kernelInterfaces, type SandboxInterface, TXQLEN } from '../socket/ifaces';
+import { isRunning, kernelInterfaces, operState, type SandboxInterface, TXQLEN } from '../socket/ifaces';
 
 type Entries = [string, ProcChild][];
 
 /** Top-level directories Linux has that the sandbox leaves empty. */
 const EMPTY_TOP = ['block', 'bus', 'dev', 'firmware', 'fs', 'kernel', 'module', 'power'];
-
-/** IFF_UP's operstate: lo has none of its own ("unknown"). */
-function operstate(i: SandboxInterface): string {
-  if (!(i.flags & IFF.UP)) return 'down';
-  return i.flags & IFF.LOOPBACK ? 'unknown' : 'up';
-}
 
 /** Builds sysfs for `kernel` with `cpus` CPUs, returning its root directory. */
 export function buildSysfs(dev: number, kernel: Kernel, cpus: number): ProcDir {
@@ -55,7 +49,7 @@ export function buildSysfs(dev: number, kernel: Kernel, cpus: number): ProcDir {
       ['ifindex', attr((i) => String(i.index))],
       ['iflink', attr((i) => String(i.index))],
       ['mtu', attr((i) => String(i.mtu))],
-      ['operstate', attr(operstate)],
+      ['operstate', attr(operState)],
       ['tx_queue_len', text(String(TXQLEN))],
       ['type', attr((i) => String(i.hwType))],
     ];
