@@ -9,7 +9,7 @@ import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { Waiting } from '../fsimpl/socket/waiting';
 import type { FileDescription } from '../vfs/file';
-import { gather as gatherIovecs, Iovec, nofile, scatter as scatterIovecs } from './fs-mem';
+import { nofile } from './fs-mem';
 
 /** sizeof(struct sockaddr_storage): the most bind/connect/sendto copy in. */
 export const SOCKADDR_STORAGE = 128;
@@ -44,14 +44,6 @@ export function writeSockaddr(t: Task, addr: number, lenPtr: number, value: Buff
   const out = Buffer.alloc(4);
   out.writeInt32LE(value.length);
   t.mem.write(lenPtr, out);
-}
-
-export function gather(t: Task, iov: Iovec[], max: number): Buffer {
-  return gatherIovecs(t.mem, iov, max);
-}
-
-export function scatter(t: Task, iov: Iovec[], data: Buffer): void {
-  scatterIovecs(t.mem, iov, data);
 }
 
 export function intValue(v: number): Buffer {

@@ -17,8 +17,8 @@ import { decodeInetAddr, encodeInetAddr } from '../fsimpl/socket/inet_address';
 import { InetSocket, SockIds } from '../fsimpl/socket/inet';
 import { newInetSocket } from '../fsimpl/socket/inet_create';
 import { unixNamespace } from '../fsimpl/socket/namespace';
-import { Iovec, MAX_RW_COUNT } from './fs-mem';
-import { gather, install, intValue, readTimeout, scatter, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr } from './socket-common';
+import { gather, Iovec, iovTotal, MAX_RW_COUNT, scatter } from './fs-mem';
+import { install, intValue, readTimeout, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr } from './socket-common';
 
 /** A new socket's inode on the sandbox's socket device, owned by the caller. */
 function newIds(t: Task): SockIds {
@@ -95,7 +95,7 @@ export function inetSend(t: Task, s: InetSocket, iov: Iovec[], flags: number, de
   if (flags & MSG_FLAGS.OOB) fail('EOPNOTSUPP', 'MSG_OOB');
   const to = dest !== undefined && s.type === SOCK.DGRAM ? decodeInetAddr(dest) : undefined;
   const total = iov.reduce((n, v) => n + v.len, 0);
-  const data = gather(t, iov, Math.min(total, s.type === SOCK.STREAM ? STREAM_SEND_MAX : MAX_RW_COUNT));
+  const data = gather(t.mem, iov, Math.min(total, s.type === SOCK.STREAM ? STREAM_SEND_MAX : MAX_RW_COUNT));
   try {
     return s.send(data, to, waiting(t, s, flags, s.sndtimeoNs));
   } catch (e) {
@@ -120,11 +120,11 @@ export interface InetRecvResult {
 export function inetRecv(t: Task, s: InetSocket, iov: Iovec[], flags: number): InetRecvResult {
   if (flags & MSG_FLAGS.OOB) fail(s.type === SOCK.STREAM ? 'EINVAL' : 'EOPNOTSUPP', 'MSG_OOB');
   if (flags & MSG_FLAGS.ERRQUEUE) fail('EAGAIN', 'no error queue');
-  const total = Math.min(iov.reduce((n, v) => n + v.len, 0), MAX_RW_COUNT);
+  const total = iovTotal(iov);
   const opts = { peek: (flags & MSG_FLAGS.PEEK) !== 0, waitAll: (flags & MSG_FLAGS.WAITALL) !== 0 };
   const r = s.recv(total, opts, waiting(t, s, flags, s.rcvtimeoNs));
   const discard = s.type === SOCK.STREAM && (flags & MSG_FLAGS.TRUNC) !== 0;
-  if (!discard) scatter(t, iov, r.data);
+  if (!discard) scatter(t.mem, iov, r.data);
   const truncated = s.type === SOCK.DGRAM && r.fullLength > r.data.length;
   return {
     n: truncated && flags & MSG_FLAGS.TRUNC ? r.fullLength : r.data.length,

@@ -20,10 +20,8 @@ import { type NetlinkAddr, type NetlinkCaller, netlinkPorts, NetlinkSocket } fro
 import { netStack } from '../fsimpl/socket/netstack';
 import type { SyscallName } from '../abi/linux/syscalls';
 import type { SyscallArgs } from './args';
-import { type Iovec, MAX_RW_COUNT } from './fs-mem';
-import {
-  bufferSize, gather, intValue, readSockaddr, readTimeout, scatter, timevalValue, waiting, writeSockaddr,
-} from './socket-common';
+import { gather, type Iovec, iovTotal, MAX_RW_COUNT, scatter } from './fs-mem';
+import { bufferSize, intValue, readSockaddr, readTimeout, timevalValue, waiting, writeSockaddr } from './socket-common';
 import type { SyscallHandler } from './types';
 
 /** socket(AF_NETLINK, …): `type` without SOCK_NONBLOCK/SOCK_CLOEXEC, already checked by the caller. */
@@ -100,7 +98,7 @@ export function netlinkSend(t: Task, s: NetlinkSocket, iov: Iovec[], flags: numb
   const to = dest !== undefined ? decodeNetlinkAddr(dest) : undefined;
   const total = iov.reduce((n, v) => n + v.len, 0);
   if (total > s.sndbuf - 32) fail('EMSGSIZE', `${total} bytes`);
-  return s.send(gather(t, iov, Math.min(total, MAX_RW_COUNT)), to, caller(t));
+  return s.send(gather(t.mem, iov, Math.min(total, MAX_RW_COUNT)), to, caller(t));
 }
 
 interface Received {
@@ -114,9 +112,9 @@ interface Received {
 /** recv/recvfrom/recvmsg: MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT; NETLINK_PKTINFO then SCM_CREDENTIALS (SO_PASSCRED) control messages. */
 export function netlinkRecv(t: Task, s: NetlinkSocket, iov: Iovec[], flags: number, controlLen: number): Received {
   if (flags & MSG_FLAGS.OOB) fail('EOPNOTSUPP', 'MSG_OOB');
-  const total = Math.min(iov.reduce((n, v) => n + v.len, 0), MAX_RW_COUNT);
+  const total = iovTotal(iov);
   const r = s.recv(total, (flags & MSG_FLAGS.PEEK) !== 0, waiting(t, s, flags, s.rcvtimeoNs));
-  scatter(t, iov, r.data);
+  scatter(t.mem, iov, r.data);
   const w = new ControlWriter(controlLen);
   // Every message comes from the kernel as a unicast: group 0, credentials all zero.
   if (s.wantsPktinfo) w.put(SOL_NETLINK, NETLINK_OPT.PKTINFO, intValue(0));

@@ -24,12 +24,12 @@ import { UnixSocket } from '../fsimpl/socket/unix';
 import type { FileDescription } from '../vfs/file';
 import { checkAccess } from '../vfs/perm';
 import type { SyscallArgs } from './args';
-import { IOV_MAX, Iovec, MAX_RW_COUNT, nofile, readIovecs } from './fs-mem';
+import { gather, IOV_MAX, Iovec, iovTotal, MAX_RW_COUNT, nofile, readIovecs, scatter } from './fs-mem';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/linux/time';
 import { monotonicNs } from '../kernel/timers';
 import { Block } from '../kernel/wait';
 import {
-  bufferSize, gather, install, intValue, readSockaddr, readTimeout, scatter, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr,
+  bufferSize, install, intValue, readSockaddr, readTimeout, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr,
 } from './socket-common';
 import {
   inetAccept, inetBind, inetConnect, inetGetOption, inetListen, inetPeername, inetRecv, inetSend, inetSetOption, inetSockname, inetSocket,
@@ -286,7 +286,7 @@ function sendCommon(t: Task, s: UnixSocket, iov: Iovec[], control: SendControl, 
   const creds = control.creds ?? { pid: t.process.pid, uid: t.process.creds.uid, gid: t.process.creds.gid };
   if (control.creds) checkClaimedCreds(t, control.creds);
   if (s.type === SOCK.DGRAM) autobindForCreds(t, s);
-  const data = gather(t, iov, Math.min(total, s.type === SOCK.STREAM ? STREAM_SEND_MAX : MAX_RW_COUNT));
+  const data = gather(t.mem, iov, Math.min(total, s.type === SOCK.STREAM ? STREAM_SEND_MAX : MAX_RW_COUNT));
   try {
     return s.send(data, rights, creds, to, waiting(t, s, flags, s.sndtimeoNs));
   } catch (e) {
@@ -311,11 +311,11 @@ interface RecvResult {
 function recvCommon(t: Task, s: UnixSocket, iov: Iovec[], flags: number, controlLen: number): RecvResult {
   if (flags & MSG_FLAGS.OOB) fail('EOPNOTSUPP', 'MSG_OOB');
   if (flags & MSG_FLAGS.ERRQUEUE) fail('EAGAIN', 'no error queue on unix sockets');
-  const total = Math.min(iov.reduce((n, v) => n + v.len, 0), MAX_RW_COUNT);
+  const total = iovTotal(iov);
   const r = s.recv(total, { peek: (flags & MSG_FLAGS.PEEK) !== 0, waitAll: (flags & MSG_FLAGS.WAITALL) !== 0 }, waiting(t, s, flags, s.rcvtimeoNs));
   const writer = new ControlWriter(controlLen);
   try {
-    scatter(t, iov, r.data);
+    scatter(t.mem, iov, r.data);
   } catch (e) {
     for (const f of r.rights) f.decRef();
     throw e;
