@@ -78,6 +78,11 @@ export function kernelInterfaces(k: Kernel): SandboxInterface[] {
 /** Whether an interface has its carrier (lo and the Ethernet interface, always; a bridge, never: it is down). */
 export const isRunning = (i: SandboxInterface): boolean => (i.flags & IFF.RUNNING) !== 0;
 
+const ETHER_BROADCAST = Buffer.alloc(6, 0xff);
+
+/** The link-layer broadcast address: Ethernet's all-ones, none (zeros) on lo. */
+export const broadcastMac = (i: SandboxInterface): Buffer => (i.flags & IFF.LOOPBACK ? Buffer.alloc(6) : ETHER_BROADCAST);
+
 /** Whether an interface has an IPv4 address (a bridge has none). */
 export const hasAddress = (i: SandboxInterface): boolean => i.address !== 0;
 

@@ -14,13 +14,12 @@ import {
 import { ARPHRD_LOOPBACK } from '../../abi/linux/netdevice';
 import { AF } from '../../abi/linux/socket';
 import type { NicCounters } from '../../net/nic';
-import { hasAddress, isRunning, operState, type SandboxInterface, TXQLEN } from './ifaces';
+import { broadcastMac, hasAddress, isRunning, operState, type SandboxInterface, TXQLEN } from './ifaces';
 import { attrString, ipv4Attr, nlAlign, nlAttr, nlMessage, parseAttrs, stringAttr, u32Attr, u8Attr } from './nlmsg';
 import type { DumpResult, RtnlRequest, RtnlResult } from './rtnetlink';
 
 /** Running interfaces have no queueing discipline (as veth and lo); a down one has the "noop" placeholder. */
 const qdisc = (i: SandboxInterface) => (isRunning(i) ? 'noqueue' : 'noop');
-const ETHER_BROADCAST = Buffer.alloc(6, 0xff);
 
 const isLoopback = (i: SandboxInterface) => i.hwType === ARPHRD_LOOPBACK;
 
@@ -50,7 +49,6 @@ export function linkMessage(i: SandboxInterface, flags: number, seq: number, por
   // lo and the Ethernet interface are up with carrier for the sandbox's whole life; bridges are down.
   const running = isRunning(i);
   h.writeUInt32LE((running ? i.flags | IFF_LOWER_UP : i.flags) >>> 0, IFINFOMSG.FLAGS);
-  const lo = isLoopback(i);
   return nlMessage(RTM.NEWLINK, flags, seq, portId, [
     h,
     stringAttr(IFLA.IFNAME, i.name),
@@ -64,7 +62,7 @@ export function linkMessage(i: SandboxInterface, flags: number, seq: number, por
     u32Attr(IFLA.NUM_RX_QUEUES, 1),
     u8Attr(IFLA.CARRIER, running ? 1 : 0),
     nlAttr(IFLA.ADDRESS, i.mac),
-    nlAttr(IFLA.BROADCAST, lo ? Buffer.alloc(6) : ETHER_BROADCAST),
+    nlAttr(IFLA.BROADCAST, broadcastMac(i)),
     ...(skipStats ? [] : [nlAttr(IFLA.STATS64, linkStats(i.counters, true)), nlAttr(IFLA.STATS, linkStats(i.counters, false))]),
     stringAttr(IFLA.QDISC, qdisc(i)),
   ]);

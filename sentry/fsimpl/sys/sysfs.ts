@@ -17,7 +17,7 @@ import { fail } from '../../errors/linuxerr';
 import type { Kernel } from '../../kernel/kernel';
 import { formatMac } from '../../net/addr';
 import { type ProcChild, ProcDir, ProcFile, ProcFs, ProcSymlink, ROOT_OWNER } from '../proc/nodes';
-import { isRunning, kernelInterfaces, operState, type SandboxInterface, TXQLEN } from '../socket/ifaces';
+import { broadcastMac, isRunning, kernelInterfaces, operState, type SandboxInterface, TXQLEN } from '../socket/ifaces';
 
 type Entries = [string, ProcChild][];
 
@@ -40,7 +40,7 @@ export function buildSysfs(dev: number, kernel: Kernel, cpus: number): ProcDir {
     const entries: Entries = [
       ['addr_len', text('6')],
       ['address', attr((i) => formatMac(i.mac))],
-      ['broadcast', attr((i) => (i.flags & IFF.LOOPBACK ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff'))],
+      ['broadcast', attr((i) => formatMac(broadcastMac(i)))],
       // Linux answers EINVAL for a down interface's carrier.
       ['carrier', attr((i) => (isRunning(i) ? '1' : fail('EINVAL', `${name} is down`)))],
       ['dev_id', text('0x0')],
