@@ -306,6 +306,9 @@ export async function startCluster(o: ClusterOptions = {}): Promise<Cluster> {
       fs.writeFileSync(d('kube-proxy.yaml'), stringify(proxyConfig));
       const proxy = start('kube-proxy', [`--config=${d('kube-proxy.yaml')}`]);
       await waitUntil('kube-proxy /healthz', async () => (await get(`http://127.0.0.1:${healthPort}/healthz`)).status === 200, timeout, [...controlPlane, kubelet, proxy]);
+      // /healthz is 200 before the first sync: wait for the kubernetes Service's rule itself.
+      const serviceRule = async () => (await exec(['iptables', '-w', '-t', 'nat', '-S', 'KUBE-SERVICES'])).stdout.includes(`-d ${KUBERNETES_SERVICE_IP}/32`);
+      await waitUntil('kube-proxy rules for the kubernetes Service', serviceRule, timeout, [...controlPlane, kubelet, proxy]);
     }
 
     if (o.metricsServer === true) {
