@@ -18,6 +18,7 @@ import { Scheduler } from './kernel/scheduler';
 import { MemoryManager } from './mm/mm';
 import { FdTable } from './vfs/fdtable';
 import { FsContext } from './vfs/fscontext';
+import { cpuCount } from './fsimpl/proc/procfs';
 import { buildRootVfs, readHostInfo } from './vfs/mounts';
 import { stdioFiles } from './fsimpl/host/stdio';
 import { attachHostConsole } from './fsimpl/devpts/hostconsole';
@@ -88,6 +89,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   const connected = sinceStart();
   const kernel = new Kernel(platform, (k) => buildRootVfs({ gofer, overlay: o.overlay, kernel: k, host }), {
     hostname: o.hostname,
+    cpus: cpuCount(host.cpuinfo),
     strace: o.strace,
     debug: o.debug,
     network,

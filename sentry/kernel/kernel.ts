@@ -36,6 +36,8 @@ export interface KernelOptions {
   debug?: (line: string) => void;
   /** The network mode and the interface taken over for it (default: sandbox mode with only lo). */
   network?: NetworkOptions;
+  /** CPUs the sandbox shows (procfs cpuCount of the host's /proc/cpuinfo; default 1). */
+  cpus?: number;
 }
 
 /**
@@ -60,11 +62,18 @@ export class Kernel {
   private nextTid = 1;
 
   /** `makeVfs` builds the mount table; it gets the kernel because /proc reads it. */
+  /**
+   * CPUs the sandbox shows, one number for every view of it: /proc/stat,
+   * /sys/devices/system/cpu and sched_getaffinity.
+   */
+  readonly cpus: number;
+
   constructor(
     readonly platform: Platform,
     makeVfs: (k: Kernel) => Vfs,
     readonly opts: KernelOptions,
   ) {
+    this.cpus = opts.cpus ?? 1;
     this.uts = { hostname: Buffer.from(opts.hostname, 'utf8').toString('latin1'), domainname: '(none)' };
     this.sysctls = new Sysctls(this.uts);
     this.vfs = makeVfs(this);

@@ -12,6 +12,7 @@ import { listenUnix } from '../platform/host/unixsock';
 import { Kernel } from '../kernel/kernel';
 import { Scheduler } from '../kernel/scheduler';
 import { ControlServer } from '../control/server';
+import { cpuCount } from '../fsimpl/proc/procfs';
 import { readHostInfo } from '../vfs/mounts';
 import { Vfs } from '../vfs/vfs';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs';
@@ -48,7 +49,7 @@ export function runPod(o: PodOptions): void {
   const template = platform.newContext();
   const host = readHostInfo();
   const listenFd = listenUnix(o.controlPath);
-  const kernel = new Kernel(platform, emptyVfs, { hostname: o.hostname, strace: o.strace, debug: o.debug, network });
+  const kernel = new Kernel(platform, emptyVfs, { hostname: o.hostname, cpus: cpuCount(host.cpuinfo), strace: o.strace, debug: o.debug, network });
   if (network.nic) netStack(kernel);
   dropPrivileges();
   installSentryFilter({ acceptFd: listenFd, hostNetwork: network.mode === 'host' });

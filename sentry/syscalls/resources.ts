@@ -3,7 +3,7 @@
  * the sandbox reports the CPUs it may use and accepts hints without
  * passing anything to the host scheduler.
  */
-import { cpus, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { CAP } from '../abi/linux/capability';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
@@ -108,25 +108,26 @@ function times(t: Task, a: SyscallArgs): bigint {
   return t.kernel.uptimeNs() / 10_000_000n;
 }
 
-/** CPUs the sandbox shows: as many as the host has online. */
-const NCPU = cpus().length;
-
 /** sched_getaffinity(2): all sandbox CPUs; returns the mask size written (a multiple of 8). */
 function schedGetaffinity(t: Task, a: SyscallArgs): number {
   const len = a.uint(1);
-  const need = Math.ceil(NCPU / 64) * 8;
+  const need = Math.ceil(t.kernel.cpus / 64) * 8;
   if (len < need || len % 8 !== 0) fail('EINVAL');
   const mask = Buffer.alloc(need);
-  for (let i = 0; i < NCPU; i++) mask[i >> 3] |= 1 << (i & 7);
+  for (let i = 0; i < t.kernel.cpus; i++) mask[i >> 3] |= 1 << (i & 7);
   t.mem.write(a.ptr(2), mask);
   return need;
 }
 
-/** sched_setaffinity(2): validated and accepted; placement is the Sentry's business. */
+/**
+ * sched_setaffinity(2): accepted when the mask names a sandbox CPU (EINVAL
+ * otherwise, as Linux for a mask without an active CPU); where tasks run is
+ * the Sentry's business, so the mask is not kept.
+ */
 function schedSetaffinity(t: Task, a: SyscallArgs): number {
   const mask = t.mem.read(a.ptr(2), Math.min(a.uint(1), 128));
-  if (!mask.some((byte, i) => i * 8 < NCPU && byte !== 0)) fail('EINVAL');
-  return 0;
+  for (let cpu = 0; cpu < t.kernel.cpus && cpu >> 3 < mask.length; cpu++) if (mask[cpu >> 3] & (1 << (cpu & 7))) return 0;
+  return fail('EINVAL', 'no sandbox CPU in the mask');
 }
 
 /** getcpu(2): the virtual CPU 0 and NUMA node 0. */

@@ -5,7 +5,7 @@ import { mountDevpts } from '../fsimpl/devpts/devpts';
 import { GoferClient } from '../fsimpl/gofer/api';
 import { GoferFs } from '../fsimpl/gofer/fs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
-import { buildProcfs, cpuCount, HostInfo } from '../fsimpl/proc/procfs';
+import { buildProcfs, HostInfo } from '../fsimpl/proc/procfs';
 import { buildSysfs } from '../fsimpl/sys/sysfs';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs';
 import type { Kernel } from '../kernel/kernel';
@@ -41,7 +41,7 @@ export function buildRootVfs(opts: RootVfsOptions): Vfs {
   vfs.mount('/', root, overlaid ? 'overlay' : 'rootfs');
   const host = opts.host ?? readHostInfo();
   vfs.mount('/proc', buildProcfs(vfs.allocDev(), opts.kernel, host), 'proc');
-  vfs.mount('/sys', buildSysfs(vfs.allocDev(), opts.kernel, cpuCount(host.cpuinfo)), 'sysfs', { readOnly: true });
+  vfs.mount('/sys', buildSysfs(vfs.allocDev(), opts.kernel), 'sysfs', { readOnly: true });
   vfs.mount('/dev', buildDevfs(vfs.allocDev()).root, 'devtmpfs');
   vfs.mount('/dev/shm', new Tmpfs(vfs.allocDev()).root, 'shm');
   if (opts.tmpfsAtTmp ?? true) vfs.mount('/tmp', new Tmpfs(vfs.allocDev()).root, 'tmpfs');

@@ -9,7 +9,7 @@ import type { SyscallName } from '../abi/linux/syscalls';
 import type { FamilyRows } from '../syscalls/rows';
 import type { GoferClient, P9Attr, P9Dirent, P9SetAttr, P9StatFs, Qid } from '../fsimpl/gofer/api';
 import { Credentials } from '../kernel/creds';
-import { Kernel } from '../kernel/kernel';
+import { Kernel, type KernelOptions } from '../kernel/kernel';
 import { defaultLimits } from '../kernel/limits';
 import { Process, Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
@@ -69,9 +69,13 @@ export class FakeMemory implements MemoryIO {
 const noAs: AddressSpace = { mapAnonymous() {}, unmap() {}, protect() {}, remap() {} };
 
 /** A Kernel and one task (pid 1) over the Vfs `makeVfs` builds, with fake memory. */
-export function makeTask(makeVfs: (k: Kernel) => Vfs, creds = new Credentials()): { kernel: Kernel; task: Task; mem: FakeMemory } {
+export function makeTask(
+  makeVfs: (k: Kernel) => Vfs,
+  creds = new Credentials(),
+  opts: Partial<KernelOptions> = {},
+): { kernel: Kernel; task: Task; mem: FakeMemory } {
   const mem = new FakeMemory();
-  const kernel = new Kernel(new FakePlatform(), makeVfs, { hostname: 'sandbox' });
+  const kernel = new Kernel(new FakePlatform(), makeVfs, { hostname: 'sandbox', ...opts });
   const proc = new Process(kernel, 1, 0, new MemoryManager(noAs, mem, 0x7ffffffff000), new FdTable(), new FsContext(), creds, defaultLimits());
   proc.argv = ['/bin/app', 'x'];
   proc.envp = ['A=1'];

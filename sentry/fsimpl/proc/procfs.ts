@@ -93,7 +93,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['cpuinfo', text(host.cpuinfo.trimEnd() + '\n')],
       ['meminfo', file(() => meminfo(host.memTotalKb))],
       ['uptime', file(() => uptime(kernel))],
-      ['stat', file(() => kernelStat(kernel, host.cpuinfo))],
+      ['stat', file(() => kernelStat(kernel))],
       ['loadavg', file(() => `0.00 0.00 0.00 ${kernel.tasks.size}/${kernel.tasks.size} ${lastPid(kernel)}\n`)],
       ['version', text(LINUX_VERSION)],
       ['filesystems', text(['nodev\tsysfs', 'nodev\ttmpfs', 'nodev\tproc', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
@@ -123,8 +123,8 @@ function uptime(kernel: Kernel): string {
  * /proc/stat (proc(5)): per-CPU time in USER_HZ ticks (the sandbox reports
  * its uptime as idle time), boot time, and process counts; `ps` needs btime.
  */
-function kernelStat(kernel: Kernel, cpuinfo: string): string {
-  const cpus = cpuCount(cpuinfo);
+function kernelStat(kernel: Kernel): string {
+  const cpus = kernel.cpus;
   const idle = kernel.uptimeNs() / 10_000_000n;
   const line = (name: string, ticks: bigint) => `${name} 0 0 0 ${ticks} 0 0 0 0 0 0`;
   return [

@@ -24,8 +24,9 @@ type Entries = [string, ProcChild][];
 /** Top-level directories Linux has that the sandbox leaves empty. */
 const EMPTY_TOP = ['block', 'bus', 'dev', 'firmware', 'fs', 'kernel', 'module', 'power'];
 
-/** Builds sysfs for `kernel` with `cpus` CPUs, returning its root directory. */
-export function buildSysfs(dev: number, kernel: Kernel, cpus: number): ProcDir {
+/** Builds sysfs for `kernel` (its interfaces and kernel.cpus CPUs), returning its root directory. */
+export function buildSysfs(dev: number, kernel: Kernel): ProcDir {
+  const cpus = kernel.cpus;
   const fs = new ProcFs(dev, { type: 'sysfs', magic: FS_MAGIC.SYSFS, readOnly: true });
   const file = (gen: () => string): ProcChild => (key) => new ProcFile(fs, key, ROOT_OWNER, gen);
   const text = (s: string): ProcChild => file(() => `${s}\n`);
