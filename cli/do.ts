@@ -7,7 +7,8 @@
 import { statSync, openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
 import { startGofer } from '../gofer/launch';
-import { saveStartupCache } from './startcache';
+import { waitForExit } from '../sentry/platform/host/spawn';
+import { finishCacheTraining, saveStartupCache } from './startcache';
 import type { SandboxExit } from '../sentry/sandbox';
 import { HOST_NETNS_ENV, NETWORK_MODES, type NetworkMode } from '../sentry/network';
 
@@ -138,6 +139,8 @@ export function doCommand(args: string[]): void {
     hostNetns,
   });
   if (result.message) process.stderr.write(`tsvisor: ${result.message}\n`);
+  // A training run (cli/train.ts): the Sentry's cache, then the Gofer's, which it writes once its socket has closed.
+  if (finishCacheTraining()) waitForExit(gofer.pid);
   // Everything is written (stdio writes are synchronous here) and every stub
   // is gone: exit without Node's orderly teardown of the environment and
   // the heap, ~3 ms of every sandbox run.

@@ -96,6 +96,35 @@ describe('start-up cache', () => {
     assert.deepEqual(run.cache.counts(), { loaded: 2, warm: 0 });
   });
 
+  it('a training run writes, when it ends, the code compiled while it ran; later runs keep it', () => {
+    /** Bytes of V8 code the cache file holds for `name`. */
+    const codeBytes = (cache: string, name: string): number => {
+      const blob = fs.readFileSync(cache);
+      const manifest = JSON.parse(blob.toString('utf8', 4, 4 + blob.readUInt32LE(0))) as { file: string; code: [number, number] }[];
+      return manifest.find((e) => e.file === file(name))?.code[1] ?? -1;
+    };
+    for (let i = 0; i < 2; i++) start().cache.save();
+    const untrained = codeBytes(cacheFile, 'a.js');
+    const trainDir = fs.mkdtempSync(path.join(dir, 'train-'));
+    const run = start();
+    run.cache.beginTraining(trainDir);
+    // Only now does V8 compile where() (lazily, on its first call).
+    assert.match(run.a.where(), /here/);
+    run.cache.finishTraining();
+    const trained = path.join(trainDir, path.basename(cacheFile));
+    assert.ok(codeBytes(trained, 'a.js') > untrained, `trained ${codeBytes(trained, 'a.js')} vs ${untrained} bytes`);
+    assert.ok(codeBytes(trained, 'b.js') > 0);
+    fs.renameSync(trained, cacheFile);
+    const later = start();
+    assert.deepEqual(later.cache.counts(), { loaded: 2, warm: 2 });
+    const before = fs.statSync(cacheFile).mtimeMs;
+    later.cache.save();
+    assert.equal(fs.statSync(cacheFile).mtimeMs, before, 'a trained, up-to-date file is not rewritten');
+    // Training never overwrites: the trainer moves each output into place itself.
+    fs.writeFileSync(trained, 'x');
+    assert.throws(() => start().cache.beginTraining(trainDir), /EEXIST/);
+  });
+
   it('runs without a cache when the file is damaged or cannot be written', () => {
     fs.mkdirSync(path.dirname(cacheFile));
     fs.writeFileSync(cacheFile, 'garbage');

@@ -19,8 +19,18 @@
  * (another Node or other V8 flags: the key includes both). It runs once the
  * Sentry's modules are loaded and before its seccomp filter, which forbids
  * opening files. An unwritable directory just means no cache.
+ *
+ * Training (cli/train.ts, run by `npm run build`): a cache saved at start-up
+ * holds V8's code for what ran while the modules loaded, not for the
+ * functions a sandbox then calls (syscall handlers, the VFS, the 9P paths),
+ * which every run compiled afresh on their first call. A run with
+ * TSVISOR_TRAIN_CACHE_DIR set instead writes its cache into that directory
+ * when it ends, with the code compiled by then, through a file it opened
+ * at start-up (the Sentry opens nothing once its seccomp filter is on); the
+ * trainer moves it into place. Later runs keep it: a Script restored from
+ * cached code hands that code back when the cache is saved again.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
@@ -42,6 +52,13 @@ interface Entry {
   code: [number, number];
 }
 
+/** A module's bytes and the stat they were read with. */
+interface Source {
+  src: Buffer;
+  mtimeMs: number;
+  size: number;
+}
+
 /** What this run loaded itself: the source, its stat when read, and the Script to take code from. */
 interface Loaded {
   src: string;
@@ -54,7 +71,9 @@ interface Loaded {
 
 const loader = Module as unknown as Loader;
 const DIST = path.resolve(__dirname, '..');
-const CACHE_DIR = path.join(DIST, '.cache');
+export const CACHE_DIR = path.join(DIST, '.cache');
+/** Where a training run writes its cache (see the header); set by cli/train.ts. */
+export const TRAIN_DIR_ENV = 'TSVISOR_TRAIN_CACHE_DIR';
 /** Cache files kept per name (one per Node version and V8 flag set in use). */
 const KEEP_PER_NAME = 3;
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
@@ -74,6 +93,9 @@ export class StartCache {
   private readonly exists = new Map<string, boolean>();
   private readonly resolved = new Map<string, string | undefined>();
   private readonly searchPaths = new Map<string, string[]>();
+  /** Sources of our modules Node's own require loaded, read before a training run's end (which may not open files). */
+  private readonly outside = new Map<string, Source>();
+  private trainingFd: number | undefined;
 
   /** `file` caches modules under `dist` (our dist directory; a test's own tree). */
   constructor(
@@ -204,6 +226,28 @@ export class StartCache {
     this.loaded.clear();
   }
 
+  /**
+   * Starts a training run: opens `dir`'s file of this cache's name (which
+   * must not exist yet) and keeps what finishTraining will write to it.
+   */
+  beginTraining(dir: string): void {
+    for (const f of this.distModules()) if (!this.loaded.has(f)) this.outside.set(f, readSource(f));
+    this.trainingFd = openSync(path.join(dir, path.basename(this.file)), 'wx');
+  }
+
+  /** Ends a training run: writes the cache, with the code compiled so far, to the file beginTraining opened. */
+  finishTraining(): void {
+    const fd = this.trainingFd;
+    if (fd === undefined) return;
+    this.trainingFd = undefined;
+    try {
+      const blob = this.contents();
+      for (let at = 0; at < blob.length; ) at += writeSync(fd, blob, at);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   /** Files of the same name under other keys (other Nodes or V8 flags): the newest few stay. */
   private pruneSiblings(): void {
     const dir = path.dirname(this.file);
@@ -215,7 +259,8 @@ export class StartCache {
     for (const { f } of siblings.slice(KEEP_PER_NAME)) unlinkSync(f);
   }
 
-  private write(): void {
+  /** The cache file for every module of ours loaded so far: sources, and V8's code for those this cache loaded. */
+  private contents(): Buffer {
     const manifest: Entry[] = [];
     const parts: Buffer[] = [];
     let off = 0;
@@ -231,17 +276,22 @@ export class StartCache {
         continue;
       }
       // Loaded by Node's require: keep its source now; its code is cached next time.
-      const st = statSync(file);
-      manifest.push({ file, mtimeMs: st.mtimeMs, size: st.size, src: add(readFileSync(file)), code: add(Buffer.alloc(0)) });
+      const { src, mtimeMs, size } = this.outside.get(file) ?? readSource(file);
+      manifest.push({ file, mtimeMs, size, src: add(src), code: add(Buffer.alloc(0)) });
     }
     const head = Buffer.from(JSON.stringify(manifest), 'utf8');
     const len = Buffer.alloc(4);
     len.writeUInt32LE(head.length, 0);
+    return Buffer.concat([len, head, ...parts]);
+  }
+
+  private write(): void {
+    const blob = this.contents();
     mkdirSync(path.dirname(this.file), { recursive: true });
     // Not just the pid: every `do` Sentry is pid 1 of its own PID namespace, and its Gofer pid 2.
     const tmp = `${this.file}.${process.pid}-${process.hrtime.bigint()}-${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      writeFileSync(tmp, Buffer.concat([len, head, ...parts]), { flag: 'wx' });
+      writeFileSync(tmp, blob, { flag: 'wx' });
       renameSync(tmp, this.file);
       this.pruneSiblings();
     } catch (e) {
@@ -255,7 +305,14 @@ export class StartCache {
   }
 }
 
+/** A module file's bytes with the stat taken first (a rebuild in between shows as a changed module next time). */
+function readSource(file: string): Source {
+  const st = statSync(file);
+  return { src: readFileSync(file), mtimeMs: st.mtimeMs, size: st.size };
+}
+
 let active: StartCache | undefined;
+let training: StartCache | undefined;
 
 /**
  * Loads dist module `file` through the start-up cache `name` (one per kind
@@ -269,8 +326,26 @@ export function requireCached(name: string, file: string): unknown {
   return active.load(path.resolve(file));
 }
 
-/** Brings the cache file up to date with what this process loaded; call before the seccomp filter. Later calls do nothing. */
+/**
+ * Brings the cache file up to date with what this process loaded; call
+ * before the seccomp filter. Later calls do nothing. In a training run
+ * (TSVISOR_TRAIN_CACHE_DIR set) it opens the training output instead.
+ */
 export function saveStartupCache(): void {
-  active?.save();
+  const dir = process.env[TRAIN_DIR_ENV];
+  if (dir) {
+    active?.beginTraining(dir);
+    training = active;
+  } else {
+    active?.save();
+  }
   active = undefined;
+}
+
+/** At the end of a training run, writes its cache and returns true; does nothing in other runs. */
+export function finishCacheTraining(): boolean {
+  const t = training;
+  training = undefined;
+  t?.finishTraining();
+  return t !== undefined;
 }

@@ -14,6 +14,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { finishCacheTraining } from '../cli/startcache';
 import { collectGarbage, IdleCollector } from '../sentry/kernel/idlegc';
 import { chdir, chroot } from './host/libc';
 import { serveAll } from './serve';
@@ -71,5 +72,6 @@ export function main(): void {
   // Requests come in bursts (a container starting, a build), then often nothing for hours.
   const idle = new IdleCollector((phase) => collectGarbage(phase));
   serveAll(served.map((t, i) => ({ fd: t.fd, server: new GoferServer({ root: roots[i], readOnly: t.readOnly }) })), idle);
+  finishCacheTraining();
   process.exit(0);
 }

@@ -9,7 +9,9 @@
  */
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import path from 'node:path';
-import { check, HostError, raw } from './libc';
+import { check, errno, HostError, raw } from './libc';
+
+const EINTR = 4;
 
 /** `name` found on PATH as execvp(3) would find it (a name with a slash is taken as is). */
 export function findOnPath(name: string, envPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string {
@@ -54,5 +56,13 @@ export function spawnHelper(file: string, argv: string[], fds: ReadonlyArray<num
   } finally {
     raw.fileActionsDestroy(actions);
     if (devNull >= 0) closeSync(devNull);
+  }
+}
+
+/** Blocks until helper `pid` (a child of this process) has exited, and reaps it. */
+export function waitForExit(pid: number): void {
+  const status = new Int32Array(1);
+  while ((raw.waitpid(pid, status, 0) as number) !== pid) {
+    if (errno() !== EINTR) throw new HostError('waitpid', errno());
   }
 }

@@ -1,0 +1,54 @@
+/**
+ * `node dist/cli/train.js` (the last step of `npm run build`): trains the
+ * start-up caches of `tsvisor do`'s Sentry and Gofer (cli/startcache.ts).
+ * It runs one sandbox on a small workload of common paths (exec of dynamic
+ * programs, fork and wait, pipes, stat, directory listings, file reads,
+ * /proc) with TSVISOR_TRAIN_CACHE_DIR set, then renames the caches that run
+ * wrote into dist/.cache, so a sandbox starting meanwhile reads either the
+ * old file or the new one whole.
+ *
+ * Training needs what a sandbox needs (root, ptrace); where that is
+ * missing it says so and leaves the caches to fill themselves untrained,
+ * as before: a slower start, never a failed build.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { CACHE_DIR, TRAIN_DIR_ENV } from './startcache';
+
+const TSVISOR = path.resolve(__dirname, '../../bin/tsvisor');
+/** Host programs every supported node has (dash, coreutils); python3 when present. */
+const WORKLOAD = [
+  'ls -la / /etc >/dev/null',
+  'cat /proc/self/status /etc/hostname >/dev/null',
+  'echo trained | wc -c >/dev/null',
+  'stat / >/dev/null',
+  'if command -v python3 >/dev/null; then python3 -c "import json, os; os.listdir(\\"/\\")"; fi',
+].join(' && ');
+const TIMEOUT_MS = 60_000;
+
+/** Runs the training workload; returns the names of the caches moved into `cacheDir`, or why there are none. */
+export function trainStartupCaches(cacheDir = CACHE_DIR): { trained: string[] } | { skipped: string } {
+  mkdirSync(cacheDir, { recursive: true });
+  // Inside the cache directory: the same filesystem, so the final rename is atomic.
+  const out = mkdtempSync(path.join(cacheDir, 'training-'));
+  try {
+    const r = spawnSync(TSVISOR, ['do', '--', '/bin/sh', '-c', WORKLOAD], {
+      env: { ...process.env, [TRAIN_DIR_ENV]: out },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+      timeout: TIMEOUT_MS,
+    });
+    if (r.status !== 0) return { skipped: `the training sandbox failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${r.stderr.trim()}` };
+    const trained = readdirSync(out).filter((f) => f.endsWith('.bin'));
+    for (const f of trained) renameSync(path.join(out, f), path.join(cacheDir, f));
+    return { trained };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  const r = trainStartupCaches();
+  process.stdout.write('trained' in r ? `tsvisor: trained start-up caches ${r.trained.join(', ')}\n` : `tsvisor: start-up caches left untrained: ${r.skipped}\n`);
+}
