@@ -54,7 +54,12 @@ export function treePssKiB(root: number): number {
   return processTree([root]).reduce((sum, pid) => sum + pssKiB(pid), 0);
 }
 
-/** Runs argv once, sampling the tree's memory every `everyMs` milliseconds. */
+/**
+ * Runs argv once, sampling the tree's memory every `everyMs` milliseconds
+ * (0: not at all). Sampling reads smaps_rollup of every process of the tree,
+ * CPU time taken on the same 2 cores and mmap locks held in the processes
+ * sampled, so wall times are measured in runs without it.
+ */
 export function measure(argv: string[], timeoutMs: number, everyMs = 10): Promise<Sample> {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
@@ -64,9 +69,9 @@ export function measure(argv: string[], timeoutMs: number, everyMs = 10): Promis
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     let peak = 0;
-    const timer = setInterval(() => {
+    const timer = everyMs > 0 ? setInterval(() => {
       if (child.pid !== undefined) peak = Math.max(peak, treePssKiB(child.pid));
-    }, everyMs);
+    }, everyMs) : undefined;
     child.on('close', (code, signal) => {
       clearInterval(timer);
       const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
