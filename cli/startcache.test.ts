@@ -120,6 +120,14 @@ describe('start-up cache', () => {
     const before = fs.statSync(cacheFile).mtimeMs;
     later.cache.save();
     assert.equal(fs.statSync(cacheFile).mtimeMs, before, 'a trained, up-to-date file is not rewritten');
+    // A run that meets a module the file lacks rewrites it, keeping the trained code it took.
+    const trainedBytes = codeBytes(cacheFile, 'a.js');
+    fs.writeFileSync(file('c.js'), 'exports.c = 1;\n');
+    const wider = start();
+    wider.cache.load(file('c.js'));
+    wider.cache.save();
+    assert.ok(codeBytes(cacheFile, 'c.js') > 0, 'rewritten with the new module');
+    assert.equal(codeBytes(cacheFile, 'a.js'), trainedBytes);
     // Training never overwrites: the trainer moves each output into place itself.
     fs.writeFileSync(trained, 'x');
     assert.throws(() => start().cache.beginTraining(trainDir), /EEXIST/);

@@ -27,8 +27,9 @@
  * TSVISOR_TRAIN_CACHE_DIR set instead writes its cache into that directory
  * when it ends, with the code compiled by then, through a file it opened
  * at start-up (the Sentry opens nothing once its seccomp filter is on); the
- * trainer moves it into place. Later runs keep it: a Script restored from
- * cached code hands that code back when the cache is saved again.
+ * trainer moves it into place. Later runs keep it: a rewrite (a run that
+ * loaded a module the file lacked) copies the code V8 took from the file
+ * as it was, since a Script would hand back only what this process ran.
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import Module from 'node:module';
@@ -67,6 +68,8 @@ interface Loaded {
   script: Script;
   /** V8 took cached code for it. */
   warm: boolean;
+  /** The cached code V8 took for it (warm modules). */
+  code?: Buffer;
 }
 
 const loader = Module as unknown as Loader;
@@ -131,7 +134,7 @@ export class StartCache {
     const cachedData = fresh && e && e.code[1] > 0 ? this.slice(e.code) : undefined;
     const script = new Script(WRAP_HEAD + src + WRAP_TAIL, { filename: file, cachedData });
     const warm = cachedData !== undefined && !script.cachedDataRejected && same;
-    this.loaded.set(file, { src, mtimeMs: st.mtimeMs, size: st.size, script, warm });
+    this.loaded.set(file, { src, mtimeMs: st.mtimeMs, size: st.size, script, warm, code: warm ? cachedData : undefined });
     const m = new loader(file, null);
     m.filename = file;
     const dir = dirOf(file);
@@ -242,7 +245,7 @@ export class StartCache {
     if (fd === undefined) return;
     this.trainingFd = undefined;
     try {
-      const blob = this.contents();
+      const blob = this.contents(true);
       for (let at = 0; at < blob.length; ) at += writeSync(fd, blob, at);
     } finally {
       closeSync(fd);
@@ -260,8 +263,12 @@ export class StartCache {
     for (const { f } of siblings.slice(KEEP_PER_NAME)) unlinkSync(f);
   }
 
-  /** The cache file for every module of ours loaded so far: sources, and V8's code for those this cache loaded. */
-  private contents(): Buffer {
+  /**
+   * The cache file for every module of ours loaded so far: sources, and
+   * V8's code for those this cache loaded (`fresh`: as compiled now, even
+   * where V8 took cached code).
+   */
+  private contents(fresh = false): Buffer {
     const manifest: Entry[] = [];
     const parts: Buffer[] = [];
     let off = 0;
@@ -273,7 +280,10 @@ export class StartCache {
     for (const file of this.distModules()) {
       const l = this.loaded.get(file);
       if (l) {
-        manifest.push({ file, mtimeMs: l.mtimeMs, size: l.size, src: add(Buffer.from(l.src, 'utf8')), code: add(l.script.createCachedData()) });
+        // Code V8 took keeps its bytes unless `fresh`: the Script would hand back less of a trained cache's
+        // code, as V8 drops the bytecode of functions this process has not run by the time it saves.
+        const code = !fresh && l.code !== undefined ? l.code : l.script.createCachedData();
+        manifest.push({ file, mtimeMs: l.mtimeMs, size: l.size, src: add(Buffer.from(l.src, 'utf8')), code: add(code) });
         continue;
       }
       // Loaded by Node's require: keep its source now; its code is cached next time.
