@@ -7,6 +7,10 @@
  * wrote into dist/.cache, so a sandbox starting meanwhile reads either the
  * old file or the new one whole.
  *
+ * A plain run comes first: a cache that does not know a module leaves it
+ * to Node's require, whose code it cannot save, so after a fresh build the
+ * training run would write little more than sources.
+ *
  * Training needs what a sandbox needs (root, ptrace); where that is
  * missing it says so and leaves the caches to fill themselves untrained,
  * as before: a slower start, never a failed build.
@@ -32,14 +36,13 @@ export function trainStartupCaches(cacheDir = CACHE_DIR): { trained: string[] } 
   mkdirSync(cacheDir, { recursive: true });
   // Inside the cache directory: the same filesystem, so the final rename is atomic.
   const out = mkdtempSync(path.join(cacheDir, 'training-'));
+  const sandbox = (env: NodeJS.ProcessEnv): string | undefined => {
+    const r = spawnSync(TSVISOR, ['do', '--', '/bin/sh', '-c', WORKLOAD], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: TIMEOUT_MS });
+    return r.status === 0 ? undefined : `a sandbox failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${r.stderr.trim()}`;
+  };
   try {
-    const r = spawnSync(TSVISOR, ['do', '--', '/bin/sh', '-c', WORKLOAD], {
-      env: { ...process.env, [TRAIN_DIR_ENV]: out },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
-      timeout: TIMEOUT_MS,
-    });
-    if (r.status !== 0) return { skipped: `the training sandbox failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${r.stderr.trim()}` };
+    const failed = sandbox(process.env) ?? sandbox({ ...process.env, [TRAIN_DIR_ENV]: out });
+    if (failed !== undefined) return { skipped: failed };
     const trained = readdirSync(out).filter((f) => f.endsWith('.bin'));
     for (const f of trained) renameSync(path.join(out, f), path.join(cacheDir, f));
     return { trained };
