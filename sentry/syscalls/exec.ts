@@ -7,7 +7,7 @@ import { AT, AT_FDCWD, O } from '../abi/linux/fs';
 import { SIG } from '../abi/linux/signal';
 import { fail, isLinuxError } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
-import { readCString } from '../kernel/usermem';
+import { PageReader, readCString } from '../kernel/usermem';
 import { timersOnExec } from '../kernel/signal/itimers';
 import { commFor, execFile, ImageLostError } from '../loader/exec';
 import { FileDescription } from '../vfs/file';
@@ -22,15 +22,15 @@ const SS_DISABLE = 2;
  * A NULL-terminated array of string pointers (NULL array: empty). More than
  * MAX_ARG_STRINGS entries or a string longer than MAX_ARG_STRLEN is E2BIG.
  */
-export function readStringArray(t: Task, addr: number): string[] {
+function readStringArray(pages: PageReader, addr: number): string[] {
   const out: string[] = [];
   if (addr === 0) return out;
   for (let at = addr; ; at += 8) {
-    const p = Number(t.mem.read(at, 8).readBigUInt64LE());
+    const p = Number(pages.u64(at));
     if (p === 0) return out;
     if (out.length >= MAX_ARG_STRINGS) fail('E2BIG', 'too many strings');
     try {
-      out.push(readCString(t.mem, p, MAX_ARG_STRLEN));
+      out.push(pages.cString(p, MAX_ARG_STRLEN));
     } catch (e) {
       if (isLinuxError(e, 'ENAMETOOLONG')) fail('E2BIG', 'string longer than MAX_ARG_STRLEN');
       throw e;
@@ -46,8 +46,10 @@ function run(t: Task, file: FileDescription, filename: string, argvAddr: number,
   let argv: string[];
   let envp: string[];
   try {
-    argv = readStringArray(t, argvAddr);
-    envp = readStringArray(t, envpAddr);
+    // One page reader for both: a caller's argv and envp usually share pages.
+    const pages = new PageReader(t.mem);
+    argv = readStringArray(pages, argvAddr);
+    envp = readStringArray(pages, envpAddr);
   } catch (e) {
     file.decRef();
     throw e;
