@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StartCache } from './startcache';
+import { splitCacheFile, StartCache } from './startcache';
 
 describe('start-up cache', () => {
   let dir: string;
@@ -99,9 +99,7 @@ describe('start-up cache', () => {
   it('a training run writes, when it ends, the code compiled while it ran; later runs keep it', () => {
     /** Bytes of V8 code the cache file holds for `name`. */
     const codeBytes = (cache: string, name: string): number => {
-      const blob = fs.readFileSync(cache);
-      const manifest = JSON.parse(blob.toString('utf8', 4, 4 + blob.readUInt32LE(0))) as { file: string; code: [number, number] }[];
-      return manifest.find((e) => e.file === file(name))?.code[1] ?? -1;
+      return splitCacheFile(fs.readFileSync(cache)).manifest.find((e) => e.file === file(name))?.code[1] ?? -1;
     };
     for (let i = 0; i < 2; i++) start().cache.save();
     const untrained = codeBytes(cacheFile, 'a.js');

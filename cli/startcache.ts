@@ -45,7 +45,7 @@ interface Loader {
 }
 
 /** One cached module; offsets are into the data after the manifest. */
-interface Entry {
+export interface Entry {
   file: string;
   mtimeMs: number;
   size: number;
@@ -107,9 +107,9 @@ export class StartCache {
   ) {
     try {
       const blob = readFileSync(file);
-      const n = blob.readUInt32LE(0);
-      for (const e of JSON.parse(blob.toString('utf8', 4, 4 + n)) as Entry[]) this.entries.set(e.file, e);
-      this.data = blob.subarray(4 + n);
+      const { manifest, data } = splitCacheFile(blob);
+      for (const e of manifest) this.entries.set(e.file, e);
+      this.data = data;
     } catch {
       // No cache yet, or a damaged one: start from nothing.
       this.entries.clear();
@@ -337,6 +337,12 @@ function resolveRelative(dir: string, id: string): string {
     else if (seg !== '.' && seg !== '') parts.push(seg);
   }
   return `/${parts.join('/')}`;
+}
+
+/** A cache file's parts: its manifest (a u32 length, then JSON) and the data the entries' offsets point into. */
+export function splitCacheFile(blob: Buffer): { manifest: Entry[]; data: Buffer } {
+  const n = blob.readUInt32LE(0);
+  return { manifest: JSON.parse(blob.toString('utf8', 4, 4 + n)) as Entry[], data: blob.subarray(4 + n) };
 }
 
 /** A module file's bytes with the stat taken first (a rebuild in between shows as a changed module next time). */

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CACHE_DIR } from './startcache';
+import { CACHE_DIR, splitCacheFile } from './startcache';
 import { trainStartupCaches } from './train';
-
-/** A cache file's manifest: each module's file and the [offset, length] of its source and code. */
-function manifest(file: string): { file: string; src: [number, number]; code: [number, number] }[] {
-  const blob = fs.readFileSync(file);
-  return JSON.parse(blob.toString('utf8', 4, 4 + blob.readUInt32LE(0))) as { file: string; src: [number, number]; code: [number, number] }[];
-}
 
 const caches = (): string[] => fs.readdirSync(CACHE_DIR).filter((f) => /^(do|gofer)-[0-9a-f]{8}\.bin$/.test(f));
 
@@ -22,7 +16,7 @@ describe('start-up cache training (cli/train.ts)', () => {
     assert.deepEqual(caches().sort(), [...r.trained].sort());
     assert.deepEqual(fs.readdirSync(CACHE_DIR).filter((f) => f.startsWith('training-')), [], 'no training directory is left behind');
     for (const f of r.trained) {
-      const entries = manifest(path.join(CACHE_DIR, f));
+      const entries = splitCacheFile(fs.readFileSync(path.join(CACHE_DIR, f))).manifest;
       // Only the Gofer's entry point is Node's to load; everything else carries V8 code.
       const bare = entries.filter((e) => e.code[1] === 0).map((e) => path.relative(path.dirname(CACHE_DIR), e.file));
       assert.deepEqual(bare, f.startsWith('gofer-') ? ['gofer/main.js'] : [], f);

@@ -61,13 +61,13 @@ export class Kernel {
   readonly vfs: Vfs;
   private nextTid = 1;
 
-  /** `makeVfs` builds the mount table; it gets the kernel because /proc reads it. */
   /**
    * CPUs the sandbox shows, one number for every view of it: /proc/stat,
    * /sys/devices/system/cpu and sched_getaffinity.
    */
   readonly cpus: number;
 
+  /** `makeVfs` builds the mount table; it gets the kernel because /proc reads it. */
   constructor(
     readonly platform: Platform,
     makeVfs: (k: Kernel) => Vfs,
