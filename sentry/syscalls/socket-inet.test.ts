@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { Errno } from '../abi/linux/errno';
 import { IPPROTO } from '../abi/linux/inet';
-import { MSG } from '../abi/linux/scm';
-import { AF, SOCK } from '../abi/linux/socket';
+import { MSG, SOL_SOCKET } from '../abi/linux/scm';
+import { AF, SO, SOCK } from '../abi/linux/socket';
 import type { SyscallName } from '../abi/linux/syscalls';
 import type { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
@@ -98,6 +98,34 @@ describe('AF_INET socket syscalls', () => {
     pump(kernel);
     assert.equal(call(t, 'connect', n, to, 16), 0);
     assert.equal(errnoOf(() => call(t, 'connect', n, to, 16)), Errno.EISCONN);
+  });
+
+  it('a stream send reads from the app only the bytes the send buffer takes', () => {
+    const { t, mem, kernel } = setup();
+    const l = call(t, 'socket', AF.INET, SOCK.STREAM, 0);
+    assert.equal(call(t, 'bind', l, sin(mem, 0), 16), 0);
+    assert.equal(call(t, 'listen', l, 1), 0);
+    const c = call(t, 'socket', AF.INET, SOCK.STREAM, 0);
+    const to = sin(mem, portOf(t, mem, l));
+    assert.ok(blocks(() => call(t, 'connect', c, to, 16)));
+    pump(kernel);
+    assert.equal(call(t, 'connect', c, to, 16), 0);
+    // SO_SNDBUF 4096 is doubled to 8192, as Linux does; the peer never reads.
+    assert.equal(call(t, 'setsockopt', c, SOL_SOCKET, SO.SNDBUF, mem.alloc(4, Buffer.from([0, 16, 0, 0])), 4), 0);
+    const big = mem.alloc(65536, Buffer.alloc(65536, 7));
+    const reads: number[] = [];
+    const read = mem.read.bind(mem);
+    mem.read = (addr, len) => {
+      if (addr >= big && addr < big + 65536) reads.push(len);
+      return read(addr, len);
+    };
+    const sent = call(t, 'sendto', c, big, 65536, MSG.DONTWAIT, 0, 0);
+    assert.equal(sent, 8192);
+    assert.deepEqual(reads, [8192]);
+    // Full: a non-blocking send fails and a blocking one waits, neither reading the data.
+    assert.equal(errnoOf(() => call(t, 'sendto', c, big, 65536, MSG.DONTWAIT, 0, 0)), Errno.EAGAIN);
+    assert.ok(blocks(() => call(t, 'sendto', c, big, 65536, 0, 0, 0)));
+    assert.deepEqual(reads, [8192]);
   });
 
   it('a send on an unconnected stream is EPIPE; short or IPv6 addresses are EINVAL/EAFNOSUPPORT', () => {

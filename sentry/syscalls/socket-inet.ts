@@ -95,9 +95,11 @@ export function inetSend(t: Task, s: InetSocket, iov: Iovec[], flags: number, de
   if (flags & MSG_FLAGS.OOB) fail('EOPNOTSUPP', 'MSG_OOB');
   const to = dest !== undefined && s.type === SOCK.DGRAM ? decodeInetAddr(dest) : undefined;
   const total = iov.reduce((n, v) => n + v.len, 0);
-  const data = gather(t.mem, iov, Math.min(total, s.type === SOCK.STREAM ? STREAM_SEND_MAX : MAX_RW_COUNT));
+  const w = waiting(t, s, flags, s.sndtimeoNs);
   try {
-    return s.send(data, to, waiting(t, s, flags, s.sndtimeoNs));
+    // Only what the socket takes now is read from the app: a send that waits for room is restarted and reads again.
+    const data = gather(t.mem, iov, s.sendRoom(Math.min(total, s.type === SOCK.STREAM ? STREAM_SEND_MAX : MAX_RW_COUNT), w));
+    return s.send(data, to, w);
   } catch (e) {
     if (isLinuxError(e, 'EPIPE') && s.type === SOCK.STREAM && !(flags & MSG.NOSIGNAL)) sendSignal(t, SIG.SIGPIPE);
     throw e;

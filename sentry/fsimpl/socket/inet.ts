@@ -163,6 +163,14 @@ export abstract class InetSocket extends StreamFileBase {
   abstract accept(w: Waiting, ids: SockIds): InetSocket;
   /** Sends `data` (the socket keeps it); EPIPE needs the caller's SIGPIPE. */
   abstract send(data: Buffer, to: InetAddr | undefined, w: Waiting): number;
+  /**
+   * How many of `len` bytes a send would queue now, after any wait the
+   * send would make first: the caller reads only those from the app. A
+   * datagram is taken whole or not at all.
+   */
+  sendRoom(len: number, _w: Waiting): number {
+    return len;
+  }
   abstract recv(len: number, flags: RecvFlags, w: Waiting): InetReceived;
   abstract shutdown(how: number): void;
   /** The stack endpoint (TCP or UDP) behind the socket. */
@@ -308,12 +316,23 @@ export class TcpSocket extends StackSocket<TcpEndpoint> {
    * atomic, as Linux's usually is) or half the buffer is free for a large
    * one, which then returns a short count, as Linux does when interrupted.
    */
-  send(data: Buffer, _to: InetAddr | undefined, w: Waiting): number {
-    // tcp_sendmsg ignores a destination address (there is no Fast Open here).
+  /**
+   * A blocking send waits until the send buffer has room for the data or
+   * for half the buffer, whichever is less; what does not fit then is left
+   * to the next call. A send that fails takes the room it asked for (the
+   * endpoint reports the error).
+   */
+  override sendRoom(len: number, w: Waiting): number {
     const sndbuf = this.ep.getSndBuf();
     const free = sndbuf - this.ep.outQueue;
-    const hung = (this.ep.readiness() & (POLL.ERR | POLL.HUP)) !== 0;
-    if (!w.nonblock && !hung && free < Math.min(data.length, sndbuf >> 1)) blockOn(w, [this.ep.waitQueue], this.path);
+    if ((this.ep.readiness() & (POLL.ERR | POLL.HUP)) !== 0) return len;
+    if (!w.nonblock && free < Math.min(len, sndbuf >> 1)) blockOn(w, [this.ep.waitQueue], this.path);
+    return Math.min(len, Math.max(free, 0));
+  }
+
+  send(data: Buffer, _to: InetAddr | undefined, w: Waiting): number {
+    // tcp_sendmsg ignores a destination address (there is no Fast Open here).
+    this.sendRoom(data.length, w);
     try {
       return this.ep.write(data);
     } catch (e) {
