@@ -17,7 +17,7 @@
 import { REG } from '../abi/linux/ptrace';
 import { sleepNs } from '../platform/host/clock';
 import { hostPoll } from '../platform/host/hostfd';
-import { pauseWaitTicker, resumeWaitTicker } from '../platform/host/ticker';
+import { pauseWaitTicker, resumeWaitTicker, waitTickerRunning } from '../platform/host/ticker';
 import { HostError } from '../platform/host/libc';
 import { hostWaiters } from './hostwait';
 import { collectGarbage, IdleCollector } from './idlegc';
@@ -108,7 +108,9 @@ export class Scheduler implements TaskControl {
         this.ready.delete(t);
         if (this.alive(t)) this.guard(t, () => (what === 'syscall' ? this.runSyscall(t) : this.resume(t)));
         this.collector.noteWork();
+        this.idleSinceNs = undefined;
       } else if (this.pruneRunning() > 0) {
+        this.idleSinceNs = undefined;
         resumeWaitTicker();
         this.waitStop();
         this.pollHost();
@@ -120,6 +122,8 @@ export class Scheduler implements TaskControl {
   }
 
   private lastHostPollNs = 0n;
+  /** When the current streak of idle turns began; undefined while tasks run. */
+  private idleSinceNs?: bigint;
 
   /**
    * While tasks run, host fds with waiters are checked at most every
@@ -223,12 +227,22 @@ export class Scheduler implements TaskControl {
    * Every task is parked: wait for the next timer (or a while, if none),
    * or for a host fd a task waits on (the sandbox's stdin) to be ready. A
    * long enough idle streak first collects garbage (idlegc.ts).
+   *
+   * The wait ticker keeps running through the first PAUSE_TICK_NS of an
+   * idle streak (the wait is cut there, then paused for the rest): a task
+   * woken by a host fd soon after, as a bulk receive's reader is between
+   * frames, would otherwise pay two timer_settime calls per wait.
    */
   private idle(): void {
     const next = this.kernel.timers.next();
     const now = monotonicNs();
-    const wait = this.collector.beforeSleep(now, next === undefined ? IDLE_NS : next > now ? next - now : 0n);
-    if (wait >= PAUSE_TICK_NS) pauseWaitTicker();
+    const since = (this.idleSinceNs ??= now);
+    let wait = this.collector.beforeSleep(now, next === undefined ? IDLE_NS : next > now ? next - now : 0n);
+    if (wait >= PAUSE_TICK_NS && waitTickerRunning()) {
+      const keep = since + PAUSE_TICK_NS - now;
+      if (keep > 0n) wait = keep;
+      else pauseWaitTicker();
+    }
     if (!pollHostWaiters(Number((wait + 999_999n) / 1_000_000n))) sleepNs(wait);
   }
 

@@ -76,6 +76,11 @@ export function startWaitTicker(intervalMs: number): void {
   ticking = true;
 }
 
+/** Whether the tick runs (started and not paused). */
+export function waitTickerRunning(): boolean {
+  return ticking;
+}
+
 /** Stops the tick (no-op unless it runs). */
 export function pauseWaitTicker(): void {
   if (!ticking) return;
