@@ -6,7 +6,7 @@
 import { O, S_IFREG } from '../abi/linux/fs';
 import { PAGE_SIZE, PROT } from '../abi/linux/mm';
 import { fail } from '../errors/linuxerr';
-import { AddressSpace, MemoryIO } from '../platform/platform';
+import { AddressSpace, MemoryIO, writeEach } from '../platform/platform';
 import { FileDescription, Stat } from '../vfs/file';
 
 interface Page {
@@ -82,6 +82,10 @@ export class FakeMemory implements AddressSpace, MemoryIO {
       pg.data.set(src.subarray(i, i + n), off);
       i += n;
     }
+  }
+
+  writeParts(addr: number, parts: readonly Uint8Array[]): void {
+    writeEach(this, addr, parts);
   }
 
   /** Protection of the page holding addr (undefined when unmapped). */

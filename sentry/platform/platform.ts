@@ -10,6 +10,17 @@ export interface MemoryIO {
   read(addr: number, len: number): Buffer;
   readInto(addr: number, dst: Uint8Array): void;
   write(addr: number, src: Uint8Array): void;
+  /** Writes `parts` one after another from `addr` on, in one host call where the platform can. */
+  writeParts(addr: number, parts: readonly Uint8Array[]): void;
+}
+
+/** writeParts for a MemoryIO with no gathering host call: one write per part. */
+export function writeEach(mem: Pick<MemoryIO, 'write'>, addr: number, parts: readonly Uint8Array[]): void {
+  let at = addr;
+  for (const p of parts) {
+    mem.write(at, p);
+    at += p.length;
+  }
 }
 
 /**

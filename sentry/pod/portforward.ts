@@ -187,7 +187,7 @@ class Forward {
         let data: Buffer;
         try {
           // The received bytes live in a buffer the next receive reuses: keep a copy.
-          data = Buffer.from(this.sock.recv(CHUNK, STREAM_READ, NOWAIT).data);
+          data = Buffer.concat(this.sock.recv(CHUNK, STREAM_READ, NOWAIT).parts);
         } catch (e) {
           if (isLinuxError(e, 'EAGAIN')) break;
           throw e;

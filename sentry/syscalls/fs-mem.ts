@@ -3,6 +3,7 @@
  * arguments, iovec arrays, and bounded-chunk copies so a huge count never
  * allocates a huge buffer.
  */
+import { UIO_MAXIOV } from '../abi/linux/scm';
 import { fail } from '../errors/linuxerr';
 import { RLIMIT } from '../kernel/limits';
 import type { Task } from '../kernel/task';
@@ -14,8 +15,7 @@ import { isRegular } from '../vfs/inode';
 
 export const CHUNK = 1 << 20;
 const scratch = Buffer.allocUnsafe(CHUNK);
-/** UIO_MAXIOV (also the most messages one sendmmsg/recvmmsg takes). */
-export const IOV_MAX = 1024;
+export const IOV_MAX = UIO_MAXIOV;
 /** MAX_RW_COUNT: Linux caps one transfer at 2 GiB minus a page. */
 export const MAX_RW_COUNT = 0x7ffff000;
 
@@ -71,6 +71,29 @@ export function scatter(mem: MemoryIO, iov: Iovec[], data: Uint8Array, at = 0): 
     mem.write(v.base + skip, data.subarray(done, done + n));
     done += n;
     skip = 0;
+  }
+}
+
+/** Copies the bytes of `parts`, in order, into the iovecs: one writeParts per iovec. */
+export function scatterParts(mem: MemoryIO, iov: Iovec[], parts: readonly Buffer[]): void {
+  let pi = 0;
+  let off = 0; // into parts[pi]
+  for (const v of iov) {
+    if (pi === parts.length) break;
+    const slices: Buffer[] = [];
+    let room = v.len;
+    while (room > 0 && pi < parts.length) {
+      const p = parts[pi];
+      const n = Math.min(room, p.length - off);
+      slices.push(off === 0 && n === p.length ? p : p.subarray(off, off + n));
+      room -= n;
+      off += n;
+      if (off === p.length) {
+        pi++;
+        off = 0;
+      }
+    }
+    mem.writeParts(v.base, slices);
   }
 }
 

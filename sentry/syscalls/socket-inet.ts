@@ -17,7 +17,7 @@ import { decodeInetAddr, encodeInetAddr } from '../fsimpl/socket/inet_address';
 import { InetSocket, SockIds } from '../fsimpl/socket/inet';
 import { newInetSocket } from '../fsimpl/socket/inet_create';
 import { unixNamespace } from '../fsimpl/socket/namespace';
-import { gather, Iovec, iovTotal, MAX_RW_COUNT, scatter } from './fs-mem';
+import { gather, Iovec, iovTotal, MAX_RW_COUNT, scatterParts } from './fs-mem';
 import { install, intValue, readTimeout, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr } from './socket-common';
 
 /** A new socket's inode on the sandbox's socket device, owned by the caller. */
@@ -126,10 +126,10 @@ export function inetRecv(t: Task, s: InetSocket, iov: Iovec[], flags: number): I
   const opts = { peek: (flags & MSG_FLAGS.PEEK) !== 0, waitAll: (flags & MSG_FLAGS.WAITALL) !== 0 };
   const r = s.recv(total, opts, waiting(t, s, flags, s.rcvtimeoNs));
   const discard = s.type === SOCK.STREAM && (flags & MSG_FLAGS.TRUNC) !== 0;
-  if (!discard) scatter(t.mem, iov, r.data);
-  const truncated = s.type === SOCK.DGRAM && r.fullLength > r.data.length;
+  if (!discard) scatterParts(t.mem, iov, r.parts);
+  const truncated = s.type === SOCK.DGRAM && r.fullLength > r.length;
   return {
-    n: truncated && flags & MSG_FLAGS.TRUNC ? r.fullLength : r.data.length,
+    n: truncated && flags & MSG_FLAGS.TRUNC ? r.fullLength : r.length,
     msgFlags: truncated ? MSG_FLAGS.TRUNC : 0,
     from: r.from ? encodeInetAddr(r.from) : Buffer.alloc(0),
   };

@@ -14,7 +14,7 @@ import { defaultLimits } from '../kernel/limits';
 import { Process, Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
 import { MemoryManager } from '../mm/mm';
-import { AddressSpace, MemoryIO, Registers } from '../platform/platform';
+import { AddressSpace, MemoryIO, Registers, writeEach } from '../platform/platform';
 import { FakeContext, FakePlatform } from '../testing/fakes';
 import { SyscallArgs } from '../syscalls/args';
 import { FdTable } from './fdtable';
@@ -50,6 +50,10 @@ export class FakeMemory implements MemoryIO {
 
   write(addr: number, src: Uint8Array): void {
     this.buf.set(src, this.off(addr, src.length));
+  }
+
+  writeParts(addr: number, parts: readonly Uint8Array[]): void {
+    writeEach(this, addr, parts);
   }
 
   /** Bump-allocates `len` bytes (optionally filled with `data`). */

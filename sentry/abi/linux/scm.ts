@@ -29,6 +29,8 @@ export const MSGHDR = {
 
 /** struct iovec: base, len. */
 export const IOVEC_SIZE = 16;
+/** UIO_MAXIOV: the most iovecs one readv/writev/process_vm_writev takes (also the most messages of one sendmmsg/recvmmsg). */
+export const UIO_MAXIOV = 1024;
 
 /** struct cmsghdr: len (size_t), level, type, then data at CMSG_DATA. */
 export const CMSGHDR = {

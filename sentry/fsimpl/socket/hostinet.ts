@@ -42,7 +42,7 @@ import {
 } from '../../platform/host/hostsocket';
 import { raw } from '../../platform/host/libc';
 import { host } from '../host/hostfile';
-import { type InetReceived, InetSocket, intOption, intValue, lingerOption, lingerValue, type RecvFlags, type SockIds } from './inet';
+import { type InetReceived, InetSocket, intOption, intValue, lingerOption, lingerValue, receivedBuffer, type RecvFlags, type SockIds } from './inet';
 import { decodeInetAddr, encodeInetAddr } from './inet_address';
 import { blockOn, type Waiting } from './waiting';
 
@@ -247,13 +247,12 @@ export class HostInetSocket extends InetSocket {
   recv(len: number, flags: RecvFlags, w: Waiting): InetReceived {
     if (this.type === SOCK.DGRAM) {
       const r = this.receive(Math.min(len, DGRAM_RECV_MAX), (flags.peek ? MSG_FLAGS.PEEK : 0) | MSG_FLAGS.TRUNC, w);
-      return { data: r.data, fullLength: r.n, from: r.from.length === SOCKADDR_IN.SIZE ? decodeInetAddr(r.from) : undefined };
+      return receivedBuffer(r.data, r.n, r.from.length === SOCKADDR_IN.SIZE ? decodeInetAddr(r.from) : undefined);
     }
     const max = Math.min(len, STREAM_RECV_MAX);
     if (flags.waitAll && !flags.peek && !w.nonblock) return this.receiveAll(max, w);
     if (this.stash.length > 0 || this.stashError !== undefined) return this.fromStash(max, flags.peek);
-    const data = this.receive(max, flags.peek ? MSG_FLAGS.PEEK : 0, w).data;
-    return { data, fullLength: data.length, from: undefined };
+    return receivedBuffer(this.receive(max, flags.peek ? MSG_FLAGS.PEEK : 0, w).data);
   }
 
   /**
@@ -299,7 +298,7 @@ export class HostInetSocket extends InetSocket {
     }
     const data = this.stash.subarray(0, max);
     if (!peek) this.stash = this.stash.subarray(data.length);
-    return { data, fullLength: data.length, from: undefined };
+    return receivedBuffer(data);
   }
 
   shutdown(how: number): void {

@@ -37,12 +37,19 @@ export function socketIdsOf(ep: object): SockIds | undefined {
 }
 
 export interface InetReceived {
-  /** Valid until the next recv on any socket (TCP copies into a shared buffer): copy it out first. */
-  data: Buffer;
+  /** The bytes in order, views of the socket's own buffers: copy them out before the stack runs again. */
+  parts: readonly Buffer[];
+  /** Their total length. */
+  length: number;
   /** The datagram's full length (MSG_TRUNC); the byte count for TCP. */
   fullLength: number;
   /** The sender (UDP only). */
   from: InetAddr | undefined;
+}
+
+/** What a receive of one buffer returns. */
+export function receivedBuffer(data: Buffer, fullLength = data.length, from?: InetAddr): InetReceived {
+  return { parts: [data], length: data.length, fullLength, from };
 }
 
 export interface RecvFlags {
@@ -193,8 +200,9 @@ export abstract class InetSocket extends StreamFileBase {
 
   read(dst: Buffer): number {
     const r = this.recv(dst.length, { peek: false, waitAll: false }, { nonblock: this.nonblocking });
-    r.data.copy(dst);
-    return r.data.length;
+    let n = 0;
+    for (const p of r.parts) n += p.copy(dst, n);
+    return n;
   }
 
   write(src: Buffer): number {
@@ -220,22 +228,6 @@ export abstract class InetSocket extends StreamFileBase {
 
   protected abstract inQueue(): number;
   protected abstract outQueue(): number;
-}
-
-/** The largest TCP receive copied into the shared scratch buffer (larger ones get their own). */
-const SCRATCH_MAX = 256 * 1024;
-let scratch = Buffer.alloc(0);
-
-/**
- * The buffer TCP receives copy into: one for every socket, since the
- * Sentry handles one system call at a time and every caller of recv copies
- * `data` out before the next. A bulk receive then allocates nothing per
- * call (those allocations made the garbage collector the largest cost).
- */
-function recvScratch(n: number): Buffer | undefined {
-  if (n > SCRATCH_MAX) return undefined;
-  if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(n, 2 * scratch.length)));
-  return scratch;
 }
 
 /** A socket over an endpoint of the Sentry's own stack: its waits and its end are the endpoint's. */
@@ -351,14 +343,15 @@ export class TcpSocket extends StackSocket<TcpEndpoint> {
     if (!ended && len > 0 && this.ep.inQueue === 0 && !this.ep.isListening && (this.ep.readiness() & POLL.IN) === 0) {
       return blockOn(w, [this.ep.waitQueue], this.path);
     }
-    let data: Buffer;
+    let parts: Buffer[];
     try {
-      data = this.ep.read(len, flags.peek, recvScratch(Math.min(len, this.ep.inQueue)));
+      parts = this.ep.readParts(len, flags.peek);
     } catch (e) {
       if (!isLinuxError(e, 'EAGAIN')) throw e;
       return blockOn(w, [this.ep.waitQueue], this.path);
     }
-    return { data, fullLength: data.length, from: undefined };
+    const n = parts.reduce((sum, p) => sum + p.length, 0);
+    return { parts, length: n, fullLength: n, from: undefined };
   }
 
   shutdown(how: number): void {
@@ -474,10 +467,10 @@ export class UdpSocket extends StackSocket<UdpEndpoint> {
   recv(len: number, flags: RecvFlags, w: Waiting): InetReceived {
     try {
       const d = this.ep.recvfrom(len, flags.peek);
-      return { data: d.data, fullLength: d.length, from: d.from };
+      return receivedBuffer(d.data, d.length, d.from);
     } catch (e) {
       if (!isLinuxError(e, 'EAGAIN')) throw e;
-      if (this.shutdownBits & RCV_SHUTDOWN) return { data: Buffer.alloc(0), fullLength: 0, from: undefined };
+      if (this.shutdownBits & RCV_SHUTDOWN) return receivedBuffer(Buffer.alloc(0));
       return blockOn(w, [this.ep.waitQueue], this.path);
     }
   }

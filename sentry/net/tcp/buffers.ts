@@ -127,18 +127,32 @@ export class RecvQueue {
 
   /** Copies out up to `max` bytes, into `into` when it is large enough; `peek` leaves them queued. */
   read(max: number, peek: boolean, into?: Buffer): Buffer {
-    const n = Math.min(max, this.bytes);
+    const parts = this.take(max, peek);
+    const n = parts.reduce((len, p) => len + p.length, 0);
     const out = into && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
     let copied = 0;
+    for (const p of parts) copied += p.copy(out, copied);
+    return out;
+  }
+
+  /**
+   * Up to `max` bytes as views of the queued buffers, in order (no copy);
+   * `peek` leaves them queued. The views stay valid: queued buffers are
+   * never written again.
+   */
+  take(max: number, peek: boolean): Buffer[] {
+    const n = Math.min(max, this.bytes);
+    const parts: Buffer[] = [];
+    let taken = 0;
     let i = this.head;
-    while (copied < n) {
+    while (taken < n) {
       const c = this.chunks[i];
-      const take = Math.min(c.length, n - copied);
-      c.copy(out, copied, 0, take);
-      copied += take;
+      const len = Math.min(c.length, n - taken);
+      parts.push(len === c.length ? c : c.subarray(0, len));
+      taken += len;
       if (!peek) {
-        if (take === c.length) this.head++;
-        else this.chunks[i] = c.subarray(take);
+        if (len === c.length) this.head++;
+        else this.chunks[i] = c.subarray(len);
       }
       i++;
     }
@@ -149,7 +163,7 @@ export class RecvQueue {
         this.head = 0;
       }
     }
-    return out;
+    return parts;
   }
 
   clear(): void {

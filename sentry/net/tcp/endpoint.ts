@@ -278,23 +278,29 @@ export class TcpEndpoint {
     return child;
   }
 
+  /** Up to `max` bytes, copied into one buffer; as readParts. */
+  read(max: number, peek = false): Buffer {
+    return Buffer.concat(this.readParts(max, peek));
+  }
+
   /**
-   * Up to `max` bytes (copied into `into` if it is large enough); an empty
-   * buffer is end of file. Throws EAGAIN, ENOTCONN or a pending error.
+   * Up to `max` bytes as views of the received data, in order (RecvQueue.take);
+   * none is end of file. Throws EAGAIN, ENOTCONN or a pending error.
    */
-  read(max: number, peek = false, into?: Buffer): Buffer {
+  readParts(max: number, peek = false): Buffer[] {
     if (this.state === TcpState.LISTEN || (!this.everConnected && this.state === TcpState.CLOSED)) fail('ENOTCONN');
     if (this.rcvq.length > 0 && max > 0) {
-      const data = this.rcvq.read(max, peek, into);
+      const before = this.rcvq.length;
+      const parts = this.rcvq.take(max, peek);
       if (!peek) {
-        this.growRcvBuf(data.length);
+        this.growRcvBuf(before - this.rcvq.length);
         this.maybeWindowUpdate();
       }
       this.notify();
-      return data;
+      return parts;
     }
     if (this.softError) this.throwError();
-    if (this.rdShut || this.finReceived || this.done || max === 0) return Buffer.alloc(0);
+    if (this.rdShut || this.finReceived || this.done || max === 0) return [];
     return fail('EAGAIN');
   }
 

@@ -4,6 +4,7 @@
  */
 import { raw, errno, addressOf, HostError, check } from '../host/libc';
 import { PTRACE, WALL, USER_REGS_SIZE } from '../../abi/linux/ptrace';
+import { UIO_MAXIOV as IOV_MAX } from '../../abi/linux/scm';
 
 export interface WaitStatus {
   exited: boolean;
@@ -37,6 +38,9 @@ export class Tracee {
   private readonly riov = Buffer.alloc(16);
   private readonly liovView = new BigUint64Array(this.liov.buffer, this.liov.byteOffset, 2);
   private readonly riovView = new BigUint64Array(this.riov.buffer, this.riov.byteOffset, 2);
+  /** writeParts' local iovecs, grown to the most parts one call has had. */
+  private partsIov = Buffer.alloc(0);
+  private partsView = new BigUint64Array(0);
 
   constructor(readonly pid: number) {}
 
@@ -85,6 +89,35 @@ export class Tracee {
     this.riovView[1] = BigInt(dst.length);
     const r = raw.processVmReadv(this.pid, this.liov, 1, this.riov, 1, 0) as number;
     return r < 0 ? 0 : r;
+  }
+
+  /**
+   * Copies `parts` to app memory from `addr` on, one process_vm_writev per
+   * IOV_MAX parts; returns the bytes copied (short on a fault).
+   */
+  writeParts(addr: number, parts: readonly Uint8Array[]): number {
+    let done = 0;
+    for (let first = 0; first < parts.length; first += IOV_MAX) {
+      const n = Math.min(IOV_MAX, parts.length - first);
+      if (this.partsView.length < 2 * n) {
+        this.partsIov = Buffer.alloc(2 * n * 8);
+        this.partsView = new BigUint64Array(this.partsIov.buffer, this.partsIov.byteOffset, 2 * n);
+      }
+      let len = 0;
+      for (let i = 0; i < n; i++) {
+        const p = parts[first + i];
+        this.partsView[2 * i] = addressOf(p);
+        this.partsView[2 * i + 1] = BigInt(p.length);
+        len += p.length;
+      }
+      if (len === 0) continue;
+      this.riovView[0] = BigInt(addr + done);
+      this.riovView[1] = BigInt(len);
+      const r = raw.processVmWritev(this.pid, this.partsIov, n, this.riov, 1, 0) as number;
+      if (r < len) return done + Math.max(r, 0);
+      done += len;
+    }
+    return done;
   }
 
   writev(addr: number, src: Uint8Array): number {

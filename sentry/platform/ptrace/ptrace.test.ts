@@ -60,6 +60,17 @@ describe('ptrace platform', function () {
     assert.ok(ev.kind === 'signal' && ev.signo === SIG.SIGSEGV && ev.siginfo.readBigUInt64LE(16) === 0x10n);
   });
 
+  it('writeParts puts the parts one after another, across pages and beyond IOV_MAX parts; a fault is EFAULT', () => {
+    ctx = platform.newContext();
+    ctx.mapAnonymous(CODE, 0x4000, PROT_RWX);
+    const parts = Array.from({ length: 1500 }, (_, i) => Buffer.alloc(i % 7, i & 0xff));
+    ctx.writeParts(CODE + 10, parts);
+    const want = Buffer.concat(parts);
+    assert.ok(want.length > 0x1000);
+    assert.ok(ctx.read(CODE + 10, want.length).equals(want));
+    assert.throws(() => ctx!.writeParts(CODE + 0x3ff0, [Buffer.alloc(8), Buffer.alloc(16)]), LinuxError);
+  });
+
   it('memory outside mappings is EFAULT; kill reaps the stub', () => {
     ctx = platform.newContext();
     assert.throws(() => ctx!.read(CODE, 8), LinuxError);

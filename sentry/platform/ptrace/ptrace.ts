@@ -418,6 +418,10 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
   write(addr: number, src: Uint8Array): void {
     if (this.t.writev(addr, src) !== src.length) throw new LinuxError(Errno.EFAULT, `write ${src.length}@${addr.toString(16)}`);
   }
+  writeParts(addr: number, parts: readonly Uint8Array[]): void {
+    const len = parts.reduce((n, p) => n + p.length, 0);
+    if (this.t.writeParts(addr, parts) !== len) throw new LinuxError(Errno.EFAULT, `write ${len}@${addr.toString(16)}`);
+  }
 
   cpuTimeNs(): bigint {
     return this.dead ? 0n : (hostClockNs(processCpuClock(this.t.pid)) ?? 0n);
