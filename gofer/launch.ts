@@ -66,9 +66,18 @@ const GOFER_FD = 3;
  * own socket after a start (one walk) or after walking 1,190 files and
  * reading 240 of them, then 4 s of quiet:
  *   --max-semi-space-size=1  young generation capped at 1 MiB semi-spaces
- *   --single-threaded        (the default grows them under load) and no V8
+ *   --single-threaded-gc     (the default grows them under load) and no GC
  *                            helper threads: 16.0 -> 11.5 MiB after the
- *                            files, 8.8 -> 8.4 MiB after a start
+ *                            files, 8.8 -> 8.4 MiB after a start (measured
+ *                            with --single-threaded, which also kept
+ *                            TurboFan on the serving thread: with compiles
+ *                            on a helper thread, `find` over 2,039 Python
+ *                            files through a `do` sandbox 1150 -> 935 ms and
+ *                            a python3 importing json, hashlib, re, email and
+ *                            http.client 664 -> 603 ms (medians of 6
+ *                            interleaved runs), for +0.9 MiB of Gofer PSS
+ *                            after reading 300 files and 5 s of quiet, none
+ *                            in idle CRI pods: 7.0 -> 6.9 MiB per pod)
  *   --expose-gc              lets the Gofer collect, compact and trim malloc
  *                            2 s after its last request (gofer/run.ts):
  *                            11.5 -> 9.9 MiB after the files, 9.3 -> 8.8
@@ -80,7 +89,7 @@ const GOFER_FD = 3;
  * the Gofer's CPU on that find. Not --v8-pool-size=0: three fewer idle
  * threads, no measurable PSS.
  */
-const GOFER_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded', '--expose-gc'];
+const GOFER_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded-gc', '--expose-gc'];
 
 /**
  * The environment of a Gofer the CRI server starts: the server's, without
