@@ -15,7 +15,6 @@ import { isRegular } from '../vfs/inode';
 
 export const CHUNK = 1 << 20;
 const scratch = Buffer.allocUnsafe(CHUNK);
-export const IOV_MAX = UIO_MAXIOV;
 /** MAX_RW_COUNT: Linux caps one transfer at 2 GiB minus a page. */
 export const MAX_RW_COUNT = 0x7ffff000;
 
@@ -31,7 +30,7 @@ export interface Iovec {
 
 /** struct iovec[cnt] at `addr`; EINVAL for a bad count or a total above SSIZE_MAX. */
 export function readIovecs(mem: MemoryIO, addr: number, cnt: number): Iovec[] {
-  if (cnt < 0 || cnt > IOV_MAX) fail('EINVAL', `iovcnt ${cnt}`);
+  if (cnt < 0 || cnt > UIO_MAXIOV) fail('EINVAL', `iovcnt ${cnt}`);
   if (cnt === 0) return [];
   const raw = mem.read(addr, cnt * 16);
   const out: Iovec[] = [];

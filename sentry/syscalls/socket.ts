@@ -6,7 +6,7 @@
  * them.
  */
 import { AT_FDCWD, O, S_IFMT, S_IFSOCK, W_OK } from '../abi/linux/fs';
-import { MSG, MSGHDR, SOL_SOCKET } from '../abi/linux/scm';
+import { MSG, MSGHDR, SOL_SOCKET, UIO_MAXIOV } from '../abi/linux/scm';
 import { SIG } from '../abi/linux/signal';
 import {
   AF, AF_MAX, MSG_FLAGS, SCM_CREDENTIALS, SHUT, SO, SOCK, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
@@ -24,7 +24,7 @@ import { UnixSocket } from '../fsimpl/socket/unix';
 import type { FileDescription } from '../vfs/file';
 import { checkAccess } from '../vfs/perm';
 import type { SyscallArgs } from './args';
-import { gather, IOV_MAX, Iovec, iovTotal, MAX_RW_COUNT, nofile, readIovecs, scatter } from './fs-mem';
+import { gather, Iovec, iovTotal, MAX_RW_COUNT, nofile, readIovecs, scatter } from './fs-mem';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/linux/time';
 import { monotonicNs } from '../kernel/timers';
 import { Block } from '../kernel/wait';
@@ -400,7 +400,7 @@ const MMSGHDR = { SIZE: 64, LEN: MSGHDR.SIZE } as const;
  */
 function eachMessage(t: Task, vec: number, vlen: number, one: (msgPtr: number, i: number) => number | undefined): number {
   let done = 0;
-  for (; done < Math.min(vlen, IOV_MAX); done++) {
+  for (; done < Math.min(vlen, UIO_MAXIOV); done++) {
     let n: number | undefined;
     try {
       n = one(vec + done * MMSGHDR.SIZE, done);

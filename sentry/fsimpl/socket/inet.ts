@@ -168,12 +168,15 @@ export abstract class InetSocket extends StreamFileBase {
   /** connect(2); `to` undefined is AF_UNSPEC (dissolve the association). */
   abstract connect(to: InetAddr | undefined, w: Waiting): void;
   abstract accept(w: Waiting, ids: SockIds): InetSocket;
-  /** Sends `data` (the socket keeps it); EPIPE needs the caller's SIGPIPE. */
+  /**
+   * Sends `data` (the socket keeps it), no more than sendRoom granted (a
+   * caller that waits asks it first); EPIPE needs the caller's SIGPIPE.
+   */
   abstract send(data: Buffer, to: InetAddr | undefined, w: Waiting): number;
   /**
-   * How many of `len` bytes a send would queue now, after any wait the
-   * send would make first: the caller reads only those from the app. A
-   * datagram is taken whole or not at all.
+   * How many of `len` bytes a send can queue now, after any wait a send
+   * makes first: the caller reads only those from the app. A datagram is
+   * taken whole or not at all.
    */
   sendRoom(len: number, _w: Waiting): number {
     return len;
@@ -206,7 +209,8 @@ export abstract class InetSocket extends StreamFileBase {
   }
 
   write(src: Buffer): number {
-    return this.send(Buffer.from(src), undefined, { nonblock: this.nonblocking });
+    const w = { nonblock: this.nonblocking };
+    return this.send(Buffer.from(src.subarray(0, this.sendRoom(src.length, w))), undefined, w);
   }
 
   stat(): Stat {
@@ -307,12 +311,8 @@ export class TcpSocket extends StackSocket<TcpEndpoint> {
    * A blocking send waits until the whole of a small write fits (it is
    * atomic, as Linux's usually is) or half the buffer is free for a large
    * one, which then returns a short count, as Linux does when interrupted.
-   */
-  /**
-   * A blocking send waits until the send buffer has room for the data or
-   * for half the buffer, whichever is less; what does not fit then is left
-   * to the next call. A send that fails takes the room it asked for (the
-   * endpoint reports the error).
+   * A send that fails takes the room it asked for (the endpoint reports
+   * the error).
    */
   override sendRoom(len: number, w: Waiting): number {
     const sndbuf = this.ep.getSndBuf();
@@ -324,7 +324,6 @@ export class TcpSocket extends StackSocket<TcpEndpoint> {
 
   send(data: Buffer, _to: InetAddr | undefined, w: Waiting): number {
     // tcp_sendmsg ignores a destination address (there is no Fast Open here).
-    this.sendRoom(data.length, w);
     try {
       return this.ep.write(data);
     } catch (e) {

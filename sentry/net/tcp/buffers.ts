@@ -125,16 +125,6 @@ export class RecvQueue {
     this.bytes += data.length;
   }
 
-  /** Copies out up to `max` bytes, into `into` when it is large enough; `peek` leaves them queued. */
-  read(max: number, peek: boolean, into?: Buffer): Buffer {
-    const parts = this.take(max, peek);
-    const n = parts.reduce((len, p) => len + p.length, 0);
-    const out = into && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
-    let copied = 0;
-    for (const p of parts) copied += p.copy(out, copied);
-    return out;
-  }
-
   /**
    * Up to `max` bytes as views of the queued buffers, in order (no copy);
    * `peek` leaves them queued. The views stay valid: queued buffers are

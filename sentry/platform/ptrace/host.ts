@@ -4,7 +4,7 @@
  */
 import { raw, errno, addressOf, HostError, check } from '../host/libc';
 import { PTRACE, WALL, USER_REGS_SIZE } from '../../abi/linux/ptrace';
-import { UIO_MAXIOV as IOV_MAX } from '../../abi/linux/scm';
+import { UIO_MAXIOV } from '../../abi/linux/scm';
 
 export interface WaitStatus {
   exited: boolean;
@@ -93,12 +93,12 @@ export class Tracee {
 
   /**
    * Copies `parts` to app memory from `addr` on, one process_vm_writev per
-   * IOV_MAX parts; returns the bytes copied (short on a fault).
+   * UIO_MAXIOV parts; returns the bytes copied (short on a fault).
    */
   writeParts(addr: number, parts: readonly Uint8Array[]): number {
     let done = 0;
-    for (let first = 0; first < parts.length; first += IOV_MAX) {
-      const n = Math.min(IOV_MAX, parts.length - first);
+    for (let first = 0; first < parts.length; first += UIO_MAXIOV) {
+      const n = Math.min(UIO_MAXIOV, parts.length - first);
       if (this.partsView.length < 2 * n) {
         this.partsIov = Buffer.alloc(2 * n * 8);
         this.partsView = new BigUint64Array(this.partsIov.buffer, this.partsIov.byteOffset, 2 * n);

@@ -60,7 +60,7 @@ describe('ptrace platform', function () {
     assert.ok(ev.kind === 'signal' && ev.signo === SIG.SIGSEGV && ev.siginfo.readBigUInt64LE(16) === 0x10n);
   });
 
-  it('writeParts puts the parts one after another, across pages and beyond IOV_MAX parts; a fault is EFAULT', () => {
+  it('writeParts puts the parts one after another, across pages and beyond UIO_MAXIOV parts; a fault is EFAULT', () => {
     ctx = platform.newContext();
     ctx.mapAnonymous(CODE, 0x4000, PROT_RWX);
     const parts = Array.from({ length: 1500 }, (_, i) => Buffer.alloc(i % 7, i & 0xff));
