@@ -184,7 +184,9 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
 
   it('UpdateContainerResources gives a running container its memory limit', async () => {
     for (const side of SIDES) {
-      const id = await run(side, 'while [ ! -e /go ]; do sleep 0.1; done; dd if=/dev/zero of=/dev/null bs=64M', 0);
+      // The second's pause lets the exec'd `touch` exit first: the container's end (dd, its last
+      // process, OOM-killed) kills whatever still runs in it, and a loaded host once left touch there.
+      const id = await run(side, 'while [ ! -e /go ]; do sleep 0.1; done; sleep 1; dd if=/dev/zero of=/dev/null bs=64M', 0);
       await ok(['update', '--memory', String(LIMIT), id]);
       await ok(['exec', '-s', id, 'touch', '/go']);
       assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 137 OOMKilled', side);
