@@ -26,6 +26,7 @@ import { Message, MessageOf } from './p9/schema';
 import type { P9Dirent } from '../sentry/fsimpl/gofer/api';
 import { DEFAULT_MSIZE, IOHDRSZ, MAXWELEM, MsgType, NOFID, NONUNAME, Qid, QT, SETATTR, VERSION_9P2000L } from './p9/types';
 import { checkName, child, hostPath, isWithin, parent } from './paths';
+import { pageAlignedBuffer } from '../sentry/platform/host/aligned';
 
 /** Open flags a client may ask for; everything else is decided here. */
 const OPEN_ALLOWED = O.ACCMODE | O.TRUNC | O.DIRECTORY | O.DSYNC | O.SYNC;
@@ -378,7 +379,7 @@ export class GoferServer {
 
   private read(m: MessageOf<MsgType.Tread>): Message {
     const fd = this.openFd(m.fid);
-    const buf = Buffer.allocUnsafe(Math.min(m.count, this.msize - RDATA_HDR));
+    const buf = pageAlignedBuffer(Math.min(m.count, this.msize - RDATA_HDR));
     const n = fs.readSync(fd, buf, 0, buf.length, Number(m.offset));
     return { type: MsgType.Rread, data: buf.subarray(0, n) };
   }

@@ -17,6 +17,7 @@
  * with read/write through another Inode object of the same file (the copy is
  * found by st_dev/st_ino for mappings, by the Inode for read/write).
  */
+import { pageAlignedBuffer } from '../platform/host/aligned';
 import type { SharedMemory } from '../platform/platform';
 import type { Inode } from '../vfs/inode';
 
@@ -67,8 +68,9 @@ export class CachedFile {
 
   private copy(step: (buf: Buffer, at: number) => number): void {
     const size = Math.min(this.inode.stat().size, this.mem.slotSize);
+    const buf = pageAlignedBuffer(Math.min(COPY_CHUNK, size));
     for (let at = 0; at < size; ) {
-      const n = step(Buffer.alloc(Math.min(COPY_CHUNK, size - at)), at);
+      const n = step(buf.subarray(0, Math.min(buf.length, size - at)), at);
       if (n <= 0) return;
       at += n;
     }

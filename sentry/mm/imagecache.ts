@@ -15,6 +15,7 @@
  * inode with its own bytes, never served from here.
  */
 import { pageUp } from './layout';
+import { pageAlignedBuffer } from '../platform/host/aligned';
 import type { SharedMemory } from '../platform/platform';
 import type { Inode } from '../vfs/inode';
 
@@ -43,7 +44,7 @@ export function imageOffset(mem: SharedMemory, source: Inode, size: number): num
   if (size === 0 || size > mem.slotSize || images.bytes + charge > IMAGE_CACHE_BYTES) return undefined;
   const slot = mem.allocSlot();
   try {
-    const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, size));
+    const buf = pageAlignedBuffer(Math.min(COPY_CHUNK, size));
     for (let at = 0; at < size; ) {
       const n = source.read(buf.subarray(0, Math.min(buf.length, size - at)), at);
       if (n <= 0) break;

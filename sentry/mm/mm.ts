@@ -1,6 +1,7 @@
 import { MADV, MAP, MAP_SHARED_VALIDATE_KNOWN, MCL, MLOCK_ONFAULT, MMAP_MIN_ADDR, MREMAP, MS, PAGE_SIZE, PROT, PROT_RWX } from '../abi/linux/mm';
 import { O, S_IFMT, S_IFREG } from '../abi/linux/fs';
 import { fail } from '../errors/linuxerr';
+import { pageAlignedBuffer } from '../platform/host/aligned';
 import { AddressSpace, MemoryIO } from '../platform/platform';
 import { FileDescription } from '../vfs/file';
 import { isPageAligned, pageDown, pageUp, stackAndMmapLayout } from './layout';
@@ -395,7 +396,7 @@ export class MemoryManager {
 
   /** Copies file bytes [offset, offset+len) to addr; bytes past EOF stay zero. */
   copyFromFile(fd: FileDescription, offset: number, addr: number, len: number): void {
-    const buf = Buffer.allocUnsafe(Math.min(len, COPY_CHUNK));
+    const buf = pageAlignedBuffer(Math.min(len, COPY_CHUNK));
     for (let done = 0; done < len; ) {
       const want = buf.subarray(0, Math.min(buf.length, len - done));
       const n = fd.pread(want, offset + done);

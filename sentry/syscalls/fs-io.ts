@@ -3,6 +3,7 @@ import { O, SEEK } from '../abi/linux/fs';
 import { fail, isLinuxError } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
+import { pageAlignedBuffer } from '../platform/host/aligned';
 import type { FileDescription } from '../vfs/file';
 import { InodeFile } from '../vfs/inodefile';
 import { isRegular } from '../vfs/inode';
@@ -146,7 +147,7 @@ function lseek(t: Task, a: SyscallArgs): number {
 function copyBetween(src: FileDescription, srcOff: number, dst: FileDescription, dstOff: number | undefined, count: number): number {
   let done = 0;
   while (done < count) {
-    const buf = Buffer.alloc(Math.min(CHUNK, count - done));
+    const buf = pageAlignedBuffer(Math.min(CHUNK, count - done));
     const n = src.pread(buf, srcOff + done);
     if (n === 0) break;
     const data = buf.subarray(0, n);

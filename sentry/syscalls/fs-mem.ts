@@ -7,6 +7,7 @@ import { UIO_MAXIOV } from '../abi/linux/scm';
 import { fail } from '../errors/linuxerr';
 import { RLIMIT } from '../kernel/limits';
 import type { Task } from '../kernel/task';
+import { pageAlignedBuffer } from '../platform/host/aligned';
 import type { MemoryIO } from '../platform/platform';
 import { readCString } from '../kernel/usermem';
 import type { FileDescription } from '../vfs/file';
@@ -14,7 +15,7 @@ import { InodeFile } from '../vfs/inodefile';
 import { isRegular } from '../vfs/inode';
 
 export const CHUNK = 1 << 20;
-const scratch = Buffer.allocUnsafe(CHUNK);
+const scratch = pageAlignedBuffer(CHUNK);
 /** MAX_RW_COUNT: Linux caps one transfer at 2 GiB minus a page. */
 export const MAX_RW_COUNT = 0x7ffff000;
 

@@ -10,6 +10,7 @@
 import { DT, FS_MAGIC, O, S_IFMT } from '../../abi/linux/fs';
 import { fail } from '../../errors/linuxerr';
 import type { Task } from '../../kernel/task';
+import { pageAlignedBuffer } from '../../platform/host/aligned';
 import type { FileDescription, Stat } from '../../vfs/file';
 import { DirEntry, Filesystem, Inode, isDir, isRegular, isSymlink, Owner, SetAttr, StatFs } from '../../vfs/inode';
 import { Tmpfs } from '../tmpfs/tmpfs';
@@ -134,7 +135,7 @@ export class OverlayInode extends Inode {
   }
 
   private copyData(dst: Inode, src: Inode, size: number): Inode {
-    const buf = Buffer.alloc(Math.min(COPY_CHUNK, size));
+    const buf = pageAlignedBuffer(Math.min(COPY_CHUNK, size));
     for (let off = 0; off < size; ) {
       const n = src.read(buf, off);
       if (n === 0) break;
