@@ -11,13 +11,15 @@
  * tracer's page-aligned buffer). Page alignment puts every copy from an
  * aligned file offset at distance 0.
  */
+// koffi itself rather than libc.ts's addressOf: the Gofer uses this too and
+// should not load the Sentry's libc bindings for it.
 import koffi from 'koffi';
-
-const PAGE = 4096;
+import { PAGE_SIZE } from '../../abi/linux/mm';
 
 /** An uninitialised Buffer of `size` bytes whose first byte starts a page (it holds up to a page more). */
 export function pageAlignedBuffer(size: number): Buffer {
-  const backing = Buffer.allocUnsafe(size + PAGE - 1);
-  const pad = (PAGE - Number(BigInt(koffi.address(backing) as bigint) % BigInt(PAGE))) % PAGE;
+  const backing = Buffer.allocUnsafe(size + PAGE_SIZE - 1);
+  const offset = Number((koffi.address(backing) as bigint) % BigInt(PAGE_SIZE));
+  const pad = offset === 0 ? 0 : PAGE_SIZE - offset;
   return backing.subarray(pad, pad + size);
 }
