@@ -34,4 +34,12 @@ describe('start-up: built-in modules loaded', () => {
   it('the Gofer (gofer/run and everything it loads) loads none of them', () => {
     assert.deepEqual(costlyLoadedBy(['gofer/run.js']), []);
   });
+
+  it("the Gofer does not load the Sentry's libc bindings (~100 prototypes to parse at every start)", () => {
+    const script = `require(${JSON.stringify(path.join(DIST, 'gofer/run.js'))});
+      require("fs").writeSync(1, JSON.stringify(Object.keys(require.cache)));`;
+    const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
+    assert.ok(loaded.includes(path.join(DIST, 'gofer/host/libc.js')), 'the Gofer loads its own bindings (else this test proves nothing)');
+    assert.ok(!loaded.includes(path.join(DIST, 'sentry/platform/host/libc.js')));
+  });
 });

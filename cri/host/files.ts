@@ -3,7 +3,7 @@
  * layers and lsetxattr for their extended attributes. The only koffi use in
  * cri/.
  */
-import koffi from 'koffi';
+import koffi from '../../sentry/platform/host/koffi';
 
 const libc = koffi.load('libc.so.6');
 

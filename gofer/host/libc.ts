@@ -4,7 +4,7 @@
  * f_flags, sendmsg with SCM_RIGHTS, poll). The only koffi use in the
  * Gofer. Structs are passed as Buffers with x86_64 layouts.
  */
-import koffi from 'koffi';
+import koffi from '../../sentry/platform/host/koffi';
 import { AT, AT_FDCWD, DIRENT64_HEADER, SEEK, STATFS_SIZE } from '../../sentry/abi/linux/fs';
 import { Errno } from '../../sentry/abi/linux/errno';
 import { POLLFD_OFF, POLLFD_SIZE } from '../../sentry/abi/linux/poll';

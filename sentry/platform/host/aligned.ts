@@ -13,7 +13,7 @@
  */
 // koffi itself rather than libc.ts's addressOf: the Gofer uses this too and
 // should not load the Sentry's libc bindings for it.
-import koffi from 'koffi';
+import koffi from './koffi';
 import { PAGE_SIZE } from '../../abi/linux/mm';
 
 /** An uninitialised Buffer of `size` bytes whose first byte starts a page (it holds up to a page more). */

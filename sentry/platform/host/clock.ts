@@ -2,7 +2,7 @@
  * Host clocks and sleeping for the Sentry. The sandbox's clocks are derived
  * from the host's (gVisor does the same); reading them is harmless.
  */
-import koffi from 'koffi';
+import koffi from './koffi';
 
 const libc = koffi.load('libc.so.6');
 const clockGettime = libc.func('int clock_gettime(int clk, void *ts)');

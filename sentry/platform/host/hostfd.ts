@@ -4,7 +4,7 @@
  * the application sees ordinary blocking semantics. Failures throw
  * HostError carrying the host errno (the caller maps it to LinuxError).
  */
-import koffi from 'koffi';
+import koffi from './koffi';
 import { check, errno, HostError, raw } from './libc';
 
 const libc = koffi.load('libc.so.6');

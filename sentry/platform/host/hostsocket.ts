@@ -9,7 +9,7 @@
  * the host errno (EAGAIN, EINPROGRESS, ECONNREFUSED… are the caller's to
  * interpret). The seccomp filter of host mode allows exactly these calls.
  */
-import koffi from 'koffi';
+import koffi from './koffi';
 import { AF, SOCK } from '../../abi/linux/socket';
 import { SOCKADDR_IN } from '../../abi/linux/inet';
 import { errno, HostError, raw } from './libc';

@@ -4,7 +4,7 @@
  * glibc's variadic ptrace/syscall/prctl, which is ABI-compatible on x86_64.
  * Hot paths pass Buffers/TypedArrays (no koffi struct marshalling).
  */
-import koffi from 'koffi';
+import koffi from './koffi';
 
 const libc = koffi.load('libc.so.6');
 
@@ -38,8 +38,6 @@ export const raw = {
   ftruncate: libc.func('int ftruncate(int fd, long length)'),
   fallocate: libc.func('int fallocate(int fd, int mode, long offset, long len)'),
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
-  mallocTrim: libc.func('int malloc_trim(size_t pad)'),
-  mallopt: libc.func('int mallopt(int param, int value)'),
   close: libc.func('int close(int fd)'),
   socketpair: libc.func('int socketpair(int domain, int type, int protocol, void *sv)'),
   // The socket calls (unix sockets, the packet link, host-mode sockets): one binding each.

@@ -1,10 +1,21 @@
 /**
- * The Sentry's C heap (glibc malloc). Node keeps Buffer and ArrayBuffer
+ * The C heap (glibc malloc) of the Sentry and the Gofer. Node keeps Buffer and ArrayBuffer
  * contents in malloc'd memory; when the garbage collector frees them, glibc
  * only gives memory back to the host from the top of the heap (and unmaps
  * large chunks), so freed space in the middle stays resident.
  */
-import { raw } from './libc';
+import koffi from './koffi';
+
+/**
+ * Bound here, not in libc.ts: the Gofer's idle collection trims its heap
+ * too, and libc.ts's ~100 Sentry prototypes would cost it ~5 ms of parsing
+ * at every start.
+ */
+const libc = koffi.load('libc.so.6');
+const raw = {
+  mallocTrim: libc.func('int malloc_trim(size_t pad)'),
+  mallopt: libc.func('int mallopt(int param, int value)'),
+};
 
 /**
  * malloc_trim(0): returns every whole free page of the malloc heaps to the

@@ -8,7 +8,7 @@
  * and address changes need CAP_NET_RAW / CAP_NET_ADMIN).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import koffi from 'koffi';
+import koffi from './koffi';
 import {
   ARPHRD_ETHER, ETH_P_ALL_BE, ETHTOOL_DRVINFO, ETHTOOL_GDRVINFO, IFF, IFNAMSIZ, IFREQ, PACKET_OPT, SIOC, SOCKADDR_LL, SOL_PACKET,
   VIRTIO_NET_HDR, VIRTIO_NET_HDR_F, VIRTIO_NET_HDR_GSO,

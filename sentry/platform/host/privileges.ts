@@ -7,7 +7,7 @@
  * namespace the CLI starts the Sentry in keeps other sandboxes' stubs,
  * which share the uid, out of reach.
  */
-import koffi from 'koffi';
+import koffi from './koffi';
 import { errno, HostError } from './libc';
 
 const libc = koffi.load('libc.so.6');

@@ -8,7 +8,7 @@
  * EPERM rather than killing, because glibc and V8 probe some files at run
  * time and cope with the error. A syscall from another ABI kills the process.
  */
-import koffi from 'koffi';
+import koffi from './koffi';
 import { SYS, SyscallName } from '../../abi/linux/syscalls';
 import {
   AUDIT_ARCH_X86_64, BPF, PR_SET_NO_NEW_PRIVS, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARG0, SECCOMP_DATA_ARG1, SECCOMP_DATA_NR, SECCOMP_FILTER_FLAG_TSYNC,

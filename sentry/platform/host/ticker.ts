@@ -17,7 +17,7 @@
  * 1 % of a CPU per sleeping `tsvisor do`, and a stream of garbage that kept
  * an idle pod's young generation resident (kernel/idlegc.ts).
  */
-import koffi from 'koffi';
+import koffi from './koffi';
 import { check } from './libc';
 
 const libc = koffi.load('libc.so.6');
