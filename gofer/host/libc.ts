@@ -1,8 +1,10 @@
 /**
  * The Gofer's libc calls that node:fs lacks (chroot, mount, mknod,
  * utimensat with UTIME_OMIT, getdents64 cookies, statfs f_namelen and
- * f_flags, sendmsg with SCM_RIGHTS, poll). The only koffi use in the
- * Gofer. Structs are passed as Buffers with x86_64 layouts.
+ * f_flags, sendmsg with SCM_RIGHTS, poll). Besides these the Gofer binds
+ * only two small host helpers shared with the Sentry (page-aligned buffers,
+ * malloc trimming), never the Sentry's libc.ts. Structs are passed as
+ * Buffers with x86_64 layouts.
  */
 import koffi from '../../sentry/platform/host/koffi';
 import { AT, AT_FDCWD, DIRENT64_HEADER, SEEK, STATFS_SIZE } from '../../sentry/abi/linux/fs';
