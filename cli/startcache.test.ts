@@ -47,6 +47,21 @@ describe('start-up cache', () => {
     assert.equal(fs.statSync(cacheFile).mtimeMs, before, 'an up-to-date file is not rewritten');
   });
 
+  it('stats each cached module once per start: the stat its resolution took is the one its load checks', () => {
+    for (let i = 0; i < 2; i++) start().cache.save();
+    // The cache calls node:fs's statSync through the module object: a spy there sees its calls.
+    const spied = fs as { statSync: typeof fs.statSync };
+    const real = spied.statSync;
+    const seen: string[] = [];
+    spied.statSync = ((p: fs.PathLike, o?: fs.StatSyncOptions) => (seen.push(String(p)), real(p, o))) as typeof fs.statSync;
+    try {
+      assert.equal(start().a.v, 42);
+    } finally {
+      spied.statSync = real;
+    }
+    assert.deepEqual(seen.filter((p) => p.startsWith(dir + path.sep)).sort(), [file('a.js'), file('b.js')]);
+  });
+
   it('reads a changed module from disk, and keeps the code of one rewritten with the same bytes', () => {
     for (let i = 0; i < 2; i++) start().cache.save();
     fs.writeFileSync(file('b.js'), 'exports.v = 99;\n');

@@ -31,7 +31,7 @@
  * loaded a module the file lacked) copies the code V8 took from the file
  * as it was, since a Script would hand back only what this process ran.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
@@ -93,7 +93,8 @@ export class StartCache {
   private readonly entries = new Map<string, Entry>();
   private data: Buffer | undefined;
   private readonly loaded = new Map<string, Loaded>();
-  private readonly exists = new Map<string, boolean>();
+  /** Each cached module's stat, taken once: by the resolution that finds it, then used by its load (~9 us a stat). */
+  private readonly stats = new Map<string, Stats | undefined>();
   private readonly resolved = new Map<string, string | undefined>();
   private readonly searchPaths = new Map<string, string[]>();
   /** Sources of our modules Node's own require loaded, read before a training run's end (which may not open files). */
@@ -120,7 +121,8 @@ export class StartCache {
   load(file: string): unknown {
     const known = loader._cache[file];
     if (known) return known.exports;
-    const st = statSync(file);
+    // The stat its resolution took, if any; a missing file throws Node's ENOENT here.
+    const st = this.statOf(file) ?? statSync(file);
     const found = this.entries.get(file);
     const e = found !== undefined && this.data !== undefined && found.size === st.size ? found : undefined;
     // A source slice of another length than the file (a damaged cache) is not used.
@@ -169,9 +171,13 @@ export class StartCache {
 
   /** Whether cached module `file` still exists (once per file: most are required from many places). A removed one is Node's to report. */
   private present(file: string): boolean {
-    let p = this.exists.get(file);
-    if (p === undefined) this.exists.set(file, (p = statSync(file, { throwIfNoEntry: false })?.isFile() ?? false));
-    return p;
+    return this.statOf(file)?.isFile() ?? false;
+  }
+
+  /** `file`'s stat, undefined when it does not exist. */
+  private statOf(file: string): Stats | undefined {
+    if (!this.stats.has(file)) this.stats.set(file, statSync(file, { throwIfNoEntry: false }));
+    return this.stats.get(file);
   }
 
   private slice([off, len]: [number, number]): Buffer {
