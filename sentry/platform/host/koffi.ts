@@ -17,7 +17,7 @@ import path from 'node:path';
 
 type Koffi = typeof import('koffi');
 
-/** The directory of the glibc prebuild in koffi's per-platform package, e.g. @koromix/koffi-linux-x64/linux_x64. */
+/** The glibc prebuild in koffi's per-platform package, relative to node_modules: @koromix/koffi-linux-x64/linux_x64/koffi.node on this host. */
 const PREBUILT = path.join('@koromix', `koffi-${process.platform}-${process.arch}`, `${process.platform}_${process.arch}`, 'koffi.node');
 
 /** koffi's version in the node_modules directory `dir`, if it has the package. */
