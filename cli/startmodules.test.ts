@@ -14,11 +14,16 @@ import path from 'node:path';
 const DIST = path.resolve(__dirname, '..');
 const COSTLY = ['crypto', 'v8', 'net', 'stream', 'child_process', 'perf_hooks'];
 
-/** The costly built-in modules a fresh Node has loaded after requiring `files` (dist-relative). */
-function costlyLoadedBy(files: string[]): string[] {
+/** The strings `list` (a JS expression) names in a fresh Node after requiring `files` (dist-relative). */
+function listedAfter(files: string[], list: string): string[] {
   const script = `${files.map((f) => `require(${JSON.stringify(path.join(DIST, f))});`).join('')}
-    require("fs").writeSync(1, JSON.stringify(process.moduleLoadList));`;
-  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
+    require("fs").writeSync(1, JSON.stringify(${list}));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
+}
+
+/** The costly built-in modules a fresh Node has loaded after requiring `files`. */
+function costlyLoadedBy(files: string[]): string[] {
+  const loaded = listedAfter(files, 'process.moduleLoadList');
   return COSTLY.filter((m) => loaded.includes(`NativeModule ${m}`));
 }
 
@@ -36,9 +41,7 @@ describe('start-up: built-in modules loaded', () => {
   });
 
   it("the Gofer does not load the Sentry's libc bindings (~100 prototypes to parse at every start)", () => {
-    const script = `require(${JSON.stringify(path.join(DIST, 'gofer/run.js'))});
-      require("fs").writeSync(1, JSON.stringify(Object.keys(require.cache)));`;
-    const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
+    const loaded = listedAfter(['gofer/run.js'], 'Object.keys(require.cache)');
     assert.ok(loaded.includes(path.join(DIST, 'gofer/host/libc.js')), 'the Gofer loads its own bindings (else this test proves nothing)');
     assert.ok(!loaded.includes(path.join(DIST, 'sentry/platform/host/libc.js')));
   });

@@ -7,6 +7,8 @@ import { loadPrebuilt } from './koffi';
 
 /** The node_modules directory this checkout's koffi is in (Node's resolution of the package). */
 const modulesDir = path.resolve(path.dirname(require.resolve('koffi')), '..');
+/** That package's version. */
+const packageVersion = (JSON.parse(fs.readFileSync(path.join(modulesDir, 'koffi', 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('koffi loader', () => {
   it('takes the prebuilt native module directly: a fresh process gets a working koffi of the package version without loading the package JS', () => {
@@ -16,8 +18,7 @@ describe('koffi loader', () => {
       const getpid = k.load('libc.so.6').func('int getpid()');
       console.log(JSON.stringify({ version: k.version, js, pid: getpid() === process.pid }));`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { version: string; js: string[]; pid: boolean };
-    const pkg = JSON.parse(fs.readFileSync(path.join(modulesDir, 'koffi', 'package.json'), 'utf8')) as { version: string };
-    assert.deepEqual(out, { version: pkg.version, js: [], pid: true });
+    assert.deepEqual(out, { version: packageVersion, js: [], pid: true });
   });
 
   it('declines directories without the package, and a prebuilt whose version is not the package one', () => {
@@ -29,7 +30,7 @@ describe('koffi loader', () => {
       fs.symlinkSync(path.join(modulesDir, '@koromix'), path.join(dir, '@koromix'));
       // The first directory with the package decides: a mismatch is not rescued by a later one.
       assert.equal(loadPrebuilt([dir, modulesDir]), undefined);
-      assert.equal(loadPrebuilt([modulesDir])?.version, JSON.parse(fs.readFileSync(path.join(modulesDir, 'koffi', 'package.json'), 'utf8')).version);
+      assert.equal(loadPrebuilt([modulesDir])?.version, packageVersion);
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
