@@ -27,7 +27,7 @@ import type { InetAddr, Ipv4 } from '../addr';
 import type { Timer } from '../clock';
 import type { Route, Stack } from '../stack';
 import { IPV4_MAX_PACKET } from '../wire/ipv4';
-import { encodeOptions, encodeSackBlocks, MAX_SACK_BLOCKS, type Payload, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MAX_WINDOW_SCALE, type TcpSegment } from '../wire/tcp';
+import { encodeOptions, encodeSackBlocks, MAX_SACK_BLOCKS, type Payload, type SeqRange, TCP_DEFAULT_MSS, TCP_FLAG, TCP_MAX_WINDOW_SCALE, type TcpSegment } from '../wire/tcp';
 import { OutOfOrderQueue, RecvQueue, SendQueue } from './buffers';
 import { INITIAL_WINDOW_SEGMENTS, NewReno } from './congestion';
 import { RttEstimator } from './rto';
@@ -155,6 +155,14 @@ export class TcpEndpoint {
   private finReceived = false;
   /** Sequence of the latest out-of-order arrival: its SACK block goes first. */
   private lastOooSeq = 0;
+  /**
+   * Data received again below RCV.NXT since the last ACK: the next ACK
+   * reports it once, as the first SACK block (a D-SACK, RFC 2883), which
+   * tells the sender its retransmission was spurious (Linux undoes the
+   * window cut it made and widens its reordering window). Data that
+   * repeats what is held out of order is not reported.
+   */
+  private dsack?: SeqRange;
   private unackedSegments = 0;
   private ackNow = false;
 
@@ -677,7 +685,10 @@ export class TcpEndpoint {
     }
     // Acceptability (RFC 9293 3.10.7.4, in Linux's form: not wholly old and starting within the window).
     if (seqLT(seqAdd(seq, segLen), this.rcvNxt) || seqGT(seq, seqAdd(this.rcvNxt, wnd))) {
-      if (!(f & TCP_FLAG.RST)) this.ackNow = true;
+      if (!(f & TCP_FLAG.RST)) {
+        this.ackNow = true;
+        if (seqLT(seqAdd(seq, segLen), this.rcvNxt)) this.noteDuplicate(syn ? seqAdd(seq, 1) : seq, data.length);
+      }
       this.stack.stats.inc('tcp.unacceptable');
       return;
     }
@@ -695,6 +706,7 @@ export class TcpEndpoint {
         seq = seqAdd(seq, 1);
       }
       const cut = Math.min(seqDiff(this.rcvNxt, seq), data.length);
+      this.noteDuplicate(seq, cut);
       data = data.subarray(cut);
       seq = seqAdd(seq, cut);
       if (data.length === 0 && !fin) this.ackNow = true; // a duplicate: our ACK may have been lost
@@ -864,6 +876,13 @@ export class TcpEndpoint {
     if (filledHole) this.ackNow = true;
     else this.scheduleAck(data.length);
     this.notify();
+  }
+
+  /** `length` bytes at `seq`, below RCV.NXT, arrived again: the next ACK carries them as a D-SACK block. */
+  private noteDuplicate(seq: number, length: number): void {
+    if (!this.sackOk || length <= 0) return;
+    this.dsack = { start: seq, end: seqAdd(seq, length) };
+    this.stack.stats.inc('tcp.dsack_sent');
   }
 
   private deliver(data: Buffer): void {
@@ -1100,9 +1119,11 @@ export class TcpEndpoint {
       if (flags & TCP_FLAG.ACK) this.rcvAdvEdge = seqAdd(this.rcvNxt, window);
     } else {
       window = this.advertise();
-      // SACK blocks ride on ACKs while data is missing, if they fit beside the payload.
-      if (!options && this.sackOk && !this.ooo.empty && flags & TCP_FLAG.ACK && data.length <= this.mss - 40) {
-        options = encodeSackBlocks(this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS));
+      // SACK blocks ride on ACKs while data is missing (a D-SACK first), if they fit beside the payload.
+      if (!options && this.sackOk && (this.dsack || !this.ooo.empty) && flags & TCP_FLAG.ACK && data.length <= this.mss - 40) {
+        const dup = this.dsack ? [this.dsack] : [];
+        options = encodeSackBlocks([...dup, ...this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS - dup.length)]);
+        this.dsack = undefined;
       }
     }
     this.stack.tcp.send(this.route, this.localAddr, this.remoteAddr, this.getTtl(), {

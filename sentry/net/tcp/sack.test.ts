@@ -131,4 +131,28 @@ describe('sentry/net TCP SACK', () => {
     assert.equal(p.a.stats.get('tcp.timeouts'), 0);
     assert.equal(sends, 3);
   });
+
+  it('data received twice is reported once as a D-SACK: the first SACK block, below the ACK (RFC 2883)', () => {
+    const { p, client, server } = withRttEstimate();
+    const data: number[] = [];
+    const log = capture(p, (f, from) => {
+      const t = tcpOf(f);
+      if (from === 'a' && t && t.payload.length > 0) data.push(t.seq);
+      // b's ACKs are lost until a sends the segment again (its tail loss probe).
+      return from === 'b' && data.length < 2;
+    });
+    client.write(pattern(1460));
+    p.clock.runUntil(() => data.length >= 2 && server.inQueue === 1460, p.clock.now() + 1000);
+    p.clock.advance(500);
+    assert.equal(data.length, 2, 'the segment and its probe');
+    assert.equal(data[1], data[0]);
+    const acks = log.filter((c) => c.from === 'b').map((c) => tcpOf(c.frame)).filter((t) => t !== undefined);
+    const end = (data[0] + 1460) >>> 0;
+    const dsacks = acks.filter((t) => t.options.sackBlocks !== undefined);
+    assert.equal(dsacks.length, 1, 'reported once');
+    assert.deepEqual(dsacks[0].options.sackBlocks, [{ start: data[0], end }]);
+    assert.equal(dsacks[0].ack, end, 'the block lies below the cumulative ACK');
+    assert.equal(p.b.stats.get('tcp.dsack_sent'), 1);
+    assert.equal(server.inQueue, 1460, 'the duplicate is not delivered twice');
+  });
 });
