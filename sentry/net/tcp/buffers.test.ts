@@ -40,17 +40,18 @@ describe('sentry/net TCP buffers and scoreboard', () => {
     assert.equal(q.length, 0);
   });
 
-  it('OutOfOrderQueue keeps only new bytes, fills holes and reports SACK blocks, the latest first', () => {
+  it('OutOfOrderQueue keeps only new bytes, reports the repeated ones, fills holes and reports SACK blocks, the latest first', () => {
     const data = pattern(1000);
     const base = 0xfffffe00; // wraps around 2^32
     const at = (off: number) => (base + off) >>> 0;
     const q = new OutOfOrderQueue();
-    q.insert(base, at(100), data.subarray(100, 200));
-    q.insert(base, at(300), data.subarray(300, 400));
-    q.insert(base, at(150), data.subarray(150, 350)); // overlaps both
-    q.insert(base, at(100), data.subarray(100, 200)); // a duplicate
+    assert.equal(q.insert(base, at(100), data.subarray(100, 200)), undefined);
+    assert.equal(q.insert(base, at(300), data.subarray(300, 400)), undefined);
+    // Overlaps both: the first bytes held already are reported (for a D-SACK).
+    assert.deepEqual(q.insert(base, at(150), data.subarray(150, 350)), { start: at(150), end: at(200) });
+    assert.deepEqual(q.insert(base, at(100), data.subarray(100, 200)), { start: at(100), end: at(200) }, 'a duplicate');
     assert.equal(q.length, 300, 'bytes 100..400 once');
-    q.insert(base, at(600), data.subarray(600, 700));
+    assert.equal(q.insert(base, at(600), data.subarray(600, 700)), undefined);
     assert.deepEqual(q.sackBlocks(at(600), 4), [{ start: at(600), end: at(700) }, { start: at(100), end: at(400) }]);
     assert.deepEqual(q.take(base), [], 'nothing continues RCV.NXT yet');
     const got = q.take(at(120)); // bytes 0..120 arrived in order meanwhile

@@ -3,7 +3,7 @@
  * application wrote or the network delivered, never copied into one big
  * ring: a send is copied once, from the chunks into the frame; a read one copy.
  */
-import type { Payload } from '../wire/tcp';
+import type { Payload, SeqRange } from '../wire/tcp';
 
 
 const EMPTY = Buffer.alloc(0);
@@ -187,16 +187,24 @@ export class OutOfOrderQueue {
     return this.segs.length === 0;
   }
 
-  /** Adds `data` at `seq` (which is after `rcvNxt`), keeping only bytes not already held. */
-  insert(rcvNxt: number, seq: number, data: Buffer): void {
+  /**
+   * Adds `data` at `seq` (which is after `rcvNxt`), keeping only bytes not
+   * already held; returns the first run of bytes that were held already
+   * (what a D-SACK reports), or undefined.
+   */
+  insert(rcvNxt: number, seq: number, data: Buffer): SeqRange | undefined {
     const rel = (s: number) => (s - rcvNxt) >>> 0;
     let start = rel(seq);
     const end = start + data.length;
     const out: OooSegment[] = [];
     let inserted = false;
+    let repeated: SeqRange | undefined;
     for (const s of this.segs) {
       const ss = rel(s.seq);
       const se = ss + s.data.length;
+      const from = Math.max(rel(seq), ss);
+      const to = Math.min(end, se);
+      if (!repeated && from < to) repeated = { start: (rcvNxt + from) >>> 0, end: (rcvNxt + to) >>> 0 };
       if (!inserted && start < end && start < ss) {
         // The part of the new data before this segment.
         const piece = data.subarray(start - rel(seq), Math.min(end, ss) - rel(seq));
@@ -214,6 +222,7 @@ export class OutOfOrderQueue {
       this.bytes += piece.length;
     }
     this.segs = out;
+    return repeated;
   }
 
   /**

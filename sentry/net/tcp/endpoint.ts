@@ -156,11 +156,11 @@ export class TcpEndpoint {
   /** Sequence of the latest out-of-order arrival: its SACK block goes first. */
   private lastOooSeq = 0;
   /**
-   * Data received again below RCV.NXT since the last ACK: the next ACK
-   * reports it once, as the first SACK block (a D-SACK, RFC 2883), which
-   * tells the sender its retransmission was spurious (Linux undoes the
-   * window cut it made and widens its reordering window). Data that
-   * repeats what is held out of order is not reported.
+   * Data received again since the last ACK (below RCV.NXT, or held out of
+   * order): the next ACK reports it once, as the first SACK block (a
+   * D-SACK, RFC 2883), which tells the sender its retransmission was
+   * spurious (Linux undoes the window cut it made and widens its
+   * reordering window).
    */
   private dsack?: SeqRange;
   private unackedSegments = 0;
@@ -857,7 +857,9 @@ export class TcpEndpoint {
     if (!RECEIVING.has(this.state)) return;
     if (seq !== this.rcvNxt) {
       // Out of order: keep it and tell the sender at once (a duplicate ACK drives its fast retransmit).
-      this.ooo.insert(this.rcvNxt, seq, data);
+      const repeated = this.ooo.insert(this.rcvNxt, seq, data);
+      if (repeated) this.noteDuplicate(repeated.start, seqDiff(repeated.end, repeated.start));
+      // Its run goes first among the SACK blocks: after a D-SACK, the block that holds the repeat (RFC 2883 4).
       this.lastOooSeq = seq;
       if (fin) this.ooo.fin = seqAdd(seq, data.length);
       this.ackNow = true;
@@ -878,7 +880,7 @@ export class TcpEndpoint {
     this.notify();
   }
 
-  /** `length` bytes at `seq`, below RCV.NXT, arrived again: the next ACK carries them as a D-SACK block. */
+  /** `length` bytes at `seq` arrived again: the next ACK carries them as a D-SACK block. */
   private noteDuplicate(seq: number, length: number): void {
     if (!this.sackOk || length <= 0) return;
     this.dsack = { start: seq, end: seqAdd(seq, length) };

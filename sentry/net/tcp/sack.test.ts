@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { decode } from '../testing/frames';
 import { capture, connectPair, pattern, stackPair, transfer } from '../testing/pair';
 import { finish, pseudoHeaderSum, sum16 } from '../wire/checksum';
-import { TCP_FLAG } from '../wire/tcp';
+import { type SeqRange, TCP_FLAG } from '../wire/tcp';
 
 const tcpOf = (f: Buffer) => decode(f).tcp;
 
@@ -154,5 +154,33 @@ describe('sentry/net TCP SACK', () => {
     assert.equal(dsacks[0].ack, end, 'the block lies below the cumulative ACK');
     assert.equal(p.b.stats.get('tcp.dsack_sent'), 1);
     assert.equal(server.inQueue, 1460, 'the duplicate is not delivered twice');
+  });
+
+  it('a repeat of data held out of order is a D-SACK above the ACK, followed by the block that holds it', () => {
+    const { p, client, server } = withRttEstimate();
+    p.wire.conditions = { ...p.wire.conditions, duplicate: 1 }; // every frame arrives twice
+    let first: number | undefined;
+    let firstSends = 0;
+    const log = capture(p, (f, from) => {
+      const t = tcpOf(f);
+      if (from !== 'a' || !t || t.payload.length === 0) return false;
+      first ??= t.seq;
+      return t.seq === first && ++firstSends === 1; // the first segment's first transmission is lost
+    });
+    const data = pattern(4 * 1460);
+    client.write(data);
+    p.clock.runUntil(() => server.inQueue === data.length, p.clock.now() + 1000);
+    p.clock.advance(100); // the retransmission's second copy too
+    assert.ok(server.read(data.length + 1).equals(data), 'delivered once, intact');
+    // By Linux's rule (tcp_check_dsack), a first block inside the second is a D-SACK; SACK runs never nest.
+    const contains = (outer: SeqRange, inner: SeqRange) => ((inner.start - outer.start) | 0) >= 0 && ((outer.end - inner.end) | 0) >= 0;
+    const dsacks = log.flatMap((c) => {
+      const t = c.from === 'b' ? tcpOf(c.frame) : undefined;
+      const [dup, holder] = t?.options.sackBlocks ?? [];
+      return t && holder && contains(holder, dup) ? [{ ack: t.ack, dup }] : [];
+    });
+    assert.equal(dsacks.length, 3, 'the repeats of segments 2, 3 and 4, each reported once');
+    for (const d of dsacks) assert.ok(((d.dup.start - d.ack) | 0) >= 0, 'above the cumulative ACK');
+    assert.equal(p.b.stats.get('tcp.dsack_sent'), 4, 'and the second copy of the retransmitted first segment');
   });
 });
