@@ -684,10 +684,11 @@ export class TcpEndpoint {
       return;
     }
     // Acceptability (RFC 9293 3.10.7.4, in Linux's form: not wholly old and starting within the window).
-    if (seqLT(seqAdd(seq, segLen), this.rcvNxt) || seqGT(seq, seqAdd(this.rcvNxt, wnd))) {
+    const whollyOld = seqLT(seqAdd(seq, segLen), this.rcvNxt);
+    if (whollyOld || seqGT(seq, seqAdd(this.rcvNxt, wnd))) {
       if (!(f & TCP_FLAG.RST)) {
         this.ackNow = true;
-        if (seqLT(seqAdd(seq, segLen), this.rcvNxt)) this.noteDuplicate(syn ? seqAdd(seq, 1) : seq, data.length);
+        if (whollyOld) this.noteDuplicate(syn ? seqAdd(seq, 1) : seq, data.length);
       }
       this.stack.stats.inc('tcp.unacceptable');
       return;
@@ -884,7 +885,6 @@ export class TcpEndpoint {
   private noteDuplicate(seq: number, length: number): void {
     if (!this.sackOk || length <= 0) return;
     this.dsack = { start: seq, end: seqAdd(seq, length) };
-    this.stack.stats.inc('tcp.dsack_sent');
   }
 
   private deliver(data: Buffer): void {
@@ -1125,6 +1125,7 @@ export class TcpEndpoint {
       if (!options && this.sackOk && (this.dsack || !this.ooo.empty) && flags & TCP_FLAG.ACK && data.length <= this.mss - 40) {
         const dup = this.dsack ? [this.dsack] : [];
         options = encodeSackBlocks([...dup, ...this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS - dup.length)]);
+        if (this.dsack) this.stack.stats.inc('tcp.dsack_sent');
         this.dsack = undefined;
       }
     }
