@@ -9,7 +9,7 @@ import { ImageStore, PullError } from '../../cri/image/store';
 import { pushAll } from '../images/client';
 import type { TestImage } from '../images/oci';
 import { TEST_PASSWORD, TEST_USER } from '../images/registry';
-import { loadLayersExpectation, tsvisorTestImages } from '../images/testimages';
+import { assertLayersExpectation, tsvisorTestImages } from '../images/testimages';
 import { freshDir } from '../syscalls/harness';
 import { startRegistry, type RunningRegistry } from './harness';
 
@@ -80,33 +80,7 @@ describe('cri/image store against docker-registry', function () {
 
     it('tsvisor-test/layers:1.0 unpacks to exactly layers-expected.json', () => {
       const root = store.rootfs(`${reg.host}/tsvisor-test/layers:1.0`);
-      const want = loadLayersExpectation();
-      const seen: string[] = [];
-      const walk = (rel: string): void => {
-        for (const name of fs.readdirSync(path.join(root, rel))) {
-          const p = rel === '' ? name : `${rel}/${name}`;
-          seen.push(p);
-          if (fs.lstatSync(path.join(root, p)).isDirectory()) walk(p);
-        }
-      };
-      walk('');
-      assert.deepEqual(seen.sort(), want.entries.map((e) => e.path).sort());
-      for (const e of want.entries) {
-        const full = path.join(root, e.path);
-        const st = fs.lstatSync(full);
-        if (e.type === 'symlink') {
-          assert.equal(fs.readlinkSync(full), e.target, e.path);
-          continue;
-        }
-        assert.equal(e.type === 'dir' ? st.isDirectory() : st.isFile(), true, `${e.path} is a ${e.type}`);
-        assert.equal((st.mode & 0o7777).toString(8).padStart(4, '0'), e.mode, `${e.path} mode`);
-        assert.deepEqual([st.uid, st.gid], [e.uid, e.gid], `${e.path} owner`);
-        if (e.type !== 'file') continue;
-        if (e.content !== undefined) assert.equal(fs.readFileSync(full, 'utf8'), e.content, e.path);
-        if (e.sameAsHostFile !== undefined) assert.ok(fs.readFileSync(full).equals(fs.readFileSync(e.sameAsHostFile)), e.path);
-        if (e.hardLinkOf !== undefined) assert.equal(st.ino, fs.lstatSync(path.join(root, e.hardLinkOf)).ino, `${e.path} is a hard link`);
-      }
-      for (const p of want.absent) assert.equal(fs.existsSync(path.join(root, p)), false, `${p} must be gone`);
+      assertLayersExpectation(root);
     });
 
     it('a restarted store lists the same images and serves the same roots', () => {

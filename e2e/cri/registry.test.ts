@@ -10,7 +10,7 @@ import { httpRequest, RegistryClient } from '../images/client';
 import { CRITEST_MIRRORED_REGISTRIES, CRITEST_TEST_IMAGES, critestImages, critestImagesYaml } from '../images/critest';
 import { MEDIA_TYPES, sha256, TestImage } from '../images/oci';
 import { freePort, TEST_PASSWORD, TEST_USER } from '../images/registry';
-import { loadLayersExpectation, tsvisorTestImages } from '../images/testimages';
+import { assertLayersExpectation, tsvisorTestImages } from '../images/testimages';
 import { freshDir } from '../syscalls/harness';
 import { crictl, processesMentioning, PushedRegistry, startContainerd, startRegistry, testImages, withPushedImages } from './harness';
 import { CRI_TOOLS_VERSION } from './tools';
@@ -120,34 +120,7 @@ describe('CRI test infrastructure', function () {
 
     it('the layers image unpacks (GNU tar + whiteouts applied by hand) to exactly layers-expected.json', () => {
       const root = unpack(testImages().find((i) => i.repository === 'tsvisor-test/layers')!, 'layers-root');
-      const want = loadLayersExpectation();
-      const seen: string[] = [];
-      const walk = (rel: string) => {
-        for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
-          const p = rel === '' ? name : `${rel}/${name}`;
-          seen.push(p);
-          if (fs.lstatSync(path.join(root, p)).isDirectory()) walk(p);
-        }
-      };
-      walk('');
-      assert.deepEqual(seen.sort(), want.entries.map((e) => e.path).sort(), 'the tree has exactly the expected paths');
-      for (const e of want.entries) {
-        const full = path.join(root, e.path);
-        const st = fs.lstatSync(full);
-        if (e.type === 'symlink') {
-          assert.ok(st.isSymbolicLink(), e.path);
-          assert.equal(fs.readlinkSync(full), e.target, e.path);
-          continue;
-        }
-        assert.equal(e.type === 'dir' ? st.isDirectory() : st.isFile(), true, `${e.path} is a ${e.type}`);
-        assert.equal((st.mode & 0o7777).toString(8).padStart(4, '0'), e.mode, `${e.path} mode`);
-        assert.deepEqual([st.uid, st.gid], [e.uid, e.gid], `${e.path} owner`);
-        if (e.type !== 'file') continue;
-        if (e.content !== undefined) assert.equal(fs.readFileSync(full, 'utf8'), e.content, e.path);
-        if (e.sameAsHostFile !== undefined) assert.ok(fs.readFileSync(full).equals(fs.readFileSync(e.sameAsHostFile)), e.path);
-        if (e.hardLinkOf !== undefined) assert.equal(st.ino, fs.lstatSync(path.join(root, e.hardLinkOf)).ino, `${e.path} is a hard link`);
-      }
-      for (const p of want.absent) assert.equal(fs.existsSync(path.join(root, p)), false, `${p} must be gone`);
+      assertLayersExpectation(root);
     });
 
     it("critest's nginx stand-in: master named nginx with 'master process' in its cmdline, pid file, HTTP 200, stops on SIGTERM", async () => {

@@ -3,6 +3,7 @@
  * built from host binaries. See layers-expected.json for the tree the
  * layers image must unpack to.
  */
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../syscalls/harness';
@@ -171,4 +172,40 @@ export interface LayersExpectation {
 
 export function loadLayersExpectation(): LayersExpectation {
   return JSON.parse(fs.readFileSync(LAYERS_EXPECTED_JSON, 'utf8')) as LayersExpectation;
+}
+
+/**
+ * Asserts that the tree at `root` is exactly layers-expected.json: the same
+ * paths, and each entry's type, mode, owner, link target and content; the
+ * whited-out paths are gone.
+ */
+export function assertLayersExpectation(root: string): void {
+  const want = loadLayersExpectation();
+  const seen: string[] = [];
+  const walk = (rel: string): void => {
+    for (const name of fs.readdirSync(path.join(root, rel))) {
+      const p = rel === '' ? name : `${rel}/${name}`;
+      seen.push(p);
+      if (fs.lstatSync(path.join(root, p)).isDirectory()) walk(p);
+    }
+  };
+  walk('');
+  assert.deepEqual(seen.sort(), want.entries.map((e) => e.path).sort(), 'the tree has exactly the expected paths');
+  for (const e of want.entries) {
+    const full = path.join(root, e.path);
+    const st = fs.lstatSync(full);
+    if (e.type === 'symlink') {
+      assert.ok(st.isSymbolicLink(), e.path);
+      assert.equal(fs.readlinkSync(full), e.target, e.path);
+      continue;
+    }
+    assert.equal(e.type === 'dir' ? st.isDirectory() : st.isFile(), true, `${e.path} is a ${e.type}`);
+    assert.equal((st.mode & 0o7777).toString(8).padStart(4, '0'), e.mode, `${e.path} mode`);
+    assert.deepEqual([st.uid, st.gid], [e.uid, e.gid], `${e.path} owner`);
+    if (e.type !== 'file') continue;
+    if (e.content !== undefined) assert.equal(fs.readFileSync(full, 'utf8'), e.content, e.path);
+    if (e.sameAsHostFile !== undefined) assert.ok(fs.readFileSync(full).equals(fs.readFileSync(e.sameAsHostFile)), e.path);
+    if (e.hardLinkOf !== undefined) assert.equal(st.ino, fs.lstatSync(path.join(root, e.hardLinkOf)).ino, `${e.path} is a hard link`);
+  }
+  for (const p of want.absent) assert.equal(fs.existsSync(path.join(root, p)), false, `${p} must be gone`);
 }
