@@ -31,14 +31,11 @@ class ChunksView implements Payload {
   }
 }
 
-/** Unacknowledged and unsent data, indexed from SND.UNA. */
-export class SendQueue {
-  private chunks: Buffer[] = [];
-  private head = 0; // index of the first live chunk
-  private bytes = 0;
-  // A cursor for the sequential reads of the output path: chunk index and the offset where that chunk starts.
-  private curIdx = 0;
-  private curOff = 0;
+/** Buffers in order, consumed from the front. */
+class ChunkList {
+  protected chunks: Buffer[] = [];
+  protected head = 0; // index of the first live chunk
+  protected bytes = 0;
 
   get length(): number {
     return this.bytes;
@@ -49,6 +46,28 @@ export class SendQueue {
     this.chunks.push(data);
     this.bytes += data.length;
   }
+
+  /** Drops the consumed chunks now and then, so the array does not grow without bound; returns how many. */
+  protected compact(): number {
+    const n = this.head;
+    if (n <= 64 || n * 2 <= this.chunks.length) return 0;
+    this.chunks = this.chunks.slice(n);
+    this.head = 0;
+    return n;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+}
+
+/** Unacknowledged and unsent data, indexed from SND.UNA. */
+export class SendQueue extends ChunkList {
+  // A cursor for the sequential reads of the output path: chunk index and the offset where that chunk starts.
+  private curIdx = 0;
+  private curOff = 0;
 
   /**
    * Up to `len` bytes starting `offset` bytes after the front: a slice of
@@ -92,39 +111,18 @@ export class SendQueue {
       this.curIdx = this.head;
       this.curOff = 0;
     }
-    // Compact now and then so the array does not grow without bound.
-    if (this.head > 64 && this.head * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.head);
-      this.curIdx -= this.head;
-      this.head = 0;
-    }
+    this.curIdx -= this.compact();
   }
 
-  clear(): void {
-    this.chunks = [];
-    this.head = 0;
-    this.bytes = 0;
+  override clear(): void {
+    super.clear();
     this.curIdx = 0;
     this.curOff = 0;
   }
 }
 
 /** In-order received data waiting for the application. */
-export class RecvQueue {
-  private chunks: Buffer[] = [];
-  private head = 0;
-  private bytes = 0;
-
-  get length(): number {
-    return this.bytes;
-  }
-
-  push(data: Buffer): void {
-    if (data.length === 0) return;
-    this.chunks.push(data);
-    this.bytes += data.length;
-  }
-
+export class RecvQueue extends ChunkList {
   /**
    * Up to `max` bytes as views of the queued buffers, in order (no copy);
    * `peek` leaves them queued. The views stay valid: queued buffers are
@@ -148,18 +146,9 @@ export class RecvQueue {
     }
     if (!peek) {
       this.bytes -= n;
-      if (this.head > 64 && this.head * 2 > this.chunks.length) {
-        this.chunks = this.chunks.slice(this.head);
-        this.head = 0;
-      }
+      this.compact();
     }
     return parts;
-  }
-
-  clear(): void {
-    this.chunks = [];
-    this.head = 0;
-    this.bytes = 0;
   }
 }
 
