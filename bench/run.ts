@@ -15,7 +15,12 @@ import { gnuTimeMaxRssKiB, measure, Sample } from './measure';
 import { netBench } from './net';
 import { fmt, median, table } from './stats';
 
-const RUNNERS: RunnerKind[] = ['native', 'tsvisor', 'runsc'];
+/** A way to run a command: native, tsvisor or runsc, and for the syscall cost also the ptrace floor. */
+interface Runner {
+  name: string;
+  argv: (argv: string[]) => string[];
+}
+const RUNNERS: Runner[] = (['native', 'tsvisor', 'runsc'] as RunnerKind[]).map((kind) => ({ name: kind, argv: (argv) => runnerArgv(kind, argv) }));
 const GETPPID_N = 100_000;
 const RUNS = 5;
 const SHA_MB = 200;
@@ -25,7 +30,7 @@ const TIMEOUT_MS = 300_000;
 const PSS_SAMPLE_MS = 10;
 
 interface Series {
-  kind: RunnerKind;
+  runner: Runner;
   samples: Sample[];
   failure?: string;
 }
@@ -37,13 +42,13 @@ interface Series {
  * stops at its first failure; the others go on. Memory is sampled only
  * when asked (`sampleMs`): the sampler's own load would skew wall times.
  */
-async function interleaved(argv: string[], runs: number, check: (s: Sample) => string | undefined, sampleMs = 0): Promise<Series[]> {
-  const all: Series[] = RUNNERS.map((kind) => ({ kind, samples: [] }));
+async function interleaved(argv: string[], runs: number, check: (s: Sample) => string | undefined, sampleMs = 0, runners = RUNNERS): Promise<Series[]> {
+  const all: Series[] = runners.map((runner) => ({ runner, samples: [] }));
   for (let round = 0; round <= runs; round++) {
     for (let k = 0; k < all.length; k++) {
       const series = all[(round + k) % all.length];
       if (series.failure !== undefined) continue;
-      const s = await measure(runnerArgv(series.kind, argv), TIMEOUT_MS, sampleMs);
+      const s = await measure(series.runner.argv(argv), TIMEOUT_MS, sampleMs);
       const problem = s.ok ? check(s) : s.error;
       if (problem !== undefined) series.failure = problem;
       else if (round > 0) series.samples.push(s);
@@ -55,7 +60,7 @@ async function interleaved(argv: string[], runs: number, check: (s: Sample) => s
 function raw(label: string, all: Series[], value: (s: Sample) => number, digits: number): void {
   for (const s of all) {
     const values = s.samples.map((x) => fmt(value(x), digits)).join(' ');
-    console.log(`  raw ${label} ${s.kind}: ${s.failure !== undefined ? `FAILED (${s.failure})` : values}`);
+    console.log(`  raw ${label} ${s.runner.name}: ${s.failure !== undefined ? `FAILED (${s.failure})` : values}`);
   }
 }
 
@@ -67,22 +72,45 @@ function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'FAIL';
 }
 
+/**
+ * The same loop under e2e/syscalls/c/ptrace_floor.c: a pinned PTRACE_SYSEMU
+ * tracer in C that emulates getppid with the Sentry's ptrace requests and
+ * nothing else, so what this host's ptrace costs shows beside the target.
+ */
+const PTRACE_FLOOR: Runner = { name: 'C ptrace floor', argv: (argv) => [compileC('ptrace_floor'), ...argv] };
+
 async function syscallCost(): Promise<Series[]> {
   const prog = compileC('getppid_loop');
   const perCall = (s: Sample): number => Number(/ns (\d+)/.exec(s.stdout)?.[1]) / GETPPID_N / 1000;
-  const all = await interleaved([prog, String(GETPPID_N)], RUNS, (s) => (Number.isFinite(perCall(s)) ? undefined : `bad output ${JSON.stringify(s.stdout)}`));
+  const check = (s: Sample): string | undefined => (Number.isFinite(perCall(s)) ? undefined : `bad output ${JSON.stringify(s.stdout)}`);
+  const all = await interleaved([prog, String(GETPPID_N)], RUNS, check, 0, [...RUNNERS, PTRACE_FLOOR]);
   console.log(`\n(a) getppid loop, N=${GETPPID_N}, ${RUNS} interleaved runs after a warm-up: microseconds per syscall`);
   raw('us/syscall', all, perCall, 3);
   const m = all.map((s) => med(s, perCall));
-  console.log(table([['runner', 'us/syscall (median)', 'x native'], ...all.map((s, i) => [s.kind, fmt(m[i], 3), fmt(m[i] / m[0], 1)])]));
+  console.log(table([['runner', 'us/syscall (median)', 'x native'], ...all.map((s, i) => [s.runner.name, fmt(m[i], 3), fmt(m[i] / m[0], 1)])]));
   console.log(`  target tsvisor <= 13 us: ${verdict(m[1] <= 13)}; tsvisor faster than runsc: ${verdict(m[1] < m[2])}`);
+  console.log(`  tsvisor / C ptrace floor: ${fmt(m[1] / m[3])}x (${fmt(m[1] - m[3], 2)} us of the Sentry per syscall above what ptrace alone costs here)`);
   return all;
 }
 
+/**
+ * Two Node processes that load nothing, with the young-generation flags the
+ * Sentry and the Gofer run with: what a sandbox made of two Node processes
+ * costs before its first module, beside the start-up target.
+ */
+const NODE_FLOOR: Runner = {
+  name: 'floor: 2x node -e 0',
+  argv: () => {
+    const node = `${process.execPath} --max-semi-space-size=1 --single-threaded-gc -e 0`;
+    return ['/bin/sh', '-c', `${node} & ${node}; wait`];
+  },
+};
+
 async function startup(): Promise<Series[]> {
-  const all = await interleaved(['/bin/true'], RUNS, () => undefined);
-  const sampled = await interleaved(['/bin/true'], RUNS, () => undefined, PSS_SAMPLE_MS);
-  const maxRss = RUNNERS.map((kind) => median([1, 2, 3].map(() => gnuTimeMaxRssKiB(runnerArgv(kind, ['/bin/true']), TIMEOUT_MS))));
+  const runners = [...RUNNERS, NODE_FLOOR];
+  const all = await interleaved(['/bin/true'], RUNS, () => undefined, 0, runners);
+  const sampled = await interleaved(['/bin/true'], RUNS, () => undefined, PSS_SAMPLE_MS, runners);
+  const maxRss = runners.map((r) => median([1, 2, 3].map(() => gnuTimeMaxRssKiB(r.argv(['/bin/true']), TIMEOUT_MS))));
   console.log(`\n(b) do /bin/true, ${RUNS} interleaved runs after a warm-up for wall time, ${RUNS} more sampling memory every ${PSS_SAMPLE_MS} ms`);
   raw('wall-ms', all, (s) => s.wallMs, 1);
   raw('tree-PSS-MiB', sampled, (s) => s.peakTreePssKiB / 1024, 1);
@@ -92,10 +120,11 @@ async function startup(): Promise<Series[]> {
   console.log(
     table([
       ['runner', 'wall ms (median)', `peak tree PSS MiB (sampled ${PSS_SAMPLE_MS} ms)`, 'max RSS MiB of largest process (GNU time)'],
-      ...all.map((s, i) => [s.kind, fmt(wall[i], 1), fmt(pss[i], 1), fmt(maxRss[i] / 1024, 1)]),
+      ...all.map((s, i) => [s.runner.name, fmt(wall[i], 1), fmt(pss[i], 1), fmt(maxRss[i] / 1024, 1)]),
     ]),
   );
-  console.log(`  tsvisor/runsc: wall ${fmt(wall[1] / wall[2])}x, tree PSS ${fmt(pss[1] / pss[2])}x`);
+  console.log(`  tsvisor/runsc: wall ${fmt(wall[1] / wall[2])}x, tree PSS ${fmt(pss[1] / pss[2])}x; the Node floor/runsc: wall ${fmt(wall[3] / wall[2])}x, tree PSS ${fmt(pss[3] / pss[2])}x`);
+  console.log(`  target tsvisor <= runsc: wall ${verdict(wall[1] <= wall[2])}, tree PSS ${verdict(pss[1] <= pss[2])}`);
   return [...all, ...sampled];
 }
 
@@ -105,7 +134,7 @@ async function wallComparison(title: string, argv: string[], runs: number, check
   console.log(`\n${title}, ${runs} interleaved runs after a warm-up`);
   raw('wall-ms', all, (s) => s.wallMs, 1);
   const wall = all.map((s) => med(s, (x) => x.wallMs));
-  console.log(table([['runner', 'wall ms (median)', 'x native', 'x runsc'], ...all.map((s, i) => [s.kind, fmt(wall[i], 1), fmt(wall[i] / wall[0]), fmt(wall[i] / wall[2])])]));
+  console.log(table([['runner', 'wall ms (median)', 'x native', 'x runsc'], ...all.map((s, i) => [s.runner.name, fmt(wall[i], 1), fmt(wall[i] / wall[0]), fmt(wall[i] / wall[2])])]));
   return { all, wall };
 }
 
@@ -130,7 +159,7 @@ async function processModel(): Promise<Series[]> {
   const py = await wallComparison('(e) python3 -c pass', ['/usr/bin/python3', '-c', 'pass'], RUNS, expect(''));
   console.log(`  target tsvisor faster than runsc: ${verdict(py.wall[1] < py.wall[2])}`);
   const ping = await wallComparison('(f) futex ping-pong, 2000 round trips between two threads', [compileC('futex_pingpong')], RUNS, expect('2000 round trips\n'));
-  console.log(`  round trips per second: ${RUNNERS.map((k, i) => `${k} ${fmt(2000 / (ping.wall[i] / 1000), 0)}`).join(', ')} (wall time includes start-up)`);
+  console.log(`  round trips per second: ${RUNNERS.map((r, i) => `${r.name} ${fmt(2000 / (ping.wall[i] / 1000), 0)}`).join(', ')} (wall time includes start-up)`);
   return [...loop.all, ...py.all, ...ping.all];
 }
 
@@ -148,7 +177,7 @@ async function main(): Promise<void> {
   const net = wanted('net') ? await netBench() : [];
   if (wanted('cri')) await criBench();
   if (wanted('cluster')) await clusterBench();
-  const failed = [...all.filter((s) => s.failure !== undefined).map((s) => s.kind), ...net.filter((s) => s.failure !== undefined).map((s) => `net ${s.runner}`)];
+  const failed = [...all.filter((s) => s.failure !== undefined).map((s) => s.runner.name), ...net.filter((s) => s.failure !== undefined).map((s) => `net ${s.runner}`)];
   if (failed.length > 0) {
     console.log(`\n${failed.length} series failed: ${failed.join(', ')}`);
     process.exitCode = 1;
