@@ -7,7 +7,8 @@
  * emulated the way tsvisor does it (PTRACE_GETREGS, then PTRACE_POKEUSER of
  * rax); any other syscall (libc start-up, the result's write) is run by the
  * host: the tracer rewinds to the syscall instruction and re-issues it
- * under PTRACE_SYSCALL. Exits with the program's status.
+ * under PTRACE_SYSCALL. Exits with the program's status, and says on stderr
+ * how many syscalls it emulated and how many the host ran.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -56,18 +57,22 @@ int main(int argc, char **argv) {
   /* Up to the exec: the child's own raise and execve run untraced. */
   if (!step(pid, PTRACE_CONT, &st)) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   struct user_regs_struct regs;
+  long emulated = 0, hosted = 0;
   while (step(pid, PTRACE_SYSEMU, &st)) {
     if (WSTOPSIG(st) != (SIGTRAP | 0x80)) continue; /* no signals expected: drop anything else */
     if (ptrace(PTRACE_GETREGS, pid, 0, &regs) != 0) die("PTRACE_GETREGS");
     if (regs.orig_rax == SYS_getppid) {
       if (ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, rax), (void *)(long)getpid()) != 0) die("PTRACE_POKEUSER");
+      emulated++;
       continue;
     }
     /* SYSEMU skipped it: back to the syscall instruction, and run it for real (entry stop, then exit stop). */
     regs.rip -= 2;
     regs.rax = regs.orig_rax;
     if (ptrace(PTRACE_SETREGS, pid, 0, &regs) != 0) die("PTRACE_SETREGS");
+    hosted++;
     if (!step(pid, PTRACE_SYSCALL, &st) || !step(pid, PTRACE_SYSCALL, &st)) break;
   }
+  fprintf(stderr, "ptrace_floor: %ld getppid emulated, %ld syscalls run by the host\n", emulated, hosted);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
