@@ -95,23 +95,26 @@ async function syscallCost(): Promise<Series[]> {
 
 /**
  * Two Node processes that load nothing, with the young-generation flags the
- * Sentry and the Gofer run with: what a sandbox made of two Node processes
- * costs before its first module, beside the start-up target.
+ * Sentry and the Gofer run with and, as bin/tsvisor gives them, no
+ * NODE_EXTRA_CA_CERTS: what a sandbox made of two Node processes costs
+ * before its first module, beside the start-up target. For memory they idle
+ * `idleMs` first: a `node -e 0` lives for a handful of 10 ms samples, and
+ * its peak would mostly be missed.
  */
-const NODE_FLOOR: Runner = {
-  name: 'floor: 2x node -e 0',
-  argv: () => {
-    const node = `${process.execPath} --max-semi-space-size=1 --single-threaded-gc -e 0`;
-    return ['/bin/sh', '-c', `${node} & ${node}; wait`];
-  },
-};
+function nodeFloor(idleMs: number): Runner {
+  const script = idleMs > 0 ? `setTimeout(() => {}, ${idleMs})` : '0';
+  const node = `NODE_EXTRA_CA_CERTS= ${process.execPath} --max-semi-space-size=1 --single-threaded-gc -e '${script}'`;
+  return { name: 'floor: 2 bare node', argv: () => ['/bin/sh', '-c', `${node} & ${node}; wait`] };
+}
+const FLOOR_IDLE_MS = 200;
 
 async function startup(): Promise<Series[]> {
-  const runners = [...RUNNERS, NODE_FLOOR];
-  const all = await interleaved(['/bin/true'], RUNS, () => undefined, 0, runners);
-  const sampled = await interleaved(['/bin/true'], RUNS, () => undefined, PSS_SAMPLE_MS, runners);
-  const maxRss = runners.map((r) => median([1, 2, 3].map(() => gnuTimeMaxRssKiB(r.argv(['/bin/true']), TIMEOUT_MS))));
+  const all = await interleaved(['/bin/true'], RUNS, () => undefined, 0, [...RUNNERS, nodeFloor(0)]);
+  const memoryRunners = [...RUNNERS, nodeFloor(FLOOR_IDLE_MS)];
+  const sampled = await interleaved(['/bin/true'], RUNS, () => undefined, PSS_SAMPLE_MS, memoryRunners);
+  const maxRss = memoryRunners.map((r) => median([1, 2, 3].map(() => gnuTimeMaxRssKiB(r.argv(['/bin/true']), TIMEOUT_MS))));
   console.log(`\n(b) do /bin/true, ${RUNS} interleaved runs after a warm-up for wall time, ${RUNS} more sampling memory every ${PSS_SAMPLE_MS} ms`);
+  console.log(`  floor: two Node processes that load nothing (node -e 0 for wall time; idle ${FLOOR_IDLE_MS} ms for memory)`);
   raw('wall-ms', all, (s) => s.wallMs, 1);
   raw('tree-PSS-MiB', sampled, (s) => s.peakTreePssKiB / 1024, 1);
   const wall = all.map((s) => med(s, (x) => x.wallMs));
