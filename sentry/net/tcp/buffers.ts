@@ -183,7 +183,8 @@ export class OutOfOrderQueue {
    */
   insert(rcvNxt: number, seq: number, data: Buffer): SeqRange | undefined {
     const rel = (s: number) => (s - rcvNxt) >>> 0;
-    let start = rel(seq);
+    const first = rel(seq);
+    let start = first;
     const end = start + data.length;
     const out: OooSegment[] = [];
     let inserted = false;
@@ -191,13 +192,13 @@ export class OutOfOrderQueue {
     for (const s of this.segs) {
       const ss = rel(s.seq);
       const se = ss + s.data.length;
-      const from = Math.max(rel(seq), ss);
+      const from = Math.max(first, ss);
       const to = Math.min(end, se);
       if (!repeated && from < to) repeated = { start: (rcvNxt + from) >>> 0, end: (rcvNxt + to) >>> 0 };
       if (!inserted && start < end && start < ss) {
         // The part of the new data before this segment.
-        const piece = data.subarray(start - rel(seq), Math.min(end, ss) - rel(seq));
-        out.push({ seq: (seq + (start - rel(seq))) >>> 0, data: piece });
+        const piece = data.subarray(start - first, Math.min(end, ss) - first);
+        out.push({ seq: (seq + (start - first)) >>> 0, data: piece });
         this.bytes += piece.length;
         start = Math.min(end, ss);
       }
@@ -206,8 +207,8 @@ export class OutOfOrderQueue {
       if (start >= end) inserted = true;
     }
     if (!inserted && start < end) {
-      const piece = data.subarray(start - rel(seq), end - rel(seq));
-      out.push({ seq: (seq + (start - rel(seq))) >>> 0, data: piece });
+      const piece = data.subarray(start - first, end - first);
+      out.push({ seq: (seq + (start - first)) >>> 0, data: piece });
       this.bytes += piece.length;
     }
     this.segs = out;
