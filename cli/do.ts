@@ -4,8 +4,9 @@
  * Gofer for the root filesystem, then hands over to the sandbox runner,
  * which installs the seccomp filter before the app's first instruction.
  */
-import { statSync, openSync, writeSync } from 'node:fs';
+import { statSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
+import { openDebugLog } from './debuglog';
 import { startGofer } from '../gofer/launch';
 import { waitForExit } from '../sentry/platform/host/spawn';
 import { finishCacheTraining, saveStartupCache } from './startcache';
@@ -117,8 +118,7 @@ export function doCommand(args: string[]): void {
   const hostNetns = takeHostNetns();
   const o = parseDoArgs(args);
   if (o.network === 'host') process.stderr.write(HOST_NETWORK_WARNING);
-  const logFd = o.debugLog !== undefined ? openSync(o.debugLog, 'a') : undefined;
-  const debug = logFd === undefined ? undefined : (line: string) => writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
+  const debug = openDebugLog(o.debugLog);
   const gofer = startGofer({ root: o.rootfs, readOnly: o.overlay === 'memory' });
   // The Sentry's modules load while the Gofer's Node starts on the other CPU.
   const { runSandbox } = require('../sentry/sandbox') as typeof import('../sentry/sandbox');

@@ -2,9 +2,9 @@
  * `tsvisor sandbox`: a pod's Sentry, started by the CRI server (not meant
  * for people). It listens on --control and runs containers on request.
  */
-import { openSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
 import { saveStartupCache } from './startcache';
+import { openDebugLog } from './debuglog';
 import { HOST_NETWORK_WARNING, HOSTNAME_RE, parseNetworkMode, takeHostNetns } from './do';
 
 export const SANDBOX_USAGE = `usage: tsvisor sandbox --control SOCKET [--hostname NAME] [--network=sandbox|none|host] [--shared-pid-namespace] [--debug-log FILE] [--strace]
@@ -24,8 +24,7 @@ export function sandboxCommand(args: string[]): void {
   if (network === 'host') process.stderr.write(HOST_NETWORK_WARNING);
   if (!HOSTNAME_RE.test(hostname)) throw new UsageError(`--hostname ${hostname}: not a valid hostname`);
   const debugLog = flags.get('debug-log');
-  const logFd = typeof debugLog === 'string' ? openSync(debugLog, 'a') : undefined;
-  const debug = logFd === undefined ? undefined : (line: string) => writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
+  const debug = openDebugLog(typeof debugLog === 'string' ? debugLog : undefined);
   const { runPod } = require('../sentry/pod/run') as typeof import('../sentry/pod/run');
   saveStartupCache();
   runPod({

@@ -37,6 +37,15 @@ describe('e2e: exit codes', function () {
     assert.strictEqual(r.stderr.trimEnd().split('\n').length, 1, describeRun(r));
   });
 
+  it('a --debug-log that cannot be opened is a one-line usage error before anything starts', function () {
+    if (SANDBOX !== 'tsvisor') this.skip();
+    const log = path.join(freshDir('debuglog'), 'missing', 'log');
+    const r = sandboxed(['/bin/echo', 'ran'], { rawFlags: ['--debug-log', log] });
+    assert.strictEqual(r.code, 2, describeRun(r));
+    assert.strictEqual(r.stdout.length, 0, describeRun(r));
+    assert.strictEqual(r.stderr, `tsvisor: --debug-log ${log}: cannot open (ENOENT) (see 'tsvisor --help')\n`);
+  });
+
   it('--strace prints the syscalls of the command', function () {
     if (SANDBOX !== 'tsvisor') this.skip();
     const r = sandboxed(['/bin/busybox', 'true'], { strace: true });
