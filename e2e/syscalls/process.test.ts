@@ -5,7 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkNoLeaks, compileC, freshDir } from './harness';
+import * as assert from 'node:assert';
+import { DEFAULT_MAX_TASKS } from '../../sentry/kernel/limits';
+import { checkNoLeaks, compileC, describeRun, freshDir, SANDBOX, sandboxed } from './harness';
 import { sameAsNative } from './compare';
 
 const PY = '/usr/bin/python3';
@@ -46,6 +48,15 @@ describe('e2e: processes, threads and signals', function () {
       'mapping sees write(2): WRITE', 'read(2) sees: child indep WRITE', 'file after munmap: child indep WRITE',
       'semaphore: child got the post', 'semaphore: child exit 0', '',
     ].join('\n')));
+  // A uid no host process runs as, so that the native run counts only its own.
+  it('C: RLIMIT_NPROC: a non-root user forks until EAGAIN at its limit', () =>
+    sameAsNative([compileC('forkbomb'), '8', '54321'], {}, 'forked 7, then EAGAIN\n'));
+  it('C: a fork bomb stops at the sandbox threads-max with EAGAIN (never run natively)', function () {
+    if (SANDBOX !== 'tsvisor') this.skip();
+    const r = sandboxed(['/bin/sh', '-c', `cat /proc/sys/kernel/threads-max; exec ${compileC('forkbomb')}`]);
+    assert.strictEqual(r.code, 0, describeRun(r));
+    assert.strictEqual(r.stdout.toString(), `${DEFAULT_MAX_TASKS}\nforked ${DEFAULT_MAX_TASKS - 1}, then EAGAIN\n`, describeRun(r));
+  });
   it('C: SIGALRM interrupts a blocking read with EINTR', () => sameAsNative([compileC('alarm_read')], {}, 'read=-1 errno=Interrupted system call\n'));
   it('C: handlers, siginfo, sigaltstack, SIGSEGV si_addr, sigtimedwait, signalfd, timers, job control', () => sameAsNative([compileC('signals')]));
 

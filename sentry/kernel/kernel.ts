@@ -5,6 +5,7 @@ import { Timers } from './timers';
 import { Futexes } from './futex';
 import { SIG_IGN } from './signals';
 import { Sysctls } from './sysctl';
+import { DEFAULT_MAX_TASKS } from './limits';
 import type { NetworkOptions } from '../fsimpl/socket/netstack';
 
 const SIGCHLD = 17;
@@ -38,6 +39,8 @@ export interface KernelOptions {
   network?: NetworkOptions;
   /** CPUs the sandbox shows (procfs cpuCount of the host's /proc/cpuinfo; default 1). */
   cpus?: number;
+  /** The most tasks the sandbox holds (threads-max; default DEFAULT_MAX_TASKS). */
+  maxTasks?: number;
 }
 
 /**
@@ -66,6 +69,8 @@ export class Kernel {
    * /sys/devices/system/cpu and sched_getaffinity.
    */
   readonly cpus: number;
+  /** threads-max: fork and clone fail with EAGAIN once taskCount() reaches it. */
+  readonly maxTasks: number;
 
   /** `makeVfs` builds the mount table; it gets the kernel because /proc reads it. */
   constructor(
@@ -74,6 +79,7 @@ export class Kernel {
     readonly opts: KernelOptions,
   ) {
     this.cpus = opts.cpus ?? 1;
+    this.maxTasks = opts.maxTasks ?? DEFAULT_MAX_TASKS;
     this.uts = { hostname: Buffer.from(opts.hostname, 'utf8').toString('latin1'), domainname: '(none)' };
     this.sysctls = new Sysctls(this.uts);
     this.vfs = makeVfs(this);
@@ -90,6 +96,17 @@ export class Kernel {
 
   get hostname(): string {
     return this.uts.hostname;
+  }
+
+  /**
+   * Tasks as Linux counts them for threads-max and RLIMIT_NPROC (of the
+   * processes whose real uid is `uid`, or all): live threads, and a zombie
+   * as one until it is reaped.
+   */
+  taskCount(uid?: number): number {
+    let n = 0;
+    for (const p of this.processes.values()) if (uid === undefined || p.creds.uid === uid) n += Math.max(p.tasks.size, 1);
+    return n;
   }
 
   allocTid(): number {

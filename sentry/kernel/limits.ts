@@ -7,6 +7,16 @@ export const RLIMIT = {
 } as const;
 export const RLIM_NLIMITS = 16;
 
+/**
+ * threads-max of the sandbox: the most tasks it holds at once. Every task
+ * is a host process or thread (its stub), so without this a fork bomb
+ * would stop only at the host's pid_max (32768 on many hosts), starving
+ * everything else on the node; with it, fork and clone fail with EAGAIN in
+ * the sandbox alone. 4096 leaves room for large thread pools; a pod may
+ * also have a pids cgroup limit of its node's.
+ */
+export const DEFAULT_MAX_TASKS = 4096;
+
 export interface Rlimit {
   cur: bigint;
   max: bigint;

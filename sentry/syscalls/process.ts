@@ -5,6 +5,8 @@
  * stub, sharing the address space.
  */
 import { REG } from '../abi/linux/ptrace';
+import { CAP } from '../abi/linux/capability';
+import { RLIMIT } from '../kernel/limits';
 import { CLONE, CLONE_ARGS_SIZE_VER0, CLONE_NEW_MASK, CLD, CSIGNAL, P_ALL, P_PGID, P_PID, WAIT } from '../abi/linux/sched';
 import { fail } from '../errors/linuxerr';
 import { Process, Task } from '../kernel/task';
@@ -29,6 +31,20 @@ function checkFlags(f: number): void {
   if (f & CLONE.SIGHAND && !(f & CLONE.VM)) fail('EINVAL', 'CLONE_SIGHAND needs CLONE_VM');
   if (f & CLONE.FS && f & CLONE.NEWNS) fail('EINVAL');
   if (f & CLONE_NEW_MASK) fail('EPERM', 'namespaces inside the sandbox are not supported');
+}
+
+/**
+ * Linux's limits on new tasks, checked before anything is made: EAGAIN
+ * when the sandbox holds threads-max tasks, or when the caller's real user
+ * has RLIMIT_NPROC of them, which Linux waives for real uid 0 and for
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
+ */
+function checkTaskLimits(t: Task): void {
+  const k = t.kernel;
+  if (k.taskCount() >= k.maxTasks) fail('EAGAIN', `threads-max ${k.maxTasks} reached`);
+  const c = t.process.creds;
+  if (c.uid === 0 || c.hasCap(CAP.SYS_RESOURCE) || c.hasCap(CAP.SYS_ADMIN)) return;
+  if (BigInt(k.taskCount(c.uid)) >= t.process.limits[RLIMIT.NPROC].cur) fail('EAGAIN', 'RLIMIT_NPROC reached');
 }
 
 /** The new task's registers: the parent's, returning 0, on the requested stack and TLS. */
@@ -84,6 +100,7 @@ function newThread(t: Task): Task {
  */
 function doClone(t: Task, r: CloneRequest): number {
   checkFlags(r.flags);
+  checkTaskLimits(t);
   const child = r.flags & CLONE.THREAD ? newThread(t) : newProcess(t, r);
   childRegs(t, child, r);
   t.kernel.tasks.set(child.tid, child);

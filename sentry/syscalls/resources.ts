@@ -48,7 +48,7 @@ function getrlimit(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** setrlimit(2). Limits are recorded and enforced where the Sentry checks them (NOFILE, STACK at exec). */
+/** setrlimit(2). Limits are recorded and enforced where the Sentry checks them (NOFILE, NPROC at fork and clone, STACK at exec). */
 function setrlimit(t: Task, a: SyscallArgs): number {
   checkResource(a.int(0));
   setLimit(t, a.int(0), readRlimit(t, a.ptr(1)));

@@ -80,15 +80,16 @@ export function makeTask(
 ): { kernel: Kernel; task: Task; mem: FakeMemory } {
   const mem = new FakeMemory();
   const kernel = new Kernel(new FakePlatform(), makeVfs, { hostname: 'sandbox', ...opts });
-  const proc = new Process(kernel, 1, 0, new MemoryManager(noAs, mem, 0x7ffffffff000), new FdTable(), new FsContext(), creds, defaultLimits());
+  const pid = kernel.allocTid(); // 1, and later tasks (a fork's) get the next ids
+  const proc = new Process(kernel, pid, 0, new MemoryManager(noAs, mem, 0x7ffffffff000), new FdTable(), new FsContext(), creds, defaultLimits());
   proc.argv = ['/bin/app', 'x'];
   proc.envp = ['A=1'];
   proc.exe = '/bin/app';
   proc.comm = 'app';
-  kernel.processes.set(1, proc);
+  kernel.processes.set(pid, proc);
   const ctx = new FakeContext(undefined, mem, noAs);
-  const task = new Task(kernel, 1, proc, ctx);
-  kernel.tasks.set(1, task);
+  const task = new Task(kernel, pid, proc, ctx);
+  kernel.tasks.set(pid, task);
   return { kernel, task, mem };
 }
 

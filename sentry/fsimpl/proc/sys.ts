@@ -47,6 +47,7 @@ export function procSys(fs: ProcFs, kernel: Kernel): ProcChild {
     levelAt(root, parts.slice(0, -1)).files.set(parts[parts.length - 1], make);
   };
   for (const [name, value] of Object.entries(FIXED)) add(name, (key) => new ProcFile(fs, key, ROOT_OWNER, () => `${value}\n`));
+  add('kernel.threads-max', (key) => new ProcFile(fs, key, ROOT_OWNER, () => `${kernel.maxTasks}\n`));
   for (const name of Object.keys(SYSCTLS)) {
     add(name, (key) => new ProcFile(fs, key, ROOT_OWNER, () => `${kernel.sysctls.get(name)}\n`, 0o644, (data) => kernel.sysctls.set(name, data)));
   }
