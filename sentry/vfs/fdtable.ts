@@ -24,6 +24,13 @@ const DEFAULT_LIMIT = 1 << 20;
  */
 export class FdTable {
   private readonly fds = new Map<number, FdEntry>();
+  /**
+   * Every fd below it is in use (Linux's next_fd): the search for the
+   * lowest free fd starts here, so a process opening its 100,000th file
+   * does not test the 99,999 before it (each open and dup took time
+   * proportional to the open fds: 10,000 dups 2.7 s).
+   */
+  private lowestFree = 0;
   /** See onDrop. */
   private dropHooks: ((file: FileDescription) => void)[] | undefined;
 
@@ -54,10 +61,13 @@ export class FdTable {
   /** Puts `file` at the lowest free fd >= min; EMFILE when none is below the limit. */
   install(file: FileDescription, opts: InstallOptions = {}): number {
     const limit = opts.limit ?? DEFAULT_LIMIT;
-    let fd = opts.min ?? 0;
+    const min = opts.min ?? 0;
+    let fd = Math.max(min, this.lowestFree);
     while (this.fds.has(fd)) fd++;
     if (fd >= limit) fail('EMFILE', `fd ${fd} >= ${limit}`);
     this.fds.set(fd, { file, cloexec: opts.cloexec ?? false });
+    // Searched from lowestFree: every fd up to this one is in use now.
+    if (min <= this.lowestFree) this.lowestFree = fd + 1;
     return fd;
   }
 
@@ -72,6 +82,7 @@ export class FdTable {
   close(fd: number): void {
     const e = this.entry(fd);
     this.fds.delete(fd);
+    this.lowestFree = Math.min(this.lowestFree, fd);
     this.drop(e.file);
   }
 
@@ -104,6 +115,7 @@ export class FdTable {
       e.file.incRef();
       t.fds.set(fd, { ...e });
     }
+    t.lowestFree = this.lowestFree;
     return t;
   }
 
