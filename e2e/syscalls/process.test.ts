@@ -86,6 +86,12 @@ describe('e2e: processes, threads and signals', function () {
     sameAsNative([PY, '-c', 'import os,subprocess\nprint(subprocess.run(["/bin/echo","hi"],capture_output=True).stdout)\nr,w=os.pipe()\npid=os.fork()\nif pid==0:\n  os.write(w,b"from child"); os._exit(7)\nos.close(w); print(os.read(r,100)); print(os.waitstatus_to_exitcode(os.waitpid(pid,0)[1]))']));
   it('python: multiprocessing Pool', () =>
     sameAsNative([PY, '-c', 'from multiprocessing import Pool\ndef sq(x): return x*x\nif __name__=="__main__":\n  with Pool(2) as p: print(p.map(sq, range(10)))']));
+  // Linux's ready list: wakeup order, level entries back at the end, entries kept while the description lives.
+  it('python: epoll reports in wakeup order and drops an entry only when its description is released', () =>
+    sameAsNative([PY, '-c', 'import os, select\nep = select.epoll()\n(r1, w1), (r2, w2) = os.pipe(), os.pipe()\nep.register(r1, select.EPOLLIN); ep.register(r2, select.EPOLLIN)\nnames = {r1: \'r1\', r2: \'r2\'}\nready = lambda: [names[fd] for fd, _ in ep.poll(0)]\nprint(\'empty\', ready())\nos.write(w2, b\'x\'); os.write(w1, b\'x\')\nprint(\'in wakeup order\', ready())\nprint(\'level again\', ready())\nd = os.dup(r1)\nos.close(r1)\nprint(\'fd closed, description alive\', ready())\nos.close(d)\nprint(\'description released\', ready())\nos.read(r2, 1)\nprint(\'drained\', ready())'], {}, [
+      'empty []', "in wakeup order ['r2', 'r1']", "level again ['r2', 'r1']", "fd closed, description alive ['r2', 'r1']",
+      "description released ['r2']", 'drained []', '',
+    ].join('\n')));
   it('python: signal handler with setitimer, socketpair, mmap, tempfile', () =>
     sameAsNative([PY, '-c', 'import signal,socket,mmap,tempfile,time\nhits=[]\nsignal.signal(signal.SIGALRM, lambda s,f: hits.append(s))\nsignal.setitimer(signal.ITIMER_REAL, 0.05)\ntime.sleep(0.2)\nprint(hits)\na,b=socket.socketpair(); a.send(b"ping"); print(b.recv(4))\nm=mmap.mmap(-1, 4096); m[:5]=b"hello"; print(m[:5])\nwith tempfile.TemporaryDirectory() as d: print(type(d).__name__)']));
 });

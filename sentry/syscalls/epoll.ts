@@ -80,9 +80,8 @@ function epollCtl(t: Task, a: SyscallArgs): number {
 function doWait(t: Task, epfd: number, addr: number, max: number, timeoutNs: bigint | undefined): number {
   if (max <= 0 || max > EP_MAX_EVENTS) fail('EINVAL', `maxevents ${max}`);
   const ep = epollOf(t, epfd);
-  const open = new Set(t.process.fds.list().map(([, f]) => f));
   const scan = () => {
-    const evs = ep.collect(max, (f) => open.has(f));
+    const evs = ep.collect(max);
     return evs.length > 0 ? evs : undefined;
   };
   const evs = waitFor(t, [ep.waitQueue], timeoutNs, scan) ?? [];
@@ -118,13 +117,11 @@ function epollPwait2(t: Task, a: SyscallArgs): number {
   return withSigmask(t, mask, () => doWait(t, a.int(0), a.ptr(1), a.int(2), timeout));
 }
 
-const CLOSE_NOTE = 'entries are dropped once their file is no longer open in the waiting process';
-
 export const epollRows: FamilyRows = {
   epoll_create: supported(epollCreate),
   epoll_create1: supported(epollCreate1),
   epoll_ctl: partial(epollCtl, 'EPOLLEXCLUSIVE accepted (wakes every waiter); EPOLLWAKEUP ignored'),
-  epoll_wait: partial(epollWait, CLOSE_NOTE),
-  epoll_pwait: partial(epollPwait, CLOSE_NOTE),
-  epoll_pwait2: partial(epollPwait2, CLOSE_NOTE),
+  epoll_wait: supported(epollWait),
+  epoll_pwait: supported(epollPwait),
+  epoll_pwait2: supported(epollPwait2),
 };
