@@ -58,6 +58,11 @@ describe('e2e: processes, threads and signals', function () {
     assert.strictEqual(r.stdout.toString(), `${DEFAULT_MAX_TASKS}\nforked ${DEFAULT_MAX_TASKS - 1}, then EAGAIN\n`, describeRun(r));
   });
   it('C: SIGALRM interrupts a blocking read with EINTR', () => sameAsNative([compileC('alarm_read')], {}, 'read=-1 errno=Interrupted system call\n'));
+  it('C: RLIMIT_SIGPENDING: sigqueue fails with EAGAIN at the limit of the real uid, kill does not; charges come back', () =>
+    sameAsNative([compileC('sigpending')], {}, [
+      'queued 5, then EAGAIN', 'kill past the limit: 0', ...[0, 1, 2, 3, 4].map((v) => `  got SI_QUEUE value ${v}`), 'drained 5', 'drained again 0',
+      'queued 5, then EAGAIN', 'while the child holds them: 11', 'queued 5, then EAGAIN', ...[0, 1, 2, 3, 4].map((v) => `  got SI_QUEUE value ${v}`), 'drained 5', '',
+    ].join('\n')));
   it('C: handlers, siginfo, sigaltstack, SIGSEGV si_addr, sigtimedwait, signalfd, timers, job control', () => sameAsNative([compileC('signals')]));
 
   it('node: worker_threads, child_process.exec, fs, timers, crypto', () => {

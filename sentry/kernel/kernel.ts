@@ -52,6 +52,8 @@ export class Kernel {
   readonly bootRealtimeMs = Date.now();
   readonly processes = new Map<number, Process>();
   readonly tasks = new Map<number, Task>();
+  /** Real-time signals queued by senders, per real uid of the receiving process (RLIMIT_SIGPENDING: kernel/signal/send.ts). */
+  readonly rtSignalsQueued = new Map<number, number>();
   /** Unsupported syscall name -> count, reported in the debug log at exit. */
   readonly unsupported = new Map<string, number>();
   readonly timers = new Timers();

@@ -93,38 +93,59 @@ export class SignalActions {
 /** siginfo_t is 128 bytes on x86_64. */
 export const SIGINFO_SIZE = 128;
 
+/** A queued signal: its siginfo, and what gives back its RLIMIT_SIGPENDING charge when it leaves the queue. */
+interface Queued {
+  info: Buffer;
+  uncharge?: () => void;
+}
+
 /**
  * Pending signals of a task (thread-directed) or a process (shared):
  * standard signals coalesce, real-time ones (>= 32) queue, each with its
- * siginfo.
+ * siginfo. Kept per signal number, with the mask of those pending, so
+ * taking the next one does not scan every queued signal.
  */
 export class SignalQueue {
-  private readonly queued: { signo: number; info: Buffer }[] = [];
+  private readonly bySignal = new Map<number, Queued[]>();
+  private pending: SignalMask = 0n;
 
   get mask(): SignalMask {
-    let m = 0n;
-    for (const q of this.queued) m |= 1n << BigInt(q.signo - 1);
-    return m;
+    return this.pending;
   }
 
   /** Queues `signo`; a standard signal already pending is not queued twice. Returns whether it was added. */
-  enqueue(signo: number, info: Buffer): boolean {
-    if (signo < 32 && this.queued.some((q) => q.signo === signo)) return false;
-    this.queued.push({ signo, info });
+  enqueue(signo: number, info: Buffer, uncharge?: () => void): boolean {
+    const bit = 1n << BigInt(signo - 1);
+    if (signo < 32 && this.pending & bit) return false;
+    const q = this.bySignal.get(signo);
+    if (q) q.push({ info, uncharge });
+    else this.bySignal.set(signo, [{ info, uncharge }]);
+    this.pending |= bit;
     return true;
   }
 
-  /** Takes the lowest-numbered pending signal not in `blocked` (Linux delivers low numbers first). */
+  /** Takes the lowest-numbered pending signal not in `blocked` (Linux delivers low numbers first), oldest first. */
   dequeue(blocked: SignalMask): { signo: number; info: Buffer } | undefined {
-    let best = -1;
-    this.queued.forEach((q, i) => {
-      if (!(blocked & (1n << BigInt(q.signo - 1))) && (best < 0 || q.signo < this.queued[best].signo)) best = i;
-    });
-    return best < 0 ? undefined : this.queued.splice(best, 1)[0];
+    const ready = this.pending & ~blocked;
+    if (ready === 0n) return undefined;
+    let signo = 1;
+    while (!(ready & (1n << BigInt(signo - 1)))) signo++;
+    const q = this.bySignal.get(signo) as Queued[];
+    const first = q.shift() as Queued;
+    if (q.length === 0) this.discard(signo);
+    first.uncharge?.();
+    return { signo, info: first.info };
+  }
+
+  /** Drops everything pending (the thread or process ended), giving back its charges. */
+  clear(): void {
+    for (const signo of [...this.bySignal.keys()]) this.discard(signo);
   }
 
   /** Drops every pending instance of `signo` (e.g. SIGCONT discards stop signals). */
   discard(signo: number): void {
-    for (let i = this.queued.length - 1; i >= 0; i--) if (this.queued[i].signo === signo) this.queued.splice(i, 1);
+    for (const q of this.bySignal.get(signo) ?? []) q.uncharge?.();
+    this.bySignal.delete(signo);
+    this.pending &= ~(1n << BigInt(signo - 1));
   }
 }

@@ -94,9 +94,11 @@ export class Process {
     for (const t of leaderLast) {
       exitRobustList(t);
       t.ctx.kill();
+      t.sigPending.clear();
       this.kernel.tasks.delete(t.tid);
     }
     this.tasks.clear();
+    this.sigPending.clear();
     this.idleLeader?.kill();
     this.idleLeader = undefined;
     this.mm.releaseCaches();
@@ -190,6 +192,7 @@ export class Task {
     exitRobustList(this);
     clearChildTid(this);
     this.endHostThread();
+    this.sigPending.clear(); // its own pending signals end with it, as in Linux
     this.process.tasks.delete(this);
     this.kernel.tasks.delete(this.tid);
     this.kernel.sched.forget(this);

@@ -166,7 +166,7 @@ function kill(t: Task, a: SyscallArgs): SyscallResult {
   const targets = killTargets(t, a.int(0));
   if (signo === 0) return 0;
   const info = senderInfo(signo, SI.USER, t);
-  for (const p of targets) queueSignal(p, signo, Buffer.from(info));
+  for (const p of targets) queueSignal(p, signo, Buffer.from(info), true);
   return afterSend(t);
 }
 
@@ -194,7 +194,7 @@ function tkill(t: Task, a: SyscallArgs): SyscallResult {
 }
 
 function threadSend(t: Task, target: Task, signo: number): SyscallResult {
-  queueSignal(target, signo, senderInfo(signo, SI.TKILL, t));
+  queueSignal(target, signo, senderInfo(signo, SI.TKILL, t), true);
   return afterSend(t);
 }
 
@@ -217,7 +217,7 @@ function rtSigqueueinfo(t: Task, a: SyscallArgs): SyscallResult {
   const info = userInfo(t, a.ptr(2), signo, tgid);
   const p = t.kernel.processes.get(tgid) ?? fail('ESRCH', `pid ${tgid}`);
   if (signo === 0) return 0;
-  queueSignal(p, signo, info);
+  queueSignal(p, signo, info, true);
   return afterSend(t);
 }
 
@@ -229,7 +229,7 @@ function rtTgsigqueueinfo(t: Task, a: SyscallArgs): SyscallResult {
   const info = userInfo(t, a.ptr(3), signo, tgid);
   const target = findThread(t, tid, tgid);
   if (signo === 0) return 0;
-  queueSignal(target, signo, info);
+  queueSignal(target, signo, info, true);
   return afterSend(t);
 }
 

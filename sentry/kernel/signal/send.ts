@@ -7,7 +7,9 @@
  * is interrupted.
  */
 import { SIG } from '../../abi/linux/signal';
-import { CLD, SA, SIGINFO } from '../../abi/linux/sigframe';
+import { CLD, SA, SI, SIGINFO } from '../../abi/linux/sigframe';
+import { fail } from '../../errors/linuxerr';
+import { RLIMIT } from '../limits';
 import { SIG_DFL, SIG_IGN, SignalMask, defaultAction, killedStatus } from '../signals';
 import { Process, Task } from '../task';
 import { kernelInfo } from './siginfo';
@@ -17,6 +19,9 @@ export const sigBit = (signo: number): SignalMask => 1n << BigInt(signo - 1);
 
 /** SIGKILL and SIGSTOP can be neither blocked nor caught. */
 export const UNBLOCKABLE = sigBit(SIG.SIGKILL) | sigBit(SIG.SIGSTOP);
+
+/** The first real-time signal (the kernel's SIGRTMIN; glibc keeps 32 and 33 for itself). */
+const SIGRTMIN = 32;
 
 const STOP_MASK = sigBit(SIG.SIGSTOP) | sigBit(SIG.SIGTSTP) | sigBit(SIG.SIGTTIN) | sigBit(SIG.SIGTTOU);
 
@@ -45,7 +50,7 @@ export function discardPending(p: Process, mask: SignalMask): void {
  * 128-byte siginfo (default: SI_KERNEL). Returns whether the signal took
  * effect (was queued, or acted on at once).
  */
-export function queueSignal(target: Task | Process, signo: number, info: Buffer = kernelInfo(signo)): boolean {
+export function queueSignal(target: Task | Process, signo: number, info: Buffer = kernelInfo(signo), fromProcess = false): boolean {
   const p = target instanceof Task ? target.process : target;
   if (p.exitStatus !== undefined) return false;
   if (p.takeSignal) return p.takeSignal(signo);
@@ -58,7 +63,7 @@ export function queueSignal(target: Task | Process, signo: number, info: Buffer 
 
   const candidates = target instanceof Task ? [target] : [...p.tasks];
   const taker = candidates.find((t) => !(t.sigmask & sigBit(signo)));
-  if (!taker && candidates.length > 0) return enqueue(target, p, signo, info, undefined);
+  if (!taker && candidates.length > 0) return enqueue(target, p, signo, info, undefined, fromProcess);
   if (isIgnored(p, signo)) return false;
   if (p.sigactions.get(signo).handler === SIG_DFL) {
     const action = defaultAction(signo);
@@ -71,14 +76,45 @@ export function queueSignal(target: Task | Process, signo: number, info: Buffer 
       return true;
     }
   }
-  return enqueue(target, p, signo, info, taker);
+  return enqueue(target, p, signo, info, taker, fromProcess);
 }
 
-function enqueue(target: Task | Process, p: Process, signo: number, info: Buffer, taker: Task | undefined): boolean {
-  if (!target.sigPending.enqueue(signo, info)) return false;
+function enqueue(target: Task | Process, p: Process, signo: number, info: Buffer, taker: Task | undefined, fromProcess: boolean): boolean {
+  let uncharge: (() => void) | undefined;
+  if (fromProcess && signo >= SIGRTMIN) {
+    uncharge = chargeSigpending(p, info);
+    // Over the limit, kill(2)'s signal is only marked pending, as one already queued.
+    if (!uncharge && target.sigPending.mask & sigBit(signo)) return true;
+  }
+  if (!target.sigPending.enqueue(signo, info, uncharge)) return false;
   signalArrivals(p).notify();
   if (taker) p.kernel.sched.interrupt(taker);
   return true;
+}
+
+/**
+ * RLIMIT_SIGPENDING: a real-time signal a process sends (kill, tgkill,
+ * sigqueue) is charged to the real uid of the receiving process while it
+ * is queued; the returned function gives the charge back. At the limit
+ * Linux fails the send with EAGAIN, except kill(2)'s (SI_USER), which
+ * loses its siginfo but still makes the signal pending: undefined then.
+ * What the kernel itself sends (timers, child exits) is not limited; each
+ * such source has at most one signal queued at a time.
+ */
+function chargeSigpending(p: Process, info: Buffer): (() => void) | undefined {
+  const counts = p.kernel.rtSignalsQueued;
+  const uid = p.creds.uid;
+  const queued = counts.get(uid) ?? 0;
+  if (BigInt(queued) >= p.limits[RLIMIT.SIGPENDING].cur) {
+    if (info.readInt32LE(SIGINFO.CODE) !== SI.USER) fail('EAGAIN', 'RLIMIT_SIGPENDING reached');
+    return undefined;
+  }
+  counts.set(uid, queued + 1);
+  return () => {
+    const left = (counts.get(uid) ?? 1) - 1;
+    if (left > 0) counts.set(uid, left);
+    else counts.delete(uid);
+  };
 }
 
 /** sendSignal(target, signo, info?): queueSignal for callers that do not need the outcome. */
