@@ -126,6 +126,8 @@ export class SignalQueue {
 
   /** Takes the lowest-numbered pending signal not in `blocked` (Linux delivers low numbers first), oldest first. */
   dequeue(blocked: SignalMask): { signo: number; info: Buffer } | undefined {
+    // Asked before every return to the app: nothing pending must cost no BigInt arithmetic.
+    if (this.pending === 0n) return undefined;
     const ready = this.pending & ~blocked;
     if (ready === 0n) return undefined;
     let signo = 1;
