@@ -29,4 +29,10 @@ describe('e2e: devices', function () {
       'write bad pointer to a regular file: -1 Bad address',
       '',
     ].join('\n')));
+
+  // /dev/shm is a tmpfs on both sides.
+  it('python: tmpfs files are sparse (/dev/shm): a 100 GiB truncate, a write at 5 GiB, st_blocks, shrink then grow', () =>
+    sameAsNative(['/usr/bin/python3', '-c', 'import os\np = \'/dev/shm/tsvisor-sparse-%d\' % os.getpid()\nf = os.open(p, os.O_CREAT | os.O_RDWR | os.O_TRUNC, 0o600)\ntry:\n    os.ftruncate(f, 100 << 30)\n    st = os.fstat(f)\n    print(\'truncated\', st.st_size, st.st_blocks)\n    os.pwrite(f, b\'hello\', 5 << 30)\n    print(\'written far out\', os.fstat(f).st_blocks, os.pread(f, 7, (5 << 30) - 2))\n    os.ftruncate(f, 0)\n    os.pwrite(f, b\'x\' * 10000, 0)\n    os.ftruncate(f, 4098)\n    os.ftruncate(f, 8192)\n    st = os.fstat(f)\n    print(\'shrunk and grown\', st.st_size, st.st_blocks, os.pread(f, 4, 4096))\nfinally:\n    os.close(f)\n    os.unlink(p)'], {}, [
+      'truncated 107374182400 0', "written far out 8 b'\\x00\\x00hello'", "shrunk and grown 8192 16 b'xx\\x00\\x00'", '',
+    ].join('\n')));
 });

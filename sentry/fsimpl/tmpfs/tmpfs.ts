@@ -31,7 +31,7 @@ export class Tmpfs implements Filesystem {
     const total = { bytes: 0, inodes: 0 };
     const walk = (node: Inode): void => {
       total.inodes++;
-      if (node instanceof TmpfsFile) total.bytes += node.size;
+      if (node instanceof TmpfsFile) total.bytes += node.heldBytes;
       if (!(node instanceof TmpfsDir)) return;
       for (const e of node.readdir()) {
         const child = node.lookup(e.name);
@@ -78,6 +78,10 @@ export abstract class TmpfsNode extends Inode {
 
   /** Content size (st_size). */
   abstract get size(): number;
+  /** Pages holding data (st_blocks counts them): all of its size, unless the node is sparse. */
+  get allocatedPages(): number {
+    return Math.ceil(this.size / PAGE);
+  }
   /** Device number for st_rdev (device nodes). */
   get rdev(): number {
     return 0;
@@ -86,7 +90,7 @@ export abstract class TmpfsNode extends Inode {
   stat(): Stat {
     return {
       dev: this.fs.dev, ino: this.ino, mode: this.modeBits, nlink: this.nlink, uid: this.uid, gid: this.gid,
-      rdev: this.rdev, size: this.size, blksize: PAGE, blocks: Math.ceil(this.size / PAGE) * (PAGE / 512),
+      rdev: this.rdev, size: this.size, blksize: PAGE, blocks: this.allocatedPages * (PAGE / 512),
       atime: this.atime, mtime: this.mtime, ctime: this.ctime,
     };
   }
@@ -110,9 +114,31 @@ export abstract class TmpfsNode extends Inode {
   }
 }
 
+/** File data is kept in pieces of this size, each only once written. */
+const CHUNK = 64 * 1024;
+const PAGES_PER_CHUNK = CHUNK / PAGE;
+/** The largest file offset: JavaScript numbers are exact up to 2^53 (Linux allows 2^63-1, EFBIG beyond). */
+const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+
+/** One written piece of a file: its bytes (grown as needed up to CHUNK) and which of its pages were written. */
+interface Chunk {
+  buf: Buffer;
+  pages: number;
+}
+
+/**
+ * A regular file. Its data is sparse, as a tmpfs file's: a hole (never
+ * written, or beyond a truncate that grew the file) takes no memory and
+ * reads as zeros, so `truncate -s 100G` works as on Linux and a file
+ * written at a large offset holds only what was written. Before, one
+ * buffer held the whole size: truncating beyond 4 GiB failed with EIO,
+ * and each growth copied the file.
+ */
 export class TmpfsFile extends TmpfsNode {
-  private data = Buffer.alloc(0);
+  private readonly chunks = new Map<number, Chunk>();
   private length = 0;
+  private pageCount = 0;
+  private bytesHeld = 0;
 
   constructor(fs: Tmpfs, mode: number, owner: Owner) {
     super(fs, S_IFREG | (mode & 0o7777), owner);
@@ -122,14 +148,42 @@ export class TmpfsFile extends TmpfsNode {
     return this.length;
   }
 
+  override get allocatedPages(): number {
+    return this.pageCount;
+  }
+
+  /** Bytes of memory the data takes (what a memory cgroup charges for it). */
+  get heldBytes(): number {
+    return this.bytesHeld;
+  }
+
   override read(dst: Buffer, offset: number): number {
     if (offset >= this.length) return 0;
-    return this.data.copy(dst, 0, offset, Math.min(this.length, offset + dst.length));
+    const end = Math.min(this.length, offset + dst.length);
+    for (let pos = offset; pos < end; ) {
+      const i = Math.floor(pos / CHUNK);
+      const at = pos - i * CHUNK;
+      const n = Math.min(CHUNK - at, end - pos);
+      const c = this.chunks.get(i);
+      const copied = c ? c.buf.copy(dst, pos - offset, at, at + n) : 0;
+      dst.fill(0, pos - offset + copied, pos - offset + n); // a hole, or past what the chunk holds
+      pos += n;
+    }
+    return end - offset;
   }
 
   override write(src: Buffer, offset: number): number {
-    this.reserve(offset + src.length);
-    src.copy(this.data, offset);
+    if (offset + src.length > MAX_FILE_SIZE) fail('EFBIG', `write to ${offset + src.length}`);
+    for (let done = 0; done < src.length; ) {
+      const pos = offset + done;
+      const i = Math.floor(pos / CHUNK);
+      const at = pos - i * CHUNK;
+      const n = Math.min(CHUNK - at, src.length - done);
+      const c = this.chunk(i, at + n);
+      src.copy(c.buf, at, done, done + n);
+      this.markPages(c, at, at + n);
+      done += n;
+    }
     this.length = Math.max(this.length, offset + src.length);
     this.touch();
     return src.length;
@@ -137,18 +191,50 @@ export class TmpfsFile extends TmpfsNode {
 
   protected override truncate(size: number): void {
     if (size < 0) fail('EINVAL', 'negative size');
-    this.reserve(size);
-    if (size > this.length) this.data.fill(0, this.length, size);
+    if (size > MAX_FILE_SIZE) fail('EFBIG', `truncate to ${size}`);
+    if (size < this.length) this.dropFrom(size);
     this.length = size;
     this.touch();
   }
 
-  /** Grows the backing buffer (zero-filled) to hold `n` bytes. */
-  private reserve(n: number): void {
-    if (n <= this.data.length) return;
-    const grown = Buffer.alloc(Math.max(n, Math.min(this.data.length * 2, n + (64 << 20))));
-    this.data.copy(grown, 0, 0, this.length);
-    this.data = grown;
+  /** Chunk `i`, made or grown so it holds at least `len` bytes. */
+  private chunk(i: number, len: number): Chunk {
+    let c = this.chunks.get(i);
+    if (!c) this.chunks.set(i, (c = { buf: Buffer.alloc(0), pages: 0 }));
+    if (c.buf.length < len) {
+      // Doubling up to CHUNK: a small file stays small, a growing one is copied a few times at most.
+      const grown = Buffer.alloc(Math.max(len, Math.min(CHUNK, 2 * c.buf.length)));
+      c.buf.copy(grown);
+      this.bytesHeld += grown.length - c.buf.length;
+      c.buf = grown;
+    }
+    return c;
+  }
+
+  private markPages(c: Chunk, from: number, to: number): void {
+    for (let p = Math.floor(from / PAGE); p * PAGE < to; p++) {
+      if (c.pages & (1 << p)) continue;
+      c.pages |= 1 << p;
+      this.pageCount++;
+    }
+  }
+
+  /** Forgets the data from `size` on: later chunks go, the one `size` falls in is zeroed from there (a later growth reads zeros). */
+  private dropFrom(size: number): void {
+    for (const [i, c] of this.chunks) {
+      const start = i * CHUNK;
+      if (start + CHUNK <= size) continue;
+      const keep = Math.max(0, size - start);
+      const keepPages = Math.ceil(keep / PAGE);
+      for (let p = keepPages; p < PAGES_PER_CHUNK; p++) if (c.pages & (1 << p)) this.pageCount--;
+      c.pages &= (1 << keepPages) - 1;
+      if (keep === 0) {
+        this.bytesHeld -= c.buf.length;
+        this.chunks.delete(i);
+      } else {
+        c.buf.fill(0, Math.min(keep, c.buf.length));
+      }
+    }
   }
 }
 
