@@ -74,6 +74,24 @@ describe('cri/runtime RecordStore', () => {
     ]);
   });
 
+  it('delete removes the directory; a deletion cut short after its rename is finished by the next load', () => {
+    const s = open();
+    s.save({ version: RECORD_VERSION, id: 'gone', n: 1 });
+    fs.writeFileSync(path.join(dir, 'gone', 'hosts'), '');
+    s.delete('gone');
+    assert.deepEqual(fs.readdirSync(dir), []);
+    assert.equal(s.records.size, 0);
+    s.delete('gone'); // again: nothing to do
+    // A server killed while removing a pod's files: the record went first, /etc/hosts stayed.
+    fs.mkdirSync(path.join(dir, '.deleting-cut'));
+    fs.writeFileSync(path.join(dir, '.deleting-cut', 'hosts'), '');
+    s.save({ version: RECORD_VERSION, id: 'kept', n: 2 });
+    const l = loaded();
+    assert.deepEqual([...l.records.keys()], ['kept']);
+    assert.deepEqual(fs.readdirSync(dir), ['kept']);
+    assert.deepEqual(warnings, []);
+  });
+
   it('load: corrupt, foreign-version and misplaced records and stray files are skipped with a warning, never fatal', () => {
     const put = (id: string, text: string) => {
       fs.mkdirSync(path.join(dir, id));

@@ -11,6 +11,13 @@ import type * as t from '../proto/types';
 import { invalidArgument } from '../server/errors';
 
 export const RECORD_VERSION = 1;
+/**
+ * A record directory being deleted is first renamed with this prefix: its
+ * files go one by one, and a server killed in between would otherwise
+ * leave a directory whose record is gone but whose other files (a pod's
+ * /etc/hosts) stay, skipped by every later load. load() finishes these.
+ */
+const DELETING = '.deleting-';
 
 export interface PodRecord {
   version: number;
@@ -65,6 +72,10 @@ export class RecordStore<R extends { id: string; version: number }> {
   /** Loads every record; unreadable ones are reported and skipped, never fatal. */
   load(warn: (msg: string) => void): void {
     for (const id of fs.readdirSync(this.dir)) {
+      if (id.startsWith(DELETING)) {
+        fs.rmSync(path.join(this.dir, id), { recursive: true, force: true });
+        continue;
+      }
       const file = path.join(this.dirOf(id), this.file);
       const tmp = `${file}.tmp`;
       try {
@@ -115,9 +126,17 @@ export class RecordStore<R extends { id: string; version: number }> {
     return next;
   }
 
+  /** Removes the record and its directory; a crash part way leaves a DELETING directory that load() removes. */
   delete(id: string): void {
-    fs.rmSync(this.dirOf(id), { recursive: true, force: true });
+    const doomed = path.join(this.dir, `${DELETING}${id}`);
+    fs.rmSync(doomed, { recursive: true, force: true });
+    try {
+      fs.renameSync(this.dirOf(id), doomed);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
     this.records.delete(id);
+    fs.rmSync(doomed, { recursive: true, force: true });
   }
 
   /**

@@ -509,9 +509,16 @@ describe('workloads on the test cluster (kubectl, gvisor and runc pods)', functi
       assert.ok(serviceIp.startsWith('10.96.0.'), serviceIp);
       const sandboxes = JSON.parse((await crictl(cluster.cri, ['pods', '-o', 'json', '--label', 'app=nginx', '--state', 'ready'])).stdout) as { items: { runtimeHandler: string }[] };
       assert.deepEqual(sandboxes.items.map((x) => x.runtimeHandler), ['gvisor', 'gvisor']);
-      const slices = await cluster.api.endpointSlices('nginx');
-      const endpoints = slices.flatMap((sl) => sl.endpoints.filter((e) => e.conditions?.ready === true).flatMap((e) => e.addresses.map((a) => `${a}:${sl.ports?.[0].port}`)));
-      assert.deepEqual(endpoints.sort(), [...replicas.values()].map((ip) => `${ip}:80`).sort());
+      const want = [...replicas.values()].map((ip) => `${ip}:80`).sort();
+      // The EndpointSlice controller lists Ready pods asynchronously, after the rollout is complete.
+      let endpoints: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const slices = await cluster.api.endpointSlices('nginx');
+        endpoints = slices.flatMap((sl) => sl.endpoints.filter((e) => e.conditions?.ready === true).flatMap((e) => e.addresses.map((a) => `${a}:${sl.ports?.[0].port}`))).sort();
+        if (endpoints.join() === want.join()) break;
+        await sleep(500);
+      }
+      assert.deepEqual(endpoints, want);
     });
 
     for (const client of ['client-gvisor', 'client-runc']) {
