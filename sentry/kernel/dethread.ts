@@ -40,7 +40,7 @@ export function deThread(t: Task): void {
   // The exec unmaps the old image through the mm's context: the caller's old one is gone.
   p.mm.useContext(leaderCtx);
   const oldTid = t.tid;
-  t.kernel.tasks.delete(oldTid);
+  t.kernel.removeTask(oldTid);
   t.tid = p.pid;
   t.kernel.tasks.set(t.tid, t);
   for (const c of p.children) if (c.creatorTid === oldTid) c.creatorTid = t.tid;

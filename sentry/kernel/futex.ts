@@ -12,15 +12,15 @@
 import type { MemoryManager } from '../mm/mm';
 import type { Task } from './task';
 
-interface Waiter {
-  task: Task;
-  bitset: number;
-}
-
 const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
 
 export class Futexes {
-  private readonly lists = new Map<string, Waiter[]>();
+  /**
+   * Waiters per key, oldest first, with their bitsets: a Map keeps insertion
+   * order and finds a task at once (with a thousand threads on one futex, a
+   * list made every re-run and timeout a scan of the thousand).
+   */
+  private readonly lists = new Map<string, Map<Task, number>>();
   private readonly woken = new WeakSet<Task>();
   private readonly spaceIds = new WeakMap<MemoryManager, number>();
   private nextSpace = 1;
@@ -44,21 +44,20 @@ export class Futexes {
   }
 
   isWaiting(key: string, t: Task): boolean {
-    return this.lists.get(key)?.some((w) => w.task === t) ?? false;
+    return this.lists.get(key)?.has(t) ?? false;
   }
 
   enqueue(key: string, t: Task, bitset = FUTEX_BITSET_MATCH_ANY): void {
-    const list = this.lists.get(key) ?? [];
-    list.push({ task: t, bitset });
-    this.lists.set(key, list);
+    const list = this.lists.get(key);
+    if (list) list.set(t, bitset);
+    else this.lists.set(key, new Map([[t, bitset]]));
   }
 
   remove(key: string, t: Task): void {
     const list = this.lists.get(key);
     if (!list) return;
-    const i = list.findIndex((w) => w.task === t);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.lists.delete(key);
+    list.delete(t);
+    if (list.size === 0) this.lists.delete(key);
   }
 
   /** Wakes up to `n` waiters (oldest first) whose bitset intersects `bitset`; returns how many. */
@@ -66,29 +65,31 @@ export class Futexes {
     const list = this.lists.get(key);
     if (!list) return 0;
     let woken = 0;
-    for (let i = 0; i < list.length && woken < n; ) {
-      const w = list[i];
-      if ((w.bitset & bitset) === 0) {
-        i++;
-        continue;
-      }
-      list.splice(i, 1);
-      this.woken.add(w.task);
-      w.task.kernel.sched.wake(w.task);
+    for (const [task, mask] of list) {
+      if (woken >= n) break;
+      if ((mask & bitset) === 0) continue;
+      list.delete(task);
+      this.woken.add(task);
+      task.kernel.sched.wake(task);
       woken++;
     }
-    if (list.length === 0) this.lists.delete(key);
+    if (list.size === 0) this.lists.delete(key);
     return woken;
   }
 
   /** Wakes `nWake` waiters of `from`, then moves up to `nMove` others to `to`. Returns woken + moved. */
   requeue(from: string, to: string, nWake: number, nMove: number): number {
     const woken = this.wake(from, nWake);
-    const list = this.lists.get(from) ?? [];
-    const moved = list.splice(0, nMove);
-    if (list.length === 0) this.lists.delete(from);
-    if (moved.length > 0) this.lists.set(to, [...(this.lists.get(to) ?? []), ...moved]);
-    return woken + moved.length;
+    const list = this.lists.get(from);
+    if (!list) return woken;
+    // Taken first: `to` may be `from` itself, whose map would then meet the moved ones again.
+    const moving = [...list].slice(0, nMove);
+    for (const [task, mask] of moving) {
+      list.delete(task);
+      this.enqueue(to, task, mask);
+    }
+    if (list.size === 0) this.lists.delete(from);
+    return woken + moving.length;
   }
 }
 

@@ -111,6 +111,19 @@ export class Kernel {
     return n;
   }
 
+  /**
+   * Counts removals from `tasks`: the scheduler looks for running tasks
+   * that ended (killed with their process, replaced by an exec) only when
+   * it moved, instead of checking every running task at each stop.
+   */
+  taskRemovals = 0;
+
+  /** Takes `tid` out of the task table (the thread ended, or took another tid). */
+  removeTask(tid: number): void {
+    this.tasks.delete(tid);
+    this.taskRemovals++;
+  }
+
   allocTid(): number {
     return this.nextTid++;
   }

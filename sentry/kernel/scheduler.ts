@@ -142,9 +142,15 @@ export class Scheduler implements TaskControl {
     return this.kernel.tasks.get(t.tid) === t;
   }
 
+  /** kernel.taskRemovals at the last pruneRunning. */
+  private prunedAt = 0;
+
   /** Drops tasks that ended while running (killed with their process, or by exec); returns how many run. */
   private pruneRunning(): number {
-    for (const t of this.running) if (!this.alive(t)) this.forget(t);
+    if (this.prunedAt !== this.kernel.taskRemovals) {
+      this.prunedAt = this.kernel.taskRemovals;
+      for (const t of this.running) if (!this.alive(t)) this.forget(t);
+    }
     return this.running.size;
   }
 

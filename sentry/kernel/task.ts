@@ -95,7 +95,7 @@ export class Process {
       exitRobustList(t);
       t.ctx.kill();
       t.sigPending.clear();
-      this.kernel.tasks.delete(t.tid);
+      this.kernel.removeTask(t.tid);
     }
     this.tasks.clear();
     this.sigPending.clear();
@@ -194,7 +194,7 @@ export class Task {
     this.endHostThread();
     this.sigPending.clear(); // its own pending signals end with it, as in Linux
     this.process.tasks.delete(this);
-    this.kernel.tasks.delete(this.tid);
+    this.kernel.removeTask(this.tid);
     this.kernel.sched.forget(this);
     creatorThreadExited(this, heir ?? [...this.process.tasks][0]);
   }
