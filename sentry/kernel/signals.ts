@@ -1,7 +1,9 @@
-import { SIG, NSIG, CORE_SIGNALS } from '../abi/linux/signal';
+import { SIG, NSIG, CORE_SIGNALS, SIGRTMIN } from '../abi/linux/signal';
 
 /** A signal set as a 64-bit mask: bit (signo-1). */
 export type SignalMask = bigint;
+
+export const sigBit = (signo: number): SignalMask => 1n << BigInt(signo - 1);
 
 export const SIG_DFL = 0n;
 export const SIG_IGN = 1n;
@@ -115,8 +117,8 @@ export class SignalQueue {
 
   /** Queues `signo`; a standard signal already pending is not queued twice. Returns whether it was added. */
   enqueue(signo: number, info: Buffer, uncharge?: () => void): boolean {
-    const bit = 1n << BigInt(signo - 1);
-    if (signo < 32 && this.pending & bit) return false;
+    const bit = sigBit(signo);
+    if (signo < SIGRTMIN && this.pending & bit) return false;
     const q = this.bySignal.get(signo);
     if (q) q.push({ info, uncharge });
     else this.bySignal.set(signo, [{ info, uncharge }]);
@@ -131,7 +133,7 @@ export class SignalQueue {
     const ready = this.pending & ~blocked;
     if (ready === 0n) return undefined;
     let signo = 1;
-    while (!(ready & (1n << BigInt(signo - 1)))) signo++;
+    while (!(ready & sigBit(signo))) signo++;
     const q = this.bySignal.get(signo) as Queued[];
     const first = q.shift() as Queued;
     if (q.length === 0) this.discard(signo);
@@ -148,6 +150,6 @@ export class SignalQueue {
   discard(signo: number): void {
     for (const q of this.bySignal.get(signo) ?? []) q.uncharge?.();
     this.bySignal.delete(signo);
-    this.pending &= ~(1n << BigInt(signo - 1));
+    this.pending &= ~sigBit(signo);
   }
 }

@@ -8,6 +8,8 @@ export const SIG = {
 } as const;
 
 export const NSIG = 64;
+/** The first real-time signal (the kernel's SIGRTMIN; glibc keeps 32 and 33 for itself). */
+export const SIGRTMIN = 32;
 
 /** Signals whose default action dumps core (signal(7)); the exit status carries the 0x80 core bit. */
 export const CORE_SIGNALS: ReadonlySet<number> = new Set([

@@ -28,7 +28,7 @@ interface Entry {
   readonly waker: Waker;
   /** The collect() pass that last looked at it. */
   pass: number;
-  /** The collect() that last reported it. */
+  /** The collect() pass that last reported it. */
   reported: number;
 }
 
@@ -50,8 +50,7 @@ export class EpollFile extends AnonFile {
   private readonly ready = new Set<Entry>();
   /** Files whose release this instance listens for (once each: a file added and deleted again and again adds no more hooks). */
   private readonly hooked = new WeakSet<FileDescription>();
-  /** Counters that name collect() calls and their passes. */
-  private collects = 0;
+  /** Numbers collect()'s passes over the ready list. */
   private passes = 0;
 
   constructor(flags: number) {
@@ -130,29 +129,29 @@ export class EpollFile extends AnonFile {
   collect(max: number): EpollEvent[] {
     const out: EpollEvent[] = [];
     const again: Entry[] = [];
-    const id = ++this.collects;
+    const firstPass = this.passes + 1;
     // Checking a host socket's readiness may notify its waiters, which puts an entry
     // this pass has passed back at the end of the list: another pass looks at it (a
     // refresh notifies only of bits that newly came up, so the passes end).
-    while (this.collectPass(id, max, out, again));
+    while (this.collectPass(firstPass, max, out, again));
     for (const e of again) this.ready.add(e);
     return out;
   }
 
-  /** One pass over the ready list for collect `id`; whether an entry it had looked at came back. */
-  private collectPass(id: number, max: number, out: EpollEvent[], again: Entry[]): boolean {
+  /** One pass over the ready list for the collect() whose passes start at `firstPass`; whether an entry it had looked at came back. */
+  private collectPass(firstPass: number, max: number, out: EpollEvent[], again: Entry[]): boolean {
     const pass = ++this.passes;
     for (const e of this.ready) {
       if (out.length >= max) return false;
       if (e.pass === pass) return true;
       e.pass = pass;
       // Reported once in this call already: its news waits for the next one.
-      if (e.reported === id) continue;
+      if (e.reported >= firstPass) continue;
       const r = this.revents(e);
       // A notification that came with this very check is no news for the next call.
       this.ready.delete(e);
       if (r === 0) continue;
-      e.reported = id;
+      e.reported = pass;
       out.push({ events: r, data: e.data });
       if (e.events & EPOLL.ONESHOT) e.events &= EP_PRIVATE_BITS;
       else if (!(e.events & EPOLL.ET)) again.push(e);

@@ -6,22 +6,19 @@
  * continues it; everything else is queued and the task that can take it
  * is interrupted.
  */
-import { SIG } from '../../abi/linux/signal';
+import { SIG, SIGRTMIN } from '../../abi/linux/signal';
 import { CLD, SA, SI, SIGINFO } from '../../abi/linux/sigframe';
 import { fail } from '../../errors/linuxerr';
 import { RLIMIT } from '../limits';
-import { SIG_DFL, SIG_IGN, SignalMask, defaultAction, killedStatus } from '../signals';
+import { SIG_DFL, SIG_IGN, SignalMask, defaultAction, killedStatus, sigBit } from '../signals';
 import { Process, Task } from '../task';
 import { kernelInfo } from './siginfo';
 import { jobControl, signalArrivals } from './state';
 
-export const sigBit = (signo: number): SignalMask => 1n << BigInt(signo - 1);
+export { sigBit };
 
 /** SIGKILL and SIGSTOP can be neither blocked nor caught. */
 export const UNBLOCKABLE = sigBit(SIG.SIGKILL) | sigBit(SIG.SIGSTOP);
-
-/** The first real-time signal (the kernel's SIGRTMIN; glibc keeps 32 and 33 for itself). */
-const SIGRTMIN = 32;
 
 const STOP_MASK = sigBit(SIG.SIGSTOP) | sigBit(SIG.SIGTSTP) | sigBit(SIG.SIGTTIN) | sigBit(SIG.SIGTTOU);
 
