@@ -1,3 +1,4 @@
+import { createVdso, Vdso } from './vdso/vdso';
 import { Context, Platform } from '../platform/platform';
 import { Vfs } from '../vfs/vfs';
 import { Process, Task } from './task';
@@ -73,6 +74,8 @@ export class Kernel {
   readonly cpus: number;
   /** threads-max: fork and clone fail with EAGAIN once taskCount() reaches it. */
   readonly maxTasks: number;
+  /** The vDSO every exec maps, and the clock trapped time calls share with it (undefined: none on this platform or host). */
+  readonly vdso: Vdso | undefined;
 
   /** `makeVfs` builds the mount table; it gets the kernel because /proc reads it. */
   constructor(
@@ -82,6 +85,7 @@ export class Kernel {
   ) {
     this.cpus = opts.cpus ?? 1;
     this.maxTasks = opts.maxTasks ?? DEFAULT_MAX_TASKS;
+    this.vdso = createVdso(platform.sharedMemory);
     this.uts = { hostname: Buffer.from(opts.hostname, 'utf8').toString('latin1'), domainname: '(none)' };
     this.sysctls = new Sysctls(this.uts);
     this.vfs = makeVfs(this);

@@ -128,12 +128,14 @@ export class Scheduler implements TaskControl {
   /**
    * While tasks run, host fds with waiters are checked at most every
    * HOST_POLL_NS between stops, so input reaches a parked task even when
-   * others keep the loop busy; the kernel's whileRunning hook runs then too.
+   * others keep the loop busy; the kernel's whileRunning hook runs then
+   * too, and the vDSO's clock follows the host's (at most once a second).
    */
   private pollHost(): void {
     const now = monotonicNs();
     if (now - this.lastHostPollNs < HOST_POLL_NS) return;
     this.lastHostPollNs = now;
+    this.kernel.vdso?.clock.tick(now);
     pollHostWaiters(0);
     this.kernel.whileRunning?.();
   }

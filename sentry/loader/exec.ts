@@ -86,7 +86,7 @@ export function execFile(t: Task, file: FileDescription, filename: string, argv:
     old.unmapAll();
     p.mm = new MemoryManager(old.as, old.io, old.taskSize, env.stackRlimit);
     execCreds(p, plan.main.file);
-    commitExec(plan, p.mm, p.creds, t.regs);
+    commitExec(plan, p.mm, p.creds, t.regs, undefined, t.kernel.vdso);
   } catch (e) {
     throw new ImageLostError(e);
   } finally {

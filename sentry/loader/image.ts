@@ -155,12 +155,20 @@ export function releasePlan(plan: ExecPlan): void {
 }
 
 /**
- * Phase two: maps the stack, the executable, the heap start and the
- * interpreter into `mm` (fresh, empty), writes the initial stack and sets
+ * Phase two: maps the stack, the executable, the heap start, the
+ * interpreter and the vDSO (when the kernel has one) into `mm` (fresh,
+ * empty), writes the initial stack and sets
  * `regs` for entry (all general registers zero, rip at the interpreter or
  * program entry, cs/ss kept).
  */
-export function commitExec(plan: ExecPlan, mm: MemoryManager, creds: Credentials, regs: Registers, random = randomBytes(16)): ExecResult {
+export function commitExec(
+  plan: ExecPlan,
+  mm: MemoryManager,
+  creds: Credentials,
+  regs: Registers,
+  random = randomBytes(16),
+  vdso?: { map(mm: MemoryManager): number },
+): ExecResult {
   const { main, interp } = plan;
   mm.mapArea({
     start: mm.stackTop - mm.stackSize, end: mm.stackTop, prot: PROT.READ | PROT.WRITE | (main.elf.execStack ? PROT.EXEC : 0),
@@ -174,6 +182,7 @@ export function commitExec(plan: ExecPlan, mm: MemoryManager, creds: Credentials
     interpBase = interpBias(interp.elf, mm);
     entry = loadSegments(mm, interp.file, interp.elf, interpBase).entry;
   }
+  const vdsoBase = vdso?.map(mm);
   const st = writeInitialStack(mm.io, mm.stackTop, {
     argv: plan.argv,
     envp: plan.envp,
@@ -200,6 +209,7 @@ export function commitExec(plan: ExecPlan, mm: MemoryManager, creds: Credentials
       [AT.HWCAP2, HOST_CPU_AUX.hwcap2],
       [AT.EXECFN, p.execfn],
       [AT.PLATFORM, p.platform],
+      ...(vdsoBase === undefined ? [] : [[AT.SYSINFO_EHDR, vdsoBase] as [number, number]]),
     ],
   });
   mm.layout = {

@@ -381,6 +381,8 @@ export class MemoryManager {
     const b = v.backing;
     if (b.kind === 'file' && b.cache !== undefined) this.as.mapSharedMemory?.(v.start, len, v.prot, cachedById(b.cache).slot + b.offset);
     else if (b.kind === 'sysvshm') this.as.mapSharedMemory?.(v.start, len, v.prot, b.seg.slot + b.offset);
+    else if (b.kind === 'vdso' && b.name === '[vvar]') this.as.mapSharedMemory?.(v.start, len, v.prot, b.offset); // the Sentry's updates show
+    else if (b.kind === 'vdso') this.as.mapPrivateMemory?.(v.start, len, v.prot, b.offset);
     else if (image !== undefined && this.as.mapPrivateMemory) this.as.mapPrivateMemory(v.start, len, writable, image);
     else this.as.mapAnonymous(v.start, len, writable, sharedAnon(v));
     this.vmas.insert(v);
@@ -510,7 +512,9 @@ export class MemoryManager {
   private resizable(addr: number, oldSize: number, newSize: number): Vma {
     const v = this.vmas.find(addr) ?? fail('EFAULT', 'mremap of unmapped memory');
     if (oldSize > v.end - addr) fail('EFAULT', 'mremap range spans areas');
-    if (newSize > oldSize && (v.backing.kind === 'file' || v.backing.kind === 'sysvshm')) fail('ENOMEM', 'growing a file-backed or SysV shm mapping is not supported');
+    if (newSize > oldSize && (v.backing.kind === 'file' || v.backing.kind === 'sysvshm' || v.backing.kind === 'vdso')) {
+      fail('ENOMEM', 'growing a file-backed, SysV shm or vDSO mapping is not supported');
+    }
     return v;
   }
 
@@ -643,11 +647,12 @@ export class MemoryManager {
    * charges as page cache once, not per process (program text, ld.so's
    * libraries: here copies, or the image cache's pages that mincore would
    * report present in every process mapping them), the shared copies
-   * of MAP_SHARED files and attached System V segments (shared memory). Their total bounds what the process can have
-   * resident.
+   * of MAP_SHARED files, attached System V segments (shared memory) and
+   * the vDSO's pages (the Sentry's). Their total bounds what the process
+   * can have resident.
    */
   chargedAreas(): Vma[] {
-    return this.vmas.all().filter((v) => v.prot !== PROT.NONE && v.backing.kind !== 'sysvshm' && !(v.backing.kind === 'file' && (v.backing.cache !== undefined || (v.prot & PROT.WRITE) === 0)));
+    return this.vmas.all().filter((v) => v.prot !== PROT.NONE && v.backing.kind !== 'sysvshm' && v.backing.kind !== 'vdso' && !(v.backing.kind === 'file' && (v.backing.cache !== undefined || (v.prot & PROT.WRITE) === 0)));
   }
 
   usage(): MemoryUsage {

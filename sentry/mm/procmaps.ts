@@ -26,6 +26,7 @@ function mapsName(v: Vma): string {
     case 'stack':
       return '[stack]';
     case 'named':
+    case 'vdso':
       return v.backing.name;
     case 'sysvshm':
       return shmMapsName(v.backing.seg);

@@ -29,7 +29,13 @@ export type Backing =
    */
   | { readonly kind: 'sysvshm'; readonly seg: ShmTarget; readonly offset: number }
   /** Anonymous memory with a fixed maps name (e.g. "[anon:foo]"). */
-  | { readonly kind: 'named'; readonly name: string };
+  | { readonly kind: 'named'; readonly name: string }
+  /**
+   * The vvar page (mapped shared) or the vDSO image (private) that exec maps
+   * (kernel/vdso): `offset` is the area start's offset in the platform's
+   * shared memory. Never merged, not the app's memory.
+   */
+  | { readonly kind: 'vdso'; readonly name: '[vvar]' | '[vdso]'; readonly offset: number };
 
 export interface Vma {
   readonly start: number;
@@ -49,7 +55,7 @@ export interface Vma {
  */
 export function clip(v: Vma, start: number, end: number): Vma {
   const b = v.backing;
-  const backing = b.kind === 'file' || b.kind === 'shmem' || b.kind === 'sysvshm' ? { ...b, offset: b.offset + (start - v.start) } : b;
+  const backing = b.kind === 'file' || b.kind === 'shmem' || b.kind === 'sysvshm' || b.kind === 'vdso' ? { ...b, offset: b.offset + (start - v.start) } : b;
   return { ...v, start, end, backing };
 }
 
@@ -61,7 +67,7 @@ function sameBacking(a: Vma, b: Vma): boolean {
   }
   if (x.kind === 'shmem' && y.kind === 'shmem') return x.id === y.id && x.offset + (a.end - a.start) === y.offset;
   if (x.kind === 'named' && y.kind === 'named') return x.name === y.name;
-  return x.kind === y.kind && x.kind !== 'file' && x.kind !== 'named' && x.kind !== 'shmem' && x.kind !== 'sysvshm';
+  return x.kind === y.kind && x.kind !== 'file' && x.kind !== 'named' && x.kind !== 'shmem' && x.kind !== 'sysvshm' && x.kind !== 'vdso';
 }
 
 function mergeable(a: Vma, b: Vma): boolean {

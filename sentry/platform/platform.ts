@@ -134,6 +134,8 @@ export interface Context {
 
 export interface Platform {
   readonly name: string;
+  /** Memory shared by every address space (the vDSO's pages live there too), when the platform has it. */
+  readonly sharedMemory?: SharedMemory;
   /** Starts a fresh, empty address space with one thread in it. */
   newContext(): Context;
   /** Blocks until a resumed context stops; undefined for host events that need nothing. */

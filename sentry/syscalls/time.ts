@@ -1,6 +1,7 @@
 /**
- * Time syscalls. Clocks come from the host's; CPU-time clocks report the
- * app's host thread CPU time. Sleeps park the task on a kernel timer.
+ * Time syscalls. Clocks come from the host's (through the vDSO's
+ * Timekeeper for the ones it serves); CPU-time clocks report the app's host
+ * thread CPU time. Sleeps park the task on a kernel timer.
  */
 import { CLOCK, TIMER_ABSTIME, TIMESPEC_SIZE, encodeTimespec, encodeTimeval, decodeTimespec } from '../abi/linux/time';
 import { fail } from '../errors/linuxerr';
@@ -19,10 +20,12 @@ export function clockNs(t: Task, clk: number): bigint {
       return t.ctx.cpuTimeNs();
     case CLOCK.REALTIME:
     case CLOCK.MONOTONIC:
-    case CLOCK.MONOTONIC_RAW:
     case CLOCK.REALTIME_COARSE:
     case CLOCK.MONOTONIC_COARSE:
     case CLOCK.BOOTTIME:
+      // The vDSO's clock when there is one, so a trapped call never disagrees with it.
+      return t.kernel.vdso?.clock.now(clk) ?? hostClockNs(clk) ?? fail('EINVAL');
+    case CLOCK.MONOTONIC_RAW:
     case CLOCK.TAI:
       return hostClockNs(clk) ?? fail('EINVAL');
     default:

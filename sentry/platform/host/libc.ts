@@ -61,6 +61,9 @@ export const raw = {
   poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   isatty: libc.func('int isatty(int fd)'),
   getrandom: libc.func('long getrandom(void *buf, size_t len, unsigned int flags)'),
+  mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)'),
+  mprotect: libc.func('int mprotect(void *addr, size_t len, int prot)'),
+  memcpy: libc.func('void *memcpy(void *dst, const void *src, size_t n)'),
 };
 
 export function errno(): number {

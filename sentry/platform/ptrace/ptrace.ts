@@ -52,6 +52,9 @@ export class PtracePlatform implements Platform {
   private readonly status = new Int32Array(1);
   /** Backs MAP_SHARED file mappings in every stub. */
   readonly memory = new HostMemoryFile();
+  get sharedMemory(): HostMemoryFile {
+    return this.memory;
+  }
   onInterrupted: ((ctx: Context) => void) | undefined;
 
   constructor() {
