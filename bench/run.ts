@@ -93,6 +93,23 @@ async function syscallCost(): Promise<Series[]> {
   return all;
 }
 
+const CLOCK_N = 1_000_000;
+
+/**
+ * clock_gettime(CLOCK_MONOTONIC) through libc: with a vDSO (Linux's,
+ * runsc's, tsvisor's kernel/vdso) it never enters a kernel.
+ */
+async function clockCost(): Promise<Series[]> {
+  const perCall = (s: Sample): number => Number(/ns (\d+)/.exec(s.stdout)?.[1]) / CLOCK_N;
+  const check = (s: Sample): string | undefined => (Number.isFinite(perCall(s)) ? undefined : `bad output ${JSON.stringify(s.stdout)}`);
+  const all = await interleaved([compileC('vdso_clock'), 'loop', String(CLOCK_N)], RUNS, check);
+  console.log(`\n(a2) clock_gettime(CLOCK_MONOTONIC) through libc, N=${CLOCK_N}, ${RUNS} interleaved runs after a warm-up: nanoseconds per call`);
+  raw('ns/call', all, perCall, 1);
+  const m = all.map((s) => med(s, perCall));
+  console.log(table([['runner', 'ns/call (median)', 'x native'], ...all.map((s, i) => [s.runner.name, fmt(m[i], 1), fmt(m[i] / m[0], 1)])]));
+  return all;
+}
+
 /**
  * Two Node processes that load nothing, with the young-generation flags the
  * Sentry and the Gofer run with and, as bin/tsvisor gives them, no
@@ -173,7 +190,7 @@ const wanted = (part: string): boolean => ONLY.size === 0 || ONLY.has(part);
 async function main(): Promise<void> {
   console.log(`tsvisor benchmark: native vs tsvisor vs runsc (${runnerArgv('runsc', []).join(' ')})`);
   const all: Series[] = [];
-  if (wanted('syscall')) all.push(...(await syscallCost()));
+  if (wanted('syscall')) all.push(...(await syscallCost()), ...(await clockCost()));
   if (wanted('startup')) all.push(...(await startup()));
   if (wanted('sha256')) all.push(...(await sha256()));
   if (wanted('process')) all.push(...(await processModel()));

@@ -1,12 +1,15 @@
 /*
- * vdso_clock check|calls N|maps: the vDSO as a program sees it.
+ * vdso_clock check|calls N|maps|loop N: the vDSO as a program sees it.
  *   check  reads the clocks through libc (the vDSO) and the raw syscall,
  *          interleaved for 1.5 s (past the Sentry's clock updates), and
  *          says whether each clock kept its promises.
  *   calls  makes N clock_gettime calls through libc, then 3 raw syscalls
  *          (a strace of it shows which ones trapped).
  *   maps   says how /proc/self/maps shows [vvar] and [vdso].
- * The output is the same on Linux and in a sandbox that gets it right.
+ *   loop   times N clock_gettime(CLOCK_MONOTONIC) calls through libc and
+ *          prints "N <n> ns <elapsed>" (the benchmark's format).
+ * The output of the others is the same on Linux and in a sandbox that gets
+ * it right.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -68,6 +71,12 @@ static void calls(long n) {
   for (int i = 0; i < 3; i++) syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t);
 }
 
+static void loop(long n) {
+  long long start = via_libc(CLOCK_MONOTONIC), last = start;
+  for (long i = 0; i < n; i++) last = via_libc(CLOCK_MONOTONIC);
+  printf("N %ld ns %lld\n", n, last - start);
+}
+
 static void maps(void) {
   FILE *f = fopen("/proc/self/maps", "r");
   char line[512], perms[8];
@@ -83,6 +92,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "check") == 0) check();
   else if (argc == 3 && strcmp(argv[1], "calls") == 0) calls(atol(argv[2]));
   else if (argc == 2 && strcmp(argv[1], "maps") == 0) maps();
+  else if (argc == 3 && strcmp(argv[1], "loop") == 0) loop(atol(argv[2]));
   else return 2;
   return 0;
 }
