@@ -50,8 +50,12 @@ describe('e2e: vDSO', function () {
     sameAsNative([compileC('vdso_clock'), 'maps'], {}, '[vvar] r--p\n[vdso] r-xp at AT_SYSINFO_EHDR: yes\n');
   });
 
-  it('libc clock_gettime does not trap; the raw syscall does', function () {
+  it('libc clock_gettime does not trap; the raw syscall does; the debug log says the vDSO is on', function () {
     if (SANDBOX !== 'tsvisor') this.skip();
+    const log = path.join(freshDir('vdso'), 'debug.log');
+    const logged = sandboxed(['/bin/true'], { rawFlags: ['--debug-log', log] });
+    assert.strictEqual(logged.code, 0, describeRun(logged));
+    assert.match(fs.readFileSync(log, 'utf8'), /vDSO on: clock_gettime, gettimeofday and time run in the app\n/);
     const r = sandboxed([compileC('vdso_clock'), 'calls', '1000'], { strace: true });
     assert.strictEqual(r.code, 0, describeRun(r));
     assert.strictEqual(r.stderr.match(/\] clock_gettime\(/g)?.length, 3, describeRun(r));

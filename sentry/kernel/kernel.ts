@@ -85,7 +85,9 @@ export class Kernel {
   ) {
     this.cpus = opts.cpus ?? 1;
     this.maxTasks = opts.maxTasks ?? DEFAULT_MAX_TASKS;
-    this.vdso = createVdso(platform.sharedMemory);
+    const vdso = createVdso(platform.sharedMemory);
+    this.vdso = typeof vdso === 'string' ? undefined : vdso;
+    this.debug(typeof vdso === 'string' ? `vDSO off: time calls are trapped (${vdso})` : 'vDSO on: clock_gettime, gettimeofday and time run in the app');
     this.uts = { hostname: Buffer.from(opts.hostname, 'utf8').toString('latin1'), domainname: '(none)' };
     this.sysctls = new Sysctls(this.uts);
     this.vfs = makeVfs(this);

@@ -11,7 +11,7 @@ import { CLOCK } from '../../abi/linux/time';
 import { PAGE_SIZE, PROT, PROT_RWX } from '../../abi/linux/mm';
 import type { MemoryManager } from '../../mm/mm';
 import { hostClockNs } from '../../platform/host/clock';
-import { tscReader } from '../../platform/host/tsc';
+import { hostClocksource, tscReader } from '../../platform/host/tsc';
 import type { SharedMemory } from '../../platform/platform';
 import { buildVdsoImage, VDSO_SIZE } from './image';
 import { ClockSources, Timekeeper } from './timekeeper';
@@ -62,9 +62,12 @@ function hostNs(clk: number): bigint {
   return ns;
 }
 
-/** The vDSO for a kernel on `mem`, when the platform has shared memory and the host keeps time with the TSC. */
-export function createVdso(mem: SharedMemory | undefined): Vdso | undefined {
-  if (mem === undefined) return undefined;
+/**
+ * The vDSO for a kernel on `mem`, when the platform has shared memory and
+ * the host keeps time with the TSC; else why not (for the debug log).
+ */
+export function createVdso(mem: SharedMemory | undefined): Vdso | string {
+  if (mem === undefined) return 'the platform has no shared memory';
   const tsc = tscReader();
-  return tsc === undefined ? undefined : new Vdso(mem, { tsc, host: hostNs });
+  return tsc === undefined ? `the host's clocksource is ${hostClocksource()}, not tsc` : new Vdso(mem, { tsc, host: hostNs });
 }

@@ -20,21 +20,21 @@ const RDTSC_PROTO = koffi.proto('uint64_t tsvisor_rdtsc(void)');
 const CLOCKSOURCE = '/sys/devices/system/clocksource/clocksource0/current_clocksource';
 
 /**
- * Whether the host keeps time with the TSC: Linux picks it only when it
- * ticks at a constant rate and in step on every CPU, which a vDSO clock
- * needs as much as the host's own.
+ * The host kernel's clocksource. Linux picks `tsc` only when the TSC ticks
+ * at a constant rate and in step on every CPU, which a vDSO clock needs as
+ * much as the host's own.
  */
-function hostUsesTsc(): boolean {
+export function hostClocksource(): string {
   try {
-    return readFileSync(CLOCKSOURCE, 'latin1').trim() === 'tsc';
+    return readFileSync(CLOCKSOURCE, 'latin1').trim();
   } catch {
-    return false;
+    return 'unknown';
   }
 }
 
-/** A reader of the TSC, or undefined when the host's clock is not the TSC or the code page cannot be made. */
+/** A reader of the TSC, or undefined when the host's clocksource is not the TSC or the code page cannot be made. */
 export function tscReader(): (() => bigint) | undefined {
-  if (!hostUsesTsc()) return undefined;
+  if (hostClocksource() !== 'tsc') return undefined;
   const page: unknown = raw.mmap(null, PAGE_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
   if (page === null || koffi.address(page) === 0xffff_ffff_ffff_ffffn) return undefined;
   raw.memcpy(page, RDTSC, RDTSC.length);
