@@ -39,7 +39,9 @@ export class Process {
   readonly childEvents = new WaitQueue();
   /** Signal sent to the parent at exit (SIGCHLD unless clone() said otherwise; 0: none). */
   exitSignal = 17;
-  /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS state. */
+  /** personality(2): PER_LINUX, with ADDR_NO_RANDOMIZE or not; inherited by children, kept across exec. */
+  personality = 0;
+    /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS state. */
   dumpable = 1;
   noNewPrivs = 0;
   /** seccomp mode and filters (kernel/seccomp/filter.ts): inherited by children, kept across exec. */

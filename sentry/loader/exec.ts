@@ -3,6 +3,7 @@
  * both come through execImage/execFile.
  */
 import { O, S_ISGID, S_ISUID } from '../abi/linux/fs';
+import { ADDR_NO_RANDOMIZE } from '../abi/linux/personality';
 import { capsOnExec } from '../kernel/capabilities';
 import { RLIMIT } from '../kernel/limits';
 import { deThread } from '../kernel/dethread';
@@ -76,6 +77,7 @@ export function execFile(t: Task, file: FileDescription, filename: string, argv:
     creds: p.creds,
     stackRlimit: p.limits[RLIMIT.STACK].cur,
     taskSize: p.mm.taskSize,
+    randomize: (p.personality & ADDR_NO_RANDOMIZE) === 0,
   };
   const plan = prepareExec(env, file, filename, argv, envp);
   // Point of no return.
@@ -84,7 +86,7 @@ export function execFile(t: Task, file: FileDescription, filename: string, argv:
     exitRobustList(t); // the old image's robust locks, while its memory is still there
     const old = p.mm;
     old.unmapAll();
-    p.mm = new MemoryManager(old.as, old.io, old.taskSize, env.stackRlimit);
+    p.mm = new MemoryManager(old.as, old.io, old.taskSize, env.stackRlimit, plan.randomization);
     execCreds(p, plan.main.file);
     commitExec(plan, p.mm, p.creds, t.regs, undefined, t.kernel.vdso);
   } catch (e) {

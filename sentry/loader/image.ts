@@ -14,7 +14,7 @@ import { REG } from '../abi/linux/ptrace';
 import { fail } from '../errors/linuxerr';
 import { secureExec } from '../kernel/capabilities';
 import { Credentials } from '../kernel/creds';
-import { pageUp, stackAndMmapLayout } from '../mm/layout';
+import { pageUp, randomization, Randomization, stackAndMmapLayout } from '../mm/layout';
 import { MemoryManager } from '../mm/mm';
 import { randomBytes } from '../platform/host/random';
 import { Registers } from '../platform/platform';
@@ -33,6 +33,8 @@ export interface ExecEnv {
   stackRlimit: bigint;
   /** The address-space limit of the new image (MemoryManager.taskSize). */
   taskSize: number;
+  /** Whether the image's layout is randomized (ASLR; off with personality ADDR_NO_RANDOMIZE). */
+  randomize: boolean;
 }
 
 export interface LoadedFile {
@@ -51,6 +53,8 @@ export interface ExecPlan {
   filename: string;
   /** Every description opened for this exec; released after commit. */
   opened: FileDescription[];
+  /** The random offsets of the new image's layout (undefined: not randomized); commit's MemoryManager takes them. */
+  randomization?: Randomization;
 }
 
 /** Values the kernel uses after commit (registers are already set). */
@@ -140,10 +144,11 @@ export function prepareExec(env: ExecEnv, file: FileDescription, filename: strin
       interp = { file: f, elf: parseElf(f, head) };
       checkSegments(interp.elf, env.taskSize);
     }
-    const { stackSize, mmapBase } = stackAndMmapLayout(env.taskSize, env.stackRlimit);
-    const bias = mainBias(elf, env.taskSize, mmapBase);
-    checkSegments(elf, env.taskSize - stackSize, bias);
-    return { main, interp, mainBias: bias, argv: args, envp, filename, opened };
+    const randomized = env.randomize ? randomization(randomBytes(16)) : undefined;
+    const { stackTop, stackSize, mmapBase } = stackAndMmapLayout(env.taskSize, env.stackRlimit, randomized);
+    const bias = mainBias(elf, env.taskSize, mmapBase, randomized?.pie ?? 0);
+    checkSegments(elf, stackTop - stackSize, bias);
+    return { main, interp, mainBias: bias, argv: args, envp, filename, opened, randomization: randomized };
   } catch (e) {
     for (const f of opened) f.decRef();
     throw e;
@@ -175,7 +180,7 @@ export function commitExec(
     maxProt: PROT_RWX, shared: false, growsDown: true, backing: { kind: 'stack' },
   });
   const m = loadSegments(mm, main.file, main.elf, plan.mainBias);
-  mm.setBrkStart(pageUp(m.brk));
+  mm.setBrkStart(pageUp(m.brk) + (mm.randomization?.brk ?? 0));
   let entry = m.entry;
   let interpBase = 0;
   if (interp !== undefined) {

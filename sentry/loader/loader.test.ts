@@ -7,6 +7,7 @@ import { MMAP_MIN_ADDR, PROT } from '../abi/linux/mm';
 import { REG } from '../abi/linux/ptrace';
 import { fail, isLinuxError } from '../errors/linuxerr';
 import { Credentials } from '../kernel/creds';
+import { BRK_RND_MAX, MMAP_RND_MAX, STACK_RND_MAX } from '../mm/layout';
 import { MemoryManager } from '../mm/mm';
 import { FakeMemory, MemFile } from '../mm/testing';
 import { Registers } from '../platform/platform';
@@ -61,12 +62,13 @@ function makeElf(opts: { type?: number; machine?: number; phnum?: number; phents
   return b;
 }
 
-function env(files: Record<string, MemFile>, creds = new Credentials()): ExecEnv {
+function env(files: Record<string, MemFile>, creds = new Credentials(), randomize = false): ExecEnv {
   return {
     open: (p) => files[p] ?? fail('ENOENT', p),
     creds,
     stackRlimit: 8n << 20n,
     taskSize: TASK,
+    randomize,
   };
 }
 
@@ -75,10 +77,10 @@ function prepareBytes(data: Buffer, files: Record<string, MemFile> = {}): Return
 }
 
 /** Runs prepare+commit into a fake address space. */
-function load(main: MemFile, files: Record<string, MemFile>, argv: string[], envp: string[], creds = new Credentials(1000, 1000)) {
+function load(main: MemFile, files: Record<string, MemFile>, argv: string[], envp: string[], creds = new Credentials(1000, 1000), randomize = false) {
   const mem = new FakeMemory();
-  const mm = new MemoryManager(mem, mem, TASK);
-  const plan = prepareExec(env(files, creds), main, main.path, argv, envp);
+  const plan = prepareExec(env(files, creds, randomize), main, main.path, argv, envp);
+  const mm = new MemoryManager(mem, mem, TASK, 8n << 20n, plan.randomization);
   const regs = new Registers();
   regs.set(REG.cs, 0x33n);
   regs.set(REG.ss, 0x2bn);
@@ -298,6 +300,27 @@ describe('image loading (fake address space)', () => {
     const maps = mm.procMaps();
     assert.match(maps, /^555200000000-555200002000 r--p 00000000 fe:01 4242 +\/bin\/true$/m);
     assert.match(maps, / \/lib64\/ld-linux-x86-64\.so\.2$/m);
+  });
+
+  it('randomizes each image: stack top, mmap base, PIE load bias and heap start, within Linux\'s ranges', () => {
+    const ldPath = '/lib64/ld-linux-x86-64.so.2';
+    const files = { [ldPath]: new MemFile(ldPath, readFileSync(ldPath)) };
+    const runs = [1, 2].map(() => load(hostFile('/bin/true'), files, ['true'], [], undefined, true));
+    for (const { mm, plan, res } of runs) {
+      const r = plan.randomization;
+      assert.ok(r !== undefined);
+      assert.equal(mm.stackTop, TASK - r.stack);
+      assert.ok(r.stack < STACK_RND_MAX && r.mmap < MMAP_RND_MAX && r.pie < MMAP_RND_MAX && r.brk < BRK_RND_MAX);
+      // The mmap area stays below the lowest stack the randomization could give.
+      assert.ok(mm.mmapBase <= TASK - STACK_RND_MAX - mm.stackSize - r.mmap);
+      assert.ok(plan.mainBias >= 0x5552_0000_0000 && plan.mainBias < 0x5552_0000_0000 + MMAP_RND_MAX);
+      assert.ok(res.interpBase < mm.mmapBase);
+      assert.ok(mm.startBrk > plan.mainBias);
+    }
+    const [a, b] = runs;
+    assert.notEqual(a.mm.stackTop, b.mm.stackTop);
+    assert.notEqual(a.mm.mmapBase, b.mm.mmapBase);
+    assert.notEqual(a.plan.mainBias, b.plan.mainBias);
   });
 
   it('loads python3.11 and busybox when present', () => {

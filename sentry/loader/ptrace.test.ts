@@ -24,7 +24,7 @@ describe('loader on the ptrace platform', function () {
     const mm = new MemoryManager(c.as, c.mem, STUB_BASE);
     const serve = (p: string): MemFile => new MemFile(p, readFileSync(files[p] ?? fail('ENOENT', p)), 0, S_IFREG | 0o755);
     const creds = new Credentials();
-    const plan = prepareExec({ open: serve, creds, stackRlimit: 8n << 20n, taskSize: STUB_BASE }, serve(path), path, [path], ['HOME=/']);
+    const plan = prepareExec({ open: serve, creds, stackRlimit: 8n << 20n, taskSize: STUB_BASE, randomize: false }, serve(path), path, [path], ['HOME=/']);
     commitExec(plan, mm, creds, c.regs);
     return { mm, c };
   }

@@ -49,16 +49,16 @@ function maxAlignment(elf: ElfImage): number {
 
 /**
  * Load bias for the main executable: 0 for ET_EXEC; for an ET_DYN with an
- * interpreter, ELF_ET_DYN_BASE (2/3 of the address space, aligned to the
- * segments' alignment); an ET_DYN run directly (a static PIE or ld.so) goes
+ * interpreter, ELF_ET_DYN_BASE (2/3 of the address space) plus the
+ * `random` offset (ASLR), aligned to the segments' alignment; an ET_DYN run directly (a static PIE or ld.so) goes
  * where mmap would put it in the empty address space: just below the mmap base.
  */
-export function mainBias(elf: ElfImage, taskSize: number, mmapBase: number): number {
+export function mainBias(elf: ElfImage, taskSize: number, mmapBase: number, random = 0): number {
   if (elf.type !== ET_DYN) return 0;
   const first = pageDown(elf.loads[0]?.vaddr ?? 0);
   if (elf.interp !== undefined) {
     const align = maxAlignment(elf);
-    const base = Math.floor(((taskSize / 3) * 2) / align) * align;
+    const base = Math.floor(((taskSize / 3) * 2 + random) / align) * align;
     return pageDown(base - first);
   }
   return mmapBase - totalMappingSize(elf) - first;

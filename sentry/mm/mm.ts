@@ -4,7 +4,7 @@ import { fail } from '../errors/linuxerr';
 import { pageAlignedBuffer } from '../platform/host/aligned';
 import { AddressSpace, MemoryIO } from '../platform/platform';
 import { FileDescription } from '../vfs/file';
-import { isPageAligned, pageDown, pageUp, stackAndMmapLayout } from './layout';
+import { isPageAligned, pageDown, pageUp, Randomization, stackAndMmapLayout } from './layout';
 import { formatMapsLine } from './procmaps';
 import { Backing, clip, Vma, VmaSet } from './vma';
 import { InodeFile } from '../vfs/inodefile';
@@ -107,15 +107,17 @@ export class MemoryManager {
    * @param taskSize first address the application may not use (Linux's
    *   TASK_SIZE; the platform's reserved area starts there).
    * @param stackRlimit RLIMIT_STACK soft limit, which sizes the stack/mmap gap.
+   * @param randomization the image's random offsets (ASLR); none without.
    */
   constructor(
     public as: AddressSpace,
     public io: MemoryIO,
     readonly taskSize: number,
     private readonly stackRlimit = 8n << 20n,
+    readonly randomization?: Randomization,
   ) {
-    const l = stackAndMmapLayout(taskSize, stackRlimit);
-    this.stackTop = taskSize;
+    const l = stackAndMmapLayout(taskSize, stackRlimit, randomization);
+    this.stackTop = l.stackTop;
     this.stackSize = l.stackSize;
     this.mmapBase = l.mmapBase;
   }
@@ -136,7 +138,7 @@ export class MemoryManager {
    * Vmas are immutable values, so the child's set can share them.
    */
   fork(as: AddressSpace, io: MemoryIO, childPid = 0): MemoryManager {
-    const child = new MemoryManager(as, io, this.taskSize, this.stackRlimit);
+    const child = new MemoryManager(as, io, this.taskSize, this.stackRlimit, this.randomization);
     child.shmPid = childPid;
     for (const v of this.vmas.all()) child.vmas.insert(v);
     child.startBrk = this.startBrk;

@@ -1,4 +1,5 @@
 /** prctl(2) and personality(2): per-process knobs the sandbox models. */
+import { ADDR_NO_RANDOMIZE, PER_LINUX, PERSONALITY_QUERY } from '../abi/linux/personality';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
 import { readCString, writeI32, writeU64 } from '../kernel/usermem';
@@ -136,17 +137,21 @@ function prctl(t: Task, a: SyscallArgs): number {
   }
 }
 
-const PER_LINUX = 0;
-const PERSONALITY_QUERY = 0xffffffff;
-
-/** personality(2): only PER_LINUX exists in the sandbox; the query form returns it. */
+/**
+ * personality(2): PER_LINUX, with or without ADDR_NO_RANDOMIZE (which the
+ * next exec honours: setarch -R); returns the old value. Other execution
+ * domains and flags are EINVAL; the query form only returns.
+ */
 function personality(t: Task, a: SyscallArgs): number {
   const v = a.uint(0);
-  if (v !== PERSONALITY_QUERY && v !== PER_LINUX) fail('EINVAL', `personality ${v.toString(16)}`);
-  return PER_LINUX;
+  const old = t.process.personality;
+  if (v === PERSONALITY_QUERY) return old;
+  if ((v & ~ADDR_NO_RANDOMIZE) !== PER_LINUX) fail('EINVAL', `personality ${v.toString(16)}`);
+  t.process.personality = v;
+  return old;
 }
 
 export const prctlSyscalls: FamilyRows = {
   prctl: partial(prctl, 'names, PR_SET_PDEATHSIG (per thread, not reset by set-id exec), dumpable, no_new_privs, queries, bounding/ambient capability sets and keep-caps, seccomp (syscalls/seccomp.ts); PR_SET_SECUREBITS, PR_SET_MM and newer options are EINVAL'),
-  personality: partial(personality, 'only PER_LINUX'),
+  personality: partial(personality, 'only PER_LINUX, with or without ADDR_NO_RANDOMIZE'),
 };

@@ -74,6 +74,7 @@ function newProcess(t: Task, r: CloneRequest): Task {
   // no_new_privs, dumpable and seccomp filters are inherited (prctl(2), seccomp(2)).
   p.noNewPrivs = parent.noNewPrivs;
   p.dumpable = parent.dumpable;
+  p.personality = parent.personality;
   p.seccomp = parent.seccomp;
   p.pgid = parent.pgid;
   p.sid = parent.sid;
