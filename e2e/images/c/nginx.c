@@ -5,6 +5,7 @@
  * writes /var/run/nginx.pid, and a web server answers on $NGINX_PORT
  * (default 80). The serving is done by `busybox httpd` in a child process.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,13 @@
 
 static pid_t worker;
 
+/* Like nginx's master: the worker gets the signal, and the master exits once it is gone. */
 static void forward(int sig) {
-  if (worker > 0) kill(worker, sig);
+  if (worker > 0) {
+    kill(worker, sig);
+    while (waitpid(worker, NULL, 0) < 0 && errno == EINTR) {
+    }
+  }
   _exit(0);
 }
 
