@@ -28,6 +28,15 @@ const FIXED = [
   'not ready time: plausible yes',
   'cputime clock: ret 0',
   'bad clock: ret -22',
+  'getres clock 0: ret 0 0.000000001',
+  'getres clock 1: ret 0 0.000000001',
+  'getres clock 5: ret 0 0.004000000',
+  'getres clock 6: ret 0 0.004000000',
+  'getres clock 7: ret 0 0.000000001',
+  'getres clock 2: ret 0 0.000000001',
+  'getres clock 99: ret -22 -1.-00000001',
+  'getres NULL: ret 0',
+  'getcpu: ret 0 cpu 0 node 0 null 0',
   '',
 ].join('\n');
 
@@ -35,11 +44,12 @@ describe('e2e: vDSO', function () {
   this.timeout(120_000);
   checkNoLeaks();
 
-  it('its code computes each clock from the vvar fields, and falls back to the syscall', () => {
+  it('its code computes each clock from the vvar fields, falls back to the syscall, and answers getres and getcpu', () => {
     const image = path.join(freshDir('vdso'), 'vdso.so');
     fs.writeFileSync(image, buildVdsoImage());
     const at = (e: keyof typeof ENTRIES): string => `0x${(CODE_OFFSET + ENTRIES[e].offset).toString(16)}`;
-    assertOutput(native([compileC('vdso_image'), image, at('clock_gettime'), at('gettimeofday'), at('time')]), FIXED);
+    const entries = ['clock_gettime', 'gettimeofday', 'time', 'clock_getres', 'getcpu'] as const;
+    assertOutput(native([compileC('vdso_image'), image, ...entries.map(at)]), FIXED);
   });
 
   it('clocks read through it agree with the syscalls and never go back, like Linux', () => {
@@ -50,7 +60,7 @@ describe('e2e: vDSO', function () {
     sameAsNative([compileC('vdso_clock'), 'maps'], {}, '[vvar] r--p\n[vdso] r-xp at AT_SYSINFO_EHDR: yes\n');
   });
 
-  it('libc clock_gettime does not trap; the raw syscall does; the debug log says the vDSO is on', function () {
+  it('libc clock_gettime, clock_getres and sched_getcpu do not trap; the raw syscall does; the debug log says the vDSO is on', function () {
     if (SANDBOX !== 'tsvisor') this.skip();
     const log = path.join(freshDir('vdso'), 'debug.log');
     const logged = sandboxed(['/bin/true'], { rawFlags: ['--debug-log', log] });
@@ -59,6 +69,7 @@ describe('e2e: vDSO', function () {
     const r = sandboxed([compileC('vdso_clock'), 'calls', '1000'], { strace: true });
     assert.strictEqual(r.code, 0, describeRun(r));
     assert.strictEqual(r.stderr.match(/\] clock_gettime\(/g)?.length, 3, describeRun(r));
+    assert.doesNotMatch(r.stderr, /\] (clock_getres|getcpu)\(/, describeRun(r));
   });
 
   it('a dynamically linked program finds it, and so does its forked child', () => {

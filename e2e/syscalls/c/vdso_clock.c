@@ -3,7 +3,8 @@
  *   check  reads the clocks through libc (the vDSO) and the raw syscall,
  *          interleaved for 1.5 s (past the Sentry's clock updates), and
  *          says whether each clock kept its promises.
- *   calls  makes N clock_gettime calls through libc, then 3 raw syscalls
+ *   calls  makes N clock_gettime, clock_getres and sched_getcpu calls
+ *          through libc, then 3 raw clock_gettime syscalls
  *          (a strace of it shows which ones trapped).
  *   maps   says how /proc/self/maps shows [vvar] and [vdso].
  *   loop   times N clock_gettime(CLOCK_MONOTONIC) calls through libc and
@@ -12,6 +13,7 @@
  * it right.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +69,11 @@ static void check(void) {
 
 static void calls(long n) {
   struct timespec t;
-  for (long i = 0; i < n; i++) clock_gettime(CLOCK_MONOTONIC, &t);
+  for (long i = 0; i < n; i++) {
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_getres(CLOCK_MONOTONIC, &t);
+    sched_getcpu();
+  }
   for (int i = 0; i < 3; i++) syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t);
 }
 

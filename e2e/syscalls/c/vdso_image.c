@@ -1,5 +1,5 @@
 /*
- * vdso_image IMAGE CGT GTOD TIME: runs the Sentry's vDSO code natively. It
+ * vdso_image IMAGE CGT GTOD TIME GETRES GETCPU: runs the Sentry's vDSO code natively. It
  * maps a vvar page with the image right above it (as the Sentry does), fills
  * the vvar fields (sentry/kernel/vdso/vvar.ts) with fixed values and calls
  * the entry points at the given offsets, printing what they return. With
@@ -18,6 +18,8 @@
 typedef long (*cgt_fn)(long, struct timespec *);
 typedef long (*gtod_fn)(struct timeval *, struct timezone *);
 typedef long (*time_fn)(long *);
+typedef long (*getres_fn)(long, struct timespec *);
+typedef long (*getcpu_fn)(unsigned *, unsigned *, void *);
 
 enum { SEQ, BASE_TSC, BASE_NS, MULT, REAL_OFFSET, BOOT_OFFSET, READY };
 
@@ -25,6 +27,8 @@ static uint64_t *vvar;
 static cgt_fn cgt;
 static gtod_fn gtod;
 static time_fn tm;
+static getres_fn getres;
+static getcpu_fn getcpu;
 
 static void show_cgt(const char *what, long clk) {
   struct timespec ts = {-1, -1};
@@ -47,7 +51,7 @@ static void all_clocks(const char *what) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) return 2;
+  if (argc != 7) return 2;
   FILE *f = fopen(argv[1], "rb");
   if (!f) return 3;
   char *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -57,6 +61,8 @@ int main(int argc, char **argv) {
   cgt = (cgt_fn)(pages + 4096 + strtol(argv[2], NULL, 0));
   gtod = (gtod_fn)(pages + 4096 + strtol(argv[3], NULL, 0));
   tm = (time_fn)(pages + 4096 + strtol(argv[4], NULL, 0));
+  getres = (getres_fn)(pages + 4096 + strtol(argv[5], NULL, 0));
+  getcpu = (getcpu_fn)(pages + 4096 + strtol(argv[6], NULL, 0));
 
   vvar[BASE_NS] = 1234567890123456789ULL;
   vvar[REAL_OFFSET] = 1000000001;
@@ -91,5 +97,15 @@ int main(int argc, char **argv) {
   r = cgt(CLOCK_PROCESS_CPUTIME_ID, &got);
   printf("cputime clock: ret %ld\n", r);
   printf("bad clock: ret %ld\n", cgt(99, &got));
+  long res_clocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME, CLOCK_PROCESS_CPUTIME_ID, 99};
+  for (unsigned i = 0; i < sizeof res_clocks / sizeof res_clocks[0]; i++) {
+    struct timespec res = {-1, -1};
+    r = getres(res_clocks[i], &res);
+    printf("getres clock %ld: ret %ld %lld.%09ld\n", res_clocks[i], r, (long long)res.tv_sec, res.tv_nsec);
+  }
+  printf("getres NULL: ret %ld\n", getres(CLOCK_MONOTONIC, NULL));
+  unsigned cpu = 7, node = 7;
+  r = getcpu(&cpu, &node, NULL);
+  printf("getcpu: ret %ld cpu %u node %u null %ld\n", r, cpu, node, getcpu(NULL, NULL, NULL));
   return 0;
 }

@@ -113,6 +113,42 @@
  *     mov eax, 201
  *     syscall
  *     ret
+ *   # int clock_getres(clockid_t, struct timespec *): 1 ns, or a 4 ms tick for the coarse clocks
+ *   clock_getres:
+ *     cmp edi, 7
+ *     ja 12f
+ *     mov eax, 0xe3
+ *     bt eax, edi
+ *     jnc 12f
+ *     test rsi, rsi
+ *     je 13f
+ *     mov qword ptr [rsi], 0
+ *     mov eax, 1
+ *     mov ecx, 4000000
+ *     cmp edi, 5
+ *     cmove eax, ecx
+ *     cmp edi, 6
+ *     cmove eax, ecx
+ *     mov [rsi + 8], rax
+ *   13:
+ *     xor eax, eax
+ *     ret
+ *   12:
+ *     mov eax, 229
+ *     syscall
+ *     ret
+ *   # long getcpu(unsigned *cpu, unsigned *node, void *cache): the sandbox's CPU 0, node 0
+ *   getcpu:
+ *     test rdi, rdi
+ *     je 14f
+ *     mov dword ptr [rdi], 0
+ *   14:
+ *     test rsi, rsi
+ *     je 15f
+ *     mov dword ptr [rsi], 0
+ *   15:
+ *     xor eax, eax
+ *     ret
  */
 
 /** Offset of the code in the vDSO image; the vvar page starts 0x1000 before the image. */
@@ -123,6 +159,8 @@ export const ENTRIES = {
   clock_gettime: { offset: 0x58, size: 0x3d },
   gettimeofday: { offset: 0x95, size: 0x4e },
   time: { offset: 0xe3, size: 0x2f },
+  clock_getres: { offset: 0x112, size: 0x40 },
+  getcpu: { offset: 0x152, size: 0x19 },
 } as const;
 
 export const CODE = Buffer.from(
@@ -135,7 +173,10 @@ export const CODE = Buffer.from(
     '89fa4885ff742531ffe852ffffff31d2b900ca9a3b48f7f14989024889d031d2',
     'b9e803000048f7f1498942084885f6740748c7060000000031c0c3b860000000',
     '0f05c348833d45ebffff00741d4989fa31ffe809ffffff31d2b900ca9a3b48f7',
-    'f14d85d27403498902c3b8c90000000f05c3',
+    'f14d85d27403498902c3b8c90000000f05c383ff077733b8e30000000fa3f873',
+    '294885f6742148c70600000000b801000000b900093d0083ff050f44c183ff06',
+    '0f44c14889460831c0c3b8e50000000f05c34885ff7406c707000000004885f6',
+    '7406c7060000000031c0c3',
   ].join(''),
   'hex',
 );

@@ -1,9 +1,10 @@
 /**
  * The vDSO image: a one-page ELF shared object, built here, that every
  * process gets at AT_SYSINFO_EHDR instead of the host's (which the stub
- * unmaps). It exports clock_gettime, gettimeofday and time under the names
- * and the version (LINUX_2.6) that glibc, musl and Go look up, with a
- * DT_HASH table and GNU version definitions as Linux's own vDSO has. No
+ * unmaps). It exports clock_gettime, gettimeofday, time, clock_getres and
+ * getcpu under the names and the version (LINUX_2.6) that glibc, musl and
+ * Go look up, with a DT_HASH table and GNU version definitions as Linux's
+ * own vDSO has. No
  * relocations, no section headers: loaders of a vDSO read only the program
  * headers and the dynamic section.
  *

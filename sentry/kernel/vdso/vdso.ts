@@ -1,11 +1,11 @@
 /**
  * The sandbox's vDSO: one copy of the image (image.ts) and one vvar page
  * (vvar.ts) in the platform's shared memory, mapped into every process at
- * exec and announced with AT_SYSINFO_EHDR. clock_gettime, gettimeofday and
- * time then run in the app without a syscall (a trapped one costs ~15 us);
- * the Timekeeper keeps the parameters they read. Without a TSC the host
- * keeps time by, or without shared memory, there is no vDSO and those
- * calls are trapped as before.
+ * exec and announced with AT_SYSINFO_EHDR. clock_gettime, gettimeofday,
+ * time, clock_getres and getcpu then run in the app without a syscall (a
+ * trapped one costs ~15 us); the Timekeeper keeps the parameters the clocks
+ * read. Without a TSC the host keeps time by, or without shared memory,
+ * there is no vDSO and those calls are trapped as before.
  */
 import { CLOCK } from '../../abi/linux/time';
 import { PAGE_SIZE, PROT, PROT_RWX } from '../../abi/linux/mm';
