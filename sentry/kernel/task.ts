@@ -41,7 +41,7 @@ export class Process {
   exitSignal = 17;
   /** personality(2): PER_LINUX, with ADDR_NO_RANDOMIZE or not; inherited by children, kept across exec. */
   personality = 0;
-    /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS state. */
+  /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS state. */
   dumpable = 1;
   noNewPrivs = 0;
   /** seccomp mode and filters (kernel/seccomp/filter.ts): inherited by children, kept across exec. */

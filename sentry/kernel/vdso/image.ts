@@ -4,9 +4,8 @@
  * unmaps). It exports clock_gettime, gettimeofday, time, clock_getres and
  * getcpu under the names and the version (LINUX_2.6) that glibc, musl and
  * Go look up, with a DT_HASH table and GNU version definitions as Linux's
- * own vDSO has. No
- * relocations, no section headers: loaders of a vDSO read only the program
- * headers and the dynamic section.
+ * own vDSO has. No relocations, no section headers: loaders of a vDSO read
+ * only the program headers and the dynamic section.
  *
  * Layout of the page: ELF header, program headers (PT_LOAD of the page,
  * PT_DYNAMIC), the dynamic tables, and the code at CODE_OFFSET (code.ts).

@@ -45,9 +45,6 @@ const OFFSET_STEP_NS = 1_000_000n;
 const MIN_MULT = (1n << 32n) / 20n;
 const MAX_MULT = (1n << 32n) * 10n;
 
-/** The clocks the vDSO serves (the others are trapped and answered from the host's). */
-export const VDSO_CLOCKS: ReadonlySet<number> = new Set([CLOCK.REALTIME, CLOCK.MONOTONIC, CLOCK.REALTIME_COARSE, CLOCK.MONOTONIC_COARSE, CLOCK.BOOTTIME]);
-
 /** The time at `tsc` on the line of `p` (the vDSO's arithmetic: a TSC before the base counts as the base). */
 export function nsAt(p: ClockParams, tsc: bigint): bigint {
   const delta = tsc > p.baseTsc ? tsc - p.baseTsc : 0n;
@@ -132,12 +129,20 @@ export class Timekeeper {
     if (this.params === undefined || monoNs - this.updatedAt >= UPDATE_NS) this.update();
   }
 
-  /** The time of a VDSO_CLOCKS clock, as the vDSO would read it now; undefined without parameters. */
+  /**
+   * The time of `clk` (REALTIME, MONOTONIC, their COARSE forms or BOOTTIME:
+   * the clocks the vDSO serves) as the vDSO would read it now; undefined
+   * without parameters.
+   */
   now(clk: number): bigint | undefined {
-    if (this.params !== undefined && nsAt(this.params, this.src.tsc()) - this.updatedAt >= UPDATE_NS) this.update();
+    if (this.params === undefined) return undefined;
+    let ns = nsAt(this.params, this.src.tsc());
+    if (ns - this.updatedAt >= UPDATE_NS) {
+      this.update();
+      if (this.params === undefined) return undefined;
+      ns = nsAt(this.params, this.src.tsc());
+    }
     const p = this.params;
-    if (p === undefined) return undefined;
-    const ns = nsAt(p, this.src.tsc());
     if (clk === CLOCK.REALTIME || clk === CLOCK.REALTIME_COARSE) return ns + p.realOffset;
     if (clk === CLOCK.BOOTTIME) return ns + p.bootOffset;
     return ns;

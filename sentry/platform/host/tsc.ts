@@ -11,7 +11,6 @@ import { MAP, PAGE_SIZE, PROT } from '../../abi/linux/mm';
 import koffi from './koffi';
 import { raw } from './libc';
 
-
 /** lfence; rdtsc; shl rdx, 32; or rax, rdx; ret (lfence: not read ahead of earlier loads, as Linux's rdtsc_ordered). */
 const RDTSC = Buffer.from('0faee80f3148c1e2204809d0c3', 'hex');
 
