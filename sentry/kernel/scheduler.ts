@@ -13,6 +13,12 @@
  * blocks in waitpid(-1); when every task is parked it sleeps until the
  * next kernel timer. Blocking syscalls never block the loop itself: they
  * throw Block and are re-run when woken (see wait.ts).
+ *
+ * The loop works in rounds, so that every task gets its turn: it collects
+ * all the stops the host has (waitpid(-1) reports them in the order of
+ * its list of tracees, not the order they stopped, so taking one at a
+ * time would serve the same few busy tasks forever), serves them, then
+ * the tasks that became ready, then collects again.
  */
 import { REG } from '../abi/linux/ptrace';
 import { sleepNs } from '../platform/host/clock';
@@ -64,6 +70,8 @@ export class Scheduler implements TaskControl {
   /** Tasks to handle next: re-run their syscall, or just resume them. */
   private readonly ready = new Map<Task, 'syscall' | 'resume'>();
   private readonly running = new Set<Task>();
+  /** Stops collected from the host, to serve in this round. */
+  private readonly stopped: { t: Task; ev: StopEvent }[] = [];
   private readonly parked = new Map<Task, Parked>();
   private readonly byContext = new Map<Context, Task>();
   /** Collects garbage once the sandbox has idled a while (see idlegc.ts). */
@@ -102,23 +110,32 @@ export class Scheduler implements TaskControl {
   private loop(done: () => boolean): void {
     while (!done()) {
       this.kernel.timers.fire();
-      const next = this.ready.entries().next();
-      if (!next.done) {
-        const [t, what] = next.value;
-        this.ready.delete(t);
-        if (this.alive(t)) this.guard(t, () => (what === 'syscall' ? this.runSyscall(t) : this.resume(t)));
+      if (this.stopped.length > 0 || this.ready.size > 0) {
+        this.serveNext();
         this.collector.noteWork();
         this.idleSinceNs = undefined;
       } else if (this.pruneRunning() > 0) {
         this.idleSinceNs = undefined;
         resumeWaitTicker();
-        this.waitStop();
+        this.collectStops();
         this.pollHost();
         this.collector.noteWork();
       } else {
         this.idle();
       }
     }
+  }
+
+  /** This round's stops first, then the ready tasks. */
+  private serveNext(): void {
+    const stop = this.stopped.shift();
+    if (stop) {
+      if (this.alive(stop.t)) this.guard(stop.t, () => this.handle(stop.t, stop.ev));
+      return;
+    }
+    const [t, what] = this.ready.entries().next().value!;
+    this.ready.delete(t);
+    if (this.alive(t)) this.guard(t, () => (what === 'syscall' ? this.runSyscall(t) : this.resume(t)));
   }
 
   private lastHostPollNs = 0n;
@@ -190,13 +207,15 @@ export class Scheduler implements TaskControl {
     this.running.add(t);
   }
 
-  private waitStop(): void {
-    const stop = this.kernel.platform.waitAny();
-    if (!stop) return;
-    const t = this.byContext.get(stop.ctx);
-    if (!t) return;
-    this.running.delete(t);
-    this.guard(t, () => this.handle(t, stop.event));
+  /** Waits for a stop, then takes every other one already there (waitpid WNOHANG). */
+  private collectStops(): void {
+    for (let block = true; this.running.size > 0; block = false) {
+      const stop = this.kernel.platform.waitAny(block);
+      const t = stop && this.byContext.get(stop.ctx);
+      if (!t) return; // also for a wait the ticker cut short: timers fire first
+      this.running.delete(t);
+      this.stopped.push({ t, ev: stop.event });
+    }
   }
 
   /**
@@ -307,6 +326,8 @@ export class Scheduler implements TaskControl {
 
   forget(t: Task): void {
     this.unpark(t)?.block.cancel?.();
+    const i = this.stopped.findIndex((s) => s.t === t);
+    if (i >= 0) this.stopped.splice(i, 1);
     this.ready.delete(t);
     this.running.delete(t);
     this.byContext.delete(t.ctx);

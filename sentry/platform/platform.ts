@@ -138,8 +138,11 @@ export interface Platform {
   readonly sharedMemory?: SharedMemory;
   /** Starts a fresh, empty address space with one thread in it. */
   newContext(): Context;
-  /** Blocks until a resumed context stops; undefined for host events that need nothing. */
-  waitAny(): { ctx: Context; event: StopEvent } | undefined;
+  /**
+   * Blocks until a resumed context stops (with `block` false: returns at
+   * once); undefined for host events that need nothing, or no stop.
+   */
+  waitAny(block?: boolean): { ctx: Context; event: StopEvent } | undefined;
   /** Called from waitAny with a context stopped by Context.interrupt (or another stop the kernel need not see). */
   onInterrupted?: (ctx: Context) => void;
 }

@@ -8,7 +8,7 @@
  * the Sentry chose.
  */
 import { raw, errno, HostError, check } from '../host/libc';
-import { PTRACE, PTRACE_O, PTRACE_EVENT_STOP, REG, WALL } from '../../abi/linux/ptrace';
+import { PTRACE, PTRACE_O, PTRACE_EVENT_STOP, REG, WALL, WNOHANG } from '../../abi/linux/ptrace';
 import { SIG } from '../../abi/linux/signal';
 import { SYS } from '../../abi/linux/syscalls';
 import { Errno } from '../../abi/linux/errno';
@@ -75,10 +75,12 @@ export class PtracePlatform implements Platform {
    * Blocks until any tracee stops (waitpid(-1, __WALL)): the Sentry is the
    * parent of every stub, and its only other child is its Gofer. Returns
    * undefined for a status that needs nothing from the kernel (an event
-   * stop, resumed here, or a child that is not a stub).
+   * stop, resumed here, or a child that is not a stub), and, when `block`
+   * is false, when no tracee has stopped.
    */
-  waitAny(): PlatformStop | undefined {
-    const pid = raw.waitpid(-1, this.status, WALL) as number;
+  waitAny(block = true): PlatformStop | undefined {
+    const pid = raw.waitpid(-1, this.status, block ? WALL : WALL | WNOHANG) as number;
+    if (pid === 0) return undefined;
     if (pid < 0) {
       if (errno() === EINTR) return undefined;
       throw new HostError('waitpid(-1)', errno());
