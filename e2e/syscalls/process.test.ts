@@ -35,6 +35,8 @@ describe('e2e: processes, threads and signals', function () {
   it('C: 32 threads with mutexes and joins', () => sameAsNative([compileC('threads')], {}, 'counter=32000 sum=496\n'));
   it('C: execve from a thread, the main thread or after the main thread exited ends the other threads (de_thread)', () =>
     sameAsNative([compileC('exec_threads')]));
+  it('C: /proc/[pid]/stat, statm and status as ps reads them: states (running, sleeping, stopped, zombie), CPU time, memory, threads', () =>
+    sameAsNative([compileC('procstat')]));
   it('C: futex ping-pong between two threads', () => sameAsNative([compileC('futex_pingpong')], {}, '2000 round trips\n'));
   it('C: a child computing without syscalls does not stall the sandbox (sleep on time, pipes flow, SIGKILL lands)', () =>
     sameAsNative([compileC('spin')], {}, 'slept 200 ms: on time\npipe bytes 100\nspinner killed by 9\n'));
@@ -95,6 +97,12 @@ describe('e2e: processes, threads and signals', function () {
     ));
   it('python: threading with 8 threads', () =>
     sameAsNative([PY, '-c', 'import threading\nr=[]\nts=[threading.Thread(target=lambda i=i: r.append(i*i)) for i in range(8)]\n[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sorted(r))']));
+  it('python: the process CPU time read from a thread (process_time, getrusage, os.times)', () =>
+    sameAsNative(
+      [PY, '-c', 'import os, resource, threading, time\ndef f():\n  s = 0\n  for i in range(2_000_000): s += i\n  r = resource.getrusage(resource.RUSAGE_SELF)\n  print(time.process_time() > 0.05, r.ru_utime + r.ru_stime > 0.05, sum(os.times()[:2]) > 0.05)\nt = threading.Thread(target=f); t.start(); t.join()'],
+      {},
+      'True True True\n',
+    ));
   it('python: subprocess.run and os.fork with pipes', () =>
     sameAsNative([PY, '-c', 'import os,subprocess\nprint(subprocess.run(["/bin/echo","hi"],capture_output=True).stdout)\nr,w=os.pipe()\npid=os.fork()\nif pid==0:\n  os.write(w,b"from child"); os._exit(7)\nos.close(w); print(os.read(r,100)); print(os.waitstatus_to_exitcode(os.waitpid(pid,0)[1]))']));
   it('python: multiprocessing Pool', () =>

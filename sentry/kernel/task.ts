@@ -66,6 +66,8 @@ export class Process {
    * process ends or an execve takes it over (kernel/dethread.ts).
    */
   idleLeader: Context | undefined;
+  /** When the process was made (kernel uptime): /proc/[pid]/stat's starttime, kept across exec as in Linux. */
+  readonly startNs: bigint;
 
   constructor(
     readonly kernel: Kernel,
@@ -80,6 +82,17 @@ export class Process {
     this.pgid = pid;
     this.sid = pid;
     this.mounts = kernel.vfs;
+    this.startNs = kernel.uptimeNs();
+  }
+
+  /**
+   * CPU time the process's app code has used: the host's process clock of
+   * its stub, read through the leader's host thread (the host gives a
+   * process clock only for a group leader's pid).
+   */
+  cpuTimeNs(): bigint {
+    for (const t of this.tasks) if (t.tid === this.pid) return t.ctx.cpuTimeNs();
+    return this.idleLeader?.cpuTimeNs() ?? 0n;
   }
 
   /**

@@ -36,11 +36,9 @@ export interface ImageLayout {
   envEnd: number;
 }
 
-/** Byte counts behind /proc/[pid]/status VmSize, VmRSS, VmData, VmStk and VmExe. */
+/** Byte counts behind /proc/[pid]/status VmSize, VmData, VmStk and VmExe (VmRSS is measured: kernel/resident.ts). */
 export interface MemoryUsage {
   size: number;
-  /** Approximation: every accessible (non-PROT_NONE) mapped byte. */
-  rss: number;
   data: number;
   stack: number;
   exe: number;
@@ -658,11 +656,13 @@ export class MemoryManager {
   }
 
   usage(): MemoryUsage {
-    const u: MemoryUsage = { size: 0, rss: 0, data: 0, stack: 0, exe: this.layout.endCode - this.layout.startCode };
+    const { startCode, endCode } = this.layout;
+    // The code's pages, as Linux counts VmExe.
+    const exe = endCode > startCode ? pageUp(endCode) - pageDown(startCode) : 0;
+    const u: MemoryUsage = { size: 0, data: 0, stack: 0, exe };
     for (const v of this.vmas.all()) {
       const len = v.end - v.start;
       u.size += len;
-      if (v.prot !== PROT.NONE) u.rss += len;
       if (v.backing.kind === 'stack' || v.growsDown) u.stack += len;
       else if ((v.prot & PROT.WRITE) !== 0 && !v.shared) u.data += len;
     }

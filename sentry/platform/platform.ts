@@ -126,7 +126,11 @@ export interface Context {
    * on. No-op if it is not running.
    */
   interrupt?(): void;
-  /** CPU time the app's host thread has used, in nanoseconds. */
+  /**
+   * CPU time, in nanoseconds, of the host process this context's thread is
+   * in, all its threads together. The host tells it only through a group
+   * leader's pid: other threads' contexts give 0 (Process.cpuTimeNs).
+   */
   cpuTimeNs(): bigint;
   /** Kills the host process/thread and reaps it. Idempotent. */
   kill(): void;

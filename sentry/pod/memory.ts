@@ -9,8 +9,6 @@
  * the container then reports it (exit event `oomKilled`), as containerd
  * reports a container any of whose processes the OOM killer killed.
  */
-import { HostError } from '../platform/host/libc';
-import { LinuxError } from '../errors/linuxerr';
 import { Charged, MEASURE_INTERVAL_NS, MemoryCgroup } from '../kernel/memcg';
 import type { Kernel } from '../kernel/kernel';
 import type { Process, Task } from '../kernel/task';
@@ -18,6 +16,7 @@ import type { Context } from '../platform/platform';
 import type { MemoryManager } from '../mm/mm';
 import { monotonicNs } from '../kernel/timers';
 import { sendSignal } from '../kernel/signal/send';
+import { measureResident } from '../kernel/resident';
 
 const SIGKILL = 9;
 /**
@@ -75,20 +74,11 @@ class ProcessCharge implements Charged {
    * (a child rewriting inherited pages is undercharged).
    */
   measure(): number | undefined {
-    const t = [...this.process.tasks].find(this.stopped);
-    const as = t?.ctx.as;
-    if (!as?.residentBytes) return undefined;
     const mm = this.process.mm;
-    try {
-      const resident = as.residentBytes(mm.chargedAreas());
-      if (mm.inheritedBytes === 0) return resident;
-      if (this.shared?.mm !== mm) this.shared = { mm, bytes: Math.min(resident, mm.inheritedBytes) };
-      return Math.max(0, resident - this.shared.bytes);
-    } catch (e) {
-      // The stub is dying (killed from outside): it has nothing to charge.
-      if (e instanceof HostError || e instanceof LinuxError) return undefined;
-      throw e;
-    }
+    const resident = measureResident(this.process, mm.chargedAreas(), this.stopped);
+    if (resident === undefined || mm.inheritedBytes === 0) return resident;
+    if (this.shared?.mm !== mm) this.shared = { mm, bytes: Math.min(resident, mm.inheritedBytes) };
+    return Math.max(0, resident - this.shared.bytes);
   }
 }
 

@@ -86,13 +86,13 @@ const RUSAGE_SELF = 0;
 const RUSAGE_CHILDREN = -1;
 const RUSAGE_THREAD = 1;
 
-/** getrusage(2): CPU time from the app's host thread, reported as user time; other fields zero. */
+/** getrusage(2): the process's CPU time (RUSAGE_THREAD too), reported as user time; other fields zero. */
 function getrusage(t: Task, a: SyscallArgs): number {
   const who = a.int(0);
   if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) fail('EINVAL');
   const b = Buffer.alloc(144);
   if (who !== RUSAGE_CHILDREN) {
-    const us = t.ctx.cpuTimeNs() / 1000n;
+    const us = t.process.cpuTimeNs() / 1000n;
     b.writeBigInt64LE(us / 1_000_000n, 0);
     b.writeBigInt64LE(us % 1_000_000n, 8);
   }
@@ -103,7 +103,7 @@ function getrusage(t: Task, a: SyscallArgs): number {
 /** times(2): clock ticks (USER_HZ 100) since boot; process CPU time as user time. */
 function times(t: Task, a: SyscallArgs): bigint {
   const b = Buffer.alloc(32);
-  b.writeBigInt64LE(t.ctx.cpuTimeNs() / 10_000_000n, 0);
+  b.writeBigInt64LE(t.process.cpuTimeNs() / 10_000_000n, 0);
   writeOptional(t.mem, a.ptr(0), b);
   return t.kernel.uptimeNs() / 10_000_000n;
 }
@@ -163,7 +163,7 @@ export const resourceSyscalls: FamilyRows = {
   setrlimit: supported(setrlimit),
   prlimit64: supported(prlimit64),
   sysinfo: partial(sysinfo, 'free memory is an estimate; swap and high memory are zero'),
-  getrusage: partial(getrusage, 'user and system time are not split; children and counters are zero'),
+  getrusage: partial(getrusage, "user and system time are not split; RUSAGE_THREAD counts the whole process; children and counters are zero"),
   times: partial(times, 'user and system time are not split; children are zero'),
   sched_getaffinity: supported(schedGetaffinity),
   sched_setaffinity: partial(schedSetaffinity, 'virtual: accepted, does not pin'),

@@ -3,14 +3,13 @@
  * identity files describe the emulated kernel (Linux 4.4.0), not the host.
  */
 import { fail } from '../../errors/linuxerr';
-import { formatCapSet } from '../../kernel/capabilities';
 import type { Kernel } from '../../kernel/kernel';
 import type { Process, Task } from '../../kernel/task';
 import { Owner } from '../../vfs/inode';
-import { controllingTty } from '../devpts/devpts';
 import { procNetDev, procNetRoute } from '../socket/ifaces';
 import { procNetSockets, SOCKET_TABLES } from '../socket/procnet';
 import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
+import { stat, statm, status } from './pidstat';
 import { procSys } from './sys';
 import { procSysvipc } from './sysvipc';
 
@@ -69,6 +68,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['maps', pf(procMaps)],
       ['status', pf(status)],
       ['stat', pf(stat)],
+      ['statm', pf(statm)],
       ['mounts', pf(mounts)],
       ['net', dir(() => net, o)],
       ['task', dir(() => [...p.tasks].map((t): [string, ProcChild] => [String(t.tid), dir(() => pidEntries(pid), o)]), o)],
@@ -154,36 +154,4 @@ function meminfo(totalKb: number): string {
 /** /proc/[pid]/maps, from the memory manager. */
 function procMaps(p: Process): string {
   return p.mm.procMaps();
-}
-
-function processState(p: Process): string {
-  return p.exitStatus === undefined ? 'R (running)' : 'Z (zombie)';
-}
-
-function status(p: Process): string {
-  const c = p.creds;
-  const rows: [string, string | number][] = [
-    ['Name', p.comm], ['Umask', p.fs.umask.toString(8).padStart(4, '0')], ['State', processState(p)],
-    ['Tgid', p.pid], ['Ngid', 0], ['Pid', p.pid], ['PPid', p.ppid], ['TracerPid', 0],
-    ['Uid', `${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`], ['Gid', `${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`],
-    ['FDSize', 64], ['Groups', c.groups.join(' ')], ['Threads', p.tasks.size],
-    ['SigQ', '0/63457'],
-    ['CapInh', formatCapSet(c.caps.inheritable)], ['CapPrm', formatCapSet(c.caps.permitted)], ['CapEff', formatCapSet(c.caps.effective)],
-    ['CapBnd', formatCapSet(c.caps.bounding)], ['CapAmb', formatCapSet(c.caps.ambient)],
-    ['NoNewPrivs', p.noNewPrivs], ['Seccomp', p.seccomp.mode], ['Cpus_allowed_list', '0'], ['voluntary_ctxt_switches', 0],
-    ['nonvoluntary_ctxt_switches', 0],
-  ];
-  return rows.map(([k, v]) => `${k}:\t${v}\n`).join('');
-}
-
-/** The 52 fields of proc(5)'s /proc/[pid]/stat; counters we do not track are 0. */
-function stat(p: Process): string {
-  const state = p.exitStatus === undefined ? 'R' : 'Z';
-  const tty = controllingTty(p);
-  const f: (string | number)[] = [p.pid, `(${p.comm})`, state, p.ppid, p.pgid, p.sid, tty.rdev, tty.foreground, 0x400000];
-  f.push(0, 0, 0, 0, 0, 0, 0, 0, 20, 0, p.tasks.size, 0, 0, 0, 0, '18446744073709551615');
-  while (f.length < 37) f.push(0);
-  f.push(17, 0, 0, 0, 0, 0, 0);
-  while (f.length < 52) f.push(0);
-  return `${f.join(' ')}\n`;
 }

@@ -1,0 +1,108 @@
+/**
+ * /proc/[pid]/stat, statm and status (proc(5)): a process's state, CPU
+ * time, start time and memory as `ps` and `top` read them.
+ */
+import { PROT } from '../../abi/linux/mm';
+import { formatCapSet } from '../../kernel/capabilities';
+import { measureResident } from '../../kernel/resident';
+import { isStopped } from '../../kernel/signal/state';
+import type { Process, Task } from '../../kernel/task';
+import type { MemoryManager, MemoryUsage } from '../../mm/mm';
+import { controllingTty } from '../devpts/devpts';
+
+const PAGE = 4096;
+/** USER_HZ: the clock ticks /proc counts in. */
+const TICK_NS = 10_000_000n;
+
+const STATES = { R: 'running', S: 'sleeping', T: 'stopped', Z: 'zombie' } as const;
+type State = keyof typeof STATES;
+
+/**
+ * The leader thread's state, as Linux reports a process: zombie once it
+ * exited, stopped by job control, sleeping while parked in a syscall,
+ * else running (in app code, or in the Sentry on its behalf).
+ */
+function state(p: Process): State {
+  if (p.exitStatus !== undefined) return 'Z';
+  if (isStopped(p)) return 'T';
+  const tasks = [...p.tasks];
+  const leader = tasks.find((t) => t.tid === p.pid) ?? tasks[0];
+  return leader?.blocked ? 'S' : 'R';
+}
+
+/** A thread the platform can measure memory through: not running app code. */
+function stopped(t: Task): boolean {
+  return !t.kernel.sched.runsAppCode(t);
+}
+
+/** The last resident size measured for an address space, for when none of its threads is stopped. */
+const lastResident = new WeakMap<MemoryManager, number>();
+
+interface Memory extends MemoryUsage {
+  /** Resident bytes: measured (mincore) over the accessible areas. */
+  rss: number;
+}
+
+/**
+ * The process's memory. Resident bytes are measured through a stopped
+ * thread; when all of them run app code, the last measurement stands (0
+ * before the first). A zombie has none, as in Linux.
+ */
+function memory(p: Process): Memory {
+  if (p.exitStatus !== undefined) return { size: 0, rss: 0, data: 0, stack: 0, exe: 0 };
+  const mm = p.mm;
+  const measured = measureResident(p, mm.vmas.all().filter((v) => v.prot !== PROT.NONE), stopped);
+  if (measured !== undefined) lastResident.set(mm, measured);
+  return { ...mm.usage(), rss: measured ?? lastResident.get(mm) ?? 0 };
+}
+
+const ticks = (ns: bigint): bigint => ns / TICK_NS;
+
+/**
+ * The 52 fields of /proc/[pid]/stat. CPU time is the stub's, all counted
+ * as user time (the Sentry's work on the process's syscalls is not split
+ * out); fault counts, children's times and signal masks are 0.
+ */
+export function stat(p: Process): string {
+  const m = memory(p);
+  const l = p.mm.layout;
+  const tty = controllingTty(p);
+  const f: (string | number | bigint)[] = [p.pid, `(${p.comm})`, state(p), p.ppid, p.pgid, p.sid, tty.rdev, tty.foreground, 0x400000];
+  f.push(0, 0, 0, 0, ticks(p.cpuTimeNs()), 0, 0, 0, 20, 0, p.tasks.size, 0, ticks(p.startNs), m.size, m.rss / PAGE, '18446744073709551615');
+  f.push(l.startCode, l.endCode, l.startStack);
+  while (f.length < 37) f.push(0);
+  f.push(p.exitSignal, 0, 0, 0, 0, 0, 0);
+  f.push(l.startData, l.endData, p.mm.startBrk, l.argStart, l.argEnd, l.envStart, l.envEnd, 0);
+  return `${f.join(' ')}\n`;
+}
+
+/** /proc/[pid]/statm, in pages: size resident shared text lib data dt (shared, lib and dt are 0). */
+export function statm(p: Process): string {
+  const m = memory(p);
+  return `${[m.size, m.rss, 0, m.exe, 0, m.data + m.stack, 0].map((b) => Math.ceil(b / PAGE)).join(' ')}\n`;
+}
+
+const kB = (bytes: number): string => `${String(Math.ceil(bytes / 1024)).padStart(8)} kB`;
+
+/** /proc/[pid]/status, with the Vm lines of a live process. */
+export function status(p: Process): string {
+  const c = p.creds;
+  const s = state(p);
+  const vm: [string, string][] = [];
+  if (s !== 'Z') {
+    const m = memory(p);
+    vm.push(['VmSize', kB(m.size)], ['VmRSS', kB(m.rss)], ['VmData', kB(m.data)], ['VmStk', kB(m.stack)], ['VmExe', kB(m.exe)]);
+  }
+  const rows: [string, string | number][] = [
+    ['Name', p.comm], ['Umask', p.fs.umask.toString(8).padStart(4, '0')], ['State', `${s} (${STATES[s]})`],
+    ['Tgid', p.pid], ['Ngid', 0], ['Pid', p.pid], ['PPid', p.ppid], ['TracerPid', 0],
+    ['Uid', `${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`], ['Gid', `${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`],
+    ['FDSize', 64], ['Groups', c.groups.join(' ')], ...vm, ['Threads', p.tasks.size],
+    ['SigQ', '0/63457'],
+    ['CapInh', formatCapSet(c.caps.inheritable)], ['CapPrm', formatCapSet(c.caps.permitted)], ['CapEff', formatCapSet(c.caps.effective)],
+    ['CapBnd', formatCapSet(c.caps.bounding)], ['CapAmb', formatCapSet(c.caps.ambient)],
+    ['NoNewPrivs', p.noNewPrivs], ['Seccomp', p.seccomp.mode], ['Cpus_allowed_list', '0'], ['voluntary_ctxt_switches', 0],
+    ['nonvoluntary_ctxt_switches', 0],
+  ];
+  return rows.map(([k, v]) => `${k}:\t${v}\n`).join('');
+}
