@@ -37,6 +37,29 @@ describe('e2e: root file system overlay', function () {
     assert.ok(!fs.existsSync(path.join(root, 'data', 'out')), 'write escaped the overlay');
   });
 
+  // Programs check free space before writing (apt-get refuses to download
+  // when statvfs says the disk is full): memory-backed mounts report
+  // Linux's default tmpfs size, half the RAM, less what their files hold.
+  it('statfs of the memory overlay, /tmp and /dev/shm: half the RAM, less what files hold', () => {
+    const script = [
+      'import os',
+      "kb = int([l for l in open('/proc/meminfo') if l.startswith('MemTotal:')][0].split()[1])",
+      'pages = kb // 4 // 2',
+      "for p in ('/', '/tmp', '/dev/shm'):",
+      '  s = os.statvfs(p)',
+      '  print(p, s.f_bsize, s.f_blocks == pages, s.f_files == pages, 0 < s.f_bavail == s.f_bfree <= s.f_blocks)',
+      "before = os.statvfs('/tmp').f_bfree",
+      "open('/tmp/f', 'wb').write(b'x' * (8 << 20))",
+      "print('blocks taken by 8 MiB:', before - os.statvfs('/tmp').f_bfree)",
+      "os.unlink('/tmp/f')",
+      "print('given back:', os.statvfs('/tmp').f_bfree == before)",
+    ].join('\n');
+    assertOutput(
+      sandboxed(['/usr/bin/python3', '-c', script]),
+      '/ 4096 True True True\n/tmp 4096 True True True\n/dev/shm 4096 True True True\nblocks taken by 8 MiB: 2048\ngiven back: True\n',
+    );
+  });
+
   it('with --overlay=none, writes land in the rootfs', () => {
     const root = tinyRootfs();
     const r = sandboxed(['/bin/busybox', 'sh', '-c', 'echo landed > /data/out'], { rootfs: root, overlay: 'none' });

@@ -2,12 +2,19 @@
  * tmpfs: a filesystem held entirely in Sentry memory. Used for /tmp,
  * /dev/shm, the overlay's upper layer and as the skeleton of devfs.
  */
+import { totalmem } from 'node:os';
 import { DT, dtype, FS_MAGIC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../abi/linux/fs';
 import { fail } from '../../errors/linuxerr';
 import type { Stat, Timespec } from '../../vfs/file';
 import { DirEntry, Filesystem, Inode, isDir, nowTimespec, Owner, SetAttr, StatFs } from '../../vfs/inode';
 
 const PAGE = 4096;
+/**
+ * Linux's size for a tmpfs mounted without size= or nr_inodes=: half the
+ * RAM, in bytes and in inodes of a page each (the host's RAM, read once
+ * at start-up, before the Sentry's seccomp filter).
+ */
+const DEFAULT_PAGES = Math.floor(totalmem() / PAGE / 2);
 
 export class Tmpfs implements Filesystem {
   readonly type: string = 'tmpfs';
@@ -42,8 +49,16 @@ export class Tmpfs implements Filesystem {
     return total;
   }
 
+  /**
+   * Linux's default size (DEFAULT_PAGES) less what the files hold. The size
+   * is only reported: writes past it do not fail with ENOSPC; the
+   * Sentry's memory bounds them (in a pod, its memory limit).
+   */
   statfs(): StatFs {
-    return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255 };
+    const used = this.usage();
+    const bfree = Math.max(0, DEFAULT_PAGES - Math.ceil(used.bytes / PAGE));
+    const ffree = Math.max(0, DEFAULT_PAGES - used.inodes);
+    return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: DEFAULT_PAGES, bfree, bavail: bfree, files: DEFAULT_PAGES, ffree, namelen: 255 };
   }
 }
 
