@@ -182,6 +182,26 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     }
   });
 
+  // A program sizing itself by the machine's memory must see its limit: runc's
+  // container reads it from its cgroup (v2, or v1 as on this host), gvisor's (no cgroup files) from
+  // /proc/meminfo and sysinfo(2), as gVisor shows it.
+  it('a limited container sees its limit: the cgroup file under runc, /proc/meminfo and sysinfo (free) under gvisor', async () => {
+    const probes: Record<Side, string> = { runc: 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes', gvisor: "awk '/^Mem(Total|Free):/ {print $2}' /proc/meminfo; free | awk '/^Mem:/ {print $2}'" };
+    for (const side of SIDES) {
+      const id = await run(side, 'sleep 1000', LIMIT);
+      const out = (await ok(['exec', '-s', id, 'sh', '-c', probes[side]])).trim().split('\n');
+      if (side === 'runc') assert.deepEqual(out, [String(LIMIT)]);
+      else {
+        const [total, free, sysinfoTotal] = out.map(Number);
+        assert.equal(total, LIMIT / 1024, out.join(' '));
+        assert.equal(sysinfoTotal, LIMIT / 1024, out.join(' '));
+        assert.ok(free > 0 && free < total, `free ${free} kB of ${total}`);
+      }
+      await ok(['stop', '-t', '0', id]);
+      await ok(['rm', id]);
+    }
+  });
+
   it('UpdateContainerResources gives a running container its memory limit', async () => {
     for (const side of SIDES) {
       // The second's pause lets the exec'd `touch` exit first: the container's end (dd, its last

@@ -7,6 +7,7 @@ import { Futexes } from './futex';
 import { SIG_IGN } from './signals';
 import { Sysctls } from './sysctl';
 import { DEFAULT_MAX_TASKS } from './limits';
+import type { ContainerMemoryView } from './memview';
 import type { NetworkOptions } from '../fsimpl/socket/netstack';
 
 const SIGCHLD = 17;
@@ -193,6 +194,9 @@ export class Kernel {
    * memory bound to stop for a measurement (Context.interrupt).
    */
   whileRunning: (() => void) | undefined;
+
+  /** A pod container's memory limit, when it has one: what sysinfo and /proc/meminfo show (memview.ts). */
+  containerMemory: ((p: Process) => ContainerMemoryView | undefined) | undefined;
 
   /** Called after every process exit (the pod Sentry reports container and exec exits). */
   onProcessExit: (p: Process) => void = () => undefined;

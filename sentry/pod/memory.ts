@@ -17,6 +17,7 @@ import type { MemoryManager } from '../mm/mm';
 import { monotonicNs } from '../kernel/timers';
 import { sendSignal } from '../kernel/signal/send';
 import { measureResident } from '../kernel/resident';
+import type { ContainerMemoryView } from '../kernel/memview';
 
 const SIGKILL = 9;
 /**
@@ -114,6 +115,17 @@ export class ContainerMemory {
 
   get oomKills(): number {
     return this.cgroup.oomKills;
+  }
+
+  /** The limit and what the container uses now, for what its processes are shown; undefined without a limit. */
+  view(): ContainerMemoryView | undefined {
+    if (this.cgroup.limit <= 0) return undefined;
+    return { limitBytes: this.cgroup.limit, usedBytes: () => this.usage() };
+  }
+
+  /** Its files in memory and its processes' resident memory, measured now (a process running app code counts 0). */
+  private usage(): number {
+    return this.members().reduce((sum, m) => sum + (m.measure() ?? 0), this.files());
   }
 
   /** 0 (or less) means unlimited. */

@@ -107,6 +107,7 @@ export class Pod {
   ) {
     kernel.onProcessExit = (p) => this.exited(p);
     kernel.afterSyscall = (t) => this.checkMemory(t.process);
+    kernel.containerMemory = (p) => this.containers.get(p.container)?.memory.view();
     kernel.whileRunning = () => {
       for (const c of this.containers.values()) if (c.state.status === undefined) c.memory.requestStops();
     };

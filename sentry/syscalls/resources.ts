@@ -8,6 +8,7 @@ import { CAP } from '../abi/linux/capability';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
 import { RLIMIT, RLIM_NLIMITS, Rlimit } from '../kernel/limits';
+import { memoryView } from '../kernel/memview';
 import { writeOptional } from '../kernel/usermem';
 import { randomFill } from '../platform/host/random';
 import { SyscallArgs } from './args';
@@ -67,15 +68,16 @@ function prlimit64(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** Memory the sandbox reports: the host's total, as /proc/meminfo does. */
-const TOTAL_RAM = BigInt(totalmem());
+/** The host's RAM, read at start-up (before the Sentry's seccomp filter). */
+const TOTAL_RAM = totalmem();
 
-/** sysinfo(2): uptime, sandbox process count, memory in bytes (mem_unit 1). */
+/** sysinfo(2): uptime, sandbox process count, memory in bytes (mem_unit 1): the host's, or the container's limit (kernel/memview.ts). */
 function sysinfo(t: Task, a: SyscallArgs): number {
   const b = Buffer.alloc(112);
   b.writeBigInt64LE(t.kernel.uptimeNs() / 1_000_000_000n, 0);
-  b.writeBigUInt64LE(TOTAL_RAM, 32); // totalram
-  b.writeBigUInt64LE(TOTAL_RAM / 2n, 40); // freeram
+  const m = memoryView(t.kernel, t.process, TOTAL_RAM);
+  b.writeBigUInt64LE(BigInt(m.totalBytes), 32); // totalram
+  b.writeBigUInt64LE(BigInt(m.freeBytes), 40); // freeram
   b.writeUInt16LE(t.kernel.processes.size, 80); // procs
   b.writeUInt32LE(1, 104); // mem_unit
   t.mem.write(a.ptr(0), b);

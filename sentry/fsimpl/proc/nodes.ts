@@ -116,15 +116,20 @@ export class ProcFile extends ProcNode {
     fs: ProcFs,
     key: string,
     owner: Owner,
-    private readonly generate: () => string,
+    /** Gets the task that opened the file: the content may depend on who reads it. */
+    private readonly generate: (reader?: Task) => string,
     mode = 0o444,
     private readonly store?: (data: string) => void,
   ) {
     super(fs, key, S_IFREG | mode, owner);
   }
 
+  /** Who opened it (each open looks the file up afresh). */
+  private reader: Task | undefined;
+
   override open(t: Task, flags: number, path: string): FileDescription {
     if ((flags & O.ACCMODE) !== O.RDONLY && !this.store) fail('EACCES', `${path} is read-only`);
+    this.reader = t;
     return super.open(t, flags, path);
   }
 
@@ -136,7 +141,7 @@ export class ProcFile extends ProcNode {
   }
 
   override read(dst: Buffer, offset: number): number {
-    const c = (this.content ??= Buffer.from(this.generate()));
+    const c = (this.content ??= Buffer.from(this.generate(this.reader)));
     if (offset >= c.length) return 0;
     return c.copy(dst, 0, offset, Math.min(c.length, offset + dst.length));
   }

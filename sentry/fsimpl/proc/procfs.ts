@@ -4,6 +4,7 @@
  */
 import { fail } from '../../errors/linuxerr';
 import type { Kernel } from '../../kernel/kernel';
+import { memoryView, MemoryView } from '../../kernel/memview';
 import type { Process, Task } from '../../kernel/task';
 import { Owner } from '../../vfs/inode';
 import { procNetDev, procNetRoute } from '../socket/ifaces';
@@ -32,7 +33,7 @@ export function cpuCount(cpuinfo: string): number {
 /** Builds procfs for `kernel`, returning its root directory. */
 export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDir {
   const fs = new ProcFs(dev);
-  const file = (gen: () => string): ProcChild => (key) => new ProcFile(fs, key, ROOT_OWNER, gen);
+  const file = (gen: (reader?: Task) => string): ProcChild => (key) => new ProcFile(fs, key, ROOT_OWNER, gen);
   const dir = (entries: () => Entries, owner: Owner = ROOT_OWNER): ProcChild => (key) =>
     new ProcDir(fs, key, owner, () => new Map(entries()));
   const text = (s: string): ProcChild => file(() => `${s}\n`);
@@ -91,7 +92,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['mounts', (key) => new ProcSymlink(fs, key, ROOT_OWNER, () => 'self/mounts')],
       ['net', (key) => new ProcSymlink(fs, key, ROOT_OWNER, () => 'self/net')],
       ['cpuinfo', text(host.cpuinfo.trimEnd() + '\n')],
-      ['meminfo', file(() => meminfo(host.memTotalKb))],
+      ['meminfo', file((reader) => meminfo(memoryView(kernel, reader?.process, host.memTotalKb * 1024)))],
       ['uptime', file(() => uptime(kernel))],
       ['stat', file(() => kernelStat(kernel))],
       ['loadavg', file(() => `0.00 0.00 0.00 ${kernel.tasks.size}/${kernel.tasks.size} ${lastPid(kernel)}\n`)],
@@ -141,10 +142,11 @@ function kernelStat(kernel: Kernel): string {
   ].join('\n');
 }
 
-function meminfo(totalKb: number): string {
-  const free = Math.floor(totalKb / 2);
+/** /proc/meminfo: total and free as memview.ts gives them; the rest is not tracked (0). */
+function meminfo(m: MemoryView): string {
+  const [total, free] = [m.totalBytes, m.freeBytes].map((b) => Math.floor(b / 1024));
   const rows: [string, number][] = [
-    ['MemTotal', totalKb], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0],
+    ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0],
     ['SwapCached', 0], ['Active', 0], ['Inactive', 0], ['SwapTotal', 0], ['SwapFree', 0],
     ['Dirty', 0], ['Writeback', 0], ['AnonPages', 0], ['Mapped', 0], ['Shmem', 0],
   ];
