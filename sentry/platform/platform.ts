@@ -144,9 +144,10 @@ export interface Platform {
   newContext(): Context;
   /**
    * Blocks until a resumed context stops (with `block` false: returns at
-   * once); undefined for host events that need nothing, or no stop.
+   * once), or just `only`; undefined for host events that need nothing, or
+   * no stop.
    */
-  waitAny(block?: boolean): { ctx: Context; event: StopEvent } | undefined;
+  waitAny(block?: boolean, only?: Context): { ctx: Context; event: StopEvent } | undefined;
   /** Called from waitAny with a context stopped by Context.interrupt (or another stop the kernel need not see). */
   onInterrupted?: (ctx: Context) => void;
 }

@@ -76,10 +76,11 @@ export class PtracePlatform implements Platform {
    * parent of every stub, and its only other child is its Gofer. Returns
    * undefined for a status that needs nothing from the kernel (an event
    * stop, resumed here, or a child that is not a stub), and, when `block`
-   * is false, when no tracee has stopped.
+   * is false, when no tracee has stopped. With `only`, just that context's
+   * stop (the host finds one tracee at once, where -1 walks them all).
    */
-  waitAny(block = true): PlatformStop | undefined {
-    const pid = raw.waitpid(-1, this.status, block ? WALL : WALL | WNOHANG) as number;
+  waitAny(block = true, only?: Context): PlatformStop | undefined {
+    const pid = raw.waitpid(only?.hostPid ?? -1, this.status, block ? WALL : WALL | WNOHANG) as number;
     if (pid === 0) return undefined;
     if (pid < 0) {
       if (errno() === EINTR) return undefined;
