@@ -126,6 +126,22 @@ describe('ptrace platform: many stubs', function () {
     assert.equal(main.read(CODE, 2).toString('hex'), '89c7', 'the address space outlives the thread');
   });
 
+  it('waitAny(false, ctx) reports just that context at once; nothing once reported, or once its thread is reaped', () => {
+    const ctx = platform.newContext();
+    live.push(ctx);
+    ctx.mapAnonymous(CODE, 0x1000, PROT_RWX);
+    ctx.write(CODE, program(39));
+    ctx.regs.set(REG.rip, BigInt(CODE));
+    ctx.resume();
+    let stop = platform.waitAny(false, ctx);
+    for (const deadline = Date.now() + 5000; !stop && Date.now() < deadline; ) stop = platform.waitAny(false, ctx);
+    assert.equal(stop?.ctx, ctx);
+    assert.equal(stop.event.kind, 'syscall');
+    assert.equal(platform.waitAny(false, ctx), undefined, 'its stop was taken');
+    ctx.kill();
+    assert.equal(platform.waitAny(false, ctx), undefined, 'reaped: ECHILD is no stop, not an error');
+  });
+
   it('residentBytes counts the pages the app touched, across mincore chunks, and leaves no scratch mapping', () => {
     const ctx = platform.newContext();
     live.push(ctx);

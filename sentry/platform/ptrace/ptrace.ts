@@ -80,11 +80,14 @@ export class PtracePlatform implements Platform {
    * stop (the host finds one tracee at once, where -1 walks them all).
    */
   waitAny(block = true, only?: Context): PlatformStop | undefined {
-    const pid = raw.waitpid(only?.hostPid ?? -1, this.status, block ? WALL : WALL | WNOHANG) as number;
+    const target = only?.hostPid ?? -1;
+    const pid = raw.waitpid(target, this.status, block ? WALL : WALL | WNOHANG) as number;
     if (pid === 0) return undefined;
     if (pid < 0) {
-      if (errno() === EINTR) return undefined;
-      throw new HostError('waitpid(-1)', errno());
+      const e = errno();
+      // ECHILD for one context: its host thread is already reaped (the task ended), nothing to report.
+      if (e === EINTR || (e === Errno.ECHILD && target > 0)) return undefined;
+      throw new HostError(`waitpid(${target})`, e);
     }
     const ctx = this.contexts.get(pid);
     if (!ctx) return undefined;
