@@ -52,6 +52,8 @@ export interface KernelOptions {
 export class Kernel {
   readonly bootTimeNs = process.hrtime.bigint();
   readonly bootRealtimeMs = Date.now();
+  /** CPU time of the processes that have exited (their share of /proc/stat's cpu lines). */
+  exitedCpuNs = 0n;
   readonly processes = new Map<number, Process>();
   readonly tasks = new Map<number, Task>();
   /** Real-time signals queued by senders, per real uid of the receiving process (RLIMIT_SIGPENDING: kernel/signal/send.ts). */

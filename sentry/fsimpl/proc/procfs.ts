@@ -121,16 +121,22 @@ function uptime(kernel: Kernel): string {
 }
 
 /**
- * /proc/stat (proc(5)): per-CPU time in USER_HZ ticks (the sandbox reports
- * its uptime as idle time), boot time, and process counts; `ps` needs btime.
+ * /proc/stat (proc(5)): per-CPU time in USER_HZ ticks, boot time, and
+ * process counts; `ps` needs btime, `top` the cpu lines. The app's CPU
+ * time (live and exited processes, all as user time) is on cpu0, where
+ * the sandbox runs; the rest of the uptime is idle.
  */
 function kernelStat(kernel: Kernel): string {
   const cpus = kernel.cpus;
-  const idle = kernel.uptimeNs() / 10_000_000n;
-  const line = (name: string, ticks: bigint) => `${name} 0 0 0 ${ticks} 0 0 0 0 0 0`;
+  const tick = 10_000_000n;
+  const up = kernel.uptimeNs() / tick;
+  let cpuNs = kernel.exitedCpuNs;
+  for (const p of kernel.processes.values()) if (p.exitStatus === undefined) cpuNs += p.cpuTimeNs();
+  const user = cpuNs / tick < up ? cpuNs / tick : up;
+  const line = (name: string, userTicks: bigint, idle: bigint) => `${name} ${userTicks} 0 0 ${idle} 0 0 0 0 0 0`;
   return [
-    line('cpu ', idle * BigInt(cpus)),
-    ...Array.from({ length: cpus }, (_, i) => line(`cpu${i}`, idle)),
+    line('cpu ', user, up * BigInt(cpus) - user),
+    ...Array.from({ length: cpus }, (_, i) => (i === 0 ? line('cpu0', user, up - user) : line(`cpu${i}`, 0n, up))),
     'intr 0',
     'ctxt 0',
     `btime ${Math.floor(kernel.bootRealtimeMs / 1000)}`,
