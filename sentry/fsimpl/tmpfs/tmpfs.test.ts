@@ -62,3 +62,37 @@ describe('tmpfs regular files', () => {
     assert.equal(errnoOf(() => f.setattr({ size: -1 })), Errno.EINVAL);
   });
 });
+
+describe('tmpfs size (ENOSPC, statfs)', () => {
+  const owner = { uid: 0, gid: 0 };
+  const PAGE = 4096;
+
+  it('a write past the size is short, then ENOSPC; unlinking gives the space back', () => {
+    const fs = new Tmpfs(1, 0o1777, 32); // 128 KiB
+    const a = fs.root.create('a', 0o644, owner) as TmpfsFile;
+    assert.equal(a.write(Buffer.alloc(2 * CHUNK - PAGE, 1), 0), 2 * CHUNK - PAGE);
+    assert.equal(fs.statfs().bfree, 1);
+    const b = fs.root.create('b', 0o644, owner) as TmpfsFile;
+    assert.equal(b.write(Buffer.alloc(10), 0), 10, 'a small file fits in the last page');
+    assert.equal(errnoOf(() => b.write(Buffer.alloc(CHUNK), 10)), Errno.ENOSPC);
+    assert.equal(b.size, 10, 'a failed write changes nothing');
+    fs.root.unlink('a');
+    assert.equal(fs.statfs().bfree, 31);
+    assert.equal(b.write(Buffer.alloc(3 * CHUNK, 2), 10), 2 * CHUNK - 10, 'short: what fitted');
+    assert.deepEqual(readAt(b, 2 * CHUNK - 2, 4), Buffer.from([2, 2]));
+  });
+
+  it('an unlinked file stops counting (growth included) until it is linked again', () => {
+    const fs = new Tmpfs(1, 0o1777, 32);
+    const f = fs.root.create('f', 0o644, owner) as TmpfsFile;
+    f.write(Buffer.alloc(CHUNK), 0);
+    assert.equal(fs.statfs().bfree, 16);
+    fs.root.unlink('f');
+    f.write(Buffer.alloc(CHUNK), CHUNK);
+    assert.equal(fs.statfs().bfree, 32);
+    fs.root.link('again', f);
+    assert.equal(fs.statfs().bfree, 0);
+    f.setattr({ size: CHUNK });
+    assert.equal(fs.statfs().bfree, 16);
+  });
+});

@@ -21,12 +21,27 @@ export class Tmpfs implements Filesystem {
   readonly readOnly = false;
   readonly root: TmpfsDir;
   private nextIno = 1;
+  /** Bytes the data of linked files takes (an unlinked file's stop counting: see charge). */
+  private linkedBytes = 0;
 
   constructor(
     readonly dev: number,
     rootMode = 0o1777,
+    /** The size in pages (Linux's size= and nr_inodes=). */
+    readonly sizePages = DEFAULT_PAGES,
   ) {
     this.root = new TmpfsDir(this, rootMode, { uid: 0, gid: 0 });
+  }
+
+  /**
+   * Accounts `delta` bytes of a linked file's data; growth past the size
+   * fails with ENOSPC, as on Linux, unless `force` (a link bringing a
+   * file back). Linux counts an unlinked file until its last close; here
+   * it stops counting at the unlink (the VFS does not count open references).
+   */
+  charge(delta: number, force = false): void {
+    if (delta > 0 && !force && this.linkedBytes + delta > this.sizePages * PAGE) fail('ENOSPC', `tmpfs of ${this.sizePages} pages is full`);
+    this.linkedBytes += delta;
   }
 
   allocIno(): number {
@@ -49,16 +64,12 @@ export class Tmpfs implements Filesystem {
     return total;
   }
 
-  /**
-   * Linux's default size (DEFAULT_PAGES) less what the files hold. The size
-   * is only reported: writes past it do not fail with ENOSPC; the
-   * Sentry's memory bounds them (in a pod, its memory limit).
-   */
+  /** The size less what the linked files hold; inodes are only reported (creating more does not fail). */
   statfs(): StatFs {
-    const used = this.usage();
-    const bfree = Math.max(0, DEFAULT_PAGES - Math.ceil(used.bytes / PAGE));
-    const ffree = Math.max(0, DEFAULT_PAGES - used.inodes);
-    return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: DEFAULT_PAGES, bfree, bavail: bfree, files: DEFAULT_PAGES, ffree, namelen: 255 };
+    const size = this.sizePages;
+    const bfree = Math.max(0, size - Math.ceil(this.linkedBytes / PAGE));
+    const ffree = Math.max(0, size - this.usage().inodes);
+    return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: size, bfree, bavail: bfree, files: size, ffree, namelen: 255 };
   }
 }
 
@@ -187,21 +198,35 @@ export class TmpfsFile extends TmpfsNode {
     return end - offset;
   }
 
+  /** Writes `src` at `offset`; when the filesystem fills up (ENOSPC), what fitted, if anything, as Linux's short write. */
   override write(src: Buffer, offset: number): number {
     if (offset + src.length > MAX_FILE_SIZE) fail('EFBIG', `write to ${offset + src.length}`);
-    for (let done = 0; done < src.length; ) {
+    let done = 0;
+    while (done < src.length) {
       const pos = offset + done;
       const i = Math.floor(pos / CHUNK);
       const at = pos - i * CHUNK;
       const n = Math.min(CHUNK - at, src.length - done);
-      const c = this.chunk(i, at + n);
+      let c: Chunk;
+      try {
+        c = this.chunk(i, at + n);
+      } catch (e) {
+        if (done > 0) break;
+        throw e;
+      }
       src.copy(c.buf, at, done, done + n);
       this.markPages(c, at, at + n);
       done += n;
     }
-    this.length = Math.max(this.length, offset + src.length);
+    this.length = Math.max(this.length, offset + done);
     this.touch();
-    return src.length;
+    return done;
+  }
+
+  /** Accounts a change of the data's memory to the filesystem while the file is linked. */
+  private hold(delta: number): void {
+    if (this.nlink > 0) this.fs.charge(delta);
+    this.bytesHeld += delta;
   }
 
   protected override truncate(size: number): void {
@@ -218,9 +243,10 @@ export class TmpfsFile extends TmpfsNode {
     if (!c) this.chunks.set(i, (c = { buf: Buffer.alloc(0), pages: 0 }));
     if (c.buf.length < len) {
       // Doubling up to CHUNK: a small file stays small, a growing one is copied a few times at most.
-      const grown = Buffer.alloc(Math.max(len, Math.min(CHUNK, 2 * c.buf.length)));
+      const size = Math.max(len, Math.min(CHUNK, 2 * c.buf.length));
+      this.hold(size - c.buf.length); // first: ENOSPC leaves the chunk as it was
+      const grown = Buffer.alloc(size);
       c.buf.copy(grown);
-      this.bytesHeld += grown.length - c.buf.length;
       c.buf = grown;
     }
     return c;
@@ -244,7 +270,7 @@ export class TmpfsFile extends TmpfsNode {
       for (let p = keepPages; p < PAGES_PER_CHUNK; p++) if (c.pages & (1 << p)) this.pageCount--;
       c.pages &= (1 << keepPages) - 1;
       if (keep === 0) {
-        this.bytesHeld -= c.buf.length;
+        this.hold(-c.buf.length);
         this.chunks.delete(i);
       } else {
         c.buf.fill(0, Math.min(keep, c.buf.length));
@@ -344,7 +370,7 @@ export class TmpfsDir extends TmpfsNode {
   override link(name: string, target: Inode): void {
     if (!(target instanceof TmpfsNode) || target.fs !== this.fs) fail('EXDEV', name);
     this.insert(name, target);
-    target.nlink++;
+    if (target.nlink++ === 0 && target instanceof TmpfsFile) this.fs.charge(target.heldBytes, true);
     target.ctime = nowTimespec();
   }
 
@@ -352,7 +378,7 @@ export class TmpfsDir extends TmpfsNode {
     const i = this.lookup(name) ?? fail('ENOENT', name);
     if (isDir(i.mode)) fail('EISDIR', name);
     this.take(name);
-    if (i instanceof TmpfsNode) i.nlink--;
+    if (i instanceof TmpfsNode && --i.nlink === 0 && i instanceof TmpfsFile) this.fs.charge(-i.heldBytes);
   }
 
   override rmdir(name: string): void {
