@@ -35,7 +35,7 @@ describe('e2e: processes, threads and signals', function () {
   it('C: 32 threads with mutexes and joins', () => sameAsNative([compileC('threads')], {}, 'counter=32000 sum=496\n'));
   it('C: execve from a thread, the main thread or after the main thread exited ends the other threads (de_thread)', () =>
     sameAsNative([compileC('exec_threads')]));
-  it('C: /proc/[pid]/stat, statm and status as ps reads them: states (running, sleeping, stopped, zombie), CPU time, memory, threads', () =>
+  it('C: /proc/[pid]/stat, statm and status as ps reads them: states (running, sleeping, stopped, zombie), CPU time, memory, threads and their task/[tid] entries', () =>
     sameAsNative([compileC('procstat')]));
   it('C: futex ping-pong between two threads', () => sameAsNative([compileC('futex_pingpong')], {}, '2000 round trips\n'));
   it('C: a child computing without syscalls does not stall the sandbox (sleep on time, pipes flow, SIGKILL lands)', () =>

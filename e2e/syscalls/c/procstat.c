@@ -4,6 +4,7 @@
  * time, thread count and memory. Values differ from run to run, so each
  * line says whether a fact holds; the sandbox must agree with Linux.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,21 +28,22 @@ static void slurp(const char *path, char *buf, size_t size) {
   fclose(f);
 }
 
-/* Field `n` (1-based, proc(5) numbering) of /proc/PID/stat; the state (3) as its letter's code. */
-static long long stat_field(pid_t pid, int n) {
-  char path[64], buf[2048];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+/* Field `n` (1-based, proc(5) numbering) of the stat file in `dir`; the state (3) as its letter's code. */
+static long long stat_field_in(const char *dir, int n) {
+  char path[512], buf[2048];
+  snprintf(path, sizeof path, "%s/stat", dir);
   slurp(path, buf, sizeof buf);
+  if (n == 1) return strtoll(buf, NULL, 10);
   char *p = strrchr(buf, ')') + 2; /* field 3 */
   if (n == 3) return *p;
   for (int i = 3; i < n; i++) p = strchr(p, ' ') + 1;
   return strtoll(p, NULL, 10);
 }
 
-/* A status line's value ("State" gives its letter's code, Vm* their kB); -1 if absent. */
-static long status_field(pid_t pid, const char *key) {
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
+/* A line's value in the status file in `dir` ("State" gives its letter's code, Vm* their kB); -1 if absent. */
+static long status_field_in(const char *dir, const char *key) {
+  char path[512], buf[4096];
+  snprintf(path, sizeof path, "%s/status", dir);
   slurp(path, buf, sizeof buf);
   size_t k = strlen(key);
   for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
@@ -52,6 +54,36 @@ static long status_field(pid_t pid, const char *key) {
     }
   }
   return -1;
+}
+
+static long long stat_field(pid_t pid, int n) {
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%d", pid);
+  return stat_field_in(dir, n);
+}
+
+static long status_field(pid_t pid, const char *key) {
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%d", pid);
+  return status_field_in(dir, key);
+}
+
+/* /proc/self/task/TID: entries whose stat and status name their own tid, and how many sleep. */
+static void threads_of_self(void) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  int entries = 0, own = 0, sleeping = 0;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char dir[300];
+    snprintf(dir, sizeof dir, "/proc/self/task/%s", e->d_name);
+    long tid = atol(e->d_name);
+    entries++;
+    own += stat_field_in(dir, 1) == tid && status_field_in(dir, "Pid") == tid;
+    sleeping += stat_field_in(dir, 3) == 'S';
+  }
+  closedir(d);
+  say("task entries %d, naming their own tid %d, sleeping %d\n", entries, own, sleeping);
 }
 
 static void statm(long *size, long *resident, long *data) {
@@ -113,6 +145,8 @@ int main(void) {
   pthread_t th[3];
   for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, sleeper, NULL);
   say("threads: stat %lld, status %ld\n", stat_field(self, 20), status_field(self, "Threads"));
+  nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL); /* the threads reach pause() */
+  threads_of_self();
 
   /* A child: sleeping in read, stopped by SIGSTOP, then a zombie (no memory lines). */
   int p[2];

@@ -18,16 +18,16 @@ const STATES = { R: 'running', S: 'sleeping', T: 'stopped', Z: 'zombie' } as con
 type State = keyof typeof STATES;
 
 /**
- * The leader thread's state, as Linux reports a process: zombie once it
- * exited, stopped by job control, sleeping while parked in a syscall,
- * else running (in app code, or in the Sentry on its behalf).
+ * A thread's state; for a process, its leader's, as Linux reports it:
+ * zombie once it exited, stopped by job control, sleeping while parked in
+ * a syscall, else running (in app code, or in the Sentry on its behalf).
  */
-function state(p: Process): State {
+function state(p: Process, thread?: Task): State {
   if (p.exitStatus !== undefined) return 'Z';
   if (isStopped(p)) return 'T';
   const tasks = [...p.tasks];
-  const leader = tasks.find((t) => t.tid === p.pid) ?? tasks[0];
-  return leader?.blocked ? 'S' : 'R';
+  const t = thread ?? tasks.find((x) => x.tid === p.pid) ?? tasks[0];
+  return t?.blocked ? 'S' : 'R';
 }
 
 /** A thread the platform can measure memory through: not running app code. */
@@ -59,15 +59,17 @@ function memory(p: Process): Memory {
 const ticks = (ns: bigint): bigint => ns / TICK_NS;
 
 /**
- * The 52 fields of /proc/[pid]/stat. CPU time is the stub's, all counted
- * as user time (the Sentry's work on the process's syscalls is not split
- * out); fault counts, children's times and signal masks are 0.
+ * The 52 fields of /proc/[pid]/stat, or of a thread's (task/[tid]/stat:
+ * its tid and state; the rest is the process's). CPU time is the stub's,
+ * all counted as user time (the Sentry's work on the process's syscalls
+ * is not split out, nor one thread's from another's); fault counts,
+ * children's times and signal masks are 0.
  */
-export function stat(p: Process): string {
+export function stat(p: Process, thread?: Task): string {
   const m = memory(p);
   const l = p.mm.layout;
   const tty = controllingTty(p);
-  const f: (string | number | bigint)[] = [p.pid, `(${p.comm})`, state(p), p.ppid, p.pgid, p.sid, tty.rdev, tty.foreground, 0x400000];
+  const f: (string | number | bigint)[] = [thread?.tid ?? p.pid, `(${p.comm})`, state(p, thread), p.ppid, p.pgid, p.sid, tty.rdev, tty.foreground, 0x400000];
   f.push(0, 0, 0, 0, ticks(p.cpuTimeNs()), 0, 0, 0, 20, 0, p.tasks.size, 0, ticks(p.startNs), m.size, m.rss / PAGE, '18446744073709551615');
   f.push(l.startCode, l.endCode, l.startStack);
   while (f.length < 37) f.push(0);
@@ -84,10 +86,10 @@ export function statm(p: Process): string {
 
 const kB = (bytes: number): string => `${String(Math.ceil(bytes / 1024)).padStart(8)} kB`;
 
-/** /proc/[pid]/status, with the Vm lines of a live process. */
-export function status(p: Process): string {
+/** /proc/[pid]/status, with the Vm lines of a live process; for a thread, its Pid and State. */
+export function status(p: Process, thread?: Task): string {
   const c = p.creds;
-  const s = state(p);
+  const s = state(p, thread);
   const vm: [string, string][] = [];
   if (s !== 'Z') {
     const m = memory(p);
@@ -95,7 +97,7 @@ export function status(p: Process): string {
   }
   const rows: [string, string | number][] = [
     ['Name', p.comm], ['Umask', p.fs.umask.toString(8).padStart(4, '0')], ['State', `${s} (${STATES[s]})`],
-    ['Tgid', p.pid], ['Ngid', 0], ['Pid', p.pid], ['PPid', p.ppid], ['TracerPid', 0],
+    ['Tgid', p.pid], ['Ngid', 0], ['Pid', thread?.tid ?? p.pid], ['PPid', p.ppid], ['TracerPid', 0],
     ['Uid', `${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`], ['Gid', `${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`],
     ['FDSize', 64], ['Groups', c.groups.join(' ')], ...vm, ['Threads', p.tasks.size],
     ['SigQ', '0/63457'],

@@ -49,7 +49,8 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       .map((m) => `${m.source} ${m.path} ${m.fs.type} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`)
       .join('');
 
-  const pidEntries = (pid: number): Entries => {
+  /** /proc/[pid], or with `tid` /proc/[pid]/task/[tid]: the same but for stat and status, which describe that thread. */
+  const pidEntries = (pid: number, tid?: number): Entries => {
     const p = liveProcess(pid);
     const o = ownerOf(p);
     const pf = (gen: (p: Process) => string, mode = 0o444): ProcChild => (key) =>
@@ -67,12 +68,12 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['root', link(() => '/')],
       ['fd', dir(fds, o)],
       ['maps', pf(procMaps)],
-      ['status', pf(status)],
-      ['stat', pf(stat)],
+      ['status', pf((p) => status(p, threadOf(p, tid)))],
+      ['stat', pf((p) => stat(p, threadOf(p, tid)))],
       ['statm', pf(statm)],
       ['mounts', pf(mounts)],
       ['net', dir(() => net, o)],
-      ['task', dir(() => [...p.tasks].map((t): [string, ProcChild] => [String(t.tid), dir(() => pidEntries(pid), o)]), o)],
+      ['task', dir(() => [...p.tasks].map((t): [string, ProcChild] => [String(t.tid), dir(() => pidEntries(pid, t.tid), o)]), o)],
     ];
   };
 
@@ -105,6 +106,13 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
     return m;
   };
   return new ProcDir(fs, '', ROOT_OWNER, rootTable);
+}
+
+/** Thread `tid` of `p` (ESRCH once it has ended); undefined for the process as a whole. */
+function threadOf(p: Process, tid: number | undefined): Task | undefined {
+  if (tid === undefined) return undefined;
+  for (const t of p.tasks) if (t.tid === tid) return t;
+  return fail('ESRCH', `thread ${tid}`);
 }
 
 function caller(t: Task | undefined): Task {
