@@ -4,6 +4,7 @@
  * passing anything to the host scheduler.
  */
 import { totalmem } from 'node:os';
+import { CLOCK_TICK_NS } from '../abi/linux/auxv';
 import { CAP } from '../abi/linux/capability';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
@@ -105,9 +106,9 @@ function getrusage(t: Task, a: SyscallArgs): number {
 /** times(2): clock ticks (USER_HZ 100) since boot; process CPU time as user time. */
 function times(t: Task, a: SyscallArgs): bigint {
   const b = Buffer.alloc(32);
-  b.writeBigInt64LE(t.process.cpuTimeNs() / 10_000_000n, 0);
+  b.writeBigInt64LE(t.process.cpuTimeNs() / CLOCK_TICK_NS, 0);
   writeOptional(t.mem, a.ptr(0), b);
-  return t.kernel.uptimeNs() / 10_000_000n;
+  return t.kernel.uptimeNs() / CLOCK_TICK_NS;
 }
 
 /** sched_getaffinity(2): all sandbox CPUs; returns the mask size written (a multiple of 8). */

@@ -30,3 +30,5 @@ export const AT = {
 
 /** USER_HZ as reported in AT_CLKTCK. */
 export const CLOCKS_PER_SEC = 100;
+/** One USER_HZ clock tick, the unit of times(2) and /proc's CPU times, in nanoseconds. */
+export const CLOCK_TICK_NS = 1_000_000_000n / BigInt(CLOCKS_PER_SEC);

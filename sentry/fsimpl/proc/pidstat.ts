@@ -2,6 +2,7 @@
  * /proc/[pid]/stat, statm and status (proc(5)): a process's state, CPU
  * time, start time and memory as `ps` and `top` read them.
  */
+import { CLOCK_TICK_NS } from '../../abi/linux/auxv';
 import { PROT } from '../../abi/linux/mm';
 import { formatCapSet } from '../../kernel/capabilities';
 import { measureResident } from '../../kernel/resident';
@@ -11,8 +12,6 @@ import type { MemoryManager, MemoryUsage } from '../../mm/mm';
 import { controllingTty } from '../devpts/devpts';
 
 const PAGE = 4096;
-/** USER_HZ: the clock ticks /proc counts in. */
-const TICK_NS = 10_000_000n;
 
 const STATES = { R: 'running', S: 'sleeping', T: 'stopped', Z: 'zombie' } as const;
 type State = keyof typeof STATES;
@@ -56,7 +55,7 @@ function memory(p: Process): Memory {
   return { ...mm.usage(), rss: measured ?? lastResident.get(mm) ?? 0 };
 }
 
-const ticks = (ns: bigint): bigint => ns / TICK_NS;
+const ticks = (ns: bigint): bigint => ns / CLOCK_TICK_NS;
 
 /**
  * The 52 fields of /proc/[pid]/stat, or of a thread's (task/[tid]/stat:

@@ -2,6 +2,7 @@
  * /proc generated from the Kernel: only sandbox processes are listed, and
  * identity files describe the emulated kernel (Linux 4.4.0), not the host.
  */
+import { CLOCK_TICK_NS } from '../../abi/linux/auxv';
 import { fail } from '../../errors/linuxerr';
 import type { Kernel } from '../../kernel/kernel';
 import { memoryView, MemoryView } from '../../kernel/memview';
@@ -136,11 +137,11 @@ function uptime(kernel: Kernel): string {
  */
 function kernelStat(kernel: Kernel): string {
   const cpus = kernel.cpus;
-  const tick = 10_000_000n;
-  const up = kernel.uptimeNs() / tick;
+  const up = kernel.uptimeNs() / CLOCK_TICK_NS;
   let cpuNs = kernel.exitedCpuNs;
   for (const p of kernel.processes.values()) if (p.exitStatus === undefined) cpuNs += p.cpuTimeNs();
-  const user = cpuNs / tick < up ? cpuNs / tick : up;
+  const busy = cpuNs / CLOCK_TICK_NS;
+  const user = busy < up ? busy : up;
   const line = (name: string, userTicks: bigint, idle: bigint) => `${name} ${userTicks} 0 0 ${idle} 0 0 0 0 0 0`;
   return [
     line('cpu ', user, up * BigInt(cpus) - user),
