@@ -91,8 +91,13 @@ export class Process {
    * process clock only for a group leader's pid).
    */
   cpuTimeNs(): bigint {
-    for (const t of this.tasks) if (t.tid === this.pid) return t.ctx.cpuTimeNs();
-    return this.idleLeader?.cpuTimeNs() ?? 0n;
+    return (this.leader?.ctx ?? this.idleLeader)?.cpuTimeNs() ?? 0n;
+  }
+
+  /** The group leader's task (tid == pid), while it has not exited. */
+  get leader(): Task | undefined {
+    for (const t of this.tasks) if (t.tid === this.pid) return t;
+    return undefined;
   }
 
   /**

@@ -24,8 +24,7 @@ type State = keyof typeof STATES;
 function state(p: Process, thread?: Task): State {
   if (p.exitStatus !== undefined) return 'Z';
   if (isStopped(p)) return 'T';
-  const tasks = [...p.tasks];
-  const t = thread ?? tasks.find((x) => x.tid === p.pid) ?? tasks[0];
+  const t = thread ?? p.leader ?? p.tasks.values().next().value;
   return t?.blocked ? 'S' : 'R';
 }
 
