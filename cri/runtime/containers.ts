@@ -13,7 +13,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
-import type { ExitEvent, FdName, FileSpec } from '../../sentry/control/protocol';
+import type { CpuSettings, ExitEvent, FdName, FileSpec } from '../../sentry/control/protocol';
+import { CPU_PERIOD_DEFAULT_US, cpuLimits } from '../../sentry/kernel/cgroup';
+import { int64Field } from '../pod/cgroup-fs';
+import { cpuMax, sharesToWeight } from '../pod/cgroup-v2';
 import type { ImageStore } from '../image/store';
 import { PassedFd, SentryClient, SentryRequestError } from '../sandbox/control';
 import { startContainerGofers } from '../sandbox/launch';
@@ -53,6 +56,27 @@ export function memoryLimitOf(r: t.LinuxContainerResources | null | undefined): 
   if (!/^-?\d+$/.test(v)) throw invalidArgument(`memory_limit_in_bytes ${JSON.stringify(v)} is not an integer`);
   const n = BigInt(v);
   return n <= 0n ? 0 : n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+}
+
+/**
+ * linux.resources' CPU settings as the container's cgroup shows them:
+ * cpu.max and cpu.weight as runc writes them on cgroup v2 (a quota alone
+ * gets the default period; shares become a weight). Checked here, so a bad
+ * value fails CreateContainer (or the update) instead of the start.
+ */
+export function cpuSettingsOf(r: t.LinuxContainerResources | null | undefined): CpuSettings {
+  try {
+    const max = cpuMax(int64Field('cpu_quota', r?.cpu_quota), int64Field('cpu_period', r?.cpu_period));
+    const shares = int64Field('cpu_shares', r?.cpu_shares);
+    const settings: CpuSettings = {
+      cpuMax: max === undefined || max.includes(' ') ? max : `${max} ${CPU_PERIOD_DEFAULT_US}`,
+      cpuWeight: shares === undefined ? undefined : Number(sharesToWeight(shares)),
+    };
+    cpuLimits(settings.cpuMax, settings.cpuWeight);
+    return settings;
+  } catch (e) {
+    throw invalidArgument((e as Error).message);
+  }
 }
 
 /** An exec'd process: its wait status when it ends, and controls. */
@@ -184,6 +208,7 @@ export class Containers {
     checkReadOnlyMounts(config.mounts);
     this.dirMounts(config.mounts); // for its checks of every mount's destination and source
     memoryLimitOf(config.linux?.resources);
+    cpuSettingsOf(config.linux?.resources);
     checkContainerSupported(config, pod.config);
     const logPath = this.logPathOf(pod.config.log_directory, config.log_path);
     const id = randomBytes(32).toString('hex');
@@ -258,7 +283,7 @@ export class Containers {
           // Kubernetes gives each container its own PID namespace unless the pod shares one (pid: POD, crictl's default).
           ownPidNamespace: sc?.namespace_options?.pid === t.NamespaceMode.CONTAINER,
           mounts: mounts.map((m) => ({ dest: m.container_path, readOnly: m.readonly })), ...pathRulesOf(sc),
-          files: this.podFiles(pod.files, c.config.mounts), memoryLimitBytes: memoryLimitOf(c.config.linux?.resources), ...spec,
+          files: this.podFiles(pod.files, c.config.mounts), memoryLimitBytes: memoryLimitOf(c.config.linux?.resources), ...cpuSettingsOf(c.config.linux?.resources), ...spec,
         },
         fds,
       );
@@ -436,14 +461,15 @@ export class Containers {
   }
 
   /**
-   * UpdateContainerResources: the memory limit goes to the container's
-   * processes in the Sentry (a running container takes it at once), and is
+   * UpdateContainerResources: the memory limit and CPU settings go to the
+   * container in the Sentry (a running container takes them at once), and are
    * kept in the record for a container not started yet.
    */
   async updateResources(id: string, r: t.LinuxContainerResources): Promise<void> {
     const c = this.get(id);
     const limit = memoryLimitOf(r);
-    if (c.state === 'running') await this.pods.sentry(c.podId).request({ op: 'resources', container: c.id, memoryLimitBytes: limit });
+    const cpu = cpuSettingsOf(r);
+    if (c.state === 'running') await this.pods.sentry(c.podId).request({ op: 'resources', container: c.id, memoryLimitBytes: limit, ...cpu });
     this.store.update(c.id, (rec) => {
       rec.config = { ...rec.config, linux: { ...(rec.config.linux ?? defaults('LinuxContainerConfig')), resources: r } };
     });

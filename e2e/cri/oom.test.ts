@@ -42,10 +42,10 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
   const podConfig = (side: Side): string =>
     writeJson(dir, `pod-${side}.json`, { metadata: { name: `oom-${side}`, namespace: 'e2e-oom', uid: `uid-oom-${side}`, attempt: 0 }, log_directory: path.join(dir, `logs-${side}`) });
 
-  /** Creates and starts a container running `script` with the given memory limit (0: none); /hog holds memhog. */
-  async function run(side: Side, script: string, limit: number): Promise<string> {
+  /** Creates and starts a container running `script` with the given memory limit (0: none) and CPU settings; /hog holds memhog and cgroupinfo. */
+  async function run(side: Side, script: string, limit: number, cpu: Record<string, number> = {}): Promise<string> {
     const name = `c${n++}`;
-    const resources = limit > 0 ? { memory_limit_in_bytes: limit, memory_swap_limit_in_bytes: limit } : {};
+    const resources = { ...(limit > 0 ? { memory_limit_in_bytes: limit, memory_swap_limit_in_bytes: limit } : {}), ...cpu };
     const mounts = [{ container_path: '/hog', host_path: hogDir, readonly: true }];
     const ctr = writeJson(dir, `ctr-${name}.json`, {
       metadata: { name }, image: { image: busybox }, command: ['sh', '-c', script], log_path: `${name}.log`, linux: { resources }, mounts,
@@ -84,6 +84,7 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     hogDir = path.join(dir, 'hog');
     fs.mkdirSync(hogDir);
     fs.writeFileSync(path.join(hogDir, 'memhog'), staticProgram('memhog'), { mode: 0o755 });
+    fs.writeFileSync(path.join(hogDir, 'cgroupinfo'), staticProgram('cgroupinfo'), { mode: 0o755 });
   });
 
   after(async () => {
@@ -183,8 +184,8 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
   });
 
   // A program sizing itself by the machine's memory must see its limit: runc's
-  // container reads it from its cgroup (v2, or v1 as on this host), gvisor's (no cgroup files) from
-  // /proc/meminfo and sysinfo(2), as gVisor shows it.
+  // container reads it from its cgroup (v2, or v1 as on this host); gvisor's shows it in
+  // /proc/meminfo and sysinfo(2) too, as gVisor does, for programs that do not look at cgroups.
   it('a limited container sees its limit: the cgroup file under runc, /proc/meminfo and sysinfo (free) under gvisor', async () => {
     const probes: Record<Side, string> = { runc: 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes', gvisor: "awk '/^Mem(Total|Free):/ {print $2}' /proc/meminfo; free | awk '/^Mem:/ {print $2}'" };
     for (const side of SIDES) {
@@ -200,6 +201,29 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
       await ok(['stop', '-t', '0', id]);
       await ok(['rm', id]);
     }
+  });
+
+  // Runtimes that size themselves by their cgroup (libuv, the JVM, Go's GOMAXPROCS) find it through
+  // /proc/self/cgroup and /proc/self/mountinfo, then read its limits: cgroupinfo.c does the same,
+  // on this host's cgroup v1 under runc and on the sandbox's cgroup v2 under gvisor.
+  it('a container finds its memory and CPU limits in its cgroup as under runc, and sees them updated; /proc/self/mounts is its own', async () => {
+    const cpu = { cpu_quota: 50_000, cpu_period: 100_000, cpu_shares: 512 };
+    const outputs: string[] = [];
+    for (const side of SIDES) {
+      const id = await run(side, 'sleep 1000', LIMIT, cpu);
+      const before = (await ok(['exec', '-s', id, '/hog/cgroupinfo'])).trimEnd();
+      assert.equal(before, `memory ${LIMIT}\ncpu 50000 100000\nweight 20\nprocs 2`, side);
+      await ok(['update', '--memory', String(LIMIT / 2), '--cpu-quota', '20000', '--cpu-period', '50000', '--cpu-share', '2048', id]);
+      const after = (await ok(['exec', '-s', id, '/hog/cgroupinfo'])).trimEnd();
+      assert.equal(after, `memory ${LIMIT / 2}\ncpu 20000 50000\nweight 79\nprocs 2`, side);
+      outputs.push(`${before}\n${after}`);
+      // Its own mount table (a gvisor container once listed the pod's empty root instead).
+      const mounts = (await ok(['exec', '-s', id, 'sh', '-c', "awk '{ print $2, substr($4, 1, 2) }' /proc/self/mounts"])).split('\n');
+      for (const m of ['/ rw', '/proc rw', '/dev rw', '/sys ro', '/hog ro']) assert.ok(mounts.includes(m), `${side}: no "${m}" in\n${mounts.join('\n')}`);
+      await ok(['stop', '-t', '0', id]);
+      await ok(['rm', id]);
+    }
+    assert.equal(outputs[1], outputs[0]);
   });
 
   it('UpdateContainerResources gives a running container its memory limit', async () => {

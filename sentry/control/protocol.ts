@@ -42,6 +42,18 @@ export interface ProcessSpec {
   seccomp?: string;
 }
 
+/**
+ * A container's CPU settings from linux.resources, as its cgroup shows
+ * them (/sys/fs/cgroup, cgroup v2 values as runc writes them). The pod's
+ * host cgroup enforces the pod's total; these are what the container sees.
+ */
+export interface CpuSettings {
+  /** cpu.max: "QUOTA PERIOD" in µs, QUOTA "max" for none (absent: "max 100000"). */
+  cpuMax?: string;
+  /** cpu.weight, 1-10000 (absent: 100). */
+  cpuWeight?: number;
+}
+
 /** A file put into the container's root before it starts (the pod's /etc/hosts, resolv.conf, hostname). */
 export interface FileSpec {
   path: string;
@@ -61,7 +73,7 @@ export type Request =
       readonlyPaths?: string[];
       /** linux.resources.memory_limit_in_bytes: over it, the Sentry's OOM killer kills the biggest process (absent, 0: unlimited). */
       memoryLimitBytes?: number;
-    } & ProcessSpec)
+    } & CpuSettings & ProcessSpec)
   | { op: 'attach'; container: string }
   | ({ op: 'exec'; container: string; exec: string; tty?: boolean; size?: { rows: number; cols: number } } & ProcessSpec)
   | { op: 'resize'; container: string; exec?: string; rows: number; cols: number }
@@ -72,8 +84,8 @@ export type Request =
   /** The pod's sysctls (namespaced ones only, "net.core.somaxconn": "1024"), set before its first container starts. */
   | { op: 'sysctl'; values: Record<string, string> }
   | { op: 'stats' }
-  /** UpdateContainerResources: a running container's new memory limit (0: unlimited). */
-  | { op: 'resources'; container: string; memoryLimitBytes: number }
+  /** UpdateContainerResources: a running container's new memory limit (0: unlimited) and CPU settings. */
+  | ({ op: 'resources'; container: string; memoryLimitBytes: number } & CpuSettings)
   /**
    * kubectl port-forward: connect to 127.0.0.1:`port` through the pod's own
    * network stack and join that connection to the passed `stream` fd (one

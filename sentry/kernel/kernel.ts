@@ -7,7 +7,7 @@ import { Futexes } from './futex';
 import { SIG_IGN } from './signals';
 import { Sysctls } from './sysctl';
 import { DEFAULT_MAX_TASKS } from './limits';
-import type { ContainerMemoryView } from './memview';
+import type { CgroupState } from './cgroup';
 import type { NetworkOptions } from '../fsimpl/socket/netstack';
 
 const SIGCHLD = 17;
@@ -52,8 +52,8 @@ export interface KernelOptions {
 export class Kernel {
   readonly bootTimeNs = process.hrtime.bigint();
   readonly bootRealtimeMs = Date.now();
-  /** CPU time of the processes that have exited (their share of /proc/stat's cpu lines). */
-  exitedCpuNs = 0n;
+  /** CPU time of the processes that have exited, per container (their share of /proc/stat and cpu.stat). */
+  readonly exitedCpuNs = new Map<string, bigint>();
   readonly processes = new Map<number, Process>();
   readonly tasks = new Map<number, Task>();
   /** Real-time signals queued by senders, per real uid of the receiving process (RLIMIT_SIGPENDING: kernel/signal/send.ts). */
@@ -197,8 +197,8 @@ export class Kernel {
    */
   whileRunning: (() => void) | undefined;
 
-  /** A pod container's memory limit, when it has one: what sysinfo and /proc/meminfo show (memview.ts). */
-  containerMemory: ((p: Process) => ContainerMemoryView | undefined) | undefined;
+  /** A pod container's cgroup: its limits (sysinfo, /proc/meminfo: memview.ts; /sys/fs/cgroup) and usage. */
+  containerCgroup: ((p: Process) => CgroupState | undefined) | undefined;
 
   /** Called after every process exit (the pod Sentry reports container and exec exits). */
   onProcessExit: (p: Process) => void = () => undefined;

@@ -2,8 +2,8 @@
  * The memory a process is shown (sysinfo(2), /proc/meminfo): the host's
  * RAM, or a pod container's memory limit when it has one, as gVisor shows
  * a container its limit. A program that sizes itself by the machine's
- * memory (a JVM, which finds no cgroup files here; a cache) then fits in
- * what it may use instead of being OOM-killed.
+ * memory (a JVM that ignores cgroups, a cache) then fits in what it may
+ * use instead of being OOM-killed.
  */
 import type { Kernel } from './kernel';
 import type { Process } from './task';
@@ -13,19 +13,14 @@ export interface MemoryView {
   freeBytes: number;
 }
 
-/** A container's limit and what it uses now (measured on demand: pod/memory.ts). */
-export interface ContainerMemoryView {
-  limitBytes: number;
-  usedBytes(): number;
-}
-
 /**
  * Total and free memory for `p` on a host with `hostBytes` of RAM.
  * Without a limit, free is an estimate: half the RAM.
  */
 export function memoryView(k: Kernel, p: Process | undefined, hostBytes: number): MemoryView {
-  const c = p && k.containerMemory?.(p);
-  if (!c) return { totalBytes: hostBytes, freeBytes: Math.floor(hostBytes / 2) };
-  const totalBytes = Math.min(c.limitBytes, hostBytes);
-  return { totalBytes, freeBytes: Math.max(0, totalBytes - c.usedBytes()) };
+  const c = p && k.containerCgroup?.(p);
+  if (!c || c.memoryLimitBytes <= 0) return { totalBytes: hostBytes, freeBytes: Math.floor(hostBytes / 2) };
+  const totalBytes = Math.min(c.memoryLimitBytes, hostBytes);
+  const used = c.memoryUsage();
+  return { totalBytes, freeBytes: Math.max(0, totalBytes - used.anonBytes - used.fileBytes) };
 }

@@ -108,7 +108,8 @@ export class Process {
   exit(status: number): void {
     if (this.exitStatus !== undefined) return;
     this.exitStatus = status;
-    this.kernel.exitedCpuNs += this.cpuTimeNs(); // before its host threads go
+    const spent = this.kernel.exitedCpuNs;
+    spent.set(this.container, (spent.get(this.container) ?? 0n) + this.cpuTimeNs()); // before its host threads go
     // The leader last: Linux reports a thread-group leader's death only after
     // every other thread of the group has been reaped.
     const leaderLast = [...this.tasks].sort((a, b) => Number(a.tid === this.pid) - Number(b.tid === this.pid));

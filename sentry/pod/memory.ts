@@ -17,7 +17,7 @@ import type { MemoryManager } from '../mm/mm';
 import { monotonicNs } from '../kernel/timers';
 import { sendSignal } from '../kernel/signal/send';
 import { measureResident } from '../kernel/resident';
-import type { ContainerMemoryView } from '../kernel/memview';
+import { type CgroupMemoryUsage, members } from '../kernel/cgroup';
 
 const SIGKILL = 9;
 /**
@@ -117,15 +117,9 @@ export class ContainerMemory {
     return this.cgroup.oomKills;
   }
 
-  /** The limit and what the container uses now, for what its processes are shown; undefined without a limit. */
-  view(): ContainerMemoryView | undefined {
-    if (this.cgroup.limit <= 0) return undefined;
-    return { limitBytes: this.cgroup.limit, usedBytes: () => this.usage() };
-  }
-
   /** Its files in memory and its processes' resident memory, measured now (a process running app code counts 0). */
-  private usage(): number {
-    return this.members().reduce((sum, m) => sum + (m.measure() ?? 0), this.files());
+  usage(): CgroupMemoryUsage {
+    return { anonBytes: this.members().reduce((sum, m) => sum + (m.measure() ?? 0), 0), fileBytes: this.files() };
   }
 
   /** 0 (or less) means unlimited. */
@@ -204,13 +198,10 @@ export class ContainerMemory {
 
   /** The container's live processes, each with its charge. */
   private members(): ProcessCharge[] {
-    const out: ProcessCharge[] = [];
-    for (const p of this.kernel.processes.values()) {
-      if (p.container !== this.id || p.exitStatus !== undefined || p.tasks.size === 0) continue;
+    return members(this.kernel, this.id).map((p) => {
       let c = this.charges.get(p);
       if (!c) this.charges.set(p, (c = new ProcessCharge(p, this.isStopped)));
-      out.push(c);
-    }
-    return out;
+      return c;
+    });
   }
 }

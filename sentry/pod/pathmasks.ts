@@ -39,7 +39,7 @@ export function applyPathRules(t: Task, vfs: Vfs, masked: string[], readOnly: st
       vfs.mount(loc.path, new Tmpfs(vfs.allocDev()).root, 'tmpfs', { readOnly: true });
     } else {
       const devNull = find(t, vfs, '/dev/null') ?? fail(path);
-      vfs.mount(loc.path, devNull.inode, 'devtmpfs');
+      vfs.mount(loc.path, devNull.inode, 'devtmpfs', { root: '/null' });
     }
   }
   for (const path of readOnly) {

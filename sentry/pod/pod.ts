@@ -29,7 +29,6 @@ import { HostFile } from '../fsimpl/host/hostfile';
 import { attachConsole, Console } from '../fsimpl/devpts/console';
 import { P9Client } from '../fsimpl/gofer/client';
 import { GoferFs } from '../fsimpl/gofer/fs';
-import { OverlayFs } from '../fsimpl/overlay/overlay';
 import type { HostInfo } from '../fsimpl/proc/procfs';
 import { closeFd } from '../platform/host/fdio';
 import { HostError } from '../platform/host/libc';
@@ -53,11 +52,13 @@ import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import { buildRootVfs } from '../vfs/mounts';
 import { Tmpfs, TmpfsFile } from '../fsimpl/tmpfs/tmpfs';
+import { filesInMemory, writableLayer } from '../vfs/memfiles';
 import { Vfs } from '../vfs/vfs';
 import { applyPathRules } from './pathmasks';
 import { becomePause, PAUSE_SPEC } from './pause';
 import { PortForwards } from './portforward';
 import { ContainerMemory } from './memory';
+import { type CgroupState, type CpuLimits, cpuLimits } from '../kernel/cgroup';
 
 const SIGKILL = 9;
 const ESRCH = 3;
@@ -80,6 +81,8 @@ interface Container {
   execs: Map<string, { state: ProcessState; process: Process; console?: Console }>;
   /** Its memory limit and OOM killer. */
   memory: ContainerMemory;
+  /** What its cgroup shows of its CPU settings. */
+  cpu: CpuLimits;
 }
 
 type StartRequest = Extract<RequestMessage, { op: 'start' }>;
@@ -107,7 +110,7 @@ export class Pod {
   ) {
     kernel.onProcessExit = (p) => this.exited(p);
     kernel.afterSyscall = (t) => this.checkMemory(t.process);
-    kernel.containerMemory = (p) => this.containers.get(p.container)?.memory.view();
+    kernel.containerCgroup = (p) => this.cgroupOf(p.container);
     kernel.whileRunning = () => {
       for (const c of this.containers.values()) if (c.state.status === undefined) c.memory.requestStops();
     };
@@ -137,9 +140,13 @@ export class Pod {
         return this.sysctl(req.values);
       case 'stats':
         return { ok: true, usage: this.usage() };
-      case 'resources':
-        this.container(req.container).memory.setLimit(req.memoryLimitBytes);
+      case 'resources': {
+        const c = this.container(req.container);
+        const cpu = cpuLimits(req.cpuMax, req.cpuWeight);
+        c.memory.setLimit(req.memoryLimitBytes);
+        c.cpu = cpu;
         return { ok: true };
+      }
       case 'portForward': {
         const stream = take(fds, 'stream');
         return new LaterReply((answer) => this.forwards.connect(req.port, stream, answer));
@@ -162,6 +169,14 @@ export class Pod {
     this.pause = t.process;
   }
 
+  /** A container's cgroup as its processes see it; undefined for the pause process (no container). */
+  private cgroupOf(id: string): CgroupState | undefined {
+    const c = this.containers.get(id);
+    if (!c) return undefined;
+    const { memory, cpu } = c;
+    return { memoryLimitBytes: memory.limit, memoryUsage: () => memory.usage(), oomKills: memory.oomKills, cpuMax: cpu.max, cpuWeight: cpu.weight };
+  }
+
   private end(): void {
     this.shuttingDown = true;
     this.forwards.closeAll();
@@ -181,13 +196,15 @@ export class Pod {
     const ownPidNamespace = req.ownPidNamespace ?? true;
     if (this.containers.has(id)) throw new Error(`container ${id} already exists in this pod`);
     checkSpec(spec);
+    const cpu = cpuLimits(req.cpuMax, req.cpuWeight);
     const root = P9Client.connect(take(fds, 'gofer:/'));
     const gofers = [root];
     const vfs = buildRootVfs({ gofer: root, overlay: rootReadOnly ? 'none' : 'memory', kernel: this.kernel, host: this.host });
     for (const m of mounts) {
       const client = P9Client.connect(take(fds, `gofer:${m.dest}`));
       gofers.push(client);
-      vfs.mount(m.dest, new GoferFs(client, vfs.allocDev(), false).root, 'gofer');
+      // Read-only as a mount (EROFS, statvfs ST_RDONLY, /proc/mounts), not as an immutable tree: the host may change it (a ConfigMap).
+      vfs.mount(m.dest, new GoferFs(client, vfs.allocDev(), false).root, 'gofer', { readOnly: m.readOnly });
     }
     const log = new CriLog(fds.get('log'));
     fds.delete('log');
@@ -220,7 +237,7 @@ export class Pod {
     const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
     const memory = new ContainerMemory(this.kernel, id, () => filesInMemory(vfs), req.memoryLimitBytes ?? 0, () => (state.oomKilled = true));
     this.containers.set(id, {
-      id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map(), memory,
+      id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map(), memory, cpu,
     });
     // Joining the pod's shared namespace, the container leaves its orphans to the pod's pause.
     if (ownPidNamespace || !this.pause) this.kernel.containerInits.set(id, t.process);
@@ -504,7 +521,8 @@ function mountFiles(vfs: Vfs, files: FileSpec[]): void {
   for (const f of files) {
     const file = new TmpfsFile(fs, f.mode, { uid: 0, gid: 0 });
     file.write(Buffer.from(f.data, 'base64'), 0);
-    vfs.mount(posix.normalize(f.path).replace(/(.)\/$/, '$1'), file, 'tmpfs');
+    const path = posix.normalize(f.path).replace(/(.)\/$/, '$1');
+    vfs.mount(path, file, 'tmpfs', { root: `/${posix.basename(path)}` });
   }
 }
 
@@ -525,26 +543,6 @@ function writeFile(t: Task, f: FileSpec): void {
   } finally {
     file.decRef();
   }
-}
-
-/** The container's writable layer (its in-memory overlay's upper tmpfs); nothing with a read-only root. */
-function writableLayer(vfs: Vfs): { bytes: number; inodes: number } {
-  const root = vfs.mountList().find((m) => m.path === '/')?.fs;
-  return root instanceof OverlayFs ? root.upper.usage() : { bytes: 0, inodes: 0 };
-}
-
-/**
- * Bytes of the container's files held in Sentry memory, which its memory
- * limit charges as Linux charges tmpfs pages: its writable layer, /tmp and
- * /dev/shm (and the pod's files mounted over a read-only root).
- */
-function filesInMemory(vfs: Vfs): number {
-  let bytes = 0;
-  for (const { fs } of vfs.mountList()) {
-    if (fs instanceof OverlayFs) bytes += fs.upper.usage().bytes;
-    else if (fs instanceof Tmpfs) bytes += fs.usage().bytes;
-  }
-  return bytes;
 }
 
 function devNull(t: Task): FileDescription {

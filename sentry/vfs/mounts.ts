@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { buildCgroupfs } from '../fsimpl/cgroup/cgroupfs';
 import { buildDevfs } from '../fsimpl/dev/devfs';
 import { mountDevpts } from '../fsimpl/devpts/devpts';
 import { GoferClient } from '../fsimpl/gofer/api';
@@ -28,7 +29,8 @@ export function readHostInfo(): HostInfo {
 }
 
 /**
- * The sandbox's mount tree: / (gofer, overlaid), /proc, /sys (read-only),
+ * The sandbox's mount tree: / (gofer, overlaid), /proc, /sys and
+ * /sys/fs/cgroup (read-only),
  * /dev, /dev/shm, /dev/pts and /tmp (tmpfs, so the host's /tmp is never
  * visible or written). Meant as
  * the Kernel's makeVfs: procfs reads `kernel.vfs` only when generating.
@@ -42,6 +44,7 @@ export function buildRootVfs(opts: RootVfsOptions): Vfs {
   const host = opts.host ?? readHostInfo();
   vfs.mount('/proc', buildProcfs(vfs.allocDev(), opts.kernel, host), 'proc');
   vfs.mount('/sys', buildSysfs(vfs.allocDev(), opts.kernel), 'sysfs', { readOnly: true });
+  vfs.mount('/sys/fs/cgroup', buildCgroupfs(vfs.allocDev(), opts.kernel), 'cgroup', { readOnly: true });
   vfs.mount('/dev', buildDevfs(vfs.allocDev()).root, 'devtmpfs');
   vfs.mount('/dev/shm', new Tmpfs(vfs.allocDev()).root, 'shm');
   if (opts.tmpfsAtTmp ?? true) vfs.mount('/tmp', new Tmpfs(vfs.allocDev()).root, 'tmpfs');

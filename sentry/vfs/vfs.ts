@@ -38,11 +38,22 @@ function isMagic(i: Inode): i is Inode & MagicLink {
 }
 
 export interface MountInfo {
+  /** Unique in this table (mountinfo's mount ID); a mount replaced at the same path gets a new one. */
+  id: number;
   path: string;
   fs: Filesystem;
   source: string;
+  /** The mounted directory or file within its filesystem ('/' unless a bind of something deeper). */
+  root: string;
   /** Mounted read-only (MS_RDONLY): a read-only view of a filesystem that may be writable elsewhere. */
   readOnly: boolean;
+}
+
+/** What a mount is asked for beyond its place and source. */
+export interface MountOptions {
+  readOnly?: boolean;
+  /** The mounted inode's path within its filesystem, for a bind of something below its root (default '/'). */
+  root?: string;
 }
 
 interface ParentLoc {
@@ -64,8 +75,9 @@ function splitPath(path: string): string[] {
 
 /** The sandbox's mount table, path resolution and the path-based operations. */
 export class Vfs {
-  private readonly mounts = new Map<string, MountInfo & { root: Inode }>();
+  private readonly mounts = new Map<string, MountInfo & { inode: Inode }>();
   private nextMinor = 1;
+  private nextMountId = 1;
 
   /** A fresh anonymous device number (major 0) for a new filesystem. */
   allocDev(): number {
@@ -78,13 +90,21 @@ export class Vfs {
    * bind mount). A read-only mount refuses writes with EROFS whatever its
    * filesystem allows.
    */
-  mount(path: string, root: Inode, source: string, opts: { readOnly?: boolean } = {}): void {
-    this.mounts.set(path, { path, fs: root.fs, source, root, readOnly: opts.readOnly ?? false });
+  mount(path: string, inode: Inode, source: string, opts: MountOptions = {}): void {
+    // Map.set keeps a replaced key's place; a new mount goes last, as Linux lists it.
+    this.mounts.delete(path);
+    const m = { id: this.nextMountId++, path, fs: inode.fs, source, root: opts.root ?? '/', readOnly: opts.readOnly ?? false, inode };
+    this.mounts.set(path, m);
   }
 
   /** Mounts in mount order, for /proc/mounts; `readOnly` also when the filesystem itself is. */
   mountList(): MountInfo[] {
-    return [...this.mounts.values()].map(({ path, fs, source, readOnly }) => ({ path, fs, source, readOnly: readOnly || fs.readOnly }));
+    return [...this.mounts.values()].map(({ id, path, fs, source, root, readOnly }) => ({ id, path, fs, source, root, readOnly: readOnly || fs.readOnly }));
+  }
+
+  /** The mount a mount at `path` sits on (the root mount for itself). */
+  parentMount(path: string): MountInfo {
+    return path === '/' ? this.mountOf('/') : this.mountOf(path.slice(0, Math.max(1, path.lastIndexOf('/'))));
   }
 
   /** The mount a canonical path is on: the one at its longest mounted prefix. */
@@ -98,7 +118,10 @@ export class Vfs {
 
   /** A read-only bind mount of a resolved file onto itself (`mount --bind -o ro P P`), keeping its mount's source. */
   bindReadOnly(loc: Loc): void {
-    this.mount(loc.path, loc.inode, this.mountOf(loc.path).source, { readOnly: true });
+    const under = this.mountOf(loc.path);
+    const below = under.path === '/' ? loc.path : loc.path.slice(under.path.length);
+    const root = under.root === '/' ? below : `${under.root}${below}`;
+    this.mount(loc.path, loc.inode, under.source, { readOnly: true, root: root === '' ? under.root : root });
   }
 
   /** Whether writes to a resolved file fail with EROFS: its filesystem or its mount is read-only. */
@@ -108,14 +131,14 @@ export class Vfs {
 
   private rootLoc(): Loc {
     const m = this.mounts.get('/') ?? fail('ENOENT', 'no root mount');
-    return { inode: m.root, path: '/' };
+    return { inode: m.inode, path: '/' };
   }
 
   /** One lookup step, crossing onto a filesystem mounted at the child. */
   private step(dir: Loc, name: string): Loc | undefined {
     const path = childPath(dir.path, name);
     const m = this.mounts.get(path);
-    if (m) return { inode: m.root, path };
+    if (m) return { inode: m.inode, path };
     const inode = dir.inode.lookup(name);
     return inode && { inode, path };
   }

@@ -165,6 +165,7 @@ export const FS_MAGIC = {
   OVERLAY: 0x794c7630,
   V9FS: 0x01021997,
   DEVPTS: 0x1cd1,
+  CGROUP2: 0x63677270,
 } as const;
 /** statfs f_flags (ST_*). */
 export const ST_RDONLY = 1;

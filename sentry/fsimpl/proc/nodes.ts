@@ -12,9 +12,9 @@ import { DirEntry, Filesystem, Inode, Owner, StatFs } from '../../vfs/inode';
 import { InodeFile } from '../../vfs/inodefile';
 import type { Loc, MagicLink } from '../../vfs/vfs';
 
-/** What tells a generated filesystem apart: procfs, or sysfs (sentry/fsimpl/sys), which is read-only. */
+/** What tells a generated filesystem apart: procfs, or the read-only sysfs (sentry/fsimpl/sys) and cgroup2 (sentry/fsimpl/cgroup). */
 export interface SyntheticKind {
-  readonly type: 'proc' | 'sysfs';
+  readonly type: 'proc' | 'sysfs' | 'cgroup2';
   readonly magic: number;
   readonly readOnly: boolean;
 }

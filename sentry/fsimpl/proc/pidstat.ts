@@ -3,12 +3,11 @@
  * time, start time and memory as `ps` and `top` read them.
  */
 import { CLOCK_TICK_NS } from '../../abi/linux/auxv';
-import { PROT } from '../../abi/linux/mm';
 import { formatCapSet } from '../../kernel/capabilities';
-import { measureResident } from '../../kernel/resident';
+import { residentBytes } from '../../kernel/resident';
 import { isStopped } from '../../kernel/signal/state';
 import type { Process, Task } from '../../kernel/task';
-import type { MemoryManager, MemoryUsage } from '../../mm/mm';
+import type { MemoryUsage } from '../../mm/mm';
 import { controllingTty } from '../devpts/devpts';
 
 const PAGE = 4096;
@@ -28,14 +27,6 @@ function state(p: Process, thread?: Task): State {
   return t?.blocked ? 'S' : 'R';
 }
 
-/** A thread the platform can measure memory through: not running app code. */
-function stopped(t: Task): boolean {
-  return !t.kernel.sched.runsAppCode(t);
-}
-
-/** The last resident size measured for an address space, for when none of its threads is stopped. */
-const lastResident = new WeakMap<MemoryManager, number>();
-
 interface Memory extends MemoryUsage {
   /** Resident bytes: measured (mincore) over the accessible areas. */
   rss: number;
@@ -48,10 +39,7 @@ interface Memory extends MemoryUsage {
  */
 function memory(p: Process): Memory {
   if (p.exitStatus !== undefined) return { size: 0, rss: 0, data: 0, stack: 0, exe: 0 };
-  const mm = p.mm;
-  const measured = measureResident(p, mm.vmas.all().filter((v) => v.prot !== PROT.NONE), stopped);
-  if (measured !== undefined) lastResident.set(mm, measured);
-  return { ...mm.usage(), rss: measured ?? lastResident.get(mm) ?? 0 };
+  return { ...p.mm.usage(), rss: residentBytes(p) };
 }
 
 const ticks = (ns: bigint): bigint => ns / CLOCK_TICK_NS;

@@ -11,6 +11,7 @@ import { Owner } from '../../vfs/inode';
 import { procNetDev, procNetRoute } from '../socket/ifaces';
 import { procNetSockets, SOCKET_TABLES } from '../socket/procnet';
 import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
+import { procMountInfo, procMounts } from './mounts';
 import { stat, statm, status } from './pidstat';
 import { procSys } from './sys';
 import { procSysvipc } from './sysvipc';
@@ -44,11 +45,6 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
     return p ?? fail('ESRCH', `pid ${pid}`);
   };
   const ownerOf = (p: Process): Owner => ({ uid: p.creds.euid, gid: p.creds.egid });
-  const mounts = (): string =>
-    kernel.vfs
-      .mountList()
-      .map((m) => `${m.source} ${m.path} ${m.fs.type} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`)
-      .join('');
 
   /** /proc/[pid], or with `tid` /proc/[pid]/task/[tid]: the same but for stat and status, which describe that thread. */
   const pidEntries = (pid: number, tid?: number): Entries => {
@@ -61,6 +57,8 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
     const fds = (): Entries =>
       p.fds.list().map(([fd, f]): [string, ProcChild] => [String(fd), (key) => new ProcFdLink(fs, key, o, () => f)]);
     return [
+      // cgroup v2 only; every process sees its own cgroup as the root (a cgroup namespace per container).
+      ['cgroup', pf(() => '0::/\n')],
       ['cmdline', pf((p) => p.argv.map((a) => `${a}\0`).join(''))],
       ['comm', pf((p) => `${p.comm}\n`)],
       ['environ', pf((p) => p.envp.map((e) => `${e}\0`).join(''), 0o400)],
@@ -72,7 +70,8 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['status', pf((p) => status(p, threadOf(p, tid)))],
       ['stat', pf((p) => stat(p, threadOf(p, tid)))],
       ['statm', pf(statm)],
-      ['mounts', pf(mounts)],
+      ['mounts', pf((p) => procMounts(p.mounts))],
+      ['mountinfo', pf((p) => procMountInfo(p.mounts))],
       ['net', dir(() => net, o)],
       ['task', dir(() => [...p.tasks].map((t): [string, ProcChild] => [String(t.tid), dir(() => pidEntries(pid, t.tid), o)]), o)],
     ];
@@ -99,7 +98,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['stat', file(() => kernelStat(kernel))],
       ['loadavg', file(() => `0.00 0.00 0.00 ${kernel.tasks.size}/${kernel.tasks.size} ${lastPid(kernel)}\n`)],
       ['version', text(LINUX_VERSION)],
-      ['filesystems', text(['nodev\tsysfs', 'nodev\ttmpfs', 'nodev\tproc', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
+      ['filesystems', text(['nodev\tsysfs', 'nodev\ttmpfs', 'nodev\tproc', 'nodev\tcgroup2', 'nodev\toverlay', 'nodev\t9p'].join('\n'))],
       ['sys', procSys(fs, kernel)],
       ['sysvipc', procSysvipc(fs, kernel)],
     ]);
@@ -138,7 +137,8 @@ function uptime(kernel: Kernel): string {
 function kernelStat(kernel: Kernel): string {
   const cpus = kernel.cpus;
   const up = kernel.uptimeNs() / CLOCK_TICK_NS;
-  let cpuNs = kernel.exitedCpuNs;
+  let cpuNs = 0n;
+  for (const ns of kernel.exitedCpuNs.values()) cpuNs += ns;
   for (const p of kernel.processes.values()) if (p.exitStatus === undefined) cpuNs += p.cpuTimeNs();
   const busy = cpuNs / CLOCK_TICK_NS;
   const user = busy < up ? busy : up;

@@ -8,6 +8,7 @@
  *   bridge/ (id and STP state of a bridge without ports) and brif/;
  * - devices/system/cpu: online, possible, present (glibc's CPU count) and
  *   a directory per CPU;
+ * - fs/cgroup, where the cgroup2 filesystem is mounted;
  * - Linux's other top-level directories, empty.
  * Not supported: every other attribute, uevents, and writes (EROFS).
  */
@@ -22,7 +23,7 @@ import { broadcastMac, isRunning, kernelInterfaces, operState, type SandboxInter
 type Entries = [string, ProcChild][];
 
 /** Top-level directories Linux has that the sandbox leaves empty. */
-const EMPTY_TOP = ['block', 'bus', 'dev', 'firmware', 'fs', 'kernel', 'module', 'power'];
+const EMPTY_TOP = ['block', 'bus', 'dev', 'firmware', 'kernel', 'module', 'power'];
 
 /** Builds sysfs for `kernel` (its interfaces and kernel.cpus CPUs), returning its root directory. */
 export function buildSysfs(dev: number, kernel: Kernel): ProcDir {
@@ -75,6 +76,8 @@ export function buildSysfs(dev: number, kernel: Kernel): ProcDir {
   const top: Entries = [
     ...EMPTY_TOP.map((n): [string, ProcChild] => [n, dir(() => [])]),
     ['class', dir(() => [['net', dir(classNet)]])],
+    // The mount point of the cgroup hierarchy (fsimpl/cgroup).
+    ['fs', dir(() => [['cgroup', dir(() => [])]])],
     ['devices', dir(() => [['system', dir(() => [['cpu', dir(cpu)]])], ['virtual', dir(() => [['net', dir(virtualNet)]])]])],
   ];
   return new ProcDir(fs, '', ROOT_OWNER, () => new Map(top));
