@@ -79,6 +79,15 @@ export function cpuSettingsOf(r: t.LinuxContainerResources | null | undefined): 
   }
 }
 
+/** linux.resources.oom_score_adj (kubelet's QoS score), checked against Linux's range. */
+export function oomScoreAdjOf(r: t.LinuxContainerResources | null | undefined): number {
+  const v = r?.oom_score_adj ?? '';
+  if (v === '') return 0;
+  const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= -1000 && n <= 1000)) throw invalidArgument(`oom_score_adj ${JSON.stringify(v)} is not an integer in [-1000, 1000]`);
+  return n;
+}
+
 /** An exec'd process: its wait status when it ends, and controls. */
 export interface RunningExec {
   /** Set when the command could not start (exit code 126/127 and why). */
@@ -209,6 +218,7 @@ export class Containers {
     this.dirMounts(config.mounts); // for its checks of every mount's destination and source
     memoryLimitOf(config.linux?.resources);
     cpuSettingsOf(config.linux?.resources);
+    oomScoreAdjOf(config.linux?.resources);
     checkContainerSupported(config, pod.config);
     const logPath = this.logPathOf(pod.config.log_directory, config.log_path);
     const id = randomBytes(32).toString('hex');
@@ -283,7 +293,8 @@ export class Containers {
           // Kubernetes gives each container its own PID namespace unless the pod shares one (pid: POD, crictl's default).
           ownPidNamespace: sc?.namespace_options?.pid === t.NamespaceMode.CONTAINER,
           mounts: mounts.map((m) => ({ dest: m.container_path, readOnly: m.readonly })), ...pathRulesOf(sc),
-          files: this.podFiles(pod.files, c.config.mounts), memoryLimitBytes: memoryLimitOf(c.config.linux?.resources), ...cpuSettingsOf(c.config.linux?.resources), ...spec,
+          files: this.podFiles(pod.files, c.config.mounts), memoryLimitBytes: memoryLimitOf(c.config.linux?.resources), ...cpuSettingsOf(c.config.linux?.resources),
+          oomScoreAdj: oomScoreAdjOf(c.config.linux?.resources), ...spec,
         },
         fds,
       );

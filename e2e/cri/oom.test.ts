@@ -42,10 +42,10 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
   const podConfig = (side: Side): string =>
     writeJson(dir, `pod-${side}.json`, { metadata: { name: `oom-${side}`, namespace: 'e2e-oom', uid: `uid-oom-${side}`, attempt: 0 }, log_directory: path.join(dir, `logs-${side}`) });
 
-  /** Creates and starts a container running `script` with the given memory limit (0: none) and CPU settings; /hog holds memhog and cgroupinfo. */
-  async function run(side: Side, script: string, limit: number, cpu: Record<string, number> = {}): Promise<string> {
+  /** Creates and starts a container running `script` with the given memory limit (0: none) and other resources; /hog holds memhog and cgroupinfo. */
+  async function run(side: Side, script: string, limit: number, more: Record<string, number> = {}): Promise<string> {
     const name = `c${n++}`;
-    const resources = { ...(limit > 0 ? { memory_limit_in_bytes: limit, memory_swap_limit_in_bytes: limit } : {}), ...cpu };
+    const resources = { ...(limit > 0 ? { memory_limit_in_bytes: limit, memory_swap_limit_in_bytes: limit } : {}), ...more };
     const mounts = [{ container_path: '/hog', host_path: hogDir, readonly: true }];
     const ctr = writeJson(dir, `ctr-${name}.json`, {
       metadata: { name }, image: { image: busybox }, command: ['sh', '-c', script], log_path: `${name}.log`, linux: { resources }, mounts,
@@ -104,7 +104,7 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     }
     const kills = sentryLog().split('\n').filter((l) => l.includes('oom-kill:'));
     assert.equal(kills.length, 1, kills.join('\n'));
-    assert.match(kills[0], /over its limit of 33554432 .*killed process \d+ \(dd\), the biggest; oom_kill 1$/);
+    assert.match(kills[0], /over its limit of 33554432 .*killed process \d+ \(dd\) with oom_score_adj 0, the worst; oom_kill 1$/);
   });
 
   it('a shell that keeps growing its heap (a 64 MiB command substitution) is the biggest process and is killed', async () => {
@@ -224,6 +224,35 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
       await ok(['rm', id]);
     }
     assert.equal(outputs[1], outputs[0]);
+  });
+
+  it('a container starts at its configured oom_score_adj; it may rise, and children inherit it', async () => {
+    // (Lowering it below the runtime's value needs CAP_SYS_RESOURCE only where the runtime had it: this host's root has not.)
+    const script = 'cat /proc/self/oom_score_adj; echo 600 > /proc/self/oom_score_adj; sh -c "cat /proc/self/oom_score_adj"';
+    for (const side of SIDES) {
+      const id = await run(side, 'sleep 1000', 0, { oom_score_adj: 500 });
+      assert.equal((await ok(['exec', '-s', id, 'sh', '-c', script])).trimEnd(), '500\n600', side);
+      await ok(['stop', '-t', '0', id]);
+      await ok(['rm', id]);
+    }
+  });
+
+  it('the OOM killer weighs oom_score_adj: a smaller process at 1000 goes before a bigger one at 0', async () => {
+    // 20 MiB at 0, then 16 MiB at 1000 in a 32 MiB container: Linux kills the smaller (16 MiB + 1000/1000 of the limit).
+    const script = [
+      '/hog/memhog 20 sleep > /tmp/first &',
+      'until grep -q touched /tmp/first; do sleep 0.1; done',
+      'sh -c "echo 1000 > /proc/self/oom_score_adj; exec /hog/memhog 16 sleep" > /dev/null',
+      'echo "second: $?"',
+      'kill -0 $! && echo "first alive"',
+    ].join('\n');
+    for (const side of SIDES) {
+      const id = await run(side, script, LIMIT);
+      const st = await exited(id);
+      assert.equal(await ok(['logs', id]), 'second: 137\nfirst alive\n', side);
+      assert.equal(brief(st), 'CONTAINER_EXITED 0 OOMKilled', side);
+      await ok(['rm', id]);
+    }
   });
 
   it('UpdateContainerResources gives a running container its memory limit', async () => {

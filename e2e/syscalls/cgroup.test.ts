@@ -5,7 +5,7 @@
  * is one cgroup v2 without limits, found as container-aware runtimes find
  * theirs (e2e/images/c/cgroupinfo.c; e2e/cri/oom.test.ts compares a
  * limited container with runc), whose usage files follow what its
- * processes do.
+ * processes do; oom_score_adj writes against the same writes natively.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -74,7 +74,24 @@ except OSError as e:
 print('\n'.join(out))
 `;
 
-describe('e2e: mountinfo and the cgroup', function () {
+/** Writes to /proc/self/oom_score_adj, each with its errno and the value after it; run without CAP_SYS_RESOURCE. */
+const OOM_SCORE_ADJ_CHECK = String.raw`
+import errno, subprocess
+def w(v):
+    try:
+        with open('/proc/self/oom_score_adj', 'w') as f: f.write(v)
+        return 'ok'
+    except OSError as e:
+        return errno.errorcode[e.errno]
+r = lambda: open('/proc/self/oom_score_adj').read().strip()
+out = ['%r %s %s' % (v, w(v), r()) for v in ['500', '-1001', '1001', 'abc', ' 0x10 ' + chr(10), '017', '12345678901234', '-1', '0', '300']]
+out.append('child ' + subprocess.run(['cat', '/proc/self/oom_score_adj'], capture_output=True, text=True).stdout.strip())
+score = int(open('/proc/self/oom_score').read())
+out.append('oom_score in [866, 1000): %s' % (866 <= score < 1000))
+print(chr(10).join(out))
+`;
+
+describe('e2e: mountinfo, the cgroup and oom_score_adj', function () {
   this.timeout(120_000);
   checkNoLeaks();
 
@@ -89,6 +106,11 @@ describe('e2e: mountinfo and the cgroup', function () {
     assertOutput(sandboxed([prog]), 'memory max\ncpu max 100000\nweight 100\nprocs 1\n');
     const r = sandboxed(['/bin/sh', '-c', 'cat /proc/self/cgroup; stat -f -c %T /sys/fs/cgroup; cat /sys/fs/cgroup/cgroup.controllers; grep -c cgroup2 /proc/filesystems']);
     assertOutput(r, '0::/\ncgroup2fs\ncpu memory pids\n1\n');
+  });
+
+  // This host's root lacks CAP_SYS_RESOURCE: both sides drop it, so only raising (or lowering to the floor, 0) works.
+  it('oom_score_adj takes what Linux takes (range, syntax, the floor without CAP_SYS_RESOURCE); children inherit it', () => {
+    sameAsNative(['/usr/bin/setpriv', '--inh-caps=-sys_resource', '--bounding-set=-sys_resource', '/usr/bin/python3', '-c', OOM_SCORE_ADJ_CHECK]);
   });
 
   it('cpu.stat, memory.current and memory.stat, cgroup.procs and pids.current follow the processes; writes fail with EROFS', () => {

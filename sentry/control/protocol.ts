@@ -73,6 +73,8 @@ export type Request =
       readonlyPaths?: string[];
       /** linux.resources.memory_limit_in_bytes: over it, the Sentry's OOM killer kills the biggest process (absent, 0: unlimited). */
       memoryLimitBytes?: number;
+      /** linux.resources.oom_score_adj, -1000 to 1000 (absent: 0): its processes' and exec'd processes' oom_score_adj, and their floor. */
+      oomScoreAdj?: number;
     } & CpuSettings & ProcessSpec)
   | { op: 'attach'; container: string }
   | ({ op: 'exec'; container: string; exec: string; tty?: boolean; size?: { rows: number; cols: number } } & ProcessSpec)

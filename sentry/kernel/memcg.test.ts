@@ -13,6 +13,7 @@ class Proc implements Charged {
     public resident: number,
     /** False while its code runs (the platform cannot measure it then). */
     public stopped = true,
+    public oomScoreAdj = 0,
   ) {}
   committed(): number {
     return this.mapped;
@@ -98,6 +99,21 @@ describe('kernel/memcg: a container memory limit and its OOM killer', () => {
     // The hog is gone: the others fit again, measured at once (the kill reset the interval).
     assert.equal(cg.check([sh, small], 5 * MiB, MEASURE_INTERVAL_NS + 1n), undefined);
     assert.equal(sh.measured, 3);
+  });
+
+  it('oom_score_adj moves the choice by thousandths of the limit, as Linux; a process at -1000 is never killed', () => {
+    const cg = new MemoryCgroup<Proc>();
+    cg.limit = 32 * MiB;
+    const big = new Proc('big', 20 * MiB, 20 * MiB);
+    const small = new Proc('small', 16 * MiB, 16 * MiB, true, 1000);
+    assert.equal(cg.check([big, small], 0, 0n)?.victim, small, '16 MiB + 1000/1000 of 32 MiB beats 20 MiB');
+    small.oomScoreAdj = 100; // 16 + 3.2 MiB < 20 MiB
+    assert.equal(cg.check([big, small], 0, MEASURE_INTERVAL_NS)?.victim, big);
+    big.oomScoreAdj = -1000;
+    assert.equal(cg.check([big, small], 0, 2n * MEASURE_INTERVAL_NS)?.victim, small, 'the bigger one may not be killed');
+    small.oomScoreAdj = -1000;
+    assert.equal(cg.check([big, small], 0, 3n * MEASURE_INTERVAL_NS), undefined, 'over the limit, but nothing may be killed');
+    assert.equal(cg.oomKills, 0);
   });
 
   it('a process that cannot be measured now counts with its last measurement, never its bound', () => {

@@ -1,9 +1,11 @@
 /**
  * A container's memory limit, enforced inside the Sentry as Linux's memory
  * cgroup enforces `memory.max` for runc: when what the container's
- * processes hold exceeds the limit, its biggest process is killed with
+ * processes hold exceeds the limit, one of its processes is killed with
  * SIGKILL (the OOM killer), and the kill is counted (memory.events'
- * oom_kill).
+ * oom_kill). The victim is the one with the highest badness (kernel/oom.ts:
+ * resident memory moved by its oom_score_adj); when every process is at
+ * -1000, none is killed and the container stays over its limit.
  *
  * What is charged, as memcg would: the memory each process has resident
  * (its private and anonymous pages it touched, measured by the platform),
@@ -26,6 +28,8 @@
  * copy-on-write between a parent and its forked child count in both.
  */
 
+import { badness } from './oom';
+
 /** Re-measure a container over its bound at most this often, unless it mapped past the limit since. */
 export const MEASURE_INTERVAL_NS = 10_000_000n;
 
@@ -35,6 +39,8 @@ export interface Charged {
   committed(): number;
   /** Bytes it has resident now; undefined when it cannot be measured now (its code is running). */
   measure(): number | undefined;
+  /** Its oom_score_adj (kernel/oom.ts): -1000 is never killed. */
+  readonly oomScoreAdj: number;
 }
 
 interface Measured {
@@ -81,10 +87,15 @@ export class MemoryCgroup<P extends Charged> {
     });
     const usage = fileBytes + resident.reduce((a, b) => a + b, 0);
     this.peak = Math.max(this.peak, usage);
-    if (usage <= this.limit || members.length === 0) return undefined;
-    let victim = 0;
-    for (let i = 1; i < members.length; i++) if (resident[i] > resident[victim]) victim = i;
-    return { usage, victim: members[victim] };
+    if (usage <= this.limit) return undefined;
+    // The highest badness (resident pages, moved by oom_score_adj thousandths of the limit), as Linux's memcg OOM.
+    let victim: P | undefined;
+    let worst = -Infinity;
+    members.forEach((p, i) => {
+      const points = badness(resident[i], p.oomScoreAdj, this.limit);
+      if (points !== undefined && points > worst) [victim, worst] = [p, points];
+    });
+    return victim && { usage, victim };
   }
 
   /** The victim was killed: counted, and the next check measures again. */

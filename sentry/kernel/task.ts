@@ -41,6 +41,9 @@ export class Process {
   exitSignal = 17;
   /** personality(2): PER_LINUX, with ADDR_NO_RANDOMIZE or not; inherited by children, kept across exec. */
   personality = 0;
+  /** /proc/[pid]/oom_score_adj and the floor below which writing it needs CAP_SYS_RESOURCE (kernel/oom.ts); inherited, kept across exec. */
+  oomScoreAdj = 0;
+  oomScoreAdjMin = 0;
   /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS state. */
   dumpable = 1;
   noNewPrivs = 0;

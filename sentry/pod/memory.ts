@@ -5,7 +5,8 @@
  * (writable layer, /tmp, /dev/shm), checked after each of its syscalls
  * (Kernel.afterSyscall) and, while they run, by interrupting them
  * (requestStops). Over the limit,
- * the biggest process gets SIGKILL, logged in the debug log and counted;
+ * the process with the highest badness (its size moved by its
+ * oom_score_adj) gets SIGKILL, logged in the debug log and counted;
  * the container then reports it (exit event `oomKilled`), as containerd
  * reports a container any of whose processes the OOM killer killed.
  */
@@ -14,7 +15,7 @@ import type { Kernel } from '../kernel/kernel';
 import type { Process, Task } from '../kernel/task';
 import type { Context } from '../platform/platform';
 import type { MemoryManager } from '../mm/mm';
-import { monotonicNs } from '../kernel/timers';
+import { monotonicNs, type TimerHandle } from '../kernel/timers';
 import { sendSignal } from '../kernel/signal/send';
 import { measureResident } from '../kernel/resident';
 import { type CgroupMemoryUsage, members } from '../kernel/cgroup';
@@ -51,6 +52,10 @@ class ProcessCharge implements Charged {
     /** Whether a thread is stopped, so the platform can inject into it. */
     private readonly stopped: (t: Task) => boolean,
   ) {}
+
+  get oomScoreAdj(): number {
+    return this.process.oomScoreAdj;
+  }
 
   /** Whether the bound still describes the process's areas (nothing mapped or unmapped since). */
   current(): boolean {
@@ -94,6 +99,9 @@ export class ContainerMemory {
   /** A thread stopped on our request (interrupted()), measurable though the scheduler has it running. */
   private stoppedNow: Context | undefined;
   private readonly isStopped = (t: Task): boolean => t.ctx === this.stoppedNow || !this.kernel.sched.runsAppCode(t);
+  /** The pending re-check (recheckLater) and the CPU time its container had used at the last one. */
+  private recheck: TimerHandle | undefined;
+  private cpuAtRecheck = -1n;
   /** Syscalls let through since the last full check (every member's bound is current after one). */
   private quickPasses = 0;
 
@@ -131,7 +139,7 @@ export class ContainerMemory {
 
   /**
    * After a syscall of one of the container's processes (`caller`): kills
-   * the biggest one if the container is over its limit. The common case,
+   * the worst one if the container is over its limit. The common case,
    * a container under its bound whose caller mapped nothing, costs two
    * property reads (this runs after every syscall).
    */
@@ -153,12 +161,15 @@ export class ContainerMemory {
     }
     const members = this.members();
     const verdict = this.cgroup.check(members, this.fileBytes, now);
-    if (!verdict) return;
+    if (!verdict) {
+      if (!this.cgroup.underBound) this.recheckLater(now);
+      return;
+    }
     const p = verdict.victim.process;
     this.cgroup.killed(verdict.victim);
     this.kernel.debug(
       `oom-kill: container ${this.id} uses ${verdict.usage} bytes, over its limit of ${this.cgroup.limit} ` +
-        `(files ${this.fileBytes}): killed process ${p.pid} (${p.comm}), the biggest; oom_kill ${this.cgroup.oomKills}`,
+        `(files ${this.fileBytes}): killed process ${p.pid} (${p.comm}) with oom_score_adj ${p.oomScoreAdj}, the worst; oom_kill ${this.cgroup.oomKills}`,
     );
     this.onOomKill(p);
     sendSignal(p, SIGKILL);
@@ -194,6 +205,29 @@ export class ContainerMemory {
     } finally {
       this.stoppedNow = undefined;
     }
+  }
+
+  /**
+   * Over its bound but not found over its limit, a container is checked
+   * again once the measuring interval has passed, if its processes ran
+   * since and all of them are now in system calls: one that touched
+   * memory and then went to sleep makes no more system calls to be
+   * checked after, nor runs to be interrupted. (While one runs app code,
+   * requestStops measures, and a check here would only restart the
+   * interval with nothing measured of it; its next system call re-arms
+   * this.)
+   */
+  private recheckLater(now: bigint): void {
+    if (this.recheck) return;
+    this.recheck = this.kernel.timers.schedule(now + MEASURE_INTERVAL_NS, () => {
+      this.recheck = undefined;
+      const members = this.members();
+      if (!members.every((m) => [...m.process.tasks].every(this.isStopped))) return;
+      const cpu = members.reduce((ns, m) => ns + m.process.cpuTimeNs(), 0n);
+      if (cpu === this.cpuAtRecheck) return;
+      this.cpuAtRecheck = cpu;
+      this.check();
+    });
   }
 
   /** The container's live processes, each with its charge. */

@@ -59,6 +59,7 @@ import { becomePause, PAUSE_SPEC } from './pause';
 import { PortForwards } from './portforward';
 import { ContainerMemory } from './memory';
 import { type CgroupState, type CpuLimits, cpuLimits } from '../kernel/cgroup';
+import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from '../kernel/oom';
 
 const SIGKILL = 9;
 const ESRCH = 3;
@@ -83,6 +84,8 @@ interface Container {
   memory: ContainerMemory;
   /** What its cgroup shows of its CPU settings. */
   cpu: CpuLimits;
+  /** The oom_score_adj its processes start with (the runtime sets it as a privileged writer: also their floor). */
+  oomScoreAdj: number;
 }
 
 type StartRequest = Extract<RequestMessage, { op: 'start' }>;
@@ -164,7 +167,7 @@ export class Pod {
    * pause process the Sentry plays. Called before any other process exists.
    */
   startPause(): void {
-    const t = this.newProcess('', PAUSE_SPEC, this.kernel.vfs, () => []);
+    const t = this.newProcess('', PAUSE_SPEC, this.kernel.vfs, () => [], 0);
     becomePause(t.process);
     this.pause = t.process;
   }
@@ -197,6 +200,8 @@ export class Pod {
     if (this.containers.has(id)) throw new Error(`container ${id} already exists in this pod`);
     checkSpec(spec);
     const cpu = cpuLimits(req.cpuMax, req.cpuWeight);
+    const oomScoreAdj = req.oomScoreAdj ?? 0;
+    if (!Number.isInteger(oomScoreAdj) || oomScoreAdj < OOM_SCORE_ADJ_MIN || oomScoreAdj > OOM_SCORE_ADJ_MAX) throw new Error(`oom_score_adj ${oomScoreAdj} is not an integer in [-1000, 1000]`);
     const root = P9Client.connect(take(fds, 'gofer:/'));
     const gofers = [root];
     const vfs = buildRootVfs({ gofer: root, overlay: rootReadOnly ? 'none' : 'memory', kernel: this.kernel, host: this.host });
@@ -220,7 +225,7 @@ export class Pod {
     };
     // A read-only root cannot take the pod's files: they are mounted over their paths instead.
     if (rootReadOnly) mountFiles(vfs, files);
-    const t = this.newProcess(id, spec, vfs, stdio, (init) => {
+    const t = this.newProcess(id, spec, vfs, stdio, oomScoreAdj, (init) => {
       if (!rootReadOnly) for (const f of files) writeFile(init, f);
       applyPathRules(init, vfs, req.maskedPaths ?? [], req.readonlyPaths ?? []);
     });
@@ -237,7 +242,7 @@ export class Pod {
     const state: ProcessState = { container: id, pid: t.process.pid, startedAt: Date.now() };
     const memory = new ContainerMemory(this.kernel, id, () => filesInMemory(vfs), req.memoryLimitBytes ?? 0, () => (state.oomKilled = true));
     this.containers.set(id, {
-      id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map(), memory, cpu,
+      id, vfs, gofers, log, stdout, console: term, stdinFd: term ? fds.get('stdin') : undefined, ownPidNamespace, state, init: t.process, execs: new Map(), memory, cpu, oomScoreAdj,
     });
     // Joining the pod's shared namespace, the container leaves its orphans to the pod's pause.
     if (ownPidNamespace || !this.pause) this.kernel.containerInits.set(id, t.process);
@@ -267,7 +272,7 @@ export class Pod {
         return term.slave;
       });
     };
-    const t = this.newProcess(id, spec, c.vfs, stdio);
+    const t = this.newProcess(id, spec, c.vfs, stdio, c.oomScoreAdj);
     term?.setControlling(t.process);
     const failure = startProgram(t, spec.argv, spec.envp);
     if (failure) {
@@ -344,7 +349,7 @@ export class Pod {
 
   /** A process on a copy of the template stub; `setup` runs (as root, e.g. to write files) before it takes the spec's identity. */
   private newProcess(
-    container: string, spec: ProcessSpec, vfs: Vfs, stdio: (t: Task) => FileDescription[], setup: (t: Task) => void = () => undefined,
+    container: string, spec: ProcessSpec, vfs: Vfs, stdio: (t: Task) => FileDescription[], oomScoreAdj: number, setup: (t: Task) => void = () => undefined,
   ): Task {
     const k = this.kernel;
     const ctx = this.forkStub();
@@ -361,6 +366,7 @@ export class Pod {
     if (spec.capabilities) p.creds.caps = capSetsOf(spec.capabilities);
     if (spec.seccomp) p.seccomp = withFilter(NO_SECCOMP, newFilter(seccompProgram(spec.seccomp)));
     p.noNewPrivs = spec.noNewPrivs ? 1 : 0;
+    p.oomScoreAdj = p.oomScoreAdjMin = oomScoreAdj;
     stdio(t).forEach((f, fd) => p.fds.installAt(fd, f, false));
     setInitialCwd(t, spec.cwd);
     return t;

@@ -75,6 +75,8 @@ function newProcess(t: Task, r: CloneRequest): Task {
   p.noNewPrivs = parent.noNewPrivs;
   p.dumpable = parent.dumpable;
   p.personality = parent.personality;
+  p.oomScoreAdj = parent.oomScoreAdj;
+  p.oomScoreAdjMin = parent.oomScoreAdjMin;
   p.seccomp = parent.seccomp;
   p.pgid = parent.pgid;
   p.sid = parent.sid;

@@ -119,7 +119,8 @@ export class ProcFile extends ProcNode {
     /** Gets the task that opened the file: the content may depend on who reads it. */
     private readonly generate: (reader?: Task) => string,
     mode = 0o444,
-    private readonly store?: (data: string) => void,
+    /** Takes a write's bytes and the task that opened the file for it. */
+    private readonly store?: (data: string, writer?: Task) => void,
   ) {
     super(fs, key, S_IFREG | mode, owner);
   }
@@ -135,7 +136,7 @@ export class ProcFile extends ProcNode {
 
   override write(src: Buffer): number {
     if (!this.store) return fail('EINVAL', 'read-only proc file');
-    this.store(src.toString('latin1'));
+    this.store(src.toString('latin1'), this.reader);
     this.content = undefined;
     return src.length;
   }

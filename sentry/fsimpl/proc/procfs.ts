@@ -11,6 +11,8 @@ import { Owner } from '../../vfs/inode';
 import { procNetDev, procNetRoute } from '../socket/ifaces';
 import { procNetSockets, SOCKET_TABLES } from '../socket/procnet';
 import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTable, ROOT_OWNER } from './nodes';
+import { oomScore, parseOomScoreAdj, setOomScoreAdj } from '../../kernel/oom';
+import { residentBytes } from '../../kernel/resident';
 import { procMountInfo, procMounts } from './mounts';
 import { stat, statm, status } from './pidstat';
 import { procSys } from './sys';
@@ -70,6 +72,11 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['status', pf((p) => status(p, threadOf(p, tid)))],
       ['stat', pf((p) => stat(p, threadOf(p, tid)))],
       ['statm', pf(statm)],
+      ['oom_score', pf((p) => `${oomScore(residentBytes(p), p.oomScoreAdj, memoryView(kernel, p, host.memTotalKb * 1024).totalBytes)}\n`)],
+      ['oom_score_adj', (key) => new ProcFile(fs, key, o, () => `${liveProcess(pid).oomScoreAdj}\n`, 0o644, (data, writer) => {
+        // Linux reads at most 12 bytes of a write (its buffer holds PROC_NUMBUF).
+        setOomScoreAdj(liveProcess(pid), parseOomScoreAdj(data.slice(0, 12)), writer ?? fail('EPERM', 'oom_score_adj written by no task'));
+      })],
       ['mounts', pf((p) => procMounts(p.mounts))],
       ['mountinfo', pf((p) => procMountInfo(p.mounts))],
       ['net', dir(() => net, o)],
