@@ -107,6 +107,11 @@ export class Vfs {
     return path === '/' ? this.mountOf('/') : this.mountOf(path.slice(0, Math.max(1, path.lastIndexOf('/'))));
   }
 
+  /** The id of the mount a canonical path is on (fdinfo's mnt_id). */
+  mountIdOf(path: string): number {
+    return this.mountOf(path).id;
+  }
+
   /** The mount a canonical path is on: the one at its longest mounted prefix. */
   private mountOf(path: string): MountInfo {
     for (let p = path; ; p = p.slice(0, Math.max(1, p.lastIndexOf('/')))) {

@@ -116,8 +116,8 @@ export class ProcFile extends ProcNode {
     fs: ProcFs,
     key: string,
     owner: Owner,
-    /** Gets the task that opened the file: the content may depend on who reads it. */
-    private readonly generate: (reader?: Task) => string,
+    /** Gets the task that opened the file: the content may depend on who reads it. Text, or bytes as they are. */
+    private readonly generate: (reader?: Task) => string | Buffer,
     mode = 0o444,
     /** Takes a write's bytes and the task that opened the file for it. */
     private readonly store?: (data: string, writer?: Task) => void,

@@ -14,6 +14,7 @@ import { ProcChild, ProcDir, ProcFdLink, ProcFile, ProcFs, ProcSymlink, ProcTabl
 import { oomScore, parseOomScoreAdj, setOomScoreAdj } from '../../kernel/oom';
 import { residentBytes } from '../../kernel/resident';
 import { procMountInfo, procMounts } from './mounts';
+import { auxv, fdinfo, fileMountId, IDENTITY_MAP, limits } from './pidinfo';
 import { stat, statm, status } from './pidstat';
 import { procSys } from './sys';
 import { procSysvipc } from './sysvipc';
@@ -52,22 +53,29 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
   const pidEntries = (pid: number, tid?: number): Entries => {
     const p = liveProcess(pid);
     const o = ownerOf(p);
-    const pf = (gen: (p: Process) => string, mode = 0o444): ProcChild => (key) =>
+    const pf = (gen: (p: Process) => string | Buffer, mode = 0o444): ProcChild => (key) =>
       new ProcFile(fs, key, o, () => gen(liveProcess(pid)), mode);
     const link = (target: (p: Process) => string): ProcChild => (key) =>
       new ProcSymlink(fs, key, o, () => target(liveProcess(pid)));
     const fds = (): Entries =>
       p.fds.list().map(([fd, f]): [string, ProcChild] => [String(fd), (key) => new ProcFdLink(fs, key, o, () => f)]);
+    const fdinfos = (): Entries =>
+      p.fds.list().map(([fd, f]): [string, ProcChild] => [String(fd), pf((p) => fdinfo(f, p.fds.getCloexec(fd), fileMountId(p, f)))]);
     return [
       // cgroup v2 only; every process sees its own cgroup as the root (a cgroup namespace per container).
       ['cgroup', pf(() => '0::/\n')],
+      ['auxv', pf(auxv, 0o400)],
       ['cmdline', pf((p) => p.argv.map((a) => `${a}\0`).join(''))],
       ['comm', pf((p) => `${p.comm}\n`)],
       ['environ', pf((p) => p.envp.map((e) => `${e}\0`).join(''), 0o400)],
       ['exe', link((p) => p.exe)],
       ['cwd', link((p) => p.fs.cwd)],
       ['root', link(() => '/')],
+      ['setgroups', pf(() => 'allow\n')],
       ['fd', dir(fds, o)],
+      ['fdinfo', dir(fdinfos, o)],
+      ['gid_map', pf(() => IDENTITY_MAP)],
+      ['limits', pf(limits)],
       ['maps', pf(procMaps)],
       ['status', pf((p) => status(p, threadOf(p, tid)))],
       ['stat', pf((p) => stat(p, threadOf(p, tid)))],
@@ -80,6 +88,7 @@ export function buildProcfs(dev: number, kernel: Kernel, host: HostInfo): ProcDi
       ['mounts', pf((p) => procMounts(p.mounts))],
       ['mountinfo', pf((p) => procMountInfo(p.mounts))],
       ['net', dir(() => net, o)],
+      ['uid_map', pf(() => IDENTITY_MAP)],
       ['task', dir(() => [...p.tasks].map((t): [string, ProcChild] => [String(t.tid), dir(() => pidEntries(pid, t.tid), o)]), o)],
     ];
   };

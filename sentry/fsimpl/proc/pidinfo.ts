@@ -1,0 +1,66 @@
+/**
+ * Smaller /proc/[pid] files (proc(5)): limits, auxv, fdinfo/N and the
+ * identity maps of the sandbox's one user namespace (uid_map, gid_map,
+ * setgroups).
+ */
+import { O } from '../../abi/linux/fs';
+import { RLIM_INFINITY, RLIM_NLIMITS } from '../../kernel/limits';
+import type { Process } from '../../kernel/task';
+import type { FileDescription } from '../../vfs/file';
+import { InodeFile } from '../../vfs/inodefile';
+
+/** proc_pid_limits' rows, by RLIMIT_* number: name and unit. */
+const LIMIT_ROWS: readonly [string, string][] = [
+  ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
+  ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'], ['Max open files', 'files'],
+  ['Max locked memory', 'bytes'], ['Max address space', 'bytes'], ['Max file locks', 'locks'], ['Max pending signals', 'signals'],
+  ['Max msgqueue size', 'bytes'], ['Max nice priority', ''], ['Max realtime priority', ''], ['Max realtime timeout', 'us'],
+];
+
+/** /proc/[pid]/limits: soft and hard limit of each resource, in Linux's columns (%-25s %-20s %-20s %-10s). */
+export function limits(p: Process): string {
+  const value = (v: bigint): string => (v === RLIM_INFINITY ? 'unlimited' : String(v));
+  let out = `${'Limit'.padEnd(25)} ${'Soft Limit'.padEnd(20)} ${'Hard Limit'.padEnd(20)} ${'Units'.padEnd(10)}\n`;
+  for (let r = 0; r < RLIM_NLIMITS; r++) {
+    const [name, unit] = LIMIT_ROWS[r];
+    out += `${name.padEnd(25)} ${value(p.limits[r].cur).padEnd(20)} ${value(p.limits[r].max).padEnd(20)} ${unit && unit.padEnd(10)}\n`;
+  }
+  return out;
+}
+
+/** /proc/[pid]/auxv: the current image's auxiliary vector as (type, value) u64 pairs, ending with AT_NULL. */
+export function auxv(p: Process): Buffer {
+  const pairs = p.mm.auxv;
+  const b = Buffer.alloc((pairs.length + 1) * 16);
+  pairs.forEach(([type, value], i) => {
+    b.writeBigUInt64LE(BigInt(type), i * 16);
+    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), i * 16 + 8);
+  });
+  return b;
+}
+
+/**
+ * /proc/[pid]/fdinfo/N: position, status flags in octal (O_CLOEXEC for a
+ * close-on-exec descriptor), the id of the mount the file is on (as in
+ * mountinfo; 0 for pipes, sockets and other files outside the mount
+ * table) and the inode number. Not supported: the per-type lines
+ * (eventfd-count, epoll's tfd, inotify, timerfd).
+ */
+export function fdinfo(f: FileDescription, cloexec: boolean, mountId: number): string {
+  let pos = 0;
+  try {
+    pos = f.seek(0, 1 /* SEEK_CUR */);
+  } catch {
+    // Not seekable (pipes, sockets): Linux shows their unused position, 0.
+  }
+  const flags = f.flags | (cloexec ? O.CLOEXEC : 0);
+  return `pos:\t${pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mountId}\nino:\t${f.stat().ino}\n`;
+}
+
+/** The mount id of a file for fdinfo: that of the mount its path is on, for files of the mount table. */
+export function fileMountId(p: Process, f: FileDescription): number {
+  return f instanceof InodeFile ? p.mounts.mountIdOf(f.path) : 0;
+}
+
+/** uid_map and gid_map of the initial user namespace: all ids map to themselves. */
+export const IDENTITY_MAP = `${'0'.padStart(10)} ${'0'.padStart(10)} ${'4294967295'.padStart(10)}\n`;
