@@ -137,6 +137,18 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
     }
   });
 
+  it('an unlinked file counts while open: its only holder, writing 48 MiB to it in /dev/shm, is killed and the file goes with it', async () => {
+    const script = `sh -c 'exec 3<> /dev/shm/f; rm /dev/shm/f; exec head -c 48m /dev/zero >&3'; echo "writer: $?"`;
+    for (const side of SIDES) {
+      const id = await run(side, script, LIMIT);
+      const st = await exited(id);
+      assert.equal(await ok(['logs', id]), 'writer: 137\n', side);
+      // containerd (cgroup v1 here) reports this kill as OOMKilled in some runs and Completed in others.
+      assert.match(brief(st), side === 'gvisor' ? /^CONTAINER_EXITED 0 OOMKilled$/ : /^CONTAINER_EXITED 0 (OOMKilled|Completed)$/, side);
+      await ok(['rm', id]);
+    }
+  });
+
   it('a container under its limit is left alone, however much it maps; pages a fork shares count once', async () => {
     for (const side of SIDES) {
       for (const [mode, out] of [['sleep', 'touched\n'], ['fork', 'touched\nforked\n']]) {

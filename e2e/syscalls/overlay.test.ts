@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { assertOutput } from './compare';
 import { FIXED_MTIME, tinyRootfs } from './fixtures';
-import { checkNoLeaks, describeRun, freshDir, sandboxed } from './harness';
+import { checkNoLeaks, describeRun, freshDir, native, sandboxed } from './harness';
 
 describe('e2e: root file system overlay', function () {
   checkNoLeaks();
@@ -58,6 +58,29 @@ describe('e2e: root file system overlay', function () {
       sandboxed(['/usr/bin/python3', '-c', script]),
       '/ 4096 True True True\n/tmp 4096 True True True\n/dev/shm 4096 True True True\nblocks taken by 8 MiB: 2048\ngiven back: True\n',
     );
+  });
+
+  // Linux frees an unlinked tmpfs file at its last close (the tmpfile() pattern); a fresh
+  // tmpfs natively, /tmp and the writable layer (/) in the sandbox.
+  it('an unlinked file still open keeps its blocks until its last close, as on a native tmpfs', () => {
+    const script = [
+      'import os, sys',
+      'd = sys.argv[1]',
+      'free = lambda: os.statvfs(d).f_bfree',
+      'before = free()',
+      "fd = os.open(d + '/t', os.O_RDWR | os.O_CREAT, 0o600)",
+      'os.unlink(d + "/t")',
+      "os.write(fd, b'x' * (8 << 20))",
+      'dup = os.dup(fd)',
+      'os.close(fd)',
+      "print('held while open:', before - free())",
+      'os.close(dup)',
+      "print('after the last close:', before - free())",
+    ].join('\n');
+    const expected = 'held while open: 2048\nafter the last close: 0\n';
+    const n = native(['/usr/bin/unshare', '-m', '/bin/sh', '-c', 'mount -t tmpfs none /mnt && exec /usr/bin/python3 -c "$0" /mnt', script]);
+    assertOutput(n, expected);
+    for (const dir of ['/tmp', '/var/tmp']) assertOutput(sandboxed(['/usr/bin/python3', '-c', script, dir]), expected);
   });
 
   it('with --overlay=none, writes land in the rootfs', () => {

@@ -22,12 +22,6 @@ import { type CgroupMemoryUsage, members } from '../kernel/cgroup';
 
 const SIGKILL = 9;
 /**
- * Counting the files is a tree walk: done at most every 50 ms, and never
- * more than a twentieth of the time (a layer of many files takes long).
- */
-const FILE_BYTES_EVERY_NS = 50_000_000n;
-const FILE_WALK_SHARE = 20n;
-/**
  * While the container is under its bound, a syscall of a process whose
  * areas did not change since the last check is not checked again, up to
  * this many times in a row (the writable layer may grow meanwhile).
@@ -91,9 +85,8 @@ class ProcessCharge implements Charged {
 export class ContainerMemory {
   private readonly cgroup = new MemoryCgroup<ProcessCharge>();
   private readonly charges = new WeakMap<Process, ProcessCharge>();
+  /** Its files' bytes in memory at the last full check. */
   private fileBytes = 0;
-  /** When the writable layer is walked next (undefined: at the next check). */
-  private nextFileWalk: bigint | undefined;
   /** When running processes may next be asked to stop for a measurement. */
   private nextStopRequest = 0n;
   /** A thread stopped on our request (interrupted()), measurable though the scheduler has it running. */
@@ -134,7 +127,6 @@ export class ContainerMemory {
   setLimit(bytes: number): void {
     if (!Number.isSafeInteger(bytes)) throw new Error(`memory limit ${bytes} is not an integer`);
     this.cgroup.limit = Math.max(0, bytes);
-    this.nextFileWalk = undefined;
   }
 
   /**
@@ -152,13 +144,8 @@ export class ContainerMemory {
       }
     }
     this.quickPasses = 0;
-    let now = monotonicNs();
-    if (this.nextFileWalk === undefined || now >= this.nextFileWalk) {
-      this.fileBytes = this.files();
-      const took = monotonicNs() - now;
-      now += took;
-      this.nextFileWalk = now + (took * FILE_WALK_SHARE > FILE_BYTES_EVERY_NS ? took * FILE_WALK_SHARE : FILE_BYTES_EVERY_NS);
-    }
+    const now = monotonicNs();
+    this.fileBytes = this.files();
     const members = this.members();
     const verdict = this.cgroup.check(members, this.fileBytes, now);
     if (!verdict) {

@@ -13,12 +13,17 @@ export function writableLayer(vfs: Vfs): { bytes: number; inodes: number } {
   return root instanceof OverlayFs ? root.upper.usage() : { bytes: 0, inodes: 0 };
 }
 
-/** Bytes of files held in memory: the writable layer, /tmp, /dev/shm and any other tmpfs mounted. */
+/**
+ * Bytes of files held in memory: the writable layer, /tmp, /dev/shm and
+ * any other tmpfs mounted, each filesystem once however many times it is
+ * mounted, from the counts the tmpfs keep (a hard-linked file once, an
+ * unlinked one until its last close, as Linux charges shmem pages).
+ */
 export function filesInMemory(vfs: Vfs): number {
-  let bytes = 0;
+  const seen = new Set<Tmpfs>();
   for (const { fs } of vfs.mountList()) {
-    if (fs instanceof OverlayFs) bytes += fs.upper.usage().bytes;
-    else if (fs instanceof Tmpfs) bytes += fs.usage().bytes;
+    const t = fs instanceof OverlayFs ? fs.upper : fs instanceof Tmpfs ? fs : undefined;
+    if (t) seen.add(t);
   }
-  return bytes;
+  return [...seen].reduce((n, t) => n + t.bytesInMemory, 0);
 }

@@ -13,7 +13,7 @@ import type { Task } from '../../kernel/task';
 import { pageAlignedBuffer } from '../../platform/host/aligned';
 import type { FileDescription, Stat } from '../../vfs/file';
 import { DirEntry, Filesystem, Inode, isDir, isRegular, isSymlink, Owner, SetAttr, StatFs } from '../../vfs/inode';
-import { Tmpfs } from '../tmpfs/tmpfs';
+import { Tmpfs, TmpfsFile } from '../tmpfs/tmpfs';
 
 const COPY_CHUNK = 1 << 20;
 /** Upper-only inode numbers are moved above lower ones to avoid collisions. */
@@ -170,10 +170,16 @@ export class OverlayInode extends Inode {
     this.copyUp().setattr(attr);
   }
 
-  /** Opening for writing copies the file up, so the description writes the upper copy. */
+  /**
+   * Opening for writing copies the file up, so the description writes the
+   * upper copy, which then counts in the upper tmpfs until it is closed,
+   * even once unlinked.
+   */
   override open(t: Task, flags: number, path: string): FileDescription {
     if ((flags & O.ACCMODE) !== O.RDONLY && isRegular(this.mode)) this.copyUp();
-    return super.open(t, flags, path);
+    const f = super.open(t, flags, path);
+    if (this.upper instanceof TmpfsFile) this.upper.pin(f);
+    return f;
   }
 
   /** Records a new upper-only child (it hides any lower name, even a whiteout'ed one). */

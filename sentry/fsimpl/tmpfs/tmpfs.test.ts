@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { Errno } from '../../abi/linux/errno';
-import { errnoOf } from '../../vfs/testkit';
+import { O } from '../../abi/linux/fs';
+import { errnoOf, makeTask } from '../../vfs/testkit';
+import { Vfs } from '../../vfs/vfs';
+import { OverlayFs } from '../overlay/overlay';
 import { Tmpfs, TmpfsFile } from './tmpfs';
 
 const GiB = 1024 ** 3;
@@ -80,6 +83,45 @@ describe('tmpfs size (ENOSPC, statfs)', () => {
     assert.equal(fs.statfs().bfree, 31);
     assert.equal(b.write(Buffer.alloc(3 * CHUNK, 2), 10), 2 * CHUNK - 10, 'short: what fitted');
     assert.deepEqual(readAt(b, 2 * CHUNK - 2, 4), Buffer.from([2, 2]));
+  });
+
+  it('an unlinked file still open counts (growth included, ENOSPC too) until its last description closes', () => {
+    const { task } = makeTask(() => new Vfs());
+    const fs = new Tmpfs(1, 0o1777, 32);
+    const f = fs.root.create('f', 0o644, owner) as TmpfsFile;
+    const d = f.open(task, O.RDWR, '/f');
+    d.incRef(); // a dup
+    f.write(Buffer.alloc(CHUNK), 0);
+    fs.root.unlink('f');
+    assert.equal(fs.statfs().bfree, 16, 'still open');
+    f.write(Buffer.alloc(CHUNK), CHUNK);
+    assert.equal(fs.statfs().bfree, 0);
+    assert.equal(errnoOf(() => f.write(Buffer.alloc(1), 2 * CHUNK)), Errno.ENOSPC);
+    fs.root.link('back', f);
+    fs.root.unlink('back');
+    assert.equal(fs.bytesInMemory, 2 * CHUNK, 'a link made and removed while open changes nothing');
+    d.decRef();
+    assert.equal(fs.statfs().bfree, 0, 'one description is left');
+    d.decRef();
+    assert.equal(fs.statfs().bfree, 32, 'the last close frees it');
+  });
+
+  it('a hard-linked file counts once; an overlay description of an upper file keeps it counted once unlinked', () => {
+    const { task } = makeTask(() => new Vfs());
+    const fs = new Tmpfs(1, 0o1777, 32);
+    const f = fs.root.create('f', 0o644, owner) as TmpfsFile;
+    f.write(Buffer.alloc(CHUNK), 0);
+    fs.root.link('g', f);
+    assert.equal(fs.bytesInMemory, CHUNK);
+    const upper = new Tmpfs(2, 0o755, 32);
+    const overlay = new OverlayFs(3, upper, new Tmpfs(4).root);
+    const o = overlay.root.create('x', 0o644, owner);
+    const d = o.open(task, O.WRONLY, '/x');
+    d.write(Buffer.alloc(CHUNK));
+    overlay.root.unlink('x');
+    assert.equal(upper.bytesInMemory, CHUNK);
+    d.decRef();
+    assert.equal(upper.bytesInMemory, 0);
   });
 
   it('an unlinked file stops counting (growth included) until it is linked again', () => {

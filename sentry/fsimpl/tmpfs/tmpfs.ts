@@ -5,7 +5,8 @@
 import { totalmem } from 'node:os';
 import { DT, dtype, FS_MAGIC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../abi/linux/fs';
 import { fail } from '../../errors/linuxerr';
-import type { Stat, Timespec } from '../../vfs/file';
+import type { Task } from '../../kernel/task';
+import type { FileDescription, Stat, Timespec } from '../../vfs/file';
 import { DirEntry, Filesystem, Inode, isDir, nowTimespec, Owner, SetAttr, StatFs } from '../../vfs/inode';
 
 const PAGE = 4096;
@@ -21,8 +22,8 @@ export class Tmpfs implements Filesystem {
   readonly readOnly = false;
   readonly root: TmpfsDir;
   private nextIno = 1;
-  /** Bytes the data of linked files takes (an unlinked file's stop counting: see charge). */
-  private linkedBytes = 0;
+  /** Bytes the data of its files takes while they count (TmpfsFile.counted: linked or open). */
+  private heldBytes = 0;
 
   constructor(
     readonly dev: number,
@@ -34,14 +35,18 @@ export class Tmpfs implements Filesystem {
   }
 
   /**
-   * Accounts `delta` bytes of a linked file's data; growth past the size
+   * Accounts `delta` bytes of a counted file's data; growth past the size
    * fails with ENOSPC, as on Linux, unless `force` (a link bringing a
-   * file back). Linux counts an unlinked file until its last close; here
-   * it stops counting at the unlink (the VFS does not count open references).
+   * file back).
    */
   charge(delta: number, force = false): void {
-    if (delta > 0 && !force && this.linkedBytes + delta > this.sizePages * PAGE) fail('ENOSPC', `tmpfs of ${this.sizePages} pages is full`);
-    this.linkedBytes += delta;
+    if (delta > 0 && !force && this.heldBytes + delta > this.sizePages * PAGE) fail('ENOSPC', `tmpfs of ${this.sizePages} pages is full`);
+    this.heldBytes += delta;
+  }
+
+  /** Bytes its files' data takes: linked files once however many links, and unlinked ones still open (a memory cgroup charges these). */
+  get bytesInMemory(): number {
+    return this.heldBytes;
   }
 
   allocIno(): number {
@@ -64,10 +69,10 @@ export class Tmpfs implements Filesystem {
     return total;
   }
 
-  /** The size less what the linked files hold; inodes are only reported (creating more does not fail). */
+  /** The size less what the counted files hold; inodes are only reported (creating more does not fail). */
   statfs(): StatFs {
     const size = this.sizePages;
-    const bfree = Math.max(0, size - Math.ceil(this.linkedBytes / PAGE));
+    const bfree = Math.max(0, size - Math.ceil(this.heldBytes / PAGE));
     const ffree = Math.max(0, size - this.usage().inodes);
     return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: size, bfree, bavail: bfree, files: size, ffree, namelen: 255 };
   }
@@ -165,6 +170,8 @@ export class TmpfsFile extends TmpfsNode {
   private length = 0;
   private pageCount = 0;
   private bytesHeld = 0;
+  /** Open descriptions of it (pin). */
+  private opens = 0;
 
   constructor(fs: Tmpfs, mode: number, owner: Owner) {
     super(fs, S_IFREG | (mode & 0o7777), owner);
@@ -181,6 +188,39 @@ export class TmpfsFile extends TmpfsNode {
   /** Bytes of memory the data takes (what a memory cgroup charges for it). */
   get heldBytes(): number {
     return this.bytesHeld;
+  }
+
+  /**
+   * Whether its data counts toward the filesystem's size: while it is
+   * linked or open, as Linux frees an unlinked file's pages at its last
+   * close.
+   */
+  private get counted(): boolean {
+    return this.nlink > 0 || this.opens > 0;
+  }
+
+  /** A description of the file (its own, or an overlay's over it): the data counts until the last one goes. */
+  pin(f: FileDescription): void {
+    this.opens++;
+    f.onLastClose?.(() => this.countWhile(() => this.opens--));
+  }
+
+  /** A link made (+1) or removed (-1). */
+  changeLinks(by: 1 | -1): void {
+    this.countWhile(() => (this.nlink += by));
+  }
+
+  /** Runs `change` and starts or stops counting the data if it changed whether the file counts. */
+  private countWhile(change: () => void): void {
+    const before = this.counted;
+    change();
+    if (before !== this.counted) this.fs.charge(before ? -this.bytesHeld : this.bytesHeld, true);
+  }
+
+  override open(t: Task, flags: number, path: string): FileDescription {
+    const f = super.open(t, flags, path);
+    this.pin(f);
+    return f;
   }
 
   override read(dst: Buffer, offset: number): number {
@@ -223,9 +263,9 @@ export class TmpfsFile extends TmpfsNode {
     return done;
   }
 
-  /** Accounts a change of the data's memory to the filesystem while the file is linked. */
+  /** Accounts a change of the data's memory to the filesystem while the file counts. */
   private hold(delta: number): void {
-    if (this.nlink > 0) this.fs.charge(delta);
+    if (this.counted) this.fs.charge(delta);
     this.bytesHeld += delta;
   }
 
@@ -370,7 +410,8 @@ export class TmpfsDir extends TmpfsNode {
   override link(name: string, target: Inode): void {
     if (!(target instanceof TmpfsNode) || target.fs !== this.fs) fail('EXDEV', name);
     this.insert(name, target);
-    if (target.nlink++ === 0 && target instanceof TmpfsFile) this.fs.charge(target.heldBytes, true);
+    if (target instanceof TmpfsFile) target.changeLinks(1);
+    else target.nlink++;
     target.ctime = nowTimespec();
   }
 
@@ -378,7 +419,8 @@ export class TmpfsDir extends TmpfsNode {
     const i = this.lookup(name) ?? fail('ENOENT', name);
     if (isDir(i.mode)) fail('EISDIR', name);
     this.take(name);
-    if (i instanceof TmpfsNode && --i.nlink === 0 && i instanceof TmpfsFile) this.fs.charge(-i.heldBytes);
+    if (i instanceof TmpfsFile) i.changeLinks(-1);
+    else if (i instanceof TmpfsNode) i.nlink--;
   }
 
   override rmdir(name: string): void {
