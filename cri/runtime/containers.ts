@@ -16,6 +16,7 @@ import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
 import type { CpuSettings, ExitEvent, FdName, FileSpec } from '../../sentry/control/protocol';
 import { CPU_PERIOD_DEFAULT_US, cpuLimits } from '../../sentry/kernel/cgroup';
 import { int64Field } from '../pod/cgroup-fs';
+import { podOomScoreAdj, setHostOomScoreAdj } from '../pod/oomscore';
 import { cpuMax, sharesToWeight } from '../pod/cgroup-v2';
 import type { ImageStore } from '../image/store';
 import { PassedFd, SentryClient, SentryRequestError } from '../sandbox/control';
@@ -30,7 +31,7 @@ import { checkReadOnlyMounts, withWritableSubmounts } from './mounts';
 import { processSpecOf } from './process-spec';
 import { pathRulesOf } from './pathrules';
 import { checkContainerSupported } from './unsupported';
-import { ContainerRecord, RecordStore, RECORD_VERSION } from './store';
+import { ContainerRecord, PodRecord, RecordStore, RECORD_VERSION } from './store';
 import { readAll } from './streams';
 
 const SIGKILL = 9;
@@ -304,6 +305,7 @@ export class Containers {
         r.startedAt = startedAt;
       });
       this.onEvent(r, 1 /* CONTAINER_STARTED_EVENT */);
+      this.adjustPodOomScore(pod);
     } catch (e) {
       const msg = (e as Error).message;
       this.markExited(c.id, 'StartError', msg, e instanceof SentryRequestError && e.code !== undefined ? e.code : 128);
@@ -311,6 +313,26 @@ export class Containers {
     } finally {
       for (const f of fds) closeFd(f.fd);
     }
+  }
+
+  /**
+   * The pod's host processes (all in its cgroup: the Sentry, the Gofers,
+   * the stubs, among them the template new stubs fork from and so inherit
+   * it) get the lowest oom_score_adj of its running containers. Failures
+   * are logged: the containers run either way.
+   */
+  private adjustPodOomScore(pod: PodRecord): void {
+    const running = [...this.store.records.values()].filter((r) => r.podId === pod.id && r.state === 'running');
+    const value = podOomScoreAdj(running.map((r) => oomScoreAdjOf(r.config.linux?.resources)));
+    const cg = this.pods.cgroupOf(pod);
+    if (value === undefined || !cg) return;
+    let pids: number[];
+    try {
+      pids = cg.pids();
+    } catch (e) {
+      return this.log(`pod ${pod.id}: oom_score_adj ${value} not set: ${(e as Error).message}`);
+    }
+    for (const f of setHostOomScoreAdj(pids, value)) this.log(`pod ${pod.id}: oom_score_adj ${value}: ${f}`);
   }
 
   /** Directory mounts are served by the container's Gofer; file mounts are copied in by podFiles. */
@@ -390,6 +412,8 @@ export class Containers {
       /* the pod's Sentry is gone, and the container with it */
     }
     this.store.delete(c.id);
+    const pod = this.pods.store.records.get(c.podId);
+    if (pod?.state === 'ready') this.adjustPodOomScore(pod);
     this.names.release(containerName(c.config.metadata!, c.podId));
     this.onEvent(c, 3 /* CONTAINER_DELETED_EVENT */);
   }
