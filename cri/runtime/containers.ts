@@ -15,6 +15,7 @@ import path from 'node:path';
 import { closeFd, socketPair } from '../../sentry/platform/host/fdio';
 import type { CpuSettings, ExitEvent, FdName, FileSpec } from '../../sentry/control/protocol';
 import { CPU_PERIOD_DEFAULT_US, cpuLimits } from '../../sentry/kernel/cgroup';
+import { isOomScoreAdj } from '../../sentry/kernel/oom';
 import { int64Field } from '../pod/cgroup-fs';
 import { podOomScoreAdj, setHostOomScoreAdj } from '../pod/oomscore';
 import { cpuMax, sharesToWeight } from '../pod/cgroup-v2';
@@ -82,10 +83,9 @@ export function cpuSettingsOf(r: t.LinuxContainerResources | null | undefined): 
 
 /** linux.resources.oom_score_adj (kubelet's QoS score), checked against Linux's range. */
 export function oomScoreAdjOf(r: t.LinuxContainerResources | null | undefined): number {
-  const v = r?.oom_score_adj ?? '';
-  if (v === '') return 0;
+  const v = r?.oom_score_adj || '0';
   const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
-  if (!(n >= -1000 && n <= 1000)) throw invalidArgument(`oom_score_adj ${JSON.stringify(v)} is not an integer in [-1000, 1000]`);
+  if (!isOomScoreAdj(n)) throw invalidArgument(`oom_score_adj ${JSON.stringify(v)} is not an integer in [-1000, 1000]`);
   return n;
 }
 

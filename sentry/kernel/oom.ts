@@ -16,6 +16,11 @@ export const OOM_SCORE_ADJ_MIN = -1000;
 export const OOM_SCORE_ADJ_MAX = 1000;
 const PAGE = 4096;
 
+/** Whether `v` is an oom_score_adj Linux takes: an integer in [-1000, 1000]. */
+export function isOomScoreAdj(v: number): boolean {
+  return Number.isInteger(v) && v >= OOM_SCORE_ADJ_MIN && v <= OOM_SCORE_ADJ_MAX;
+}
+
 /** The text written to oom_score_adj as kstrtoint reads it (base 0: decimal, 0x hex, 0 octal), range-checked. */
 export function parseOomScoreAdj(text: string): number {
   const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text.trim());
@@ -24,7 +29,7 @@ export function parseOomScoreAdj(text: string): number {
   const magnitude = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits[0] === '0' ? parseInt(digits, 8) : parseInt(digits, 10);
   const v = m[1] === '-' && magnitude !== 0 ? -magnitude : magnitude;
   if (v > 2 ** 31 - 1 || v < -(2 ** 31)) return fail('ERANGE', `oom_score_adj ${text.trim()} overflows an int`);
-  if (v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX) return fail('EINVAL', `oom_score_adj ${v} out of range`);
+  if (!isOomScoreAdj(v)) return fail('EINVAL', `oom_score_adj ${v} out of range`);
   return v;
 }
 

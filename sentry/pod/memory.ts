@@ -18,7 +18,7 @@ import type { MemoryManager } from '../mm/mm';
 import { monotonicNs, type TimerHandle } from '../kernel/timers';
 import { sendSignal } from '../kernel/signal/send';
 import { measureResident } from '../kernel/resident';
-import { type CgroupMemoryUsage, members } from '../kernel/cgroup';
+import { type CgroupMemoryUsage, cpuUsageNs, members } from '../kernel/cgroup';
 
 const SIGKILL = 9;
 /**
@@ -92,7 +92,7 @@ export class ContainerMemory {
   /** A thread stopped on our request (interrupted()), measurable though the scheduler has it running. */
   private stoppedNow: Context | undefined;
   private readonly isStopped = (t: Task): boolean => t.ctx === this.stoppedNow || !this.kernel.sched.runsAppCode(t);
-  /** The pending re-check (recheckLater) and the CPU time its container had used at the last one. */
+  /** The pending re-check (recheckLater) and the container's CPU time (cpu.stat's) at the last one. */
   private recheck: TimerHandle | undefined;
   private cpuAtRecheck = -1n;
   /** Syscalls let through since the last full check (every member's bound is current after one). */
@@ -210,7 +210,7 @@ export class ContainerMemory {
       this.recheck = undefined;
       const members = this.members();
       if (!members.every((m) => [...m.process.tasks].every(this.isStopped))) return;
-      const cpu = members.reduce((ns, m) => ns + m.process.cpuTimeNs(), 0n);
+      const cpu = cpuUsageNs(this.kernel, this.id);
       if (cpu === this.cpuAtRecheck) return;
       this.cpuAtRecheck = cpu;
       this.check();

@@ -59,7 +59,7 @@ import { becomePause, PAUSE_SPEC } from './pause';
 import { PortForwards } from './portforward';
 import { ContainerMemory } from './memory';
 import { type CgroupState, type CpuLimits, cpuLimits } from '../kernel/cgroup';
-import { OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN } from '../kernel/oom';
+import { isOomScoreAdj } from '../kernel/oom';
 
 const SIGKILL = 9;
 const ESRCH = 3;
@@ -201,7 +201,7 @@ export class Pod {
     checkSpec(spec);
     const cpu = cpuLimits(req.cpuMax, req.cpuWeight);
     const oomScoreAdj = req.oomScoreAdj ?? 0;
-    if (!Number.isInteger(oomScoreAdj) || oomScoreAdj < OOM_SCORE_ADJ_MIN || oomScoreAdj > OOM_SCORE_ADJ_MAX) throw new Error(`oom_score_adj ${oomScoreAdj} is not an integer in [-1000, 1000]`);
+    if (!isOomScoreAdj(oomScoreAdj)) throw new Error(`oom_score_adj ${oomScoreAdj} is not an integer in [-1000, 1000]`);
     const root = P9Client.connect(take(fds, 'gofer:/'));
     const gofers = [root];
     const vfs = buildRootVfs({ gofer: root, overlay: rootReadOnly ? 'none' : 'memory', kernel: this.kernel, host: this.host });

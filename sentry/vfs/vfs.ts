@@ -14,6 +14,7 @@ import {
   W_OK,
   X_OK,
 } from '../abi/linux/fs';
+import { posix } from 'node:path';
 import { CAP } from '../abi/linux/capability';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
@@ -124,9 +125,8 @@ export class Vfs {
   /** A read-only bind mount of a resolved file onto itself (`mount --bind -o ro P P`), keeping its mount's source. */
   bindReadOnly(loc: Loc): void {
     const under = this.mountOf(loc.path);
-    const below = under.path === '/' ? loc.path : loc.path.slice(under.path.length);
-    const root = under.root === '/' ? below : `${under.root}${below}`;
-    this.mount(loc.path, loc.inode, under.source, { readOnly: true, root: root === '' ? under.root : root });
+    // Its path within the filesystem: the part below its mount, under that mount's own root.
+    this.mount(loc.path, loc.inode, under.source, { readOnly: true, root: posix.join(under.root, loc.path.slice(under.path.length)) });
   }
 
   /** Whether writes to a resolved file fail with EROFS: its filesystem or its mount is read-only. */

@@ -21,11 +21,11 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Process, Task } from '../../kernel/task';
 import { ProcDir, ProcFile, ProcFs, ROOT_OWNER } from '../proc/nodes';
 
-/** What a file is generated from: the reader's cgroup, its id and its live processes. */
+/** What a file is generated from: the reader's cgroup, its live processes and its CPU time (each computed only by the files that show it). */
 interface Reading {
   state: CgroupState;
-  procs: Process[];
-  cpuNs: bigint;
+  procs(): Process[];
+  cpuNs(): bigint;
 }
 
 const keyed = (rows: [string, number | bigint][]): string => rows.map(([k, v]) => `${k} ${v}\n`).join('');
@@ -33,18 +33,18 @@ const keyed = (rows: [string, number | bigint][]): string => rows.map(([k, v]) =
 /** The interface files and how each is generated. */
 const FILES: [string, (r: Reading) => string][] = [
   ['cgroup.controllers', () => 'cpu memory pids\n'],
-  ['cgroup.events', (r) => `populated ${r.procs.length > 0 ? 1 : 0}\nfrozen 0\n`],
+  ['cgroup.events', (r) => `populated ${r.procs().length > 0 ? 1 : 0}\nfrozen 0\n`],
   ['cgroup.freeze', () => '0\n'],
   ['cgroup.max.depth', () => 'max\n'],
   ['cgroup.max.descendants', () => 'max\n'],
-  ['cgroup.procs', (r) => r.procs.map((p) => `${p.pid}\n`).join('')],
+  ['cgroup.procs', (r) => r.procs().map((p) => `${p.pid}\n`).join('')],
   ['cgroup.stat', () => keyed([['nr_descendants', 0], ['nr_dying_descendants', 0]])],
   ['cgroup.subtree_control', () => '\n'],
-  ['cgroup.threads', (r) => r.procs.flatMap((p) => [...p.tasks].map((t) => `${t.tid}\n`)).join('')],
+  ['cgroup.threads', (r) => r.procs().flatMap((p) => [...p.tasks].map((t) => `${t.tid}\n`)).join('')],
   ['cgroup.type', () => 'domain\n'],
   ['cpu.max', (r) => `${r.state.cpuMax}\n`],
   ['cpu.stat', (r) => {
-    const usec = r.cpuNs / 1000n;
+    const usec = r.cpuNs() / 1000n;
     return keyed([['usage_usec', usec], ['user_usec', usec], ['system_usec', 0], ['nr_periods', 0], ['nr_throttled', 0], ['throttled_usec', 0]]);
   }],
   ['cpu.weight', (r) => `${r.state.cpuWeight}\n`],
@@ -66,7 +66,7 @@ const FILES: [string, (r: Reading) => string][] = [
   }],
   ['memory.swap.current', () => '0\n'],
   ['memory.swap.max', (r) => (r.state.memoryLimitBytes > 0 ? '0\n' : 'max\n')],
-  ['pids.current', (r) => `${r.procs.reduce((n, p) => n + p.tasks.size, 0)}\n`],
+  ['pids.current', (r) => `${r.procs().reduce((n, p) => n + p.tasks.size, 0)}\n`],
   ['pids.max', () => 'max\n'],
 ];
 
@@ -79,7 +79,7 @@ export function buildCgroupfs(dev: number, kernel: Kernel): ProcDir {
   const fs = new ProcFs(dev, { type: 'cgroup2', magic: FS_MAGIC.CGROUP2, readOnly: true });
   const reading = (reader: Task | undefined): Reading => {
     const p = reader?.process ?? fail('ENOENT', 'cgroup file read without a reader');
-    return { state: cgroupOf(kernel, p), procs: members(kernel, p.container), cpuNs: cpuUsageNs(kernel, p.container) };
+    return { state: cgroupOf(kernel, p), procs: () => members(kernel, p.container), cpuNs: () => cpuUsageNs(kernel, p.container) };
   };
   const entries = FILES.map(([name, gen]): [string, (key: string) => ProcFile] => [
     name,
