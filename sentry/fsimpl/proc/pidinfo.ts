@@ -3,7 +3,7 @@
  * identity maps of the sandbox's one user namespace (uid_map, gid_map,
  * setgroups).
  */
-import { O } from '../../abi/linux/fs';
+import { O, SEEK } from '../../abi/linux/fs';
 import { RLIM_INFINITY, RLIM_NLIMITS } from '../../kernel/limits';
 import type { Process } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file';
@@ -49,7 +49,7 @@ export function auxv(p: Process): Buffer {
 export function fdinfo(f: FileDescription, cloexec: boolean, mountId: number): string {
   let pos = 0;
   try {
-    pos = f.seek(0, 1 /* SEEK_CUR */);
+    pos = f.seek(0, SEEK.CUR);
   } catch {
     // Not seekable (pipes, sockets): Linux shows their unused position, 0.
   }
