@@ -58,7 +58,12 @@ for i in range(0, len(block), 4096): block[i] = 1
 grew = int(read('memory.current')) - mem0
 out.append('memory.current grew by 64 MiB: %s' % (64 << 20 <= grew <= 72 << 20))
 stat = keyed('memory.stat')
-out.append('memory.stat anon + file = memory.current: %s' % (abs(int(stat['anon']) + int(stat['file']) - int(read('memory.current'))) < 1 << 20))
+out.append('memory.stat anon + file + kernel = memory.current: %s' % (abs(int(stat['anon']) + int(stat['file']) + int(stat['kernel']) - int(read('memory.current'))) < 1 << 20))
+kernel0 = int(stat['kernel'])
+os.mkdir('/tmp/many')
+for i in range(2000): open('/tmp/many/%d' % i, 'w').close()
+grew = int(keyed('memory.stat')['kernel']) - kernel0
+out.append('2000 empty files take 2-4 MiB of kernel memory: %s' % (2000 << 10 <= grew <= 4000 << 10))
 child = subprocess.Popen(['sleep', '5'])
 procs = read('cgroup.procs').split()
 out.append('cgroup.procs lists us and our child: %s' % (str(os.getpid()) in procs and str(child.pid) in procs))
@@ -118,7 +123,8 @@ describe('e2e: mountinfo, the cgroup and oom_score_adj', function () {
     assertOutput(r, [
       'cpu.stat grew by the CPU time spent: True',
       'memory.current grew by 64 MiB: True',
-      'memory.stat anon + file = memory.current: True',
+      'memory.stat anon + file + kernel = memory.current: True',
+      '2000 empty files take 2-4 MiB of kernel memory: True',
       'cgroup.procs lists us and our child: True',
       'pids.current counts threads: 2',
       'write: EROFS',

@@ -83,6 +83,38 @@ describe('e2e: root file system overlay', function () {
     for (const dir of ['/tmp', '/var/tmp']) assertOutput(sandboxed(['/usr/bin/python3', '-c', script, dir]), expected);
   });
 
+  // statfs's f_files - f_ffree after each step, from a start: Linux's tmpfs takes an inode per
+  // node and per extra hard link (shmem_link), and gives an unlinked file's back at its last close.
+  it('inodes taken and given back, step by step, as on a native tmpfs', () => {
+    const script = [
+      'import os, socket, sys',
+      'd = sys.argv[1]',
+      'def used():',
+      '  s = os.statvfs(d)',
+      '  return s.f_files - s.f_ffree',
+      'base = used()',
+      'def step(name): print(name, used() - base)',
+      "open(d + '/a', 'w').close(); step('file')",
+      "os.mkdir(d + '/dir'); os.mkdir(d + '/dir/sub'); step('two dirs')",
+      "os.symlink('a', d + '/sym'); step('symlink')",
+      "socket.socket(socket.AF_UNIX).bind(d + '/sock'); step('socket')",
+      "os.link(d + '/a', d + '/a2'); os.link(d + '/a', d + '/dir/a3'); step('two more names')",
+      "fd = os.open(d + '/a', os.O_RDONLY)",
+      "os.unlink(d + '/a2'); os.unlink(d + '/dir/a3'); step('two names removed')",
+      "os.unlink(d + '/a'); step('last name removed, still open')",
+      "os.close(fd); step('closed')",
+      "os.rename(d + '/sym', d + '/sock'); step('renamed over')",
+      "os.rmdir(d + '/dir/sub'); os.rmdir(d + '/dir'); step('dirs removed')",
+      "os.unlink(d + '/sock'); step('all gone')",
+    ].join('\n');
+    const expected = [
+      'file 1', 'two dirs 3', 'symlink 4', 'socket 5', 'two more names 7', 'two names removed 5',
+      'last name removed, still open 5', 'closed 4', 'renamed over 3', 'dirs removed 1', 'all gone 0', '',
+    ].join('\n');
+    assertOutput(native(['/usr/bin/unshare', '-m', '/bin/sh', '-c', 'mount -t tmpfs none /mnt && exec /usr/bin/python3 -c "$0" /mnt', script]), expected);
+    for (const dir of ['/tmp', '/dev/shm']) assertOutput(sandboxed(['/usr/bin/python3', '-c', script, dir]), expected);
+  });
+
   it('with --overlay=none, writes land in the rootfs', () => {
     const root = tinyRootfs();
     const r = sandboxed(['/bin/busybox', 'sh', '-c', 'echo landed > /data/out'], { rootfs: root, overlay: 'none' });

@@ -8,7 +8,7 @@
 import type { Kernel } from './kernel';
 import type { Process } from './task';
 import { residentBytes } from './resident';
-import { filesInMemory } from '../vfs/memfiles';
+import { type FilesInMemory, filesBytes, filesInMemory } from '../vfs/memfiles';
 
 /** The kernel's default CFS period, µs (100 ms). */
 export const CPU_PERIOD_DEFAULT_US = 100_000;
@@ -17,11 +17,14 @@ export const CPU_MAX_UNLIMITED = `max ${CPU_PERIOD_DEFAULT_US}`;
 /** cpu.weight of a cgroup nobody set a weight for. */
 export const CPU_WEIGHT_DEFAULT = 100;
 
-export interface CgroupMemoryUsage {
-  /** Resident memory of the processes (memory.stat anon). */
+/** Resident memory of the processes (memory.stat anon) and their files held in memory: tmpfs and the writable layer. */
+export interface CgroupMemoryUsage extends FilesInMemory {
   anonBytes: number;
-  /** Their files held in memory: tmpfs and the writable layer (shmem, so also memory.stat file). */
-  fileBytes: number;
+}
+
+/** What the cgroup is charged for (memory.current). */
+export function chargedBytes(u: CgroupMemoryUsage): number {
+  return u.anonBytes + filesBytes(u);
 }
 
 /** What a cgroup holds and limits. */
@@ -46,7 +49,7 @@ export function cgroupOf(k: Kernel, p: Process): CgroupState {
 function sandboxCgroup(k: Kernel): CgroupState {
   return {
     memoryLimitBytes: 0,
-    memoryUsage: () => ({ anonBytes: sum(members(k, ''), residentBytes), fileBytes: filesInMemory(k.vfs) }),
+    memoryUsage: () => ({ anonBytes: sum(members(k, ''), residentBytes), ...filesInMemory(k.vfs) }),
     oomKills: 0,
     cpuMax: CPU_MAX_UNLIMITED,
     cpuWeight: CPU_WEIGHT_DEFAULT,

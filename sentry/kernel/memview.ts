@@ -7,6 +7,7 @@
  */
 import type { Kernel } from './kernel';
 import type { Process } from './task';
+import { chargedBytes } from './cgroup';
 
 export interface MemoryView {
   totalBytes: number;
@@ -21,6 +22,5 @@ export function memoryView(k: Kernel, p: Process | undefined, hostBytes: number)
   const c = p && k.containerCgroup?.(p);
   if (!c || c.memoryLimitBytes <= 0) return { totalBytes: hostBytes, freeBytes: Math.floor(hostBytes / 2) };
   const totalBytes = Math.min(c.memoryLimitBytes, hostBytes);
-  const used = c.memoryUsage();
-  return { totalBytes, freeBytes: Math.max(0, totalBytes - used.anonBytes - used.fileBytes) };
+  return { totalBytes, freeBytes: Math.max(0, totalBytes - chargedBytes(c.memoryUsage())) };
 }

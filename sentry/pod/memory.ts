@@ -19,6 +19,7 @@ import { monotonicNs, type TimerHandle } from '../kernel/timers';
 import { sendSignal } from '../kernel/signal/send';
 import { measureResident } from '../kernel/resident';
 import { type CgroupMemoryUsage, cpuUsageNs, members } from '../kernel/cgroup';
+import { type FilesInMemory, filesBytes } from '../vfs/memfiles';
 
 const SIGKILL = 9;
 /**
@@ -85,7 +86,7 @@ class ProcessCharge implements Charged {
 export class ContainerMemory {
   private readonly cgroup = new MemoryCgroup<ProcessCharge>();
   private readonly charges = new WeakMap<Process, ProcessCharge>();
-  /** Its files' bytes in memory at the last full check. */
+  /** What its files take in memory (data and inodes) at the last full check. */
   private fileBytes = 0;
   /** When running processes may next be asked to stop for a measurement. */
   private nextStopRequest = 0n;
@@ -101,8 +102,8 @@ export class ContainerMemory {
   constructor(
     private readonly kernel: Kernel,
     private readonly id: string,
-    /** Bytes of the container's files held in Sentry memory (its writable layer and tmpfs mounts). */
-    private readonly files: () => number,
+    /** The container's files held in Sentry memory (its writable layer and tmpfs mounts). */
+    private readonly files: () => FilesInMemory,
     limit: number,
     /** Called before the victim is killed (its death may end the container at once). */
     private readonly onOomKill: (p: Process) => void,
@@ -120,7 +121,7 @@ export class ContainerMemory {
 
   /** Its files in memory and its processes' resident memory, measured now (a process running app code counts 0). */
   usage(): CgroupMemoryUsage {
-    return { anonBytes: this.members().reduce((sum, m) => sum + (m.measure() ?? 0), 0), fileBytes: this.files() };
+    return { anonBytes: this.members().reduce((sum, m) => sum + (m.measure() ?? 0), 0), ...this.files() };
   }
 
   /** 0 (or less) means unlimited. */
@@ -145,7 +146,7 @@ export class ContainerMemory {
     }
     this.quickPasses = 0;
     const now = monotonicNs();
-    this.fileBytes = this.files();
+    this.fileBytes = filesBytes(this.files());
     const members = this.members();
     const verdict = this.cgroup.check(members, this.fileBytes, now);
     if (!verdict) {

@@ -6,7 +6,7 @@
  * - cgroup.*: the core interface (procs and threads in it, no children,
  *   controllers cpu, memory and pids);
  * - memory.max, memory.current, memory.events (oom_kill), memory.stat
- *   (anon, file, shmem), memory.swap.max (0 under a limit, as runc sets
+ *   (anon; file and shmem: tmpfs data; kernel and slab: tmpfs inodes), memory.swap.max (0 under a limit, as runc sets
  *   it for Kubernetes: the sandbox never swaps);
  * - cpu.max, cpu.weight (the runtime's settings) and cpu.stat (CPU time,
  *   all counted as user time: the host does not split it for the Sentry);
@@ -16,7 +16,7 @@
  */
 import { FS_MAGIC } from '../../abi/linux/fs';
 import { fail } from '../../errors/linuxerr';
-import { type CgroupState, cgroupOf, cpuUsageNs, members } from '../../kernel/cgroup';
+import { type CgroupState, cgroupOf, chargedBytes, cpuUsageNs, members } from '../../kernel/cgroup';
 import type { Kernel } from '../../kernel/kernel';
 import type { Process, Task } from '../../kernel/task';
 import { ProcDir, ProcFile, ProcFs, ROOT_OWNER } from '../proc/nodes';
@@ -48,10 +48,7 @@ const FILES: [string, (r: Reading) => string][] = [
     return keyed([['usage_usec', usec], ['user_usec', usec], ['system_usec', 0], ['nr_periods', 0], ['nr_throttled', 0], ['throttled_usec', 0]]);
   }],
   ['cpu.weight', (r) => `${r.state.cpuWeight}\n`],
-  ['memory.current', (r) => {
-    const u = r.state.memoryUsage();
-    return `${u.anonBytes + u.fileBytes}\n`;
-  }],
+  ['memory.current', (r) => `${chargedBytes(r.state.memoryUsage())}\n`],
   ['memory.events', (r) => {
     const k = r.state.oomKills;
     return keyed([['low', 0], ['high', 0], ['max', k], ['oom', k], ['oom_kill', k], ['oom_group_kill', 0]]);
@@ -62,7 +59,7 @@ const FILES: [string, (r: Reading) => string][] = [
   ['memory.min', () => '0\n'],
   ['memory.stat', (r) => {
     const u = r.state.memoryUsage();
-    return keyed([['anon', u.anonBytes], ['file', u.fileBytes], ['shmem', u.fileBytes]]);
+    return keyed([['anon', u.anonBytes], ['file', u.fileBytes], ['kernel', u.kernelBytes], ['shmem', u.fileBytes], ['slab', u.kernelBytes]]);
   }],
   ['memory.swap.current', () => '0\n'],
   ['memory.swap.max', (r) => (r.state.memoryLimitBytes > 0 ? '0\n' : 'max\n')],

@@ -4,14 +4,15 @@ import { O } from '../../abi/linux/fs';
 import { errnoOf, makeTask } from '../../vfs/testkit';
 import { Vfs } from '../../vfs/vfs';
 import { OverlayFs } from '../overlay/overlay';
-import { Tmpfs, TmpfsFile } from './tmpfs';
+import { Tmpfs, TmpfsDir, TmpfsFile } from './tmpfs';
 
 const GiB = 1024 ** 3;
 const CHUNK = 64 * 1024;
+const owner = { uid: 0, gid: 0 };
 
 function file(): { fs: Tmpfs; f: TmpfsFile } {
   const fs = new Tmpfs(1);
-  return { fs, f: new TmpfsFile(fs, 0o644, { uid: 0, gid: 0 }) };
+  return { fs, f: new TmpfsFile(fs, 0o644, owner) };
 }
 
 function readAt(f: TmpfsFile, offset: number, n: number): Buffer {
@@ -67,7 +68,6 @@ describe('tmpfs regular files', () => {
 });
 
 describe('tmpfs size (ENOSPC, statfs)', () => {
-  const owner = { uid: 0, gid: 0 };
   const PAGE = 4096;
 
   it('a write past the size is short, then ENOSPC; unlinking gives the space back', () => {
@@ -136,5 +136,56 @@ describe('tmpfs size (ENOSPC, statfs)', () => {
     assert.equal(fs.statfs().bfree, 0);
     f.setattr({ size: CHUNK });
     assert.equal(fs.statfs().bfree, 16);
+  });
+});
+
+describe('tmpfs inodes (nr_inodes)', () => {
+  const used = (fs: Tmpfs): number => fs.statfs().files - fs.statfs().ffree;
+
+  it('the root, every node and every extra hard link take one; ENOSPC past nr_inodes changes nothing', () => {
+    const fs = new Tmpfs(1, 0o1777, 32, 5);
+    assert.equal(used(fs), 1, 'the root');
+    const f = fs.root.create('f', 0o644, owner) as TmpfsFile;
+    const d = fs.root.mkdir('d', 0o755, owner);
+    fs.root.symlink('s', 'f', owner);
+    assert.equal(used(fs), 4);
+    fs.root.link('f2', f);
+    assert.equal(used(fs), 5, 'a second name takes an inode, as Linux shmem_link');
+    assert.equal(errnoOf(() => fs.root.link('f3', f)), Errno.ENOSPC);
+    assert.equal(f.stat().nlink, 2, 'the failed link left the count');
+    assert.equal(fs.root.lookup('f3'), undefined);
+    assert.equal(errnoOf(() => fs.root.create('g', 0o644, owner)), Errno.ENOSPC);
+    assert.equal(errnoOf(() => d.mkdir('sub', 0o755, owner)), Errno.ENOSPC);
+    assert.equal(errnoOf(() => fs.root.mknod('n', 0o10644, owner)), Errno.ENOSPC);
+    assert.equal(used(fs), 5);
+    assert.deepEqual(fs.root.readdir().map((e) => e.name).sort(), ['d', 'f', 'f2', 's']);
+    fs.root.unlink('f2');
+    fs.root.create('g', 0o644, owner);
+    assert.equal(errnoOf(() => fs.root.create('f', 0o644, owner)), Errno.EEXIST, 'a taken name fails before any inode is taken');
+    assert.equal(used(fs), 5);
+  });
+
+  it('an unlinked file keeps its inode until its last close; rmdir and rename over a name give theirs back', () => {
+    const { task } = makeTask(() => new Vfs());
+    const fs = new Tmpfs(1, 0o1777, 32, 10);
+    const f = fs.root.create('f', 0o644, owner) as TmpfsFile;
+    const desc = f.open(task, O.RDONLY, '/f');
+    fs.root.unlink('f');
+    assert.equal(used(fs), 2, 'still open');
+    fs.root.link('back', f);
+    assert.equal(used(fs), 2, 'linking an open unlinked file takes no second inode (O_TMPFILE rule)');
+    fs.root.unlink('back');
+    desc.decRef();
+    assert.equal(used(fs), 1);
+    fs.root.mkdir('d', 0o755, owner).mkdir('e', 0o755, owner);
+    assert.equal(used(fs), 3);
+    (fs.root.lookup('d') as TmpfsDir).rmdir('e');
+    fs.root.rmdir('d');
+    assert.equal(used(fs), 1);
+    fs.root.create('a', 0o644, owner);
+    fs.root.create('b', 0o644, owner);
+    fs.root.rename('a', fs.root, 'b');
+    assert.equal(used(fs), 2);
+    assert.equal(fs.inodesInUse, 2);
   });
 });

@@ -24,12 +24,16 @@ export class Tmpfs implements Filesystem {
   private nextIno = 1;
   /** Bytes the data of its files takes while they count (TmpfsFile.counted: linked or open). */
   private heldBytes = 0;
+  /** Inodes taken of maxInodes (TmpfsNode.inodesHeld). */
+  private heldInodes = 0;
 
   constructor(
     readonly dev: number,
     rootMode = 0o1777,
-    /** The size in pages (Linux's size= and nr_inodes=). */
+    /** The size in pages (Linux's size=). */
     readonly sizePages = DEFAULT_PAGES,
+    /** How many inodes it may hold (Linux's nr_inodes=). */
+    readonly maxInodes = DEFAULT_PAGES,
   ) {
     this.root = new TmpfsDir(this, rootMode, { uid: 0, gid: 0 });
   }
@@ -44,37 +48,31 @@ export class Tmpfs implements Filesystem {
     this.heldBytes += delta;
   }
 
+  /** Accounts `delta` inodes; more than maxInodes fail with ENOSPC, as Linux's shmem_reserve_inode. */
+  chargeInodes(delta: number): void {
+    if (delta > 0 && this.heldInodes + delta > this.maxInodes) fail('ENOSPC', `tmpfs of ${this.maxInodes} inodes is full`);
+    this.heldInodes += delta;
+  }
+
   /** Bytes its files' data takes: linked files once however many links, and unlinked ones still open (a memory cgroup charges these). */
   get bytesInMemory(): number {
     return this.heldBytes;
+  }
+
+  /** Inodes it holds: one per directory, per name of any other node, per unlinked file still open. */
+  get inodesInUse(): number {
+    return this.heldInodes;
   }
 
   allocIno(): number {
     return this.nextIno++;
   }
 
-  /** Bytes held by regular files and the number of inodes, walking the tree (the writable layer's usage). */
-  usage(): { bytes: number; inodes: number } {
-    const total = { bytes: 0, inodes: 0 };
-    const walk = (node: Inode): void => {
-      total.inodes++;
-      if (node instanceof TmpfsFile) total.bytes += node.heldBytes;
-      if (!(node instanceof TmpfsDir)) return;
-      for (const e of node.readdir()) {
-        const child = node.lookup(e.name);
-        if (child) walk(child);
-      }
-    };
-    walk(this.root);
-    return total;
-  }
-
-  /** The size less what the counted files hold; inodes are only reported (creating more does not fail). */
+  /** The size and nr_inodes less what the files hold. */
   statfs(): StatFs {
-    const size = this.sizePages;
-    const bfree = Math.max(0, size - Math.ceil(this.heldBytes / PAGE));
-    const ffree = Math.max(0, size - this.usage().inodes);
-    return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: size, bfree, bavail: bfree, files: size, ffree, namelen: 255 };
+    const bfree = Math.max(0, this.sizePages - Math.ceil(this.heldBytes / PAGE));
+    const ffree = this.maxInodes - this.heldInodes;
+    return { type: FS_MAGIC.TMPFS, bsize: PAGE, blocks: this.sizePages, bfree, bavail: bfree, files: this.maxInodes, ffree, namelen: 255 };
   }
 }
 
@@ -96,6 +94,7 @@ export abstract class TmpfsNode extends Inode {
     owner: Owner,
   ) {
     super();
+    fs.chargeInodes(1); // first: a full filesystem makes nothing
     this.ino = fs.allocIno();
     this.modeBits = mode;
     this.uid = owner.uid;
@@ -128,6 +127,32 @@ export abstract class TmpfsNode extends Inode {
 
   protected touch(): void {
     this.mtime = this.ctime = nowTimespec();
+  }
+
+  /**
+   * Inodes of the filesystem's nr_inodes it takes: one for a directory,
+   * one per name of anything else (Linux's shmem_link reserves one for
+   * every hard link, since each name pins memory until it is unlinked).
+   */
+  protected get inodesHeld(): number {
+    return isDir(this.modeBits) ? Math.min(this.nlink, 1) : this.nlink;
+  }
+
+  /** A link made (+1) or removed (-1); a name past nr_inodes fails with ENOSPC and changes nothing. */
+  changeLinks(by: 1 | -1): void {
+    this.holdWhile(() => (this.nlink += by), () => (this.nlink -= by));
+  }
+
+  /** Runs `change` and accounts what it changed in inodes; going past nr_inodes runs `undo` and fails with ENOSPC. */
+  protected holdWhile(change: () => void, undo?: () => void): void {
+    const before = this.inodesHeld;
+    change();
+    try {
+      this.fs.chargeInodes(this.inodesHeld - before);
+    } catch (e) {
+      undo?.();
+      throw e;
+    }
   }
 
   override setattr(attr: SetAttr): void {
@@ -199,21 +224,21 @@ export class TmpfsFile extends TmpfsNode {
     return this.nlink > 0 || this.opens > 0;
   }
 
-  /** A description of the file (its own, or an overlay's over it): the data counts until the last one goes. */
+  /** An unlinked file still open keeps its inode, as its data. */
+  protected override get inodesHeld(): number {
+    return this.nlink > 0 ? this.nlink : Math.min(this.opens, 1);
+  }
+
+  /** A description of the file (its own, or an overlay's over it): the data and inode count until the last one goes. */
   pin(f: FileDescription): void {
     this.opens++;
-    f.onLastClose?.(() => this.countWhile(() => this.opens--));
+    f.onLastClose?.(() => this.holdWhile(() => this.opens--));
   }
 
-  /** A link made (+1) or removed (-1). */
-  changeLinks(by: 1 | -1): void {
-    this.countWhile(() => (this.nlink += by));
-  }
-
-  /** Runs `change` and starts or stops counting the data if it changed whether the file counts. */
-  private countWhile(change: () => void): void {
+  /** Also starts or stops counting the data if `change` changed whether the file counts. */
+  protected override holdWhile(change: () => void, undo?: () => void): void {
     const before = this.counted;
-    change();
+    super.holdWhile(change, undo);
     if (before !== this.counted) this.fs.charge(before ? -this.bytesHeld : this.bytesHeld, true);
   }
 
@@ -369,10 +394,22 @@ export class TmpfsDir extends TmpfsNode {
 
   /** Adds a prepared inode (devfs device nodes, copy-up); EEXIST if taken. */
   insert(name: string, inode: Inode): void {
-    if (this.children.has(name)) fail('EEXIST', name);
+    this.checkFree(name);
     this.children.set(name, inode);
     if (isDir(inode.mode)) this.nlink++;
     this.touch();
+  }
+
+  private checkFree(name: string): void {
+    if (this.children.has(name)) fail('EEXIST', name);
+  }
+
+  /** Makes a node (which takes an inode) only once `name` is known to be free, then links it in. */
+  private add<T extends Inode>(name: string, make: () => T): T {
+    this.checkFree(name);
+    const node = make();
+    this.insert(name, node);
+    return node;
   }
 
   private take(name: string): Inode {
@@ -384,34 +421,26 @@ export class TmpfsDir extends TmpfsNode {
   }
 
   override create(name: string, mode: number, owner: Owner): Inode {
-    const f = new TmpfsFile(this.fs, mode, owner);
-    this.insert(name, f);
-    return f;
+    return this.add(name, () => new TmpfsFile(this.fs, mode, owner));
   }
 
   override mkdir(name: string, mode: number, owner: Owner): Inode {
-    const d = new TmpfsDir(this.fs, mode, owner);
-    this.insert(name, d);
-    return d;
+    return this.add(name, () => new TmpfsDir(this.fs, mode, owner));
   }
 
   override symlink(name: string, target: string, owner: Owner): Inode {
-    const l = new TmpfsSymlink(this.fs, target, owner);
-    this.insert(name, l);
-    return l;
+    return this.add(name, () => new TmpfsSymlink(this.fs, target, owner));
   }
 
   override mknod(name: string, mode: number, owner: Owner): Inode {
-    const n = new TmpfsSpecial(this.fs, mode, owner);
-    this.insert(name, n);
-    return n;
+    return this.add(name, () => new TmpfsSpecial(this.fs, mode, owner));
   }
 
   override link(name: string, target: Inode): void {
     if (!(target instanceof TmpfsNode) || target.fs !== this.fs) fail('EXDEV', name);
+    this.checkFree(name);
+    target.changeLinks(1);
     this.insert(name, target);
-    if (target instanceof TmpfsFile) target.changeLinks(1);
-    else target.nlink++;
     target.ctime = nowTimespec();
   }
 
@@ -419,8 +448,7 @@ export class TmpfsDir extends TmpfsNode {
     const i = this.lookup(name) ?? fail('ENOENT', name);
     if (isDir(i.mode)) fail('EISDIR', name);
     this.take(name);
-    if (i instanceof TmpfsFile) i.changeLinks(-1);
-    else if (i instanceof TmpfsNode) i.nlink--;
+    if (i instanceof TmpfsNode) i.changeLinks(-1);
   }
 
   override rmdir(name: string): void {
@@ -428,7 +456,7 @@ export class TmpfsDir extends TmpfsNode {
     if (!(i instanceof TmpfsDir)) fail('ENOTDIR', name);
     if (i.children.size > 0) fail('ENOTEMPTY', name);
     this.take(name);
-    i.nlink = 0;
+    i.holdWhile(() => (i.nlink = 0)); // its inode goes back now, not at its last close as on Linux
   }
 
   override rename(oldName: string, newDir: Inode, newName: string): void {
