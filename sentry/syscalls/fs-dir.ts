@@ -131,7 +131,7 @@ function linkat(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** mknod(2): regular files only; FIFOs, sockets and devices are EPERM. */
+/** mknod(2): regular files, FIFOs and socket names (Vfs.mknodAt); device nodes are EPERM. */
 function mknod(t: Task, a: SyscallArgs): number {
   t.process.mounts.mknodAt(t, AT_FDCWD, readPath(t, a.ptr(0)), a.uint(1));
   return 0;
@@ -161,7 +161,7 @@ export const fsDirRows: FamilyRows = {
   symlinkat: supported(symlinkat),
   link: supported(link),
   linkat: supported(linkat),
-  mknod: partial(mknod, 'regular files only; FIFOs, sockets and devices are EPERM'),
-  mknodat: partial(mknodat, 'regular files only; FIFOs, sockets and devices are EPERM'),
+  mknod: partial(mknod, 'device nodes are EPERM'),
+  mknodat: partial(mknodat, 'device nodes are EPERM'),
   chroot: error('EPERM', 'the sandbox does not grant CAP_SYS_CHROOT'),
 };

@@ -8,13 +8,13 @@ import type { SyscallArgs } from './args';
 import { lockFcntl } from './locks';
 import { isNetdevIoctl, netdevIoctl } from '../fsimpl/socket/ifaces';
 import { pipeFcntl } from './pipe';
+import { resumeFifoOpen } from '../fsimpl/pipe/fifo';
 import { nofile, readPath } from './fs-mem';
 import { error, FamilyRows, partial, supported } from './rows';
 
-/** Opens and installs at the lowest free fd (O_CLOEXEC sets FD_CLOEXEC). */
+/** Opens and installs at the lowest free fd (O_CLOEXEC sets FD_CLOEXEC); a re-run after a FIFO's wait takes the end it waited with. */
 function openInstall(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number): number {
-  const path = readPath(t, pathAddr);
-  const f = t.process.mounts.openAt(t, dirfd, path, flags, mode);
+  const f = resumeFifoOpen(t) ?? t.process.mounts.openAt(t, dirfd, readPath(t, pathAddr), flags, mode);
   try {
     return t.process.fds.install(f, { cloexec: (flags & O.CLOEXEC) !== 0, limit: nofile(t) });
   } catch (e) {

@@ -8,7 +8,12 @@ import {
   PATH_MAX,
   R_OK,
   RENAME,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
   S_IFMT,
+  S_IFREG,
   S_IFSOCK,
   S_ISGID,
   W_OK,
@@ -21,6 +26,7 @@ import type { Task } from '../kernel/task';
 import { FileDescription, Stat } from './file';
 import { Filesystem, Inode, isDir, isRegular, isSymlink, Owner, SetAttr } from './inode';
 import { InodeFile } from './inodefile';
+import { openFifo } from '../fsimpl/pipe/fifo';
 import { checkAccess, isOwnerOrCapable, mayAccess } from './perm';
 
 /** A resolved file: its inode and canonical absolute sandbox path. */
@@ -267,11 +273,11 @@ export class Vfs {
    * and opens it with O_* `flags` (and `mode` for O_CREAT).
    */
   openPath(t: Task, path: string, flags: number, mode = 0): FileDescription {
-    return this.openAt(t, AT_FDCWD, path, flags, mode);
+    return this.openAt(t, AT_FDCWD, path, flags, mode, false);
   }
 
-  /** openat(2). */
-  openAt(t: Task, dirfd: number, path: string, flags: number, mode = 0): FileDescription {
+  /** openat(2). `mayWait`: whether opening a FIFO may wait for its other side (the app's opens; not the Sentry's own). */
+  openAt(t: Task, dirfd: number, path: string, flags: number, mode = 0, mayWait = true): FileDescription {
     if ((flags & O.TMPFILE) === O.TMPFILE) fail('EOPNOTSUPP', 'O_TMPFILE');
     const follow = !(flags & O.NOFOLLOW);
     let loc: Loc;
@@ -292,10 +298,10 @@ export class Vfs {
     } else {
       loc = this.resolve(t, dirfd, path, follow);
     }
-    return this.openLoc(t, loc, flags, created);
+    return this.openLoc(t, loc, flags, created, mayWait);
   }
 
-  private openLoc(t: Task, loc: Loc, flags: number, created: boolean): FileDescription {
+  private openLoc(t: Task, loc: Loc, flags: number, created: boolean, mayWait: boolean): FileDescription {
     const st = loc.inode.stat();
     const acc = flags & O.ACCMODE;
     const kept = (flags & ~OPEN_ONLY_FLAGS) | O.LARGEFILE;
@@ -314,6 +320,7 @@ export class Vfs {
     }
     if (writing && this.isReadOnly(loc) && (isRegular(st.mode) || isDir(st.mode))) fail('EROFS', loc.path);
     if (flags & O.TRUNC && isRegular(st.mode) && !created && st.size !== 0) loc.inode.setattr({ size: 0 });
+    if ((st.mode & S_IFMT) === S_IFIFO) return openFifo(t, loc.inode, kept, loc.path, mayWait);
     return loc.inode.open(t, kept, loc.path);
   }
 
@@ -337,11 +344,19 @@ export class Vfs {
   }
 
   /** mknod(2) of regular files only; devices, FIFOs and sockets are EPERM. */
+  /**
+   * mknod(2): regular files, FIFOs and socket names; device nodes are not
+   * supported (EPERM, as without CAP_MKNOD); S_IFDIR is EPERM and an
+   * unknown type EINVAL, as Linux's may_mknod.
+   */
   mknodAt(t: Task, dirfd: number, path: string, mode: number): void {
     const type = mode & S_IFMT;
-    if (type !== 0 && !isRegular(type)) fail('EPERM', `mknod type ${type.toString(8)}`);
+    if (type === S_IFDIR || type === S_IFCHR || type === S_IFBLK) fail('EPERM', `mknod type ${type.toString(8)}`);
+    if (type !== 0 && type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK) fail('EINVAL', `mknod type ${type.toString(8)}`);
     const p = this.createTarget(t, dirfd, path);
-    p.dir.inode.create(p.name, this.newMode(t, mode), this.owner(t, p.dir.inode));
+    const owner = this.owner(t, p.dir.inode);
+    if (type === 0 || type === S_IFREG) p.dir.inode.create(p.name, this.newMode(t, mode), owner);
+    else p.dir.inode.mknod(p.name, type | this.newMode(t, mode), owner);
   }
 
   /** bind(2) of a unix socket to a path: a new S_IFSOCK node (EEXIST if the name is taken). */

@@ -1,7 +1,7 @@
 /**
  * Pipes: a bounded byte ring shared by a read end and a write end, with
  * Linux's pipe(7) semantics. The Pipe object knows nothing about how its
- * ends were opened, so a FIFO can reuse it by opening ends on a named inode.
+ * ends were opened: a FIFO's opens share one (fifo.ts).
  */
 import { FIONREAD, O, S_IFIFO } from '../../abi/linux/fs';
 import { POLL } from '../../abi/linux/poll';
@@ -157,8 +157,10 @@ export class PipeFile extends StreamFileBase {
   constructor(
     readonly pipe: Pipe,
     flags: number,
+    /** What /proc/[pid]/fd shows: pipe:[ino], or a FIFO's path. */
+    name = `pipe:[${pipe.ino}]`,
   ) {
-    super(`pipe:[${pipe.ino}]`, flags);
+    super(name, flags);
     this.waitQueue = pipe.queue;
     pipe.open(this.access);
   }
