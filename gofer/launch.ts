@@ -89,7 +89,7 @@ const GOFER_FD = 3;
  * the Gofer's CPU on that find. Not --v8-pool-size=0: three fewer idle
  * threads, no measurable PSS.
  */
-const GOFER_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded-gc', '--expose-gc'];
+export const GOFER_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded-gc', '--expose-gc'];
 
 /**
  * The environment of a Gofer the CRI server starts: the server's, without

@@ -123,9 +123,11 @@ export function buildStubFilter(): Buffer {
   return buildFilter(STUB_ALLOWED, SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS);
 }
 
+const SOCK_FPROG_SIZE = 16;
+
 /** struct sock_fprog pointing at `filter` (which must stay alive while it is used). */
 export function sockFprog(filter: Buffer, filterAddress: bigint): Buffer {
-  const fprog = Buffer.alloc(16);
+  const fprog = Buffer.alloc(SOCK_FPROG_SIZE);
   fprog.writeUInt16LE(filter.length / 8, 0);
   fprog.writeBigUInt64LE(filterAddress, 8);
   return fprog;
@@ -134,7 +136,10 @@ export function sockFprog(filter: Buffer, filterAddress: bigint): Buffer {
 /** Installs the filter on all threads of this process. Irreversible. */
 export function installSentryFilter(o: SentryFilterOptions = {}): void {
   const filter = buildSentryFilter(o);
-  const fprog = sockFprog(filter, koffi.address(filter) as bigint);
+  // The sock_fprog and its program in one Buffer, the syscall's argument: a raw address would not keep a separate program alive.
+  const fprog = Buffer.alloc(SOCK_FPROG_SIZE + filter.length);
+  filter.copy(fprog, SOCK_FPROG_SIZE);
+  sockFprog(filter, (koffi.address(fprog) as bigint) + BigInt(SOCK_FPROG_SIZE)).copy(fprog);
   if ((raw.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number) !== 0) throw new HostError('PR_SET_NO_NEW_PRIVS', errno());
   const r = raw.syscall3(SYS.seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, fprog) as number;
   if (r !== 0) throw new HostError('seccomp(SET_MODE_FILTER)', errno());

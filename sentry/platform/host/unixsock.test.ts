@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { raw } from './libc';
 import { acceptUnix, connectUnix, listenUnix, peerPid } from './unixsock';
+import { churnRoundTrips } from '../../testing/churn';
 
 describe('unixsock peerPid (SO_PEERCRED)', () => {
   let dir: string;
@@ -49,5 +50,19 @@ describe('unixsock peerPid (SO_PEERCRED)', () => {
     } finally {
       fs.closeSync(fd);
     }
+  });
+});
+
+describe('unixsock sendWithFds and receiveWithFds', () => {
+  it('carry 40,000 frames intact with their descriptors while garbage is made between the calls (the Sentry\'s GC flags)', () => {
+    const prelude = `
+const { socketPair } = require(${JSON.stringify(require.resolve('./fdio'))});
+const { receiveWithFds, sendWithFds } = require(${JSON.stringify(require.resolve('./unixsock'))});
+const [ours, peer] = socketPair();`;
+    const roundTrip = `
+sendWithFds(ours, frame, [0]);
+const r = receiveWithFds(peer, 4096);
+return r.kind === 'data' ? r : { bytes: Buffer.alloc(0), fds: [] };`;
+    assert.equal(churnRoundTrips(['--max-semi-space-size=1', '--single-threaded-gc'], prelude, roundTrip), 'failed 0 changed 0');
   });
 });

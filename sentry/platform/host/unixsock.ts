@@ -78,6 +78,25 @@ export function peerPid(fd: number): number {
   return cred.readInt32LE(0);
 }
 
+/**
+ * A msghdr with its one iovec and `controlBytes` of control buffer after it
+ * in the same Buffer, which the call takes as its argument: the kernel
+ * reads the iovec and the control buffer through raw addresses, which would
+ * not keep separate Buffers alive (an optimized function's locals die at
+ * their last use, so a collection could free them first).
+ */
+function msghdr(controlBytes: number): { msg: Buffer; iov: Buffer; control: Buffer } {
+  const all = Buffer.alloc(MSGHDR.SIZE + IOVEC_SIZE + controlBytes);
+  const base = addressOf(all);
+  all.writeBigUInt64LE(base + BigInt(MSGHDR.SIZE), MSGHDR.IOV);
+  all.writeBigUInt64LE(1n, MSGHDR.IOVLEN);
+  if (controlBytes > 0) {
+    all.writeBigUInt64LE(base + BigInt(MSGHDR.SIZE + IOVEC_SIZE), MSGHDR.CONTROL);
+    all.writeBigUInt64LE(BigInt(controlBytes), MSGHDR.CONTROLLEN);
+  }
+  return { msg: all, iov: all.subarray(MSGHDR.SIZE, MSGHDR.SIZE + IOVEC_SIZE), control: all.subarray(MSGHDR.SIZE + IOVEC_SIZE) };
+}
+
 /** The next pending connection, or undefined when none is waiting. */
 export function acceptUnix(listenFd: number): number | undefined {
   for (;;) {
@@ -96,9 +115,7 @@ export function acceptUnix(listenFd: number): number | undefined {
  */
 export function sendWithFds(fd: number, data: Buffer, fds: readonly number[] = [], timeoutMs = 10_000): void {
   if (fds.length > MAX_CONTROL_FDS) throw new Error(`at most ${MAX_CONTROL_FDS} descriptors per message`);
-  const msg = Buffer.alloc(MSGHDR.SIZE);
-  const iov = Buffer.alloc(IOVEC_SIZE);
-  const control = Buffer.alloc(fds.length ? cmsgSpace(4 * fds.length) : 0);
+  const { msg, iov, control } = msghdr(fds.length ? cmsgSpace(4 * fds.length) : 0);
   if (fds.length) {
     control.writeBigUInt64LE(BigInt(CMSGHDR.DATA + 4 * fds.length), CMSGHDR.LEN);
     control.writeInt32LE(SOL_SOCKET, CMSGHDR.LEVEL);
@@ -107,22 +124,14 @@ export function sendWithFds(fd: number, data: Buffer, fds: readonly number[] = [
   }
   const deadline = Date.now() + timeoutMs;
   let done = 0;
-  let first = true;
   while (done < data.length) {
     const rest = data.subarray(done);
     iov.writeBigUInt64LE(addressOf(rest), 0);
     iov.writeBigUInt64LE(BigInt(rest.length), 8);
-    msg.fill(0);
-    msg.writeBigUInt64LE(addressOf(iov), MSGHDR.IOV);
-    msg.writeBigUInt64LE(1n, MSGHDR.IOVLEN);
-    if (first && control.length) {
-      msg.writeBigUInt64LE(addressOf(control), MSGHDR.CONTROL);
-      msg.writeBigUInt64LE(BigInt(control.length), MSGHDR.CONTROLLEN);
-    }
     const n = Number(sendmsg(fd, msg, MSG.NOSIGNAL));
     if (n > 0) {
       done += n;
-      first = false;
+      msg.writeBigUInt64LE(0n, MSGHDR.CONTROLLEN); // the descriptors went with the first bytes
       continue;
     }
     const e = errno();
@@ -141,14 +150,9 @@ export type Received = { kind: 'data'; bytes: Buffer; fds: number[] } | { kind: 
 /** One non-blocking recvmsg of up to `max` bytes; received descriptors are close-on-exec. */
 export function receiveWithFds(fd: number, max = 64 << 10): Received {
   const buf = Buffer.alloc(max);
-  const iov = Buffer.alloc(IOVEC_SIZE);
-  const control = Buffer.alloc(cmsgSpace(4 * MAX_CONTROL_FDS));
-  const msg = Buffer.alloc(MSGHDR.SIZE);
+  const { msg, iov, control } = msghdr(cmsgSpace(4 * MAX_CONTROL_FDS));
   iov.writeBigUInt64LE(addressOf(buf), 0);
   iov.writeBigUInt64LE(BigInt(buf.length), 8);
-  msg.writeBigUInt64LE(addressOf(iov), MSGHDR.IOV);
-  msg.writeBigUInt64LE(1n, MSGHDR.IOVLEN);
-  msg.writeBigUInt64LE(addressOf(control), MSGHDR.CONTROL);
   for (;;) {
     msg.writeBigUInt64LE(BigInt(control.length), MSGHDR.CONTROLLEN);
     const n = Number(recvmsg(fd, msg, MSG.CMSG_CLOEXEC | MSG.DONTWAIT));
