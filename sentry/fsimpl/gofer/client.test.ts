@@ -94,9 +94,13 @@ describe('P9Client (canned replies)', () => {
     assert.equal(client.walk(0, []).fid, 2);
   });
 
-  it('reports EIO for unexpected reply types, wrong tags and a closed peer', () => {
-    queue(1, { type: MsgType.Rclunk });
+  it('reports EIO for an unexpected reply type and drops the stream: the next call does not take the next reply', () => {
+    queue(1, { type: MsgType.Rclunk }, { type: MsgType.Rclunk });
     assert.equal(errnoOf(() => client.getattr(0)), Errno.EIO);
+    assert.equal(errnoOf(() => client.clunk(0)), Errno.EIO);
+  });
+
+  it('reports EIO for a wrong tag, a closed peer and a closed client', () => {
     queue(7, { type: MsgType.Rclunk });
     assert.equal(errnoOf(() => client.clunk(0)), Errno.EIO);
     closeFd(peer);

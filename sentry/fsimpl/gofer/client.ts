@@ -296,7 +296,7 @@ export class P9Client implements GoferClient {
 
   /**
    * One round trip. Rlerror becomes LinuxError(ecode); a broken connection
-   * becomes EIO. Descriptors that came with a successful reply move to
+   * or an unexpected reply becomes EIO and closes it (lostStep). Descriptors that came with a successful reply move to
    * `keep` when given; all others are closed.
    */
   private rpc<R extends MsgType>(msg: Message, reply: R, tag = TAG, keep?: number[]): MessageOf<R> {
@@ -305,7 +305,7 @@ export class P9Client implements GoferClient {
     try {
       const r = this.roundTrip(encode(tag, msg), tag, fds);
       if (r.type === MsgType.Rlerror) throw new LinuxError(r.ecode);
-      if (r.type !== reply) throw new LinuxError(Errno.EIO, `gofer answered type ${r.type} to ${msg.type}`);
+      if (r.type !== reply) this.lostStep(`gofer answered type ${r.type} to ${msg.type}`);
       if (keep) keep.push(...fds.splice(0));
       return r as MessageOf<R>;
     } finally {
@@ -327,9 +327,18 @@ export class P9Client implements GoferClient {
       // The reply's byte fields are views into `frame`, which is never reused: no copy.
       return decode({ type: frame[4], tag, body: frame.subarray(HEADER_SIZE) });
     } catch (e) {
-      if (e instanceof LinuxError) throw e;
-      throw new LinuxError(Errno.EIO, `gofer connection: ${e instanceof Error ? e.message : String(e)}`);
+      return this.lostStep(e instanceof LinuxError ? (e.detail ?? e.message) : `gofer connection: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /**
+   * The stream no longer pairs requests with replies (a broken or short
+   * frame, a wrong tag or type): closes it, so every later call fails with
+   * EIO instead of taking some other request's reply.
+   */
+  private lostStep(why: string): never {
+    this.close();
+    throw new LinuxError(Errno.EIO, why);
   }
 }
 
