@@ -11,6 +11,7 @@ import { installSentryFilter } from './platform/host/seccomp';
 import { startWaitTicker } from './platform/host/ticker';
 import { dropPrivileges } from './platform/host/privileges';
 import { Kernel } from './kernel/kernel';
+import { createVdso } from './kernel/vdso/vdso';
 import { Process, Task } from './kernel/task';
 import { Credentials } from './kernel/creds';
 import { defaultLimits } from './kernel/limits';
@@ -71,6 +72,8 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   }
   // The stub and the host facts for /proc need no Gofer: get them while it starts.
   const platform = new PtracePlatform();
+  // The vDSO clock measures the TSC for 10 ms before its first line: from here, not from the first exec.
+  const vdso = createVdso(platform.sharedMemory);
   startWaitTicker(WAIT_TICK_MS);
   const ctx = platform.newContext();
   const host = readHostInfo();
@@ -93,6 +96,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
     strace: o.strace,
     debug: o.debug,
     network,
+    vdso,
   });
   // The stack answers on the pod's interface from the start, not from the app's first socket.
   if (network.nic) netStack(kernel);

@@ -43,6 +43,8 @@ export interface KernelOptions {
   cpus?: number;
   /** The most tasks the sandbox holds (threads-max; default DEFAULT_MAX_TASKS). */
   maxTasks?: number;
+  /** The vDSO made earlier on this kernel's platform (createVdso), so its clock calibrated meanwhile; default: made now. */
+  vdso?: ReturnType<typeof createVdso>;
 }
 
 /**
@@ -88,7 +90,7 @@ export class Kernel {
   ) {
     this.cpus = opts.cpus ?? 1;
     this.maxTasks = opts.maxTasks ?? DEFAULT_MAX_TASKS;
-    const vdso = createVdso(platform.sharedMemory);
+    const vdso = opts.vdso ?? createVdso(platform.sharedMemory);
     this.vdso = typeof vdso === 'string' ? undefined : vdso;
     this.debug(typeof vdso === 'string' ? `vDSO off: time calls are trapped (${vdso})` : 'vDSO on: clock_gettime, gettimeofday and time run in the app');
     this.uts = { hostname: Buffer.from(opts.hostname, 'utf8').toString('latin1'), domainname: '(none)' };

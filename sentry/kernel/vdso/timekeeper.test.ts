@@ -66,6 +66,25 @@ describe('vDSO Timekeeper', () => {
     assert.ok(k.now(CLOCK.BOOTTIME)! - (w.mono() + w.bootOffset) <= 1n);
   });
 
+  it('calibrate waits out the rest of the first 10 ms and publishes; later it returns at once', () => {
+    const w = new World();
+    const k = w.keeper();
+    w.t += 2n * MS;
+    let reads = 0;
+    const host = w.mono.bind(w);
+    w.mono = () => {
+      reads++;
+      w.t += 100_000n; // 0.1 ms passes per host reading
+      return host();
+    };
+    k.calibrate();
+    assert.strictEqual(w.published.length, 1);
+    assert.ok(w.t >= 1000n * S + 10n * MS && w.t < 1000n * S + 11n * MS, `${w.t}`);
+    const before = reads;
+    k.calibrate();
+    assert.strictEqual(reads, before);
+  });
+
   it('follows a host clock that runs off the TSC rate without ever going back', () => {
     for (const ppb of [200_000n, -200_000n]) {
       const w = new World();

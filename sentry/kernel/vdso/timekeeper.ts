@@ -124,6 +124,15 @@ export class Timekeeper {
     return false;
   }
 
+  /**
+   * Publishes the first line now, waiting out what is left of its
+   * calibration (at most MIN_CALIBRATION_NS after the origin): a process
+   * started before it would trap every time call until then.
+   */
+  calibrate(): void {
+    while (this.usable && this.params === undefined) this.update();
+  }
+
   /** Updates when the last update is UPDATE_NS old at host monotonic time `monoNs` (or none was made yet). */
   tick(monoNs: bigint): void {
     if (this.params === undefined || monoNs - this.updatedAt >= UPDATE_NS) this.update();

@@ -41,6 +41,7 @@ export class Vdso {
    * as Linux does); the image is a private copy, like Linux's.
    */
   map(mm: MemoryManager): number {
+    this.clock.calibrate();
     this.clock.tick(this.sources.host(CLOCK.MONOTONIC));
     const start = mm.findFree(PAGE_SIZE + VDSO_SIZE);
     mm.mapArea({
@@ -64,7 +65,9 @@ function hostNs(clk: number): bigint {
 
 /**
  * The vDSO for a kernel on `mem`, when the platform has shared memory and
- * the host keeps time with the TSC; else why not (for the debug log).
+ * the host keeps time with the TSC; else why not (for the debug log). Its
+ * clock calibrates from now on: made early, it is ready before the first
+ * exec needs it.
  */
 export function createVdso(mem: SharedMemory | undefined): Vdso | string {
   if (mem === undefined) return 'the platform has no shared memory';
