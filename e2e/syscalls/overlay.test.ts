@@ -115,6 +115,20 @@ describe('e2e: root file system overlay', function () {
     for (const dir of ['/tmp', '/dev/shm']) assertOutput(sandboxed(['/usr/bin/python3', '-c', script, dir]), expected);
   });
 
+  // Linux's tmpfs: a directory's size is 20 bytes per entry with . and .., in no blocks; a
+  // symlink target under 128 bytes lives in the inode (no block), a longer one takes a page.
+  it('st_size and st_blocks of directories, symlinks and files, as on a native tmpfs', () => {
+    const script = [
+      'd=$0; mkdir -p $d/d/sub && ln -s target $d/d/ln',
+      'ln -s $(printf "x%.0s" $(seq 127)) $d/d/l127 && ln -s $(printf "x%.0s" $(seq 128)) $d/d/l128',
+      'printf abc > $d/d/f && : > $d/d/empty && truncate -s 1M $d/d/sparse',
+      'cd $d && stat -c "%n %s %b" d d/sub d/ln d/l127 d/l128 d/f d/empty d/sparse && rm d/f && stat -c "%n %s %b" d',
+    ].join('\n');
+    const n = native(['/usr/bin/unshare', '-m', '/bin/sh', '-c', 'mount -t tmpfs none /mnt && exec /bin/sh -c "$0" /mnt', script]);
+    assertOutput(n, 'd 180 0\nd/sub 40 0\nd/ln 6 0\nd/l127 127 0\nd/l128 128 8\nd/f 3 8\nd/empty 0 0\nd/sparse 1048576 0\nd 160 0\n');
+    for (const dir of ['/tmp', '/dev/shm']) assertOutput(sandboxed(['/bin/sh', '-c', script, dir]), n.stdout);
+  });
+
   it('with --overlay=none, writes land in the rootfs', () => {
     const root = tinyRootfs();
     const r = sandboxed(['/bin/busybox', 'sh', '-c', 'echo landed > /data/out'], { rootfs: root, overlay: 'none' });

@@ -170,6 +170,11 @@ export abstract class TmpfsNode extends Inode {
   }
 }
 
+/** What Linux's tmpfs counts in a directory's st_size per entry. */
+const BOGO_DIRENT_SIZE = 20;
+/** Symlink targets shorter than this (with their NUL at most this long) live in the inode, taking no page. */
+const SHORT_SYMLINK_LEN = 128;
+
 /** File data is kept in pieces of this size, each only once written. */
 const CHUNK = 64 * 1024;
 const PAGES_PER_CHUNK = CHUNK / PAGE;
@@ -357,6 +362,11 @@ export class TmpfsSymlink extends TmpfsNode {
     return Buffer.byteLength(this.target);
   }
 
+  /** None for a target of up to 127 bytes, kept in the inode as Linux's tmpfs does (SHORT_SYMLINK_LEN with the NUL); else a page. */
+  override get allocatedPages(): number {
+    return this.size < SHORT_SYMLINK_LEN ? 0 : 1;
+  }
+
   override readlink(): string {
     return this.target;
   }
@@ -377,8 +387,13 @@ export class TmpfsDir extends TmpfsNode {
     this.nlink = 2;
   }
 
+  /** Linux's tmpfs size for a directory: BOGO_DIRENT_SIZE for each entry, "." and ".." included; it takes no pages. */
   get size(): number {
-    return PAGE;
+    return BOGO_DIRENT_SIZE * (2 + this.children.size);
+  }
+
+  override get allocatedPages(): number {
+    return 0;
   }
 
   override lookup(name: string): Inode | undefined {
