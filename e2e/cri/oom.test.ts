@@ -5,9 +5,10 @@
  * process killed and ends OOMKilled with exit code 137 while the rest of
  * its pod lives on; one under its limit is left alone; an ordinary SIGKILL
  * is not an OOM kill; UpdateContainerResources sets the limit of a
- * running container. The hogs are dd, a shell's heap, and memhog (a static
- * C program touching memory with no system calls, which only the periodic
- * check of running processes catches). The gvisor side's Sentry logs each kill.
+ * running container. The hogs are dd, a shell's heap, files in /dev/shm
+ * (data, or only inodes), and memhog (a static C program touching memory
+ * with no system calls, which only the periodic check of running processes
+ * catches). The gvisor side's Sentry logs each kill.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -133,6 +134,18 @@ describe('container memory limits and the OOM killer: gvisor pod vs containerd/r
       const id = await run(side, 'head -c 48m /dev/zero > /dev/shm/f; echo "head: $?"; sleep 1000', LIMIT);
       // The file outlives its writer: every process goes, the shell (the init) last.
       assert.equal(brief(await exited(id)), 'CONTAINER_EXITED 137 OOMKilled', side);
+      assert.equal(await ok(['logs', id]), '', side);
+      await ok(['rm', id]);
+    }
+  });
+
+  // Empty files hold no data but their inodes: Linux charges tmpfs inodes and dentries to the
+  // memory cgroup, the Sentry 1 KiB each. Without that, files could grow the Sentry without bound.
+  it('empty files count: 100,000 of them in /dev/shm end the container OOMKilled', async () => {
+    const script = 'cd /dev/shm && i=0; while [ $i -lt 100000 ]; do : > f$i; i=$((i+1)); done; echo "made: $i"; sleep 1000';
+    for (const side of SIDES) {
+      const id = await run(side, script, LIMIT);
+      assert.equal(brief(await exited(id, 240_000)), 'CONTAINER_EXITED 137 OOMKilled', side);
       assert.equal(await ok(['logs', id]), '', side);
       await ok(['rm', id]);
     }
