@@ -10,7 +10,8 @@ import koffi from '../../sentry/platform/host/koffi';
 import { AT, AT_FDCWD, DIRENT64_HEADER, SEEK, STATFS_SIZE } from '../../sentry/abi/linux/fs';
 import { Errno } from '../../sentry/abi/linux/errno';
 import { POLLFD_OFF, POLLFD_SIZE } from '../../sentry/abi/linux/poll';
-import { CMSGHDR, cmsgLen, cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../../sentry/abi/linux/scm';
+import { cmsgSpace, MSG } from '../../sentry/abi/linux/scm';
+import { msghdr, putScmRights } from '../../sentry/platform/host/msghdr';
 
 const libc = koffi.load('libc.so.6');
 
@@ -102,46 +103,15 @@ export function poll(fds: readonly number[], events: number, timeoutMs: number):
 }
 
 /**
- * sendWithFd's msghdr, iovec and SCM_RIGHTS control buffer, made once, and
- * the data being sent. The kernel reads them through raw addresses, which
- * keep no Buffer alive, and an optimized function's locals die at their
- * last use: buffers made per call could be collected, and their memory
- * reused, before sendmsg read them. Once sendWithFd was optimized (after
- * about a thousand donated descriptors), the Gofer sent other bytes than
- * the reply or failed with EINVAL, and the Sentry's 9P stream lost its
- * framing (reads failed with EIO, EINVAL or wrong data).
- */
-const EMPTY: Buffer = Buffer.alloc(0);
-const sendMsg: { msg: Buffer; iov: Buffer; control: Buffer; data: Buffer } = {
-  msg: Buffer.alloc(MSGHDR.SIZE),
-  iov: Buffer.alloc(IOVEC_SIZE),
-  control: Buffer.alloc(cmsgSpace(4)),
-  data: EMPTY,
-};
-sendMsg.msg.writeBigUInt64LE(koffi.address(sendMsg.iov) as bigint, MSGHDR.IOV);
-sendMsg.msg.writeBigUInt64LE(1n, MSGHDR.IOVLEN);
-sendMsg.msg.writeBigUInt64LE(koffi.address(sendMsg.control) as bigint, MSGHDR.CONTROL);
-sendMsg.msg.writeBigUInt64LE(BigInt(sendMsg.control.length), MSGHDR.CONTROLLEN);
-sendMsg.control.writeBigUInt64LE(BigInt(cmsgLen(4)), CMSGHDR.LEN);
-sendMsg.control.writeInt32LE(SOL_SOCKET, CMSGHDR.LEVEL);
-sendMsg.control.writeInt32LE(SCM_RIGHTS, CMSGHDR.TYPE);
-
-/**
  * One non-blocking sendmsg of `data` on stream socket `sock` with `fd`
  * attached (SCM_RIGHTS): the receiver gets its own descriptor for the same
  * open file. Returns the bytes sent, which may be fewer than data.length;
  * throws SysError (EAGAIN when the socket buffer is full).
  */
 export function sendWithFd(sock: number, data: Buffer, fd: number): number {
-  sendMsg.data = data; // reachable until sendmsg has read it
-  sendMsg.iov.writeBigUInt64LE(koffi.address(data) as bigint, 0);
-  sendMsg.iov.writeBigUInt64LE(BigInt(data.length), 8);
-  sendMsg.control.writeInt32LE(fd, CMSGHDR.DATA);
-  try {
-    return check('sendmsg', fn.sendmsg(sock, sendMsg.msg, MSG.DONTWAIT | MSG.NOSIGNAL));
-  } finally {
-    sendMsg.data = EMPTY;
-  }
+  const { msg, control } = msghdr(cmsgSpace(4), data); // a small reply: copied in with the rest
+  putScmRights(control, [fd]);
+  return check('sendmsg', fn.sendmsg(sock, msg, MSG.DONTWAIT | MSG.NOSIGNAL));
 }
 
 export interface TimeSpec {

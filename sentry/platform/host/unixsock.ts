@@ -5,8 +5,9 @@
  * descriptors attached (SCM_RIGHTS). Everything is non-blocking: the
  * Sentry's scheduler polls these fds between app syscalls.
  */
-import { CMSGHDR, cmsgSpace, IOVEC_SIZE, MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../../abi/linux/scm';
+import { CMSGHDR, cmsgSpace, MSG, MSGHDR, SCM_RIGHTS, SOL_SOCKET } from '../../abi/linux/scm';
 import { addressOf, check, errno, HostError, raw } from './libc';
+import { msghdr, putScmRights } from './msghdr';
 
 const { socket, bind, listen, connect, accept4, sendmsg, recvmsg, getsockopt } = raw;
 
@@ -78,25 +79,6 @@ export function peerPid(fd: number): number {
   return cred.readInt32LE(0);
 }
 
-/**
- * A msghdr with its one iovec and `controlBytes` of control buffer after it
- * in the same Buffer, which the call takes as its argument: the kernel
- * reads the iovec and the control buffer through raw addresses, which would
- * not keep separate Buffers alive (an optimized function's locals die at
- * their last use, so a collection could free them first).
- */
-function msghdr(controlBytes: number): { msg: Buffer; iov: Buffer; control: Buffer } {
-  const all = Buffer.alloc(MSGHDR.SIZE + IOVEC_SIZE + controlBytes);
-  const base = addressOf(all);
-  all.writeBigUInt64LE(base + BigInt(MSGHDR.SIZE), MSGHDR.IOV);
-  all.writeBigUInt64LE(1n, MSGHDR.IOVLEN);
-  if (controlBytes > 0) {
-    all.writeBigUInt64LE(base + BigInt(MSGHDR.SIZE + IOVEC_SIZE), MSGHDR.CONTROL);
-    all.writeBigUInt64LE(BigInt(controlBytes), MSGHDR.CONTROLLEN);
-  }
-  return { msg: all, iov: all.subarray(MSGHDR.SIZE, MSGHDR.SIZE + IOVEC_SIZE), control: all.subarray(MSGHDR.SIZE + IOVEC_SIZE) };
-}
-
 /** The next pending connection, or undefined when none is waiting. */
 export function acceptUnix(listenFd: number): number | undefined {
   for (;;) {
@@ -116,12 +98,7 @@ export function acceptUnix(listenFd: number): number | undefined {
 export function sendWithFds(fd: number, data: Buffer, fds: readonly number[] = [], timeoutMs = 10_000): void {
   if (fds.length > MAX_CONTROL_FDS) throw new Error(`at most ${MAX_CONTROL_FDS} descriptors per message`);
   const { msg, iov, control } = msghdr(fds.length ? cmsgSpace(4 * fds.length) : 0);
-  if (fds.length) {
-    control.writeBigUInt64LE(BigInt(CMSGHDR.DATA + 4 * fds.length), CMSGHDR.LEN);
-    control.writeInt32LE(SOL_SOCKET, CMSGHDR.LEVEL);
-    control.writeInt32LE(SCM_RIGHTS, CMSGHDR.TYPE);
-    fds.forEach((f, i) => control.writeInt32LE(f, CMSGHDR.DATA + 4 * i));
-  }
+  if (fds.length) putScmRights(control, fds);
   const deadline = Date.now() + timeoutMs;
   let done = 0;
   while (done < data.length) {
