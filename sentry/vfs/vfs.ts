@@ -343,7 +343,6 @@ export class Vfs {
     p.dir.inode.mkdir(p.name, this.newMode(t, mode) | (parentMode & S_ISGID), this.owner(t, p.dir.inode));
   }
 
-  /** mknod(2) of regular files only; devices, FIFOs and sockets are EPERM. */
   /**
    * mknod(2): regular files, FIFOs and socket names; device nodes are not
    * supported (EPERM, as without CAP_MKNOD); S_IFDIR is EPERM and an

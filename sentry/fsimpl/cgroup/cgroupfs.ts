@@ -6,8 +6,9 @@
  * - cgroup.*: the core interface (procs and threads in it, no children,
  *   controllers cpu, memory and pids);
  * - memory.max, memory.current, memory.events (oom_kill), memory.stat
- *   (anon; file and shmem: tmpfs data; kernel and slab: tmpfs inodes), memory.swap.max (0 under a limit, as runc sets
- *   it for Kubernetes: the sandbox never swaps);
+ *   (anon; file and shmem: tmpfs data; kernel and slab: tmpfs inodes),
+ *   memory.swap.max (0 under a limit, as runc sets it for Kubernetes: the
+ *   sandbox never swaps);
  * - cpu.max, cpu.weight (the runtime's settings) and cpu.stat (CPU time,
  *   all counted as user time: the host does not split it for the Sentry);
  * - pids.current (threads) and pids.max.

@@ -296,8 +296,9 @@ export class P9Client implements GoferClient {
 
   /**
    * One round trip. Rlerror becomes LinuxError(ecode); a broken connection
-   * or an unexpected reply becomes EIO and closes it (lostStep). Descriptors that came with a successful reply move to
-   * `keep` when given; all others are closed.
+   * or an unexpected reply becomes EIO and closes it (lostStep). Descriptors
+   * that came with a successful reply move to `keep` when given; all others
+   * are closed.
    */
   private rpc<R extends MsgType>(msg: Message, reply: R, tag = TAG, keep?: number[]): MessageOf<R> {
     if (this.fd < 0) throw new LinuxError(Errno.EIO, 'gofer connection closed');

@@ -92,7 +92,6 @@ export class FifoFile extends PipeFile {
 /** An open that waits for the other side: the end it made, and the other side's open count when it began. */
 interface Waiting {
   file: FifoFile;
-  fifo: Fifo;
   otherOpens: () => number;
   seen: number;
 }
@@ -101,7 +100,7 @@ const waiting = new WeakMap<Task, Waiting>();
 
 function wait(t: Task, w: Waiting): never {
   waiting.set(t, w);
-  throw new Block([w.fifo.pipe.queue], undefined, 0, 'restart', () => {
+  throw new Block([w.file.waitQueue], undefined, 0, 'restart', () => {
     waiting.delete(t);
     w.file.decRef();
   });
@@ -125,7 +124,7 @@ export function openFifo(t: Task, inode: Inode, flags: number, path: string, may
   const file = new FifoFile(fifo, inode, flags, path);
   const partners = acc === O.RDONLY ? fifo.pipe.writers : fifo.pipe.readers;
   if (acc === O.RDWR || nonblock || partners > 0) return file;
-  return wait(t, { file, fifo, otherOpens, seen });
+  return wait(t, { file, otherOpens, seen });
 }
 
 /** The FIFO end a woken task's open waited for, once the other side has opened (else it waits again); undefined when it waited for none. */
