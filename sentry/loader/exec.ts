@@ -11,6 +11,8 @@ import { exitRobustList } from '../kernel/robust';
 import type { Task } from '../kernel/task';
 import { MemoryManager } from '../mm/mm';
 import { FileDescription } from '../vfs/file';
+import { notifyFile } from '../vfs/fsnotify';
+import { IN } from '../abi/linux/inotify';
 import { commitExec, ExecEnv, prepareExec, releasePlan } from './image';
 
 /** TASK_COMM_LEN - 1. */
@@ -80,6 +82,7 @@ export function execFile(t: Task, file: FileDescription, filename: string, argv:
     randomize: (p.personality & ADDR_NO_RANDOMIZE) === 0,
   };
   const plan = prepareExec(env, file, filename, argv, envp);
+  notifyFile(file, IN.ACCESS);
   // Point of no return.
   try {
     deThread(t); // the other threads die first, with the old memory still mapped

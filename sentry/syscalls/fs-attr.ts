@@ -5,6 +5,8 @@ import type { Task } from '../kernel/task';
 import type { Timespec } from '../vfs/file';
 import { isDir, isRegular, SetAttr } from '../vfs/inode';
 import { InodeFile } from '../vfs/inodefile';
+import { notifyFile } from '../vfs/fsnotify';
+import { IN } from '../abi/linux/inotify';
 import type { Loc } from '../vfs/vfs';
 import type { SyscallArgs } from './args';
 import { readPath } from './fs-mem';
@@ -142,7 +144,9 @@ function writableRegular(t: Task, fd: number, badMode: 'EINVAL' | 'EBADF'): Inod
 function ftruncate(t: Task, a: SyscallArgs): number {
   const len = a.long(1);
   if (len < 0) fail('EINVAL', 'negative length');
-  writableRegular(t, a.int(0), 'EINVAL').inode.setattr({ size: len });
+  const f = writableRegular(t, a.int(0), 'EINVAL');
+  f.inode.setattr({ size: len });
+  notifyFile(f, IN.MODIFY);
   return 0;
 }
 
@@ -155,6 +159,7 @@ function fallocate(t: Task, a: SyscallArgs): number {
   const f = writableRegular(t, a.int(0), 'EBADF');
   if (mode !== 0) fail('EOPNOTSUPP', `fallocate mode ${mode}`);
   if (offset + len > f.inode.stat().size) f.inode.setattr({ size: offset + len });
+  notifyFile(f, IN.MODIFY);
   return 0;
 }
 

@@ -3,6 +3,8 @@ import { AT, AT_FDCWD } from '../abi/linux/fs';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import { InodeFile } from '../vfs/inodefile';
+import { notifyFile } from '../vfs/fsnotify';
+import { IN } from '../abi/linux/inotify';
 import { encodeDirent64 } from '../vfs/structs';
 import type { SyscallArgs } from './args';
 import { readPath } from './fs-mem';
@@ -27,6 +29,8 @@ function getdents64(t: Task, a: SyscallArgs): number {
   if (i < entries.length && out.length === 0) fail('EINVAL', 'buffer too small');
   if (used > 0) t.mem.write(a.ptr(1), Buffer.concat(out));
   f.advanceDir(i - start);
+  // iterate_dir reports every listing, even one past the end.
+  notifyFile(f, IN.ACCESS);
   return used;
 }
 

@@ -7,6 +7,7 @@ import { pageAlignedBuffer } from '../platform/host/aligned';
 import type { FileDescription } from '../vfs/file';
 import { InodeFile } from '../vfs/inodefile';
 import { isRegular } from '../vfs/inode';
+import { accessed, modified } from '../vfs/fsnotify';
 import type { SyscallArgs } from './args';
 import { CHUNK, Iovec, iovTotal, MAX_RW_COUNT, readIovecs, readToIovecs, readToUser, writeFromIovecs, writeFromUser } from './fs-mem';
 import { FamilyRows, partial, supported } from './rows';
@@ -51,41 +52,40 @@ function checkOffset(off: number): number {
 /** read(2): up to count bytes at the file position. */
 function read(t: Task, a: SyscallArgs): number {
   const f = openFor(t, a.int(0), 'read');
-  return readToUser(t.mem, f, a.ptr(1), a.size(2), (b) => f.read(b, t));
+  return accessed(f, readToUser(t.mem, f, a.ptr(1), a.size(2), (b) => f.read(b, t)));
 }
 
 /** write(2): count bytes at the file position (at the end with O_APPEND). */
 function write(t: Task, a: SyscallArgs): number {
   const f = openFor(t, a.int(0), 'write');
-  if (discards(f)) return discarded(a.size(2), (b) => f.write(b, t));
-  return writeFromUser(t.mem, a.ptr(1), a.size(2), (b) => f.write(b, t));
+  if (discards(f)) return modified(f, discarded(a.size(2), (b) => f.write(b, t)));
+  return modified(f, writeFromUser(t.mem, a.ptr(1), a.size(2), (b) => f.write(b, t)));
 }
 
 /** pread64(2): reads at an offset without moving the position; ESPIPE for pipes. */
 function pread64(t: Task, a: SyscallArgs): number {
   const f = openFor(t, a.int(0), 'read');
   const off = checkOffset(a.long(3));
-  return readToUser(t.mem, f, a.ptr(1), a.size(2), (b, done) => f.pread(b, off + done));
+  return accessed(f, readToUser(t.mem, f, a.ptr(1), a.size(2), (b, done) => f.pread(b, off + done)));
 }
 
 /** pwrite64(2). */
 function pwrite64(t: Task, a: SyscallArgs): number {
   const f = openFor(t, a.int(0), 'write');
   const off = checkOffset(a.long(3));
-  if (discards(f)) return discarded(a.size(2), (b) => f.pwrite(b, off));
-  return writeFromUser(t.mem, a.ptr(1), a.size(2), (b, done) => f.pwrite(b, off + done));
+  if (discards(f)) return modified(f, discarded(a.size(2), (b) => f.pwrite(b, off)));
+  return modified(f, writeFromUser(t.mem, a.ptr(1), a.size(2), (b, done) => f.pwrite(b, off + done)));
 }
 
 /** readv/preadv: one read of the whole array per chunk (fs-mem's readToIovecs). `off` undefined: at the position. */
 function readv(t: Task, f: FileDescription, iov: Iovec[], off: number | undefined): number {
-  return readToIovecs(t.mem, f, iov, (b, done) => (off === undefined ? f.read(b, t) : f.pread(b, off + done)));
+  return accessed(f, readToIovecs(t.mem, f, iov, (b, done) => (off === undefined ? f.read(b, t) : f.pread(b, off + done))));
 }
 
 /** writev/pwritev: one write of the whole array per chunk, so a pipe takes a small one whole or not at all. */
 function writev(t: Task, f: FileDescription, iov: Iovec[], off: number | undefined): number {
   const at = (b: Buffer, done: number): number => (off === undefined ? f.write(b, t) : f.pwrite(b, off + done));
-  if (discards(f)) return discarded(iovTotal(iov), at);
-  return writeFromIovecs(t.mem, iov, at);
+  return modified(f, discards(f) ? discarded(iovTotal(iov), at) : writeFromIovecs(t.mem, iov, at));
 }
 
 /** readv(2). */
@@ -161,7 +161,7 @@ function copyBetween(src: FileDescription, srcOff: number, dst: FileDescription,
     done += w;
     if (w < n || n < buf.length) break;
   }
-  return done;
+  return modified(dst, accessed(src, done));
 }
 
 /**

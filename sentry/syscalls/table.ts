@@ -26,6 +26,7 @@ import { pipeRows } from './pipe';
 import { pollRows } from './poll';
 import { epollRows } from './epoll';
 import { eventfdRows } from './eventfd';
+import { inotifyRows } from './inotify';
 import { timerfdRows } from './timerfd';
 import { socketRows } from './socket';
 import { shmSyscalls } from './shm';
@@ -56,6 +57,7 @@ const FAMILIES: FamilyRows[] = [
   pollRows,
   epollRows,
   eventfdRows,
+  inotifyRows,
   timerfdRows,
   socketRows,
   shmSyscalls,

@@ -8,6 +8,7 @@ import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import type { WaitQueue } from '../kernel/wait';
 import type { MemoryIO } from '../platform/platform';
+import { notifyClosed, type Watchable } from './fsnotify';
 
 export interface Timespec {
   sec: number;
@@ -73,6 +74,8 @@ export interface FileDescriptionHooks {
    * is released: flock and OFD locks end there. Absent: no such locks.
    */
   onLastClose?(fn: () => void): void;
+  /** The file a description opened by path reports its events as (vfs/fsnotify.ts); absent: it reports none. */
+  readonly watchable?: Watchable;
 }
 
 /**
@@ -82,6 +85,7 @@ export interface FileDescriptionHooks {
 export abstract class FileDescriptionBase implements FileDescription {
   private refs = 1;
   private lastCloseHooks: (() => void)[] | undefined;
+  watchable?: Watchable;
 
   constructor(
     readonly path: string,
@@ -102,6 +106,7 @@ export abstract class FileDescriptionBase implements FileDescription {
   decRef(): void {
     if (--this.refs !== 0) return;
     for (const fn of this.lastCloseHooks ?? []) fn();
+    if (this.watchable) notifyClosed(this.watchable);
     this.release();
   }
 

@@ -23,16 +23,20 @@ import { posix } from 'node:path';
 import { CAP } from '../abi/linux/capability';
 import { fail } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
-import { FileDescription, Stat } from './file';
+import { FileDescription, FileDescriptionBase, Stat } from './file';
 import { Filesystem, Inode, isDir, isRegular, isSymlink, Owner, SetAttr } from './inode';
 import { InodeFile } from './inodefile';
 import { openFifo } from '../fsimpl/pipe/fifo';
 import { checkAccess, isOwnerOrCapable, mayAccess } from './perm';
+import { IN } from '../abi/linux/inotify';
+import { notifyInode, notifyName, notifyOpened, notifyFile, notifyPath, notifyRename, notifyUnlinked, watching } from './fsnotify';
 
 /** A resolved file: its inode and canonical absolute sandbox path. */
 export interface Loc {
   inode: Inode;
   path: string;
+  /** The directory it was looked up in, when known (not for a mount's root): fsnotify's parent. */
+  parent?: Inode;
 }
 
 /** /proc/[pid]/fd/N style links that jump straight to an open file. */
@@ -78,6 +82,16 @@ function childPath(dir: string, name: string): string {
 
 function splitPath(path: string): string[] {
   return path.split('/').filter((c) => c !== '');
+}
+
+/** fsnotify_change's event for a setattr: IN_ATTRIB for owner, mode or both times, IN_MODIFY for size or mtime alone, IN_ACCESS for atime alone. */
+function setattrEvent(a: SetAttr): number {
+  let mask = a.uid !== undefined || a.gid !== undefined || a.mode !== undefined ? IN.ATTRIB : 0;
+  if (a.size !== undefined) mask |= IN.MODIFY;
+  if (a.atime !== undefined && a.mtime !== undefined) mask |= IN.ATTRIB;
+  else if (a.atime !== undefined) mask |= IN.ACCESS;
+  else if (a.mtime !== undefined) mask |= IN.MODIFY;
+  return mask;
 }
 
 /** The sandbox's mount table, path resolution and the path-based operations. */
@@ -151,7 +165,7 @@ export class Vfs {
     const m = this.mounts.get(path);
     if (m) return { inode: m.inode, path };
     const inode = dir.inode.lookup(name);
-    return inode && { inode, path };
+    return inode && { inode, path, parent: dir.inode };
   }
 
   /** The ancestry of a canonical path (no symlinks, no ".."), root first. */
@@ -292,8 +306,9 @@ export class Vfs {
       } else {
         this.checkDirWritable(t, p.dir);
         const inode = p.dir.inode.create(p.name, this.newMode(t, mode), this.owner(t, p.dir.inode));
-        loc = { inode, path: childPath(p.dir.path, p.name) };
+        loc = { inode, path: childPath(p.dir.path, p.name), parent: p.dir.inode };
         created = true;
+        notifyName(p.dir.inode, IN.CREATE, p.name, inode);
       }
     } else {
       loc = this.resolve(t, dirfd, path, follow);
@@ -319,9 +334,15 @@ export class Vfs {
       checkAccess(t.process.creds, st, want, `open ${loc.path}`);
     }
     if (writing && this.isReadOnly(loc) && (isRegular(st.mode) || isDir(st.mode))) fail('EROFS', loc.path);
-    if (flags & O.TRUNC && isRegular(st.mode) && !created && st.size !== 0) loc.inode.setattr({ size: 0 });
-    if ((st.mode & S_IFMT) === S_IFIFO) return openFifo(t, loc.inode, kept, loc.path, mayWait);
-    return loc.inode.open(t, kept, loc.path);
+    const truncate = (flags & O.TRUNC) !== 0 && isRegular(st.mode) && !created;
+    if (truncate && st.size !== 0) loc.inode.setattr({ size: 0 });
+    const f = (st.mode & S_IFMT) === S_IFIFO ? openFifo(t, loc.inode, kept, loc.path, mayWait) : loc.inode.open(t, kept, loc.path);
+    if (f instanceof FileDescriptionBase) {
+      f.watchable = { inode: loc.inode, parent: loc.parent, path: loc.path, writable: acc !== O.RDONLY };
+      notifyOpened(f.watchable);
+      if (truncate) notifyFile(f, IN.MODIFY);
+    }
+    return f;
   }
 
   /** stat/lstat/fstatat (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH). */
@@ -333,14 +354,15 @@ export class Vfs {
   /** The inode behind a path-or-fd target; non-filesystem files (pipes, sockets) fail EINVAL. */
   private inodeOf(x: Loc | FileDescription): Loc {
     if (!('stat' in x)) return x;
-    if (x instanceof InodeFile) return { inode: x.inode, path: x.path };
+    if (x instanceof InodeFile) return { inode: x.inode, path: x.path, parent: x.watchable?.parent };
     return fail('EINVAL', `not a filesystem file: ${x.path}`);
   }
 
   mkdirAt(t: Task, dirfd: number, path: string, mode: number): void {
     const p = this.createTarget(t, dirfd, path);
     const parentMode = p.dir.inode.mode;
-    p.dir.inode.mkdir(p.name, this.newMode(t, mode) | (parentMode & S_ISGID), this.owner(t, p.dir.inode));
+    const dir = p.dir.inode.mkdir(p.name, this.newMode(t, mode) | (parentMode & S_ISGID), this.owner(t, p.dir.inode));
+    notifyName(p.dir.inode, IN.CREATE, p.name, dir);
   }
 
   /**
@@ -354,22 +376,24 @@ export class Vfs {
     if (type !== 0 && type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK) fail('EINVAL', `mknod type ${type.toString(8)}`);
     const p = this.createTarget(t, dirfd, path);
     const owner = this.owner(t, p.dir.inode);
-    if (type === 0 || type === S_IFREG) p.dir.inode.create(p.name, this.newMode(t, mode), owner);
-    else p.dir.inode.mknod(p.name, type | this.newMode(t, mode), owner);
+    const made = type === 0 || type === S_IFREG ? p.dir.inode.create(p.name, this.newMode(t, mode), owner) : p.dir.inode.mknod(p.name, type | this.newMode(t, mode), owner);
+    notifyName(p.dir.inode, IN.CREATE, p.name, made);
   }
 
   /** bind(2) of a unix socket to a path: a new S_IFSOCK node (EEXIST if the name is taken). */
   mksockAt(t: Task, dirfd: number, path: string, mode: number): Loc {
     const p = this.createTarget(t, dirfd, path);
     const inode = p.dir.inode.mknod(p.name, S_IFSOCK | this.newMode(t, mode), this.owner(t, p.dir.inode));
-    return { inode, path: childPath(p.dir.path, p.name) };
+    notifyName(p.dir.inode, IN.CREATE, p.name, inode);
+    return { inode, path: childPath(p.dir.path, p.name), parent: p.dir.inode };
   }
 
   symlinkAt(t: Task, target: string, dirfd: number, path: string): void {
     if (target === '') fail('ENOENT', 'empty target');
     if (target.length >= PATH_MAX) fail('ENAMETOOLONG');
     const p = this.createTarget(t, dirfd, path);
-    p.dir.inode.symlink(p.name, target, this.owner(t, p.dir.inode));
+    const link = p.dir.inode.symlink(p.name, target, this.owner(t, p.dir.inode));
+    notifyName(p.dir.inode, IN.CREATE, p.name, link);
   }
 
   /** linkat(2); AT_SYMLINK_FOLLOW follows a final symlink in the old path, AT_EMPTY_PATH links an fd. */
@@ -381,6 +405,8 @@ export class Vfs {
     if (p.dir.inode.fs !== src.inode.fs || this.mountOf(p.dir.path) !== this.mountOf(src.path)) fail('EXDEV', newpath);
     this.checkDirWritable(t, p.dir);
     p.dir.inode.link(p.name, src.inode);
+    notifyInode(src.inode, IN.ATTRIB);
+    notifyName(p.dir.inode, IN.CREATE, p.name, src.inode);
   }
 
   /** unlink(2), or rmdir(2) with AT_REMOVEDIR. No sticky-bit check. */
@@ -397,8 +423,11 @@ export class Vfs {
     if (!rmdir && dir) fail('EISDIR', path);
     if (!rmdir && p.trailingSlash) fail('ENOTDIR', path);
     this.checkDirWritable(t, p.dir);
+    const lastLink = watching() && this.lastLink(child.inode);
     if (rmdir) p.dir.inode.rmdir(p.name);
     else p.dir.inode.unlink(p.name);
+    notifyUnlinked(child.inode, lastLink);
+    notifyName(p.dir.inode, IN.DELETE, p.name, child.inode);
   }
 
   /** renameat2(2) with flags 0 or RENAME_NOREPLACE. */
@@ -426,7 +455,14 @@ export class Vfs {
     }
     this.checkDirWritable(t, from.dir);
     this.checkDirWritable(t, to.dir);
+    const replaced = dst && watching() ? { inode: dst.inode, lastLink: this.lastLink(dst.inode) } : undefined;
     from.dir.inode.rename(from.name, to.dir.inode, to.name);
+    notifyRename(from.dir.inode, from.name, to.dir.inode, to.name, src.inode, replaced);
+  }
+
+  /** Whether removing a name of `inode` removes its last link (a directory has one name). */
+  private lastLink(inode: Inode): boolean {
+    return isDir(inode.mode) || inode.stat().nlink <= 1;
   }
 
   readlinkAt(t: Task, dirfd: number, path: string): string {
@@ -486,6 +522,7 @@ export class Vfs {
       fail('EACCES', `utimes ${loc.path}`);
     }
     loc.inode.setattr(attr);
+    notifyPath(loc.inode, loc.parent, loc.path.slice(loc.path.lastIndexOf('/') + 1), setattrEvent(attr));
   }
 
   /** chdir(2)/fchdir(2): the new canonical cwd. */

@@ -10,11 +10,10 @@ const ANON_INO = 1;
 const EPOCH: Timespec = { sec: 0, nsec: 0 };
 
 export abstract class AnonFile extends StreamFileBase {
-  /** `kind` names the file in /proc/[pid]/fd: anon_inode:[kind]. */
-  constructor(kind: string, flags: number) {
-    super(`anon_inode:[${kind}]`, flags);
+  /** `kind` names the file in /proc/[pid]/fd: anon_inode:[kind] (or `name`, as inotify's bracketless one). */
+  constructor(kind: string, flags: number, name = `anon_inode:[${kind}]`) {
+    super(name, flags);
   }
-
 
   stat(): Stat {
     return {

@@ -5,6 +5,8 @@
  * which only the host could change.
  */
 import { CAP_LAST_CAP } from '../../abi/linux/capability';
+import { INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES } from '../../abi/linux/inotify';
+import { INOTIFY_MAX_WATCHES } from '../inotify/inotify';
 import type { Kernel } from '../../kernel/kernel';
 import { SYSCTLS } from '../../kernel/sysctl';
 import { ProcChild, ProcDir, ProcFile, ProcFs, ROOT_OWNER } from './nodes';
@@ -21,6 +23,9 @@ const FIXED: Record<string, string> = {
   'vm.max_map_count': '65530',
   'vm.mmap_min_addr': '65536',
   'fs.nr_open': '1048576',
+  'fs.inotify.max_queued_events': String(INOTIFY_MAX_QUEUED_EVENTS),
+  'fs.inotify.max_user_instances': String(INOTIFY_MAX_USER_INSTANCES),
+  'fs.inotify.max_user_watches': String(INOTIFY_MAX_WATCHES),
 };
 
 /** A directory level: files by name, subdirectories by name. */
