@@ -1,5 +1,6 @@
 import { MADV, MAP, MAP_SHARED_VALIDATE_KNOWN, MCL, MLOCK_ONFAULT, MMAP_MIN_ADDR, MREMAP, MS, PAGE_SIZE, PROT, PROT_RWX } from '../abi/linux/mm';
 import { O, S_IFMT, S_IFREG } from '../abi/linux/fs';
+import { F_SEAL } from '../abi/linux/memfd';
 import { fail } from '../errors/linuxerr';
 import { pageAlignedBuffer } from '../platform/host/aligned';
 import { AddressSpace, MemoryIO } from '../platform/platform';
@@ -204,8 +205,11 @@ export class MemoryManager {
   private checkFileMapping(r: MmapRequest, size: number, shared: boolean): { fd: FileDescription; backing: FileBacking; writable: boolean; cacheKey?: string } {
     const fd = r.file ?? fail('EBADF', 'mmap without a file');
     const acc = fd.flags & O.ACCMODE;
-    const writableFd = shared && acc === O.RDWR && (fd.flags & O.APPEND) === 0;
+    // A write-sealed file (memfd) maps shared read-only and never becomes writable (seal_check_write).
+    const sealed = fd instanceof InodeFile && ((fd.inode.seals ?? 0) & (F_SEAL.WRITE | F_SEAL.FUTURE_WRITE)) !== 0;
+    const writableFd = shared && acc === O.RDWR && (fd.flags & O.APPEND) === 0 && !sealed;
     const wantsWrite = shared && (r.prot & PROT.WRITE) !== 0;
+    if (wantsWrite && sealed) fail('EPERM', 'shared writable mapping of a write-sealed file');
     if (wantsWrite && !writableFd) fail('EACCES', 'shared writable mapping of a read-only fd');
     if (acc === O.WRONLY) fail('EACCES', 'mmap of a write-only fd');
     const st = fd.stat();

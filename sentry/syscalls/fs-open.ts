@@ -8,6 +8,7 @@ import type { SyscallArgs } from './args';
 import { lockFcntl } from './locks';
 import { isNetdevIoctl, netdevIoctl } from '../fsimpl/socket/ifaces';
 import { pipeFcntl } from './pipe';
+import { sealFcntl } from './memfd';
 import { resumeFifoOpen } from '../fsimpl/pipe/fifo';
 import { nofile, readPath } from './fs-mem';
 import { error, FamilyRows, partial, supported } from './rows';
@@ -101,7 +102,7 @@ function dup3(t: Task, a: SyscallArgs): number {
  * locks (POSIX F_GETLK/F_SETLK/F_SETLKW and the OFD ones) come from
  * syscalls/locks.ts: advisory, inside the sandbox only. F_GETOWN is 0 and
  * F_SETOWN accepted without SIGIO delivery. Pipe sizes come from the pipe
- * family; seals and leases (F_SETLEASE…) are EINVAL.
+ * family, seals from syscalls/memfd.ts; leases (F_SETLEASE…) are EINVAL.
  */
 function fcntl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
@@ -135,7 +136,7 @@ function fcntl(t: Task, a: SyscallArgs): number {
     case F.SETOWN:
       return 0;
     default:
-      return lockFcntl(t, f, cmd, a.ptr(2)) ?? pipeFcntl(f, cmd, a.int(2)) ?? fail('EINVAL', `fcntl cmd ${cmd}`);
+      return lockFcntl(t, f, cmd, a.ptr(2)) ?? pipeFcntl(f, cmd, a.int(2)) ?? sealFcntl(f, cmd, a.int(2)) ?? fail('EINVAL', `fcntl cmd ${cmd}`);
   }
 }
 
@@ -186,6 +187,6 @@ export const fsOpenRows: FamilyRows = {
   dup: supported(dup),
   dup2: supported(dup2),
   dup3: supported(dup3),
-  fcntl: partial(fcntl, 'record locks (POSIX and OFD) are advisory and inside the sandbox only; no SIGIO owner; seals and leases EINVAL'),
+  fcntl: partial(fcntl, 'record locks (POSIX and OFD) are advisory and inside the sandbox only; no SIGIO owner; leases EINVAL'),
   ioctl: partial(ioctl, 'generic FIOCLEX/FIONCLEX/FIONBIO; FIOASYNC on sockets and pipes without SIGIO; SIOCGIF* interface queries on sockets; bridge devices without ports (fsimpl/socket/bridges.ts); per-file FIONREAD; ptys: termios, window size, job control, ptmx; ENOTTY otherwise'),
 };

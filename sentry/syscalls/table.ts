@@ -27,6 +27,7 @@ import { pollRows } from './poll';
 import { epollRows } from './epoll';
 import { eventfdRows } from './eventfd';
 import { inotifyRows } from './inotify';
+import { memfdRows } from './memfd';
 import { timerfdRows } from './timerfd';
 import { socketRows } from './socket';
 import { shmSyscalls } from './shm';
@@ -58,6 +59,7 @@ const FAMILIES: FamilyRows[] = [
   epollRows,
   eventfdRows,
   inotifyRows,
+  memfdRows,
   timerfdRows,
   socketRows,
   shmSyscalls,

@@ -158,6 +158,15 @@ export abstract class Inode {
   write(src: Buffer, offset: number): number {
     return fail('EINVAL', `write ${src.length}@${offset}`);
   }
+  /** File seals (fcntl F_GET_SEALS; memfd_create(2)); undefined where the file cannot be sealed (EINVAL). */
+  get seals(): number | undefined {
+    return undefined;
+  }
+  /** fcntl F_ADD_SEALS (the description's checks are the caller's); EINVAL where the file cannot be sealed. */
+  addSeals(seals: number): void {
+    return fail('EINVAL', `seals ${seals} on a file that cannot be sealed`);
+  }
+
   /** Whether offsets mean anything (false: pread/lseek give ESPIPE). */
   get seekable(): boolean {
     return true;

@@ -1,5 +1,6 @@
 import { DT, FIONREAD, O, SEEK } from '../abi/linux/fs';
 import type { MemoryIO } from '../platform/platform';
+import { F_SEAL } from '../abi/linux/memfd';
 import { fail } from '../errors/linuxerr';
 import { FileDescriptionBase, Stat } from './file';
 import { DirEntry, Inode, isDir, isRegular } from './inode';
@@ -40,8 +41,11 @@ export class InodeFile extends FileDescriptionBase {
     return cachedInode(this.inode)?.read(dst, offset) ?? this.inode.read(dst, offset);
   }
 
-  /** Writes reach the file, and its shared mapping copy if it has one. */
+  /** Writes reach the file, and its shared mapping copy if it has one; a sealed file (memfd) refuses them with EPERM. */
   private writeAt(src: Buffer, offset: number): number {
+    const seals = this.inode.seals ?? 0;
+    if (seals & (F_SEAL.WRITE | F_SEAL.FUTURE_WRITE)) fail('EPERM', 'write-sealed');
+    if (seals & F_SEAL.GROW && offset + src.length > this.inode.stat().size) fail('EPERM', 'sealed against growth');
     const n = this.inode.write(src, offset);
     cachedInode(this.inode)?.update(src.subarray(0, n), offset);
     return n;

@@ -5,6 +5,7 @@
  */
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { Tmpfs } from '../fsimpl/tmpfs/tmpfs';
+import { memfdFilesystem } from '../fsimpl/tmpfs/memfd';
 import type { Vfs } from './vfs';
 
 /**
@@ -29,8 +30,8 @@ export function writableLayer(vfs: Vfs): { bytes: number; inodes: number } {
 }
 
 /**
- * Files held in memory: the writable layer, /tmp, /dev/shm and any other
- * tmpfs mounted, each filesystem once however many times it is mounted,
+ * Files held in memory: the writable layer, /tmp, /dev/shm, any other
+ * tmpfs mounted and the memfds (fsimpl/tmpfs/memfd.ts), each filesystem once however many times it is mounted,
  * from the counts the tmpfs keep (a hard-linked file's data once, an
  * unlinked one until its last close, as Linux charges shmem pages).
  */
@@ -40,6 +41,8 @@ export function filesInMemory(vfs: Vfs): FilesInMemory {
     const t = fs instanceof OverlayFs ? fs.upper : fs instanceof Tmpfs ? fs : undefined;
     if (t) seen.add(t);
   }
+  const memfds = memfdFilesystem(vfs);
+  if (memfds) seen.add(memfds);
   const all = [...seen];
   return { fileBytes: all.reduce((n, t) => n + t.bytesInMemory, 0), kernelBytes: all.reduce((n, t) => n + t.inodesInUse, 0) * INODE_BYTES };
 }

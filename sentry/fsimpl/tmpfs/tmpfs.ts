@@ -4,7 +4,9 @@
  */
 import { totalmem } from 'node:os';
 import { DT, dtype, FS_MAGIC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../abi/linux/fs';
+import { F_SEAL, F_SEAL_ALL } from '../../abi/linux/memfd';
 import { fail } from '../../errors/linuxerr';
+import { cacheKey, findCached } from '../../mm/filecache';
 import type { Task } from '../../kernel/task';
 import type { FileDescription, Stat, Timespec } from '../../vfs/file';
 import { DirEntry, Filesystem, Inode, isDir, nowTimespec, Owner, SetAttr, StatFs } from '../../vfs/inode';
@@ -202,9 +204,45 @@ export class TmpfsFile extends TmpfsNode {
   private bytesHeld = 0;
   /** Open descriptions of it (pin). */
   private opens = 0;
+  private sealBits: number;
 
-  constructor(fs: Tmpfs, mode: number, owner: Owner) {
+  /** `seals`: F_SEAL_SEAL (none can be added) but for memfds (memfd.ts). */
+  constructor(fs: Tmpfs, mode: number, owner: Owner, seals: number = F_SEAL.SEAL) {
     super(fs, S_IFREG | (mode & 0o7777), owner);
+    this.sealBits = seals;
+  }
+
+  /**
+   * File seals, as shmem's (memfd_add_seals, shmem_setattr,
+   * shmem_write_begin): F_SEAL_SEAL ends sealing; F_SEAL_SHRINK and
+   * F_SEAL_GROW forbid truncates and writes (vfs/inodefile.ts) that change
+   * the size that way; F_SEAL_WRITE forbids writes and writable shared
+   * mappings (mm.ts; EBUSY while a shared mapping could write);
+   * F_SEAL_FUTURE_WRITE forbids new ones but leaves existing mappings
+   * writable (their write-back is not a write(2)); F_SEAL_EXEC freezes the
+   * exec bits.
+   */
+  override get seals(): number {
+    return this.sealBits;
+  }
+
+  override addSeals(seals: number): void {
+    if (seals & ~F_SEAL_ALL) fail('EINVAL', `unknown seals ${seals}`);
+    if (this.sealBits & F_SEAL.SEAL) fail('EPERM', 'sealed against more seals');
+    if (seals & F_SEAL.WRITE && !(this.sealBits & F_SEAL.WRITE)) {
+      const st = this.stat();
+      if ((findCached(cacheKey(st.dev, st.ino))?.users ?? 0) > 0) fail('EBUSY', 'a shared mapping may write');
+    }
+    // F_SEAL_EXEC on an executable file makes it W^X from then on.
+    if (seals & F_SEAL.EXEC && this.mode & 0o111) seals |= F_SEAL.SHRINK | F_SEAL.GROW | F_SEAL.WRITE | F_SEAL.FUTURE_WRITE;
+    this.sealBits |= seals;
+  }
+
+  override setattr(attr: SetAttr): void {
+    const s = this.sealBits;
+    if (attr.size !== undefined && ((attr.size < this.length && s & F_SEAL.SHRINK) || (attr.size > this.length && s & F_SEAL.GROW))) fail('EPERM', 'size sealed');
+    if (attr.mode !== undefined && s & F_SEAL.EXEC && (attr.mode ^ this.mode) & 0o111) fail('EPERM', 'exec bits sealed');
+    super.setattr(attr);
   }
 
   get size(): number {
