@@ -24,7 +24,7 @@ function openInstall(t: Task, dirfd: number, pathAddr: number, flags: number, mo
   }
 }
 
-/** open(2). O_TMPFILE is EOPNOTSUPP. */
+/** open(2); O_TMPFILE where the directory's filesystem has it (vfs.ts openTmpfile). */
 function open(t: Task, a: SyscallArgs): number {
   return openInstall(t, AT_FDCWD, a.ptr(0), a.int(1), a.uint(2));
 }
@@ -178,8 +178,8 @@ function ioctl(t: Task, a: SyscallArgs): number {
 }
 
 export const fsOpenRows: FamilyRows = {
-  open: partial(open, 'O_TMPFILE is EOPNOTSUPP'),
-  openat: partial(openat, 'O_TMPFILE is EOPNOTSUPP'),
+  open: partial(open, 'O_TMPFILE on tmpfs and the memory overlay; EOPNOTSUPP on a Gofer tree without it'),
+  openat: partial(openat, 'O_TMPFILE on tmpfs and the memory overlay; EOPNOTSUPP on a Gofer tree without it'),
   openat2: error('ENOSYS', 'openat2 is not implemented; callers fall back to openat'),
   creat: supported(creat),
   close: supported(close),

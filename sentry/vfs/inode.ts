@@ -126,6 +126,14 @@ export abstract class Inode {
   mknod(name: string, mode: number, owner: Owner): Inode {
     return this.dirOp(`mknod ${name} ${mode} ${owner.uid}`);
   }
+  /**
+   * open(2)'s O_TMPFILE: a new regular file with no name (st_nlink 0) in
+   * this directory's filesystem, for the caller to open at once.
+   * EOPNOTSUPP where the filesystem has none (the Gofer's).
+   */
+  tmpfile(mode: number, owner: Owner): Inode {
+    return isDir(this.mode) ? fail('EOPNOTSUPP', `O_TMPFILE ${mode} ${owner.uid}`) : fail('ENOTDIR', 'O_TMPFILE');
+  }
   /** Hard link `target` (same filesystem, not a directory) as `name`. */
   link(name: string, target: Inode): void {
     return this.dirOp(`link ${name} ${target.mode}`);

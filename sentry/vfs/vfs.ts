@@ -73,6 +73,9 @@ interface ParentLoc {
   trailingSlash: boolean;
 }
 
+/** O_TMPFILE's own bit (O_TMPFILE is it with O_DIRECTORY). */
+const O_TMPFILE_BIT = O.TMPFILE & ~O.DIRECTORY;
+
 /** open(2) flags that only matter while opening (not kept by the description). */
 const OPEN_ONLY_FLAGS = O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC;
 
@@ -97,6 +100,8 @@ function setattrEvent(a: SetAttr): number {
 /** The sandbox's mount table, path resolution and the path-based operations. */
 export class Vfs {
   private readonly mounts = new Map<string, MountInfo & { inode: Inode }>();
+  /** O_TMPFILE files opened without O_EXCL that linkat may still name (Linux's I_LINKABLE). */
+  private readonly linkable = new WeakSet<Inode>();
   private nextMinor = 1;
   private nextMountId = 1;
 
@@ -292,7 +297,7 @@ export class Vfs {
 
   /** openat(2). `mayWait`: whether opening a FIFO may wait for its other side (the app's opens; not the Sentry's own). */
   openAt(t: Task, dirfd: number, path: string, flags: number, mode = 0, mayWait = true): FileDescription {
-    if ((flags & O.TMPFILE) === O.TMPFILE) fail('EOPNOTSUPP', 'O_TMPFILE');
+    if (flags & O_TMPFILE_BIT) return this.openTmpfile(t, dirfd, path, flags, mode);
     const follow = !(flags & O.NOFOLLOW);
     let loc: Loc;
     let created = false;
@@ -314,6 +319,25 @@ export class Vfs {
       loc = this.resolve(t, dirfd, path, follow);
     }
     return this.openLoc(t, loc, flags, created, mayWait);
+  }
+
+  /**
+   * open(2) with O_TMPFILE: a nameless file in the directory at `path`
+   * (where its filesystem has them: tmpfs and the memory overlay; else
+   * EOPNOTSUPP), shown as DIR/#INO (deleted). linkat can name it (through
+   * /proc/self/fd or AT_EMPTY_PATH) unless O_EXCL was given.
+   */
+  private openTmpfile(t: Task, dirfd: number, path: string, flags: number, mode: number): FileDescription {
+    if ((flags & (O.TMPFILE | O.CREAT)) !== O.TMPFILE) fail('EINVAL', 'O_TMPFILE needs O_DIRECTORY, without O_CREAT');
+    const acc = flags & O.ACCMODE;
+    if (acc !== O.WRONLY && acc !== O.RDWR) fail('EINVAL', 'O_TMPFILE needs write access');
+    const dir = this.resolve(t, dirfd, path, true);
+    if (!isDir(dir.inode.mode)) fail('ENOTDIR', dir.path);
+    this.checkDirWritable(t, dir);
+    const inode = dir.inode.tmpfile(this.newMode(t, mode), this.owner(t, dir.inode));
+    const f = inode.open(t, (flags & ~OPEN_ONLY_FLAGS) | O.LARGEFILE, `${childPath(dir.path, `#${inode.stat().ino}`)} (deleted)`);
+    if (!(flags & O.EXCL)) this.linkable.add(inode);
+    return f;
   }
 
   private openLoc(t: Task, loc: Loc, flags: number, created: boolean, mayWait: boolean): FileDescription {
@@ -404,7 +428,10 @@ export class Vfs {
     if (p.name === '.' || p.name === '..' || this.step(p.dir, p.name)) fail('EEXIST', newpath);
     if (p.dir.inode.fs !== src.inode.fs || this.mountOf(p.dir.path) !== this.mountOf(src.path)) fail('EXDEV', newpath);
     this.checkDirWritable(t, p.dir);
+    // A file with no link left stays so, but for an O_TMPFILE file (I_LINKABLE) until its first name.
+    if (src.inode.stat().nlink === 0 && !this.linkable.has(src.inode)) fail('ENOENT', `${src.path} has no link left`);
     p.dir.inode.link(p.name, src.inode);
+    this.linkable.delete(src.inode);
     notifyInode(src.inode, IN.ATTRIB);
     notifyName(p.dir.inode, IN.CREATE, p.name, src.inode);
   }

@@ -205,6 +205,11 @@ export class OverlayInode extends Inode {
     return this.adopt(name, this.copyUp().mknod(name, mode, owner));
   }
 
+  /** A nameless file of the upper layer (linkat gives it a name there). */
+  override tmpfile(mode: number, owner: Owner): Inode {
+    return new OverlayInode(this.fs, this, '', this.copyUp().tmpfile(mode, owner), undefined);
+  }
+
   override link(name: string, target: Inode): void {
     if (!(target instanceof OverlayInode) || target.fs !== this.fs) fail('EXDEV', name);
     const targetUpper = target.copyUp();

@@ -489,6 +489,13 @@ export class TmpfsDir extends TmpfsNode {
     return this.add(name, () => new TmpfsSpecial(this.fs, mode, owner));
   }
 
+  /** Nameless: its inode counts once it is open (TmpfsFile.inodesHeld), and goes at its last close unless linked. */
+  override tmpfile(mode: number, owner: Owner): Inode {
+    const f = new TmpfsFile(this.fs, mode, owner);
+    f.nlink = 0;
+    return f;
+  }
+
   override link(name: string, target: Inode): void {
     if (!(target instanceof TmpfsNode) || target.fs !== this.fs) fail('EXDEV', name);
     this.checkFree(name);
