@@ -4,7 +4,7 @@
  * Gofer for the root filesystem, then hands over to the sandbox runner,
  * which installs the seccomp filter before the app's first instruction.
  */
-import { statSync, writeSync } from 'node:fs';
+import { readFileSync, statSync, writeSync } from 'node:fs';
 import { parseFlags, UsageError } from './flags';
 import { openDebugLog } from './debuglog';
 import { startGofer } from '../gofer/launch';
@@ -12,6 +12,7 @@ import { waitForExit } from '../sentry/platform/host/spawn';
 import { finishCacheTraining, saveStartupCache } from './startcache';
 import type { SandboxExit } from '../sentry/sandbox';
 import { HOST_NETNS_ENV, NETWORK_MODES, type NetworkMode } from '../sentry/network';
+import { parseProcLimits, RLIMIT, type Rlimit } from '../sentry/kernel/limits';
 
 export const DO_USAGE = `usage: tsvisor do [flags] [--] CMD [ARGS...]
 
@@ -70,6 +71,24 @@ export function restoreAppEnv(env: NodeJS.ProcessEnv = process.env): void {
   env.NODE_EXTRA_CA_CERTS = saved;
 }
 
+/** bin/tsvisor's note of the caller's soft RLIMIT_NOFILE: Node raises its own to the hard limit as it starts. */
+export const NOFILE_SOFT_ENV = 'TSVISOR_NOFILE_SOFT';
+
+/**
+ * The caller's resource limits, for the command (as `runsc do` and a
+ * command run directly get them): this process's, which it inherited,
+ * with the open-file soft limit bin/tsvisor noted (taken out of the
+ * environment the app inherits).
+ */
+export function callerLimits(env: NodeJS.ProcessEnv = process.env, procLimits = readFileSync('/proc/self/limits', 'utf8')): Rlimit[] {
+  const limits = parseProcLimits(procLimits);
+  const soft = env[NOFILE_SOFT_ENV];
+  delete env[NOFILE_SOFT_ENV];
+  const nofile = limits[RLIMIT.NOFILE];
+  if (soft !== undefined && /^\d+$/.test(soft) && BigInt(soft) <= nofile.max) nofile.cur = BigInt(soft);
+  return limits;
+}
+
 /** Takes bin/tsvisor's note of the host network namespace out of the environment the app inherits. */
 export function takeHostNetns(): string | undefined {
   const v = process.env[HOST_NETNS_ENV];
@@ -124,6 +143,7 @@ export function doCommand(args: string[]): void {
   const { runSandbox } = require('../sentry/sandbox') as typeof import('../sentry/sandbox');
   saveStartupCache();
   restoreAppEnv();
+  const limits = callerLimits();
   const result = runSandbox({
     goferFd: gofer.fd,
     goferPid: gofer.pid,
@@ -137,6 +157,7 @@ export function doCommand(args: string[]): void {
     tty: o.tty,
     network: o.network,
     hostNetns,
+    limits,
   });
   if (result.message) process.stderr.write(`tsvisor: ${result.message}\n`);
   // A training run (cli/train.ts): the Sentry's cache, then the Gofer's, which it writes once its socket has closed.

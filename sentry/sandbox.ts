@@ -14,7 +14,7 @@ import { Kernel } from './kernel/kernel';
 import { createVdso } from './kernel/vdso/vdso';
 import { Process, Task } from './kernel/task';
 import { Credentials } from './kernel/creds';
-import { defaultLimits } from './kernel/limits';
+import { defaultLimits, type Rlimit } from './kernel/limits';
 import { Scheduler } from './kernel/scheduler';
 import { MemoryManager } from './mm/mm';
 import { FdTable } from './vfs/fdtable';
@@ -52,6 +52,8 @@ export interface SandboxOptions {
   network?: NetworkMode;
   /** The host's network namespace (`readlink /proc/1/ns/net` outside the Sentry's PID namespace), from bin/tsvisor. */
   hostNetns?: string;
+  /** The first process's resource limits (default: Linux's for a container's first process). */
+  limits?: Rlimit[];
 }
 
 /** How the sandbox's first process ended. */
@@ -114,7 +116,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   stdio.forEach((f, fd) => fds.installAt(fd, f, false));
   const proc = new Process(
     kernel, kernel.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, STUB_BASE), fds,
-    new FsContext('/'), new Credentials(), defaultLimits(),
+    new FsContext('/'), new Credentials(), o.limits ?? defaultLimits(),
   );
   const task = new Task(kernel, proc.pid, proc, ctx);
   kernel.processes.set(proc.pid, proc);

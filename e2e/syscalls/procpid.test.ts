@@ -7,8 +7,8 @@
  * pipe's) and auxv (each entry as getauxval returns it, ending in
  * AT_NULL).
  */
-import { sameAsNative } from './compare';
-import { checkNoLeaks } from './harness';
+import { assertOutput, sameAsNative } from './compare';
+import { checkNoLeaks, native, runnerArgv, SANDBOX } from './harness';
 
 const LIMITS = [
   '--cpu=100:200', '--fsize=1000000:2000000', '--nofile=1024:4096', '--nproc=500:1000', '--sigpending=500:1000', '--memlock=65536:65536',
@@ -40,6 +40,14 @@ describe('e2e: /proc/[pid] limits, fdinfo, auxv and id maps', function () {
 
   it('limits after prlimit sets every resource', () => {
     sameAsNative(['/usr/bin/prlimit', ...LIMITS, '/bin/cat', '/proc/self/limits']);
+  });
+
+  // What Node itself runs under (no file size limit: its start-up cache); the open-file soft limit, which Node raises for itself, too.
+  it('`do` gives the command the limits it was started with', () => {
+    const caller = ['/usr/bin/prlimit', '--nofile=777:4096', '--stack=4194304:unlimited', '--core=0:1000000', '--sigpending=500:1000', '--msgqueue=8192:8192', '--locks=100:200', '--cpu=100:200', '--rttime=1000:2000'];
+    const n = native([...caller, '/bin/cat', '/proc/self/limits']);
+    if (!/^Max open files +777 +4096 /m.test(n.stdout.toString())) throw new Error(`native run:\n${n.stdout}`);
+    assertOutput(native([...caller, ...runnerArgv(SANDBOX, ['/bin/cat', '/proc/self/limits'])]), n.stdout);
   });
 
   it('fdinfo of a file and a pipe, auxv against getauxval, uid_map, gid_map and setgroups', () => {

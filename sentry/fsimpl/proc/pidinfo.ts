@@ -4,28 +4,14 @@
  * setgroups).
  */
 import { O, SEEK } from '../../abi/linux/fs';
-import { RLIM_INFINITY, RLIM_NLIMITS } from '../../kernel/limits';
+import { formatLimits } from '../../kernel/limits';
 import type { Process } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file';
 import { InodeFile } from '../../vfs/inodefile';
 
-/** proc_pid_limits' rows, by RLIMIT_* number: name and unit. */
-const LIMIT_ROWS: readonly [string, string][] = [
-  ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
-  ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'], ['Max open files', 'files'],
-  ['Max locked memory', 'bytes'], ['Max address space', 'bytes'], ['Max file locks', 'locks'], ['Max pending signals', 'signals'],
-  ['Max msgqueue size', 'bytes'], ['Max nice priority', ''], ['Max realtime priority', ''], ['Max realtime timeout', 'us'],
-];
-
-/** /proc/[pid]/limits: soft and hard limit of each resource, in Linux's columns (%-25s %-20s %-20s %-10s). */
+/** /proc/[pid]/limits. */
 export function limits(p: Process): string {
-  const value = (v: bigint): string => (v === RLIM_INFINITY ? 'unlimited' : String(v));
-  let out = `${'Limit'.padEnd(25)} ${'Soft Limit'.padEnd(20)} ${'Hard Limit'.padEnd(20)} ${'Units'.padEnd(10)}\n`;
-  for (let r = 0; r < RLIM_NLIMITS; r++) {
-    const [name, unit] = LIMIT_ROWS[r];
-    out += `${name.padEnd(25)} ${value(p.limits[r].cur).padEnd(20)} ${value(p.limits[r].max).padEnd(20)} ${unit && unit.padEnd(10)}\n`;
-  }
-  return out;
+  return formatLimits(p.limits);
 }
 
 /** /proc/[pid]/auxv: the current image's auxiliary vector as (type, value) u64 pairs, ending with AT_NULL. */
