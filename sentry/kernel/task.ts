@@ -3,6 +3,7 @@ import { MemoryManager } from '../mm/mm';
 import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import type { Vfs } from '../vfs/vfs';
+import { defaultSchedAttr, type SchedAttr } from './schedattr';
 import { Credentials } from './creds';
 import { Rlimit } from './limits';
 import { SignalActions, SignalMask, SignalQueue } from './signals';
@@ -146,6 +147,8 @@ export class Task {
   sigmask: SignalMask = 0n;
   /** sigaltstack(2): ss_sp, ss_flags, ss_size. */
   altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
+  /** Nice, policy, priorities: kept and reported, not acted on (kernel/schedattr.ts). */
+  schedAttr: SchedAttr = defaultSchedAttr();
   /** Thread-directed pending signals. */
   readonly sigPending = new SignalQueue();
   /** Set while the task is parked in a syscall (see kernel/wait.ts). */

@@ -14,6 +14,7 @@ import { Block } from '../kernel/wait';
 import { takeJobStatus } from '../kernel/signal/send';
 import { SyscallArgs } from './args';
 import { writeI32 } from '../kernel/usermem';
+import { inheritSchedAttr } from '../kernel/schedattr';
 import { FamilyRows, partial } from './rows';
 
 interface CloneRequest {
@@ -106,6 +107,7 @@ function doClone(t: Task, r: CloneRequest): number {
   checkTaskLimits(t);
   const child = r.flags & CLONE.THREAD ? newThread(t) : newProcess(t, r);
   childRegs(t, child, r);
+  child.schedAttr = inheritSchedAttr(t.schedAttr);
   t.kernel.tasks.set(child.tid, child);
   if (r.flags & CLONE.PARENT_SETTID) writeI32(t.mem, r.parentTid, child.tid);
   if (r.flags & CLONE.CHILD_SETTID) writeI32(child.mem, r.childTid, child.tid);

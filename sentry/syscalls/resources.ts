@@ -155,12 +155,6 @@ function getrandom(t: Task, a: SyscallArgs): number {
   return n;
 }
 
-/** getpriority(2): every sandbox process runs at nice 0 (the syscall returns 20 - nice). */
-function getpriority(t: Task, a: SyscallArgs): number {
-  if (a.int(0) < 0 || a.int(0) > 2) fail('EINVAL');
-  return 20;
-}
-
 export const resourceSyscalls: FamilyRows = {
   getrlimit: supported(getrlimit),
   setrlimit: supported(setrlimit),
@@ -171,12 +165,6 @@ export const resourceSyscalls: FamilyRows = {
   sched_getaffinity: supported(schedGetaffinity),
   sched_setaffinity: partial(schedSetaffinity, 'virtual: accepted, does not pin'),
   sched_yield: supported(() => 0),
-  sched_getscheduler: partial(() => 0, 'always SCHED_OTHER'),
-  sched_getparam: partial((t, a) => (t.mem.write(a.ptr(1), Buffer.alloc(4)), 0), 'priority is always 0'),
-  sched_get_priority_max: partial((t, a) => (a.int(0) === 1 || a.int(0) === 2 ? 99 : 0), 'static table'),
-  sched_get_priority_min: partial((t, a) => (a.int(0) === 1 || a.int(0) === 2 ? 1 : 0), 'static table'),
   getcpu: partial(getcpu, 'always CPU 0, node 0'),
   getrandom: supported(getrandom),
-  getpriority: partial(getpriority, 'everything runs at nice 0'),
-  setpriority: partial(() => 0, 'accepted without effect (virtual scheduling)'),
 };

@@ -28,6 +28,7 @@ import { epollRows } from './epoll';
 import { eventfdRows } from './eventfd';
 import { inotifyRows } from './inotify';
 import { memfdRows } from './memfd';
+import { schedSyscalls } from './sched';
 import { timerfdRows } from './timerfd';
 import { socketRows } from './socket';
 import { shmSyscalls } from './shm';
@@ -60,6 +61,7 @@ const FAMILIES: FamilyRows[] = [
   eventfdRows,
   inotifyRows,
   memfdRows,
+  schedSyscalls,
   timerfdRows,
   socketRows,
   shmSyscalls,

@@ -53,3 +53,56 @@ export const P_PGID = 2;
 
 /** siginfo si_code values for SIGCHLD. */
 export const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4, STOPPED: 5, CONTINUED: 6 } as const;
+
+/** Scheduling policies (sched(7)) and sched_setscheduler's flag. */
+export const SCHED = {
+  NORMAL: 0,
+  FIFO: 1,
+  RR: 2,
+  BATCH: 3,
+  IDLE: 5,
+  DEADLINE: 6,
+} as const;
+export const SCHED_RESET_ON_FORK = 0x40000000;
+/** Real-time priorities are 1..99 (MAX_RT_PRIO - 1); the others 0. */
+export const MAX_RT_PRIO = 100;
+/** sched_rr_get_interval's SCHED_RR quantum (RR_TIMESLICE, 100 ms). */
+export const RR_TIMESLICE_NS = 100_000_000;
+
+/** sched_setattr(2)'s sched_flags. */
+export const SCHED_FLAG = {
+  RESET_ON_FORK: 0x01,
+  RECLAIM: 0x02,
+  DL_OVERRUN: 0x04,
+  KEEP_POLICY: 0x08,
+  KEEP_PARAMS: 0x10,
+  UTIL_CLAMP_MIN: 0x20,
+  UTIL_CLAMP_MAX: 0x40,
+} as const;
+export const SCHED_FLAG_ALL = 0x7f;
+
+/** struct sched_attr (VER0 is 48 bytes; VER1 adds the utilization clamps). */
+export const SCHED_ATTR = {
+  SIZE_VER0: 48,
+  SIZE_VER1: 56,
+  size: 0,
+  policy: 4,
+  flags: 8,
+  nice: 16,
+  priority: 20,
+  runtime: 24,
+  deadline: 32,
+  period: 40,
+  utilMin: 48,
+  utilMax: 52,
+} as const;
+
+export const MIN_NICE = -20;
+export const MAX_NICE = 19;
+
+/** ioprio_set(2)/ioprio_get(2): `which`, classes, and the value layout (class << 13 | level in the low 3 bits). */
+export const IOPRIO_WHO = { PROCESS: 1, PGRP: 2, USER: 3 } as const;
+export const IOPRIO_CLASS = { NONE: 0, RT: 1, BE: 2, IDLE: 3 } as const;
+export const IOPRIO_CLASS_SHIFT = 13;
+/** Best-effort level 4: what a task without its own I/O priority counts as when several are compared. */
+export const IOPRIO_DEFAULT = (IOPRIO_CLASS.BE << IOPRIO_CLASS_SHIFT) | 4;

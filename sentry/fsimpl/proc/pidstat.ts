@@ -7,6 +7,7 @@ import { formatCapSet } from '../../kernel/capabilities';
 import { residentBytes } from '../../kernel/resident';
 import { isStopped } from '../../kernel/signal/state';
 import type { Process, Task } from '../../kernel/task';
+import { defaultSchedAttr, statPriority } from '../../kernel/schedattr';
 import type { MemoryUsage } from '../../mm/mm';
 import { controllingTty } from '../devpts/devpts';
 
@@ -49,17 +50,19 @@ const ticks = (ns: bigint): bigint => ns / CLOCK_TICK_NS;
  * its tid and state; the rest is the process's). CPU time is the stub's,
  * all counted as user time (the Sentry's work on the process's syscalls
  * is not split out, nor one thread's from another's); fault counts,
- * children's times and signal masks are 0.
+ * children's times and signal masks are 0. Priority, nice and policy are
+ * the thread's (the leader's for the process).
  */
 export function stat(p: Process, thread?: Task): string {
   const m = memory(p);
   const l = p.mm.layout;
   const tty = controllingTty(p);
   const f: (string | number | bigint)[] = [thread?.tid ?? p.pid, `(${p.comm})`, state(p, thread), p.ppid, p.pgid, p.sid, tty.rdev, tty.foreground, 0x400000];
-  f.push(0, 0, 0, 0, ticks(p.cpuTimeNs()), 0, 0, 0, 20, 0, p.tasks.size, 0, ticks(p.startNs), m.size, m.rss / PAGE, '18446744073709551615');
+  const sched = (thread ?? p.kernel.tasks.get(p.pid) ?? [...p.tasks][0])?.schedAttr ?? defaultSchedAttr();
+  f.push(0, 0, 0, 0, ticks(p.cpuTimeNs()), 0, 0, 0, statPriority(sched), sched.nice, p.tasks.size, 0, ticks(p.startNs), m.size, m.rss / PAGE, '18446744073709551615');
   f.push(l.startCode, l.endCode, l.startStack);
   while (f.length < 37) f.push(0);
-  f.push(p.exitSignal, 0, 0, 0, 0, 0, 0);
+  f.push(p.exitSignal, 0, sched.priority, sched.policy, 0, 0, 0);
   f.push(l.startData, l.endData, p.mm.startBrk, l.argStart, l.argEnd, l.envStart, l.envEnd, 0);
   return `${f.join(' ')}\n`;
 }
