@@ -251,6 +251,8 @@ async function withForwarder(transport: string, url: string, port: number, body:
       void exited.then(() => reject(new Error(`port-forward client exited: ${stderr}`)));
     });
     await body(local);
+    // A client that must fail ends on its own; ending its stdin first would stop it cleanly (exit 0) before it noticed.
+    if (wantExit !== 0) await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
   } finally {
     child.stdin.end();
   }
