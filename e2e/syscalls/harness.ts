@@ -114,6 +114,22 @@ export function compileC(name: string): string {
   return out;
 }
 
+/**
+ * Builds the Go program e2e/syscalls/go/NAME (standard library only) as a
+ * static binary (once per process), with the test cache's GOPATH.
+ */
+export function compileGo(name: string): string {
+  const key = `go:${name}`;
+  const cached = compiled.get(key);
+  if (cached !== undefined) return cached;
+  const out = path.join(scratchDir(), `${name}-go`);
+  const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOPATH: '/var/cache/tsvisor-test/go', GOPROXY: 'off' };
+  const r = spawnSync('go', ['build', '-trimpath', '-o', out, '.'], { cwd: path.join(REPO_ROOT, 'e2e', 'syscalls', 'go', name), env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`go build ${name} failed:\n${r.stderr ?? r.error?.message}`);
+  compiled.set(key, out);
+  return out;
+}
+
 /** The host argv that runs `argv` under `kind` with the given options. */
 export function runnerArgv(kind: RunnerKind, argv: string[], o: RunOptions = {}): string[] {
   if (kind === 'native') {

@@ -7,7 +7,7 @@ import { Block } from '../kernel/wait';
 import { raiseSigpipe } from './pipe';
 import { SYS } from '../abi/linux/syscalls';
 
-const WRITES: ReadonlySet<number> = new Set([SYS.write, SYS.writev, SYS.pwrite64, SYS.pwritev, SYS.pwritev2, SYS.sendfile, SYS.splice, SYS.copy_file_range]);
+const WRITES: ReadonlySet<number> = new Set([SYS.write, SYS.writev, SYS.pwrite64, SYS.pwritev, SYS.pwritev2, SYS.sendfile, SYS.splice, SYS.tee, SYS.vmsplice, SYS.copy_file_range]);
 import { SyscallArgs } from './args';
 import { SYSCALL_TABLE } from './table';
 import { SyscallControl, SyscallResult } from './types';

@@ -29,6 +29,7 @@ import { eventfdRows } from './eventfd';
 import { inotifyRows } from './inotify';
 import { memfdRows } from './memfd';
 import { schedSyscalls } from './sched';
+import { spliceRows } from './splice';
 import { timerfdRows } from './timerfd';
 import { socketRows } from './socket';
 import { shmSyscalls } from './shm';
@@ -62,6 +63,7 @@ const FAMILIES: FamilyRows[] = [
   inotifyRows,
   memfdRows,
   schedSyscalls,
+  spliceRows,
   timerfdRows,
   socketRows,
   shmSyscalls,

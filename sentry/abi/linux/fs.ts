@@ -183,3 +183,7 @@ export function major(dev: number): number {
 export function minor(dev: number): number {
   return (dev & 0xff) | ((dev >>> 12) & 0xfff00);
 }
+
+/** splice(2), tee(2), vmsplice(2) flags (include/linux/splice.h). */
+export const SPLICE_F = { MOVE: 0x1, NONBLOCK: 0x2, MORE: 0x4, GIFT: 0x8 } as const;
+export const SPLICE_F_ALL = 0xf;

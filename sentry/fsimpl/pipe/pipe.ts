@@ -59,20 +59,48 @@ export class Pipe {
    * otherwise as many bytes as are buffered, up to dst.length.
    */
   read(dst: Buffer, nonblock: boolean): number {
-    if (dst.length === 0) return 0;
-    if (this.used === 0) {
-      if (this.writers === 0) return 0;
+    if (dst.length === 0 || this.awaitData(nonblock) === 0) return 0;
+    const n = this.peek(dst);
+    this.consume(n);
+    return n;
+  }
+
+  /**
+   * Before taking data (read, splice, tee, vmsplice): the bytes buffered,
+   * 0 at EOF (empty with no writers left); EAGAIN/Block while empty.
+   */
+  awaitData(nonblock: boolean): number {
+    if (this.used === 0 && this.writers > 0) {
       if (nonblock) fail('EAGAIN', 'pipe empty');
       throw new Block([this.queue], undefined, 0, 'restart');
     }
+    return this.used;
+  }
+
+  /** Before adding `need` bytes at once: EPIPE without readers (the caller raises SIGPIPE), EAGAIN/Block until they fit; the bytes free. */
+  awaitRoom(need: number, nonblock: boolean): number {
+    if (this.readers === 0) fail('EPIPE', 'pipe has no readers');
+    if (this.free < need) {
+      if (nonblock) fail('EAGAIN', 'pipe full');
+      throw new Block([this.queue], undefined, 0, 'restart');
+    }
+    return this.free;
+  }
+
+  /** Copies the first bytes buffered (at most dst.length) without taking them; how many. */
+  peek(dst: Buffer): number {
     const n = Math.min(dst.length, this.used);
     const first = Math.min(n, this.buf.length - this.head);
     this.buf.copy(dst, 0, this.head, this.head + first);
     this.buf.copy(dst, first, 0, n - first);
+    return n;
+  }
+
+  /** Takes the first `n` bytes buffered (what a read or a splice moved on). */
+  consume(n: number): void {
     this.head = (this.head + n) % this.buf.length;
     this.used -= n;
     this.queue.notify();
-    return n;
   }
 
   /**
@@ -82,12 +110,7 @@ export class Pipe {
    */
   write(src: Buffer, nonblock: boolean): number {
     if (src.length === 0) return 0;
-    if (this.readers === 0) fail('EPIPE', 'pipe has no readers');
-    const need = src.length <= PIPE_BUF ? src.length : 1;
-    if (this.free < need) {
-      if (nonblock) fail('EAGAIN', 'pipe full');
-      throw new Block([this.queue], undefined, 0, 'restart');
-    }
+    this.awaitRoom(src.length <= PIPE_BUF ? src.length : 1, nonblock);
     const n = Math.min(src.length, this.free);
     const tail = (this.head + this.used) % this.buf.length;
     const first = Math.min(n, this.buf.length - tail);
