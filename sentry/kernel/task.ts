@@ -4,6 +4,8 @@ import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import type { Vfs } from '../vfs/vfs';
 import { defaultSchedAttr, type SchedAttr } from './schedattr';
+import { semNamespace } from './ipc/namespace';
+import type { SemUndoList } from './ipc/sem';
 import { Credentials } from './creds';
 import { Rlimit } from './limits';
 import { SignalActions, SignalMask, SignalQueue } from './signals';
@@ -45,6 +47,8 @@ export class Process {
   /** /proc/[pid]/oom_score_adj and the floor below which writing it needs CAP_SYS_RESOURCE (kernel/oom.ts); inherited, kept across exec. */
   oomScoreAdj = 0;
   oomScoreAdjMin = 0;
+  /** SEM_UNDO adjustments (kernel/ipc/sem.ts): made at the first SEM_UNDO; shared with CLONE_SYSVSEM children; applied at the last holder's exit. */
+  semUndo: SemUndoList | undefined;
   /** PR_SET_DUMPABLE / PR_SET_NO_NEW_PRIVS state. */
   dumpable = 1;
   noNewPrivs = 0;
@@ -128,6 +132,7 @@ export class Process {
     this.idleLeader?.kill();
     this.idleLeader = undefined;
     this.mm.releaseCaches();
+    if (this.semUndo && --this.semUndo.users === 0) semNamespace(this.kernel).applyUndo(this.semUndo, this.pid);
     timersOnExit(this);
     this.fds.closeAll();
     parentExited(this);

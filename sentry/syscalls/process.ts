@@ -15,6 +15,7 @@ import { takeJobStatus } from '../kernel/signal/send';
 import { SyscallArgs } from './args';
 import { writeI32 } from '../kernel/usermem';
 import { inheritSchedAttr } from '../kernel/schedattr';
+import { SemUndoList } from '../kernel/ipc/sem';
 import { FamilyRows, partial } from './rows';
 
 interface CloneRequest {
@@ -79,6 +80,11 @@ function newProcess(t: Task, r: CloneRequest): Task {
   p.oomScoreAdj = parent.oomScoreAdj;
   p.oomScoreAdjMin = parent.oomScoreAdjMin;
   p.seccomp = parent.seccomp;
+  // CLONE_SYSVSEM shares the undo list (made now if the parent had none); otherwise the child starts without.
+  if (r.flags & CLONE.SYSVSEM) {
+    p.semUndo = parent.semUndo ??= new SemUndoList();
+    p.semUndo.users++;
+  }
   p.pgid = parent.pgid;
   p.sid = parent.sid;
   p.exitSignal = r.exitSignal;

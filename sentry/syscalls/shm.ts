@@ -4,14 +4,16 @@
  * platform's shared memory (a host memfd every stub holds), so every
  * attaching process, forked or unrelated, maps the same pages; fork
  * inherits attachments, exec and exit detach (mm/mm.ts). Pids are the
- * sandbox's. System V semaphores and message queues remain ENOSYS.
+ * sandbox's. Semaphores are syscalls/sem.ts; message queues remain ENOSYS.
  */
 import { CAP } from '../abi/linux/capability';
-import { IPC, IPC_PERM_OFF, SHM, SHM_INFO_OFF, SHM_INFO_SIZE, SHMID_DS_OFF, SHMID_DS_SIZE, SHMINFO_SIZE, SHMLBA, SHMMIN } from '../abi/linux/ipc';
+import { IPC, SHM, SHM_INFO_OFF, SHM_INFO_SIZE, SHMID_DS_OFF, SHMID_DS_SIZE, SHMINFO_SIZE, SHMLBA, SHMMIN } from '../abi/linux/ipc';
 import { PROT } from '../abi/linux/mm';
 import { fail } from '../errors/linuxerr';
 import { shmNamespace } from '../kernel/ipc/namespace';
-import { ipcAllowed, ipcOwnerOrAdmin, ShmNamespace, ShmSegment } from '../kernel/ipc/shm';
+import { encodePerm, ipcAllowed } from '../kernel/ipc/ipc';
+import { commonIpcCtl, type IpcKind } from './ipcctl';
+import { ShmNamespace, ShmSegment } from '../kernel/ipc/shm';
 import { RLIMIT } from '../kernel/limits';
 import type { Task } from '../kernel/task';
 import { SyscallArgs } from './args';
@@ -97,28 +99,6 @@ function shmctl(t: Task, a: SyscallArgs): number {
     case SHM.INFO:
       t.mem.write(buf, shmInfo(space));
       return Math.max(0, space.maxIndex());
-    case IPC.STAT:
-    case SHM.STAT:
-    case SHM.STAT_ANY: {
-      const seg = cmd === IPC.STAT ? space.byId(id) : space.atIndex(id);
-      if (cmd !== SHM.STAT_ANY && !ipcAllowed(creds, seg.perm, 0o444)) fail('EACCES', 'segment not readable');
-      t.mem.write(buf, shmidDs(seg));
-      return cmd === IPC.STAT ? 0 : seg.id;
-    }
-    case IPC.SET: {
-      const ds = t.mem.read(buf, SHMID_DS_SIZE);
-      const seg = ownedSegment(t, space, id);
-      // ipc_update_perm: (uid_t)-1 is no valid id.
-      if (ds.readUInt32LE(IPC_PERM_OFF.uid) === 0xffff_ffff || ds.readUInt32LE(IPC_PERM_OFF.gid) === 0xffff_ffff) fail('EINVAL', 'invalid uid or gid');
-      seg.perm.uid = ds.readUInt32LE(IPC_PERM_OFF.uid);
-      seg.perm.gid = ds.readUInt32LE(IPC_PERM_OFF.gid);
-      seg.perm.mode = (seg.perm.mode & ~0o777) | (ds.readUInt32LE(IPC_PERM_OFF.mode) & 0o777);
-      seg.ctime = space.now();
-      return 0;
-    }
-    case IPC.RMID:
-      space.remove(ownedSegment(t, space, id));
-      return 0;
     case SHM.LOCK:
     case SHM.UNLOCK: {
       const seg = space.byId(id);
@@ -130,32 +110,20 @@ function shmctl(t: Task, a: SyscallArgs): number {
       return 0;
     }
     default:
-      return fail('EINVAL', `shmctl command ${cmd}`);
+      return commonIpcCtl(t, space, SHM_KIND, cmd, id, buf) ?? fail('EINVAL', `shmctl command ${cmd}`);
   }
 }
+
+const SHM_KIND: IpcKind<ShmSegment> = { statCmd: SHM.STAT, statAnyCmd: SHM.STAT_ANY, dsSize: SHMID_DS_SIZE, encode: shmidDs };
 
 function ns(t: Task): ShmNamespace {
   return shmNamespace(t.kernel);
 }
 
-/** ipcctl_pre_down: the segment for IPC_SET/IPC_RMID (EINVAL if none, EPERM if not the owner's). */
-function ownedSegment(t: Task, space: ShmNamespace, id: number): ShmSegment {
-  const seg = space.byId(id);
-  if (!ipcOwnerOrAdmin(t.process.creds, seg.perm)) fail('EPERM', 'not the owner or creator');
-  return seg;
-}
-
 /** struct shmid64_ds of `seg`. */
 export function shmidDs(seg: ShmSegment): Buffer {
   const b = Buffer.alloc(SHMID_DS_SIZE);
-  const p = seg.perm;
-  b.writeInt32LE(p.key, IPC_PERM_OFF.key);
-  b.writeUInt32LE(p.uid, IPC_PERM_OFF.uid);
-  b.writeUInt32LE(p.gid, IPC_PERM_OFF.gid);
-  b.writeUInt32LE(p.cuid, IPC_PERM_OFF.cuid);
-  b.writeUInt32LE(p.cgid, IPC_PERM_OFF.cgid);
-  b.writeUInt32LE(p.mode, IPC_PERM_OFF.mode);
-  b.writeUInt16LE(p.seq, IPC_PERM_OFF.seq);
+  encodePerm(b, seg.perm);
   b.writeBigUInt64LE(BigInt(seg.size), SHMID_DS_OFF.segsz);
   b.writeBigInt64LE(BigInt(seg.atime), SHMID_DS_OFF.atime);
   b.writeBigInt64LE(BigInt(seg.dtime), SHMID_DS_OFF.dtime);

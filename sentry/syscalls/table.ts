@@ -30,6 +30,7 @@ import { inotifyRows } from './inotify';
 import { memfdRows } from './memfd';
 import { schedSyscalls } from './sched';
 import { spliceRows } from './splice';
+import { semSyscalls } from './sem';
 import { timerfdRows } from './timerfd';
 import { socketRows } from './socket';
 import { shmSyscalls } from './shm';
@@ -64,6 +65,7 @@ const FAMILIES: FamilyRows[] = [
   memfdRows,
   schedSyscalls,
   spliceRows,
+  semSyscalls,
   timerfdRows,
   socketRows,
   shmSyscalls,

@@ -2,8 +2,10 @@
  * say(): printf to stdout with one write(2) per call, unbuffered, so lines
  * from forked processes are never duplicated or interleaved mid-line.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static void say(const char *fmt, ...) {
@@ -14,3 +16,16 @@ static void say(const char *fmt, ...) {
   va_end(ap);
   if (write(1, buf, n) != n) _exit(99);
 }
+
+#ifdef _GNU_SOURCE
+/* A syscall's result as text: the value, or the errno's name. Eight calls'
+ * texts stay valid at once (for one say() of several results). */
+static inline const char *result(long r) {
+  static char b[8][32];
+  static int next;
+  char *out = b[next++ % 8];
+  if (r >= 0) snprintf(out, 32, "%ld", r);
+  else snprintf(out, 32, "%s", strerrorname_np(errno));
+  return out;
+}
+#endif

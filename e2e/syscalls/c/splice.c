@@ -25,15 +25,6 @@
 static const char *dir;
 static volatile sig_atomic_t sigpipes;
 
-static const char *err(long r) {
-  static char b[4][32];
-  static int next;
-  char *out = b[next++ % 4];
-  if (r >= 0) snprintf(out, 32, "%ld", r);
-  else snprintf(out, 32, "%s", strerrorname_np(errno));
-  return out;
-}
-
 static int must(int r, const char *what) {
   if (r < 0) { say("FAIL %s: %s\n", what, strerrorname_np(errno)); exit(2); }
   return r;
@@ -72,38 +63,38 @@ int main(int argc, char **argv) {
   must(pipe(q), "pipe");
 
   lseek(file, 2, SEEK_SET);
-  say("file to pipe, at the position: %s", err(splice(file, NULL, p[1], NULL, 5, 0)));
+  say("file to pipe, at the position: %s", result(splice(file, NULL, p[1], NULL, 5, 0)));
   say(", position now %ld\n", (long)lseek(file, 0, SEEK_CUR));
   drain("pipe holds", p[0]);
   loff_t off = 10;
-  say("file to pipe at offset 10: %s", err(splice(file, &off, p[1], NULL, 100, 0)));
+  say("file to pipe at offset 10: %s", result(splice(file, &off, p[1], NULL, 100, 0)));
   say(", offset now %lld, position %ld\n", (long long)off, (long)lseek(file, 0, SEEK_CUR));
-  say("pipe to pipe 4: %s\n", err(splice(p[0], NULL, q[1], NULL, 4, 0)));
+  say("pipe to pipe 4: %s\n", result(splice(p[0], NULL, q[1], NULL, 4, 0)));
   drain("first pipe keeps", p[0]);
   drain("second pipe got", q[0]);
 
   int out = must(open(at("dst"), O_CREAT | O_RDWR | O_TRUNC, 0600), "create dst");
   must(write(p[1], "spliced out", 11), "write pipe");
   off = 3;
-  say("pipe to file at offset 3: %s", err(splice(p[0], NULL, out, &off, 6, 0)));
+  say("pipe to file at offset 3: %s", result(splice(p[0], NULL, out, &off, 6, 0)));
   say(", offset now %lld\n", (long long)off);
-  say("pipe to file at the position: %s\n", err(splice(p[0], NULL, out, NULL, 64, 0)));
+  say("pipe to file at the position: %s\n", result(splice(p[0], NULL, out, NULL, 64, 0)));
   char buf[64] = {0};
-  say("file now: %s bytes '", err(pread(out, buf, sizeof buf, 0)));
+  say("file now: %s bytes '", result(pread(out, buf, sizeof buf, 0)));
   for (int i = 0; i < 20; i++) say("%c", buf[i] ? buf[i] : '.');
   say("'\n");
 
   must(write(p[1], "tee me", 6), "write pipe");
-  say("tee 3: %s\n", err(tee(p[0], q[1], 3, 0)));
+  say("tee 3: %s\n", result(tee(p[0], q[1], 3, 0)));
   drain("tee output", q[0]);
   drain("tee input untouched", p[0]);
 
   char a[] = "vm", b2[] = "splice";
   struct iovec iov[2] = {{a, 2}, {b2, 6}};
-  say("vmsplice into the write end: %s\n", err(vmsplice(p[1], iov, 2, 0)));
+  say("vmsplice into the write end: %s\n", result(vmsplice(p[1], iov, 2, 0)));
   char r1[3] = {0}, r2[6] = {0};
   struct iovec riov[2] = {{r1, 2}, {r2, 5}};
-  say("vmsplice from the read end: %s", err(vmsplice(p[0], riov, 2, 0)));
+  say("vmsplice from the read end: %s", result(vmsplice(p[0], riov, 2, 0)));
   say(" '%s' '%s'\n", r1, r2);
   drain("left", p[0]);
 
@@ -111,20 +102,20 @@ int main(int argc, char **argv) {
   must(socketpair(AF_UNIX, SOCK_STREAM, 0, s), "socketpair");
   must(socketpair(AF_UNIX, SOCK_STREAM, 0, d), "socketpair");
   must(write(s[0], "through a socket", 16), "write socket");
-  say("socket to pipe: %s", err(splice(s[1], NULL, p[1], NULL, 65536, SPLICE_F_MOVE | SPLICE_F_MORE)));
-  say(", pipe to socket: %s", err(splice(p[0], NULL, d[0], NULL, 65536, SPLICE_F_MOVE)));
+  say("socket to pipe: %s", result(splice(s[1], NULL, p[1], NULL, 65536, SPLICE_F_MOVE | SPLICE_F_MORE)));
+  say(", pipe to socket: %s", result(splice(p[0], NULL, d[0], NULL, 65536, SPLICE_F_MOVE)));
   memset(buf, 0, sizeof buf);
   say(", read '%s'\n", read(d[1], buf, sizeof buf) > 0 ? buf : "");
   say("empty socket, SPLICE_F_NONBLOCK on the pipe only: ");
   fcntl(s[1], F_SETFL, O_NONBLOCK);
-  say("%s\n", err(splice(s[1], NULL, p[1], NULL, 10, SPLICE_F_NONBLOCK)));
+  say("%s\n", result(splice(s[1], NULL, p[1], NULL, 10, SPLICE_F_NONBLOCK)));
   fcntl(s[1], F_SETFL, 0);
 
-  say("empty pipe, SPLICE_F_NONBLOCK: %s\n", err(splice(p[0], NULL, out, NULL, 10, SPLICE_F_NONBLOCK)));
+  say("empty pipe, SPLICE_F_NONBLOCK: %s\n", result(splice(p[0], NULL, out, NULL, 10, SPLICE_F_NONBLOCK)));
   int e[2];
   must(pipe(e), "pipe");
   close(e[1]);
-  say("pipe without writers: %s, tee: %s\n", err(splice(e[0], NULL, out, NULL, 10, 0)), err(tee(e[0], q[1], 10, 0)));
+  say("pipe without writers: %s, tee: %s\n", result(splice(e[0], NULL, out, NULL, 10, 0)), result(tee(e[0], q[1], 10, 0)));
   close(e[0]);
   pid_t pid = fork();
   if (pid == 0) {
@@ -132,29 +123,29 @@ int main(int argc, char **argv) {
     if (write(p[1], "late", 4) != 4) _exit(1);
     _exit(0);
   }
-  say("blocking splice waits for the writer: %s\n", err(splice(p[0], NULL, q[1], NULL, 10, 0)));
+  say("blocking splice waits for the writer: %s\n", result(splice(p[0], NULL, q[1], NULL, 10, 0)));
   waitpid(pid, NULL, 0);
   drain("it moved", q[0]);
 
-  say("len 0: %s, no pipe: %s, unknown flag: %s\n", err(splice(file, NULL, out, NULL, 0, 0)), err(splice(file, NULL, out, NULL, 10, 0)),
-      err(splice(p[0], NULL, q[1], NULL, 10, 0x100)));
+  say("len 0: %s, no pipe: %s, unknown flag: %s\n", result(splice(file, NULL, out, NULL, 0, 0)), result(splice(file, NULL, out, NULL, 10, 0)),
+      result(splice(p[0], NULL, q[1], NULL, 10, 0x100)));
   off = 0;
-  say("offset on the pipe in: %s, out: %s, same pipe: %s, both offsets on pipes: %s\n", err(splice(p[0], &off, out, NULL, 10, 0)),
-      err(splice(file, NULL, p[1], &off, 10, 0)), err(splice(p[0], NULL, p[1], NULL, 10, 0)), err(splice(p[0], &off, q[1], &off, 10, 0)));
+  say("offset on the pipe in: %s, out: %s, same pipe: %s, both offsets on pipes: %s\n", result(splice(p[0], &off, out, NULL, 10, 0)),
+      result(splice(file, NULL, p[1], &off, 10, 0)), result(splice(p[0], NULL, p[1], NULL, 10, 0)), result(splice(p[0], &off, q[1], &off, 10, 0)));
   off = -1;
-  say("negative offset: %s\n", err(splice(file, &off, p[1], NULL, 10, 0)));
+  say("negative offset: %s\n", result(splice(file, &off, p[1], NULL, 10, 0)));
   int app = must(open(at("dst"), O_WRONLY | O_APPEND), "open append");
   must(write(p[1], "x", 1), "write pipe");
-  say("to O_APPEND: %s, read end as output: %s, write end as input: %s, closed fd: %s\n", err(splice(p[0], NULL, app, NULL, 1, 0)),
-      err(splice(file, NULL, p[0], NULL, 1, 0)), err(splice(p[1], NULL, out, NULL, 1, 0)), err(splice(99, NULL, p[1], NULL, 1, 0)));
-  say("tee of one pipe: %s, tee with a file: %s, vmsplice on a file: %s\n", err(tee(p[0], p[1], 1, 0)), err(tee(file, q[1], 1, 0)),
-      err(vmsplice(file, iov, 1, 0)));
+  say("to O_APPEND: %s, read end as output: %s, write end as input: %s, closed fd: %s\n", result(splice(p[0], NULL, app, NULL, 1, 0)),
+      result(splice(file, NULL, p[0], NULL, 1, 0)), result(splice(p[1], NULL, out, NULL, 1, 0)), result(splice(99, NULL, p[1], NULL, 1, 0)));
+  say("tee of one pipe: %s, tee with a file: %s, vmsplice on a file: %s\n", result(tee(p[0], p[1], 1, 0)), result(tee(file, q[1], 1, 0)),
+      result(vmsplice(file, iov, 1, 0)));
   drain("still there", p[0]);
   close(q[0]);
   must(write(p[1], "y", 1), "write pipe");
-  const char *r = err(splice(p[0], NULL, q[1], NULL, 1, 0));
+  const char *r = result(splice(p[0], NULL, q[1], NULL, 1, 0));
   say("to a pipe without readers: %s, SIGPIPE %d", r, (int)sigpipes);
-  r = err(tee(p[0], q[1], 1, 0));
+  r = result(tee(p[0], q[1], 1, 0));
   say(", tee: %s, SIGPIPE %d\n", r, (int)sigpipes);
   return 0;
 }

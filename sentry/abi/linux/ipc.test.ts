@@ -1,12 +1,13 @@
 import { nativeValues } from '../../testing/native';
 import assert from 'node:assert/strict';
-import { IPC, IPC_PERM_OFF, IPC_PERM_SIZE, SHM, SHM_INFO_OFF, SHM_INFO_SIZE, SHMID_DS_OFF, SHMID_DS_SIZE, SHMINFO_SIZE, SHMLBA } from './ipc';
+import { IPC, IPC_PERM_OFF, IPC_PERM_SIZE, SEM, SEMBUF_SIZE, SEMID_DS_OFF, SEMID_DS_SIZE, SEMINFO_SIZE, SHM, SHM_INFO_OFF, SHM_INFO_SIZE, SHMID_DS_OFF, SHMID_DS_SIZE, SHMINFO_SIZE, SHMLBA } from './ipc';
 
 const C = `#define _GNU_SOURCE
 #include <stdio.h>
 #include <stddef.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/sem.h>
 #define P(n, v) printf("%s %ld\\n", n, (long)(v))
 #define O(s, f) P(#s "." #f, offsetof(struct s, f))
 int main(void) {
@@ -22,10 +23,15 @@ int main(void) {
   P("SHM_UNLOCK", SHM_UNLOCK); P("SHM_STAT", SHM_STAT); P("SHM_INFO", SHM_INFO); P("SHM_STAT_ANY", SHM_STAT_ANY);
   P("SHM_DEST", SHM_DEST); P("SHM_LOCKED", SHM_LOCKED); P("SHMLBA", SHMLBA);
   P("SHM_HUGETLB", SHM_HUGETLB); P("SHM_NORESERVE", SHM_NORESERVE);
+  P("sembuf", sizeof(struct sembuf)); P("semid_ds", sizeof(struct semid_ds)); O(semid_ds, sem_otime); O(semid_ds, sem_ctime);
+  O(semid_ds, sem_nsems); P("seminfo", sizeof(struct seminfo));
+  P("GETPID", GETPID); P("GETVAL", GETVAL); P("GETALL", GETALL); P("GETNCNT", GETNCNT); P("GETZCNT", GETZCNT);
+  P("SETVAL", SETVAL); P("SETALL", SETALL); P("SEM_STAT", SEM_STAT); P("SEM_INFO", SEM_INFO); P("SEM_STAT_ANY", SEM_STAT_ANY);
+  P("SEM_UNDO", SEM_UNDO);
   return 0;
 }`;
 
-describe('System V shm ABI against the C library', function () {
+describe('System V shm and sem ABI against the C library', function () {
   let native: Map<string, number>;
   before(() => (native = nativeValues(C)));
 
@@ -39,6 +45,8 @@ describe('System V shm ABI against the C library', function () {
       ['shmid_ds.shm_lpid', SHMID_DS_OFF.lpid], ['shmid_ds.shm_nattch', SHMID_DS_OFF.nattch],
       ['shminfo', SHMINFO_SIZE], ['shm_info', SHM_INFO_SIZE], ['shm_info.used_ids', SHM_INFO_OFF.usedIds],
       ['shm_info.shm_tot', SHM_INFO_OFF.tot], ['shm_info.shm_rss', SHM_INFO_OFF.rss], ['shm_info.shm_swp', SHM_INFO_OFF.swp],
+      ['sembuf', SEMBUF_SIZE], ['semid_ds', SEMID_DS_SIZE], ['semid_ds.sem_otime', SEMID_DS_OFF.otime], ['semid_ds.sem_ctime', SEMID_DS_OFF.ctime],
+      ['semid_ds.sem_nsems', SEMID_DS_OFF.nsems], ['seminfo', SEMINFO_SIZE],
     ];
     for (const [name, ours] of want) assert.equal(ours, native.get(name), name);
   });
@@ -50,6 +58,9 @@ describe('System V shm ABI against the C library', function () {
       ['SHM_EXEC', SHM.EXEC], ['SHM_LOCK', SHM.LOCK], ['SHM_UNLOCK', SHM.UNLOCK], ['SHM_STAT', SHM.STAT], ['SHM_INFO', SHM.INFO],
       ['SHM_STAT_ANY', SHM.STAT_ANY], ['SHM_DEST', SHM.DEST], ['SHM_LOCKED', SHM.LOCKED], ['SHMLBA', SHMLBA],
       ['SHM_HUGETLB', SHM.HUGETLB], ['SHM_NORESERVE', SHM.NORESERVE],
+      ['GETPID', SEM.GETPID], ['GETVAL', SEM.GETVAL], ['GETALL', SEM.GETALL], ['GETNCNT', SEM.GETNCNT], ['GETZCNT', SEM.GETZCNT],
+      ['SETVAL', SEM.SETVAL], ['SETALL', SEM.SETALL], ['SEM_STAT', SEM.STAT], ['SEM_INFO', SEM.INFO], ['SEM_STAT_ANY', SEM.STAT_ANY],
+      ['SEM_UNDO', SEM.UNDO],
     ];
     for (const [name, ours] of want) assert.equal(ours, native.get(name), name);
   });

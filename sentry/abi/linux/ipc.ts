@@ -62,3 +62,32 @@ export const SHMINFO_SIZE = 72;
 /** struct shm_info: int used_ids, then shm_tot, shm_rss, shm_swp, swap_attempts, swap_successes (longs). */
 export const SHM_INFO_OFF = { usedIds: 0, tot: 8, rss: 16, swp: 24 } as const;
 export const SHM_INFO_SIZE = 48;
+
+/** semctl(2) commands past the IPC ones, and semop's SEM_UNDO (include/uapi/linux/sem.h). */
+export const SEM = {
+  GETPID: 11,
+  GETVAL: 12,
+  GETALL: 13,
+  GETNCNT: 14,
+  GETZCNT: 15,
+  SETVAL: 16,
+  SETALL: 17,
+  STAT: 18,
+  INFO: 19,
+  STAT_ANY: 20,
+  UNDO: 0x1000,
+} as const;
+/** The largest semaphore value, and the largest undo adjustment (SEMAEM). */
+export const SEMVMX = 32767;
+/** Compile-time limits IPC_INFO reports beside the sysctl ones: SEMMNS (= SEMMNI * SEMMSL), SEMOPM, SEMUSZ. */
+export const SEMMNS_BUILD = 1024000000;
+export const SEMOPM_BUILD = 500;
+export const SEMUSZ = 20;
+
+/** struct sembuf: sem_num (u16), sem_op (s16), sem_flg (s16). */
+export const SEMBUF_SIZE = 6;
+/** struct semid64_ds (sem_perm first). */
+export const SEMID_DS_OFF = { perm: 0, otime: 48, ctime: 64, nsems: 80 } as const;
+export const SEMID_DS_SIZE = 104;
+/** struct seminfo: ten ints (semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem). */
+export const SEMINFO_SIZE = 40;

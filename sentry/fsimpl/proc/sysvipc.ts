@@ -2,12 +2,13 @@
  * /proc/sysvipc (proc(5)): the System V IPC objects of the kernel's IPC
  * namespace in Linux's format (5.x and later: the rss and swap columns
  * aligned), which util-linux ipcs reads. shm lists the shared memory
- * segments (kernel/ipc/shm.ts; swap is always 0); sem and msg hold only
- * their header lines, since System V semaphores and message queues are
- * not implemented (ENOSYS).
+ * segments (kernel/ipc/shm.ts; swap is always 0), sem the semaphore sets
+ * (kernel/ipc/sem.ts); msg holds only its header line, since System V
+ * message queues are not implemented (ENOSYS).
  */
 import type { Kernel } from '../../kernel/kernel';
-import { shmNamespace } from '../../kernel/ipc/namespace';
+import { semNamespace, shmNamespace } from '../../kernel/ipc/namespace';
+import type { SemSet } from '../../kernel/ipc/sem';
 import type { ShmSegment } from '../../kernel/ipc/shm';
 import { PAGE_SIZE } from '../../abi/linux/mm';
 import { ProcChild, ProcDir, ProcFile, ProcFs, ROOT_OWNER } from './nodes';
@@ -29,12 +30,18 @@ export function shmLine(s: ShmSegment): string {
   );
 }
 
+/** One semaphore set's line (sysvipc_sem_proc_show). */
+export function semLine(s: SemSet): string {
+  const p = s.perm;
+  return `${pad(p.key, 10)} ${pad(s.id, 10)}  ${pad(p.mode.toString(8), 4)} ${pad(s.sems.length, 10)} ${pad(p.uid, 5)} ${pad(p.gid, 5)} ${pad(p.cuid, 5)} ${pad(p.cgid, 5)} ${pad(s.otime, 10)} ${pad(s.ctime, 10)}\n`;
+}
+
 /** The /proc/sysvipc directory of `kernel`'s procfs. */
 export function procSysvipc(fs: ProcFs, kernel: Kernel): ProcChild {
   const file = (gen: () => string): ProcChild => (key) => new ProcFile(fs, key, ROOT_OWNER, gen);
   const entries = new Map<string, ProcChild>([
     ['shm', file(() => SHM_HEADER + shmNamespace(kernel).segments().map(shmLine).join(''))],
-    ['sem', file(() => SEM_HEADER)],
+    ['sem', file(() => SEM_HEADER + semNamespace(kernel).sets().map(semLine).join(''))],
     ['msg', file(() => MSG_HEADER)],
   ]);
   return (key) => new ProcDir(fs, key, ROOT_OWNER, () => entries);

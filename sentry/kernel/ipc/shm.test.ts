@@ -7,7 +7,8 @@ import { isLinuxError } from '../../errors/linuxerr';
 import { FakeMemory } from '../../mm/testing';
 import { MemoryManager } from '../../mm/mm';
 import type { SharedMemory } from '../../platform/platform';
-import { IpcCreds, ipcAllowed, ipcOwnerOrAdmin, IpcPerm, ShmLimits, ShmNamespace } from './shm';
+import { IpcCreds, ipcAllowed, ipcOwnerOrAdmin, IpcPerm } from './ipc';
+import { ShmLimits, ShmNamespace } from './shm';
 
 /** Slots by offset; released ones are remembered. */
 class FakeShared implements SharedMemory {
