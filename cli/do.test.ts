@@ -33,6 +33,12 @@ describe('do: the limits the command starts with', () => {
     for (const soft of ['abc', '30000', '']) assert.deepEqual(callerLimits({ [NOFILE_SOFT_ENV]: soft }, limits)[RLIMIT.NOFILE], { cur: 20000n, max: 20000n });
   });
 
+  it("without a limits file, Linux's container defaults (and the noted soft limit under their hard one)", () => {
+    const got = callerLimits({ [NOFILE_SOFT_ENV]: '1024' }, '');
+    assert.equal(formatLimits(got.map((l, r) => (r === RLIMIT.NOFILE ? defaultLimits()[r] : l))), formatLimits(defaultLimits()));
+    assert.deepEqual(got[RLIMIT.NOFILE], { cur: 1024n, max: 1048576n });
+  });
+
   it("read this process's own /proc/self/limits whole", () => {
     const text = readFileSync('/proc/self/limits', 'utf8');
     assert.equal(formatLimits(callerLimits({}, text)), text);

@@ -80,13 +80,22 @@ export const NOFILE_SOFT_ENV = 'TSVISOR_NOFILE_SOFT';
  * with the open-file soft limit bin/tsvisor noted (taken out of the
  * environment the app inherits).
  */
-export function callerLimits(env: NodeJS.ProcessEnv = process.env, procLimits = readFileSync('/proc/self/limits', 'utf8')): Rlimit[] {
+export function callerLimits(env: NodeJS.ProcessEnv = process.env, procLimits = ownLimits()): Rlimit[] {
   const limits = parseProcLimits(procLimits);
   const soft = env[NOFILE_SOFT_ENV];
   delete env[NOFILE_SOFT_ENV];
   const nofile = limits[RLIMIT.NOFILE];
   if (soft !== undefined && /^\d+$/.test(soft) && BigInt(soft) <= nofile.max) nofile.cur = BigInt(soft);
   return limits;
+}
+
+/** This process's /proc/self/limits; empty (Linux's container defaults) where /proc cannot be read. */
+function ownLimits(): string {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** Takes bin/tsvisor's note of the host network namespace out of the environment the app inherits. */

@@ -14,6 +14,8 @@ import { Pipe, PipeFile } from '../fsimpl/pipe/pipe';
 import type { Task } from '../kernel/task';
 import type { FileDescription } from '../vfs/file';
 import { accessed, modified } from '../vfs/fsnotify';
+import { isDir } from '../vfs/inode';
+import { InodeFile } from '../vfs/inodefile';
 import type { SyscallArgs } from './args';
 import { CHUNK, gather, iovTotal, readIovecs, scatter } from './fs-mem';
 import { FamilyRows, partial } from './rows';
@@ -125,6 +127,8 @@ function splice(t: Task, a: SyscallArgs): number {
   }
   if (op) {
     if (offOut !== 0) fail('ESPIPE', 'offset on a pipe');
+    // A directory has no splice_read (EINVAL, where read(2) would say EISDIR).
+    if (input instanceof InodeFile && isDir(input.inode.mode)) fail('EINVAL', 'splice from a directory');
     const off = readOffset(t, offIn);
     nonblock ||= (out.flags & O.NONBLOCK) !== 0;
     const n = accessed(input, fileToPipe(t, input, op, off, len, nonblock));

@@ -134,6 +134,9 @@ int main(int argc, char **argv) {
       result(splice(file, NULL, p[1], &off, 10, 0)), result(splice(p[0], NULL, p[1], NULL, 10, 0)), result(splice(p[0], &off, q[1], &off, 10, 0)));
   off = -1;
   say("negative offset: %s\n", result(splice(file, &off, p[1], NULL, 10, 0)));
+  int dirfd = must(open(dir, O_RDONLY | O_DIRECTORY), "open dir");
+  say("a directory as input: %s\n", result(splice(dirfd, NULL, p[1], NULL, 10, 0)));
+  close(dirfd);
   int app = must(open(at("dst"), O_WRONLY | O_APPEND), "open append");
   must(write(p[1], "x", 1), "write pipe");
   say("to O_APPEND: %s, read end as output: %s, write end as input: %s, closed fd: %s\n", result(splice(p[0], NULL, app, NULL, 1, 0)),
