@@ -19,7 +19,7 @@
  * every report returns at once.
  */
 import { S_IFDIR, S_IFMT } from '../abi/linux/fs';
-import { IN } from '../abi/linux/inotify';
+import { IN, IN_ALL_EVENTS } from '../abi/linux/inotify';
 import type { Inode } from './inode';
 
 // Not inode.ts's isDir: file.ts imports this module, and inode.ts imports file.ts's classes.
@@ -68,7 +68,7 @@ let liveWatches = 0;
 let lastCookie = 0;
 
 /** Watches on `inode` (empty: none). */
-export function watchesOf(inode: Inode): readonly Watch[] {
+function watchesOf(inode: Inode): readonly Watch[] {
   return watchLists.get(inode) ?? [];
 }
 
@@ -102,7 +102,7 @@ function nextCookie(): number {
 
 /** Delivers `mask` to `w` if it asks for it; IN_ONESHOT drops it after its first event. */
 function deliver(w: Watch, mask: number, cookie: number, name: string): void {
-  if ((w.mask & mask & 0xfff) === 0) return;
+  if ((w.mask & mask & IN_ALL_EVENTS) === 0) return;
   w.owner.queue(w, mask, cookie, name);
   if (w.mask & IN.ONESHOT) drop(w);
 }
@@ -144,7 +144,7 @@ function deleted(inode: Inode): void {
   for (const w of [...watchesOf(inode)]) drop(w);
 }
 
-/** Whether unlinking `victim` must be reported (a watch exists): then the caller passes its link count from before. */
+/** Whether any watch exists: only then does the VFS work out whether an unlink removes a file's last link. */
 export function watching(): boolean {
   return liveWatches > 0;
 }

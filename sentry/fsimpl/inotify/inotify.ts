@@ -12,7 +12,7 @@
  * name is padded with NULs to a multiple of 16 bytes.
  */
 import { FIONREAD, O } from '../../abi/linux/fs';
-import { IN, INOTIFY_EVENT_SIZE, INOTIFY_MAX_QUEUED_EVENTS } from '../../abi/linux/inotify';
+import { IN, IN_ALL_EVENTS, INOTIFY_EVENT_SIZE, INOTIFY_MAX_QUEUED_EVENTS } from '../../abi/linux/inotify';
 import { POLL } from '../../abi/linux/poll';
 import { fail } from '../../errors/linuxerr';
 import { Block, WaitQueue } from '../../kernel/wait';
@@ -76,7 +76,7 @@ export class Inotify extends AnonFile implements WatchOwner {
    * (else ENOSPC, as past max_user_watches).
    */
   watch(inode: Inode, mask: number, room: boolean): number {
-    const kept = mask & (0xfff | IN.ONESHOT | IN.EXCL_UNLINK);
+    const kept = mask & (IN_ALL_EVENTS | IN.ONESHOT | IN.EXCL_UNLINK);
     const existing = this.byInode.get(inode);
     if (existing) {
       if (mask & IN.MASK_CREATE) fail('EEXIST', `inode already watched as ${existing.wd}`);
