@@ -20,6 +20,9 @@ export interface IpcKind<T extends Obj> {
   readonly statAnyCmd: number;
   readonly dsSize: number;
   encode(o: T): Buffer;
+  /** IPC_SET of the kind's own fields: checked before the permissions change, applied after. */
+  checkSet?(o: T, ds: Buffer, t: Task): void;
+  applySet?(o: T, ds: Buffer): void;
 }
 
 /**
@@ -41,7 +44,9 @@ export function commonIpcCtl<T extends Obj>(t: Task, space: IpcSpace<T>, kind: I
     case IPC.SET: {
       const ds = t.mem.read(arg, kind.dsSize);
       const o = owned(t, space, id);
+      kind.checkSet?.(o, ds, t);
       updatePerm(o.perm, ds);
+      kind.applySet?.(o, ds);
       o.ctime = space.now();
       return 0;
     }

@@ -4,7 +4,7 @@
  * platform's shared memory (a host memfd every stub holds), so every
  * attaching process, forked or unrelated, maps the same pages; fork
  * inherits attachments, exec and exit detach (mm/mm.ts). Pids are the
- * sandbox's. Semaphores are syscalls/sem.ts; message queues remain ENOSYS.
+ * sandbox's. Semaphores are syscalls/sem.ts, message queues syscalls/msg.ts.
  */
 import { CAP } from '../abi/linux/capability';
 import { IPC, SHM, SHM_INFO_OFF, SHM_INFO_SIZE, SHMID_DS_OFF, SHMID_DS_SIZE, SHMINFO_SIZE, SHMLBA, SHMMIN } from '../abi/linux/ipc';

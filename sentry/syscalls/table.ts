@@ -31,6 +31,7 @@ import { memfdRows } from './memfd';
 import { schedSyscalls } from './sched';
 import { spliceRows } from './splice';
 import { semSyscalls } from './sem';
+import { msgSyscalls } from './msg';
 import { timerfdRows } from './timerfd';
 import { socketRows } from './socket';
 import { shmSyscalls } from './shm';
@@ -66,6 +67,7 @@ const FAMILIES: FamilyRows[] = [
   schedSyscalls,
   spliceRows,
   semSyscalls,
+  msgSyscalls,
   timerfdRows,
   socketRows,
   shmSyscalls,

@@ -1,6 +1,6 @@
 import { nativeValues } from '../../testing/native';
 import assert from 'node:assert/strict';
-import { IPC, IPC_PERM_OFF, IPC_PERM_SIZE, SEM, SEMBUF_SIZE, SEMID_DS_OFF, SEMID_DS_SIZE, SEMINFO_SIZE, SHM, SHM_INFO_OFF, SHM_INFO_SIZE, SHMID_DS_OFF, SHMID_DS_SIZE, SHMINFO_SIZE, SHMLBA } from './ipc';
+import { IPC, IPC_PERM_OFF, IPC_PERM_SIZE, MSG, MSGINFO_SIZE, MSQID_DS_OFF, MSQID_DS_SIZE, SEM, SEMBUF_SIZE, SEMID_DS_OFF, SEMID_DS_SIZE, SEMINFO_SIZE, SHM, SHM_INFO_OFF, SHM_INFO_SIZE, SHMID_DS_OFF, SHMID_DS_SIZE, SHMINFO_SIZE, SHMLBA } from './ipc';
 
 const C = `#define _GNU_SOURCE
 #include <stdio.h>
@@ -8,6 +8,7 @@ const C = `#define _GNU_SOURCE
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/sem.h>
+#include <sys/msg.h>
 #define P(n, v) printf("%s %ld\\n", n, (long)(v))
 #define O(s, f) P(#s "." #f, offsetof(struct s, f))
 int main(void) {
@@ -28,10 +29,14 @@ int main(void) {
   P("GETPID", GETPID); P("GETVAL", GETVAL); P("GETALL", GETALL); P("GETNCNT", GETNCNT); P("GETZCNT", GETZCNT);
   P("SETVAL", SETVAL); P("SETALL", SETALL); P("SEM_STAT", SEM_STAT); P("SEM_INFO", SEM_INFO); P("SEM_STAT_ANY", SEM_STAT_ANY);
   P("SEM_UNDO", SEM_UNDO);
+  P("msqid_ds", sizeof(struct msqid_ds)); O(msqid_ds, msg_stime); O(msqid_ds, msg_rtime); O(msqid_ds, msg_ctime);
+  O(msqid_ds, __msg_cbytes); O(msqid_ds, msg_qnum); O(msqid_ds, msg_qbytes); O(msqid_ds, msg_lspid); O(msqid_ds, msg_lrpid);
+  P("msginfo", sizeof(struct msginfo)); P("MSG_NOERROR", MSG_NOERROR); P("MSG_EXCEPT", MSG_EXCEPT); P("MSG_COPY", MSG_COPY);
+  P("MSG_STAT", MSG_STAT); P("MSG_INFO", MSG_INFO); P("MSG_STAT_ANY", MSG_STAT_ANY);
   return 0;
 }`;
 
-describe('System V shm and sem ABI against the C library', function () {
+describe('System V shm, sem and msg ABI against the C library', function () {
   let native: Map<string, number>;
   before(() => (native = nativeValues(C)));
 
@@ -47,6 +52,10 @@ describe('System V shm and sem ABI against the C library', function () {
       ['shm_info.shm_tot', SHM_INFO_OFF.tot], ['shm_info.shm_rss', SHM_INFO_OFF.rss], ['shm_info.shm_swp', SHM_INFO_OFF.swp],
       ['sembuf', SEMBUF_SIZE], ['semid_ds', SEMID_DS_SIZE], ['semid_ds.sem_otime', SEMID_DS_OFF.otime], ['semid_ds.sem_ctime', SEMID_DS_OFF.ctime],
       ['semid_ds.sem_nsems', SEMID_DS_OFF.nsems], ['seminfo', SEMINFO_SIZE],
+      ['msqid_ds', MSQID_DS_SIZE], ['msqid_ds.msg_stime', MSQID_DS_OFF.stime], ['msqid_ds.msg_rtime', MSQID_DS_OFF.rtime],
+      ['msqid_ds.msg_ctime', MSQID_DS_OFF.ctime], ['msqid_ds.__msg_cbytes', MSQID_DS_OFF.cbytes], ['msqid_ds.msg_qnum', MSQID_DS_OFF.qnum],
+      ['msqid_ds.msg_qbytes', MSQID_DS_OFF.qbytes], ['msqid_ds.msg_lspid', MSQID_DS_OFF.lspid], ['msqid_ds.msg_lrpid', MSQID_DS_OFF.lrpid],
+      ['msginfo', MSGINFO_SIZE],
     ];
     for (const [name, ours] of want) assert.equal(ours, native.get(name), name);
   });
@@ -61,6 +70,8 @@ describe('System V shm and sem ABI against the C library', function () {
       ['GETPID', SEM.GETPID], ['GETVAL', SEM.GETVAL], ['GETALL', SEM.GETALL], ['GETNCNT', SEM.GETNCNT], ['GETZCNT', SEM.GETZCNT],
       ['SETVAL', SEM.SETVAL], ['SETALL', SEM.SETALL], ['SEM_STAT', SEM.STAT], ['SEM_INFO', SEM.INFO], ['SEM_STAT_ANY', SEM.STAT_ANY],
       ['SEM_UNDO', SEM.UNDO],
+      ['MSG_NOERROR', MSG.NOERROR], ['MSG_EXCEPT', MSG.EXCEPT], ['MSG_COPY', MSG.COPY], ['MSG_STAT', MSG.STAT], ['MSG_INFO', MSG.INFO],
+      ['MSG_STAT_ANY', MSG.STAT_ANY],
     ];
     for (const [name, ours] of want) assert.equal(ours, native.get(name), name);
   });

@@ -91,3 +91,24 @@ export const SEMID_DS_OFF = { perm: 0, otime: 48, ctime: 64, nsems: 80 } as cons
 export const SEMID_DS_SIZE = 104;
 /** struct seminfo: ten ints (semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem). */
 export const SEMINFO_SIZE = 40;
+
+/** msgrcv flags and msgctl commands past the IPC ones (include/uapi/linux/msg.h). */
+export const MSG = {
+  NOERROR: 0o10000,
+  EXCEPT: 0o20000,
+  COPY: 0o40000,
+  STAT: 11,
+  INFO: 12,
+  STAT_ANY: 13,
+} as const;
+/** Compile-time values IPC_INFO reports beside the sysctl ones: MSGPOOL (KiB), MSGMAP, MSGSSZ, MSGTQL, MSGSEG. */
+export const MSGPOOL = 512000;
+export const MSGMAP = 16384;
+export const MSGSSZ = 16;
+export const MSGTQL = 16384;
+export const MSGSEG = 0xffff;
+/** struct msqid64_ds (msg_perm first). */
+export const MSQID_DS_OFF = { perm: 0, stime: 48, rtime: 56, ctime: 64, cbytes: 72, qnum: 80, qbytes: 88, lspid: 96, lrpid: 100 } as const;
+export const MSQID_DS_SIZE = 120;
+/** struct msginfo: seven ints and an unsigned short (msgpool, msgmap, msgmax, msgmnb, msgmni, msgssz, msgtql, msgseg). */
+export const MSGINFO_SIZE = 32;

@@ -3,11 +3,11 @@
  * namespace in Linux's format (5.x and later: the rss and swap columns
  * aligned), which util-linux ipcs reads. shm lists the shared memory
  * segments (kernel/ipc/shm.ts; swap is always 0), sem the semaphore sets
- * (kernel/ipc/sem.ts); msg holds only its header line, since System V
- * message queues are not implemented (ENOSYS).
+ * (kernel/ipc/sem.ts), msg the message queues (kernel/ipc/msg.ts).
  */
 import type { Kernel } from '../../kernel/kernel';
-import { semNamespace, shmNamespace } from '../../kernel/ipc/namespace';
+import { msgNamespace, semNamespace, shmNamespace } from '../../kernel/ipc/namespace';
+import type { MsgQueue } from '../../kernel/ipc/msg';
 import type { SemSet } from '../../kernel/ipc/sem';
 import type { ShmSegment } from '../../kernel/ipc/shm';
 import { PAGE_SIZE } from '../../abi/linux/mm';
@@ -36,13 +36,22 @@ export function semLine(s: SemSet): string {
   return `${pad(p.key, 10)} ${pad(s.id, 10)}  ${pad(p.mode.toString(8), 4)} ${pad(s.sems.length, 10)} ${pad(p.uid, 5)} ${pad(p.gid, 5)} ${pad(p.cuid, 5)} ${pad(p.cgid, 5)} ${pad(s.otime, 10)} ${pad(s.ctime, 10)}\n`;
 }
 
+/** One message queue's line (sysvipc_msg_proc_show). */
+export function msgLine(q: MsgQueue): string {
+  const p = q.perm;
+  return (
+    `${pad(p.key, 10)} ${pad(q.id, 10)}  ${pad(p.mode.toString(8), 4)}  ${pad(q.bytes, 10)} ${pad(q.messages.length, 10)} ${pad(q.lspid, 5)} ${pad(q.lrpid, 5)} ` +
+    `${pad(p.uid, 5)} ${pad(p.gid, 5)} ${pad(p.cuid, 5)} ${pad(p.cgid, 5)} ${pad(q.stime, 10)} ${pad(q.rtime, 10)} ${pad(q.ctime, 10)}\n`
+  );
+}
+
 /** The /proc/sysvipc directory of `kernel`'s procfs. */
 export function procSysvipc(fs: ProcFs, kernel: Kernel): ProcChild {
   const file = (gen: () => string): ProcChild => (key) => new ProcFile(fs, key, ROOT_OWNER, gen);
   const entries = new Map<string, ProcChild>([
     ['shm', file(() => SHM_HEADER + shmNamespace(kernel).segments().map(shmLine).join(''))],
     ['sem', file(() => SEM_HEADER + semNamespace(kernel).sets().map(semLine).join(''))],
-    ['msg', file(() => MSG_HEADER)],
+    ['msg', file(() => MSG_HEADER + msgNamespace(kernel).queues().map(msgLine).join(''))],
   ]);
   return (key) => new ProcDir(fs, key, ROOT_OWNER, () => entries);
 }
