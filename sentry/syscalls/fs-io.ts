@@ -180,11 +180,12 @@ function inputPosition(input: FileDescription): number {
   }
 }
 
-function readOffsetPtr(t: Task, addr: number): number | undefined {
+/** The loff_t an offset pointer holds (EFAULT; EINVAL when negative), or undefined for NULL (sendfile, copy_file_range, splice). */
+export function readOffsetPtr(t: Task, addr: number): number | undefined {
   return addr === 0 ? undefined : checkOffset(Number(t.mem.read(addr, 8).readBigInt64LE(0)));
 }
 
-function writeOffsetPtr(t: Task, addr: number, value: number): void {
+export function writeOffsetPtr(t: Task, addr: number, value: number): void {
   const b = Buffer.alloc(8);
   b.writeBigInt64LE(BigInt(value));
   t.mem.write(addr, b);

@@ -17,6 +17,8 @@ import type { Credentials } from '../kernel/creds';
 import { RLIMIT } from '../kernel/limits';
 import { bestIoprio, isRealtime, type SchedAttr, validPolicy } from '../kernel/schedattr';
 import type { Task } from '../kernel/task';
+import { writeI32 } from '../kernel/usermem';
+import { encodeTimespec } from '../abi/linux/time';
 import type { SyscallArgs } from './args';
 import { FamilyRows, partial, supported } from './rows';
 
@@ -48,6 +50,11 @@ function selected(t: Task, which: 'process' | 'pgrp' | 'user', who: number): Tas
 /** getpriority's `which` (PRIO_PROCESS, PRIO_PGRP, PRIO_USER). */
 const PRIO_WHICH = ['process', 'pgrp', 'user'] as const;
 const IOPRIO_WHICH: Record<number, 'process' | 'pgrp' | 'user'> = { [IOPRIO_WHO.PROCESS]: 'process', [IOPRIO_WHO.PGRP]: 'pgrp', [IOPRIO_WHO.USER]: 'user' };
+
+/** A nice value asked for, brought into -20..19 (setpriority and sched_setattr clamp rather than refuse). */
+function clampNice(nice: number): number {
+  return Math.min(MAX_NICE, Math.max(MIN_NICE, nice));
+}
 
 /** check_same_owner: the caller's euid is the target's uid or euid. */
 function sameOwner(c: Credentials, x: Task): boolean {
@@ -90,7 +97,7 @@ function getpriority(t: Task, a: SyscallArgs): number {
 /** setpriority(2): nice clamped to -20..19; EPERM for another user's thread, EACCES for a lower nice without CAP_SYS_NICE or RLIMIT_NICE. */
 function setpriority(t: Task, a: SyscallArgs): number {
   const which = PRIO_WHICH[a.int(0)] ?? fail('EINVAL', `which ${a.int(0)}`);
-  const nice = Math.min(MAX_NICE, Math.max(MIN_NICE, a.int(2)));
+  const nice = clampNice(a.int(2));
   const c = t.process.creds;
   return forEachSelected(selected(t, which, a.int(1)), (x) => {
     if (!sameOwner(c, x) && !c.hasCap(CAP.SYS_NICE)) fail('EPERM', `setpriority of ${x.tid}`);
@@ -178,9 +185,7 @@ function schedGetscheduler(t: Task, a: SyscallArgs): number {
 /** sched_getparam(2): the real-time priority (0 under the other policies). */
 function schedGetparam(t: Task, a: SyscallArgs): number {
   if (a.ptr(1) === 0 || a.int(0) < 0) fail('EINVAL', 'sched_param');
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(target(t, a.int(0)).schedAttr.priority);
-  t.mem.write(a.ptr(1), b);
+  writeI32(t.mem, a.ptr(1), target(t, a.int(0)).schedAttr.priority);
   return 0;
 }
 
@@ -198,9 +203,7 @@ function schedSetattr(t: Task, a: SyscallArgs): number {
   const size = given === 0 ? SCHED_ATTR.SIZE_VER0 : given;
   const tooBig = size < SCHED_ATTR.SIZE_VER0 || size > PAGE_SIZE || (size > SCHED_ATTR.SIZE_VER1 && t.mem.read(addr + SCHED_ATTR.SIZE_VER1, size - SCHED_ATTR.SIZE_VER1).some((b) => b !== 0));
   if (tooBig) {
-    const known = Buffer.alloc(4);
-    known.writeUInt32LE(SCHED_ATTR.SIZE_VER1);
-    t.mem.write(addr, known);
+    writeI32(t.mem, addr, SCHED_ATTR.SIZE_VER1);
     fail('E2BIG', `sched_attr of ${size} bytes`);
   }
   const raw = Buffer.alloc(SCHED_ATTR.SIZE_VER1);
@@ -220,7 +223,7 @@ function schedSetattr(t: Task, a: SyscallArgs): number {
   setScheduler(t, x, {
     policy: flags & SCHED_FLAG.KEEP_POLICY ? undefined : policy,
     priority: keep && rt ? x.schedAttr.priority : raw.readUInt32LE(SCHED_ATTR.priority),
-    nice: keep && !rt ? x.schedAttr.nice : Math.min(MAX_NICE, Math.max(MIN_NICE, raw.readInt32LE(SCHED_ATTR.nice))),
+    nice: keep && !rt ? x.schedAttr.nice : clampNice(raw.readInt32LE(SCHED_ATTR.nice)),
     resetOnFork: (flags & SCHED_FLAG.RESET_ON_FORK) !== 0,
     keepParams: keep,
   });
@@ -245,10 +248,7 @@ function schedGetattr(t: Task, a: SyscallArgs): number {
 /** sched_rr_get_interval(2): SCHED_RR's 100 ms quantum; 0 under the other policies, as for a task alone on its CPU. */
 function schedRrGetInterval(t: Task, a: SyscallArgs): number {
   const ns = target(t, a.int(0)).schedAttr.policy === SCHED.RR ? RR_TIMESLICE_NS : 0;
-  const b = Buffer.alloc(16);
-  b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
-  b.writeBigInt64LE(BigInt(ns % 1e9), 8);
-  t.mem.write(a.ptr(1), b);
+  t.mem.write(a.ptr(1), encodeTimespec(BigInt(ns)));
   return 0;
 }
 

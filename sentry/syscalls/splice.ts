@@ -18,6 +18,7 @@ import { isDir } from '../vfs/inode';
 import { InodeFile } from '../vfs/inodefile';
 import type { SyscallArgs } from './args';
 import { CHUNK, gather, iovTotal, readIovecs, scatter } from './fs-mem';
+import { readOffsetPtr, writeOffsetPtr } from './fs-io';
 import { FamilyRows, partial } from './rows';
 
 function pipeOf(f: FileDescription): Pipe | undefined {
@@ -30,20 +31,6 @@ function readable(f: FileDescription): boolean {
 
 function writable(f: FileDescription): boolean {
   return (f.flags & O.PATH) === 0 && (f.flags & O.ACCMODE) !== O.RDONLY;
-}
-
-/** The loff_t an offset pointer holds (EFAULT; EINVAL when negative), or undefined for NULL. */
-function readOffset(t: Task, addr: number): number | undefined {
-  if (addr === 0) return undefined;
-  const off = Number(t.mem.read(addr, 8).readBigInt64LE(0));
-  if (off < 0) fail('EINVAL', 'negative offset');
-  return off;
-}
-
-function writeOffset(t: Task, addr: number, value: number): void {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64LE(BigInt(value));
-  t.mem.write(addr, b);
 }
 
 /** A positioned read or write of a stream (a socket): EINVAL, as for a file without FMODE_PREAD/PWRITE. */
@@ -118,21 +105,21 @@ function splice(t: Task, a: SyscallArgs): number {
   }
   if (ip) {
     if (offIn !== 0) fail('ESPIPE', 'offset on a pipe');
-    const off = readOffset(t, offOut);
+    const off = readOffsetPtr(t, offOut);
     if (out.flags & O.APPEND) fail('EINVAL', 'splice to an O_APPEND file');
     nonblock ||= (input.flags & O.NONBLOCK) !== 0;
     const n = modified(out, pipeToFile(t, ip, out, off, len, nonblock));
-    if (off !== undefined) writeOffset(t, offOut, off + n);
+    if (off !== undefined) writeOffsetPtr(t, offOut, off + n);
     return n;
   }
   if (op) {
     if (offOut !== 0) fail('ESPIPE', 'offset on a pipe');
     // A directory has no splice_read (EINVAL, where read(2) would say EISDIR).
     if (input instanceof InodeFile && isDir(input.inode.mode)) fail('EINVAL', 'splice from a directory');
-    const off = readOffset(t, offIn);
+    const off = readOffsetPtr(t, offIn);
     nonblock ||= (out.flags & O.NONBLOCK) !== 0;
     const n = accessed(input, fileToPipe(t, input, op, off, len, nonblock));
-    if (off !== undefined) writeOffset(t, offIn, off + n);
+    if (off !== undefined) writeOffsetPtr(t, offIn, off + n);
     return n;
   }
   return fail('EINVAL', 'splice without a pipe');

@@ -15,6 +15,7 @@ import { FIONREAD, O } from '../../abi/linux/fs';
 import { IN, IN_ALL_EVENTS, INOTIFY_EVENT_SIZE, INOTIFY_MAX_QUEUED_EVENTS } from '../../abi/linux/inotify';
 import { POLL } from '../../abi/linux/poll';
 import { fail } from '../../errors/linuxerr';
+import { writeI32 } from '../../kernel/usermem';
 import { Block, WaitQueue } from '../../kernel/wait';
 import type { MemoryIO } from '../../platform/platform';
 import { addWatch, removeWatch, type Watch, type WatchOwner } from '../../vfs/fsnotify';
@@ -158,9 +159,7 @@ export class Inotify extends AnonFile implements WatchOwner {
   /** FIONREAD: the bytes of every queued event. */
   ioctl(mem: MemoryIO, cmd: number, arg: number): number {
     if (cmd !== FIONREAD) return fail('ENOTTY', `inotify ioctl ${cmd.toString(16)}`);
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(this.queuedBytes);
-    mem.write(arg, b);
+    writeI32(mem, arg, this.queuedBytes);
     return 0;
   }
 

@@ -38,8 +38,5 @@ export function createMemfd(t: Task, name: string, flags: number): FileDescripti
   const noexec = (flags & MFD.NOEXEC_SEAL) !== 0;
   const seals = noexec ? F_SEAL.EXEC : flags & MFD.ALLOW_SEALING ? 0 : F_SEAL.SEAL;
   const c = t.process.creds;
-  const file = new TmpfsFile(fs, noexec ? 0o666 : 0o777, { uid: c.euid, gid: c.egid }, seals);
-  const f = file.open(t, O.RDWR | O.LARGEFILE, `/memfd:${name} (deleted)`);
-  file.changeLinks(-1); // nameless: its data and inode stay while it is open
-  return f;
+  return TmpfsFile.nameless(fs, noexec ? 0o666 : 0o777, { uid: c.euid, gid: c.egid }, seals).open(t, O.RDWR | O.LARGEFILE, `/memfd:${name} (deleted)`);
 }

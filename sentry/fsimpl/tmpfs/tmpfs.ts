@@ -213,6 +213,18 @@ export class TmpfsFile extends TmpfsNode {
   }
 
   /**
+   * A file with no name (O_TMPFILE, memfd_create), for the caller to open
+   * at once: its inode, taken here, is then held by the open (inodesHeld)
+   * and its data counts while it is open; both go at its last close unless
+   * a link names it.
+   */
+  static nameless(fs: Tmpfs, mode: number, owner: Owner, seals?: number): TmpfsFile {
+    const f = new TmpfsFile(fs, mode, owner, seals);
+    f.nlink = 0;
+    return f;
+  }
+
+  /**
    * File seals, as shmem's (memfd_add_seals, shmem_setattr,
    * shmem_write_begin): F_SEAL_SEAL ends sealing; F_SEAL_SHRINK and
    * F_SEAL_GROW forbid truncates and writes (vfs/inodefile.ts) that change
@@ -489,11 +501,8 @@ export class TmpfsDir extends TmpfsNode {
     return this.add(name, () => new TmpfsSpecial(this.fs, mode, owner));
   }
 
-  /** Nameless: its inode counts once it is open (TmpfsFile.inodesHeld), and goes at its last close unless linked. */
   override tmpfile(mode: number, owner: Owner): Inode {
-    const f = new TmpfsFile(this.fs, mode, owner);
-    f.nlink = 0;
-    return f;
+    return TmpfsFile.nameless(this.fs, mode, owner);
   }
 
   override link(name: string, target: Inode): void {
