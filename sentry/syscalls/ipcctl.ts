@@ -58,6 +58,11 @@ export function commonIpcCtl<T extends Obj>(t: Task, space: IpcSpace<T>, kind: I
   }
 }
 
+/** Whether `t` still waits in its System V IPC call (parked, and alive): what IpcWaiters counts. */
+export function parked(t: Task): boolean {
+  return t.blocked !== undefined && t.kernel.tasks.get(t.tid) === t;
+}
+
 /** ipcctl_pre_down: the object for IPC_SET/IPC_RMID (EINVAL if none, EPERM if not the owner's). */
 function owned<T extends Obj>(t: Task, space: IpcSpace<T>, id: number): T {
   const o = space.byId(id);

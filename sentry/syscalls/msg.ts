@@ -13,9 +13,8 @@ import { encodePerm, ipcAllowed } from '../kernel/ipc/ipc';
 import { type MsgNamespace, type MsgQueue } from '../kernel/ipc/msg';
 import { msgNamespace } from '../kernel/ipc/namespace';
 import type { Task } from '../kernel/task';
-import { Block } from '../kernel/wait';
 import type { SyscallArgs } from './args';
-import { commonIpcCtl, type IpcKind } from './ipcctl';
+import { commonIpcCtl, type IpcKind, parked } from './ipcctl';
 import { FamilyRows, partial, supported } from './rows';
 
 function ns(t: Task): MsgNamespace {
@@ -34,19 +33,9 @@ function usable(t: Task, id: number, access: number): MsgQueue {
   return q;
 }
 
-/** Waits for a change of `q` (a signal: EINTR); a re-run finds a removed queue gone and reports EIDRM (see `waited`). */
+/** Waits for a change of `q` (kernel/ipc/ipc.ts IpcWaiters: EINTR on a signal, EIDRM if it is removed). */
 function wait(t: Task, q: MsgQueue): never {
-  waitedOn.set(t, q);
-  throw new Block([q.queue], undefined, 0, 'eintr', () => waitedOn.delete(t));
-}
-
-/** Who parked on which queue, so that a re-run after its removal is EIDRM rather than EINVAL. */
-const waitedOn = new WeakMap<Task, MsgQueue>();
-
-function checkRemoved(t: Task, id: number): void {
-  const q = waitedOn.get(t);
-  waitedOn.delete(t);
-  if (q?.removed && q.id === id) fail('EIDRM', 'the queue was removed while waiting');
+  return ns(t).waiting.park(t, q, undefined, () => parked(t));
 }
 
 /**
@@ -58,7 +47,7 @@ function msgsnd(t: Task, a: SyscallArgs): number {
   const id = a.int(0);
   const size = a.long(2);
   const flags = a.int(3);
-  checkRemoved(t, id);
+  ns(t).waiting.resume(t, id);
   const space = ns(t);
   if (size > space.limits().msgmax || size < 0 || id < 0) fail('EINVAL', `message of ${size} bytes`);
   const type = t.mem.read(a.ptr(1), 8).readBigInt64LE(0);
@@ -85,7 +74,7 @@ function msgrcv(t: Task, a: SyscallArgs): number {
   const size = a.long(2);
   const type = BigInt.asIntN(64, a.u64(3));
   const flags = a.int(4);
-  checkRemoved(t, id);
+  ns(t).waiting.resume(t, id);
   if (id < 0 || size < 0) fail('EINVAL', `msgrcv of ${size} bytes`);
   const copy = (flags & MSG.COPY) !== 0;
   if (copy && (flags & MSG.EXCEPT || !(flags & IPC.NOWAIT))) fail('EINVAL', 'MSG_COPY needs IPC_NOWAIT and no MSG_EXCEPT');

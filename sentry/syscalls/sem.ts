@@ -8,15 +8,13 @@
  */
 import { IPC, SEM, SEMBUF_SIZE, SEMID_DS_OFF, SEMID_DS_SIZE, SEMINFO_SIZE, SEMMNS_BUILD, SEMOPM_BUILD, SEMUSZ, SEMVMX } from '../abi/linux/ipc';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/linux/time';
-import { Errno } from '../abi/linux/errno';
 import { fail } from '../errors/linuxerr';
 import { encodePerm, ipcAllowed } from '../kernel/ipc/ipc';
 import { semNamespace } from '../kernel/ipc/namespace';
 import { type SemNamespace, type SemOp, type SemSet, SemUndoList } from '../kernel/ipc/sem';
 import type { Task } from '../kernel/task';
-import { Block } from '../kernel/wait';
 import type { SyscallArgs } from './args';
-import { commonIpcCtl, type IpcKind } from './ipcctl';
+import { commonIpcCtl, type IpcKind, parked } from './ipcctl';
 import { FamilyRows, partial } from './rows';
 
 const READ = 0o444;
@@ -40,8 +38,7 @@ function semget(t: Task, a: SyscallArgs): number {
 function semtimedopAt(t: Task, semid: number, sopsAddr: number, nsops: number, timeoutAddr: number): number {
   const space = ns(t);
   // A re-run after a wait: the wait is over (and its set may be gone: EIDRM).
-  const waited = space.waiting.get(t);
-  space.waiting.delete(t);
+  space.waiting.resume(t, semid);
   if (nsops < 1 || semid < 0) fail('EINVAL', `semop of ${nsops} operations on ${semid}`);
   if (nsops > space.limits().semopm) fail('E2BIG', `${nsops} operations past SEMOPM`);
   const raw = t.mem.read(sopsAddr, nsops * SEMBUF_SIZE);
@@ -51,7 +48,6 @@ function semtimedopAt(t: Task, semid: number, sopsAddr: number, nsops: number, t
     flags: raw.readInt16LE(i * SEMBUF_SIZE + 4),
   }));
   const timeout = timeoutAddr === 0 ? undefined : (decodeTimespec(t.mem.read(timeoutAddr, TIMESPEC_SIZE)) ?? fail('EINVAL', 'semtimedop timeout'));
-  if (waited?.set.removed && waited.set.id === semid) fail('EIDRM', 'the set was removed while waiting');
   const set = space.byId(semid);
   if (Math.max(...ops.map((o) => o.num)) >= set.sems.length) fail('EFBIG', 'semaphore number past the set');
   const alter = ops.some((o) => o.op !== 0);
@@ -60,9 +56,7 @@ function semtimedopAt(t: Task, semid: number, sopsAddr: number, nsops: number, t
   const undo = ops.some((o) => o.flags & SEM.UNDO) ? (p.semUndo ??= new SemUndoList()) : undefined;
   const outcome = space.operate(set, ops, p.pid, undo);
   if (outcome.done) return 0;
-  space.waiting.set(t, { set, op: outcome.blocking, parked: () => t.blocked !== undefined && t.kernel.tasks.get(t.tid) === t });
-  const deadline = timeout === undefined ? undefined : t.deadline(timeout);
-  throw new Block([set.queue], deadline, { errno: Errno.EAGAIN }, 'eintr', () => space.waiting.delete(t));
+  return space.waiting.park(t, set, outcome.blocking, () => parked(t), timeout === undefined ? undefined : t.deadline(timeout));
 }
 
 /** semop(2). */

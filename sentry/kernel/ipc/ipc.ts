@@ -6,7 +6,9 @@
  */
 import { CAP } from '../../abi/linux/capability';
 import { IPC, IPC_PERM_OFF, IPC_PRIVATE, IPCMNI } from '../../abi/linux/ipc';
+import { Errno } from '../../abi/linux/errno';
 import { fail } from '../../errors/linuxerr';
+import { Block, type WaitQueue } from '../wait';
 
 /** Who is asking: ids and capabilities (kernel/creds.ts's Credentials fits). */
 export interface IpcCreds {
@@ -176,6 +178,47 @@ export class IpcIds<T extends IpcObject> {
     this.unkey(o);
     this.byIndex.delete(o.index);
     return true;
+  }
+}
+
+/** An object a System V operation waits on (a semaphore set, a message queue): notified on every change and at its removal. */
+export interface WaitableIpc extends IpcObject {
+  readonly queue: WaitQueue;
+  readonly removed: boolean;
+  readonly id: number;
+}
+
+/**
+ * Who waits on which object of a namespace, with what (`D`: the semaphore
+ * operation for GETNCNT/GETZCNT). A waiter's syscall runs again when the
+ * object changes; if the object was removed meanwhile, that re-run is
+ * EIDRM rather than the EINVAL of an unknown id.
+ */
+export class IpcWaiters<T extends WaitableIpc, D> {
+  private readonly entries = new Map<object, { o: T; data: D; parked: () => boolean }>();
+
+  /** The start of `who`'s (re-)run on id `id`: its wait is over; EIDRM if the object it waited on went away. */
+  resume(who: object, id: number): void {
+    const w = this.entries.get(who);
+    this.entries.delete(who);
+    if (w?.o.removed && w.o.id === id) fail('EIDRM', `${id} was removed while waiting`);
+  }
+
+  /**
+   * Parks `who` on `o` until it changes: a signal ends the wait with
+   * EINTR (never restarted, as System V IPC calls are not), `deadlineNs`
+   * with EAGAIN. `parked` tells whether it still waits (for counts).
+   */
+  park(who: object, o: T, data: D, parked: () => boolean, deadlineNs?: bigint): never {
+    this.entries.set(who, { o, data, parked });
+    throw new Block([o.queue], deadlineNs, { errno: Errno.EAGAIN }, 'eintr', () => this.entries.delete(who));
+  }
+
+  /** How many still wait on `o` with data that `match`es. */
+  count(o: T, match: (d: D) => boolean): number {
+    let n = 0;
+    for (const w of this.entries.values()) if (w.o === o && match(w.data) && w.parked()) n++;
+    return n;
   }
 }
 

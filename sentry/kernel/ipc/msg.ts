@@ -11,7 +11,7 @@
 import { MSG } from '../../abi/linux/ipc';
 import { fail } from '../../errors/linuxerr';
 import { WaitQueue } from '../wait';
-import { type IpcCreds, ipcGet, ipcId, IpcIds, type IpcObject, type IpcPerm, newPerm } from './ipc';
+import { type IpcCreds, ipcGet, ipcId, IpcIds, type IpcObject, type IpcPerm, IpcWaiters, newPerm } from './ipc';
 
 /** kernel.msgmax (bytes per message), kernel.msgmnb (a new queue's msg_qbytes), kernel.msgmni (queues). */
 export interface MsgLimits {
@@ -55,6 +55,8 @@ export class MsgQueue implements IpcObject {
 
 export class MsgNamespace {
   private readonly ids = new IpcIds<MsgQueue>('message queue');
+  /** Who waits in msgsnd or msgrcv, on which queue (EIDRM when it goes). */
+  readonly waiting = new IpcWaiters<MsgQueue, undefined>();
 
   constructor(
     readonly limits: () => MsgLimits,

@@ -11,7 +11,7 @@
 import { IPC, SEM, SEMVMX } from '../../abi/linux/ipc';
 import { fail } from '../../errors/linuxerr';
 import { WaitQueue } from '../wait';
-import { type IpcCreds, ipcGet, ipcId, IpcIds, type IpcObject, type IpcPerm, newPerm } from './ipc';
+import { type IpcCreds, ipcGet, ipcId, IpcIds, type IpcObject, type IpcPerm, IpcWaiters, newPerm } from './ipc';
 
 /** kernel.sem: SEMMSL (semaphores per set), SEMMNS (in all sets), SEMOPM (operations per semop), SEMMNI (sets). */
 export interface SemLimits {
@@ -86,8 +86,8 @@ export class SemNamespace {
   usedSems = 0;
   /** Every undo list that holds adjustments (for SETVAL/SETALL/IPC_RMID to clear them). */
   private readonly undoLists = new Set<SemUndoList>();
-  /** Who waits in semop, on which set and operation (GETNCNT, GETZCNT; EIDRM when the set goes): while `parked()`. */
-  readonly waiting = new Map<object, { set: SemSet; op: SemOp; parked: () => boolean }>();
+  /** Who waits in semop, on which set and operation (GETNCNT, GETZCNT; EIDRM when the set goes). */
+  readonly waiting = new IpcWaiters<SemSet, SemOp>();
 
   constructor(
     readonly limits: () => SemLimits,
@@ -189,9 +189,7 @@ export class SemNamespace {
 
   /** GETNCNT (`zero` false: waiting for the value to grow) or GETZCNT (waiting for it to be 0) of semaphore `num`. */
   waiters(set: SemSet, num: number, zero: boolean): number {
-    let n = 0;
-    for (const w of this.waiting.values()) if (w.set === set && w.op.num === num && (w.op.op === 0) === zero && w.parked()) n++;
-    return n;
+    return this.waiting.count(set, (op) => op.num === num && (op.op === 0) === zero);
   }
 
   /** IPC_RMID: gone at once; its waiters wake to EIDRM and undo lists forget it. */
