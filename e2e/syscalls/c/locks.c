@@ -23,11 +23,6 @@ static char path[64];
 
 static const char *err(int r) { return r == 0 ? "ok" : strerrorname_np(errno); }
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static int open_file(int flags) {
   int fd = open(path, flags);
   if (fd < 0) { perror("open"); exit(2); }

@@ -46,11 +46,6 @@ static void recv(const char *what, int id, size_t size, long type, int flags) {
   else say("%s: type %ld '%.*s'\n", what, m.type, (int)n, m.text);
 }
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static void on_alarm(int sig) { (void)sig; }
 
 int main(void) {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void say(const char *fmt, ...) {
@@ -15,6 +16,12 @@ static void say(const char *fmt, ...) {
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   if (write(1, buf, n) != n) _exit(99);
+}
+
+/* Sleeps `ms` milliseconds (the tests' pauses between processes). */
+static inline void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
 }
 
 #ifdef _GNU_SOURCE

@@ -47,11 +47,6 @@ static void values(const char *what, int id, int n) {
   say("\n");
 }
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static void on_alarm(int sig) { (void)sig; }
 
 int main(void) {
