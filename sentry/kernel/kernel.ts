@@ -209,6 +209,7 @@ export class Kernel {
   reap(p: Process): void {
     p.parent?.children.delete(p);
     this.processes.delete(p.pid);
+    p.exitEvents.notify();
   }
 
   /** Sends SIGCHLD to the parent of an exited process (set by the signal module). */

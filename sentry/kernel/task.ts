@@ -40,6 +40,8 @@ export class Process {
   readonly children = new Set<Process>();
   /** Notified when a child exits, stops or continues (wait4/waitid wait here). */
   readonly childEvents = new WaitQueue();
+  /** Notified when this process exits and when it is reaped (its pidfds' readiness). */
+  readonly exitEvents = new WaitQueue();
   /** Signal sent to the parent at exit (SIGCHLD unless clone() said otherwise; 0: none). */
   exitSignal = 17;
   /** personality(2): PER_LINUX, with ADDR_NO_RANDOMIZE or not; inherited by children, kept across exec. */
@@ -138,6 +140,12 @@ export class Process {
     parentExited(this);
     this.kernel.orphan(this);
     this.kernel.onProcessExit(this);
+    this.exitEvents.notify();
+  }
+
+  /** Whether wait4/waitid (or an ignored SIGCHLD) took this exited process away: its pid may be reused. */
+  get reaped(): boolean {
+    return this.kernel.processes.get(this.pid) !== this;
   }
 }
 

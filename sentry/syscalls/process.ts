@@ -7,7 +7,8 @@
 import { REG } from '../abi/linux/ptrace';
 import { CAP } from '../abi/linux/capability';
 import { RLIMIT } from '../kernel/limits';
-import { CLONE, CLONE_ARGS_SIZE_VER0, CLONE_NEW_MASK, CLD, CSIGNAL, P_ALL, P_PGID, P_PID, WAIT } from '../abi/linux/sched';
+import { CLONE, CLONE_ARGS_SIZE_VER0, CLONE_NEW_MASK, CLD, CSIGNAL, P_ALL, P_PGID, P_PID, P_PIDFD, WAIT } from '../abi/linux/sched';
+import { O } from '../abi/linux/fs';
 import { fail } from '../errors/linuxerr';
 import { Process, Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
@@ -17,6 +18,7 @@ import { writeI32 } from '../kernel/usermem';
 import { inheritSchedAttr } from '../kernel/schedattr';
 import { SemUndoList } from '../kernel/ipc/sem';
 import { FamilyRows, partial } from './rows';
+import { pidfdProcess, reservePidfd } from './pidfd';
 
 interface CloneRequest {
   flags: number;
@@ -25,6 +27,8 @@ interface CloneRequest {
   parentTid: number;
   childTid: number;
   tls: bigint;
+  /** Where CLONE_PIDFD stores the child's pidfd. */
+  pidfd: number;
 }
 
 /** Linux's flag-combination rules for clone (EINVAL), and namespaces (EPERM in the sandbox). */
@@ -32,6 +36,8 @@ function checkFlags(f: number): void {
   if (f & CLONE.THREAD && !(f & CLONE.SIGHAND)) fail('EINVAL', 'CLONE_THREAD needs CLONE_SIGHAND');
   if (f & CLONE.SIGHAND && !(f & CLONE.VM)) fail('EINVAL', 'CLONE_SIGHAND needs CLONE_VM');
   if (f & CLONE.FS && f & CLONE.NEWNS) fail('EINVAL');
+  // Pidfds of threads came with Linux 6.9; CLONE_DETACHED is kept unused for pidfds.
+  if (f & CLONE.PIDFD && f & (CLONE.THREAD | CLONE.DETACHED)) fail('EINVAL', 'CLONE_PIDFD with CLONE_THREAD or CLONE_DETACHED');
   if (f & CLONE_NEW_MASK) fail('EPERM', 'namespaces inside the sandbox are not supported');
 }
 
@@ -111,7 +117,15 @@ function newThread(t: Task): Task {
 function doClone(t: Task, r: CloneRequest): number {
   checkFlags(r.flags);
   checkTaskLimits(t);
-  const child = r.flags & CLONE.THREAD ? newThread(t) : newProcess(t, r);
+  const pidfd = r.flags & CLONE.PIDFD ? reservePidfd(t, r.pidfd) : undefined;
+  let child: Task;
+  try {
+    child = r.flags & CLONE.THREAD ? newThread(t) : newProcess(t, r);
+  } catch (e) {
+    pidfd?.cancel();
+    throw e;
+  }
+  pidfd?.bind(child.process);
   childRegs(t, child, r);
   child.schedAttr = inheritSchedAttr(t.schedAttr);
   t.kernel.tasks.set(child.tid, child);
@@ -124,13 +138,18 @@ function doClone(t: Task, r: CloneRequest): number {
 
 /** fork(2). */
 function fork(t: Task): number {
-  return doClone(t, { flags: 0, exitSignal: 17, stack: 0, parentTid: 0, childTid: 0, tls: 0n });
+  return doClone(t, { flags: 0, exitSignal: 17, stack: 0, parentTid: 0, childTid: 0, tls: 0n, pidfd: 0 });
 }
 
-/** clone(2): x86_64 argument order is flags, stack, parent_tid, child_tid, tls. */
+/**
+ * clone(2): x86_64 argument order is flags, stack, parent_tid, child_tid,
+ * tls. CLONE_PIDFD stores the pidfd at parent_tid, so it excludes
+ * CLONE_PARENT_SETTID (EINVAL).
+ */
 function clone(t: Task, a: SyscallArgs): number {
   const f = a.uint(0);
-  return doClone(t, { flags: f & ~CSIGNAL, exitSignal: f & CSIGNAL, stack: a.ptr(1), parentTid: a.ptr(2), childTid: a.ptr(3), tls: a.u64(4) });
+  if (f & CLONE.PIDFD && f & CLONE.PARENT_SETTID) fail('EINVAL', 'CLONE_PIDFD with CLONE_PARENT_SETTID');
+  return doClone(t, { flags: f & ~CSIGNAL, exitSignal: f & CSIGNAL, stack: a.ptr(1), parentTid: a.ptr(2), childTid: a.ptr(3), tls: a.u64(4), pidfd: a.ptr(2) });
 }
 
 /** clone3(2): struct clone_args; the stack is [stack, stack + stack_size). */
@@ -141,9 +160,8 @@ function clone3(t: Task, a: SyscallArgs): number {
   const u = (i: number) => b.readBigUInt64LE(i * 8);
   const flags = u(0);
   if (flags > 0xffffffffn || u(4) > 64n) fail('EINVAL');
-  if (Number(flags) & CLONE.PIDFD) fail('EINVAL', 'CLONE_PIDFD is not supported');
   const stack = u(5) === 0n ? 0 : Number(u(5) + u(6));
-  return doClone(t, { flags: Number(flags), exitSignal: Number(u(4)), stack, parentTid: Number(u(3)), childTid: Number(u(2)), tls: u(7) });
+  return doClone(t, { flags: Number(flags), exitSignal: Number(u(4)), stack, parentTid: Number(u(3)), childTid: Number(u(2)), tls: u(7), pidfd: Number(u(1)) });
 }
 
 /** Which children a wait matches: pid > 0 that one, -1 any, 0 the caller's group, < -1 group -pid. */
@@ -201,7 +219,22 @@ function childInfo(status: number): [number, number] {
   return [status & 0x80 ? CLD.DUMPED : CLD.KILLED, signo];
 }
 
-/** waitid(2): WEXITED/WSTOPPED/WCONTINUED events with their SIGCHLD siginfo; WNOWAIT leaves them. */
+/**
+ * The pid a waitid for a pidfd waits for (its process, while it is not
+ * reaped; 0, no child, once it is), and whether the pidfd is nonblocking.
+ */
+function pidfdWaitTarget(t: Task, fd: number): { pid: number; nonblock: boolean } {
+  if (fd < 0) fail('EINVAL', `pidfd ${fd}`);
+  const f = pidfdProcess(t, fd);
+  return { pid: f.target.reaped ? Number.MAX_SAFE_INTEGER : f.target.pid, nonblock: (f.flags & O.NONBLOCK) !== 0 };
+}
+
+/**
+ * waitid(2): WEXITED/WSTOPPED/WCONTINUED events with their SIGCHLD
+ * siginfo; WNOWAIT leaves them. P_PIDFD waits for the pidfd's process (a
+ * child, else ECHILD), without blocking (EAGAIN) when the pidfd is
+ * nonblocking.
+ */
 function waitid(t: Task, a: SyscallArgs): number {
   const idtype = a.int(0);
   const id = a.int(1);
@@ -209,14 +242,17 @@ function waitid(t: Task, a: SyscallArgs): number {
   if (options & ~(WAIT.NOHANG | WAIT.STOPPED | WAIT.EXITED | WAIT.CONTINUED | WAIT.NOWAIT | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) fail('EINVAL');
   if (!(options & (WAIT.EXITED | WAIT.STOPPED | WAIT.CONTINUED))) fail('EINVAL');
   let pid: number;
+  let nonblock = false;
   if (idtype === P_ALL) pid = -1;
   else if (idtype === P_PID && id > 0) pid = id;
   else if (idtype === P_PGID && id >= 0) pid = id === 0 ? 0 : -id;
+  else if (idtype === P_PIDFD) ({ pid, nonblock } = pidfdWaitTarget(t, id));
   else return fail('EINVAL', `idtype ${idtype}`);
   const peek = (options & WAIT.NOWAIT) !== 0;
   const ev = findEvent(candidates(t, pid, options), (options & WAIT.STOPPED) !== 0, (options & WAIT.CONTINUED) !== 0, (options & WAIT.EXITED) !== 0, peek);
   const info = Buffer.alloc(128);
   if (!ev) {
+    if (!(options & WAIT.NOHANG) && nonblock) fail('EAGAIN', 'nonblocking pidfd');
     if (!(options & WAIT.NOHANG)) throw new Block([t.process.childEvents]);
   } else {
     info.writeInt32LE(17, 0); // si_signo = SIGCHLD
@@ -236,9 +272,9 @@ const COPY_NOTE = 'CLONE_VM without CLONE_THREAD copies the address space instea
 
 export const processSyscalls: FamilyRows = {
   fork: partial(fork, COPY_NOTE),
-  vfork: partial((t) => doClone(t, { flags: CLONE.VM | CLONE.VFORK, exitSignal: 17, stack: 0, parentTid: 0, childTid: 0, tls: 0n }), COPY_NOTE),
+  vfork: partial((t) => doClone(t, { flags: CLONE.VM | CLONE.VFORK, exitSignal: 17, stack: 0, parentTid: 0, childTid: 0, tls: 0n, pidfd: 0 }), COPY_NOTE),
   clone: partial(clone, COPY_NOTE),
-  clone3: partial(clone3, `${COPY_NOTE}; no CLONE_PIDFD, set_tid or cgroup`),
+  clone3: partial(clone3, `${COPY_NOTE}; no set_tid or cgroup; no pidfds of threads`),
   wait4: partial(wait4, 'rusage is zero'),
-  waitid: partial(waitid, 'rusage is zero; no P_PIDFD'),
+  waitid: partial(waitid, 'rusage is zero'),
 };

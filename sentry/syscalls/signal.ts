@@ -4,6 +4,7 @@
  * (rt_sigsuspend, pause, rt_sigtimedwait, signalfd) and rt_sigreturn.
  * Delivery itself (handler frames, default actions) is in kernel/signal/.
  */
+import { CAP } from '../abi/linux/capability';
 import { Errno } from '../abi/linux/errno';
 import { REG } from '../abi/linux/ptrace';
 import { SI, SIGINFO, SFD, SS } from '../abi/linux/sigframe';
@@ -22,6 +23,7 @@ import { signalArrivals } from '../kernel/signal/state';
 import { writeOptional } from '../kernel/usermem';
 import { SyscallArgs } from './args';
 import { installNew } from './eventfd';
+import { pidfdProcess } from './pidfd';
 import { SyscallControl, SyscallResult } from './types';
 import { FamilyRows, supported, partial } from './rows';
 
@@ -139,6 +141,24 @@ function checkSignal(signo: number): void {
   if (signo !== 0 && !validSignal(signo)) fail('EINVAL', `signal ${signo}`);
 }
 
+/**
+ * Whether `t` may signal `p` (Linux's check_kill_permission): within its
+ * own process, when its real or effective uid is the target's real or
+ * saved uid, with CAP_KILL, or for SIGCONT within its session.
+ */
+function mayKill(t: Task, p: Process, signo: number): boolean {
+  if (p === t.process) return true;
+  const c = t.process.creds;
+  const o = p.creds;
+  if ([c.uid, c.euid].some((id) => id === o.uid || id === o.suid) || c.hasCap(CAP.KILL)) return true;
+  return signo === SIG.SIGCONT && p.sid === t.process.sid;
+}
+
+/** EPERM unless `t` may signal `p` (for the syscalls with one target). */
+function checkKill(t: Task, p: Process, signo: number): void {
+  if (!mayKill(t, p, signo)) fail('EPERM', `no permission to signal pid ${p.pid}`);
+}
+
 /** Live-or-zombie processes kill(2)'s pid argument names (ESRCH when none). */
 function killTargets(t: Task, pid: number): Process[] {
   const all = [...t.kernel.processes.values()];
@@ -163,7 +183,11 @@ function killTargets(t: Task, pid: number): Process[] {
 function kill(t: Task, a: SyscallArgs): SyscallResult {
   const signo = a.int(1);
   checkSignal(signo);
-  const targets = killTargets(t, a.int(0));
+  // Only the targets the caller may signal get it. A process or group none of which it may signal
+  // is EPERM; -1 skips them quietly (Linux's kill_something_info counts only other errors).
+  const pid = a.int(0);
+  const targets = killTargets(t, pid).filter((p) => mayKill(t, p, signo));
+  if (targets.length === 0 && pid !== -1) fail('EPERM', `no permission to signal pid ${pid}`);
   if (signo === 0) return 0;
   const info = senderInfo(signo, SI.USER, t);
   for (const p of targets) queueSignal(p, signo, Buffer.from(info), true);
@@ -182,6 +206,7 @@ function tgkill(t: Task, a: SyscallArgs): SyscallResult {
   if (a.int(0) <= 0 || a.int(1) <= 0) fail('EINVAL');
   checkSignal(a.int(2));
   const target = findThread(t, a.int(1), a.int(0));
+  checkKill(t, target.process, a.int(2));
   return a.int(2) === 0 ? 0 : threadSend(t, target, a.int(2));
 }
 
@@ -190,6 +215,7 @@ function tkill(t: Task, a: SyscallArgs): SyscallResult {
   if (a.int(0) <= 0) fail('EINVAL');
   checkSignal(a.int(1));
   const target = findThread(t, a.int(0));
+  checkKill(t, target.process, a.int(1));
   return a.int(1) === 0 ? 0 : threadSend(t, target, a.int(1));
 }
 
@@ -204,10 +230,41 @@ function threadSend(t: Task, target: Task, signo: number): SyscallResult {
  */
 function userInfo(t: Task, addr: number, signo: number, tgid: number): Buffer {
   const info = t.mem.read(addr, SIGINFO_SIZE);
-  const code = info.readInt32LE(SIGINFO.CODE);
-  if ((code >= 0 || code === SI.TKILL) && tgid !== t.process.pid) fail('EPERM', `si_code ${code}`);
+  checkUserCode(info, tgid === t.process.pid);
   info.writeInt32LE(signo, SIGINFO.SIGNO);
   return info;
+}
+
+function checkUserCode(info: Buffer, toSelf: boolean): void {
+  const code = info.readInt32LE(SIGINFO.CODE);
+  if ((code >= 0 || code === SI.TKILL) && !toSelf) fail('EPERM', `si_code ${code}`);
+}
+
+/**
+ * pidfd_send_signal(2): kill(2) (SI_USER) or, with a siginfo whose
+ * si_signo is `sig` (else EINVAL), rt_sigqueueinfo(2) to the process a
+ * pidfd names. ESRCH once it was reaped; a zombie takes the signal and
+ * nothing happens. flags must be 0: PIDFD_SIGNAL_THREAD and the process
+ * group scopes (Linux 6.9) are EINVAL.
+ */
+function pidfdSendSignal(t: Task, a: SyscallArgs): SyscallResult {
+  if (a.uint(3) !== 0) fail('EINVAL', 'pidfd_send_signal flags');
+  const p = pidfdProcess(t, a.int(0)).target;
+  const signo = a.int(1);
+  let info: Buffer;
+  if (a.ptr(2) !== 0) {
+    info = t.mem.read(a.ptr(2), SIGINFO_SIZE);
+    if (info.readInt32LE(SIGINFO.SIGNO) !== signo) fail('EINVAL', 'si_signo is not sig');
+    checkUserCode(info, p === t.process);
+  } else {
+    info = senderInfo(signo, SI.USER, t);
+  }
+  if (p.reaped) fail('ESRCH', `pid ${p.pid} was reaped`);
+  checkSignal(signo);
+  checkKill(t, p, signo);
+  if (signo === 0 || p.exitStatus !== undefined) return 0;
+  queueSignal(p, signo, info, true);
+  return afterSend(t);
 }
 
 /** rt_sigqueueinfo(2): a signal with caller-supplied siginfo to process tgid. */
@@ -216,6 +273,7 @@ function rtSigqueueinfo(t: Task, a: SyscallArgs): SyscallResult {
   checkSignal(signo);
   const info = userInfo(t, a.ptr(2), signo, tgid);
   const p = t.kernel.processes.get(tgid) ?? fail('ESRCH', `pid ${tgid}`);
+  checkKill(t, p, signo);
   if (signo === 0) return 0;
   queueSignal(p, signo, info, true);
   return afterSend(t);
@@ -228,6 +286,7 @@ function rtTgsigqueueinfo(t: Task, a: SyscallArgs): SyscallResult {
   checkSignal(signo);
   const info = userInfo(t, a.ptr(3), signo, tgid);
   const target = findThread(t, tid, tgid);
+  checkKill(t, target.process, signo);
   if (signo === 0) return 0;
   queueSignal(target, signo, info, true);
   return afterSend(t);
@@ -333,11 +392,12 @@ export const signalSyscalls: FamilyRows = {
   rt_sigprocmask: supported(rtSigprocmask),
   rt_sigpending: supported(rtSigpending),
   sigaltstack: supported(sigaltstack),
-  kill: partial(kill, 'no permission checks in the sandbox; init is not protected from SIG_DFL signals'),
+  kill: partial(kill, 'init is not protected from SIG_DFL signals'),
   tgkill: supported(tgkill),
   tkill: supported(tkill),
   rt_sigqueueinfo: supported(rtSigqueueinfo),
   rt_tgsigqueueinfo: supported(rtTgsigqueueinfo),
+  pidfd_send_signal: partial(pidfdSendSignal, 'flags must be 0 (no PIDFD_SIGNAL_* scopes); /proc/[pid] fds are not pidfds'),
   rt_sigsuspend: supported(rtSigsuspend),
   pause: supported(pause),
   rt_sigtimedwait: supported(rtSigtimedwait),

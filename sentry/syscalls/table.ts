@@ -27,6 +27,7 @@ import { pollRows } from './poll';
 import { epollRows } from './epoll';
 import { eventfdRows } from './eventfd';
 import { inotifyRows } from './inotify';
+import { pidfdRows } from './pidfd';
 import { memfdRows } from './memfd';
 import { schedSyscalls } from './sched';
 import { spliceRows } from './splice';
@@ -63,6 +64,7 @@ const FAMILIES: FamilyRows[] = [
   epollRows,
   eventfdRows,
   inotifyRows,
+  pidfdRows,
   memfdRows,
   schedSyscalls,
   spliceRows,

@@ -50,6 +50,10 @@ export const WAIT = {
 export const P_ALL = 0;
 export const P_PID = 1;
 export const P_PGID = 2;
+/** waitid(2)'s idtype for a pidfd (Linux 5.4). */
+export const P_PIDFD = 3;
+/** pidfd_open(2)'s one flag: the pidfd is O_NONBLOCK (and waitid on it does not wait). */
+export const PIDFD_NONBLOCK = 0o4000;
 
 /** siginfo si_code values for SIGCHLD. */
 export const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4, STOPPED: 5, CONTINUED: 6 } as const;

@@ -1,0 +1,3 @@
+module pidexec
+
+go 1.22
