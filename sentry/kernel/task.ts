@@ -1,3 +1,4 @@
+import type { MemPolicy } from './mempolicy';
 import { Context, MemoryIO, Registers } from '../platform/platform';
 import { MemoryManager } from '../mm/mm';
 import { FdTable } from '../vfs/fdtable';
@@ -162,6 +163,8 @@ export class Task {
   altStack = { sp: 0, flags: 2 /* SS_DISABLE */, size: 0 };
   /** Nice, policy, priorities: kept and reported, not acted on (kernel/schedattr.ts). */
   schedAttr: SchedAttr = defaultSchedAttr();
+  /** set_mempolicy(2)'s policy for this thread (none: MPOL_DEFAULT); clones inherit it, exec keeps it. */
+  memPolicy: MemPolicy | undefined;
   /** Thread-directed pending signals. */
   readonly sigPending = new SignalQueue();
   /** Set while the task is parked in a syscall (see kernel/wait.ts). */

@@ -1,3 +1,4 @@
+import type { MemPolicy } from '../kernel/mempolicy';
 import { MADV, MAP, MAP_SHARED_VALIDATE_KNOWN, MCL, MLOCK_ONFAULT, MMAP_MIN_ADDR, MREMAP, MS, PAGE_SIZE, PROT, PROT_RWX } from '../abi/linux/mm';
 import { O, S_IFMT, S_IFREG } from '../abi/linux/fs';
 import { F_SEAL } from '../abi/linux/memfd';
@@ -101,6 +102,8 @@ export class MemoryManager {
   private shmAreas = new Map<ShmTarget, number>();
   /** The pid a segment records as the last to attach or detach through this address space (shm_lpid). */
   shmPid = 0;
+  /** membarrier(2): the REGISTER_* commands this address space made (a fork's copy keeps them, an exec's new one has none). */
+  membarrierRegistrations = 0;
 
   /**
    * @param taskSize first address the application may not use (Linux's
@@ -144,6 +147,7 @@ export class MemoryManager {
     child.brkEnd = this.brkEnd;
     child.layout = { ...this.layout };
     child.auxv = this.auxv;
+    child.membarrierRegistrations = this.membarrierRegistrations;
     for (const v of this.chargedAreas()) child.inheritedBytes += v.end - v.start;
     for (const c of this.caches) {
       c.users++;
@@ -562,6 +566,22 @@ export class MemoryManager {
     }
     this.brkEnd = addr;
     return addr;
+  }
+
+  /**
+   * mbind(2)'s change of [start, end) (page-aligned): each area in it gets
+   * `policy` (none: MPOL_DEFAULT, the task's again); EFAULT, changing
+   * nothing, when part of the range is not mapped.
+   */
+  setPolicy(start: number, end: number, policy: MemPolicy | undefined): void {
+    if (end > this.taskSize || !this.vmas.isCovered(start, end)) fail('EFAULT', 'mbind over unmapped pages');
+    this.vmas.update(start, end, (v) => ({ ...v, policy }));
+  }
+
+  /** The area policy get_mempolicy(MPOL_F_ADDR) reports for `addr` (undefined: default); EFAULT where nothing is mapped. */
+  policyAt(addr: number): { policy: MemPolicy | undefined; accessible: boolean } {
+    const v = this.vmas.find(addr) ?? fail('EFAULT', 'get_mempolicy of an unmapped address');
+    return { policy: v.policy, accessible: v.prot !== PROT.NONE };
   }
 
   /** Checks a [addr, addr+len) range argument as madvise/msync/mincore do; returns the page-rounded end. */

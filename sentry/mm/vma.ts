@@ -4,6 +4,7 @@
  * protection, flags and a contiguous backing) are merged after every change,
  * so /proc/self/maps looks like Linux's.
  */
+import { type MemPolicy, samePolicy } from '../kernel/mempolicy';
 import type { ShmTarget } from './shmattach';
 
 /** What a mapping shows in /proc/self/maps and how it is refilled. */
@@ -47,6 +48,8 @@ export interface Vma {
   readonly shared: boolean;
   readonly growsDown: boolean;
   readonly backing: Backing;
+  /** mbind(2)'s NUMA policy for the area; none: the task's. */
+  readonly policy?: MemPolicy;
 }
 
 /**
@@ -73,7 +76,7 @@ function sameBacking(a: Vma, b: Vma): boolean {
 function mergeable(a: Vma, b: Vma): boolean {
   return (
     a.end === b.start && a.prot === b.prot && a.maxProt === b.maxProt && a.shared === b.shared &&
-    a.growsDown === b.growsDown && sameBacking(a, b)
+    a.growsDown === b.growsDown && sameBacking(a, b) && samePolicy(a.policy, b.policy)
   );
 }
 

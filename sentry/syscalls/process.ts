@@ -128,6 +128,7 @@ function doClone(t: Task, r: CloneRequest): number {
   pidfd?.bind(child.process);
   childRegs(t, child, r);
   child.schedAttr = inheritSchedAttr(t.schedAttr);
+  child.memPolicy = t.memPolicy;
   t.kernel.tasks.set(child.tid, child);
   if (r.flags & CLONE.PARENT_SETTID) writeI32(t.mem, r.parentTid, child.tid);
   if (r.flags & CLONE.CHILD_SETTID) writeI32(child.mem, r.childTid, child.tid);

@@ -28,6 +28,8 @@ import { epollRows } from './epoll';
 import { eventfdRows } from './eventfd';
 import { inotifyRows } from './inotify';
 import { pidfdRows } from './pidfd';
+import { membarrierRows } from './membarrier';
+import { mempolicyRows } from './mempolicy';
 import { memfdRows } from './memfd';
 import { schedSyscalls } from './sched';
 import { spliceRows } from './splice';
@@ -65,6 +67,8 @@ const FAMILIES: FamilyRows[] = [
   eventfdRows,
   inotifyRows,
   pidfdRows,
+  membarrierRows,
+  mempolicyRows,
   memfdRows,
   schedSyscalls,
   spliceRows,
