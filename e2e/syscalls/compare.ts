@@ -22,6 +22,15 @@ function around(buf: Buffer, at: number): string {
 }
 
 /** Asserts that `r` produced exactly `expected` on stdout and exited with `code`. */
+/**
+ * Throws unless a native run printed each of `lines`: a few anchors, so
+ * that a native run that went wrong is never the reference a sandbox run
+ * is compared with.
+ */
+export function expectNativeLines(stdout: Buffer, lines: readonly string[]): void {
+  for (const line of lines) if (!stdout.toString().includes(line)) throw new Error(`native run lacks ${JSON.stringify(line)}:\n${stdout}`);
+}
+
 export function assertOutput(r: RunResult, expected: Buffer | string, code = 0): void {
   const want = typeof expected === 'string' ? Buffer.from(expected) : expected;
   const at = firstDifference(r.stdout, want);

@@ -6,12 +6,8 @@
  * threads, kept by fork, dropped by exec) and errors. Before, all four
  * syscalls were ENOSYS.
  */
-import { sameAsNative } from './compare';
+import { expectNativeLines, sameAsNative } from './compare';
 import { checkNoLeaks, compileC } from './harness';
-
-function expectLines(out: Buffer, lines: string[]): void {
-  for (const line of lines) if (!out.toString().includes(line)) throw new Error(`native run lacks ${JSON.stringify(line)}:\n${out}`);
-}
 
 describe('e2e: NUMA policies and membarrier', function () {
   this.timeout(120_000);
@@ -19,11 +15,11 @@ describe('e2e: NUMA policies and membarrier', function () {
 
   it('C: set_mempolicy, get_mempolicy and mbind, as natively', () => {
     const r = sameAsNative([compileC('mempolicy')]);
-    expectLines(r.native.stdout, ['bind static {0, 5}: 0 -> mode 32770 mask 0x21', 'mbind: 0, areas 3', 'over the hole: EFAULT', 'forked child: page 1 mode 2 mask 0x1', 'after exec: mode 3 mask 0x1']);
+    expectNativeLines(r.native.stdout, ['bind static {0, 5}: 0 -> mode 32770 mask 0x21', 'mbind: 0, areas 3', 'over the hole: EFAULT', 'forked child: page 1 mode 2 mask 0x1', 'after exec: mode 3 mask 0x1']);
   });
 
   it('C: membarrier commands and registrations, as natively', () => {
     const r = sameAsNative([compileC('membarrier')]);
-    expectLines(r.native.stdout, ['unregistered: private expedited EPERM', 'registrations: 84', 'forked child: registrations 84', 'after exec: registrations 0']);
+    expectNativeLines(r.native.stdout, ['unregistered: private expedited EPERM', 'registrations: 84', 'forked child: registrations 84', 'after exec: registrations 0']);
   });
 });

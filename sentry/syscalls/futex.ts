@@ -10,9 +10,8 @@ import { CLOCK, TIMESPEC_SIZE, decodeTimespec } from '../abi/linux/time';
 import { fail } from '../errors/linuxerr';
 import { Task } from '../kernel/task';
 import { Block, ETIMEDOUT } from '../kernel/wait';
-import { monotonicNs } from '../kernel/timers';
 import { SyscallArgs } from './args';
-import { clockNs } from './time';
+import { absoluteDeadline } from './time';
 import { FamilyRows, partial } from './rows';
 
 function word(t: Task, addr: number): number {
@@ -34,7 +33,7 @@ function deadline(t: Task, a: SyscallArgs, absolute: boolean): bigint | undefine
   const ts = decodeTimespec(t.mem.read(a.ptr(3), TIMESPEC_SIZE)) ?? fail('EINVAL', 'timeout');
   if (!absolute) return t.deadline(ts);
   const clock = a.int(1) & FUTEX_CLOCK_REALTIME ? CLOCK.REALTIME : CLOCK.MONOTONIC;
-  return monotonicNs() + (ts - clockNs(t, clock));
+  return absoluteDeadline(t, ts, clock);
 }
 
 /** FUTEX_WAIT(_BITSET): EAGAIN if *uaddr != val, else sleep until woken (0), timed out or interrupted (EINTR). */

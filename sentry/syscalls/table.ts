@@ -30,6 +30,7 @@ import { inotifyRows } from './inotify';
 import { pidfdRows } from './pidfd';
 import { membarrierRows } from './membarrier';
 import { mempolicyRows } from './mempolicy';
+import { mqueueRows } from './mqueue';
 import { memfdRows } from './memfd';
 import { schedSyscalls } from './sched';
 import { spliceRows } from './splice';
@@ -69,6 +70,7 @@ const FAMILIES: FamilyRows[] = [
   pidfdRows,
   membarrierRows,
   mempolicyRows,
+  mqueueRows,
   memfdRows,
   schedSyscalls,
   spliceRows,

@@ -7,6 +7,7 @@ import { CLOCK, TIMER_ABSTIME, TIMESPEC_SIZE, encodeTimespec, encodeTimeval, dec
 import { fail } from '../errors/linuxerr';
 import { hostClockNs } from '../platform/host/clock';
 import { Block } from '../kernel/wait';
+import { monotonicNs } from '../kernel/timers';
 import { Task } from '../kernel/task';
 import { writeOptional } from '../kernel/usermem';
 import { SyscallArgs } from './args';
@@ -62,6 +63,11 @@ function time(t: Task, a: SyscallArgs): bigint {
   b.writeBigInt64LE(sec);
   writeOptional(t.mem, a.ptr(0), b);
   return sec;
+}
+
+/** The host CLOCK_MONOTONIC deadline (as Block takes) of absolute time `ns` on `clock`. */
+export function absoluteDeadline(t: Task, ns: bigint, clock: number): bigint {
+  return monotonicNs() + (ns - clockNs(t, clock));
 }
 
 function readTimespec(t: Task, addr: number): bigint {

@@ -102,6 +102,7 @@ export const SI = {
   KERNEL: 0x80,
   QUEUE: -1,
   TIMER: -2,
+  MESGQ: -3,
   TKILL: -6,
 } as const;
 

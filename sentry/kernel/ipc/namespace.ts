@@ -7,6 +7,7 @@
  * /proc/sys) apply.
  */
 import type { Kernel } from '../kernel';
+import { MqNamespace } from './mqueue';
 import { MsgNamespace } from './msg';
 import { SemNamespace } from './sem';
 import { ShmNamespace } from './shm';
@@ -42,4 +43,16 @@ export const semNamespace = perKernel(
 /** The message queues of `k`'s IPC namespace (kernel.msgmax, msgmnb, msgmni). */
 export const msgNamespace = perKernel(
   (k) => new MsgNamespace(() => ({ msgmax: int(k, 'kernel.msgmax'), msgmnb: int(k, 'kernel.msgmnb'), msgmni: int(k, 'kernel.msgmni') }), seconds),
+);
+
+/** The POSIX message queues of `k`'s IPC namespace (fs.mqueue.*). */
+export const mqNamespace = perKernel(
+  (k) =>
+    new MqNamespace(() => ({
+      msgMax: int(k, 'fs.mqueue.msg_max'),
+      msgsizeMax: int(k, 'fs.mqueue.msgsize_max'),
+      queuesMax: int(k, 'fs.mqueue.queues_max'),
+      msgDefault: int(k, 'fs.mqueue.msg_default'),
+      msgsizeDefault: int(k, 'fs.mqueue.msgsize_default'),
+    })),
 );
