@@ -74,7 +74,9 @@ export interface FileDescriptionHooks {
    * is released: flock and OFD locks end there. Absent: no such locks.
    */
   onLastClose?(fn: () => void): void;
-  /** The file a description opened by path reports its events as (vfs/fsnotify.ts); absent: it reports none. */
+  /** Lines /proc/[pid]/fdinfo/N adds for this kind of file (Linux's show_fdinfo), each ending in a newline. */
+  fdinfoLines?(): string;
+    /** The file a description opened by path reports its events as (vfs/fsnotify.ts); absent: it reports none. */
   readonly watchable?: Watchable;
 }
 

@@ -33,6 +33,27 @@ static const char *events(int fd) {
   return b;
 }
 
+/* The Pid: and NSpid: lines of fd's fdinfo, with `pid` shown as P. */
+static const char *fdinfo_pid(int fd, pid_t pid) {
+  static char out[96];
+  char path[64], buf[512], want[16];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  int f = open(path, O_RDONLY);
+  long n = read(f, buf, sizeof buf - 1);
+  close(f);
+  buf[n > 0 ? n : 0] = 0;
+  snprintf(want, sizeof want, "%d", pid);
+  out[0] = 0;
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "Pid:", 4) && strncmp(line, "NSpid:", 6)) continue;
+    char *v = strchr(line, '\t');
+    strncat(out, line, v ? (size_t)(v - line + 1) : strlen(line));
+    strncat(out, v && strcmp(v + 1, want) == 0 ? "P" : v ? v + 1 : "", sizeof out - strlen(out) - 1);
+    strncat(out, " ", sizeof out - strlen(out) - 1);
+  }
+  return out;
+}
+
 static volatile sig_atomic_t got_sig, got_code, got_value;
 static void on_usr1(int sig, siginfo_t *si, void *uc) {
   (void)uc;
@@ -68,6 +89,7 @@ int main(void) {
   r = poll(&p, 1, 5000);
   say("poll until it exits: %ld, IN %d\n", r, (p.revents & POLLIN) != 0);
   say("exited, not reaped: events %s\n", events(fd));
+  say("fdinfo: %s\n", fdinfo_pid(fd, c));
   say("signal 0: %s\n", result(pidfd_send_signal(fd, 0, NULL, 0)));
   say("SIGKILL: %s\n", result(pidfd_send_signal(fd, SIGKILL, NULL, 0)));
   r = pidfd_open(c, 0);
@@ -80,6 +102,7 @@ int main(void) {
   r = waitid(P_PIDFD, fd, &si, WEXITED);
   say("waitid: %s, si_pid ok %d, code %d, status %d\n", result(r), si.si_pid == c, si.si_code, si.si_status);
   say("reaped: events %s\n", events(fd));
+  say("fdinfo: %s\n", fdinfo_pid(fd, c));
   say("signal 0: %s\n", result(pidfd_send_signal(fd, 0, NULL, 0)));
   say("getfd: %s\n", result(pidfd_getfd(fd, 1, 0)));
   say("waitid: %s\n", result(waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG)));

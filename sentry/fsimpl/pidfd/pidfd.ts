@@ -40,6 +40,12 @@ export class PidFd extends AnonFile {
     return fail('EINVAL', 'write to a pidfd');
   }
 
+  /** Linux's pidfd_show_fdinfo: the pid, -1 once it was reaped (one PID namespace: NSpid is the same). */
+  fdinfoLines(): string {
+    const pid = this.target.reaped ? -1 : this.target.pid;
+    return `Pid:\t${pid}\nNSpid:\t${pid}\n`;
+  }
+
   readiness(): number {
     if (this.target.exitStatus === undefined) return 0;
     return POLL.IN | POLL.RDNORM | (this.target.reaped ? POLL.HUP : 0);

@@ -29,8 +29,9 @@ export function auxv(p: Process): Buffer {
  * /proc/[pid]/fdinfo/N: position, status flags in octal (O_CLOEXEC for a
  * close-on-exec descriptor), the id of the mount the file is on (as in
  * mountinfo; 0 for pipes, sockets and other files outside the mount
- * table) and the inode number. Not supported: the per-type lines
- * (eventfd-count, epoll's tfd, inotify, timerfd).
+ * table), the inode number, then the lines of the file's kind
+ * (`fdinfoLines`: a pidfd's pid). Not supported: the lines of eventfd,
+ * epoll, inotify, timerfd and signalfd.
  */
 export function fdinfo(f: FileDescription, cloexec: boolean, mountId: number): string {
   let pos = 0;
@@ -40,7 +41,7 @@ export function fdinfo(f: FileDescription, cloexec: boolean, mountId: number): s
     // Not seekable (pipes, sockets): Linux shows their unused position, 0.
   }
   const flags = f.flags | (cloexec ? O.CLOEXEC : 0);
-  return `pos:\t${pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mountId}\nino:\t${f.stat().ino}\n`;
+  return `pos:\t${pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mountId}\nino:\t${f.stat().ino}\n${f.fdinfoLines?.() ?? ''}`;
 }
 
 /** The mount id of a file for fdinfo: that of the mount its path is on, for files of the mount table. */
