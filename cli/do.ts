@@ -12,6 +12,7 @@ import { waitForExit } from '../sentry/platform/host/spawn';
 import { finishCacheTraining, saveStartupCache } from './startcache';
 import type { SandboxExit } from '../sentry/sandbox';
 import { HOST_NETNS_ENV, NETWORK_MODES, type NetworkMode } from '../sentry/network';
+import { type CapSets, parseStatusCaps } from '../sentry/kernel/capabilities';
 import { parseProcLimits, RLIMIT, type Rlimit } from '../sentry/kernel/limits';
 
 export const DO_USAGE = `usage: tsvisor do [flags] [--] CMD [ARGS...]
@@ -91,11 +92,25 @@ export function callerLimits(env: NodeJS.ProcessEnv = process.env, procLimits = 
 
 /** This process's /proc/self/limits; empty (Linux's container defaults) where /proc cannot be read. */
 function ownLimits(): string {
+  return ownProcFile('limits');
+}
+
+function ownProcFile(name: string): string {
   try {
-    return readFileSync('/proc/self/limits', 'utf8');
+    return readFileSync(`/proc/self/${name}`, 'utf8');
   } catch {
     return '';
   }
+}
+
+/**
+ * The caller's capability sets, for the command (root's on a host that
+ * withholds some, as this one withholds CAP_SYS_RESOURCE, are not all of
+ * them): a command gets what it would get run directly. Undefined (every
+ * capability) where /proc cannot be read.
+ */
+export function callerCaps(status = ownProcFile('status')): CapSets | undefined {
+  return parseStatusCaps(status);
 }
 
 /** Takes bin/tsvisor's note of the host network namespace out of the environment the app inherits. */
@@ -153,6 +168,7 @@ export function doCommand(args: string[]): void {
   saveStartupCache();
   restoreAppEnv();
   const limits = callerLimits();
+  const caps = callerCaps();
   const result = runSandbox({
     goferFd: gofer.fd,
     goferPid: gofer.pid,
@@ -167,6 +183,7 @@ export function doCommand(args: string[]): void {
     network: o.network,
     hostNetns,
     limits,
+    caps,
   });
   if (result.message) process.stderr.write(`tsvisor: ${result.message}\n`);
   // A training run (cli/train.ts): the Sentry's cache, then the Gofer's, which it writes once its socket has closed.

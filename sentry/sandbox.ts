@@ -13,6 +13,7 @@ import { dropPrivileges } from './platform/host/privileges';
 import { Kernel } from './kernel/kernel';
 import { createVdso } from './kernel/vdso/vdso';
 import { Process, Task } from './kernel/task';
+import type { CapSets } from './kernel/capabilities';
 import { Credentials } from './kernel/creds';
 import { defaultLimits, type Rlimit } from './kernel/limits';
 import { Scheduler } from './kernel/scheduler';
@@ -54,6 +55,8 @@ export interface SandboxOptions {
   hostNetns?: string;
   /** The first process's resource limits (default: Linux's for a container's first process). */
   limits?: Rlimit[];
+  /** The first process's capability sets (default: every capability, as root on a host with no limits). */
+  caps?: CapSets;
 }
 
 /** How the sandbox's first process ended. */
@@ -116,7 +119,7 @@ export function runSandbox(o: SandboxOptions): SandboxExit {
   stdio.forEach((f, fd) => fds.installAt(fd, f, false));
   const proc = new Process(
     kernel, kernel.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, STUB_BASE), fds,
-    new FsContext('/'), new Credentials(), o.limits ?? defaultLimits(),
+    new FsContext('/'), new Credentials(0, 0, 0, 0, 0, 0, [], o.caps), o.limits ?? defaultLimits(),
   );
   const task = new Task(kernel, proc.pid, proc, ctx);
   kernel.processes.set(proc.pid, proc);

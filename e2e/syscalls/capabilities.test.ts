@@ -13,6 +13,12 @@ import { checkNoLeaks, compileC, describeRun, freshDir, native, sandboxed } from
 describe('e2e: capabilities', function () {
   checkNoLeaks();
 
+  it("tsvisor do gives the command the caller's capability sets (this host's root lacks CAP_SYS_RESOURCE), as natively", () => {
+    const n = native(['/bin/grep', '^Cap', '/proc/self/status']);
+    assertOutput(sandboxed(['/bin/grep', '^Cap', '/proc/self/status']), n.stdout);
+    assert.match(n.stdout.toString(), /^CapEff:\t[0-9a-f]{16}$/m, describeRun(n));
+  });
+
   it('capget/capset, bounding and ambient sets, keep-caps and exec behave as on Linux', () => {
     const prog = compileC('caps');
     const files = ['native', 'sandbox'].map((n) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { CAP, CAP_FULL_SET, capBit } from '../abi/linux/capability';
-import { capNames, capsOnCapset, capsOnExec, capsOnUidChange, capSetsOf, formatCapSet, hostCaps, secureExec } from './capabilities';
+import { capNames, capsOnCapset, capsOnExec, capsOnUidChange, capSetsOf, formatCapSet, hostCaps, parseStatusCaps, secureExec } from './capabilities';
 
 const bits = (...caps: number[]) => caps.reduce((s, c) => s | capBit(c), 0n);
 const root = { uid: 0, euid: 0, suid: 0 };
@@ -70,5 +70,10 @@ describe('virtual capabilities (capabilities(7) rules)', () => {
     assert.equal(capsOnCapset(noSetpcap, { permitted: old.permitted, effective: 0n, inheritable: bits(CAP.KILL) }), undefined);
     const amb = capsOnCapset({ ...old, inheritable: bits(CAP.CHOWN), ambient: bits(CAP.CHOWN) }, { permitted: bits(CAP.SETPCAP), effective: 0n, inheritable: bits(CAP.CHOWN) });
     assert.equal(amb?.ambient, 0n);
+  });
+  it('reads the five sets of a /proc/[pid]/status', () => {
+    const status = 'Name:\tx\nCapInh:\t0000000000000000\nCapPrm:\t000001fffeffffff\nCapEff:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000020\nNoNewPrivs:\t0\n';
+    assert.deepEqual(parseStatusCaps(status), { inheritable: 0n, permitted: 0x1fffeffffffn, effective: 0x1fffeffffffn, bounding: 0x1fffeffffffn, ambient: 0x20n });
+    assert.equal(parseStatusCaps('Name:\tx\nCapInh:\t0\n'), undefined);
   });
 });

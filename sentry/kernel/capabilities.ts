@@ -79,6 +79,17 @@ export function capSetsOf(n: CapNameSets): CapSets {
 /** A set as /proc/[pid]/status prints it (16 hex digits). */
 export const formatCapSet = (set: bigint): string => set.toString(16).padStart(16, '0');
 
+/** The five sets of a /proc/[pid]/status (CapInh … CapAmb lines), or undefined when one is missing. */
+export function parseStatusCaps(status: string): CapSets | undefined {
+  const get = (key: string): bigint | undefined => {
+    const m = new RegExp(`^${key}:\\s*([0-9a-f]+)$`, 'm').exec(status);
+    return m ? BigInt(`0x${m[1]}`) : undefined;
+  };
+  const [inheritable, permitted, effective, bounding, ambient] = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'].map(get);
+  if (inheritable === undefined || permitted === undefined || effective === undefined || bounding === undefined || ambient === undefined) return undefined;
+  return { inheritable, permitted, effective, bounding, ambient };
+}
+
 const subset = (a: bigint, b: bigint): boolean => (a & ~b) === 0n;
 
 /** The ids the capability rules look at. */
