@@ -21,8 +21,14 @@ describe('kernel/ipc/mqueue', () => {
     assert.equal(q.bytes, 6);
     assert.deepEqual([q.shift(), q.shift(), q.shift()].map((m) => m?.data.toString()), ['bb', 'a', 'ccc']);
     assert.equal(q.shift(), undefined);
-    q.receivers.add({} as never);
+    const waiter = { tid: 7, kernel: { tasks: new Map<number, unknown>() } };
+    waiter.kernel.tasks.set(7, waiter);
+    q.receivers.add(waiter as never);
+    q.shift();
     assert.equal(q.push(0, Buffer.from('x')), false); // a waiting receiver takes it
+    q.shift();
+    waiter.kernel.tasks.delete(7); // killed while waiting
+    assert.equal(q.push(0, Buffer.from('y')), true);
   });
 
   it('checks sizes against fs.mqueue limits (CAP_SYS_RESOURCE: the hard ones) and queues_max', () => {

@@ -77,7 +77,16 @@ export class MessageQueue {
     this.messages.splice(i, 0, { prio, data });
     this.bytes += data.length;
     this.waitQueue.notify();
-    return this.messages.length === 1 && this.receivers.size === 0 && this.notification !== undefined;
+    return this.messages.length === 1 && !this.receiverWaits() && this.notification !== undefined;
+  }
+
+  /** Whether a live task waits in a receive (one killed while waiting never took its name off). */
+  private receiverWaits(): boolean {
+    for (const t of this.receivers) {
+      if (t.kernel.tasks.get(t.tid) === t) return true;
+      this.receivers.delete(t);
+    }
+    return false;
   }
 
   /** The oldest message of the highest priority, or undefined. */
