@@ -31,8 +31,7 @@ function epollCreate1(t: Task, a: SyscallArgs): number {
 }
 
 function epollOf(t: Task, fd: number): EpollFile {
-  const f = t.process.fds.get(fd);
-  return f instanceof EpollFile ? f : fail('EINVAL', `fd ${fd} is not an epoll fd`);
+  return t.process.fds.getKind(fd, EpollFile, 'EINVAL', 'an epoll fd');
 }
 
 /** Regular files and directories have no poll method in Linux: epoll refuses them. */

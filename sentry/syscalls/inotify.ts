@@ -39,8 +39,7 @@ function inotifyInit(t: Task): number {
 }
 
 function instance(t: Task, fd: number): Inotify {
-  const f = t.process.fds.get(fd);
-  return f instanceof Inotify ? f : fail('EINVAL', `fd ${fd} is not an inotify instance`);
+  return t.process.fds.getKind(fd, Inotify, 'EINVAL', 'an inotify instance');
 }
 
 /**

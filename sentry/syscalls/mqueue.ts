@@ -23,7 +23,7 @@ import type { Task } from '../kernel/task';
 import { readCString, writeI32 } from '../kernel/usermem';
 import { Block, ETIMEDOUT } from '../kernel/wait';
 import type { FdTable } from '../vfs/fdtable';
-import { mayAccess } from '../vfs/perm';
+import { checkAccess } from '../vfs/perm';
 import type { SyscallArgs } from './args';
 import { installNew } from './eventfd';
 import { FamilyRows, partial, supported } from './rows';
@@ -31,9 +31,7 @@ import { absoluteDeadline } from './time';
 
 /** The message queue description behind `fd` (EBADF for other files). */
 function mqFile(t: Task, fd: number): MqFile {
-  const f = t.process.fds.get(fd);
-  if (!(f instanceof MqFile)) fail('EBADF', `fd ${fd} is not a message queue`);
-  return f;
+  return t.process.fds.getKind(fd, MqFile, 'EBADF', 'a message queue');
 }
 
 /** The name argument: glibc has taken the leading '/' away. */
@@ -68,7 +66,7 @@ function mqOpen(t: Task, a: SyscallArgs): number {
     const acc = oflag & O.ACCMODE;
     if (acc === O.ACCMODE) fail('EINVAL', 'access mode 3');
     const want = acc === O.RDONLY ? R_OK : acc === O.WRONLY ? W_OK : R_OK | W_OK;
-    if (!mayAccess(creds, queueStat(q), want)) fail('EACCES', `message queue ${name}`);
+    checkAccess(creds, queueStat(q), want, `message queue ${name}`);
   }
   return installNew(t, new MqFile(q, space, oflag & (O.ACCMODE | O.NONBLOCK)), true);
 }

@@ -16,11 +16,9 @@ import { installNew } from './eventfd';
 import { writeI32 } from '../kernel/usermem';
 import { FamilyRows, partial } from './rows';
 
-/** The process pidfd `fd` names: EBADF when fd is not open or not a pidfd (Linux's pidfd_get_pid). */
-export function pidfdProcess(t: Task, fd: number): PidFd {
-  const f = t.process.fds.get(fd);
-  if (!(f instanceof PidFd)) fail('EBADF', `fd ${fd} is not a pidfd`);
-  return f;
+/** The pidfd behind `fd`: EBADF when fd is not open or not a pidfd (Linux's pidfd_get_pid). */
+export function pidfdAt(t: Task, fd: number): PidFd {
+  return t.process.fds.getKind(fd, PidFd, 'EBADF', 'a pidfd');
 }
 
 /** A new pidfd for `p` (O_CLOEXEC, as Linux always makes them), at the lowest free fd. */
@@ -90,7 +88,7 @@ function mayAttach(t: Task, p: Process): boolean {
  */
 function pidfdGetfd(t: Task, a: SyscallArgs): number {
   if (a.uint(2) !== 0) fail('EINVAL', 'pidfd_getfd flags');
-  const target = pidfdProcess(t, a.int(0)).target;
+  const target = pidfdAt(t, a.int(0)).target;
   if (target.reaped) fail('ESRCH', `pid ${target.pid} was reaped`);
   if (!mayAttach(t, target)) fail('EPERM', `no ptrace access to pid ${target.pid}`);
   // A zombie's descriptors are gone: Linux says ESRCH (the files of an exiting task), not EBADF.

@@ -18,7 +18,7 @@ import { writeI32 } from '../kernel/usermem';
 import { inheritSchedAttr } from '../kernel/schedattr';
 import { SemUndoList } from '../kernel/ipc/sem';
 import { FamilyRows, partial } from './rows';
-import { pidfdProcess, reservePidfd } from './pidfd';
+import { pidfdAt, reservePidfd } from './pidfd';
 
 interface CloneRequest {
   flags: number;
@@ -226,7 +226,7 @@ function childInfo(status: number): [number, number] {
  */
 function pidfdWaitTarget(t: Task, fd: number): { pid: number; nonblock: boolean } {
   if (fd < 0) fail('EINVAL', `pidfd ${fd}`);
-  const f = pidfdProcess(t, fd);
+  const f = pidfdAt(t, fd);
   return { pid: f.target.reaped ? Number.MAX_SAFE_INTEGER : f.target.pid, nonblock: (f.flags & O.NONBLOCK) !== 0 };
 }
 

@@ -23,7 +23,7 @@ import { signalArrivals } from '../kernel/signal/state';
 import { writeOptional } from '../kernel/usermem';
 import { SyscallArgs } from './args';
 import { installNew } from './eventfd';
-import { pidfdProcess } from './pidfd';
+import { pidfdAt } from './pidfd';
 import { SyscallControl, SyscallResult } from './types';
 import { FamilyRows, supported, partial } from './rows';
 
@@ -249,7 +249,7 @@ function checkUserCode(info: Buffer, toSelf: boolean): void {
  */
 function pidfdSendSignal(t: Task, a: SyscallArgs): SyscallResult {
   if (a.uint(3) !== 0) fail('EINVAL', 'pidfd_send_signal flags');
-  const p = pidfdProcess(t, a.int(0)).target;
+  const p = pidfdAt(t, a.int(0)).target;
   const signo = a.int(1);
   let info: Buffer;
   if (a.ptr(2) !== 0) {
@@ -367,8 +367,7 @@ function newSignalfd(t: Task, fd: number, maskAddr: number, sizemask: number, fl
   if (sizemask !== SIGSET_SIZE || flags & ~(SFD.CLOEXEC | SFD.NONBLOCK)) fail('EINVAL');
   const mask = readSigset(t, maskAddr) & ~UNBLOCKABLE;
   if (fd !== -1) {
-    const f = t.process.fds.get(fd);
-    if (!(f instanceof SignalFd)) fail('EINVAL', `fd ${fd} is not a signalfd`);
+    const f = t.process.fds.getKind(fd, SignalFd, 'EINVAL', 'a signalfd');
     f.mask = mask;
     f.waitQueue.notify();
     return fd;

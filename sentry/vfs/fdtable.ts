@@ -1,3 +1,4 @@
+import type { ErrnoName } from '../abi/linux/errno';
 import { fail } from '../errors/linuxerr';
 import { FileDescription } from './file';
 
@@ -47,6 +48,15 @@ export class FdTable {
   private drop(file: FileDescription): void {
     for (const h of this.dropHooks ?? []) h(file);
     file.decRef();
+  }
+
+  /**
+   * The description behind `fd` when it is a `kind` (an epoll instance, a
+   * pidfd…); `errno` when it is another file, EBADF when none is open.
+   */
+  getKind<T extends FileDescription>(fd: number, kind: abstract new (...args: never[]) => T, errno: ErrnoName, what: string): T {
+    const f = this.get(fd);
+    return f instanceof kind ? f : fail(errno, `fd ${fd} is not ${what}`);
   }
 
   /** The description behind `fd`; throws EBADF. */

@@ -47,20 +47,17 @@ export class MessageQueue {
   /** Open descriptions; the queue goes (and its charge comes back) at the last close after unlink. */
   opens = 0;
   unlinked = false;
-  readonly ino: number;
 
   constructor(
     readonly name: string,
     readonly maxmsg: number,
     readonly msgsize: number,
-    public uid: number,
-    public gid: number,
+    readonly uid: number,
+    readonly gid: number,
     readonly mode: number,
     readonly charge: { uid: number; bytes: number },
-    ino: number,
-  ) {
-    this.ino = ino;
-  }
+    readonly ino: number,
+  ) {}
 
   get length(): number {
     return this.messages.length;
