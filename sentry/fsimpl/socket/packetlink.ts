@@ -19,6 +19,8 @@ import type { LinkEndpoint, LinkOffloads, RxFrameInfo, TxOffload } from '../../n
 import type { Stack } from '../../net/stack';
 import { ETH_HEADER } from '../../net/wire/ethernet';
 import { VIRTIO_NET_HDR } from '../../abi/linux/netdevice';
+import { beforeIdleCollection } from '../../kernel/idlegc';
+import { mayKeepInSlab, RxSlabPool } from '../../net/rxslabs';
 import { retainFreedHeap } from '../../platform/host/malloc';
 import type { PacketSocket } from '../../platform/host/netif';
 
@@ -29,17 +31,19 @@ const RX_MAX = VIRTIO_NET_HDR.SIZE + 65536 + ETH_HEADER + 4;
 const KEEP_MIN = 32 * 1024;
 /**
  * Frames are received into slabs this large, one after another, so a bulk
- * receive allocates one buffer per ~7 GSO frames instead of one per frame
- * (those allocations made the garbage collector a large cost). A kept frame
- * holds its slab until the stack lets go of it (the application read the
- * data), so a slab is small enough that a few kept frames scattered over
- * many slabs (a UDP queue, out-of-order TCP data) hold at most 16 times
- * their size.
+ * receive needs one buffer per ~7 GSO frames instead of one per frame. A
+ * kept frame holds its slab until the stack lets go of it (the application
+ * read the data); then the slab is received into again (net/rxslabs.ts:
+ * fresh slabs made V8 run a full collection every ~150 ms of a transfer).
+ * A slab is small enough that a few kept frames scattered over many slabs
+ * (out-of-order TCP data) hold at most 16 times their size.
  */
 const SLAB = 512 * 1024;
+/** Retired slabs kept for use again: TCP's largest receive queue (6 MiB) spans 12. */
+const POOL_SLABS = 24;
 /**
  * Freed memory the C heap keeps (retainFreedHeap) while the link runs: a
- * bulk receive frees slabs about as fast as it allocates them, and glibc
+ * bulk receive frees buffers about as fast as it allocates them, and glibc
  * gave them back to the host (munmap, trims) only to fault in fresh zeroed
  * pages for the next ones. Measured receiving 500 MB, 14 interleaved runs:
  * Sentry page faults 27 -> 20 thousand, Sentry CPU 728 -> 686 ms (lower in
@@ -55,7 +59,10 @@ const UNTRUSTED: RxFrameInfo = { l4ChecksumOk: false };
 
 export class PacketLink implements LinkEndpoint {
   readonly offloads: LinkOffloads = { txChecksum: true, gso: true };
-  private slab = Buffer.allocUnsafe(SLAB);
+  private readonly slabs = new RxSlabPool(SLAB, POOL_SLABS);
+  /** Idle: the slabs nothing holds go back with the collection. */
+  private readonly trimSlabs = (): void => this.slabs.trim();
+  private slab = this.slabs.take();
   /** Where the next frame is received in `slab`. */
   private slabOff = 0;
   private readonly waiter: HostWaiter;
@@ -67,6 +74,7 @@ export class PacketLink implements LinkEndpoint {
     readonly mtu: number,
   ) {
     retainFreedHeap(2 * SLAB, HEAP_RETAIN);
+    beforeIdleCollection.add(this.trimSlabs);
     const queue = new WaitQueue();
     queue.add(() => this.drain());
     this.waiter = { fd: socket.fd, events: POLLIN, queue };
@@ -93,7 +101,8 @@ export class PacketLink implements LinkEndpoint {
   private receive(stack: Stack): void {
     for (let i = 0; i < RX_BATCH; i++) {
       if (SLAB - this.slabOff < RX_MAX) {
-        this.slab = Buffer.allocUnsafe(SLAB);
+        this.slabs.retire(this.slab);
+        this.slab = this.slabs.take();
         this.slabOff = 0;
       }
       const rx = this.slab.subarray(this.slabOff, this.slabOff + RX_MAX);
@@ -112,19 +121,21 @@ export class PacketLink implements LinkEndpoint {
   }
 
   /**
-   * The received frame, for the stack to keep: a large one (a GSO frame)
-   * stays in the slab, whose next frame starts after it (no copy); a small
-   * one is copied out, so that an ACK or a datagram kept for long never
-   * holds a whole slab, and its place is reused.
+   * The received frame, for the stack to keep: a large TCP segment (a GSO
+   * frame) stays in the slab, whose next frame starts after it (no copy);
+   * any other frame is copied out, so that an ACK or a datagram kept for
+   * long never holds a whole slab (nor one whose keeper does not count it,
+   * net/rxslabs.ts), and its place is reused.
    */
   private take(rx: Buffer, start: number, length: number): Buffer {
     const frame = rx.subarray(start, start + length);
-    if (length < KEEP_MIN) return Buffer.from(frame);
+    if (length < KEEP_MIN || !mayKeepInSlab(frame)) return Buffer.from(frame);
     this.slabOff += (start + length + ALIGN - 1) & ~(ALIGN - 1);
     return frame;
   }
 
   close(): void {
+    beforeIdleCollection.delete(this.trimSlabs);
     hostWaiters.delete(this.waiter);
     this.socket.close();
   }

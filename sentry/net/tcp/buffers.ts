@@ -3,6 +3,7 @@
  * application wrote or the network delivered, never copied into one big
  * ring: a send is copied once, from the chunks into the frame; a read one copy.
  */
+import { releaseRx, retainRx } from '../rxslabs';
 import type { Payload, SeqRange } from '../wire/tcp';
 
 
@@ -121,12 +122,22 @@ export class SendQueue extends ChunkList {
   }
 }
 
-/** In-order received data waiting for the application. */
+/**
+ * In-order received data waiting for the application. Its buffers may be
+ * views of a link's receive slabs (net/rxslabs.ts): the queue counts each
+ * it holds, so the slab is not received into again before it is read.
+ */
 export class RecvQueue extends ChunkList {
+  override push(data: Buffer): void {
+    if (data.length === 0) return;
+    retainRx(data);
+    super.push(data);
+  }
+
   /**
    * Up to `max` bytes as views of the queued buffers, in order (no copy);
-   * `peek` leaves them queued. The views stay valid: queued buffers are
-   * never written again.
+   * `peek` leaves them queued. Views of taken data are to be copied at
+   * once: their slab may be received into again once the link next reads.
    */
   take(max: number, peek: boolean): Buffer[] {
     const n = Math.min(max, this.bytes);
@@ -139,8 +150,11 @@ export class RecvQueue extends ChunkList {
       parts.push(len === c.length ? c : c.subarray(0, len));
       taken += len;
       if (!peek) {
-        if (len === c.length) this.head++;
-        else this.chunks[i] = c.subarray(len);
+        if (len === c.length) {
+          releaseRx(c);
+          // Not kept until the next compaction: the slab behind it would stay held that long.
+          this.chunks[this.head++] = EMPTY;
+        } else this.chunks[i] = c.subarray(len);
       }
       i++;
     }
@@ -150,6 +164,17 @@ export class RecvQueue extends ChunkList {
     }
     return parts;
   }
+
+  override clear(): void {
+    for (let i = this.head; i < this.chunks.length; i++) releaseRx(this.chunks[i]);
+    super.clear();
+  }
+}
+
+/** `view`, counted as kept (see net/rxslabs.ts). */
+function retained(view: Buffer): Buffer {
+  retainRx(view);
+  return view;
 }
 
 interface OooSegment {
@@ -198,7 +223,7 @@ export class OutOfOrderQueue {
       if (!inserted && start < end && start < ss) {
         // The part of the new data before this segment.
         const piece = data.subarray(start - first, Math.min(end, ss) - first);
-        out.push({ seq: (seq + (start - first)) >>> 0, data: piece });
+        out.push({ seq: (seq + (start - first)) >>> 0, data: retained(piece) });
         this.bytes += piece.length;
         start = Math.min(end, ss);
       }
@@ -208,7 +233,7 @@ export class OutOfOrderQueue {
     }
     if (!inserted && start < end) {
       const piece = data.subarray(start - first, end - first);
-      out.push({ seq: (seq + (start - first)) >>> 0, data: piece });
+      out.push({ seq: (seq + (start - first)) >>> 0, data: retained(piece) });
       this.bytes += piece.length;
     }
     this.segs = out;
@@ -218,6 +243,7 @@ export class OutOfOrderQueue {
   /**
    * Removes and returns the data that now continues `rcvNxt` (trimming
    * anything already received) and drops segments that fell behind it.
+   * The queue no longer holds what it returns: the caller queues it at once.
    */
   take(rcvNxt: number): Buffer[] {
     const got: Buffer[] = [];
@@ -227,6 +253,7 @@ export class OutOfOrderQueue {
       const behind = (next - s.seq) | 0;
       if (behind < 0) break;
       this.segs.shift();
+      releaseRx(s.data);
       this.bytes -= s.data.length;
       if (behind < s.data.length) {
         const d = s.data.subarray(behind);
@@ -255,6 +282,7 @@ export class OutOfOrderQueue {
   }
 
   clear(): void {
+    for (const s of this.segs) releaseRx(s.data);
     this.segs = [];
     this.bytes = 0;
     this.fin = undefined;

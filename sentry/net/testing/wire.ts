@@ -8,6 +8,7 @@
  * checksums, as a veth with TSO on carries a local sender's frames.
  */
 import type { LinkEndpoint, LinkOffloads, RxFrameInfo, TxOffload } from '../nic';
+import { mayKeepInSlab, RxSlabPool } from '../rxslabs';
 import type { Stack } from '../stack';
 import type { FakeClock } from './clock';
 import { applyOffload } from './gso';
@@ -23,6 +24,47 @@ export interface WireConditions {
   readonly offloads?: LinkOffloads;
   /** Offloaded frames reach the far side as sent (GSO whole, checksum partial and trusted) instead of finished. */
   readonly gsoWhole?: boolean;
+  /** Each end receives as a PacketLink does: TCP segments land in receive slabs used again (net/rxslabs.ts). */
+  readonly rxSlabs?: { readonly slabBytes: number; readonly maxRetired: number };
+}
+
+/**
+ * A receiving end's slabs, as a PacketLink fills them: every frame it may
+ * keep there is copied into the current slab, the next slab comes from
+ * the pool. A slab handed out again is first filled with junk, so data a
+ * holder read from a slab it had not kept shows as corrupt.
+ */
+export class SlabReceiver {
+  private readonly pool: RxSlabPool;
+  private slab: Buffer;
+  private off = 0;
+  /** Slabs handed out, and the distinct ones among them (fewer: slabs were used again). */
+  taken = 0;
+  readonly distinct = new Set<ArrayBufferLike>();
+
+  constructor(slabBytes: number, maxRetired: number) {
+    this.pool = new RxSlabPool(slabBytes, maxRetired);
+    this.slab = this.next();
+  }
+
+  place(frame: Buffer): Buffer {
+    if (!mayKeepInSlab(frame)) return frame;
+    if (this.slab.length - this.off < frame.length) {
+      this.pool.retire(this.slab);
+      this.slab = this.next();
+      this.off = 0;
+    }
+    frame.copy(this.slab, this.off);
+    this.off += frame.length;
+    return this.slab.subarray(this.off - frame.length, this.off);
+  }
+
+  private next(): Buffer {
+    const slab = this.pool.take().fill(0xee);
+    this.taken++;
+    this.distinct.add(slab.buffer);
+    return slab;
+  }
 }
 
 const TRUSTED: RxFrameInfo = { l4ChecksumOk: true };
@@ -40,6 +82,8 @@ export class FakeWire {
   conditions: WireConditions;
   readonly sent = { a: 0, b: 0 };
   inFlight = 0;
+  /** With conditions.rxSlabs: how each end receives. */
+  readonly receivers?: { a: SlabReceiver; b: SlabReceiver };
 
   constructor(
     private readonly clock: FakeClock,
@@ -49,6 +93,8 @@ export class FakeWire {
     this.conditions = conditions;
     const mtu = conditions.mtu ?? 1500;
     const offloads = conditions.offloads;
+    const slabs = conditions.rxSlabs;
+    if (slabs) this.receivers = { a: new SlabReceiver(slabs.slabBytes, slabs.maxRetired), b: new SlabReceiver(slabs.slabBytes, slabs.maxRetired) };
     this.a = { mtu, offloads, mac: Buffer.from([2, 0, 0, 0, 0, 0xa]), send: (f, o) => this.carry(f, 'a', o) };
     this.b = { mtu, offloads, mac: Buffer.from([2, 0, 0, 0, 0, 0xb]), send: (f, o) => this.carry(f, 'b', o) };
   }
@@ -75,7 +121,7 @@ export class FakeWire {
       this.inFlight++;
       this.clock.setTimer(delay, () => {
         this.inFlight--;
-        this.stacks[to]?.input(frame, info);
+        this.stacks[to]?.input(this.receivers ? this.receivers[to].place(frame) : frame, info);
       });
     }
   }

@@ -2,6 +2,8 @@
 // EtherTypes the stack handles (IANA ieee-802-numbers).
 
 export const ETH_HEADER = 14;
+/** Where the EtherType sits in a frame. */
+export const ETH_TYPE_OFFSET = 12;
 export const ETH_ADDR_LEN = 6;
 export const ETHERTYPE = { IPV4: 0x0800, ARP: 0x0806, IPV6: 0x86dd } as const;
 export const BROADCAST_MAC = Buffer.alloc(6, 0xff);
@@ -18,7 +20,7 @@ export function parseEthernet(frame: Buffer): EthernetHeader | undefined {
   return {
     dst: frame.subarray(0, 6),
     src: frame.subarray(6, 12),
-    type: frame.readUInt16BE(12),
+    type: frame.readUInt16BE(ETH_TYPE_OFFSET),
     payload: frame.subarray(ETH_HEADER),
   };
 }

@@ -53,6 +53,15 @@ export function parseIpv4(b: Buffer): Ipv4Header | Ipv4ParseError {
   };
 }
 
+/**
+ * Whether the IPv4 packet at `off` in `b` is a whole (unfragmented) packet
+ * of `protocol`, judged from those two fields alone: the header is not
+ * validated.
+ */
+export function isWholePacketOf(b: Buffer, off: number, protocol: number): boolean {
+  return b.length >= off + IPV4_MIN_HEADER && b[off + 9] === protocol && (b.readUInt16BE(off + 6) & (IPV4_FLAG_MF | IPV4_OFFSET_MASK)) === 0;
+}
+
 export interface Ipv4Fields {
   readonly tos?: number;
   readonly id: number;
