@@ -21,13 +21,24 @@ import path from 'node:path';
 import { CACHE_DIR, TRAIN_DIR_ENV } from './startcache';
 
 const TSVISOR = path.resolve(__dirname, '../../bin/tsvisor');
+/**
+ * A TCP transfer of 4 MiB over the sandbox's loopback: the socket calls,
+ * TCP's paths and the waits a networked program uses (their first calls
+ * cost a network sandbox ~0.1 s of compiling).
+ */
+const LOOPBACK_TRANSFER = [
+  'import socket, threading',
+  "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)",
+  "t = threading.Thread(target=lambda: s.accept()[0].makefile('rb').read()); t.start()",
+  'c = socket.create_connection(s.getsockname()); c.sendall(bytes(4 << 20)); c.close(); t.join()',
+].join('; ');
 /** Host programs every supported node has (dash, coreutils); python3 when present. */
 const WORKLOAD = [
   'ls -la / /etc >/dev/null',
   'cat /proc/self/status /etc/hostname >/dev/null',
   'echo trained | wc -c >/dev/null',
   'stat / >/dev/null',
-  'if command -v python3 >/dev/null; then python3 -c "import json, os; os.listdir(\\"/\\")"; fi',
+  `if command -v python3 >/dev/null; then python3 -c "import json, os; os.listdir('/')" && python3 -c "${LOOPBACK_TRANSFER}"; fi`,
 ].join(' && ');
 const TIMEOUT_MS = 60_000;
 
