@@ -164,8 +164,31 @@ describe('mprotect', () => {
     errno('EINVAL', () => mm.mprotect(0x40_0000, P, 0x10));
     errno('EINVAL', () => mm.mprotect(0x40_0000, P, PROT.READ | PROT.GROWSDOWN | PROT.GROWSUP));
     errno('EINVAL', () => mm.mprotect(0x40_0000, P, PROT.READ | PROT.GROWSDOWN));
-    errno('ENOMEM', () => mm.mprotect(0x40_0000, 3 * P, PROT.READ));
-    assert.deepEqual(ranges(mm), ['400000-402000 3 anon'], 'failed mprotect changes nothing');
+    errno('ENOMEM', () => mm.mprotect(0x3f_f000, 2 * P, PROT.READ));
+    assert.deepEqual(ranges(mm), ['400000-402000 3 anon'], 'a range starting in a hole changes nothing');
+  });
+
+  it('as Linux, changes the areas before a hole or an area that refuses the protection, then fails', () => {
+    const { mm, mem } = setup();
+    mm.mmap(req({ addr: 0x40_0000, len: 2 * P, flags: ANON | MAP.FIXED }));
+    mm.mmap(req({ addr: 0x40_3000, len: P, flags: ANON | MAP.FIXED }));
+    errno('ENOMEM', () => mm.mprotect(0x40_0000, 4 * P, PROT.READ));
+    assert.deepEqual(ranges(mm), ['400000-402000 1 anon', '403000-404000 3 anon']);
+    assert.equal(mem.protAt(0x40_1000), PROT.READ);
+    mm.mmap(req({ addr: 0x40_2000, len: P, prot: PROT.READ, flags: MAP.SHARED | MAP.FIXED, file: new MemFile('/ro', Buffer.alloc(P, 1)) }));
+    errno('EACCES', () => mm.mprotect(0x40_0000, 4 * P, RW));
+    assert.deepEqual(ranges(mm), ['400000-402000 3 anon', '402000-403000 1 file', '403000-404000 3 anon'], 'the areas before the file changed');
+  });
+
+  it('writableLength: the bytes from an address on that writable areas cover', () => {
+    const { mm } = setup();
+    mm.mmap(req({ addr: 0x40_0000, len: 2 * P, flags: ANON | MAP.FIXED }));
+    mm.mmap(req({ addr: 0x40_2000, len: P, prot: PROT.WRITE, flags: ANON | MAP.FIXED }));
+    mm.mmap(req({ addr: 0x40_3000, len: P, prot: PROT.READ, flags: ANON | MAP.FIXED }));
+    assert.equal(mm.writableLength(0x40_0010, 10 * P), 3 * P - 0x10);
+    assert.equal(mm.writableLength(0x40_1000, 100), 100);
+    assert.equal(mm.writableLength(0x40_3000, P), 0);
+    assert.equal(mm.writableLength(0x50_0000, P), 0);
   });
 
   it('PROT_GROWSDOWN extends to the start of a MAP_GROWSDOWN area', () => {
@@ -182,6 +205,23 @@ describe('mremap', () => {
     mm.mmap(req({ addr: 0x40_0000, len: 4 * P, flags: ANON | MAP.FIXED }));
     assert.equal(mm.mremap(0x40_0000, 4 * P, P, 0, 0), 0x40_0000);
     assert.deepEqual(ranges(mm), ['400000-401000 3 anon']);
+    assert.equal(mm.mremap(0x40_0000, P, P, 0, 0), 0x40_0000, 'the same size changes nothing');
+    // Linux looks up the area at the old address first: a shrink from a hole is EFAULT.
+    errno('EFAULT', () => mm.mremap(0x40_1000, 4 * P, P, 0, 0));
+    assert.deepEqual(ranges(mm), ['400000-401000 3 anon']);
+  });
+
+  it('moves a range of several areas and holes to a fixed place without resizing, holes kept (Linux 6.17)', () => {
+    const { mm, mem } = setup();
+    mm.mmap(req({ addr: 0x40_0000, len: 4 * P, flags: ANON | MAP.FIXED }));
+    mm.mprotect(0x40_1000, P, PROT.READ);
+    mm.munmap(0x40_2000, P);
+    mem.write(0x40_3000, Buffer.from('z'));
+    assert.equal(mm.mremap(0x40_0000, 4 * P, 4 * P, MREMAP.MAYMOVE | MREMAP.FIXED, 0x80_0000), 0x80_0000);
+    assert.deepEqual(ranges(mm), ['800000-801000 3 anon', '801000-802000 1 anon', '803000-804000 3 anon']);
+    assert.equal(mem.read(0x80_3000, 1).toString(), 'z');
+    errno('EFAULT', () => mm.mremap(0x80_2000, 2 * P, 2 * P, MREMAP.MAYMOVE | MREMAP.FIXED, 0x90_0000));
+    errno('EFAULT', () => mm.mremap(0x80_0000, 4 * P, 3 * P, MREMAP.MAYMOVE | MREMAP.FIXED, 0x90_0000));
   });
 
   it('grows in place when the next pages are free', () => {
@@ -257,6 +297,17 @@ describe('brk', () => {
 });
 
 describe('madvise, msync, mincore, mlock', () => {
+  it('MADV_RANDOM and MADV_SEQUENTIAL split areas as Linux, MADV_NORMAL merges them back; a hole fails after the rest', () => {
+    const { mm } = setup();
+    mm.mmap(req({ addr: 0x40_0000, len: 4 * P, flags: ANON | MAP.FIXED }));
+    mm.madvise(0x40_1000, P, MADV.RANDOM);
+    mm.madvise(0x40_2000, P, MADV.SEQUENTIAL);
+    assert.deepEqual(ranges(mm), ['400000-401000 3 anon', '401000-402000 3 anon', '402000-403000 3 anon', '403000-404000 3 anon']);
+    errno('EFAULT', () => mm.mremap(0x40_0000, 2 * P, 3 * P, MREMAP.MAYMOVE, 0));
+    errno('ENOMEM', () => mm.madvise(0x40_0000, 8 * P, MADV.NORMAL));
+    assert.deepEqual(ranges(mm), ['400000-404000 3 anon']);
+  });
+
   it('MADV_DONTNEED re-zeroes anonymous memory but keeps file copies', () => {
     const { mm, mem } = setup();
     const a = mm.mmap(req({ len: 2 * P }));

@@ -54,6 +54,12 @@ const MAX_FILE_OFFSET = (1n << 63n) - 1n;
 const MAP_32BIT_LOW = 0x4000_0000;
 const MAP_32BIT_HIGH = 0x8000_0000;
 const COPY_CHUNK = 1 << 20;
+/** The advice that sets an area's read-ahead mark (Vma.readAhead); 'normal' clears it. */
+const READ_AHEAD = new Map<number, 'random' | 'sequential' | 'normal'>([
+  [MADV.RANDOM, 'random'],
+  [MADV.SEQUENTIAL, 'sequential'],
+  [MADV.NORMAL, 'normal'],
+]);
 const KNOWN_ADVICE: ReadonlySet<number> = new Set(Object.values(MADV));
 
 /**
@@ -438,7 +444,6 @@ export class MemoryManager {
   /**
    * mprotect(2). PROT_GROWSDOWN extends the change to the start of a
    * MAP_GROWSDOWN area; PROT_GROWSUP is EINVAL (x86 has no grows-up areas).
-   * Unlike Linux, a range with a hole fails with ENOMEM before changing anything.
    */
   mprotect(addr: number, len: number, prot: number): void {
     if ((prot & PROT.GROWSDOWN) !== 0 && (prot & PROT.GROWSUP) !== 0) fail('EINVAL', 'both GROWSDOWN and GROWSUP');
@@ -454,21 +459,32 @@ export class MemoryManager {
       if (!v.growsDown) fail('EINVAL', 'PROT_GROWSDOWN on a non-growsdown mapping');
       start = v.start;
     }
-    if (!this.vmas.isCovered(start, end)) fail('ENOMEM', 'mprotect over unmapped pages');
     const newProt = prot & PROT_RWX;
+    // As Linux, area by area from the start: a hole (ENOMEM) or an area that
+    // cannot take the protection (EACCES) ends the change, what came before keeps it.
+    let done = start;
+    let error: 'ENOMEM' | 'EACCES' | undefined;
     for (const v of this.vmas.overlapping(start, end)) {
-      if ((newProt & ~v.maxProt) !== 0) fail('EACCES', 'protection exceeds what the mapping allows');
+      if (v.start > done) error = 'ENOMEM';
+      else if ((newProt & ~v.maxProt) !== 0) error = 'EACCES';
+      if (error) break;
+      done = Math.min(v.end, end);
     }
-    this.as.protect(start, end - start, newProt);
-    this.vmas.update(start, end, (p) => ({ ...p, prot: newProt }));
-    this.syncShm();
+    if (!error && done < end) error = 'ENOMEM';
+    if (done > start) {
+      this.as.protect(start, done - start, newProt);
+      this.vmas.update(start, done, (p) => ({ ...p, prot: newProt }));
+      this.syncShm();
+    }
+    if (error) fail(error, error === 'ENOMEM' ? 'mprotect over unmapped pages' : 'protection exceeds what the mapping allows');
   }
 
   /**
    * mremap(2): shrink in place, grow in place when the pages after the area
    * are free, else move (MREMAP_MAYMOVE) with the host's mremap, or to a
    * chosen address (MREMAP_FIXED). MREMAP_DONTUNMAP leaves the old range
-   * mapped with fresh zero pages (private anonymous semantics). Not supported:
+   * mapped with fresh zero pages (private anonymous semantics). A fixed
+   * move without resizing may take several areas and holes (moveAreas). Not supported:
    * old_len 0 (duplicating shared mappings; EINVAL as for private mappings)
    * and growing a file-backed mapping (ENOMEM: the copy has no file behind it).
    */
@@ -485,13 +501,19 @@ export class MemoryManager {
     if (newLen > this.taskSize) fail((flags & MREMAP.FIXED) !== 0 ? 'EINVAL' : 'ENOMEM', 'mremap new length');
     const oldSize = pageUp(oldLen);
     const newSize = pageUp(newLen);
-    if ((flags & MREMAP.FIXED) !== 0) return this.moveTo(oldAddr, oldSize, newSize, this.checkFixedTarget(oldAddr, oldSize, newSize, newAddr), dontUnmap);
+    if ((flags & MREMAP.FIXED) !== 0) {
+      const target = this.checkFixedTarget(oldAddr, oldSize, newSize, newAddr);
+      if (!dontUnmap && oldSize === newSize) return this.moveAreas(oldAddr, oldSize, target);
+      return this.moveTo(oldAddr, oldSize, newSize, target, dontUnmap);
+    }
     if (dontUnmap) {
       const v = this.resizable(oldAddr, oldSize, newSize);
       return this.moveTo(oldAddr, oldSize, newSize, this.findFree(newSize), dontUnmap, v);
     }
     if (oldSize >= newSize) {
-      this.unmapRange(oldAddr + newSize, oldAddr + oldSize);
+      // Linux looks up the area at oldAddr first (EFAULT in a hole); the dropped tail may span several, or holes.
+      if (this.vmas.find(oldAddr) === undefined) fail('EFAULT', 'mremap of unmapped memory');
+      if (oldSize > newSize) this.unmapRange(oldAddr + newSize, oldAddr + oldSize);
       return oldAddr;
     }
     const v = this.resizable(oldAddr, oldSize, newSize);
@@ -506,6 +528,26 @@ export class MemoryManager {
     }
     if (!mayMove) fail('ENOMEM', 'mremap cannot grow in place');
     return this.moveTo(oldAddr, oldSize, newSize, this.findFree(newSize), false, v);
+  }
+
+  /**
+   * A move to a fixed place without resizing: as Linux since 6.17, the
+   * range may span several areas and holes (but must start in an area);
+   * each area's part moves to the same offset from `target`, so holes stay
+   * holes. The vDSO's areas move only alone.
+   */
+  private moveAreas(oldAddr: number, size: number, target: number): number {
+    const end = oldAddr + size;
+    const areas = this.vmas.overlapping(oldAddr, end);
+    if (areas.length === 0 || areas[0].start > oldAddr) fail('EFAULT', 'mremap of unmapped memory');
+    if (areas.length === 1 && areas[0].end >= end) return this.moveTo(oldAddr, size, size, target, false);
+    if (areas.some((v) => v.backing.kind === 'vdso')) fail('EFAULT', 'mremap range spans the vDSO and other areas');
+    for (const { start, end: areaEnd } of areas) {
+      const from = Math.max(start, oldAddr);
+      const len = Math.min(areaEnd, end) - from;
+      this.moveTo(from, len, len, target + (from - oldAddr), false);
+    }
+    return target;
   }
 
   private checkFixedTarget(oldAddr: number, oldSize: number, newSize: number, newAddr: number): number {
@@ -584,6 +626,23 @@ export class MemoryManager {
     return { policy: v.policy, accessible: v.prot !== PROT.NONE };
   }
 
+  /**
+   * How many bytes from `addr` on (at most `len`) the app's areas let the
+   * kernel write: those a read(2) may fill. Reads look first, so that data
+   * a read could not store is left where it was (Linux consumes nothing
+   * from a pipe or a stream socket, and moves no file position, for bytes
+   * it could not copy).
+   */
+  writableLength(addr: number, len: number): number {
+    let at = addr;
+    const end = addr + len;
+    for (const v of this.vmas.overlapping(addr, end)) {
+      if (v.start > at || (v.prot & PROT.WRITE) === 0) break;
+      at = v.end;
+    }
+    return Math.max(0, Math.min(at, end) - addr);
+  }
+
   /** Checks a [addr, addr+len) range argument as madvise/msync/mincore do; returns the page-rounded end. */
   private rangeEnd(addr: number, len: number, overflow: 'EINVAL' | 'ENOMEM'): number {
     if (!isPageAligned(addr)) fail('EINVAL', 'address not page aligned');
@@ -596,8 +655,10 @@ export class MemoryManager {
    * ones keep their contents, as Linux's shared memory object does);
    * MADV_REMOVE on MAP_SHARED anonymous memory zeroes this mapping only
    * (copies in forked processes keep theirs). Not supported: dropping the private
-   * copy of a file mapping (its contents are kept). Other known advice is a
-   * hint and accepted; a hole in the range gives ENOMEM as in Linux.
+   * copy of a file mapping (its contents are kept). MADV_RANDOM,
+   * MADV_SEQUENTIAL and MADV_NORMAL mark the areas (Vma.readAhead); other
+   * known advice is a hint and accepted. As Linux, advice over a range with
+   * holes applies to what is mapped and then fails with ENOMEM.
    */
   madvise(addr: number, len: number, advice: number): void {
     if (!isPageAligned(addr)) fail('EINVAL', 'madvise address not page aligned');
@@ -617,6 +678,8 @@ export class MemoryManager {
         this.as.mapAnonymous(s, e - s, v.prot);
       }
     }
+    const readAhead = READ_AHEAD.get(advice);
+    if (readAhead !== undefined) this.vmas.update(addr, end, (v) => ({ ...v, readAhead: readAhead === 'normal' ? undefined : readAhead }));
     if (!this.vmas.isCovered(addr, end)) fail('ENOMEM', 'madvise over unmapped pages');
   }
 

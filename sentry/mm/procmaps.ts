@@ -30,8 +30,10 @@ function mapsName(v: Vma): string {
       return v.backing.name;
     case 'sysvshm':
       return shmMapsName(v.backing.seg);
-    case 'anon':
     case 'shmem':
+      // Linux backs it with an unlinked shmem file named after /dev/zero.
+      return '/dev/zero (deleted)';
+    case 'anon':
       return '';
   }
 }
@@ -43,8 +45,9 @@ function mapsName(v: Vma): string {
  */
 export function formatMapsLine(v: Vma): string {
   const b = v.backing;
-  // A SysV segment shows as its unlinked shmem file: device 00:01 (the shm mount), inode = shmid.
-  const file = b.kind === 'file' ? b : b.kind === 'sysvshm' ? { offset: b.offset, dev: 1, ino: b.seg.id } : undefined;
+  // A SysV segment and shared anonymous memory show as their unlinked shmem files: device 00:01 (the
+  // shm mount), inode = the segment's shmid or the object's id (Linux's are numbers of that mount).
+  const file = b.kind === 'file' ? b : b.kind === 'sysvshm' ? { offset: b.offset, dev: 1, ino: b.seg.id } : b.kind === 'shmem' ? { offset: b.offset, dev: 1, ino: b.id } : undefined;
   const [major, minor] = file ? devMajorMinor(file.dev) : [0, 0];
   const perms =
     ((v.prot & PROT.READ) !== 0 ? 'r' : '-') +

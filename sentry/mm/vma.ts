@@ -50,6 +50,12 @@ export interface Vma {
   readonly backing: Backing;
   /** mbind(2)'s NUMA policy for the area; none: the task's. */
   readonly policy?: MemPolicy;
+  /**
+   * MADV_RANDOM or MADV_SEQUENTIAL (Linux's VM_RAND_READ, VM_SEQ_READ): only
+   * a hint here, but areas split and merge on it as Linux's do, which
+   * /proc/self/maps and mremap's one-area rule show.
+   */
+  readonly readAhead?: 'random' | 'sequential';
 }
 
 /**
@@ -76,7 +82,7 @@ function sameBacking(a: Vma, b: Vma): boolean {
 function mergeable(a: Vma, b: Vma): boolean {
   return (
     a.end === b.start && a.prot === b.prot && a.maxProt === b.maxProt && a.shared === b.shared &&
-    a.growsDown === b.growsDown && sameBacking(a, b) && samePolicy(a.policy, b.policy)
+    a.growsDown === b.growsDown && sameBacking(a, b) && samePolicy(a.policy, b.policy) && a.readAhead === b.readAhead
   );
 }
 

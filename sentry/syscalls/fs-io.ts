@@ -52,7 +52,7 @@ function checkOffset(off: number): number {
 /** read(2): up to count bytes at the file position. */
 function read(t: Task, a: SyscallArgs): number {
   const f = openFor(t, a.int(0), 'read');
-  return accessed(f, readToUser(t.mem, f, a.ptr(1), a.size(2), (b) => f.read(b, t)));
+  return accessed(f, readToUser(t, f, a.ptr(1), a.size(2), (b) => f.read(b, t)));
 }
 
 /** write(2): count bytes at the file position (at the end with O_APPEND). */
@@ -66,7 +66,7 @@ function write(t: Task, a: SyscallArgs): number {
 function pread64(t: Task, a: SyscallArgs): number {
   const f = openFor(t, a.int(0), 'read');
   const off = checkOffset(a.long(3));
-  return accessed(f, readToUser(t.mem, f, a.ptr(1), a.size(2), (b, done) => f.pread(b, off + done)));
+  return accessed(f, readToUser(t, f, a.ptr(1), a.size(2), (b, done) => f.pread(b, off + done)));
 }
 
 /** pwrite64(2). */
@@ -79,7 +79,7 @@ function pwrite64(t: Task, a: SyscallArgs): number {
 
 /** readv/preadv: one read of the whole array per chunk (fs-mem's readToIovecs). `off` undefined: at the position. */
 function readv(t: Task, f: FileDescription, iov: Iovec[], off: number | undefined): number {
-  return accessed(f, readToIovecs(t.mem, f, iov, (b, done) => (off === undefined ? f.read(b, t) : f.pread(b, off + done))));
+  return accessed(f, readToIovecs(t, f, iov, (b, done) => (off === undefined ? f.read(b, t) : f.pread(b, off + done))));
 }
 
 /** writev/pwritev: one write of the whole array per chunk, so a pipe takes a small one whole or not at all. */

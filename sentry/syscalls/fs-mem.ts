@@ -122,26 +122,64 @@ export function gather(mem: MemoryIO, iov: Iovec[], max: number, at = 0): Buffer
  * whole array, as Linux reads all iovecs in one go: a pipe or socket gives
  * what it has in a single read and never waits to fill a later iovec.
  * Only regular files and fillsReads devices are read again, up to the
- * total or end of file.
+ * total or end of file. A read asks for no more than the app's memory can
+ * take from where it is (mm.writableLength): nothing is taken from the file
+ * that could not be stored, and memory that takes nothing is EFAULT.
  */
-export function readToIovecs(mem: MemoryIO, f: FileDescription, iov: Iovec[], readAt: (b: Buffer, done: number) => number): number {
+export function readToIovecs(t: Task, f: FileDescription, iov: Iovec[], readAt: (b: Buffer, done: number) => number): number {
   const limit = iovTotal(iov);
   let done = 0;
   do {
+    const room = writableIovecs(t, iov, done, Math.min(CHUNK, limit - done));
+    if (room === 0) {
+      if (done === 0 && limit > 0) fail('EFAULT', 'read into memory the app cannot write');
+      break;
+    }
     // One scratch buffer for all reads: the kernel loop is single-threaded and
     // only the bytes a read reports are copied out.
-    const buf = scratch.subarray(0, Math.min(CHUNK, limit - done));
+    const buf = scratch.subarray(0, room);
     const n = readAt(buf, done);
-    if (n > 0) scatter(mem, iov, buf.subarray(0, n), done);
+    if (n > 0) scatter(t.mem, iov, buf.subarray(0, n), done);
     done += n;
     if (n < buf.length) break;
   } while (done < limit && streamsFully(f));
   return done;
 }
 
+/** How many of the `max` bytes of the iovecs from `at` on the app's memory can take, in order. */
+function writableIovecs(t: Task, iov: Iovec[], at: number, max: number): number {
+  let skip = at;
+  let got = 0;
+  for (const v of iov) {
+    if (got === max) break;
+    if (skip >= v.len) {
+      skip -= v.len;
+      continue;
+    }
+    const want = Math.min(v.len - skip, max - got);
+    const n = t.process.mm.writableLength(v.base + skip, want);
+    got += n;
+    if (n < want) break;
+    skip = 0;
+  }
+  return got;
+}
+
+/**
+ * How many bytes a stream socket's receive may take into the iovecs: what
+ * the app's memory can store from their start (EFAULT when it can store
+ * none), so that data it could not store stays queued, as on Linux.
+ */
+export function streamRecvRoom(t: Task, iov: Iovec[]): number {
+  const total = iovTotal(iov);
+  const room = writableIovecs(t, iov, 0, total);
+  if (room === 0 && total > 0) fail('EFAULT', 'receive into memory the app cannot write');
+  return room;
+}
+
 /** readToIovecs into `count` bytes of app memory at `addr`. */
-export function readToUser(mem: MemoryIO, f: FileDescription, addr: number, count: number, readAt: (b: Buffer, done: number) => number): number {
-  return readToIovecs(mem, f, [{ base: addr, len: count }], readAt);
+export function readToUser(t: Task, f: FileDescription, addr: number, count: number, readAt: (b: Buffer, done: number) => number): number {
+  return readToIovecs(t, f, [{ base: addr, len: count }], readAt);
 }
 
 /**

@@ -17,7 +17,7 @@ import { decodeInetAddr, encodeInetAddr } from '../fsimpl/socket/inet_address';
 import { InetSocket, SockIds } from '../fsimpl/socket/inet';
 import { newInetSocket } from '../fsimpl/socket/inet_create';
 import { unixNamespace } from '../fsimpl/socket/namespace';
-import { gather, Iovec, iovTotal, MAX_RW_COUNT, scatterParts } from './fs-mem';
+import { gather, Iovec, iovTotal, MAX_RW_COUNT, scatterParts, streamRecvRoom } from './fs-mem';
 import { install, intValue, readTimeout, STREAM_SEND_MAX, timevalValue, waiting, writeSockaddr } from './socket-common';
 
 /** A new socket's inode on the sandbox's socket device, owned by the caller. */
@@ -122,10 +122,11 @@ export interface InetRecvResult {
 export function inetRecv(t: Task, s: InetSocket, iov: Iovec[], flags: number): InetRecvResult {
   if (flags & MSG_FLAGS.OOB) fail(s.type === SOCK.STREAM ? 'EINVAL' : 'EOPNOTSUPP', 'MSG_OOB');
   if (flags & MSG_FLAGS.ERRQUEUE) fail('EAGAIN', 'no error queue');
-  const total = iovTotal(iov);
+  const discard = s.type === SOCK.STREAM && (flags & MSG_FLAGS.TRUNC) !== 0;
+  // A datagram is taken whatever the memory can store (Linux drops one it could not copy).
+  const total = s.type === SOCK.STREAM && !discard ? streamRecvRoom(t, iov) : iovTotal(iov);
   const opts = { peek: (flags & MSG_FLAGS.PEEK) !== 0, waitAll: (flags & MSG_FLAGS.WAITALL) !== 0 };
   const r = s.recv(total, opts, waiting(t, s, flags, s.rcvtimeoNs));
-  const discard = s.type === SOCK.STREAM && (flags & MSG_FLAGS.TRUNC) !== 0;
   if (!discard) scatterParts(t.mem, iov, r.parts);
   const truncated = s.type === SOCK.DGRAM && r.fullLength > r.length;
   return {

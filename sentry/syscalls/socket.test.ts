@@ -13,6 +13,7 @@ import { FdTable } from '../vfs/fdtable';
 import { FsContext } from '../vfs/fscontext';
 import { buildRootVfs } from '../vfs/mounts';
 import { blockOf, callRow, errnoOf, FakeGofer, FakeMemory, makeTask } from '../vfs/testkit';
+import { mapTestMemory } from '../testing/fakes';
 import { fsRows } from './fs';
 import { socketRows } from './socket';
 
@@ -30,6 +31,7 @@ function world(): World {
   const { task: a, mem, kernel } = makeTask((k) => buildRootVfs({ gofer, overlay: 'memory', kernel: k, host: { cpuinfo: '', memTotalKb: 1 } }));
   const creds = new Credentials(1000, 100);
   const p = new Process(kernel, 2, 1, new MemoryManager(a.ctx.as, mem, 0x7ffffffff000), new FdTable(), new FsContext(), creds, defaultLimits());
+  mapTestMemory(p.mm);
   kernel.processes.set(2, p);
   const b = new Task(kernel, 2, p, a.ctx);
   kernel.tasks.set(2, b);

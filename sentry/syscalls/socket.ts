@@ -24,7 +24,7 @@ import { UnixSocket } from '../fsimpl/socket/unix';
 import type { FileDescription } from '../vfs/file';
 import { checkAccess } from '../vfs/perm';
 import type { SyscallArgs } from './args';
-import { gather, Iovec, iovTotal, MAX_RW_COUNT, nofile, readIovecs, scatter } from './fs-mem';
+import { gather, Iovec, iovTotal, MAX_RW_COUNT, nofile, readIovecs, scatter, streamRecvRoom } from './fs-mem';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/linux/time';
 import { monotonicNs } from '../kernel/timers';
 import { Block } from '../kernel/wait';
@@ -311,7 +311,7 @@ interface RecvResult {
 function recvCommon(t: Task, s: UnixSocket, iov: Iovec[], flags: number, controlLen: number): RecvResult {
   if (flags & MSG_FLAGS.OOB) fail('EOPNOTSUPP', 'MSG_OOB');
   if (flags & MSG_FLAGS.ERRQUEUE) fail('EAGAIN', 'no error queue on unix sockets');
-  const total = iovTotal(iov);
+  const total = s.type === SOCK.STREAM ? streamRecvRoom(t, iov) : iovTotal(iov);
   const r = s.recv(total, { peek: (flags & MSG_FLAGS.PEEK) !== 0, waitAll: (flags & MSG_FLAGS.WAITALL) !== 0 }, waiting(t, s, flags, s.rcvtimeoNs));
   const writer = new ControlWriter(controlLen);
   try {

@@ -16,6 +16,7 @@ import { Vfs } from '../vfs/vfs';
 import { Platform } from '../platform/platform';
 import { SyscallArgs } from '../syscalls/args';
 import { SYSCALL_ARG_REGS } from '../abi/linux/ptrace';
+import { PROT } from '../abi/linux/mm';
 
 export class FakeContext implements Context {
   readonly regs = new Registers();
@@ -59,6 +60,15 @@ export class FakePlatform implements Platform {
   }
 }
 
+/**
+ * Handler tests read and write the fake memory at addresses of their
+ * choosing below 4 GiB: the mm is told the app mapped all of it writable
+ * (an area in its model only), since reads store only where it allows.
+ */
+export function mapTestMemory(mm: MemoryManager): void {
+  mm.vmas.insert({ start: 0x1_0000, end: 0x1_0000_0000, prot: PROT.READ | PROT.WRITE, maxProt: PROT.READ | PROT.WRITE | PROT.EXEC, shared: false, growsDown: false, backing: { kind: 'anon' } });
+}
+
 /** A kernel with one process (pid 1) and one task, backed by fakes. */
 export function fakeTask(makeVfs: (k: Kernel) => Vfs = () => new Vfs()): { task: Task; ctx: FakeContext; kernel: Kernel } {
   const kernel = new Kernel(new FakePlatform(), makeVfs, { hostname: 'sandbox' });
@@ -67,6 +77,7 @@ export function fakeTask(makeVfs: (k: Kernel) => Vfs = () => new Vfs()): { task:
     kernel, kernel.allocTid(), 0, new MemoryManager(ctx.as, ctx.mem, 0x7ffb_0000_0000), new FdTable(),
     new FsContext('/'), new Credentials(), defaultLimits(),
   );
+  mapTestMemory(proc.mm);
   const task = new Task(kernel, proc.pid, proc, ctx);
   kernel.processes.set(proc.pid, proc);
   kernel.tasks.set(task.tid, task);

@@ -15,7 +15,7 @@ import { Process, Task } from '../kernel/task';
 import { Block } from '../kernel/wait';
 import { MemoryManager } from '../mm/mm';
 import { AddressSpace, MemoryIO, Registers, writeEach } from '../platform/platform';
-import { FakeContext, FakePlatform } from '../testing/fakes';
+import { FakeContext, FakePlatform, mapTestMemory } from '../testing/fakes';
 import { SyscallArgs } from '../syscalls/args';
 import { FdTable } from './fdtable';
 import { FsContext } from './fscontext';
@@ -82,6 +82,7 @@ export function makeTask(
   const kernel = new Kernel(new FakePlatform(), makeVfs, { hostname: 'sandbox', ...opts });
   const pid = kernel.allocTid(); // 1, and later tasks (a fork's) get the next ids
   const proc = new Process(kernel, pid, 0, new MemoryManager(noAs, mem, 0x7ffffffff000), new FdTable(), new FsContext(), creds, defaultLimits());
+  mapTestMemory(proc.mm);
   proc.argv = ['/bin/app', 'x'];
   proc.envp = ['A=1'];
   proc.exe = '/bin/app';

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "rng.h"
 
 static const long skipped[] = {
     SYS_exit, SYS_exit_group, SYS_kill, SYS_tkill, SYS_tgkill, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo,
@@ -30,28 +31,20 @@ static const long skipped[] = {
     SYS_process_vm_writev, SYS_sched_setaffinity, SYS_sched_setscheduler, SYS_sched_setattr, SYS_personality,
 };
 
-static uint64_t state;
-
-static uint64_t next(void) {
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
 
 static unsigned char *scratch;
 
 // Small numbers, -1, sizes, flags, pointers into a scratch area, NULL, wild values.
 static long arg(void) {
-  switch (next() % 8) {
-  case 0: return (long)(next() % 8);
+  switch (rng_next() % 8) {
+  case 0: return (long)(rng_next() % 8);
   case 1: return -1;
-  case 2: return (long)(next() % 70000);
-  case 3: return (long)(1UL << (next() % 64));
-  case 4: return (long)(scratch + (next() % 8192));
+  case 2: return (long)(rng_next() % 70000);
+  case 3: return (long)(1UL << (rng_next() % 64));
+  case 4: return (long)(scratch + (rng_next() % 8192));
   case 5: return 0;
-  case 6: return (long)(scratch + 4096 - (next() % 64));
-  default: return (long)next();
+  case 6: return (long)(scratch + 4096 - (rng_next() % 64));
+  default: return (long)rng_next();
   }
 }
 
@@ -62,7 +55,7 @@ static int is_skipped(long nr) {
 }
 
 int main(int argc, char **argv) {
-  state = argc > 1 ? strtoull(argv[1], 0, 0) : 1;
+  rng_state = argc > 1 ? strtoull(argv[1], 0, 0) : 1;
   int per = argc > 2 ? atoi(argv[2]) : 50;
   // Two pages of scratch and a guard page after them: pointers near the end fault part-way.
   scratch = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -71,16 +64,16 @@ int main(int argc, char **argv) {
   long calls = 0;
   for (long nr = 0; nr < 460; nr++) {
     if (is_skipped(nr)) continue;
-    uint64_t seed = state;
+    uint64_t seed = rng_state;
     pid_t child = fork();
     if (child < 0) return 2;
     if (child == 0) {
       int null = open("/dev/null", O_RDWR);
       for (int fd = 0; fd < 3; fd++) dup2(null, fd);
       alarm(1);
-      state = seed ^ (uint64_t)nr * 0x9e3779b97f4a7c15ULL;
+      rng_state = seed ^ (uint64_t)nr * 0x9e3779b97f4a7c15ULL;
       for (int i = 0; i < per; i++) {
-        for (int j = 0; j < 8192; j++) scratch[j] = (unsigned char)next();
+        for (int j = 0; j < 8192; j++) scratch[j] = (unsigned char)rng_next();
         long a[6];
         for (int k = 0; k < 6; k++) a[k] = arg();
         syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
@@ -91,7 +84,7 @@ int main(int argc, char **argv) {
     while (waitpid(child, &status, 0) < 0) {
     }
     calls += per;
-    next();
+    rng_next();
   }
   printf("%ld calls\n", calls);
   return 0;

@@ -127,6 +127,21 @@ export class PtracePlatform implements Platform {
 
 const PAGE = 0x1000;
 const PROT_RW = 3;
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+
+/**
+ * The protection a stub's pages get for the app's `prot`: x86 has no
+ * write-only pages, so a writable page is readable by the app itself, but
+ * the host checks the mapping's own bits when the Sentry reads it with
+ * process_vm_readv (or a syscall copies from it): such pages are mapped
+ * readable too, so that a write(2) from memory the app mapped PROT_WRITE
+ * sends its bytes as on Linux. The app's view (/proc/self/maps, mprotect
+ * rules) keeps its own prot.
+ */
+function hostProt(prot: number): number {
+  return prot & PROT_WRITE ? prot | PROT_READ : prot;
+}
 /** mincore's vector for one injection: a byte per page, so 256 MiB of app memory per call. */
 const MINCORE_VECTOR = 64 * 1024;
 const PR_SET_DUMPABLE = 4;
@@ -365,22 +380,22 @@ export class PtraceContext implements Context, MemoryIO, AddressSpace {
 
   // AddressSpace
   mapAnonymous(addr: number, len: number, prot: number, shared = false): void {
-    this.injectChecked(SYS.mmap, addr, len, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+    this.injectChecked(SYS.mmap, addr, len, hostProt(prot), (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
   }
   unmap(addr: number, len: number): void {
     this.injectChecked(SYS.munmap, addr, len);
   }
   protect(addr: number, len: number, prot: number): void {
-    this.injectChecked(SYS.mprotect, addr, len, prot);
+    this.injectChecked(SYS.mprotect, addr, len, hostProt(prot));
   }
   get sharedMemory(): HostMemoryFile {
     return this.platform.memory;
   }
   mapSharedMemory(addr: number, len: number, prot: number, offset: number): void {
-    this.injectChecked(SYS.mmap, addr, len, prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, offset);
+    this.injectChecked(SYS.mmap, addr, len, hostProt(prot), MAP_SHARED | MAP_FIXED, STUB_MEMFD, offset);
   }
   mapPrivateMemory(addr: number, len: number, prot: number, offset: number): void {
-    this.injectChecked(SYS.mmap, addr, len, prot, MAP_PRIVATE | MAP_FIXED, STUB_MEMFD, offset);
+    this.injectChecked(SYS.mmap, addr, len, hostProt(prot), MAP_PRIVATE | MAP_FIXED, STUB_MEMFD, offset);
   }
   remap(oldAddr: number, oldLen: number, newLen: number, newAddr: number): void {
     const flags = newAddr === oldAddr ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED;
