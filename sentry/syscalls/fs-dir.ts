@@ -104,7 +104,7 @@ function renameat(t: Task, a: SyscallArgs): number {
   return renameCommon(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), 0);
 }
 
-/** renameat2(2): flags 0 and RENAME_NOREPLACE; RENAME_EXCHANGE/WHITEOUT are EINVAL. */
+/** renameat2(2): flags 0, RENAME_NOREPLACE and RENAME_EXCHANGE (Vfs.renameAt); RENAME_WHITEOUT is EINVAL. */
 function renameat2(t: Task, a: SyscallArgs): number {
   return renameCommon(t, a.int(0), a.ptr(1), a.int(2), a.ptr(3), a.uint(4));
 }
@@ -160,7 +160,7 @@ export const fsDirRows: FamilyRows = {
   unlinkat: partial(unlinkat, 'no sticky-bit restriction'),
   rename: supported(rename),
   renameat: supported(renameat),
-  renameat2: partial(renameat2, 'RENAME_EXCHANGE and RENAME_WHITEOUT are EINVAL'),
+  renameat2: partial(renameat2, 'RENAME_WHITEOUT is EINVAL, and RENAME_EXCHANGE where the filesystem cannot swap (a Gofer-served tree without the overlay)'),
   symlink: supported(symlink),
   symlinkat: supported(symlinkat),
   link: supported(link),

@@ -150,6 +150,14 @@ export abstract class Inode {
   rename(oldName: string, newDir: Inode, newName: string): void {
     return this.dirOp(`rename ${oldName} ${newDir.mode} ${newName}`);
   }
+  /**
+   * Swaps child `name` with `otherDir`/`otherName` (same filesystem), both
+   * existing (renameat2's RENAME_EXCHANGE). EINVAL where a filesystem
+   * cannot, as Linux's without the operation.
+   */
+  exchange(name: string, otherDir: Inode, otherName: string): void {
+    return fail('EINVAL', `RENAME_EXCHANGE of ${name} and ${otherName} (mode ${otherDir.mode}) on this filesystem`);
+  }
 
   /** The symlink target; `t` is the caller (for /proc/self; absent during overlay copy-up). */
   readlink(t?: Task): string {

@@ -84,6 +84,8 @@ export class InodeFile extends FileDescriptionBase {
   seek(offset: number, whence: number): number {
     if (this.isPath) fail('EBADF', 'O_PATH');
     if (!this.inode.seekable) fail('ESPIPE');
+    // A directory's position is a place in its listing (Linux's dcache_dir_lseek): no end, data or holes.
+    if (isDir(this.inode.mode) && whence !== SEEK.SET && whence !== SEEK.CUR) fail('EINVAL', `whence ${whence} on a directory`);
     const size = this.inode.stat().size;
     let next: number;
     switch (whence) {

@@ -21,7 +21,7 @@ import {
 } from '../abi/linux/fs';
 import { posix } from 'node:path';
 import { CAP } from '../abi/linux/capability';
-import { fail } from '../errors/linuxerr';
+import { fail, isLinuxError } from '../errors/linuxerr';
 import type { Task } from '../kernel/task';
 import { FileDescription, FileDescriptionBase, Stat } from './file';
 import { Filesystem, Inode, isDir, isRegular, isSymlink, Owner, SetAttr } from './inode';
@@ -297,6 +297,11 @@ export class Vfs {
 
   /** openat(2). `mayWait`: whether opening a FIFO may wait for its other side (the app's opens; not the Sentry's own). */
   openAt(t: Task, dirfd: number, path: string, flags: number, mode = 0, mayWait = true): FileDescription {
+    return this.openLinks(t, dirfd, path, flags, mode, mayWait, 0);
+  }
+
+  /** openAt, `links` symlinks into an O_CREAT through dangling ones (Linux creates what the last names, 40 at most). */
+  private openLinks(t: Task, dirfd: number, path: string, flags: number, mode: number, mayWait: boolean, links: number): FileDescription {
     if (flags & O_TMPFILE_BIT) return this.openTmpfile(t, dirfd, path, flags, mode);
     const follow = !(flags & O.NOFOLLOW);
     let loc: Loc;
@@ -306,6 +311,12 @@ export class Vfs {
       if (p.trailingSlash || p.name === '.' || p.name === '..') fail('EISDIR', path);
       const existing = this.step(p.dir, p.name);
       if (existing && flags & O.EXCL) fail('EEXIST', path);
+      if (existing && isSymlink(existing.inode.mode) && follow && !isMagic(existing.inode) && this.dangling(t, dirfd, path)) {
+        if (links >= MAXSYMLINKS) fail('ELOOP', path);
+        const target = existing.inode.readlink(t);
+        if (target === '') fail('ENOENT', `empty link ${existing.path}`);
+        return this.openLinks(t, AT_FDCWD, target.startsWith('/') ? target : childPath(p.dir.path, target), flags, mode, mayWait, links + 1);
+      }
       if (existing) {
         loc = isSymlink(existing.inode.mode) && follow ? this.resolve(t, dirfd, path, true) : existing;
       } else {
@@ -319,6 +330,17 @@ export class Vfs {
       loc = this.resolve(t, dirfd, path, follow);
     }
     return this.openLoc(t, loc, flags, created, mayWait);
+  }
+
+  /** Whether following the symlink at `path` ends at a missing name (ENOENT): O_CREAT then creates what it names. */
+  private dangling(t: Task, dirfd: number, path: string): boolean {
+    try {
+      this.resolve(t, dirfd, path, true);
+      return false;
+    } catch (e) {
+      if (!isLinuxError(e, 'ENOENT')) throw e;
+      return true;
+    }
   }
 
   /**
@@ -423,11 +445,12 @@ export class Vfs {
   /** linkat(2); AT_SYMLINK_FOLLOW follows a final symlink in the old path, AT_EMPTY_PATH links an fd. */
   linkAt(t: Task, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void {
     const src = this.inodeOf(this.resolveAt(t, olddirfd, oldpath, (flags & AT.SYMLINK_FOLLOW ? 0 : AT.SYMLINK_NOFOLLOW) | (flags & AT.EMPTY_PATH)));
-    if (isDir(src.inode.mode)) fail('EPERM', 'link to a directory');
+    // Linux's order: the new name taken, another mount, no right to create there, then a directory.
     const p = this.resolveParent(t, newdirfd, newpath);
     if (p.name === '.' || p.name === '..' || this.step(p.dir, p.name)) fail('EEXIST', newpath);
     if (p.dir.inode.fs !== src.inode.fs || this.mountOf(p.dir.path) !== this.mountOf(src.path)) fail('EXDEV', newpath);
     this.checkDirWritable(t, p.dir);
+    if (isDir(src.inode.mode)) fail('EPERM', 'link to a directory');
     // A file with no link left stays so, but for an O_TMPFILE file (I_LINKABLE) until its first name.
     if (src.inode.stat().nlink === 0 && !this.linkable.has(src.inode)) fail('ENOENT', `${src.path} has no link left`);
     p.dir.inode.link(p.name, src.inode);
@@ -457,9 +480,13 @@ export class Vfs {
     notifyName(p.dir.inode, IN.DELETE, p.name, child.inode);
   }
 
-  /** renameat2(2) with flags 0 or RENAME_NOREPLACE. */
+  /**
+   * renameat2(2) with flags 0, RENAME_NOREPLACE or RENAME_EXCHANGE (both
+   * names must exist; where the filesystem cannot swap, EINVAL).
+   * RENAME_WHITEOUT is EINVAL (it needs CAP_MKNOD and an overlay).
+   */
   renameAt(t: Task, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void {
-    if (flags & ~RENAME.NOREPLACE) fail('EINVAL', `rename flags ${flags}`);
+    if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE) || (flags & RENAME.NOREPLACE && flags & RENAME.EXCHANGE)) fail('EINVAL', `rename flags ${flags}`);
     const from = this.resolveParent(t, olddirfd, oldpath);
     const to = this.resolveParent(t, newdirfd, newpath);
     for (const n of [from.name, to.name]) if (n === '.' || n === '..') fail('EBUSY', n);
@@ -471,9 +498,10 @@ export class Vfs {
     }
     const dst = this.step(to.dir, to.name);
     const dstPath = childPath(to.dir.path, to.name);
+    if (dst && flags & RENAME.NOREPLACE) fail('EEXIST', newpath);
+    if (flags & RENAME.EXCHANGE) return this.exchange(t, from, src, to, dst ?? fail('ENOENT', newpath), dstPath);
     if (srcDir && (dstPath + '/').startsWith(src.path + '/') && dstPath !== src.path) fail('EINVAL', 'into itself');
     if (dst) {
-      if (flags & RENAME.NOREPLACE) fail('EEXIST', newpath);
       if (dst.inode === src.inode) return;
       if (this.mounts.has(dst.path)) fail('EBUSY', newpath);
       const dstDir = isDir(dst.inode.mode);
@@ -485,6 +513,21 @@ export class Vfs {
     const replaced = dst && watching() ? { inode: dst.inode, lastLink: this.lastLink(dst.inode) } : undefined;
     from.dir.inode.rename(from.name, to.dir.inode, to.name);
     notifyRename(from.dir.inode, from.name, to.dir.inode, to.name, src.inode, replaced);
+  }
+
+  /** RENAME_EXCHANGE of two existing names (renameAt checked the flags, the filesystem and the source's mount). */
+  private exchange(t: Task, from: ParentLoc, src: Loc, to: ParentLoc, dst: Loc, dstPath: string): void {
+    if (to.trailingSlash && !isDir(dst.inode.mode)) fail('ENOTDIR', dstPath);
+    // Neither may end up inside the other (either one a directory holding the other).
+    const inside = (a: string, b: string): boolean => (b + '/').startsWith(a + '/') && a !== b;
+    if (inside(src.path, dstPath) || inside(dstPath, src.path)) fail('EINVAL', 'exchange with an ancestor');
+    if (this.mounts.has(dst.path)) fail('EBUSY', dstPath);
+    if (src.path === dstPath) return;
+    this.checkDirWritable(t, from.dir);
+    this.checkDirWritable(t, to.dir);
+    from.dir.inode.exchange(from.name, to.dir.inode, to.name);
+    notifyRename(from.dir.inode, from.name, to.dir.inode, to.name, src.inode);
+    notifyRename(to.dir.inode, to.name, from.dir.inode, from.name, dst.inode);
   }
 
   /** Whether removing a name of `inode` removes its last link (a directory has one name). */

@@ -256,6 +256,21 @@ export class OverlayInode extends Inode {
     newDir.children.set(newName, src);
   }
 
+  /** Both names are copied up and swapped there: each still hides what the lower layer has under it. */
+  override exchange(name: string, otherDir: Inode, otherName: string): void {
+    if (!(otherDir instanceof OverlayInode) || otherDir.fs !== this.fs) fail('EXDEV', otherName);
+    const a = (this.lookup(name) as OverlayInode | undefined) ?? fail('ENOENT', name);
+    const b = (otherDir.lookup(otherName) as OverlayInode | undefined) ?? fail('ENOENT', otherName);
+    for (const [n, x] of [[name, a], [otherName, b]] as const) if (isDir(x.mode) && x.lower) fail('EXDEV', `directory ${n} is in the lower layer`);
+    a.copyUp();
+    b.copyUp();
+    const otherUpper = otherDir.copyUp();
+    this.copyUp().exchange(name, otherUpper, otherName);
+    this.children.set(name, b);
+    otherDir.children.set(otherName, a);
+    [a.parent, a.name, b.parent, b.name] = [otherDir, otherName, this, name];
+  }
+
   override fsync(): void {
     this.upper?.fsync();
   }

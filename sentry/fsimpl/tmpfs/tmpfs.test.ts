@@ -49,6 +49,14 @@ describe('tmpfs regular files', () => {
     assert.equal(readAt(f, 3 * CHUNK - 2, 10).length, 2);
   });
 
+  it('a small file grown by truncate reads zeros past its written bytes, within the same chunk', () => {
+    const { f } = file();
+    f.write(Buffer.alloc(2605, 7), 0);
+    f.setattr({ size: 6737 });
+    assert.deepEqual(readAt(f, 2600, 10), Buffer.from([7, 7, 7, 7, 7, 0, 0, 0, 0, 0]));
+    assert.deepEqual(readAt(f, 6598, 4096), Buffer.alloc(139));
+  });
+
   it('writes across chunk boundaries read back whole; a small file holds about its size', () => {
     const { fs, f } = file();
     const data = Buffer.from(Array.from({ length: 3 * CHUNK + 100 }, (_, i) => (i * 7) & 0xff));

@@ -311,7 +311,8 @@ export class TmpfsFile extends TmpfsNode {
       const at = pos - i * CHUNK;
       const n = Math.min(CHUNK - at, end - pos);
       const c = this.chunks.get(i);
-      const copied = c ? c.buf.copy(dst, pos - offset, at, at + n) : 0;
+      // The chunk may hold less than `at` (the file grew by truncate past what was written).
+      const copied = c && at < c.buf.length ? c.buf.copy(dst, pos - offset, at, at + n) : 0;
       dst.fill(0, pos - offset + copied, pos - offset + n); // a hole, or past what the chunk holds
       pos += n;
     }
@@ -538,6 +539,14 @@ export class TmpfsDir extends TmpfsNode {
     }
     this.take(oldName);
     newDir.insert(newName, src);
+  }
+
+  override exchange(name: string, otherDir: Inode, otherName: string): void {
+    if (!(otherDir instanceof TmpfsDir) || otherDir.fs !== this.fs) fail('EXDEV', otherName);
+    const a = this.take(name);
+    const b = otherDir.take(otherName);
+    otherDir.insert(otherName, a);
+    this.insert(name, b);
   }
 
   get isEmpty(): boolean {
