@@ -39,6 +39,12 @@ export class GoferFs implements Filesystem {
   readonly root: GoferInode;
   readonly readahead = new ReadaheadCache<GoferInode>();
   readonly hostFds = new HostFdCache<GoferInode>();
+  /**
+   * The names of hard-linked files (seen with more than one link), by host
+   * inode: each name is an inode of its own here, so a change through one
+   * (a write, a truncate, a link count) drops what the others cached.
+   */
+  readonly linked = new Map<bigint, Set<GoferInode>>();
 
   constructor(
     readonly client: GoferClient,
@@ -65,6 +71,8 @@ export class GoferInode extends Inode {
   private target: string | undefined;
   private readFid: number | undefined;
   private writeFid: number | undefined;
+  /** The host inode, once this name was seen hard-linked (GoferFs.linked). */
+  private linkKey: bigint | undefined;
   /** Set once the Gofer refused to donate a descriptor for readFid: do not ask again. */
   private undonatable = false;
 
@@ -80,7 +88,34 @@ export class GoferInode extends Inode {
   }
 
   private attrs(): P9Attr {
-    return (this.attr ??= this.client.getattr(this.fid));
+    if (this.attr === undefined) this.noteAttr(this.client.getattr(this.fid));
+    return this.attr as P9Attr;
+  }
+
+  private noteAttr(a: P9Attr): void {
+    this.attr = a;
+    if (a.nlink < 2 || !isRegular(a.mode) || this.linkKey !== undefined) return;
+    this.linkKey = a.qid.path;
+    const names = this.fs.linked.get(a.qid.path) ?? new Set<GoferInode>();
+    names.add(this);
+    this.fs.linked.set(a.qid.path, names);
+  }
+
+  /** This file's contents or attributes changed: its cached attributes and read-ahead go, and those of its other names. */
+  private contentChanged(): void {
+    this.attr = undefined;
+    this.fs.readahead.drop(this);
+    this.otherNamesChanged();
+  }
+
+  /** Drops what the file's other names cached (a write or a link count through this one). */
+  private otherNamesChanged(): void {
+    if (this.linkKey === undefined) return;
+    for (const n of this.fs.linked.get(this.linkKey) ?? []) {
+      if (n === this) continue;
+      n.attr = undefined;
+      this.fs.readahead.drop(n);
+    }
   }
 
   stat(): Stat {
@@ -120,7 +155,7 @@ export class GoferInode extends Inode {
       return undefined;
     }
     const child = new GoferInode(this.fs, fid);
-    child.attr = attr;
+    if (attr) child.noteAttr(attr);
     this.children.set(name, child);
     return child;
   }
@@ -250,8 +285,7 @@ export class GoferInode extends Inode {
       if (n === 0) break;
       done += n;
     }
-    this.attr = undefined;
-    this.fs.readahead.drop(this);
+    this.contentChanged();
     return done;
   }
 
@@ -261,8 +295,7 @@ export class GoferInode extends Inode {
 
   override setattr(attr: SetAttr): void {
     this.client.setattr(this.fid, attr);
-    this.attr = undefined;
-    this.fs.readahead.drop(this);
+    this.contentChanged();
   }
 
   override fsync(): void {
@@ -302,18 +335,22 @@ export class GoferInode extends Inode {
   override link(name: string, target: Inode): void {
     if (!(target instanceof GoferInode) || target.fs !== this.fs) fail('EXDEV', name);
     this.client.link(this.fid, target.fid, name);
-    target.attr = undefined;
+    target.contentChanged();
     this.adopt(name);
   }
 
   private forget(name: string): void {
     // Open descriptions may still use the removed inode, so its fids stay.
+    const child = this.children.get(name);
+    if (child?.linkKey !== undefined) this.fs.linked.get(child.linkKey)?.delete(child);
     this.children.delete(name);
     this.changed();
   }
 
   override unlink(name: string): void {
     this.client.unlinkat(this.fid, name, 0);
+    // The file's other names lost a link. This one keeps what it knew: open descriptions may still stat it, and the Gofer finds it by name no more.
+    this.children.get(name)?.otherNamesChanged();
     this.forget(name);
   }
 
