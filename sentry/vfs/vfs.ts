@@ -73,6 +73,11 @@ interface ParentLoc {
   trailingSlash: boolean;
 }
 
+/** Whether canonical `path` lies strictly below `dir`. */
+function isBelow(dir: string, path: string): boolean {
+  return (path + '/').startsWith(dir + '/') && path !== dir;
+}
+
 /** O_TMPFILE's own bit (O_TMPFILE is it with O_DIRECTORY). */
 const O_TMPFILE_BIT = O.TMPFILE & ~O.DIRECTORY;
 
@@ -311,14 +316,19 @@ export class Vfs {
       if (p.trailingSlash || p.name === '.' || p.name === '..') fail('EISDIR', path);
       const existing = this.step(p.dir, p.name);
       if (existing && flags & O.EXCL) fail('EEXIST', path);
-      if (existing && isSymlink(existing.inode.mode) && follow && !isMagic(existing.inode) && this.dangling(t, dirfd, path)) {
-        if (links >= MAXSYMLINKS) fail('ELOOP', path);
-        const target = existing.inode.readlink(t);
-        if (target === '') fail('ENOENT', `empty link ${existing.path}`);
-        return this.openLinks(t, AT_FDCWD, target.startsWith('/') ? target : childPath(p.dir.path, target), flags, mode, mayWait, links + 1);
-      }
-      if (existing) {
-        loc = isSymlink(existing.inode.mode) && follow ? this.resolve(t, dirfd, path, true) : existing;
+      if (existing && isSymlink(existing.inode.mode) && follow) {
+        const followed = this.resolveExisting(t, dirfd, path);
+        if (followed) loc = followed;
+        else {
+          // Dangling: create what the link names.
+          if (isMagic(existing.inode)) fail('ENOENT', path);
+          if (links >= MAXSYMLINKS) fail('ELOOP', path);
+          const target = existing.inode.readlink(t);
+          if (target === '') fail('ENOENT', `empty link ${existing.path}`);
+          return this.openLinks(t, AT_FDCWD, target.startsWith('/') ? target : childPath(p.dir.path, target), flags, mode, mayWait, links + 1);
+        }
+      } else if (existing) {
+        loc = existing;
       } else {
         this.checkDirWritable(t, p.dir);
         const inode = p.dir.inode.create(p.name, this.newMode(t, mode), this.owner(t, p.dir.inode));
@@ -332,14 +342,13 @@ export class Vfs {
     return this.openLoc(t, loc, flags, created, mayWait);
   }
 
-  /** Whether following the symlink at `path` ends at a missing name (ENOENT): O_CREAT then creates what it names. */
-  private dangling(t: Task, dirfd: number, path: string): boolean {
+  /** `path` resolved through its final symlink, or undefined when that ends at a missing name (ENOENT). */
+  private resolveExisting(t: Task, dirfd: number, path: string): Loc | undefined {
     try {
-      this.resolve(t, dirfd, path, true);
-      return false;
+      return this.resolve(t, dirfd, path, true);
     } catch (e) {
       if (!isLinuxError(e, 'ENOENT')) throw e;
-      return true;
+      return undefined;
     }
   }
 
@@ -500,7 +509,7 @@ export class Vfs {
     const dstPath = childPath(to.dir.path, to.name);
     if (dst && flags & RENAME.NOREPLACE) fail('EEXIST', newpath);
     if (flags & RENAME.EXCHANGE) return this.exchange(t, from, src, to, dst ?? fail('ENOENT', newpath), dstPath);
-    if (srcDir && (dstPath + '/').startsWith(src.path + '/') && dstPath !== src.path) fail('EINVAL', 'into itself');
+    if (srcDir && isBelow(src.path, dstPath)) fail('EINVAL', 'into itself');
     if (dst) {
       if (dst.inode === src.inode) return;
       if (this.mounts.has(dst.path)) fail('EBUSY', newpath);
@@ -519,8 +528,7 @@ export class Vfs {
   private exchange(t: Task, from: ParentLoc, src: Loc, to: ParentLoc, dst: Loc, dstPath: string): void {
     if (to.trailingSlash && !isDir(dst.inode.mode)) fail('ENOTDIR', dstPath);
     // Neither may end up inside the other (either one a directory holding the other).
-    const inside = (a: string, b: string): boolean => (b + '/').startsWith(a + '/') && a !== b;
-    if (inside(src.path, dstPath) || inside(dstPath, src.path)) fail('EINVAL', 'exchange with an ancestor');
+    if (isBelow(src.path, dstPath) || isBelow(dstPath, src.path)) fail('EINVAL', 'exchange with an ancestor');
     if (this.mounts.has(dst.path)) fail('EBUSY', dstPath);
     if (src.path === dstPath) return;
     this.checkDirWritable(t, from.dir);

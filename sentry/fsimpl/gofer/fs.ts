@@ -349,7 +349,8 @@ export class GoferInode extends Inode {
 
   override unlink(name: string): void {
     this.client.unlinkat(this.fid, name, 0);
-    // The file's other names lost a link. This one keeps what it knew: open descriptions may still stat it, and the Gofer finds it by name no more.
+    // The file's other names lost a link. This one keeps what it knew: open
+    // descriptions may still stat it, and the Gofer finds it by name no more.
     this.children.get(name)?.otherNamesChanged();
     this.forget(name);
   }
